@@ -1,0 +1,158 @@
+/* machine.h: Machine (everything one emulated PC owns) and MachineConfig (what the user asked
+ * for). There is no global mutable state: every subsystem hangs off a Machine. */
+#ifndef ANYVM_CORE_MACHINE_H
+#define ANYVM_CORE_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/ioport.h"
+#include "core/irq.h"
+#include "core/log.h"
+#include "core/memmap.h"
+#include "core/vmstate.h"
+
+#define MACHINE_MAX_DRIVES 8
+#define MACHINE_MAX_SERIAL 4
+#define MACHINE_MAX_DEVICES 16
+
+typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_FLOPPY, DRIVE_IF_NONE } DriveIf;
+typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
+
+typedef struct DriveConfig {
+    char file[512];
+    char format[16];    /* "raw", "qcow2" or "" (probe) */
+    DriveIf iface;
+    DriveMedia media;
+    int index;          /* IDE 0..3 (hda..hdd), floppy 0..1; -1 = next free */
+    bool readonly;
+    bool snapshot;
+} DriveConfig;
+
+typedef struct DebugExitConfig {
+    bool enabled;
+    uint16_t iobase;    /* QEMU's isa-debug-exit: default 0x501 */
+    uint16_t iosize;    /* default 2 */
+} DebugExitConfig;
+
+typedef struct MachineConfig {
+    uint64_t ram_size;          /* bytes (-m, default 128 MiB) */
+    int smp;                    /* only 1 is supported */
+    char bios[512];             /* -bios FILE, empty = built-in */
+    char kernel[512];           /* -kernel */
+    char initrd[512];           /* -initrd */
+    char append[4096];          /* -append */
+    DriveConfig drives[MACHINE_MAX_DRIVES];
+    int n_drives;
+    char boot_order[8];         /* -boot order=, e.g. "cda"; default "cad" */
+    char serial[MACHINE_MAX_SERIAL][256]; /* -serial specs, "" = none */
+    int n_serial;
+    char display[32];           /* "sdl", "none" */
+    bool nographic;
+    char monitor[256];          /* -monitor spec, "" = none */
+    char qmp[256];              /* -qmp spec */
+    char log_items[256];        /* -d */
+    char log_file[512];         /* -D */
+    int icount_shift;           /* -icount shift=N; -1 = host clock */
+    bool no_reboot;
+    bool snapshot;              /* -snapshot: every drive writes to a temporary overlay */
+    bool start_paused;          /* -S */
+    char accel[32];             /* "interp" (default until the JIT lands) */
+    DebugExitConfig debug_exit;
+} MachineConfig;
+
+/* machine_config_defaults: the defaults a bare `anyvm` gets. */
+void machine_config_defaults(MachineConfig *cfg);
+
+typedef enum RunState {
+    RUN_STATE_PAUSED,    /* -S or monitor `stop` */
+    RUN_STATE_RUNNING,
+    RUN_STATE_SHUTDOWN,  /* quit, poweroff, or -no-reboot on reset: the loop returns */
+} RunState;
+
+typedef enum ShutdownCause {
+    SHUTDOWN_NONE,
+    SHUTDOWN_HOST_QUIT,      /* monitor quit, SIGINT/SIGTERM */
+    SHUTDOWN_GUEST_POWEROFF, /* ACPI S5 */
+    SHUTDOWN_GUEST_RESET,    /* with -no-reboot */
+    SHUTDOWN_TRIPLE_FAULT,   /* with -no-reboot */
+    SHUTDOWN_DEBUG_EXIT,     /* isa-debug-exit write */
+    SHUTDOWN_FATAL,          /* an internal error; exit status 1 */
+} ShutdownCause;
+
+typedef void (*MachineResetFn)(void *opaque);
+typedef void (*FdHandler)(void *opaque, int fd, short revents);
+
+#define MACHINE_MAX_RESET 64
+#define MACHINE_MAX_FDS 32
+
+typedef struct CPUState CPUState;
+
+/* Machine: one emulated PC. Create with machine_new(); devices register themselves on its
+ * maps, clock, reset list and vmstate registry. */
+typedef struct Machine {
+    MachineConfig cfg;
+    Logger log;
+    MemMap mem;
+    PortMap io;
+    Clock clock;
+    VMStateRegistry vmstate;
+    uint8_t *ram;               /* cfg.ram_size bytes, owned */
+    CPUState *cpu;              /* owned; NULL until a CPU model is attached */
+
+    RunState state;
+    ShutdownCause shutdown_cause;
+    int exit_status;            /* process exit status when state becomes SHUTDOWN */
+    bool reset_requested;
+
+    struct { MachineResetFn fn; void *opaque; } reset[MACHINE_MAX_RESET];
+    int n_reset;
+
+    struct { int fd; short events; FdHandler fn; void *opaque; } fds[MACHINE_MAX_FDS];
+    int n_fds;
+    int wake_pipe[2];           /* written by signal handlers/other threads to end a poll */
+} Machine;
+
+/* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with
+ * a message in err on failure (bad -d list, cannot open -D file, RAM allocation). */
+Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen);
+
+/* machine_free: release everything the machine owns. NULL is fine. */
+void machine_free(Machine *m);
+
+/* machine_add_reset: fn(opaque) runs on every system reset, in registration order. */
+int machine_add_reset(Machine *m, MachineResetFn fn, void *opaque)
+    __attribute__((warn_unused_result));
+
+/* machine_reset: run every reset handler now (CPU, then devices in order). */
+void machine_reset(Machine *m);
+
+/* machine_request_reset: reset at the next loop iteration, or shut down with -no-reboot. */
+void machine_request_reset(Machine *m, ShutdownCause why);
+
+/* machine_request_shutdown: leave machine_run with exit status `status`. */
+void machine_request_shutdown(Machine *m, ShutdownCause why, int status);
+
+/* machine_pause / machine_resume: monitor stop/cont. */
+void machine_pause(Machine *m);
+void machine_resume(Machine *m);
+
+/* machine_add_fd / machine_remove_fd: watch a host fd from the main loop (poll events). */
+int machine_add_fd(Machine *m, int fd, short events, FdHandler fn, void *opaque)
+    __attribute__((warn_unused_result));
+void machine_remove_fd(Machine *m, int fd);
+void machine_set_fd_events(Machine *m, int fd, short events);
+
+/* machine_wake: make a blocked machine_poll return early (async-signal-safe). */
+void machine_wake(Machine *m);
+
+/* machine_poll: wait up to timeout_ns for host fds and dispatch their handlers. */
+void machine_poll(Machine *m, int64_t timeout_ns);
+
+/* machine_run: the main loop: run the CPU with a budget up to the next timer deadline, fire
+ * timers, service host fds; sleep when paused or halted. Returns the exit status once the
+ * state becomes RUN_STATE_SHUTDOWN. */
+int machine_run(Machine *m);
+
+#endif
