@@ -229,7 +229,9 @@ static void rearm_now_cb(void *opaque)
 {
     SelfRearm *s = opaque;
     s->count++;
-    timer_mod(&s->t, clock_now(s->t.clock)); /* due immediately again */
+    if (s->count < 100) { /* bounded, so a broken clock_run_timers fails instead of hanging */
+        timer_mod(&s->t, clock_now(s->t.clock)); /* due immediately again */
+    }
 }
 
 Test(clock, callback_rearming_for_now_does_not_loop_forever)
