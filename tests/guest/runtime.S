@@ -167,7 +167,42 @@ idt_init:
     incl %eax
     cmpl $256, %eax
     jb 1b
+    movl $0x7F, %eax
+    movl $ring0_back, %ebx
+    movl $ATTR_INTGATE3, %ecx
+    call set_gate
     lidt idt_desc
+    popal
+    ret
+
+/* to_ring3: continue at EAX in ring 3 (flat segments, stack STACK3_TOP, EFLAGS as now).
+ * The ring 3 code comes back with `int $0x7F`, which returns from to_ring3 in ring 0 with
+ * the general registers as they were at the call. */
+    .globl to_ring3
+to_ring3:
+    pushal
+    movl %esp, saved_ring0_esp
+    movl %esp, TSS_BASE + 4      /* ring 0 entries from ring 3 start below this frame */
+    movl $SEL_DATA3, %ebx
+    movw %bx, %ds
+    movw %bx, %es
+    movw %bx, %fs
+    movw %bx, %gs
+    pushl $SEL_DATA3
+    pushl $STACK3_TOP
+    pushfl
+    pushl $SEL_CODE3
+    pushl %eax
+    iret
+
+ring0_back:
+    movl $SEL_DATA0, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl saved_ring0_esp, %esp
+    movl $STACK0_TOP, TSS_BASE + 4
     popal
     ret
 
@@ -291,6 +326,7 @@ last_eip: .long 0
 last_cs: .long 0
 last_cr2: .long 0
 fault_count: .long 0
+saved_ring0_esp: .long 0
 
     .align 8
     .globl gdt, gdt_desc, idt_desc
