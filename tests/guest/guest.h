@@ -26,6 +26,9 @@
 #define SEL_DATA16 0x38
 #define SEL_FREE0 0x40
 
+/* recover_eip value that makes the fault handler return from to_v86 / to_ring3. */
+#define V86_EXIT 0xFFFFFFFF
+
 /* Gate and descriptor attribute bytes (P, DPL, type). */
 #define ATTR_INTGATE0 0x8E
 #define ATTR_INTGATE3 0xEE

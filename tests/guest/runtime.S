@@ -195,6 +195,27 @@ to_ring3:
     pushl %eax
     iret
 
+/* to_v86: continue in virtual-8086 mode at 0000:AX with SS:SP = 0000:7000, data segments
+ * 0 and EFLAGS = EBX | VM. Back to the caller through `int $0x7F` (with IOPL 3) or a fault
+ * whose recover_eip is V86_EXIT. */
+    .globl to_v86
+to_v86:
+    pushal
+    movl %esp, saved_ring0_esp
+    movl %esp, TSS_BASE + 4
+    pushl $0                 /* GS */
+    pushl $0                 /* FS */
+    pushl $0                 /* DS */
+    pushl $0                 /* ES */
+    pushl $0                 /* SS */
+    pushl $0x7000            /* ESP */
+    orl $0x20002, %ebx
+    pushl %ebx               /* EFLAGS with VM */
+    pushl $0                 /* CS */
+    movzwl %ax, %eax
+    pushl %eax               /* EIP */
+    iret
+
 ring0_back:
     movl $SEL_DATA0, %eax
     movw %ax, %ds
@@ -267,6 +288,8 @@ exc_common:
     incl fault_count
     movl $-1, expected_vector
     movl recover_eip, %ebx
+    cmpl $V86_EXIT, %ebx
+    je ring0_back
     movl %ebx, 44(%esp)
     popl %ds
     popal
