@@ -127,6 +127,13 @@ void interp_jump(CPUState *cpu, uint32_t target, unsigned opsize);
  * x86_interp_sys_register(). */
 void x86_interp_sys_register(InterpFn table[OP_COUNT]);
 
+/* interp_far_call / interp_far_jump: CALL/JMP to sel:off with every real, V86 and
+ * protected-mode rule (call gates, task gates, TSS). next_eip is the return offset. Used by
+ * 9A/EA here and by FF /3, FF /5 in interp.c. Implemented in translate/interp_sys.c. */
+void interp_far_call(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize,
+                     uint32_t next_eip);
+void interp_far_jump(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+
 /* The instruction handler table: filled once per CPU by the interpreter (interp.c). */
 void x86_interp_table_init(InterpFn table[OP_COUNT]);
 
