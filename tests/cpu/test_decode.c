@@ -3,6 +3,7 @@
 #include "translate/decode.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* BYTES(...): a byte array literal and its length, for dec(). */
@@ -605,4 +606,81 @@ Test(decode, disasm_handle_reuse_matches_one_shot)
                                  sizeof(a)), 3);
     cr_assert_str_eq(a, "mov ax, word ptr [bp + 4]");
     x86_disasm_free(dis);
+}
+
+/* ---- properties over many encodings ------------------------------------------------------ */
+
+Test(decode, every_truncation_of_a_valid_instruction_needs_more)
+{
+    /* A fixed pseudo-random walk over encodings; each prefix of a decodable instruction is
+     * decoded from an exactly sized heap copy, so an over-read shows up under ASan. */
+    uint64_t s = 0x5EEDull;
+    unsigned checked = 0;
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        uint8_t b[16];
+        for (unsigned i = 0; i < 16; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            b[i] = (uint8_t)(s >> 56);
+        }
+        if (iter & 1) {
+            b[0] = 0x0F; /* half in the 0F map */
+        }
+        bool code32 = (iter & 2) != 0;
+        DecodedInsn full;
+        int len = dec(code32, b, 16, &full);
+        if (len <= 0) {
+            continue;
+        }
+        checked++;
+        for (int n = 0; n <= len; n++) {
+            uint8_t *copy = malloc(n ? (size_t)n : 1);
+            memcpy(copy, b, (size_t)n);
+            DecodedInsn d;
+            int r = dec(code32, copy, (unsigned)n, &d);
+            if (n == len) {
+                cr_assert_eq(r, len);
+                cr_assert_eq(d.op, full.op);
+                cr_assert_eq(d.imm, full.imm);
+                cr_assert_eq(d.disp, full.disp);
+            } else {
+                cr_assert_eq(r, -DECODE_NEED_MORE, "iter %u: %d of %d bytes gave %d", iter,
+                             n, len, r);
+            }
+            free(copy);
+        }
+    }
+    cr_assert_gt(checked, 10000, "only %u valid encodings", checked);
+}
+
+Test(decode, length_is_prefixes_plus_opcode_modrm_sib_disp_imm)
+{
+    /* Cross-check len against the fields it is made of, over many encodings. */
+    uint64_t s = 0xC0FFEEull;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        uint8_t b[16];
+        for (unsigned i = 0; i < 16; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            b[i] = (uint8_t)(s >> 56);
+        }
+        DecodedInsn d;
+        int len = dec((iter & 1) != 0, b, 16, &d);
+        if (len <= 0) {
+            continue;
+        }
+        unsigned oplen = d.op >= OP_MAP_0F38 ? 3 : d.op >= OP_MAP_0F ? 2 : 1;
+        bool sib = (d.flags & DI_MEM) && !(d.flags & DI_MOFFS) && d.addrsize == 4 &&
+                   d.rm == 4;
+        unsigned imm2 = (d.op == 0xC8) ? 1 : (d.op == 0x9A || d.op == 0xEA) ? 2 : 0;
+        unsigned want = d.nprefix + oplen + ((d.flags & DI_HAS_MODRM) ? 1 : 0) + (sib ? 1 : 0) +
+                        d.dispsize + d.immsize + imm2;
+        cr_assert_eq((unsigned)len, want, "iter %u op %03X", iter, d.op);
+        cr_assert_eq(d.len, len);
+        cr_assert(d.opsize == 2 || d.opsize == 4);
+        cr_assert(d.addrsize == 2 || d.addrsize == 4);
+        cr_assert(d.seg >= SEG_ES && d.seg <= SEG_GS);
+        if (!(d.flags & DI_MEM)) {
+            cr_assert_eq(d.base, -1);
+            cr_assert_eq(d.index, -1);
+        }
+    }
 }
