@@ -684,3 +684,91 @@ Test(decode, length_is_prefixes_plus_opcode_modrm_sib_disp_imm)
         }
     }
 }
+
+Test(decode, one_byte_map_sweep)
+{
+    /* Every non-prefix one-byte opcode decodes with a memory ModRM; with a register ModRM
+     * only the memory-only ones (BOUND, LEA, LES, LDS) are #UD. */
+    static const uint8_t prefixes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67,
+                                       0xF0, 0xF2, 0xF3};
+    for (unsigned op = 0; op < 256; op++) {
+        if (memchr(prefixes, (int)op, sizeof(prefixes))) {
+            continue;
+        }
+        uint8_t b[12] = {(uint8_t)op, 0x00};
+        DecodedInsn d;
+        int len = dec(true, b, sizeof(b), &d);
+        if (op == 0x0F) {
+            cr_assert_eq(len, 3, "0F 00 00 is SLDT [eax]");
+            continue;
+        }
+        cr_assert_gt(len, 0, "op %02X with ModRM 00", op);
+        cr_assert_str_neq(x86_decode_mnemonic(&d), "(invalid)");
+        b[1] = 0xC0;
+        len = dec(true, b, sizeof(b), &d);
+        bool mem_only = op == 0x62 || op == 0x8D || op == 0xC4 || op == 0xC5;
+        cr_assert_eq(len > 0, !mem_only, "op %02X with ModRM C0: %d", op, len);
+    }
+}
+
+Test(decode, zero_f_map_sweep_without_prefix)
+{
+    /* The 0F map with no prefix and a memory ModRM (00): the opcodes that must be #UD on a
+     * P6/SSE2-class CPU (SDM Vol. 2 Table A-3), everything else decodes. */
+    static const uint8_t ud[] = {
+        0x04, 0x05, 0x07, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F, 0x24, 0x25, 0x26, 0x27, 0x36, 0x37,
+        0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F,
+        0x50,                         /* MOVMSKPS: register only */
+        0x6C, 0x6D,                   /* PUNPCKxQDQ: 66 only */
+        0x71, 0x72, 0x73,             /* shift by immediate: register only */
+        0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D,
+        0xA6, 0xA7, 0xB8, 0xB9,
+        0xBA,                         /* /0 undefined */
+        0xC5,                         /* PEXTRW: register only */
+        0xC7,                         /* /0 undefined */
+        0xD0, 0xD6, 0xD7, 0xE6, 0xF0, 0xF7, 0xFF,
+    };
+    unsigned valid = 0;
+    for (unsigned op = 0; op < 256; op++) {
+        uint8_t b[12] = {0x0F, (uint8_t)op, 0x00};
+        DecodedInsn d;
+        int len = dec(true, b, sizeof(b), &d);
+        bool want_ud = memchr(ud, (int)op, sizeof(ud)) != NULL;
+        cr_assert_eq(len == -DECODE_UD, want_ud, "0F %02X 00: %d", op, len);
+        if (len > 0) {
+            valid++;
+            cr_assert_eq(d.op, 0x100 | op);
+            cr_assert_str_neq(x86_decode_mnemonic(&d), "(invalid)");
+        }
+    }
+    cr_assert_eq(valid, 256 - sizeof(ud));
+}
+
+Test(decode, mnemonics_resolve_through_groups_and_prefixes)
+{
+    DecodedInsn d;
+    static const struct {
+        bool code32;
+        uint8_t n;
+        uint8_t b[6];
+        const char *name;
+    } cases[] = {
+        {true, 3, {0x83, 0xC0, 0x01}, "ADD"},
+        {true, 3, {0x83, 0xF8, 0x01}, "CMP"},
+        {true, 2, {0xFF, 0x20}, "JMP"},
+        {true, 3, {0x0F, 0x01, 0x18}, "LIDT"},
+        {true, 3, {0x0F, 0xAE, 0xF8}, "SFENCE"},
+        {true, 3, {0x0F, 0xAE, 0x38}, "CLFLUSH"},
+        {true, 2, {0xDE, 0xD9}, "FCOMPP"},
+        {true, 2, {0xDF, 0x28}, "FILD"},
+        {true, 4, {0xF2, 0x0F, 0x5A, 0xC1}, "CVTSD2SS"},
+        {true, 5, {0x66, 0x0F, 0x73, 0xF8, 0x01}, "PSLLDQ"},
+        {true, 3, {0xF3, 0x0F, 0xBC, 0xC0}, "BSF"},
+        {false, 2, {0xD6}, "SALC"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int len = dec(cases[i].code32, cases[i].b, sizeof(cases[i].b), &d);
+        cr_assert_gt(len, 0, "case %u", i);
+        cr_assert_str_eq(x86_decode_mnemonic(&d), cases[i].name, "case %u", i);
+    }
+}
