@@ -7,8 +7,7 @@
 #include <string.h>
 
 /* BYTES(...): a byte array literal and its length, for dec(). */
-#define BYTES(...)                                                                          \
-    (const uint8_t[]){__VA_ARGS__}, (unsigned)sizeof((const uint8_t[]){__VA_ARGS__})
+#define BYTES(...) (const uint8_t[]){__VA_ARGS__}, (unsigned)sizeof((const uint8_t[]){__VA_ARGS__})
 
 static int dec(bool code32, const uint8_t *b, unsigned n, DecodedInsn *d)
 {
@@ -129,7 +128,7 @@ Test(decode, address_size_prefix_switches_addressing_form)
     cr_assert_eq(d.index, 6);
 }
 
-/* ---- 32-bit addressing ----------------------------------------------------------------------- */
+/* ---- 32-bit addressing ---------------------------------------------------------------------- */
 
 Test(decode, sib_without_base_takes_disp32)
 {
@@ -585,10 +584,28 @@ Test(decode, decode_is_deterministic_over_stale_output)
     cr_assert_eq(dec(true, bytes, sizeof(bytes), &a), 5);
     cr_assert_eq(dec(true, bytes, sizeof(bytes), &b), 5);
 #define SAME(f) cr_assert_eq(a.f, b.f, #f)
-    SAME(op); SAME(len); SAME(nprefix); SAME(opsize); SAME(addrsize); SAME(seg_override);
-    SAME(seg); SAME(rep); SAME(simd_prefix); SAME(modrm); SAME(mod); SAME(reg); SAME(rm);
-    SAME(base); SAME(index); SAME(scale); SAME(flags); SAME(disp); SAME(imm); SAME(imm2);
-    SAME(immsize); SAME(dispsize);
+    SAME(op);
+    SAME(len);
+    SAME(nprefix);
+    SAME(opsize);
+    SAME(addrsize);
+    SAME(seg_override);
+    SAME(seg);
+    SAME(rep);
+    SAME(simd_prefix);
+    SAME(modrm);
+    SAME(mod);
+    SAME(reg);
+    SAME(rm);
+    SAME(base);
+    SAME(index);
+    SAME(scale);
+    SAME(flags);
+    SAME(disp);
+    SAME(imm);
+    SAME(imm2);
+    SAME(immsize);
+    SAME(dispsize);
 #undef SAME
 }
 
@@ -602,8 +619,8 @@ Test(decode, disasm_handle_reuse_matches_one_shot)
     cr_assert_eq(x86_disasm(code, 4, 0x1000, true, b, sizeof(b)), 4);
     cr_assert_str_eq(a, b);
     cr_assert_str_eq(a, "mov eax, dword ptr [esp + 8]");
-    cr_assert_eq(x86_disasm_with(dis, (const uint8_t[]){0x8B, 0x46, 0x04}, 3, 0, false, a,
-                                 sizeof(a)), 3);
+    cr_assert_eq(
+        x86_disasm_with(dis, (const uint8_t[]){0x8B, 0x46, 0x04}, 3, 0, false, a, sizeof(a)), 3);
     cr_assert_str_eq(a, "mov ax, word ptr [bp + 4]");
     x86_disasm_free(dis);
 }
@@ -643,8 +660,8 @@ Test(decode, every_truncation_of_a_valid_instruction_needs_more)
                 cr_assert_eq(d.imm, full.imm);
                 cr_assert_eq(d.disp, full.disp);
             } else {
-                cr_assert_eq(r, -DECODE_NEED_MORE, "iter %u: %d of %d bytes gave %d", iter,
-                             n, len, r);
+                cr_assert_eq(r, -DECODE_NEED_MORE, "iter %u: %d of %d bytes gave %d", iter, n, len,
+                             r);
             }
             free(copy);
         }
@@ -668,8 +685,7 @@ Test(decode, length_is_prefixes_plus_opcode_modrm_sib_disp_imm)
             continue;
         }
         unsigned oplen = d.op >= OP_MAP_0F38 ? 3 : d.op >= OP_MAP_0F ? 2 : 1;
-        bool sib = (d.flags & DI_MEM) && !(d.flags & DI_MOFFS) && d.addrsize == 4 &&
-                   d.rm == 4;
+        bool sib = (d.flags & DI_MEM) && !(d.flags & DI_MOFFS) && d.addrsize == 4 && d.rm == 4;
         unsigned imm2 = (d.op == 0xC8) ? 1 : (d.op == 0x9A || d.op == 0xEA) ? 2 : 0;
         unsigned want = d.nprefix + oplen + ((d.flags & DI_HAS_MODRM) ? 1 : 0) + (sib ? 1 : 0) +
                         d.dispsize + d.immsize + imm2;
@@ -689,8 +705,8 @@ Test(decode, one_byte_map_sweep)
 {
     /* Every non-prefix one-byte opcode decodes with a memory ModRM; with a register ModRM
      * only the memory-only ones (BOUND, LEA, LES, LDS) are #UD. */
-    static const uint8_t prefixes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67,
-                                       0xF0, 0xF2, 0xF3};
+    static const uint8_t prefixes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65,
+                                       0x66, 0x67, 0xF0, 0xF2, 0xF3};
     for (unsigned op = 0; op < 256; op++) {
         if (memchr(prefixes, (int)op, sizeof(prefixes))) {
             continue;
@@ -716,16 +732,14 @@ Test(decode, zero_f_map_sweep_without_prefix)
     /* The 0F map with no prefix and a memory ModRM (00): the opcodes that must be #UD on a
      * P6/SSE2-class CPU (SDM Vol. 2 Table A-3), everything else decodes. */
     static const uint8_t ud[] = {
-        0x04, 0x05, 0x07, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F, 0x24, 0x25, 0x26, 0x27, 0x36, 0x37,
-        0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F,
-        0x50,                         /* MOVMSKPS: register only */
-        0x6C, 0x6D,                   /* PUNPCKxQDQ: 66 only */
-        0x71, 0x72, 0x73,             /* shift by immediate: register only */
-        0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D,
-        0xA6, 0xA7, 0xB8, 0xB9,
-        0xBA,                         /* /0 undefined */
-        0xC5,                         /* PEXTRW: register only */
-        0xC7,                         /* /0 undefined */
+        0x04, 0x05, 0x07, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F, 0x24, 0x25, 0x26, 0x27,
+        0x36, 0x37, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x50, /* MOVMSKPS: register
+                                                                             only */
+        0x6C, 0x6D,                                                       /* PUNPCKxQDQ: 66 only */
+        0x71, 0x72, 0x73, /* shift by immediate: register only */
+        0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0xA6, 0xA7, 0xB8, 0xB9, 0xBA, /* /0 undefined */
+        0xC5, /* PEXTRW: register only */
+        0xC7, /* /0 undefined */
         0xD0, 0xD6, 0xD7, 0xE6, 0xF0, 0xF7, 0xFF,
     };
     unsigned valid = 0;
