@@ -779,6 +779,12 @@ Test(decode, mnemonics_resolve_through_groups_and_prefixes)
         {true, 5, {0x66, 0x0F, 0x73, 0xF8, 0x01}, "PSLLDQ"},
         {true, 3, {0xF3, 0x0F, 0xBC, 0xC0}, "BSF"},
         {false, 2, {0xD6}, "SALC"},
+        {true, 3, {0x0F, 0x12, 0xC1}, "MOVHLPS"},
+        {true, 3, {0x0F, 0x12, 0x01}, "MOVLPS"},
+        {true, 3, {0x0F, 0x16, 0xC1}, "MOVLHPS"},
+        {true, 3, {0x0F, 0x18, 0x00}, "PREFETCHNTA"},
+        {true, 3, {0x0F, 0x18, 0xC0}, "NOP"},
+        {true, 3, {0x0F, 0x1F, 0x00}, "NOP"},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int len = dec(cases[i].code32, cases[i].b, sizeof(cases[i].b), &d);

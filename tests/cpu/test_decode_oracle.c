@@ -86,7 +86,8 @@ static unsigned gen_sample(Rng *r, uint8_t buf[16])
     } else {
         buf[pos++] = (uint8_t)(0xD8 + rng_below(r, 8));
     }
-    /* Bias ModRM toward memory forms with SIB half the time in 32-bit addressing. */
+    /* A quarter of the samples get r/m = 4: a SIB byte in 32-bit addressing (and [SI] forms
+     * in 16-bit addressing), which uniform ModRM bytes would cover only one time in eight. */
     if (rng_below(r, 4) == 0) {
         buf[pos] = (uint8_t)((buf[pos] & 0xF8) | 4);
     }
@@ -94,6 +95,13 @@ static unsigned gen_sample(Rng *r, uint8_t buf[16])
 }
 
 /* ---- Capstone side ------------------------------------------------------------------- */
+
+static x86_reg cs_sreg(int seg)
+{
+    static const x86_reg sr[6] = {X86_REG_ES, X86_REG_CS, X86_REG_SS,
+                                  X86_REG_DS, X86_REG_FS, X86_REG_GS};
+    return seg >= 0 && seg < 6 ? sr[seg] : X86_REG_INVALID;
+}
 
 static x86_reg cs_gpr(int r, unsigned size)
 {
@@ -278,12 +286,14 @@ static unsigned compare(const Sample *s, char *why, size_t whylen)
         } else if (mem && (mem->mem.base != cs_gpr(d->base, d->addrsize) ||
                            mem->mem.index != cs_gpr(d->index, d->addrsize) ||
                            (d->index >= 0 && mem->mem.scale != (1 << d->scale)) ||
-                           (uint32_t)mem->mem.disp != d->disp)) {
+                           (uint32_t)mem->mem.disp != d->disp ||
+                           (d->seg_override != SEG_NONE &&
+                            mem->mem.segment != cs_sreg(d->seg_override)))) {
             snprintf(why, whylen,
                      "address base %d index %d scale %u disp %x vs capstone "
-                     "base %d index %d scale %d disp %" PRIx64,
+                     "base %d index %d scale %d disp %" PRIx64 " seg %d/%d",
                      d->base, d->index, d->scale, d->disp, mem->mem.base, mem->mem.index,
-                     mem->mem.scale, (uint64_t)mem->mem.disp);
+                     mem->mem.scale, (uint64_t)mem->mem.disp, d->seg_override, mem->mem.segment);
             diff |= X_MEM;
         }
     }
