@@ -21,8 +21,8 @@
  * Worked example, 32-bit code, bytes 66 F0 83 44 9E 08 FF:
  *   66 -> operand size 2; F0 -> LOCK; 83 -> DK_GROUP, ModRM 44 = mod 1, reg 0, rm 4:
  *   member /0 is ADD Ev,Ibs with LOCK allowed and a memory operand, so DI_LOCK is set;
- *   rm 4 -> SIB 9E = scale 2, index ESI, base ESI; mod 1 -> disp8 08; then Ibs FF -> imm
- *   0xFFFFFFFF. Result: op 0x83, len 7, nprefix 2, seg DS, "lock add word [esi+esi*4+8], -1".
+ *   rm 4 -> SIB 9E = scale 2, index EBX, base ESI; mod 1 -> disp8 08; then Ibs FF -> imm
+ *   0xFFFFFFFF. Result: op 0x83, len 7, nprefix 2, seg DS, "lock add word [esi+ebx*4+8], -1".
  */
 #include "translate/decode.h"
 

@@ -40,6 +40,24 @@ Test(decode, prefixes_in_any_order_give_the_same_instruction)
     }
 }
 
+Test(decode, worked_example_from_the_decoder_overview)
+{
+    DecodedInsn d;
+    cr_assert_eq(dec(true, BYTES(0x66, 0xF0, 0x83, 0x44, 0x9E, 0x08, 0xFF), &d), 7);
+    cr_assert_eq(d.op, 0x83);
+    cr_assert_eq(d.nprefix, 2);
+    cr_assert_eq(d.opsize, 2);
+    cr_assert_eq(d.reg, 0);
+    cr_assert(d.flags & DI_LOCK);
+    cr_assert_eq(d.base, 6);
+    cr_assert_eq(d.index, 3);
+    cr_assert_eq(d.scale, 2);
+    cr_assert_eq(d.disp, 8);
+    cr_assert_eq(d.imm, 0xFFFFFFFF);
+    cr_assert_eq(d.seg, SEG_DS);
+    cr_assert_str_eq(x86_decode_mnemonic(&d), "ADD");
+}
+
 Test(decode, last_segment_and_last_repeat_prefix_win)
 {
     DecodedInsn d;
