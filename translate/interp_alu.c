@@ -1036,7 +1036,7 @@ static void op_cmov(CPUState *cpu, const DecodedInsn *d)
     }
 }
 
-/* 90 NOP (also PAUSE), 0F 1F NOP r/m. */
+/* 90 NOP (also PAUSE), 0F 18-1F hint NOPs. */
 static void op_nop(CPUState *cpu, const DecodedInsn *d)
 {
 }
@@ -1074,7 +1074,9 @@ void interp_alu_register(InterpFn t[OP_COUNT])
         t[i] = op_xchg;
     }
     t[0x90] = op_nop;
-    t[0x11F] = op_nop;
+    for (int i = 0x118; i <= 0x11F; i++) {
+        t[i] = op_nop; /* the P6 hint-NOP space, PREFETCHh included: no memory access */
+    }
     for (int i = 0x88; i <= 0x8B; i++) {
         t[i] = op_mov;
     }

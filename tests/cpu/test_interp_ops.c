@@ -487,3 +487,23 @@ Test(interp, self_modifying_code_is_seen)
     cr_assert_eq(RUN(0x48), -1);
     cr_assert_eq(R(R_EAX) & 0xFFFF, 0);
 }
+
+Test(interp, long_rep_yields_between_steps_so_interrupts_can_arrive)
+{
+    /* rep lodsb (no fast path) with CX = 10000: one step runs a bounded number of iterations
+     * and leaves EIP on the instruction with the state of the iterations done. */
+    static const uint8_t code[] = {0xF3, 0xAC, 0xF4};
+    memcpy(h->ram + TH_CODE, code, sizeof(code));
+    R(R_ECX) = 10000;
+    R(R_ESI) = 0;
+    h->cpu->eip = TH_CODE;
+    cpu_exec(h->cpu, 1);
+    uint32_t left = R(R_ECX) & 0xFFFF;
+    cr_assert(left > 0 && left < 10000, "CX = %u after one step", left);
+    cr_assert_eq(h->cpu->eip, TH_CODE);
+    cr_assert_eq(R(R_ESI) & 0xFFFF, 10000 - left);
+    /* the rest completes */
+    cpu_exec(h->cpu, 100);
+    cr_assert_eq(R(R_ECX) & 0xFFFF, 0);
+    cr_assert_eq(R(R_ESI) & 0xFFFF, 10000);
+}
