@@ -93,6 +93,26 @@ void interp_jump(CPUState *cpu, uint32_t target, unsigned opsize)
     cpu->eip = target;
 }
 
+void interp_probe_write(CPUState *cpu, uint32_t lin, unsigned size)
+{
+    if (!(cpu->cr0 & CR0_PG)) {
+        return;
+    }
+    bool user = cpu->cpl == 3;
+    const TLBEntry *tab = user ? cpu->tlb_user : cpu->tlb;
+    uint32_t last = lin + size - 1;
+    uint32_t page[2] = {lin, last};
+    int n = ((lin ^ last) & ~0xFFFu) ? 2 : 1;
+    for (int i = 0; i < n; i++) {
+        const TLBEntry *te = &tab[(page[i] >> 12) & (TLB_SIZE - 1)];
+        if (te->tag_write != TLB_INVALID && ((te->tag_write ^ page[i]) & ~0xFFFu) == 0) {
+            continue; /* a valid write entry: writable at this privilege */
+        }
+        uint32_t phys;
+        (void)mmu_translate(cpu, page[i], ACC_WRITE, user, &phys, true);
+    }
+}
+
 static Interp *interp_get(CPUState *cpu)
 {
     Interp *ip = cpu->tcache;

@@ -80,7 +80,8 @@ static inline void alu_rm(CPUState *cpu, const DecodedInsn *d, int aop, uint32_t
     CCSet cc;
     if (d->flags & DI_MEM) {
         uint32_t ea = interp_ea(cpu, d);
-        uint32_t a = interp_ld(cpu, d->seg, ea, size);
+        uint32_t a = aop == 7 ? interp_ld(cpu, d->seg, ea, size)
+                              : interp_ld_rmw(cpu, d->seg, ea, size);
         uint32_t r = alu_calc(cpu, aop, a, b, size, &cc);
         if (aop != 7) {
             interp_st(cpu, d->seg, ea, r, size);
@@ -167,7 +168,7 @@ static inline void incdec_rm(CPUState *cpu, const DecodedInsn *d, unsigned size,
     uint32_t m = interp_size_mask(size);
     if (d->flags & DI_MEM) {
         uint32_t ea = interp_ea(cpu, d);
-        uint32_t v = (interp_ld(cpu, d->seg, ea, size) + (dec ? -1u : 1u)) & m;
+        uint32_t v = (interp_ld_rmw(cpu, d->seg, ea, size) + (dec ? -1u : 1u)) & m;
         interp_st(cpu, d->seg, ea, v, size);
         interp_set_cc(cpu, (dec ? CC_OP_DEC8 : CC_OP_INC8) + interp_size_index(size), v, 0, cf);
     } else {
@@ -270,7 +271,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
     case 2:
         if (d->flags & DI_MEM) {
             uint32_t ea = interp_ea(cpu, d);
-            interp_st(cpu, d->seg, ea, ~interp_ld(cpu, d->seg, ea, size), size);
+            interp_st(cpu, d->seg, ea, ~interp_ld_rmw(cpu, d->seg, ea, size), size);
         } else {
             interp_set_reg(cpu, d->rm, size, ~interp_get_reg(cpu, d->rm, size));
         }
@@ -279,7 +280,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
         uint32_t v, r;
         if (d->flags & DI_MEM) {
             uint32_t ea = interp_ea(cpu, d);
-            v = interp_ld(cpu, d->seg, ea, size);
+            v = interp_ld_rmw(cpu, d->seg, ea, size);
             r = (0 - v) & m;
             interp_st(cpu, d->seg, ea, r, size);
         } else {
@@ -516,7 +517,7 @@ static void op_grp2(CPUState *cpu, const DecodedInsn *d)
     CCSet cc;
     if (d->flags & DI_MEM) {
         uint32_t ea = interp_ea(cpu, d);
-        uint32_t v = interp_ld(cpu, d->seg, ea, size);
+        uint32_t v = interp_ld_rmw(cpu, d->seg, ea, size); /* checked even for a 0 count */
         if (cnt == 0) {
             return;
         }
@@ -543,7 +544,7 @@ static void op_shld(CPUState *cpu, const DecodedInsn *d)
     uint32_t v;
     if (d->flags & DI_MEM) {
         ea = interp_ea(cpu, d);
-        v = interp_ld(cpu, d->seg, ea, size);
+        v = interp_ld_rmw(cpu, d->seg, ea, size); /* checked even for a 0 count */
     } else {
         v = interp_get_reg(cpu, d->rm, size);
     }
@@ -701,7 +702,8 @@ static void bt_common(CPUState *cpu, const DecodedInsn *d, int kind, uint32_t of
             ea = (ea + (uint32_t)units * size) & interp_addr_mask(d);
         }
         uint32_t bit = 1u << (off & (w - 1));
-        uint32_t v = interp_ld(cpu, d->seg, ea, size);
+        uint32_t v = kind ? interp_ld_rmw(cpu, d->seg, ea, size)
+                          : interp_ld(cpu, d->seg, ea, size);
         if (kind) {
             interp_st(cpu, d->seg, ea, bt_apply(kind, v, bit), size);
         }
@@ -865,7 +867,7 @@ static void op_xchg(CPUState *cpu, const DecodedInsn *d)
     uint32_t rv = interp_get_reg(cpu, d->reg, size);
     if (d->flags & DI_MEM) {
         uint32_t ea = interp_ea(cpu, d);
-        uint32_t mv = interp_ld(cpu, d->seg, ea, size);
+        uint32_t mv = interp_ld_rmw(cpu, d->seg, ea, size);
         interp_st(cpu, d->seg, ea, rv, size);
         interp_set_reg(cpu, d->reg, size, mv);
     } else {
@@ -884,7 +886,7 @@ static void op_xadd(CPUState *cpu, const DecodedInsn *d)
     uint32_t v, r;
     if (d->flags & DI_MEM) {
         uint32_t ea = interp_ea(cpu, d);
-        v = interp_ld(cpu, d->seg, ea, size);
+        v = interp_ld_rmw(cpu, d->seg, ea, size);
         r = (v + s) & m;
         interp_st(cpu, d->seg, ea, r, size);
         interp_set_reg(cpu, d->reg, size, v);
@@ -909,7 +911,7 @@ static void op_cmpxchg(CPUState *cpu, const DecodedInsn *d)
     uint32_t ea = 0;
     if (d->flags & DI_MEM) {
         ea = interp_ea(cpu, d);
-        v = interp_ld(cpu, d->seg, ea, size);
+        v = interp_ld_rmw(cpu, d->seg, ea, size);
     } else {
         v = interp_get_reg(cpu, d->rm, size);
     }
@@ -933,7 +935,10 @@ static void op_cmpxchg8b(CPUState *cpu, const DecodedInsn *d)
     }
     uint32_t ea = interp_ea(cpu, d);
     uint32_t ea2 = (ea + 4) & interp_addr_mask(d);
-    uint32_t lo = cpu_ld32(cpu, d->seg, ea), hi = cpu_ld32(cpu, d->seg, ea2);
+    if (ea2 == ea + 4) {
+        interp_probe_write(cpu, cpu_linear(cpu, d->seg, ea, 8, ACC_WRITE), 8);
+    }
+    uint32_t lo = interp_ld_rmw(cpu, d->seg, ea, 4), hi = interp_ld_rmw(cpu, d->seg, ea2, 4);
     bool eq = lo == cpu->regs[R_EAX] && hi == cpu->regs[R_EDX];
     uint32_t f = cpu_get_eflags(cpu) & ~(uint32_t)EF_ZF;
     if (eq) {
