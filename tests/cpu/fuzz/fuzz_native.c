@@ -1,0 +1,296 @@
+/* fuzz_native.c: the native side of the differential fuzzer, a 32-bit Linux program (gcc -m32)
+ * that runs batches of test cases on the host CPU and records the final state of each.
+ *
+ * Usage: anyvm-fuzz-native SHM_FD IN_FD OUT_FD (started by anyvm-fuzz, never by hand).
+ * The driver writes FuzzCaseIn records into the shared memory file SHM_FD and a uint32_t case
+ * count into IN_FD; this program runs them and answers with the same count on OUT_FD after
+ * filling the FuzzCaseOut records. A count of 0 or EOF ends the program.
+ *
+ * Running a case: the code window (0x00400000), data window (0x00500000) and stack window
+ * (0x00600000) are mapped at fixed addresses. fuzz_enter() saves the host registers, loads
+ * EFLAGS and all eight guest registers from the context page (0x00700000) and jumps to the
+ * code. The code ends with `jmp [capture_ptr]` into fuzz_capture, which stores the guest
+ * registers with absolute moves (no register or guest stack is touched before they are
+ * saved), switches to a scratch stack for PUSHFD and returns to C. A fault instead raises a
+ * signal, delivered on an alternate stack; the handler copies the registers, trap number and
+ * error code out of the signal context and redirects the return to fuzz_resume.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ucontext.h>
+#include <unistd.h>
+
+#include "fuzz_case.h"
+
+#if !defined(__i386__)
+#error "fuzz_native.c must be built for i386 (gcc -m32)"
+#endif
+
+/* The context page: fixed offsets, used by the assembly below as absolute addresses. */
+#define CTX_IN_REGS (FUZZ_CTX_BASE + 0x00)    /* popad order: edi esi ebp esp ebx edx ecx eax */
+#define CTX_IN_EFLAGS (FUZZ_CTX_BASE + 0x20)
+#define CTX_IN_ESP (FUZZ_CTX_BASE + 0x24)
+#define CTX_HOST_ESP (FUZZ_CTX_BASE + 0x28)
+#define CTX_ENTRY (FUZZ_CTX_BASE + 0x2C)      /* = FUZZ_CODE_BASE, for the indirect jump */
+#define CTX_CAPTURE (FUZZ_CTX_BASE + 0x30)    /* = fuzz_capture, target of the end stub */
+#define CTX_OUT_REGS (FUZZ_CTX_BASE + 0x40)   /* eax ecx edx ebx esp ebp esi edi */
+#define CTX_OUT_EFLAGS (FUZZ_CTX_BASE + 0x60)
+#define CTX_SCRATCH_TOP (FUZZ_CTX_BASE + 0x100)
+
+#define XSTR2(x) #x
+#define XSTR(x) XSTR2(x)
+
+/* The register file shuttle. Constants are plain numbers, so this needs no relocation and
+ * works in a position-independent executable. */
+__asm__(".text\n"
+        ".globl fuzz_enter\n"
+        ".hidden fuzz_enter\n"
+        ".type fuzz_enter, @function\n"
+        "fuzz_enter:\n"
+        "    push %ebp\n"
+        "    push %ebx\n"
+        "    push %esi\n"
+        "    push %edi\n"
+        "    mov %esp, " XSTR(CTX_HOST_ESP) "\n"
+        "    mov $" XSTR(CTX_IN_EFLAGS) ", %esp\n"
+        "    popfl\n"
+        "    mov $" XSTR(CTX_IN_REGS) ", %esp\n"
+        "    popal\n"
+        "    mov " XSTR(CTX_IN_ESP) ", %esp\n"
+        "    jmp *" XSTR(CTX_ENTRY) "\n"
+        ".size fuzz_enter, .-fuzz_enter\n"
+        ".globl fuzz_capture\n"
+        ".hidden fuzz_capture\n"
+        ".type fuzz_capture, @function\n"
+        "fuzz_capture:\n"
+        "    mov %eax, " XSTR(CTX_OUT_REGS) "+0\n"
+        "    mov %ecx, " XSTR(CTX_OUT_REGS) "+4\n"
+        "    mov %edx, " XSTR(CTX_OUT_REGS) "+8\n"
+        "    mov %ebx, " XSTR(CTX_OUT_REGS) "+12\n"
+        "    mov %esp, " XSTR(CTX_OUT_REGS) "+16\n"
+        "    mov %ebp, " XSTR(CTX_OUT_REGS) "+20\n"
+        "    mov %esi, " XSTR(CTX_OUT_REGS) "+24\n"
+        "    mov %edi, " XSTR(CTX_OUT_REGS) "+28\n"
+        "    mov $" XSTR(CTX_SCRATCH_TOP) ", %esp\n"
+        "    pushfl\n"
+        "    popl " XSTR(CTX_OUT_EFLAGS) "\n"
+        "    mov " XSTR(CTX_HOST_ESP) ", %esp\n"
+        "    cld\n"
+        "    xor %eax, %eax\n"
+        "    pop %edi\n"
+        "    pop %esi\n"
+        "    pop %ebx\n"
+        "    pop %ebp\n"
+        "    ret\n"
+        ".size fuzz_capture, .-fuzz_capture\n"
+        ".globl fuzz_resume\n"
+        ".hidden fuzz_resume\n"
+        ".type fuzz_resume, @function\n"
+        "fuzz_resume:\n"
+        "    mov " XSTR(CTX_HOST_ESP) ", %esp\n"
+        "    cld\n"
+        "    mov $1, %eax\n"
+        "    pop %edi\n"
+        "    pop %esi\n"
+        "    pop %ebx\n"
+        "    pop %ebp\n"
+        "    ret\n"
+        ".size fuzz_resume, .-fuzz_resume\n");
+
+/* fuzz_enter: run the loaded case; returns 0 at the end stub, 1 after a caught fault. */
+int fuzz_enter(void);
+void fuzz_capture(void);
+void fuzz_resume(void);
+
+/* Fault information written by the signal handler (the handler may only touch memory, so it
+ * goes into the context page rather than into program state). */
+typedef struct FaultInfo {
+    uint32_t regs[8];
+    uint32_t eip, eflags, trapno, err;
+} FaultInfo;
+#define CTX_FAULT ((volatile FaultInfo *)(uintptr_t)(FUZZ_CTX_BASE + 0x200))
+
+static void on_fault(int sig, siginfo_t *si, void *uc_void)
+{
+    ucontext_t *uc = uc_void;
+    greg_t *gr = uc->uc_mcontext.gregs;
+    uint32_t eip = (uint32_t)gr[REG_EIP];
+    (void)si;
+    /* A fault outside the guest code is a bug in this program: die with the default action. */
+    if (eip < FUZZ_CODE_BASE || eip >= FUZZ_CODE_BASE + FUZZ_PAGE) {
+        signal(sig, SIG_DFL);
+        return;
+    }
+    volatile FaultInfo *fi = CTX_FAULT;
+    fi->regs[0] = (uint32_t)gr[REG_EAX];
+    fi->regs[1] = (uint32_t)gr[REG_ECX];
+    fi->regs[2] = (uint32_t)gr[REG_EDX];
+    fi->regs[3] = (uint32_t)gr[REG_EBX];
+    fi->regs[4] = (uint32_t)gr[REG_ESP];
+    fi->regs[5] = (uint32_t)gr[REG_EBP];
+    fi->regs[6] = (uint32_t)gr[REG_ESI];
+    fi->regs[7] = (uint32_t)gr[REG_EDI];
+    fi->eip = eip;
+    fi->eflags = (uint32_t)gr[REG_EFL];
+    fi->trapno = (uint32_t)gr[REG_TRAPNO];
+    fi->err = (uint32_t)gr[REG_ERR];
+    gr[REG_EIP] = (greg_t)(uintptr_t)fuzz_resume;
+    gr[REG_EFL] &= ~(greg_t)(FZ_DF | 0x100u); /* DF and TF clear for the C code */
+}
+
+static void *map_fixed(uint32_t addr, int prot)
+{
+    void *p = mmap((void *)(uintptr_t)addr, FUZZ_PAGE, prot,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED || p != (void *)(uintptr_t)addr) {
+        fprintf(stderr, "anyvm-fuzz-native: cannot map 0x%08x: %s\n", addr,
+                p == MAP_FAILED ? strerror(errno) : "placed elsewhere");
+        exit(2);
+    }
+    return p;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void run_case(const FuzzCaseIn *in, FuzzCaseOut *out, uint8_t *code, uint8_t *data,
+                     uint8_t *stack, uint32_t capture_ptr_addr)
+{
+    volatile uint32_t *ctx = (volatile uint32_t *)(uintptr_t)FUZZ_CTX_BASE;
+    uint32_t len = in->code_len;
+    if (len > FUZZ_CODE_MAX - FUZZ_END_STUB_LEN) {
+        len = FUZZ_CODE_MAX - FUZZ_END_STUB_LEN;
+    }
+    memcpy(code, in->code, len);
+    code[len] = 0xFF;           /* jmp dword [capture_ptr_addr] */
+    code[len + 1] = 0x25;
+    memcpy(code + len + 2, &capture_ptr_addr, 4);
+    memcpy(data, in->data, FUZZ_DATA_SIZE);
+    memcpy(stack, in->stack, FUZZ_STACK_SIZE);
+
+    /* popad order: EDI, ESI, EBP, (ESP), EBX, EDX, ECX, EAX. */
+    static const int popad_slot[8] = {7, 6, 5, 4, 3, 2, 1, 0};
+    for (int i = 0; i < 8; i++) {
+        ctx[i] = in->regs[popad_slot[i]];
+    }
+    /* IF stays 1 in user mode whatever POPFD is given; keep AC/TF/ID clear. */
+    ctx[(CTX_IN_EFLAGS - FUZZ_CTX_BASE) / 4] = (in->eflags & FZ_COMPARED) | 0x2u;
+    ctx[(CTX_IN_ESP - FUZZ_CTX_BASE) / 4] = in->regs[4];
+
+    if (fuzz_enter() == 0) {
+        for (int i = 0; i < 8; i++) {
+            out->regs[i] = ctx[(CTX_OUT_REGS - FUZZ_CTX_BASE) / 4 + i];
+        }
+        out->eflags = ctx[(CTX_OUT_EFLAGS - FUZZ_CTX_BASE) / 4];
+        out->eip = FUZZ_CODE_BASE + len;
+        out->vector = FUZZ_NO_EXC;
+        out->err = 0;
+    } else {
+        volatile FaultInfo *fi = CTX_FAULT;
+        for (int i = 0; i < 8; i++) {
+            out->regs[i] = fi->regs[i];
+        }
+        out->eflags = fi->eflags;
+        out->eip = fi->eip;
+        out->vector = (int32_t)fi->trapno;
+        out->err = fi->err;
+    }
+    memcpy(out->data, data, FUZZ_DATA_SIZE);
+    memcpy(out->stack, stack, FUZZ_STACK_SIZE);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s SHM_FD IN_FD OUT_FD (started by anyvm-fuzz)\n", argv[0]);
+        return 2;
+    }
+    int shm_fd = atoi(argv[1]), in_fd = atoi(argv[2]), out_fd = atoi(argv[3]);
+    uint8_t *shm = mmap(NULL, FUZZ_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+    if (shm == MAP_FAILED) {
+        fprintf(stderr, "anyvm-fuzz-native: cannot map shared memory: %s\n", strerror(errno));
+        return 2;
+    }
+    FuzzCaseIn *ins = (FuzzCaseIn *)shm;
+    FuzzCaseOut *outs = (FuzzCaseOut *)(shm + FUZZ_BATCH * sizeof(FuzzCaseIn));
+
+    uint8_t *code = map_fixed(FUZZ_CODE_BASE, PROT_READ | PROT_WRITE | PROT_EXEC);
+    uint8_t *data = map_fixed(FUZZ_DATA_BASE, PROT_READ | PROT_WRITE);
+    uint8_t *stack = map_fixed(FUZZ_STACK_BASE, PROT_READ | PROT_WRITE);
+    volatile uint32_t *ctx = map_fixed(FUZZ_CTX_BASE, PROT_READ | PROT_WRITE);
+    ctx[(CTX_ENTRY - FUZZ_CTX_BASE) / 4] = FUZZ_CODE_BASE;
+    ctx[(CTX_CAPTURE - FUZZ_CTX_BASE) / 4] = (uint32_t)(uintptr_t)fuzz_capture;
+
+    size_t alt_size = 65536;
+    void *altstack = malloc(alt_size);
+    stack_t ss = {.ss_sp = altstack, .ss_size = alt_size, .ss_flags = 0};
+    if (altstack == NULL || sigaltstack(&ss, NULL) != 0) {
+        perror("anyvm-fuzz-native: sigaltstack");
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGBUS};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        if (sigaction(sigs[i], &sa, NULL) != 0) {
+            perror("anyvm-fuzz-native: sigaction");
+            return 2;
+        }
+    }
+
+    for (;;) {
+        uint32_t n;
+        if (read_full(in_fd, &n, sizeof(n)) != 0 || n == 0) {
+            return 0;
+        }
+        if (n > FUZZ_BATCH) {
+            fprintf(stderr, "anyvm-fuzz-native: batch of %u is too large\n", n);
+            return 2;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            run_case(&ins[i], &outs[i], code, data, stack, CTX_CAPTURE);
+        }
+        if (write_full(out_fd, &n, sizeof(n)) != 0) {
+            return 2;
+        }
+    }
+}
