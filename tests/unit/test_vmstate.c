@@ -21,7 +21,7 @@ typedef struct Inner {
     uint32_t arr[3];
     bool flag;
     Leaf leaves[2];
-    int loaded;       /* not saved: set by post_load */
+    int loaded; /* not saved: set by post_load */
 } Inner;
 
 typedef struct Dev {
@@ -40,7 +40,7 @@ typedef struct Dev {
     uint16_t words[4];
     uint32_t dwords[3];
     uint64_t quads[2];
-    int post_loads;   /* not saved */
+    int post_loads; /* not saved */
 } Dev;
 
 static const VMStateField leaf_fields[] = {
@@ -71,14 +71,14 @@ static int dev_post_load(void *opaque)
     return 0;
 }
 
-#define DEV_FIELDS(...)                                                                            \
-    {                                                                                              \
-        VMSTATE_U8(Dev, u8), VMSTATE_U16(Dev, u16), VMSTATE_U32(Dev, u32), VMSTATE_U64(Dev, u64),  \
-            VMSTATE_I32(Dev, i32), VMSTATE_I64(Dev, i64), VMSTATE_BOOL(Dev, b), __VA_ARGS__,       \
-            VMSTATE_TIMER(Dev, timer), VMSTATE_STRUCT(Dev, one, inner_desc, Inner),                \
-            VMSTATE_STRUCT_ARRAY(Dev, many, 2, inner_desc, Inner),                                 \
-            VMSTATE_U8_ARRAY(Dev, bytes, 5), VMSTATE_U16_ARRAY(Dev, words, 4),                     \
-            VMSTATE_U32_ARRAY(Dev, dwords, 3), VMSTATE_U64_ARRAY(Dev, quads, 2), VMSTATE_END,      \
+#define DEV_FIELDS(...)                                                                           \
+    {                                                                                             \
+        VMSTATE_U8(Dev, u8), VMSTATE_U16(Dev, u16), VMSTATE_U32(Dev, u32), VMSTATE_U64(Dev, u64), \
+            VMSTATE_I32(Dev, i32), VMSTATE_I64(Dev, i64), VMSTATE_BOOL(Dev, b), __VA_ARGS__,      \
+            VMSTATE_TIMER(Dev, timer), VMSTATE_STRUCT(Dev, one, inner_desc, Inner),               \
+            VMSTATE_STRUCT_ARRAY(Dev, many, 2, inner_desc, Inner),                                \
+            VMSTATE_U8_ARRAY(Dev, bytes, 5), VMSTATE_U16_ARRAY(Dev, words, 4),                    \
+            VMSTATE_U32_ARRAY(Dev, dwords, 3), VMSTATE_U64_ARRAY(Dev, quads, 2), VMSTATE_END,     \
     }
 
 static const VMStateField dev_fields[] = DEV_FIELDS(VMSTATE_BUFFER(Dev, buf));
@@ -471,8 +471,8 @@ Test(vmstate, nested_desc_version_mismatch_is_rejected)
         VMSTATE_END,
     };
     static const VMStateDesc inner2 = {"inner", 2, inner2_fields, NULL};
-    static const VMStateField fields[] = {
-        VMSTATE_U8(Dev, u8), VMSTATE_STRUCT(Dev, one, inner2, Inner), VMSTATE_END};
+    static const VMStateField fields[] = {VMSTATE_U8(Dev, u8),
+                                          VMSTATE_STRUCT(Dev, one, inner2, Inner), VMSTATE_END};
     static const VMStateField fields_ref[] = {
         VMSTATE_U8(Dev, u8), VMSTATE_STRUCT(Dev, one, inner_desc, Inner), VMSTATE_END};
     static const VMStateDesc d_new = {"dev", 3, fields, NULL};
@@ -521,10 +521,11 @@ Test(vmstate, wrong_field_type_name_count_or_array_length_is_rejected)
     static const VMStateField type[] = {VMSTATE_I32(Dev, u32), VMSTATE_U16_ARRAY(Dev, words, 4),
                                         VMSTATE_END};
     static const VMStateField name[] = {{"u33", VMF_U32, offsetof(Dev, u32), 4, 1, 0, NULL},
-                                        VMSTATE_U16_ARRAY(Dev, words, 4), VMSTATE_END};
+                                        VMSTATE_U16_ARRAY(Dev, words, 4),
+                                        VMSTATE_END};
     static const VMStateField fewer[] = {VMSTATE_U32(Dev, u32), VMSTATE_END};
-    static const VMStateField shorter[] = {VMSTATE_U32(Dev, u32),
-                                           VMSTATE_U16_ARRAY(Dev, words, 3), VMSTATE_END};
+    static const VMStateField shorter[] = {VMSTATE_U32(Dev, u32), VMSTATE_U16_ARRAY(Dev, words, 3),
+                                           VMSTATE_END};
     static const VMStateDesc d_ref = {"dev", 3, ref, NULL};
     static const VMStateDesc variants[] = {
         {"dev", 3, type, NULL},
