@@ -767,12 +767,15 @@ Test(vmstate, file_layout_matches_the_documented_example)
     uint8_t *buf;
     size_t len;
     save(&r, &buf, &len);
+    /* clang-format off */
     static const uint8_t want[] = {
-        'A', 'N', 'Y', 'V', 'M', 'S', 'N', 'P',     1,   0,   0,   0, 1, 0, 0, 0, /* header */
-        4,   0,   'p', 'i', 't', '0', 3,   0,       'p', 'i', 't', 2, 0, 0, 0, 1, 0,    0,
-        0, /* entry */
-        5,   0,   'c', 'o', 'u', 'n', 't', VMF_U16, 1,   0,   0,   0, 2, 0, 0, 0, 0x34, 0x12,
+        'A', 'N', 'Y', 'V', 'M', 'S', 'N', 'P', 1, 0, 0, 0, 1, 0, 0, 0,  /* header */
+        4, 0, 'p', 'i', 't', '0',                                         /* id */
+        3, 0, 'p', 'i', 't', 2, 0, 0, 0, 1, 0, 0, 0,                      /* desc, 1 field */
+        5, 0, 'c', 'o', 'u', 'n', 't', VMF_U16, 1, 0, 0, 0, 2, 0, 0, 0,   /* field header */
+        0x34, 0x12,                                                       /* value */
     };
+    /* clang-format on */
     cr_assert_eq(len, sizeof(want) + 4);
     cr_expect_arr_eq(buf, want, sizeof(want));
     uint32_t crc = crc32_ieee(0, want, sizeof(want));
