@@ -246,7 +246,9 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     out->regs[R_ESP] = get32(frame + 12);
     out->vector = vec;
     if (vec == EXC_GP && out->eip == FUZZ_CODE_BASE + len && out->err == 0) {
+        /* The end stub: report the state as the native PUSHFD sees it (no fault RF). */
         out->vector = FUZZ_NO_EXC;
+        out->eflags &= ~(uint32_t)EF_RF;
     }
     return steps;
 }

@@ -438,8 +438,10 @@ int main(int argc, char **argv)
     }
     printf("anyvm-fuzz: seed 0x%016" PRIx64 ", %s %" PRIu64 ", first case %" PRIu64 "\n", o.seed,
            o.insns ? "instructions" : "cases", o.insns ? o.insns : o.cases, o.first);
-    printf("anyvm-fuzz: reproduce with: %s --seed 0x%016" PRIx64 "%s\n", argv[0], o.seed,
-           o.insns ? "" : " --cases N");
+    if (!o.single) {
+        printf("anyvm-fuzz: rerun with: %s --seed 0x%016" PRIx64 " --%s %" PRIu64 "\n", argv[0],
+               o.seed, o.insns ? "insns" : "cases", o.insns ? o.insns : o.cases);
+    }
     fflush(stdout);
     signal(SIGPIPE, SIG_IGN);
 
