@@ -9,16 +9,22 @@
 
 #include <stdint.h>
 
-/* Guest (and native) address layout. Every window sits in its own 4 KiB page. */
-#define FUZZ_CODE_BASE 0x00400000u
+/* Guest (and native) address layout. Each window lies in a region of two mapped 4 KiB pages
+ * and straddles the page boundary in its middle, so instructions, data accesses and pushes
+ * that cross a page are exercised. */
+#define FUZZ_PAGE 4096u
+#define FUZZ_REGION_SIZE (2 * FUZZ_PAGE)
+#define FUZZ_CODE_REGION 0x00400000u
+#define FUZZ_CODE_BASE 0x00400FC0u  /* 64 bytes before the page boundary */
 #define FUZZ_CODE_MAX 1024u         /* code bytes including the end stub */
 #define FUZZ_END_STUB_LEN 6u        /* native: FF 25 <abs32> = jmp [capture pointer] */
-#define FUZZ_DATA_BASE 0x00500000u
+#define FUZZ_DATA_REGION 0x00500000u
+#define FUZZ_DATA_BASE 0x00500E00u
 #define FUZZ_DATA_SIZE 1024u
-#define FUZZ_STACK_BASE 0x00600000u
+#define FUZZ_STACK_REGION 0x00600000u
+#define FUZZ_STACK_BASE 0x00600F80u
 #define FUZZ_STACK_SIZE 256u
 #define FUZZ_CTX_BASE 0x00700000u   /* native runner's private page (entry/capture state) */
-#define FUZZ_PAGE 4096u
 
 /* Arithmetic and direction flags: the EFLAGS bits the fuzzer loads and compares. */
 enum {

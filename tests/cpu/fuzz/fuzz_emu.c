@@ -110,17 +110,18 @@ FuzzEmu *fuzz_emu_new(void)
     if (!e) {
         return NULL;
     }
-    e->code = calloc(1, FUZZ_PAGE);
-    e->data = calloc(1, FUZZ_PAGE);
-    e->stack = calloc(1, FUZZ_PAGE);
+    e->code = calloc(1, FUZZ_REGION_SIZE);
+    e->data = calloc(1, FUZZ_REGION_SIZE);
+    e->stack = calloc(1, FUZZ_REGION_SIZE);
     e->sys = calloc(1, FUZZ_PAGE);
     log_init(&e->log);
     memmap_init(&e->mem, &e->log);
     portmap_init(&e->io, &e->log);
     if (!e->code || !e->data || !e->stack || !e->sys ||
-        mem_map_ram(&e->mem, "fuzz-code", FUZZ_CODE_BASE, FUZZ_PAGE, e->code, 0) < 0 ||
-        mem_map_ram(&e->mem, "fuzz-data", FUZZ_DATA_BASE, FUZZ_PAGE, e->data, 0) < 0 ||
-        mem_map_ram(&e->mem, "fuzz-stack", FUZZ_STACK_BASE, FUZZ_PAGE, e->stack, 0) < 0 ||
+        mem_map_ram(&e->mem, "fuzz-code", FUZZ_CODE_REGION, FUZZ_REGION_SIZE, e->code, 0) < 0 ||
+        mem_map_ram(&e->mem, "fuzz-data", FUZZ_DATA_REGION, FUZZ_REGION_SIZE, e->data, 0) < 0 ||
+        mem_map_ram(&e->mem, "fuzz-stack", FUZZ_STACK_REGION, FUZZ_REGION_SIZE, e->stack,
+                    0) < 0 ||
         mem_map_ram(&e->mem, "fuzz-sys", SYS_BASE, FUZZ_PAGE, e->sys, 0) < 0) {
         fuzz_emu_free(e);
         return NULL;
@@ -194,11 +195,14 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     if (len > FUZZ_CODE_MAX - FUZZ_END_STUB_LEN) {
         len = FUZZ_CODE_MAX - FUZZ_END_STUB_LEN;
     }
-    memcpy(e->code, in->code, len);
-    e->code[len] = 0xF4; /* HLT: #GP(0) at CPL 3 marks the end */
-    memcpy(e->data, in->data, FUZZ_DATA_SIZE);
-    memcpy(e->stack, in->stack, FUZZ_STACK_SIZE);
-    x86_tcache_invalidate_phys(cpu, FUZZ_CODE_BASE, FUZZ_PAGE);
+    uint8_t *code = e->code + (FUZZ_CODE_BASE - FUZZ_CODE_REGION);
+    uint8_t *data = e->data + (FUZZ_DATA_BASE - FUZZ_DATA_REGION);
+    uint8_t *stack = e->stack + (FUZZ_STACK_BASE - FUZZ_STACK_REGION);
+    memcpy(code, in->code, len);
+    code[len] = 0xF4; /* HLT: #GP(0) at CPL 3 marks the end */
+    memcpy(data, in->data, FUZZ_DATA_SIZE);
+    memcpy(stack, in->stack, FUZZ_STACK_SIZE);
+    x86_tcache_invalidate_phys(cpu, FUZZ_CODE_REGION, FUZZ_REGION_SIZE);
     load_state(e, in);
 
     unsigned steps = 0;
@@ -210,8 +214,8 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     }
     memset(out, 0, sizeof(*out));
     memcpy(out->regs, cpu->regs, sizeof(out->regs));
-    memcpy(out->data, e->data, FUZZ_DATA_SIZE);
-    memcpy(out->stack, e->stack, FUZZ_STACK_SIZE);
+    memcpy(out->data, data, FUZZ_DATA_SIZE);
+    memcpy(out->stack, stack, FUZZ_STACK_SIZE);
     out->eip = cpu->eip;
     out->eflags = cpu_get_eflags(cpu);
     if (cpu->shutdown) {

@@ -59,6 +59,8 @@ typedef struct Insn {
     uint32_t setv[8];
     int newdf;              /* -1: DF unchanged */
     bool stack;             /* moves ESP */
+    bool mem;               /* has a memory operand (a segment prefix would matter) */
+    bool overlong;          /* over 15 bytes on purpose (#GP) */
 } Insn;
 
 /* --- randomness --- */
@@ -240,6 +242,7 @@ static void enc_mem(Gen *g, Insn *I, int regfield, uint32_t ea, bool write)
         static const uint8_t segs[] = {0x26, 0x36, 0x3E, 0x2E};
         pfx(I, segs[rnd(g, write ? 3 : 4)]);
     }
+    I->mem = true;
     int base = -1, index = -1, scale = 0;
     if (nk > 0 && !chance(g, 8)) {
         base = kb[rnd(g, (uint32_t)nk)];
@@ -336,6 +339,7 @@ static void mark_state(const Gen *g, FuzzMark *m, unsigned off)
 }
 
 #define CODE_LIMIT (FUZZ_CODE_MAX - FUZZ_END_STUB_LEN)
+#define X86_MAX_LEN 15
 
 /* commit: append I and apply its effects, or return false if it would read something
  * undefined, break the ESP/DF rules of a skippable block, or not fit. */
@@ -350,13 +354,29 @@ static bool commit(Gen *g, const Insn *I)
     if (g->in_skip && (I->stack || I->newdf >= 0)) {
         return false;
     }
-    unsigned total = I->npfx + I->n;
-    if (g->len + total > CODE_LIMIT || g->meta->n_marks >= FUZZ_MAX_MARKS) {
+    /* Prefix variety: a redundant segment prefix where no memory operand makes it matter,
+     * and legacy prefixes in any order. */
+    uint8_t px[8];
+    unsigned np = I->npfx;
+    memcpy(px, I->pfx, np);
+    if (!I->mem && chance(g, 3)) {
+        static const uint8_t segs[] = {0x26, 0x2E, 0x36, 0x3E};
+        px[np++] = segs[rnd(g, 4)];
+    }
+    for (unsigned i = np; i > 1 && chance(g, 30); i--) {
+        unsigned j = rnd(g, i);
+        uint8_t t = px[i - 1];
+        px[i - 1] = px[j];
+        px[j] = t;
+    }
+    unsigned total = np + I->n;
+    if ((total > X86_MAX_LEN && !I->overlong) || g->len + total > CODE_LIMIT ||
+        g->meta->n_marks >= FUZZ_MAX_MARKS) {
         return false;
     }
     mark_state(g, &g->meta->marks[g->meta->n_marks++], g->len);
-    memcpy(g->in->code + g->len, I->pfx, I->npfx);
-    memcpy(g->in->code + g->len + I->npfx, I->b, I->n);
+    memcpy(g->in->code + g->len, px, np);
+    memcpy(g->in->code + g->len + np, I->b, I->n);
     g->len += total;
 
     g->known &= (uint8_t)~I->wr;
@@ -631,6 +651,7 @@ static bool e_mov(Gen *g)
     default: { /* A0-A3: accumulator <-> moffs */
         bool store = chance(g, 50);
         uint32_t ea = pick_target(g, size);
+        I.mem = true;
         if (chance(g, 12)) {
             static const uint8_t segs[] = {0x26, 0x36, 0x3E, 0x2E};
             pfx(&I, segs[rnd(g, store ? 3 : 4)]);
@@ -1499,6 +1520,7 @@ static bool e_string(Gen *g)
         pfx(&I, segs[rnd(g, 4)]);
     }
     b1(&I, (uint8_t)(opc[kind] + (size > 1)));
+    I.mem = true;
     int32_t step = (int32_t)size * (df ? -1 : 1);
     if (rep) {
         I.rd |= RB(ECX);
@@ -1553,6 +1575,7 @@ static bool e_xlat(Gen *g)
         pfx(&I, segs[rnd(g, 4)]);
     }
     b1(&I, 0xD7);
+    I.mem = true;
     I.rd |= RB(EBX) | RB(EAX);
     I.wr |= RB(EAX);
     return commit(g, &I);
@@ -1715,12 +1738,285 @@ static bool e_stack(Gen *g)
     return commit(g, &I);
 }
 
+
+/* commit_junk: append n random bytes that a jump or call skips (never executed). */
+static bool commit_junk(Gen *g, unsigned n)
+{
+    if (g->len + n > CODE_LIMIT) {
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        g->in->code[g->len++] = (uint8_t)rnd(g, 256);
+    }
+    return true;
+}
+
+/* Near control transfers to a forward target over junk: CALL rel32, CALL/JMP r/m32 through a
+ * register or memory, PUSH target + RET [imm16]. The return addresses pushed are the same
+ * natively and in anyvm because the code sits at the same address. */
+static bool e_xfer(Gen *g)
+{
+    if (g->in_skip || g->len + 80 > CODE_LIMIT) {
+        return false;
+    }
+    uint32_t sp = g->val[ESP];
+    uint32_t lo = FUZZ_STACK_BASE, hi = FUZZ_STACK_BASE + FUZZ_STACK_SIZE;
+    unsigned junk = rnd(g, 10);
+    int kind = (int)rnd(g, 6);
+    bool call = kind <= 2;
+    if (call && sp - 4 < lo) {
+        return false;
+    }
+    Insn S, C;
+    ins_init(&S);
+    ins_init(&C);
+    bool have_setup = false;
+    unsigned patch = 0; /* offset of the target immediate in S.b */
+    switch (kind) {
+    case 0: /* CALL rel32 */
+        b1(&C, 0xE8);
+        bimm(&C, junk, 4);
+        break;
+    case 1:   /* CALL r32 */
+    case 3: { /* JMP r32 */
+        int r = pick_reg(g, 4, true, 0);
+        if (r < 0) {
+            return false;
+        }
+        b1(&S, (uint8_t)(0xB8 + r));
+        patch = S.n;
+        bimm(&S, 0, 4);
+        have_setup = true;
+        b1(&C, 0xFF);
+        b1(&C, (uint8_t)(0xC0 | (kind == 1 ? 2 : 4) << 3 | r));
+        C.rd |= RB(r);
+        break;
+    }
+    case 2:   /* CALL [mem] */
+    case 4: { /* JMP [mem] */
+        uint32_t ea = pick_target(g, 4);
+        b1(&S, 0xC7);
+        enc_mem(g, &S, 0, ea, true);
+        patch = S.n;
+        bimm(&S, 0, 4);
+        have_setup = true;
+        b1(&C, 0xFF);
+        enc_mem(g, &C, kind == 2 ? 2 : 4, ea, false);
+        break;
+    }
+    default: { /* PUSH target; RET or RET imm16 */
+        if (sp - 4 < lo) {
+            return false;
+        }
+        uint32_t rel = chance(g, 50) ? 0 : rnd(g, 3) * 4;
+        if (sp + rel > hi) {
+            rel = 0;
+        }
+        b1(&S, 0x68);
+        patch = S.n;
+        bimm(&S, 0, 4);
+        S.stack = true;
+        S.rd |= RB(ESP);
+        setk(&S, ESP, sp - 4);
+        have_setup = true;
+        if (rel) {
+            b1(&C, 0xC2);
+            bimm(&C, rel, 2);
+        } else {
+            b1(&C, 0xC3);
+        }
+        C.stack = true;
+        C.rd |= RB(ESP);
+        setk(&C, ESP, sp + rel);
+        break;
+    }
+    }
+    if (call) {
+        C.stack = true;
+        C.rd |= RB(ESP);
+        setk(&C, ESP, sp - 4);
+    }
+    if (have_setup) {
+        /* The prefixes commit() may add change lengths, so the target is patched after the
+         * call is committed; the setup's immediate is found again by its offset. */
+        unsigned s_at = g->len;
+        unsigned s_imm = s_at + S.npfx + patch;
+        if (kind == 1 || kind == 3) {
+            S.setk = 0;
+            S.wr |= RB(S.b[0] - 0xB8);
+            S.full |= RB(S.b[0] - 0xB8);
+        }
+        if (!commit(g, &S)) {
+            return false;
+        }
+        /* commit() may have inserted one prefix before the opcode. */
+        if (g->len - s_at != S.npfx + S.n) {
+            s_imm += g->len - s_at - (S.npfx + S.n);
+        }
+        if (!commit(g, &C) || !commit_junk(g, junk)) {
+            return false; /* cannot happen with the space check above; target stays 0 */
+        }
+        uint32_t target = FUZZ_CODE_BASE + g->len;
+        memcpy(g->in->code + s_imm, &target, 4);
+        if (kind == 1 || kind == 3) {
+            g->known |= RB(S.b[0] - 0xB8);
+            g->val[S.b[0] - 0xB8] = target;
+        }
+        return true;
+    }
+    if (!commit(g, &C)) {
+        return false;
+    }
+    return commit_junk(g, junk);
+}
+
+/* Self-modifying code: a store into the immediate of the very next instruction
+ * (MOV r32, imm32), which must then execute with the new bytes. */
+static bool e_smc(Gen *g)
+{
+    int r = pick_reg(g, 4, true, 0);
+    if (r < 0 || g->len + 40 > CODE_LIMIT) {
+        return false;
+    }
+    unsigned size = rnd_size(g);
+    uint32_t oldv = rnd_val(g), newv = rnd_val(g);
+    Insn S;
+    ins_init(&S);
+    opsize(&S, size);
+    b1(&S, size == 1 ? 0xC6 : 0xC7);
+    /* The target address depends on the store's own length: encode with a placeholder
+     * address first (the length does not depend on it for disp32 forms). */
+    unsigned sub = rnd(g, 5 - size);
+    uint32_t ea_guess = FUZZ_CODE_BASE + g->len;
+    Insn T = S;
+    enc_mem(g, &T, 0, ea_guess, true);
+    bimm(&T, newv, size);
+    unsigned total = T.npfx + T.n;
+    uint32_t ea = FUZZ_CODE_BASE + g->len + total + 1 + sub;
+    /* Re-encode with the real address; force the same length by retrying a few times. */
+    for (int tries = 0; tries < 8; tries++) {
+        Insn U = S;
+        enc_mem(g, &U, 0, ea, true);
+        bimm(&U, newv, size);
+        if (U.npfx + U.n == total) {
+            uint32_t v = oldv;
+            for (unsigned i = 0; i < size; i++) {
+                ((uint8_t *)&v)[sub + i] = (uint8_t)(newv >> (8 * i));
+            }
+            unsigned at = g->len;
+            if (!commit(g, &U)) {
+                return false;
+            }
+            if (g->len - at != total) {
+                /* commit() added a prefix: the store now misses; make it harmless by
+                 * marking the target register unknown below. */
+                v = 0;
+            }
+            Insn M;
+            ins_init(&M);
+            b1(&M, (uint8_t)(0xB8 + r));
+            bimm(&M, oldv, 4);
+            M.mem = true; /* no extra prefix: its address is fixed */
+            M.wr |= RB(r);
+            M.full |= RB(r);
+            if (g->len - at == total) {
+                setk(&M, r, v);
+            }
+            return commit(g, &M);
+        }
+    }
+    return false;
+}
+
+/* Segment register reads: MOV r/m, Sreg (ES, CS, SS, DS) and 16-bit PUSH Sreg. */
+static bool e_sreg(Gen *g)
+{
+    Insn I;
+    ins_init(&I);
+    int sr = (int)rnd(g, 4);
+    if (chance(g, 25)) {
+        if (g->in_skip || g->val[ESP] - 2 < FUZZ_STACK_BASE) {
+            return false;
+        }
+        static const uint8_t push_op[4] = {0x06, 0x0E, 0x16, 0x1E};
+        pfx(&I, 0x66);
+        b1(&I, push_op[sr]);
+        I.stack = true;
+        I.rd |= RB(ESP);
+        setk(&I, ESP, g->val[ESP] - 2);
+        return commit(g, &I);
+    }
+    Rm rm;
+    /* A register destination takes 32 bits (zero-extended on P6 and AMD) unless 66. */
+    unsigned size = chance(g, 30) ? 2 : 4;
+    if (!pick_rm(g, 2, 40, true, &rm)) {
+        return false;
+    }
+    if (!rm.mem) {
+        opsize(&I, size);
+    }
+    b1(&I, 0x8C);
+    put_rm(g, &I, sr, &rm, 2, false, true);
+    if (!rm.mem && size == 4) {
+        I.full |= RB(rm.reg);
+    }
+    return commit(g, &I);
+}
+
+/* BOUND r, m: #BR when the signed index is outside [lower, upper]. */
+static bool e_bound(Gen *g)
+{
+    unsigned size = chance(g, 30) ? 2 : 4;
+    int r = pick_reg(g, size, false, 0);
+    if (r < 0) {
+        return false;
+    }
+    uint32_t ea = pick_target(g, 2 * size);
+    if (!(g->known & RB(r)) && !chance(g, 15)) {
+        return false; /* random bounds mostly fail: keep #BR the exception, not the rule */
+    }
+    if (chance(g, 85) && (g->known & RB(r))) {
+        /* Setup: bounds around the index so that it passes most of the time. */
+        int64_t v = size == 2 ? (int16_t)g->val[r] : (int32_t)g->val[r];
+        int64_t l = v - rnd(g, 100), u = v + rnd(g, 100) - 10;
+        for (int half = 0; half < 2; half++) {
+            Insn S;
+            ins_init(&S);
+            opsize(&S, size);
+            b1(&S, 0xC7);
+            enc_mem(g, &S, 0, ea + size * (unsigned)half, true);
+            bimm(&S, (uint32_t)(half ? u : l), size);
+            if (!commit(g, &S)) {
+                return false;
+            }
+        }
+    }
+    Insn I;
+    ins_init(&I);
+    opsize(&I, size);
+    b1(&I, 0x62);
+    enc_mem(g, &I, r, ea, false);
+    I.rd |= RB(r);
+    return commit(g, &I);
+}
+
 /* Instructions that fault on purpose: the fault must match natively. */
 static bool e_fault(Gen *g)
 {
     Insn I;
     ins_init(&I);
-    switch (rnd(g, 9)) {
+    switch (rnd(g, 10)) {
+    case 9: { /* 15 bytes are fine, 16 are #GP(0) */
+        static const uint8_t junk_pfx[8] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67};
+        unsigned k = 13 + rnd(g, 3);
+        for (unsigned i = 0; i < k; i++) {
+            b1(&I, junk_pfx[rnd(g, 8)]);
+        }
+        b1(&I, 0x90);
+        I.mem = true;
+        I.overlong = true;
+        break;
+    }
     case 0: /* UD2 */
         b1(&I, 0x0F);
         b1(&I, 0x0B);
@@ -1791,6 +2087,7 @@ static const EmitterWeight emitters[] = {
     {e_lea, 4}, {e_xchg, 4}, {e_cmpxchg, 3}, {e_cmpxchg8b, 1}, {e_bswap, 1}, {e_shift, 10},
     {e_shxd, 3}, {e_mul, 4}, {e_div, 3}, {e_bcd, 3}, {e_conv, 2}, {e_bt, 4}, {e_bsf, 2},
     {e_setcc, 3}, {e_cmov, 3}, {e_flagop, 4}, {e_string, 5}, {e_xlat, 1}, {e_stack, 6},
+    {e_xfer, 3}, {e_smc, 1}, {e_sreg, 1}, {e_bound, 1},
 };
 
 static bool emit_random(Gen *g)
@@ -1857,12 +2154,12 @@ static bool e_jump(Gen *g)
             }
         }
     }
-    unsigned rel_at = g->len + I.npfx + I.n;
     unsigned rel_size = near ? 4 : 1;
     bimm(&I, 0, rel_size);
     if (!commit(g, &I)) {
         return false;
     }
+    unsigned rel_at = g->len - rel_size; /* commit() may have added a prefix */
     unsigned start = g->len;
     if (uncond) {
         unsigned junk = 1 + rnd(g, 12);

@@ -6,8 +6,8 @@
  * count into IN_FD; this program runs them and answers with the same count on OUT_FD after
  * filling the FuzzCaseOut records. A count of 0 or EOF ends the program.
  *
- * Running a case: the code window (0x00400000), data window (0x00500000) and stack window
- * (0x00600000) are mapped at fixed addresses. fuzz_enter() saves the host registers, loads
+ * Running a case: the code, data and stack windows (fuzz_case.h) are mapped at fixed
+ * addresses. fuzz_enter() saves the host registers, loads
  * EFLAGS and all eight guest registers from the context page (0x00700000) and jumps to the
  * code. The code ends with `jmp [capture_ptr]` into fuzz_capture, which stores the guest
  * registers with absolute moves (no register or guest stack is touched before they are
@@ -17,11 +17,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/ucontext.h>
 #include <unistd.h>
 
@@ -122,7 +128,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
     uint32_t eip = (uint32_t)gr[REG_EIP];
     (void)si;
     /* A fault outside the guest code is a bug in this program: die with the default action. */
-    if (eip < FUZZ_CODE_BASE || eip >= FUZZ_CODE_BASE + FUZZ_PAGE) {
+    if (eip < FUZZ_CODE_BASE || eip >= FUZZ_CODE_BASE + FUZZ_CODE_MAX) {
         signal(sig, SIG_DFL);
         return;
     }
@@ -143,9 +149,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
     gr[REG_EFL] &= ~(greg_t)(FZ_DF | 0x100u); /* DF and TF clear for the C code */
 }
 
-static void *map_fixed(uint32_t addr, int prot)
+static void *map_fixed(uint32_t addr, uint32_t size, int prot)
 {
-    void *p = mmap((void *)(uintptr_t)addr, FUZZ_PAGE, prot,
+    void *p = mmap((void *)(uintptr_t)addr, size, prot,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p == MAP_FAILED || p != (void *)(uintptr_t)addr) {
         fprintf(stderr, "anyvm-fuzz-native: cannot map 0x%08x: %s\n", addr,
@@ -153,6 +159,47 @@ static void *map_fixed(uint32_t addr, int prot)
         exit(2);
     }
     return p;
+}
+
+/* sandbox: from here on the process may only read its command pipe, write its answer pipe
+ * and stderr, return from signal handlers and exit. Generated code runs natively, and a
+ * generator bug must never turn into a random system call (INT 80h, SYSENTER, SYSCALL). */
+static int sandbox(int in_fd, int out_fd)
+{
+#define ARG0 (offsetof(struct seccomp_data, args[0]))
+#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 0, 1),
+        ALLOW,
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sigreturn, 0, 1),
+        ALLOW,
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
+        ALLOW,
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 0, 1),
+        ALLOW,
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)in_fd, 4, 5),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)out_fd, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 1),
+        ALLOW,
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    };
+#undef ALLOW
+#undef ARG0
+    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
+        fprintf(stderr, "anyvm-fuzz-native: seccomp: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int read_full(int fd, void *buf, size_t len)
@@ -250,10 +297,13 @@ int main(int argc, char **argv)
     FuzzCaseIn *ins = (FuzzCaseIn *)shm;
     FuzzCaseOut *outs = (FuzzCaseOut *)(shm + FUZZ_BATCH * sizeof(FuzzCaseIn));
 
-    uint8_t *code = map_fixed(FUZZ_CODE_BASE, PROT_READ | PROT_WRITE | PROT_EXEC);
-    uint8_t *data = map_fixed(FUZZ_DATA_BASE, PROT_READ | PROT_WRITE);
-    uint8_t *stack = map_fixed(FUZZ_STACK_BASE, PROT_READ | PROT_WRITE);
-    volatile uint32_t *ctx = map_fixed(FUZZ_CTX_BASE, PROT_READ | PROT_WRITE);
+    map_fixed(FUZZ_CODE_REGION, FUZZ_REGION_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
+    map_fixed(FUZZ_DATA_REGION, FUZZ_REGION_SIZE, PROT_READ | PROT_WRITE);
+    map_fixed(FUZZ_STACK_REGION, FUZZ_REGION_SIZE, PROT_READ | PROT_WRITE);
+    volatile uint32_t *ctx = map_fixed(FUZZ_CTX_BASE, FUZZ_PAGE, PROT_READ | PROT_WRITE);
+    uint8_t *code = (uint8_t *)(uintptr_t)FUZZ_CODE_BASE;
+    uint8_t *data = (uint8_t *)(uintptr_t)FUZZ_DATA_BASE;
+    uint8_t *stack = (uint8_t *)(uintptr_t)FUZZ_STACK_BASE;
     ctx[(CTX_ENTRY - FUZZ_CTX_BASE) / 4] = FUZZ_CODE_BASE;
     ctx[(CTX_CAPTURE - FUZZ_CTX_BASE) / 4] = (uint32_t)(uintptr_t)fuzz_capture;
 
@@ -277,6 +327,9 @@ int main(int argc, char **argv)
         }
     }
 
+    if (sandbox(in_fd, out_fd) != 0) {
+        return 2;
+    }
     for (;;) {
         uint32_t n;
         if (read_full(in_fd, &n, sizeof(n)) != 0 || n == 0) {
