@@ -26,6 +26,15 @@
 #define FUZZ_STACK_SIZE 256u
 #define FUZZ_CTX_BASE 0x00700000u   /* native runner's private page (entry/capture state) */
 
+/* Edges: the first and last 64 bytes of the data and stack regions, next to the unmapped guard
+ * pages around each region (and the code region); page-fault tests reach into them. */
+#define FUZZ_EDGE_SIZE 64u
+#define FUZZ_NEDGES 4
+static const uint32_t fuzz_edge_base[FUZZ_NEDGES] = {
+    FUZZ_DATA_REGION, FUZZ_DATA_REGION + FUZZ_REGION_SIZE - FUZZ_EDGE_SIZE,
+    FUZZ_STACK_REGION, FUZZ_STACK_REGION + FUZZ_REGION_SIZE - FUZZ_EDGE_SIZE,
+};
+
 /* Arithmetic and direction flags: the EFLAGS bits the fuzzer loads and compares. */
 enum {
     FZ_CF = 1u << 0, FZ_PF = 1u << 2, FZ_AF = 1u << 4, FZ_ZF = 1u << 6, FZ_SF = 1u << 7,
@@ -45,6 +54,7 @@ typedef struct FuzzCaseIn {
     uint8_t code[FUZZ_CODE_MAX];
     uint8_t data[FUZZ_DATA_SIZE];
     uint8_t stack[FUZZ_STACK_SIZE];
+    uint8_t edge[FUZZ_NEDGES][FUZZ_EDGE_SIZE];
 } FuzzCaseIn;
 
 /* FuzzCaseOut: the state when the sequence ended or faulted. */
@@ -54,8 +64,10 @@ typedef struct FuzzCaseOut {
     uint32_t eflags;
     int32_t vector;           /* exception vector or FUZZ_NO_EXC */
     uint32_t err;             /* error code (native: from the signal context) */
+    uint32_t cr2;             /* faulting linear address of a #PF */
     uint8_t data[FUZZ_DATA_SIZE];
     uint8_t stack[FUZZ_STACK_SIZE];
+    uint8_t edge[FUZZ_NEDGES][FUZZ_EDGE_SIZE];
 } FuzzCaseOut;
 
 /* Shared-memory layout for one batch: FUZZ_BATCH inputs followed by FUZZ_BATCH outputs. The

@@ -7,6 +7,11 @@
  * one-byte HLT handlers at HANDLER_BASE + vector. Vectors 3 and 4 have DPL 3 gates like
  * Linux's, so INT3 and INTO reach them from CPL 3.
  *
+ * Paging is on, as under Linux: page tables at PT_BASE map the code, data and stack regions
+ * for user access and the system page for the supervisor only; the guard pages around the
+ * regions are not present, so the page faults the generator provokes arrive as #PF with CR2 and
+ * the same error code a Linux signal context reports.
+ *
  * A case runs instruction by instruction (cpu_exec with a budget of 1) while the CPU stays at
  * CPL 3. The end stub is HLT, which at CPL 3 raises #GP(0) exactly at the end address; any
  * other exception shows up as a delivery to ring 0. The handler halts, and the fault frame on
@@ -29,6 +34,8 @@
 #define TSS_OFF 0x400u
 #define RING0_STACK_TOP 0x1000u     /* the ring-0 stack grows down from the page end */
 #define HANDLER_BASE (SYS_BASE + HANDLER_OFF)
+#define PT_BASE 0x00900000u         /* page directory, then the tables for PDE 1 and 2 */
+#define PT_SIZE (3 * FUZZ_PAGE)
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -47,7 +54,7 @@ struct FuzzEmu {
     Logger log;
     MemMap mem;
     PortMap io;
-    uint8_t *code, *data, *stack, *sys;
+    uint8_t *code, *data, *stack, *sys, *pt;
     CPUState cpu;
 };
 
@@ -104,6 +111,23 @@ static void build_sys_page(uint8_t *sys)
     put32(tss + 0x64, 0x0068u << 16);            /* I/O map base beyond the limit: no bitmap */
 }
 
+/* build_page_tables: identity maps for the three regions (user, writable) and the system page
+ * (supervisor); everything else, the guard pages included, is not present. */
+static void build_page_tables(uint8_t *pt)
+{
+    enum { P = 1, RW = 2, US = 4 };
+    memset(pt, 0, PT_SIZE);
+    put32(pt + 4 * 1, (PT_BASE + FUZZ_PAGE) | P | RW | US);
+    put32(pt + 4 * 2, (PT_BASE + 2 * FUZZ_PAGE) | P | RW | US);
+    static const uint32_t regions[3] = {FUZZ_CODE_REGION, FUZZ_DATA_REGION, FUZZ_STACK_REGION};
+    for (int r = 0; r < 3; r++) {
+        for (uint32_t a = regions[r]; a < regions[r] + FUZZ_REGION_SIZE; a += FUZZ_PAGE) {
+            put32(pt + FUZZ_PAGE + 4 * ((a >> 12) & 0x3FF), a | P | RW | US);
+        }
+    }
+    put32(pt + 2 * FUZZ_PAGE + 4 * ((SYS_BASE >> 12) & 0x3FF), SYS_BASE | P | RW);
+}
+
 FuzzEmu *fuzz_emu_new(void)
 {
     FuzzEmu *e = calloc(1, sizeof(*e));
@@ -114,19 +138,22 @@ FuzzEmu *fuzz_emu_new(void)
     e->data = calloc(1, FUZZ_REGION_SIZE);
     e->stack = calloc(1, FUZZ_REGION_SIZE);
     e->sys = calloc(1, FUZZ_PAGE);
+    e->pt = calloc(1, PT_SIZE);
     log_init(&e->log);
     memmap_init(&e->mem, &e->log);
     portmap_init(&e->io, &e->log);
-    if (!e->code || !e->data || !e->stack || !e->sys ||
+    if (!e->code || !e->data || !e->stack || !e->sys || !e->pt ||
         mem_map_ram(&e->mem, "fuzz-code", FUZZ_CODE_REGION, FUZZ_REGION_SIZE, e->code, 0) < 0 ||
         mem_map_ram(&e->mem, "fuzz-data", FUZZ_DATA_REGION, FUZZ_REGION_SIZE, e->data, 0) < 0 ||
         mem_map_ram(&e->mem, "fuzz-stack", FUZZ_STACK_REGION, FUZZ_REGION_SIZE, e->stack,
                     0) < 0 ||
-        mem_map_ram(&e->mem, "fuzz-sys", SYS_BASE, FUZZ_PAGE, e->sys, 0) < 0) {
+        mem_map_ram(&e->mem, "fuzz-sys", SYS_BASE, FUZZ_PAGE, e->sys, 0) < 0 ||
+        mem_map_ram(&e->mem, "fuzz-pt", PT_BASE, PT_SIZE, e->pt, 0) < 0) {
         fuzz_emu_free(e);
         return NULL;
     }
     build_sys_page(e->sys);
+    build_page_tables(e->pt);
     cpu_init(&e->cpu, &e->mem, &e->io, &e->log);
     return e;
 }
@@ -141,6 +168,7 @@ void fuzz_emu_free(FuzzEmu *e)
     free(e->data);
     free(e->stack);
     free(e->sys);
+    free(e->pt);
     log_close(&e->log);
     free(e);
 }
@@ -153,7 +181,9 @@ static void load_state(FuzzEmu *e, const FuzzCaseIn *in)
     cpu->eip = FUZZ_CODE_BASE;
     cpu->eflags = 0x2u | EF_IF | (in->eflags & FZ_COMPARED);
     cpu->cc_op = CC_OP_EFLAGS;
-    cpu->cr0 = CR0_PE | CR0_ET | CR0_NE;
+    cpu->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+    cpu->cr3 = PT_BASE;
+    cpu->cr2 = 0;
     cpu->gdtr.base = SYS_BASE + GDT_OFF;
     cpu->gdtr.limit = 0x2F;
     cpu->idtr.base = SYS_BASE + IDT_OFF;
@@ -188,6 +218,16 @@ static bool has_error_code(int v)
     return v == EXC_DF || (v >= EXC_TS && v <= EXC_PF) || v == EXC_AC;
 }
 
+/* edge_ptr: host address of edge i (fuzz_case.h) inside the data or stack region buffer. */
+static uint8_t *edge_ptr(FuzzEmu *e, int i)
+{
+    uint32_t a = fuzz_edge_base[i];
+    if (a >= FUZZ_STACK_REGION) {
+        return e->stack + (a - FUZZ_STACK_REGION);
+    }
+    return e->data + (a - FUZZ_DATA_REGION);
+}
+
 unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
 {
     CPUState *cpu = &e->cpu;
@@ -202,6 +242,9 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     code[len] = 0xF4; /* HLT: #GP(0) at CPL 3 marks the end */
     memcpy(data, in->data, FUZZ_DATA_SIZE);
     memcpy(stack, in->stack, FUZZ_STACK_SIZE);
+    for (int i = 0; i < FUZZ_NEDGES; i++) {
+        memcpy(edge_ptr(e, i), in->edge[i], FUZZ_EDGE_SIZE);
+    }
     x86_tcache_invalidate_phys(cpu, FUZZ_CODE_REGION, FUZZ_REGION_SIZE);
     load_state(e, in);
 
@@ -216,6 +259,9 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     memcpy(out->regs, cpu->regs, sizeof(out->regs));
     memcpy(out->data, data, FUZZ_DATA_SIZE);
     memcpy(out->stack, stack, FUZZ_STACK_SIZE);
+    for (int i = 0; i < FUZZ_NEDGES; i++) {
+        memcpy(out->edge[i], edge_ptr(e, i), FUZZ_EDGE_SIZE);
+    }
     out->eip = cpu->eip;
     out->eflags = cpu_get_eflags(cpu);
     if (cpu->shutdown) {
@@ -249,6 +295,9 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     out->eflags = get32(frame + 8);
     out->regs[R_ESP] = get32(frame + 12);
     out->vector = vec;
+    if (vec == EXC_PF) {
+        out->cr2 = cpu->cr2;
+    }
     if (vec == EXC_GP && out->eip == FUZZ_CODE_BASE + len && out->err == 0) {
         /* The end stub: report the state as the native PUSHFD sees it (no fault RF). */
         out->vector = FUZZ_NO_EXC;

@@ -2000,6 +2000,135 @@ static bool e_bound(Gen *g)
     return commit(g, &I);
 }
 
+
+/* Page faults on purpose: an access reaching into the unmapped guard page around the data
+ * region (straddling the boundary or not), a REP string op running into one part-way, a push
+ * or pop at the edge of the stack region, a jump or call into the guard page after the code.
+ * The instruction always faults, so the state after it does not matter. */
+static bool e_pf(Gen *g)
+{
+    if (g->in_skip || g->len + 60 > CODE_LIMIT) {
+        return false;
+    }
+    const uint32_t dlo = FUZZ_DATA_REGION, dhi = FUZZ_DATA_REGION + FUZZ_REGION_SIZE;
+    const uint32_t slo = FUZZ_STACK_REGION, shi = FUZZ_STACK_REGION + FUZZ_REGION_SIZE;
+    Insn I;
+    ins_init(&I);
+    switch (rnd(g, 8)) {
+    case 0:
+    case 1:
+    case 2: { /* one access */
+        unsigned size = chance(g, 30) ? 2 : 4;
+        uint32_t ea;
+        switch (rnd(g, 4)) {
+        case 0:
+            ea = dhi - 1 - rnd(g, size - 1);
+            break;
+        case 1:
+            ea = dlo - 1 - rnd(g, size - 1);
+            break;
+        case 2:
+            ea = dhi + rnd(g, 64);
+            break;
+        default:
+            ea = dlo - size - rnd(g, 64);
+            break;
+        }
+        static const uint8_t ops[6] = {0x8B, 0x89, 0x01, 0xC7, 0x87, 0x39};
+        int k = (int)rnd(g, 6);
+        bool write = k >= 1 && k <= 4;
+        int reg = pick_reg(g, size, k == 0, 0);
+        if (reg < 0) {
+            return false;
+        }
+        opsize(&I, size);
+        b1(&I, ops[k]);
+        enc_mem(g, &I, k == 3 ? 0 : reg, ea, write);
+        if (k == 3) {
+            bimm(&I, rnd_val(g), size);
+        } else if (k != 0) {
+            I.rd |= RB(reg);
+        }
+        return commit(g, &I);
+    }
+    case 3:
+    case 4:
+    case 5: { /* REP STOS / MOVS / LODS into a guard page after n_ok elements */
+        unsigned size = rnd_size(g);
+        int kind = (int)rnd(g, 3); /* 0 STOS, 1 MOVS, 2 LODS */
+        uint32_t n_ok = rnd(g, (FUZZ_EDGE_SIZE - size) / size + 1);
+        uint32_t j = rnd(g, size); /* j > 0: the faulting element straddles the boundary */
+        uint32_t count = n_ok + 1 + rnd(g, 4);
+        uint32_t p = g->df ? dlo - size + j + n_ok * size : dhi - n_ok * size - j;
+        int preg = kind == 2 ? ESI : EDI;
+        if (!set_reg(g, ECX, count) || !set_reg(g, preg, p)) {
+            return false;
+        }
+        if (kind == 1 && !set_reg(g, ESI, str_ptr(g, count, size, g->df))) {
+            return false;
+        }
+        static const uint8_t opc[3] = {0xAA, 0xA4, 0xAC};
+        pfx(&I, 0xF3);
+        opsize(&I, size);
+        b1(&I, (uint8_t)(opc[kind] + (size > 1)));
+        I.mem = true;
+        I.rd |= RB(ECX) | RB(preg) | (kind == 0 ? RB(EAX) : 0) | (kind == 1 ? RB(ESI) : 0);
+        I.wr |= RB(ECX) | RB(preg) | RB(ESI) | (kind == 2 ? RB(EAX) : 0);
+        return commit(g, &I);
+    }
+    case 6: { /* PUSH below the stack region, or POP across its top */
+        bool push = chance(g, 50);
+        unsigned size = chance(g, 25) ? 2 : 4;
+        uint32_t sp = push ? slo + rnd(g, size) : shi - size + 1 + rnd(g, size - 1);
+        Insn S;
+        ins_init(&S);
+        b1(&S, 0xBC); /* MOV ESP, imm32 */
+        bimm(&S, sp, 4);
+        S.stack = true;
+        setk(&S, ESP, sp);
+        if (!commit(g, &S)) {
+            return false;
+        }
+        int r = pick_reg(g, size, !push, 0);
+        if (r < 0) {
+            return false;
+        }
+        opsize(&I, size);
+        b1(&I, (uint8_t)((push ? 0x50 : 0x58) + r));
+        I.stack = true;
+        I.rd |= RB(ESP) | (push ? RB(r) : 0);
+        I.wr |= push ? 0 : RB(r);
+        setk(&I, ESP, push ? sp - size : sp + size);
+        return commit(g, &I);
+    }
+    default: { /* JMP / CALL into the guard page after the code region */
+        bool call = chance(g, 40) && g->val[ESP] - 4 >= FUZZ_STACK_BASE;
+        int r = pick_reg(g, 4, true, 0);
+        uint32_t target = FUZZ_CODE_REGION + FUZZ_REGION_SIZE + rnd(g, 64);
+        if (r < 0 || !set_reg(g, r, target)) {
+            return false;
+        }
+        b1(&I, 0xFF);
+        b1(&I, (uint8_t)(0xC0 | (call ? 2 : 4) << 3 | r));
+        I.rd |= RB(r);
+        if (call) {
+            I.stack = true;
+            I.rd |= RB(ESP);
+            setk(&I, ESP, g->val[ESP] - 4);
+        }
+        if (!commit(g, &I)) {
+            return false;
+        }
+        /* The fetch at the target faults: EIP = target, with the state after the jump. */
+        if (!g->meta->has_outside) {
+            g->meta->has_outside = true;
+            mark_state(g, &g->meta->outside, target - FUZZ_CODE_BASE);
+        }
+        return true;
+    }
+    }
+}
+
 /* Instructions that fault on purpose: the fault must match natively. */
 static bool e_fault(Gen *g)
 {
@@ -2233,6 +2362,12 @@ void fuzz_gen_case(uint64_t seed, uint64_t index, FuzzCaseIn *in, FuzzCaseMeta *
         uint64_t v = rnd64(g);
         memcpy(in->stack + i, &v, 8);
     }
+    for (int e = 0; e < FUZZ_NEDGES; e++) {
+        for (unsigned i = 0; i < FUZZ_EDGE_SIZE; i += 8) {
+            uint64_t v = rnd64(g);
+            memcpy(in->edge[e] + i, &v, 8);
+        }
+    }
 
     unsigned n = 1 + rnd(g, 16);
     for (unsigned i = 0; i < n && g->len + 100 < CODE_LIMIT; i++) {
@@ -2241,6 +2376,8 @@ void fuzz_gen_case(uint64_t seed, uint64_t index, FuzzCaseIn *in, FuzzCaseMeta *
             e_jump(g);
         } else if (k < 9) {
             e_fault(g);
+        } else if (k < 10 && chance(g, 50)) {
+            e_pf(g);
         } else {
             emit_random(g);
         }
@@ -2253,6 +2390,9 @@ const FuzzMark *fuzz_meta_at(const FuzzCaseMeta *meta, uint32_t off)
 {
     if (off == meta->final.off) {
         return &meta->final;
+    }
+    if (meta->has_outside && off == meta->outside.off) {
+        return &meta->outside;
     }
     for (unsigned i = 0; i < meta->n_marks; i++) {
         if (meta->marks[i].off == off) {

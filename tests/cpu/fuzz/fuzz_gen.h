@@ -27,6 +27,8 @@ typedef struct FuzzCaseMeta {
     unsigned n_marks;        /* instructions emitted (marks[i].off ascending) */
     FuzzMark marks[FUZZ_MAX_MARKS];
     FuzzMark final;          /* the state at the end stub (off = code_len) */
+    bool has_outside;        /* a jump leaves the code on purpose (a fetch #PF) ... */
+    FuzzMark outside;        /* ... arriving at this offset with this state */
 } FuzzCaseMeta;
 
 /* fuzz_gen_case: build case `index` of the run with `seed` into *in and *meta. */

@@ -117,7 +117,7 @@ void fuzz_resume(void);
  * goes into the context page rather than into program state). */
 typedef struct FaultInfo {
     uint32_t regs[8];
-    uint32_t eip, eflags, trapno, err;
+    uint32_t eip, eflags, trapno, err, cr2;
 } FaultInfo;
 #define CTX_FAULT ((volatile FaultInfo *)(uintptr_t)(FUZZ_CTX_BASE + 0x200))
 
@@ -127,8 +127,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
     greg_t *gr = uc->uc_mcontext.gregs;
     uint32_t eip = (uint32_t)gr[REG_EIP];
     (void)si;
-    /* A fault outside the guest code is a bug in this program: die with the default action. */
-    if (eip < FUZZ_CODE_BASE || eip >= FUZZ_CODE_BASE + FUZZ_CODE_MAX) {
+    /* Guest code runs in the code region or faults fetching from its guard pages. A fault
+     * anywhere else is a bug in this program: say so and die (the sandbox kills the process
+     * on the next system call). */
+    if (eip < FUZZ_CODE_REGION - FUZZ_PAGE || eip >= FUZZ_CODE_REGION + FUZZ_REGION_SIZE + FUZZ_PAGE) {
+        static const char msg[] = "anyvm-fuzz-native: fault outside the guest code\n";
+        (void)!write(2, msg, sizeof(msg) - 1);
         signal(sig, SIG_DFL);
         return;
     }
@@ -145,6 +149,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
     fi->eflags = (uint32_t)gr[REG_EFL];
     fi->trapno = (uint32_t)gr[REG_TRAPNO];
     fi->err = (uint32_t)gr[REG_ERR];
+    fi->cr2 = (uint32_t)uc->uc_mcontext.cr2;
     gr[REG_EIP] = (greg_t)(uintptr_t)fuzz_resume;
     gr[REG_EFL] &= ~(greg_t)(FZ_DF | 0x100u); /* DF and TF clear for the C code */
 }
@@ -250,6 +255,9 @@ static void run_case(const FuzzCaseIn *in, FuzzCaseOut *out, uint8_t *code, uint
     memcpy(code + len + 2, &capture_ptr_addr, 4);
     memcpy(data, in->data, FUZZ_DATA_SIZE);
     memcpy(stack, in->stack, FUZZ_STACK_SIZE);
+    for (int i = 0; i < FUZZ_NEDGES; i++) {
+        memcpy((void *)(uintptr_t)fuzz_edge_base[i], in->edge[i], FUZZ_EDGE_SIZE);
+    }
 
     /* popad order: EDI, ESI, EBP, (ESP), EBX, EDX, ECX, EAX. */
     static const int popad_slot[8] = {7, 6, 5, 4, 3, 2, 1, 0};
@@ -268,6 +276,7 @@ static void run_case(const FuzzCaseIn *in, FuzzCaseOut *out, uint8_t *code, uint
         out->eip = FUZZ_CODE_BASE + len;
         out->vector = FUZZ_NO_EXC;
         out->err = 0;
+        out->cr2 = 0;
     } else {
         volatile FaultInfo *fi = CTX_FAULT;
         for (int i = 0; i < 8; i++) {
@@ -277,6 +286,10 @@ static void run_case(const FuzzCaseIn *in, FuzzCaseOut *out, uint8_t *code, uint
         out->eip = fi->eip;
         out->vector = (int32_t)fi->trapno;
         out->err = fi->err;
+        out->cr2 = fi->trapno == 14 ? fi->cr2 : 0;
+    }
+    for (int i = 0; i < FUZZ_NEDGES; i++) {
+        memcpy(out->edge[i], (void *)(uintptr_t)fuzz_edge_base[i], FUZZ_EDGE_SIZE);
     }
     memcpy(out->data, data, FUZZ_DATA_SIZE);
     memcpy(out->stack, stack, FUZZ_STACK_SIZE);
@@ -301,6 +314,15 @@ int main(int argc, char **argv)
     map_fixed(FUZZ_DATA_REGION, FUZZ_REGION_SIZE, PROT_READ | PROT_WRITE);
     map_fixed(FUZZ_STACK_REGION, FUZZ_REGION_SIZE, PROT_READ | PROT_WRITE);
     volatile uint32_t *ctx = map_fixed(FUZZ_CTX_BASE, FUZZ_PAGE, PROT_READ | PROT_WRITE);
+    /* Guard pages: inaccessible, so that accesses just outside a region fault (#PF). */
+    static const uint32_t guards[] = {
+        FUZZ_CODE_REGION - FUZZ_PAGE, FUZZ_CODE_REGION + FUZZ_REGION_SIZE,
+        FUZZ_DATA_REGION - FUZZ_PAGE, FUZZ_DATA_REGION + FUZZ_REGION_SIZE,
+        FUZZ_STACK_REGION - FUZZ_PAGE, FUZZ_STACK_REGION + FUZZ_REGION_SIZE,
+    };
+    for (unsigned i = 0; i < sizeof(guards) / sizeof(guards[0]); i++) {
+        map_fixed(guards[i], FUZZ_PAGE, PROT_NONE);
+    }
     uint8_t *code = (uint8_t *)(uintptr_t)FUZZ_CODE_BASE;
     uint8_t *data = (uint8_t *)(uintptr_t)FUZZ_DATA_BASE;
     uint8_t *stack = (uint8_t *)(uintptr_t)FUZZ_STACK_BASE;
