@@ -15,6 +15,10 @@
  * Forward jumps cover a block of 1-3 instructions; for conditional jumps the state after the
  * block is the merge of both paths (known only if equal, undefined if undefined on either).
  *
+ * Determinism: a case depends only on (seed, index), in every build. C leaves the order in
+ * which operands of one expression are evaluated unspecified, so no expression here makes
+ * more than one call that draws from the generator (rnd*, chance, pick_*, enc_mem).
+ *
  * Example: with EBX known = 0x00500123, "ADD dword [ebx+0x40], 7" becomes 83 43 40 07 after
  * the encoder picks base EBX and finds disp 0x40 fits in a disp8.
  *
@@ -974,7 +978,8 @@ static bool e_shift(Gen *g)
     uint32_t imm = 0;
     if (form == 1) {
         if (!(g->known & RB(ECX)) && chance(g, 60)) {
-            uint32_t v = (rnd_val(g) & ~0xFFu) | rnd_count(g);
+            uint32_t hi_bits = rnd_val(g) & ~0xFFu; /* one RNG call per statement: */
+            uint32_t v = hi_bits | rnd_count(g);     /* evaluation order is unspecified */
             if (!set_reg(g, ECX, v)) {
                 return false;
             }
@@ -1028,7 +1033,12 @@ static bool e_shxd(Gen *g)
             return false;
         }
     } else {
-        imm = size == 2 ? ((rnd(g, 8) << 5) | rnd(g, 16)) : rnd_count(g);
+        if (size == 2) {
+            imm = rnd(g, 8) << 5;
+            imm |= rnd(g, 16);
+        } else {
+            imm = rnd_count(g);
+        }
         c = (int)(imm & 31);
     }
     Insn I;
@@ -1336,7 +1346,8 @@ static bool e_bsf(Gen *g)
         return false;
     }
     if (!rm.mem && rm.reg != reg && chance(g, 40)) {
-        uint32_t v = rnd_val(g) | (1u << rnd(g, size * 8));
+        uint32_t v = rnd_val(g);
+        v |= 1u << rnd(g, size * 8);
         if (!set_reg(g, rm.reg, v)) {
             return false;
         }
