@@ -17,7 +17,7 @@
 #define FUZZ_CODE_REGION 0x00400000u
 #define FUZZ_CODE_BASE 0x00400FC0u  /* 64 bytes before the page boundary */
 #define FUZZ_CODE_MAX 1024u         /* code bytes including the end stub */
-#define FUZZ_END_STUB_LEN 6u        /* native: FF 25 <abs32> = jmp [capture pointer] */
+#define FUZZ_END_STUB_LEN 7u        /* native: 36 FF 25 <abs32> = jmp ss:[capture pointer] */
 #define FUZZ_DATA_REGION 0x00500000u
 #define FUZZ_DATA_BASE 0x00500E00u
 #define FUZZ_DATA_SIZE 1024u

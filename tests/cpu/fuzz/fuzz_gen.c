@@ -1733,15 +1733,25 @@ static bool e_stack(Gen *g)
             break;
         }
         uint32_t frame = rnd(g, 24);
-        if (sp - 4 - frame < lo) {
+        /* Nesting level L > 0 copies L-1 frame pointers from [EBP-4], [EBP-8], ... and
+         * pushes the new frame pointer: only with EBP known and those reads in a window. */
+        uint32_t level = 0;
+        if (chance(g, 40) && (g->known & RB(EBP))) {
+            level = 1 + rnd(g, 8);
+            if (level > 1 && !in_window(g->val[EBP] - 4 * (level - 1), 4 * (level - 1))) {
+                level = 1;
+            }
+        }
+        uint32_t used = 4 + (level ? 4 * level : 0) + frame;
+        if (sp - used < lo || sp < used) {
             return false;
         }
-        b1(&I, 0xC8); /* ENTER frame, 0 */
+        b1(&I, 0xC8); /* ENTER frame, level */
         bimm(&I, frame, 2);
-        b1(&I, 0);
+        b1(&I, (uint8_t)(level | (chance(g, 10) ? 0x20 : 0))); /* the level is taken mod 32 */
         I.rd |= RB(EBP);
         setk_full(&I, EBP, sp - 4);
-        nsp = sp - 4 - frame;
+        nsp = sp - used;
         break;
     }
     }
@@ -2025,7 +2035,37 @@ static bool e_pf(Gen *g)
     const uint32_t slo = FUZZ_STACK_REGION, shi = FUZZ_STACK_REGION + FUZZ_REGION_SIZE;
     Insn I;
     ins_init(&I);
-    switch (rnd(g, 8)) {
+    switch (rnd(g, 9)) {
+    case 8: { /* 16-bit addressing (67h): the effective address is below 64 KiB, unmapped */
+        static const int8_t b16[8] = {EBX, EBX, EBP, EBP, ESI, EDI, EBP, EBX};
+        static const int8_t i16[8] = {ESI, EDI, ESI, EDI, -1, -1, -1, -1};
+        unsigned size = rnd_size(g);
+        int rmf = (int)rnd(g, 8), mod = (int)rnd(g, 3);
+        int reg = pick_reg(g, size, false, 0);
+        if (reg < 0) {
+            return false;
+        }
+        static const uint8_t ops8[4] = {0x8A, 0x88, 0x00, 0x38};
+        int k = (int)rnd(g, 4);
+        pfx(&I, 0x67);
+        opsize(&I, size);
+        b1(&I, (uint8_t)(ops8[k] + (size > 1)));
+        b1(&I, (uint8_t)(mod << 6 | reg << 3 | rmf));
+        if (!(mod == 0 && rmf == 6)) {
+            I.rd |= RB(b16[rmf]);
+            if (i16[rmf] >= 0) {
+                I.rd |= RB(i16[rmf]);
+            }
+        }
+        if (mod == 1) {
+            bimm(&I, rnd_val(g), 1);
+        } else if (mod == 2 || (mod == 0 && rmf == 6)) {
+            bimm(&I, rnd_val(g), 2);
+        }
+        I.mem = true;
+        I.rd |= regmask(reg, size);
+        return commit(g, &I);
+    }
     case 0:
     case 1:
     case 2: { /* one access */
@@ -2140,6 +2180,90 @@ static bool e_pf(Gen *g)
     }
 }
 
+
+/* Segment register loads (MOV Sreg, r/m16; PUSH imm + POP Sreg) into ES, DS or SS with the
+ * selectors whose outcome is the same under Linux and in anyvm's GDT: the user data and code
+ * selectors with any RPL, null selectors, the kernel-only entries 08h-18h (#GP(sel)) and LDT
+ * selectors (no LDT: #GP(sel)). A bad DS/ES is usually put back at once; if not, the next
+ * access through it faults on both sides. MOV CS and MOV to Sreg 6/7 are #UD. */
+static bool e_segload(Gen *g)
+{
+    static const uint16_t sels[] = {0x2B, 0x2B, 0x2B, 0x2B, 0x2B, 0x2B, 0x28, 0x29, 0x2A,
+                                    0x23, 0x20, 0x21, 0x00, 0x01, 0x03, 0x08, 0x10, 0x18,
+                                    0x2C, 0x2F};
+    static const int sreg_of[3] = {0, 3, 2}; /* ES, DS, SS */
+    int which = chance(g, 15) ? 2 : (int)rnd(g, 2);
+    int sr = sreg_of[which];
+    uint16_t sel = sels[rnd(g, sizeof(sels) / sizeof(sels[0]))];
+    if (chance(g, 3)) {
+        sr = chance(g, 50) ? 1 : 6 + (int)rnd(g, 2); /* MOV CS / Sreg 6, 7: #UD */
+    }
+    bool via_pop = !g->in_skip && chance(g, 25) && sr < 4 && sr != 1 &&
+                   g->val[ESP] - 4 >= FUZZ_STACK_BASE;
+    Insn I;
+    ins_init(&I);
+    if (via_pop) {
+        Insn S;
+        ins_init(&S);
+        uint32_t hi_bits = rnd_val(g) & ~0xFFFFu;
+        b1(&S, 0x68);
+        bimm(&S, hi_bits | sel, 4);
+        S.stack = true;
+        S.rd |= RB(ESP);
+        setk(&S, ESP, g->val[ESP] - 4);
+        if (!commit(g, &S)) {
+            return false;
+        }
+        static const uint8_t pop_op[4] = {0x07, 0, 0x17, 0x1F};
+        b1(&I, pop_op[sr]);
+        I.stack = true;
+        I.rd |= RB(ESP);
+        setk(&I, ESP, g->val[ESP] + 4);
+    } else if (chance(g, 60)) {
+        int r = pick_reg(g, 4, true, 0);
+        if (r < 0) {
+            return false;
+        }
+        uint32_t hi_bits = rnd_val(g) & ~0xFFFFu;
+        if (!set_reg(g, r, hi_bits | sel)) {
+            return false;
+        }
+        b1(&I, 0x8E);
+        b1(&I, (uint8_t)(0xC0 | sr << 3 | r));
+        I.rd |= RB(r);
+    } else {
+        uint32_t ea = pick_target(g, 2);
+        Insn S;
+        ins_init(&S);
+        opsize(&S, 2);
+        b1(&S, 0xC7);
+        enc_mem(g, &S, 0, ea, true);
+        bimm(&S, sel, 2);
+        if (!commit(g, &S)) {
+            return false;
+        }
+        b1(&I, 0x8E);
+        enc_mem(g, &I, sr, ea, false);
+    }
+    if (!commit(g, &I)) {
+        return false;
+    }
+    if (sel != 0x2B && sr != 2 && chance(g, 75)) {
+        /* Put the user data selector back. */
+        int r = pick_reg(g, 4, true, 0);
+        if (r < 0 || !set_reg(g, r, 0x2B)) {
+            return false;
+        }
+        Insn R;
+        ins_init(&R);
+        b1(&R, 0x8E);
+        b1(&R, (uint8_t)(0xC0 | sr << 3 | r));
+        R.rd |= RB(r);
+        return commit(g, &R);
+    }
+    return true;
+}
+
 /* Instructions that fault on purpose: the fault must match natively. */
 static bool e_fault(Gen *g)
 {
@@ -2227,7 +2351,7 @@ static const EmitterWeight emitters[] = {
     {e_lea, 4}, {e_xchg, 4}, {e_cmpxchg, 3}, {e_cmpxchg8b, 1}, {e_bswap, 1}, {e_shift, 10},
     {e_shxd, 3}, {e_mul, 4}, {e_div, 3}, {e_bcd, 3}, {e_conv, 2}, {e_bt, 4}, {e_bsf, 2},
     {e_setcc, 3}, {e_cmov, 3}, {e_flagop, 4}, {e_string, 5}, {e_xlat, 1}, {e_stack, 6},
-    {e_xfer, 3}, {e_smc, 1}, {e_sreg, 1}, {e_bound, 1},
+    {e_xfer, 3}, {e_smc, 1}, {e_sreg, 1}, {e_bound, 1}, {e_segload, 1},
 };
 
 static bool emit_random(Gen *g)

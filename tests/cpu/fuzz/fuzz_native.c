@@ -44,6 +44,7 @@
 #define CTX_HOST_ESP (FUZZ_CTX_BASE + 0x28)
 #define CTX_ENTRY (FUZZ_CTX_BASE + 0x2C)      /* = FUZZ_CODE_BASE, for the indirect jump */
 #define CTX_CAPTURE (FUZZ_CTX_BASE + 0x30)    /* = fuzz_capture, target of the end stub */
+#define CTX_USER_DS (FUZZ_CTX_BASE + 0x34)    /* the process's data selector (DS = ES = SS) */
 #define CTX_OUT_REGS (FUZZ_CTX_BASE + 0x40)   /* eax ecx edx ebx esp ebp esi edi */
 #define CTX_OUT_EFLAGS (FUZZ_CTX_BASE + 0x60)
 #define CTX_SCRATCH_TOP (FUZZ_CTX_BASE + 0x100)
@@ -74,17 +75,22 @@ __asm__(".text\n"
         ".hidden fuzz_capture\n"
         ".type fuzz_capture, @function\n"
         "fuzz_capture:\n"
-        "    mov %eax, " XSTR(CTX_OUT_REGS) "+0\n"
-        "    mov %ecx, " XSTR(CTX_OUT_REGS) "+4\n"
-        "    mov %edx, " XSTR(CTX_OUT_REGS) "+8\n"
-        "    mov %ebx, " XSTR(CTX_OUT_REGS) "+12\n"
-        "    mov %esp, " XSTR(CTX_OUT_REGS) "+16\n"
-        "    mov %ebp, " XSTR(CTX_OUT_REGS) "+20\n"
-        "    mov %esi, " XSTR(CTX_OUT_REGS) "+24\n"
-        "    mov %edi, " XSTR(CTX_OUT_REGS) "+28\n"
+        /* The guest may have loaded DS or ES (even with a null selector): only SS, which it
+         * can load with the user data selector alone, is trusted until DS/ES are restored. */
+        "    mov %eax, %ss:" XSTR(CTX_OUT_REGS) "+0\n"
+        "    mov %ecx, %ss:" XSTR(CTX_OUT_REGS) "+4\n"
+        "    mov %edx, %ss:" XSTR(CTX_OUT_REGS) "+8\n"
+        "    mov %ebx, %ss:" XSTR(CTX_OUT_REGS) "+12\n"
+        "    mov %esp, %ss:" XSTR(CTX_OUT_REGS) "+16\n"
+        "    mov %ebp, %ss:" XSTR(CTX_OUT_REGS) "+20\n"
+        "    mov %esi, %ss:" XSTR(CTX_OUT_REGS) "+24\n"
+        "    mov %edi, %ss:" XSTR(CTX_OUT_REGS) "+28\n"
         "    mov $" XSTR(CTX_SCRATCH_TOP) ", %esp\n"
         "    pushfl\n"
-        "    popl " XSTR(CTX_OUT_EFLAGS) "\n"
+        "    popl %ss:" XSTR(CTX_OUT_EFLAGS) "\n"
+        "    mov %ss:" XSTR(CTX_USER_DS) ", %eax\n"
+        "    mov %eax, %ds\n"
+        "    mov %eax, %es\n"
         "    mov " XSTR(CTX_HOST_ESP) ", %esp\n"
         "    cld\n"
         "    xor %eax, %eax\n"
@@ -151,6 +157,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc_void)
     fi->err = (uint32_t)gr[REG_ERR];
     fi->cr2 = (uint32_t)uc->uc_mcontext.cr2;
     gr[REG_EIP] = (greg_t)(uintptr_t)fuzz_resume;
+    /* The guest may have left DS/ES null or pointing at the code segment. */
+    gr[REG_DS] = gr[REG_ES] = (greg_t)*(volatile uint32_t *)(uintptr_t)CTX_USER_DS;
     gr[REG_EFL] &= ~(greg_t)(FZ_DF | 0x100u); /* DF and TF clear for the C code */
 }
 
@@ -250,9 +258,10 @@ static void run_case(const FuzzCaseIn *in, FuzzCaseOut *out, uint8_t *code, uint
         len = FUZZ_CODE_MAX - FUZZ_END_STUB_LEN;
     }
     memcpy(code, in->code, len);
-    code[len] = 0xFF;           /* jmp dword [capture_ptr_addr] */
-    code[len + 1] = 0x25;
-    memcpy(code + len + 2, &capture_ptr_addr, 4);
+    code[len] = 0x36;           /* jmp dword ss:[capture_ptr_addr] (DS may be unusable) */
+    code[len + 1] = 0xFF;
+    code[len + 2] = 0x25;
+    memcpy(code + len + 3, &capture_ptr_addr, 4);
     memcpy(data, in->data, FUZZ_DATA_SIZE);
     memcpy(stack, in->stack, FUZZ_STACK_SIZE);
     for (int i = 0; i < FUZZ_NEDGES; i++) {
@@ -328,6 +337,9 @@ int main(int argc, char **argv)
     uint8_t *stack = (uint8_t *)(uintptr_t)FUZZ_STACK_BASE;
     ctx[(CTX_ENTRY - FUZZ_CTX_BASE) / 4] = FUZZ_CODE_BASE;
     ctx[(CTX_CAPTURE - FUZZ_CTX_BASE) / 4] = (uint32_t)(uintptr_t)fuzz_capture;
+    uint32_t user_ds = 0;
+    __asm__("mov %%ds, %0" : "=r"(user_ds));
+    ctx[(CTX_USER_DS - FUZZ_CTX_BASE) / 4] = user_ds & 0xFFFF;
 
     size_t alt_size = 65536;
     void *altstack = malloc(alt_size);
