@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,24 @@ static void native_stop(Native *nv)
     int st;
     waitpid(nv->pid, &st, 0);
     nv->pid = 0;
+}
+
+/* native_wait: wait up to timeout_ms for the runner's answer. A generated sequence always
+ * ends, so a silent runner is a generator or runner bug: kill it rather than hang. */
+static int native_wait(Native *nv, int timeout_ms)
+{
+    struct pollfd p = {.fd = nv->from_fd, .events = POLLIN};
+    int r;
+    do {
+        r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+        fprintf(stderr, "anyvm-fuzz: the native runner did not answer within %d s; killed\n",
+                timeout_ms / 1000);
+        kill(nv->pid, SIGKILL);
+        return -1;
+    }
+    return 0;
 }
 
 static void native_died(Native *nv)
@@ -501,7 +520,10 @@ int main(int argc, char **argv)
         st.t_emu += now_s() - t;
         t = now_s();
         uint32_t got;
-        if (io_full(nv.from_fd, &got, sizeof(got), false) != 0 || got != n) {
+        if (native_wait(&nv, 60000) != 0 ||
+            io_full(nv.from_fd, &got, sizeof(got), false) != 0 || got != n) {
+            fprintf(stderr, "anyvm-fuzz: batch of cases %" PRIu64 "..%" PRIu64
+                    " (bisect with --first/--cases)\n", next, next + n - 1);
             native_died(&nv);
             rc = 2;
             break;
