@@ -1021,21 +1021,21 @@ static bool e_shxd(Gen *g)
     int c;
     uint32_t imm = 0;
     if (by_cl) {
-        bool ok16 = (g->known & RB(ECX)) && (g->val[ECX] & 31) <= 15;
+        bool ok16 = (g->known & RB(ECX)) && (g->val[ECX] & 31) <= 16;
         if ((size == 2 && !ok16) || (!(g->known & RB(ECX)) && chance(g, 60))) {
-            uint32_t cnt = size == 2 ? rnd(g, 16) : rnd_count(g);
+            uint32_t cnt = size == 2 ? rnd(g, 17) : rnd_count(g);
             if (!set_reg(g, ECX, (rnd_val(g) & ~0xFFu) | (cnt & 0xE0) | (cnt & 31))) {
                 return false;
             }
         }
         c = (g->known & RB(ECX)) ? (int)(g->val[ECX] & 31) : -1;
-        if (size == 2 && (c < 0 || c > 15)) {
+        if (size == 2 && (c < 0 || c > 16)) {
             return false;
         }
     } else {
         if (size == 2) {
             imm = rnd(g, 8) << 5;
-            imm |= rnd(g, 16);
+            imm |= rnd(g, 17); /* a 16-bit count above 16 leaves the result undefined */
         } else {
             imm = rnd_count(g);
         }
