@@ -2085,9 +2085,17 @@ static bool e_pf(Gen *g)
             ea = dlo - size - rnd(g, 64);
             break;
         }
-        static const uint8_t ops[6] = {0x8B, 0x89, 0x01, 0xC7, 0x87, 0x39};
-        int k = (int)rnd(g, 6);
-        bool write = k >= 1 && k <= 4;
+        static const uint8_t ops[7] = {0x8B, 0x89, 0x01, 0xC7, 0x87, 0x39, 0xC1};
+        int k = (int)rnd(g, 7);
+        bool write = (k >= 1 && k <= 4) || k == 6;
+        if (k == 6) {
+            /* SHL r/m, imm8 with a masked count of 0 (0 or 32) or 1: still an RMW access. */
+            opsize(&I, size);
+            b1(&I, 0xC1);
+            enc_mem(g, &I, 4, ea, true);
+            bimm(&I, chance(g, 50) ? 32u * rnd(g, 2) : 1, 1);
+            return commit(g, &I);
+        }
         int reg = pick_reg(g, size, k == 0, 0);
         if (reg < 0) {
             return false;
