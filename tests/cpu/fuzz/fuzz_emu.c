@@ -13,7 +13,7 @@
  * the same error code a Linux signal context reports.
  *
  * A case runs instruction by instruction (cpu_exec with a budget of 1) while the CPU stays at
- * CPL 3. The end stub is HLT, which at CPL 3 raises #GP(0) exactly at the end address; any
+ * CPL 3, or in block mode with one large budget. The end stub is HLT, which at CPL 3 raises #GP(0) exactly at the end address; any
  * other exception shows up as a delivery to ring 0. The handler halts, and the fault frame on
  * the ring-0 stack gives the user EIP, ESP and EFLAGS and the error code - the same values a
  * Linux signal handler sees in its ucontext.
@@ -55,6 +55,7 @@ struct FuzzEmu {
     MemMap mem;
     PortMap io;
     uint8_t *code, *data, *stack, *sys, *pt;
+    bool block;
     CPUState cpu;
 };
 
@@ -128,12 +129,13 @@ static void build_page_tables(uint8_t *pt)
     put32(pt + 2 * FUZZ_PAGE + 4 * ((SYS_BASE >> 12) & 0x3FF), SYS_BASE | P | RW);
 }
 
-FuzzEmu *fuzz_emu_new(void)
+FuzzEmu *fuzz_emu_new(bool block)
 {
     FuzzEmu *e = calloc(1, sizeof(*e));
     if (!e) {
         return NULL;
     }
+    e->block = block;
     e->code = calloc(1, FUZZ_REGION_SIZE);
     e->data = calloc(1, FUZZ_REGION_SIZE);
     e->stack = calloc(1, FUZZ_REGION_SIZE);
@@ -249,10 +251,19 @@ unsigned fuzz_emu_run(FuzzEmu *e, const FuzzCaseIn *in, FuzzCaseOut *out)
     load_state(e, in);
 
     unsigned steps = 0;
-    while (cpu->cpl == 3 && steps < STEP_LIMIT && !cpu->shutdown) {
-        cpu_exec(cpu, 1);
-        if (cpu->cpl == 3 && !cpu->shutdown) {
-            steps++;
+    if (e->block) {
+        /* One budget for the whole case: it ends halted in an exception handler. The fault
+         * that ends it and the handler's HLT are counted by icount too. */
+        uint64_t start = cpu->icount;
+        cpu_exec(cpu, STEP_LIMIT);
+        uint64_t n = cpu->icount - start;
+        steps = n >= 2 ? (unsigned)(n - 2) : 0;
+    } else {
+        while (cpu->cpl == 3 && steps < STEP_LIMIT && !cpu->shutdown) {
+            cpu_exec(cpu, 1);
+            if (cpu->cpl == 3 && !cpu->shutdown) {
+                steps++;
+            }
         }
     }
     memset(out, 0, sizeof(*out));

@@ -3,6 +3,8 @@
 #ifndef ANYVM_TESTS_FUZZ_EMU_H
 #define ANYVM_TESTS_FUZZ_EMU_H
 
+#include <stdbool.h>
+
 #include "fuzz_case.h"
 
 /* FUZZ_EMU_* vectors beyond the architectural ones: the emulator did not finish. */
@@ -15,8 +17,11 @@ enum {
 typedef struct FuzzEmu FuzzEmu;
 
 /* fuzz_emu_new: a CPU, a memory map with the windows and a system page (GDT, IDT, TSS,
- * exception handlers). Returns NULL on allocation failure. Free with fuzz_emu_free. */
-FuzzEmu *fuzz_emu_new(void);
+ * exception handlers). block: run each case with one large cpu_exec budget (as the machine
+ * loop does, so a JIT executes whole blocks) instead of one instruction per call; the
+ * instruction count is then taken from icount. Returns NULL on allocation failure. Free with
+ * fuzz_emu_free. */
+FuzzEmu *fuzz_emu_new(bool block);
 void fuzz_emu_free(FuzzEmu *e);
 
 /* fuzz_emu_run: run one case to its end stub or first exception; fills *out the way the

@@ -5,7 +5,7 @@
  * DF, the data and stack windows, the final EIP and any exception must match.
  *
  *   anyvm-fuzz [--seed S] [--insns N | --cases N] [--first I] [--case I] [--native PATH]
- *              [--max-report K] [--verbose]
+ *              [--max-report K] [--block] [--verbose]
  *
  * The seed defaults to FUZZ_DEFAULT_SEED, or ANYVM_FUZZ_SEED from the environment ("random"
  * picks one from the clock); it is printed first. Case i of a seed is generated from (seed, i)
@@ -46,6 +46,7 @@ typedef struct Options {
     uint64_t first;        /* first case index */
     bool single;           /* --case: one case, printed in full */
     bool verbose;
+    bool block;            /* --block: one cpu_exec budget per case */
     unsigned max_report;
     const char *native;
     const char *argv0;
@@ -381,14 +382,15 @@ static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--seed S] [--insns N | --cases N] [--first I] [--case I]\n"
-            "          [--native PATH] [--max-report K] [--verbose]\n"
+            "          [--native PATH] [--max-report K] [--block] [--verbose]\n"
             "  --seed S      run seed (default 0x%016llx, or $ANYVM_FUZZ_SEED; 'random')\n"
             "  --insns N     stop after N emulated instructions (default %llu)\n"
             "  --cases N     stop after N cases instead\n"
             "  --first I     start at case index I\n"
             "  --case I      run only case I and print it in full\n"
             "  --native PATH the 32-bit runner (default %s, or $ANYVM_FUZZ_NATIVE)\n"
-            "  --max-report K print at most K mismatching cases (default 5)\n",
+            "  --max-report K print at most K mismatching cases (default 5)\n"
+            "  --block       run each case with one cpu_exec budget, not one per insn\n",
             argv0, (unsigned long long)FUZZ_DEFAULT_SEED,
             (unsigned long long)FUZZ_DEFAULT_INSNS, FUZZ_NATIVE_PATH);
 }
@@ -423,6 +425,10 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--verbose")) {
             o->verbose = true;
+            continue;
+        }
+        if (!strcmp(a, "--block")) {
+            o->block = true;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -483,7 +489,7 @@ int main(int argc, char **argv)
     if (native_start(&nv, o.native) != 0) {
         return 2;
     }
-    FuzzEmu *emu = fuzz_emu_new();
+    FuzzEmu *emu = fuzz_emu_new(o.block);
     FuzzCaseMeta *metas = calloc(FUZZ_BATCH, sizeof(*metas));
     FuzzCaseOut *emu_outs = calloc(FUZZ_BATCH, sizeof(*emu_outs));
     unsigned *steps = calloc(FUZZ_BATCH, sizeof(*steps));
