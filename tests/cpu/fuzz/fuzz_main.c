@@ -47,6 +47,7 @@ typedef struct Options {
     bool single;           /* --case: one case, printed in full */
     bool verbose;
     bool block;            /* --block: one cpu_exec budget per case */
+    bool minimize;         /* shrink each printed mismatch (default on) */
     unsigned max_report;
     const char *native;
     const char *argv0;
@@ -264,13 +265,36 @@ static void print_out(FILE *f, const char *who, const FuzzCaseOut *o)
     }
 }
 
-/* compare: append the differences between the native and emulated results to why; returns
- * the number of differences. */
+/* DiffSig: what differs, without the values: the minimizer keeps a change only if the
+ * mismatch it leaves is the same kind as the original one. */
+typedef struct DiffSig {
+    uint32_t kinds;        /* DIFF_* */
+    uint32_t flags;        /* differing EFLAGS bits */
+    int nat_vec, emu_vec;
+    uint32_t nat_eip;      /* where the host stopped */
+} DiffSig;
+enum {
+    DIFF_EXC = 1u << 0, DIFF_EIP = 1u << 1, DIFF_BOUNDARY = 1u << 2, DIFF_FLAGS = 1u << 3,
+    DIFF_ERR = 1u << 4, DIFF_CR2 = 1u << 5, DIFF_MEM = 1u << 6, DIFF_REG0 = 1u << 8,
+};
+
+static bool sig_equal(const DiffSig *a, const DiffSig *b)
+{
+    return a->kinds == b->kinds && a->flags == b->flags && a->nat_vec == b->nat_vec &&
+           a->emu_vec == b->emu_vec && a->nat_eip == b->nat_eip;
+}
+
+/* compare: append the differences between the native and emulated results to why (and their
+ * kinds to *sig); returns the number of differences. */
 static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzCaseOut *emu,
-                   char *why, size_t cap)
+                   char *why, size_t cap, DiffSig *sig)
 {
     size_t wl = 0;
     int nd = 0;
+    memset(sig, 0, sizeof(*sig));
+    sig->nat_vec = nat->vector;
+    sig->emu_vec = emu->vector;
+    sig->nat_eip = nat->eip;
 #define WHY(...)                                                                               \
     do {                                                                                       \
         nd++;                                                                                  \
@@ -281,10 +305,12 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
     } while (0)
     why[0] = 0;
     if (nat->vector != emu->vector) {
+        sig->kinds |= DIFF_EXC;
         WHY("    exception: native %s, anyvm %s\n", vector_name(nat->vector),
             vector_name(emu->vector));
     }
     if (nat->eip != emu->eip) {
+        sig->kinds |= DIFF_EIP;
         WHY("    eip: native %08x, anyvm %08x\n", nat->eip, emu->eip);
     }
     if (nd) {
@@ -292,11 +318,13 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
     }
     const FuzzMark *m = fuzz_meta_at(meta, nat->eip - FUZZ_CODE_BASE);
     if (!m) {
+        sig->kinds |= DIFF_BOUNDARY;
         WHY("    eip %08x is not an instruction boundary of the sequence\n", nat->eip);
         return nd;
     }
     for (int r = 0; r < 8; r++) {
         if (!(m->undef_regs & (1u << r)) && nat->regs[r] != emu->regs[r]) {
+            sig->kinds |= DIFF_REG0 << r;
             WHY("    %s: native %08x, anyvm %08x\n", reg_names[r], nat->regs[r], emu->regs[r]);
         }
     }
@@ -313,6 +341,8 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
                 ll += (size_t)snprintf(list + ll, sizeof(list) - ll, " %s", fl[i].name);
             }
         }
+        sig->kinds |= DIFF_FLAGS;
+        sig->flags = (nat->eflags ^ emu->eflags) & fm;
         WHY("    eflags: native %08x, anyvm %08x (compared %03x; differ:%s)\n", nat->eflags,
             emu->eflags, fm, list);
     }
@@ -320,9 +350,11 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
      * a Pentium II without NX never does). */
     uint32_t err_mask = nat->vector == 14 ? 0x7u : 0xFFFFu;
     if (vector_has_err(nat->vector) && ((nat->err ^ emu->err) & err_mask)) {
+        sig->kinds |= DIFF_ERR;
         WHY("    error code: native %x, anyvm %x\n", nat->err, emu->err);
     }
     if (nat->vector == 14 && nat->cr2 != emu->cr2) {
+        sig->kinds |= DIFF_CR2;
         WHY("    cr2: native %08x, anyvm %08x\n", nat->cr2, emu->cr2);
     }
     const struct { const uint8_t *a, *b; uint32_t base, size; const char *name; }
@@ -338,6 +370,7 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
         if (memcmp(win[w].a, win[w].b, win[w].size) == 0) {
             continue;
         }
+        sig->kinds |= DIFF_MEM;
         int shown = 0;
         for (uint32_t i = 0; i < win[w].size; i++) {
             if (win[w].a[i] != win[w].b[i]) {
@@ -378,11 +411,98 @@ static void print_case(FILE *f, const Options *o, uint64_t index, const FuzzCase
     fflush(f);
 }
 
+/* run_one: one case through both sides, using slot 0 of the shared batch (only after the
+ * batch's own results have been consumed up to the current case). Returns 0 or -1 if the
+ * native runner failed. */
+static int run_one(Native *nv, FuzzEmu *emu, const FuzzCaseIn *in, FuzzCaseOut *nat,
+                   FuzzCaseOut *emu_out)
+{
+    uint32_t n = 1, got = 0;
+    nv->ins[0] = *in;
+    if (io_full(nv->to_fd, &n, sizeof(n), true) != 0) {
+        return -1;
+    }
+    fuzz_emu_run(emu, in, emu_out);
+    if (native_wait(nv, 60000) != 0 || io_full(nv->from_fd, &got, sizeof(got), false) != 0 ||
+        got != 1) {
+        return -1;
+    }
+    *nat = nv->outs[0];
+    return 0;
+}
+
+/* minimize: replace instructions by NOPs of the same length while the mismatch keeps its
+ * kind; print the instructions that remain. The undefined-flag marks of the original case are
+ * reused, which is why only same-kind mismatches count. */
+static void minimize(FILE *f, Native *nv, FuzzEmu *emu, const FuzzCaseIn *orig,
+                     const FuzzCaseMeta *meta, const DiffSig *want, char *why, size_t cap)
+{
+    FuzzCaseIn *cur = malloc(sizeof(*cur));
+    FuzzCaseIn *cand = malloc(sizeof(*cand));
+    FuzzCaseOut *nat = malloc(sizeof(*nat)), *eo = malloc(sizeof(*eo));
+    if (!cur || !cand || !nat || !eo) {
+        goto out;
+    }
+    *cur = *orig;
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned k = meta->n_marks; k-- > 0;) {
+            uint32_t off = meta->marks[k].off;
+            uint32_t next = k + 1 < meta->n_marks ? meta->marks[k + 1].off : orig->code_len;
+            int len = x86_disasm(cur->code + off, orig->code_len - off, FUZZ_CODE_BASE + off,
+                                 true, why, (unsigned)cap);
+            if (len <= 0 || (uint32_t)len > next - off) {
+                len = (int)(next - off);
+            }
+            bool all_nop = true;
+            for (int b = 0; b < len; b++) {
+                all_nop &= cur->code[off + b] == 0x90;
+            }
+            if (all_nop) {
+                continue;
+            }
+            *cand = *cur;
+            memset(cand->code + off, 0x90, (size_t)len);
+            DiffSig sig;
+            if (run_one(nv, emu, cand, nat, eo) != 0) {
+                goto out;
+            }
+            if (compare(meta, nat, eo, why, cap, &sig) && sig_equal(&sig, want)) {
+                *cur = *cand;
+            }
+        }
+    }
+    unsigned kept = 0;
+    fprintf(f, "  minimized (NOPs in place of the rest; same kind of mismatch):\n");
+    for (unsigned k = 0; k < meta->n_marks; k++) {
+        uint32_t off = meta->marks[k].off;
+        char text[160];
+        int len = x86_disasm(orig->code + off, orig->code_len - off, FUZZ_CODE_BASE + off, true,
+                             text, sizeof(text));
+        if (len > 0 && memcmp(cur->code + off, orig->code + off, (size_t)len) == 0) {
+            fprintf(f, "    %08x  %s\n", FUZZ_CODE_BASE + off, text);
+            kept++;
+        }
+    }
+    if (run_one(nv, emu, cur, nat, eo) == 0) {
+        DiffSig sig;
+        compare(meta, nat, eo, why, cap, &sig);
+        print_out(f, "native", nat);
+        print_out(f, "anyvm", eo);
+        fprintf(f, "  differences:\n%s", why);
+    }
+    fprintf(f, "  (%u of %u instructions kept)\n", kept, meta->n_marks);
+out:
+    free(cur);
+    free(cand);
+    free(nat);
+    free(eo);
+}
+
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--seed S] [--insns N | --cases N] [--first I] [--case I]\n"
-            "          [--native PATH] [--max-report K] [--block] [--verbose]\n"
+            "          [--native PATH] [--max-report K] [--block] [--no-minimize] [--verbose]\n"
             "  --seed S      run seed (default 0x%016llx, or $ANYVM_FUZZ_SEED; 'random')\n"
             "  --insns N     stop after N emulated instructions (default %llu)\n"
             "  --cases N     stop after N cases instead\n"
@@ -390,7 +510,8 @@ static void usage(FILE *f, const char *argv0)
             "  --case I      run only case I and print it in full\n"
             "  --native PATH the 32-bit runner (default %s, or $ANYVM_FUZZ_NATIVE)\n"
             "  --max-report K print at most K mismatching cases (default 5)\n"
-            "  --block       run each case with one cpu_exec budget, not one per insn\n",
+            "  --block       run each case with one cpu_exec budget, not one per insn\n"
+            "  --no-minimize do not shrink the printed mismatching cases\n",
             argv0, (unsigned long long)FUZZ_DEFAULT_SEED,
             (unsigned long long)FUZZ_DEFAULT_INSNS, FUZZ_NATIVE_PATH);
 }
@@ -413,6 +534,7 @@ static int parse_args(int argc, char **argv, Options *o)
     o->argv0 = argv[0];
     o->seed = FUZZ_DEFAULT_SEED;
     o->max_report = 5;
+    o->minimize = true;
     o->native = getenv("ANYVM_FUZZ_NATIVE") ? getenv("ANYVM_FUZZ_NATIVE") : FUZZ_NATIVE_PATH;
     const char *env_seed = getenv("ANYVM_FUZZ_SEED");
     if (env_seed && env_seed[0]) {
@@ -429,6 +551,10 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--block")) {
             o->block = true;
+            continue;
+        }
+        if (!strcmp(a, "--no-minimize")) {
+            o->minimize = false;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -542,11 +668,20 @@ int main(int argc, char **argv)
             st.vectors[v >= 0 && v < 32 ? v : 32] += v != FUZZ_NO_EXC;
             st.cases++;
             st.insns += steps[i];
-            int nd = compare(&metas[i], nat, &emu_outs[i], why, 8192);
+            DiffSig sig;
+            int nd = compare(&metas[i], nat, &emu_outs[i], why, 8192, &sig);
             if (nd) {
                 st.mismatches++;
                 if (st.mismatches <= o.max_report) {
                     print_case(stdout, &o, index, &nv.ins[i], &metas[i], nat, &emu_outs[i], why);
+                    if (o.minimize) {
+                        FuzzCaseIn *copy = malloc(sizeof(*copy));
+                        if (copy) {
+                            *copy = nv.ins[i];
+                            minimize(stdout, &nv, emu, copy, &metas[i], &sig, why, 8192);
+                            free(copy);
+                        }
+                    }
                 }
             } else if (o.single || o.verbose) {
                 print_case(stdout, &o, index, &nv.ins[i], &metas[i], nat, &emu_outs[i], NULL);
