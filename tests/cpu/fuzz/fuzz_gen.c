@@ -46,6 +46,7 @@ typedef struct Gen {
     uint32_t undef_flags;
     bool df;
     bool in_skip;           /* generating a block a conditional jump may skip */
+    bool all_essential;     /* everything committed now is essential (page-fault setups) */
 } Gen;
 
 /* Insn: one instruction being built, with its effect on the abstract state. */
@@ -65,6 +66,7 @@ typedef struct Insn {
     bool stack;             /* moves ESP */
     bool mem;               /* has a memory operand (a segment prefix would matter) */
     bool overlong;          /* over 15 bytes on purpose (#GP) */
+    bool essential;         /* see FuzzMark.essential */
 } Insn;
 
 /* --- randomness --- */
@@ -378,6 +380,7 @@ static bool commit(Gen *g, const Insn *I)
         g->meta->n_marks >= FUZZ_MAX_MARKS) {
         return false;
     }
+    g->meta->marks[g->meta->n_marks].essential = I->essential || g->all_essential;
     mark_state(g, &g->meta->marks[g->meta->n_marks++], g->len);
     memcpy(g->in->code + g->len, px, np);
     memcpy(g->in->code + g->len + np, I->b, I->n);
@@ -399,15 +402,21 @@ static bool commit(Gen *g, const Insn *I)
     return true;
 }
 
-/* set_reg: emit MOV r32, imm32 (a setup instruction that makes r known). */
-static bool set_reg(Gen *g, int r, uint32_t v)
+/* set_reg_ex: emit MOV r32, imm32 (a setup instruction that makes r known). */
+static bool set_reg_ex(Gen *g, int r, uint32_t v, bool essential)
 {
     Insn I;
     ins_init(&I);
+    I.essential = essential;
     b1(&I, (uint8_t)(0xB8 + r));
     bimm(&I, v, 4);
     setk_full(&I, r, v);
     return commit(g, &I);
+}
+
+static bool set_reg(Gen *g, int r, uint32_t v)
+{
+    return set_reg_ex(g, r, v, false);
 }
 
 /* A pointer anywhere in the data window. */
@@ -1126,7 +1135,7 @@ static bool e_div(Gen *g)
     bool sgn = chance(g, 50), want_fault = chance(g, 3);
     unsigned bits = size * 8;
     uint64_t mask = size_mask(size);
-    Rm rm;
+    Rm rm = {0};
     /* The divisor must not overlap the dividend registers. */
     rm.mem = chance(g, 40);
     if (rm.mem) {
@@ -1791,6 +1800,7 @@ static bool e_xfer(Gen *g)
     Insn S, C;
     ins_init(&S);
     ins_init(&C);
+    S.essential = C.essential = true;
     bool have_setup = false;
     unsigned patch = 0; /* offset of the target immediate in S.b */
     switch (kind) {
@@ -1909,6 +1919,7 @@ static bool e_smc(Gen *g)
      * address first (the length does not depend on it for disp32 forms). */
     unsigned sub = rnd(g, 5 - size);
     uint32_t ea_guess = FUZZ_CODE_BASE + g->len;
+    S.essential = true;
     Insn T = S;
     enc_mem(g, &T, 0, ea_guess, true);
     bimm(&T, newv, size);
@@ -1935,6 +1946,7 @@ static bool e_smc(Gen *g)
             }
             Insn M;
             ins_init(&M);
+            M.essential = true;
             b1(&M, (uint8_t)(0xB8 + r));
             bimm(&M, oldv, 4);
             M.mem = true; /* no extra prefix: its address is fixed */
@@ -2026,7 +2038,17 @@ static bool e_bound(Gen *g)
  * region (straddling the boundary or not), a REP string op running into one part-way, a push
  * or pop at the edge of the stack region, a jump or call into the guard page after the code.
  * The instruction always faults, so the state after it does not matter. */
+static bool e_pf_body(Gen *g);
+
 static bool e_pf(Gen *g)
+{
+    g->all_essential = true;
+    bool ok = e_pf_body(g);
+    g->all_essential = false;
+    return ok;
+}
+
+static bool e_pf_body(Gen *g)
 {
     if (g->in_skip || g->len + 60 > CODE_LIMIT) {
         return false;
@@ -2164,7 +2186,7 @@ static bool e_pf(Gen *g)
         bool call = chance(g, 40) && g->val[ESP] - 4 >= FUZZ_STACK_BASE;
         int r = pick_reg(g, 4, true, 0);
         uint32_t target = FUZZ_CODE_REGION + FUZZ_REGION_SIZE + rnd(g, 64);
-        if (r < 0 || !set_reg(g, r, target)) {
+        if (r < 0 || !set_reg_ex(g, r, target, true)) {
             return false;
         }
         b1(&I, 0xFF);
@@ -2406,6 +2428,7 @@ static bool e_jump(Gen *g)
     } else if (kind == 6) { /* JMP */
         near = chance(g, 40);
         b1(&I, near ? 0xE9 : 0xEB);
+        I.essential = true;
         uncond = true;
     } else { /* LOOPNE, LOOPE, LOOP, JECXZ; 67: CX */
         int op = (int)rnd(g, 4);
@@ -2520,7 +2543,9 @@ void fuzz_gen_case(uint64_t seed, uint64_t index, FuzzCaseIn *in, FuzzCaseMeta *
         } else if (k < 9) {
             e_fault(g);
         } else if (k < 10 && chance(g, 50)) {
-            e_pf(g);
+            if (e_pf(g)) {
+                break; /* it always faults: nothing after it runs */
+            }
         } else {
             emit_random(g);
         }

@@ -19,6 +19,8 @@
 typedef struct FuzzMark {
     uint16_t off;
     uint8_t undef_regs;      /* bit r: register r (ModRM numbering) is undefined */
+    uint8_t essential;       /* a control transfer or its setup, or self-modifying code:
+                                replacing it by NOPs could run junk bytes */
     uint32_t undef_flags;    /* FZ_* bits that are undefined */
 } FuzzMark;
 

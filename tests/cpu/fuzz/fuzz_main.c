@@ -85,6 +85,9 @@ static int native_start(Native *nv, const char *path)
         fprintf(stderr, "anyvm-fuzz: mmap: %s\n", strerror(errno));
         return -1;
     }
+    if (nv->ins) {
+        munmap(nv->ins, FUZZ_SHM_SIZE);
+    }
     nv->ins = (FuzzCaseIn *)p;
     nv->outs = (FuzzCaseOut *)(p + FUZZ_BATCH * sizeof(FuzzCaseIn));
     int to[2], from[2];
@@ -166,13 +169,15 @@ static int native_wait(Native *nv, int timeout_ms)
     return 0;
 }
 
-static void native_died(Native *nv)
+static void native_died(Native *nv, bool quiet)
 {
     int st = 0;
     close(nv->to_fd);
     close(nv->from_fd);
     waitpid(nv->pid, &st, 0);
-    if (WIFSIGNALED(st)) {
+    if (quiet) {
+        /* expected: the minimizer made a variant that the sandbox stopped */
+    } else if (WIFSIGNALED(st)) {
         fprintf(stderr, "anyvm-fuzz: the native runner died with signal %d\n", WTERMSIG(st));
     } else {
         fprintf(stderr, "anyvm-fuzz: the native runner exited with status %d\n",
@@ -434,8 +439,9 @@ static int run_one(Native *nv, FuzzEmu *emu, const FuzzCaseIn *in, FuzzCaseOut *
 /* minimize: replace instructions by NOPs of the same length while the mismatch keeps its
  * kind; print the instructions that remain. The undefined-flag marks of the original case are
  * reused, which is why only same-kind mismatches count. */
-static void minimize(FILE *f, Native *nv, FuzzEmu *emu, const FuzzCaseIn *orig,
-                     const FuzzCaseMeta *meta, const DiffSig *want, char *why, size_t cap)
+static void minimize(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
+                     const FuzzCaseIn *orig, const FuzzCaseMeta *meta, const DiffSig *want,
+                     char *why, size_t cap)
 {
     FuzzCaseIn *cur = malloc(sizeof(*cur));
     FuzzCaseIn *cand = malloc(sizeof(*cand));
@@ -457,14 +463,25 @@ static void minimize(FILE *f, Native *nv, FuzzEmu *emu, const FuzzCaseIn *orig,
             for (int b = 0; b < len; b++) {
                 all_nop &= cur->code[off + b] == 0x90;
             }
-            if (all_nop) {
+            /* Unconditional transfers keep junk bytes from running: they stay. */
+            DecodeEnv env = {.bytes = cur->code + off, .avail = (unsigned)len, .code32 = true};
+            DecodedInsn d;
+            if (all_nop || meta->marks[k].essential || (x86_decode(&env, &d) > 0 &&
+                            (d.op == 0xE8 || d.op == 0xE9 || d.op == 0xEB || d.op == 0xC2 ||
+                             d.op == 0xC3 || (d.op == 0xFF && (d.reg == 2 || d.reg == 4))))) {
                 continue;
             }
             *cand = *cur;
             memset(cand->code + off, 0x90, (size_t)len);
             DiffSig sig;
             if (run_one(nv, emu, cand, nat, eo) != 0) {
-                goto out;
+                /* The variant went wild (e.g. a self-modifying store now lands in the NOPs)
+                 * and the sandbox killed the runner: start a new one and reject it. */
+                native_died(nv, true);
+                if (native_start(nv, native_path) != 0) {
+                    goto out;
+                }
+                continue;
             }
             if (compare(meta, nat, eo, why, cap, &sig) && sig_equal(&sig, want)) {
                 *cur = *cand;
@@ -618,8 +635,10 @@ int main(int argc, char **argv)
     FuzzEmu *emu = fuzz_emu_new(o.block);
     FuzzCaseMeta *metas = calloc(FUZZ_BATCH, sizeof(*metas));
     FuzzCaseOut *emu_outs = calloc(FUZZ_BATCH, sizeof(*emu_outs));
+    FuzzCaseOut *nat_outs = calloc(FUZZ_BATCH, sizeof(*nat_outs));
+    FuzzCaseIn *ins = calloc(FUZZ_BATCH, sizeof(*ins));
     unsigned *steps = calloc(FUZZ_BATCH, sizeof(*steps));
-    if (!emu || !metas || !emu_outs || !steps) {
+    if (!emu || !metas || !emu_outs || !nat_outs || !ins || !steps) {
         fprintf(stderr, "anyvm-fuzz: out of memory\n");
         native_stop(&nv);
         return 2;
@@ -637,17 +656,20 @@ int main(int argc, char **argv)
         }
         double t = now_s();
         for (uint32_t i = 0; i < n; i++) {
-            fuzz_gen_case(o.seed, next + i, &nv.ins[i], &metas[i]);
+            fuzz_gen_case(o.seed, next + i, &ins[i], &metas[i]);
         }
+        /* The batch lives in the driver's arrays; the shared memory is only the transport,
+         * since the minimizer may have to replace the runner (and its mapping). */
+        memcpy(nv.ins, ins, n * sizeof(*ins));
         st.t_gen += now_s() - t;
         if (io_full(nv.to_fd, &n, sizeof(n), true) != 0) {
-            native_died(&nv);
+            native_died(&nv, false);
             rc = 2;
             break;
         }
         t = now_s();
         for (uint32_t i = 0; i < n; i++) {
-            steps[i] = fuzz_emu_run(emu, &nv.ins[i], &emu_outs[i]);
+            steps[i] = fuzz_emu_run(emu, &ins[i], &emu_outs[i]);
         }
         st.t_emu += now_s() - t;
         t = now_s();
@@ -656,14 +678,15 @@ int main(int argc, char **argv)
             io_full(nv.from_fd, &got, sizeof(got), false) != 0 || got != n) {
             fprintf(stderr, "anyvm-fuzz: batch of cases %" PRIu64 "..%" PRIu64
                     " (bisect with --first/--cases)\n", next, next + n - 1);
-            native_died(&nv);
+            native_died(&nv, false);
             rc = 2;
             break;
         }
         st.t_wait += now_s() - t;
+        memcpy(nat_outs, nv.outs, n * sizeof(*nat_outs));
         for (uint32_t i = 0; i < n; i++) {
             uint64_t index = next + i;
-            const FuzzCaseOut *nat = &nv.outs[i];
+            const FuzzCaseOut *nat = &nat_outs[i];
             int v = nat->vector;
             st.vectors[v >= 0 && v < 32 ? v : 32] += v != FUZZ_NO_EXC;
             st.cases++;
@@ -673,18 +696,25 @@ int main(int argc, char **argv)
             if (nd) {
                 st.mismatches++;
                 if (st.mismatches <= o.max_report) {
-                    print_case(stdout, &o, index, &nv.ins[i], &metas[i], nat, &emu_outs[i], why);
+                    print_case(stdout, &o, index, &ins[i], &metas[i], nat, &emu_outs[i], why);
                     if (o.minimize) {
                         FuzzCaseIn *copy = malloc(sizeof(*copy));
                         if (copy) {
-                            *copy = nv.ins[i];
-                            minimize(stdout, &nv, emu, copy, &metas[i], &sig, why, 8192);
+                            *copy = ins[i];
+                            minimize(stdout, &nv, o.native, emu, copy, &metas[i], &sig, why,
+                                     8192);
+                            if (nv.pid <= 0) {
+                                rc = 2;
+                                done = true;
+                                free(copy);
+                                break;
+                            }
                             free(copy);
                         }
                     }
                 }
             } else if (o.single || o.verbose) {
-                print_case(stdout, &o, index, &nv.ins[i], &metas[i], nat, &emu_outs[i], NULL);
+                print_case(stdout, &o, index, &ins[i], &metas[i], nat, &emu_outs[i], NULL);
             }
             if (o.insns && st.insns >= o.insns) {
                 done = true;
@@ -720,6 +750,8 @@ int main(int argc, char **argv)
     free(why);
     free(steps);
     free(emu_outs);
+    free(nat_outs);
+    free(ins);
     free(metas);
     fuzz_emu_free(emu);
     return rc;
