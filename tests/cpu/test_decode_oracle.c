@@ -65,8 +65,12 @@ static unsigned gen_sample(Rng *r, uint8_t buf[16])
     for (unsigned i = 0; i < npfx; i++) {
         unsigned p = rng_below(r, 100);
         /* 66 and F2/F3 matter most (operand size, SIMD forms); LOCK mostly makes #UD. */
-        uint8_t b = p < 30 ? 0x66 : p < 42 ? 0xF3 : p < 54 ? 0xF2 : p < 66 ? 0x67
-                    : p < 70 ? 0xF0 : prefix_bytes[rng_below(r, 6)];
+        uint8_t b = p < 30   ? 0x66
+                    : p < 42 ? 0xF3
+                    : p < 54 ? 0xF2
+                    : p < 66 ? 0x67
+                    : p < 70 ? 0xF0
+                             : prefix_bytes[rng_below(r, 6)];
         buf[pos++] = b;
     }
     if (kind < 50) {
@@ -82,7 +86,8 @@ static unsigned gen_sample(Rng *r, uint8_t buf[16])
     } else {
         buf[pos++] = (uint8_t)(0xD8 + rng_below(r, 8));
     }
-    /* Bias ModRM toward memory forms with SIB half the time in 32-bit addressing. */
+    /* A quarter of the samples get r/m = 4: a SIB byte in 32-bit addressing (and [SI] forms
+     * in 16-bit addressing), which uniform ModRM bytes would cover only one time in eight. */
     if (rng_below(r, 4) == 0) {
         buf[pos] = (uint8_t)((buf[pos] & 0xF8) | 4);
     }
@@ -90,6 +95,13 @@ static unsigned gen_sample(Rng *r, uint8_t buf[16])
 }
 
 /* ---- Capstone side ------------------------------------------------------------------- */
+
+static x86_reg cs_sreg(int seg)
+{
+    static const x86_reg sr[6] = {X86_REG_ES, X86_REG_CS, X86_REG_SS,
+                                  X86_REG_DS, X86_REG_FS, X86_REG_GS};
+    return seg >= 0 && seg < 6 ? sr[seg] : X86_REG_INVALID;
+}
 
 static x86_reg cs_gpr(int r, unsigned size)
 {
@@ -127,8 +139,8 @@ static bool has_prefix(const Sample *s, uint8_t p)
 
 static bool is_rel_branch(const DecodedInsn *d)
 {
-    return (d->op >= 0x70 && d->op <= 0x7F) || (d->op >= 0xE0 && d->op <= 0xE3) ||
-           d->op == 0xE8 || d->op == 0xE9 || d->op == 0xEB || (d->op >= 0x180 && d->op <= 0x18F);
+    return (d->op >= 0x70 && d->op <= 0x7F) || (d->op >= 0xE0 && d->op <= 0xE3) || d->op == 0xE8 ||
+           d->op == 0xE9 || d->op == 0xEB || (d->op >= 0x180 && d->op <= 0x18F);
 }
 
 static bool is_far(const DecodedInsn *d)
@@ -274,11 +286,14 @@ static unsigned compare(const Sample *s, char *why, size_t whylen)
         } else if (mem && (mem->mem.base != cs_gpr(d->base, d->addrsize) ||
                            mem->mem.index != cs_gpr(d->index, d->addrsize) ||
                            (d->index >= 0 && mem->mem.scale != (1 << d->scale)) ||
-                           (uint32_t)mem->mem.disp != d->disp)) {
-            snprintf(why, whylen, "address base %d index %d scale %u disp %x vs capstone "
-                     "base %d index %d scale %d disp %" PRIx64, d->base, d->index,
-                     d->scale, d->disp, mem->mem.base, mem->mem.index, mem->mem.scale,
-                     (uint64_t)mem->mem.disp);
+                           (uint32_t)mem->mem.disp != d->disp ||
+                           (d->seg_override != SEG_NONE &&
+                            mem->mem.segment != cs_sreg(d->seg_override)))) {
+            snprintf(why, whylen,
+                     "address base %d index %d scale %u disp %x vs capstone "
+                     "base %d index %d scale %d disp %" PRIx64 " seg %d/%d",
+                     d->base, d->index, d->scale, d->disp, mem->mem.base, mem->mem.index,
+                     mem->mem.scale, (uint64_t)mem->mem.disp, d->seg_override, mem->mem.segment);
             diff |= X_MEM;
         }
     }
@@ -372,8 +387,7 @@ static double decode_rate(bool code32, uint64_t seed, unsigned long n)
     return dt * 1e9 / (double)n;
 }
 
-static void run_mode(bool code32, uint64_t seed, unsigned long nsamples, Stats *st,
-                     FILE *log)
+static void run_mode(bool code32, uint64_t seed, unsigned long nsamples, Stats *st, FILE *log)
 {
     csh h;
     cr_assert_eq(cs_open(CS_ARCH_X86, code32 ? CS_MODE_32 : CS_MODE_16, &h), CS_ERR_OK);
@@ -431,8 +445,8 @@ static void run_mode(bool code32, uint64_t seed, unsigned long nsamples, Stats *
         if (reported++ < MAX_REPORTED) {
             char hex[64];
             hexdump(hex, sizeof(hex), buf, d.len);
-            fprintf(log, "  %s-bit [%s] %s: %s | capstone: %s %s\n", code32 ? "32" : "16",
-                    hex, x86_decode_mnemonic(&d), why, ci->mnemonic, ci->op_str);
+            fprintf(log, "  %s-bit [%s] %s: %s | capstone: %s %s\n", code32 ? "32" : "16", hex,
+                    x86_decode_mnemonic(&d), why, ci->mnemonic, ci->op_str);
         }
     }
     cs_free(ci, 1);
@@ -449,8 +463,7 @@ static void print_acceptance(const Stats *st, bool code32)
             if (st->only_count[side][op]) {
                 char hex[64];
                 hexdump(hex, sizeof(hex), st->only_example[side][op], 8);
-                fprintf(stderr, "    op %03X: %6lu  e.g. %s\n", op, st->only_count[side][op],
-                        hex);
+                fprintf(stderr, "    op %03X: %6lu  e.g. %s\n", op, st->only_count[side][op], hex);
             }
         }
     }
