@@ -101,7 +101,7 @@ void interp_probe_write(CPUState *cpu, uint32_t lin, unsigned size)
     bool user = cpu->cpl == 3;
     const TLBEntry *tab = user ? cpu->tlb_user : cpu->tlb;
     uint32_t last = lin + size - 1;
-    uint32_t page[2] = {lin, last};
+    uint32_t page[2] = {lin, last & ~0xFFFu}; /* CR2 = the first byte in each page */
     int n = ((lin ^ last) & ~0xFFFu) ? 2 : 1;
     for (int i = 0; i < n; i++) {
         const TLBEntry *te = &tab[(page[i] >> 12) & (TLB_SIZE - 1)];
