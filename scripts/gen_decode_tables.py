@@ -23,7 +23,7 @@ IMM_TOKENS = {"Ib": "IMM_IB", "Ibs": "IMM_IBS", "Iw": "IMM_IW", "Iz": "IMM_IZ",
 PREFIX_KINDS = ["es", "cs", "ss", "ds", "fs", "gs", "opsize", "adsize", "lock", "repne", "rep"]
 
 OPC_RE = re.compile(r"^((?:0F(?:38|3A)?)?)([0-9A-F]{2})"
-                    r"(?:-((?:0F(?:38|3A)?)?)([0-9A-F]{2}))?(?:/([0-7])([mr]?))?$")
+                    r"(?:-((?:0F(?:38|3A)?)?)([0-9A-F]{2}))?(?:/([0-7])([mr]?)|([mr]))?$")
 X87_RE = re.compile(r"^(D[89A-F]):([0-9A-F]{2})(?:-([0-9A-F]{2}))?$")
 
 
@@ -135,16 +135,18 @@ class Tables:
         insn = Insn(name, operands, tags, where)
         for op in range(lo, hi + 1):
             key = (mp, op)
-            if m.group(5) is not None:
-                reg = int(m.group(5))
-                form = m.group(6)
+            if m.group(5) is not None or m.group(7):
+                # "/n", "/nm", "/nr": one group member; bare "m"/"r": a form for every reg.
+                regs = [int(m.group(5))] if m.group(5) is not None else range(8)
+                form = m.group(6) if m.group(5) is not None else m.group(7)
                 gkey = (mp, op, None if pfx == "-" else PFX[pfx])
                 slots = self.groups.setdefault(gkey, [None] * 16)
                 targets = []
-                if form in ("", "m") and "A_REG" not in insn.attrs:
-                    targets.append(reg)
-                if form in ("", "r") and "A_MEM" not in insn.attrs:
-                    targets.append(8 + reg)
+                for reg in regs:
+                    if form in ("", "m") and "A_REG" not in insn.attrs:
+                        targets.append(reg)
+                    if form in ("", "r") and "A_MEM" not in insn.attrs:
+                        targets.append(8 + reg)
                 for t in targets:
                     if slots[t]:
                         raise Error(f"{where}: duplicate group member")

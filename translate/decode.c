@@ -21,8 +21,8 @@
  * Worked example, 32-bit code, bytes 66 F0 83 44 9E 08 FF:
  *   66 -> operand size 2; F0 -> LOCK; 83 -> DK_GROUP, ModRM 44 = mod 1, reg 0, rm 4:
  *   member /0 is ADD Ev,Ibs with LOCK allowed and a memory operand, so DI_LOCK is set;
- *   rm 4 -> SIB 9E = scale 2, index ESI, base ESI; mod 1 -> disp8 08; then Ibs FF -> imm
- *   0xFFFFFFFF. Result: op 0x83, len 7, nprefix 2, seg DS, "lock add word [esi+esi*4+8], -1".
+ *   rm 4 -> SIB 9E = scale 2, index EBX, base ESI; mod 1 -> disp8 08; then Ibs FF -> imm
+ *   0xFFFFFFFF. Result: op 0x83, len 7, nprefix 2, seg DS, "lock add word [esi+ebx*4+8], -1".
  */
 #include "translate/decode.h"
 
@@ -66,8 +66,17 @@ enum {
 
 /* Prefix kinds (the sub of a DK_PREFIX entry). The segment ones equal SEG_*. */
 enum {
-    PFX_ES = SEG_ES, PFX_CS = SEG_CS, PFX_SS = SEG_SS, PFX_DS = SEG_DS, PFX_FS = SEG_FS,
-    PFX_GS = SEG_GS, PFX_OPSIZE, PFX_ADSIZE, PFX_LOCK, PFX_REPNE, PFX_REP,
+    PFX_ES = SEG_ES,
+    PFX_CS = SEG_CS,
+    PFX_SS = SEG_SS,
+    PFX_DS = SEG_DS,
+    PFX_FS = SEG_FS,
+    PFX_GS = SEG_GS,
+    PFX_OPSIZE,
+    PFX_ADSIZE,
+    PFX_LOCK,
+    PFX_REPNE,
+    PFX_REP,
 };
 
 typedef struct DecodeEntry {
@@ -83,15 +92,15 @@ typedef struct DecodeEntry {
 enum { SIMD_NP, SIMD_66, SIMD_F3, SIMD_F2 };
 
 /* 16-bit addressing: r/m -> base and index registers (SDM Vol. 2 Table 2-1). */
-static const int8_t decode_base16[8] = {3, 3, 5, 5, 6, 7, 5, 3};   /* BX BX BP BP SI DI BP BX */
+static const int8_t decode_base16[8] = {3, 3, 5, 5, 6, 7, 5, 3};      /* BX BX BP BP SI DI BP BX */
 static const int8_t decode_index16[8] = {6, 7, 6, 7, -1, -1, -1, -1}; /* SI DI SI DI - - - - */
 
 /* Reader: the position in the instruction and the bytes we may look at. */
 typedef struct Reader {
     const uint8_t *bytes;
     unsigned pos;
-    unsigned lim;    /* min(avail, 15) */
-    int short_err;   /* what running into lim means */
+    unsigned lim;  /* min(avail, 15) */
+    int short_err; /* what running into lim means */
 } Reader;
 
 /* reader_need: 0 if n more bytes are there, else the negative decode error. */
@@ -312,9 +321,10 @@ int x86_decode(const DecodeEnv *env, DecodedInsn *out)
     }
     out->op = (uint16_t)(map << 8 | opbyte);
     if (e->kind == DK_SIMD) {
-        unsigned col = last_rep == 0xF3 ? SIMD_F3
+        unsigned col = last_rep == 0xF3   ? SIMD_F3
                        : last_rep == 0xF2 ? SIMD_F2
-                       : has66 ? SIMD_66 : SIMD_NP;
+                       : has66            ? SIMD_66
+                                          : SIMD_NP;
         static const uint8_t simd_prefix_byte[4] = {0, 0x66, 0xF3, 0xF2};
         out->simd_prefix = simd_prefix_byte[col];
         e = &decode_simd[e->sub][col];
@@ -392,9 +402,10 @@ const char *x86_decode_mnemonic(const DecodedInsn *d)
     const DecodeEntry *e = &decode_map[map][opbyte];
     const char *name = decode_map_names[map][opbyte];
     if (e->kind == DK_SIMD) {
-        unsigned col = d->simd_prefix == 0xF3 ? SIMD_F3
+        unsigned col = d->simd_prefix == 0xF3   ? SIMD_F3
                        : d->simd_prefix == 0xF2 ? SIMD_F2
-                       : d->simd_prefix == 0x66 ? SIMD_66 : SIMD_NP;
+                       : d->simd_prefix == 0x66 ? SIMD_66
+                                                : SIMD_NP;
         name = decode_simd_names[e->sub][col];
         e = &decode_simd[e->sub][col];
     }

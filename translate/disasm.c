@@ -40,15 +40,14 @@ void x86_disasm_free(X86Disasm *dis)
 }
 
 /* disasm_one: one instruction with an open handle. */
-static int disasm_one(csh handle, const uint8_t *bytes, unsigned avail, uint32_t addr,
-                      char *buf, unsigned buflen)
+static int disasm_one(csh handle, const uint8_t *bytes, unsigned avail, uint32_t addr, char *buf,
+                      unsigned buflen)
 {
     cs_insn *insn = NULL;
     size_t n = cs_disasm(handle, bytes, avail, addr, 1, &insn);
     int len = 0;
     if (n == 1) {
-        snprintf(buf, buflen, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
-                 insn->op_str);
+        snprintf(buf, buflen, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
         len = (int)insn->size;
     } else {
         snprintf(buf, buflen, "(bad)");

@@ -174,6 +174,18 @@ static inline uint32_t interp_addr_mask(const DecodedInsn *d)
     return d->addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 }
 
+/* interp_probe_write: make sure [lin, lin+size) may be written at the current privilege
+ * (raises #PF with a write error code otherwise; a no-op without paging). */
+void interp_probe_write(CPUState *cpu, uint32_t lin, unsigned size);
+
+/* interp_ld_rmw: the load of a read-modify-write destination: checked for writing first
+ * (segment rights and paging), as the hardware does, even if nothing ends up written. */
+static inline uint32_t interp_ld_rmw(CPUState *cpu, int seg, uint32_t off, unsigned size)
+{
+    interp_probe_write(cpu, cpu_linear(cpu, seg, off, size, ACC_WRITE), size);
+    return interp_ld(cpu, seg, off, size);
+}
+
 /* Far transfers implemented by interp_sys.c (protected-mode gates and privilege changes):
  * interp_far_jump / interp_far_call transfer to sel:off with operand size opsize; next_eip
  * is the return address CALL pushes. */

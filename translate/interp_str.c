@@ -9,6 +9,8 @@
  * The address size selects SI/DI/CX or ESI/EDI/ECX; a segment override applies to the source
  * (DS:SI) only, the destination is always ES:DI.
  */
+#include <string.h>
+
 #include "translate/interp.h"
 
 #define STR_CHUNK 4096
@@ -150,8 +152,133 @@ static inline void it_outs(CPUState *cpu, const StrCtx *c)
         }                                                                                       \
     }
 
-STR_REP(op_movs, it_movs)
-STR_REP(op_stos, it_stos)
+/* --- fast REP STOS / REP MOVS ---
+ * With DF = 0, an expand-up segment and RAM pages with valid TLB entries, a run of elements
+ * that stays inside one page (of the source and of the destination), the segment limit and
+ * the address-size wrap is done with host memory operations at once. Anything else (a TLB
+ * miss, MMIO, a fault) goes through one ordinary iteration, which fills the TLB or faults
+ * with the registers describing exactly the elements done. */
+
+static inline const TLBEntry *str_tlb(const CPUState *cpu, uint32_t lin)
+{
+    return &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+/* str_run: how many elements from offset off fit before the page end of lin, the limit of
+ * seg and the address-size wrap (0 when the segment is expand-down). */
+static inline uint32_t str_run(const CPUState *cpu, int seg, uint32_t off, uint32_t lin,
+                               const StrCtx *c)
+{
+    const SegCache *sc = &cpu->seg[seg];
+    if ((sc->flags & (SEGF_S | 0x8 | 0x4)) == (SEGF_S | 0x4)) {
+        return 0; /* expand-down data segment */
+    }
+    if (off > sc->limit) {
+        return 0;
+    }
+    uint64_t room = 0x1000 - (lin & 0xFFF);
+    uint64_t lim = (uint64_t)sc->limit - off + 1;
+    uint64_t wrap = (uint64_t)c->am - off + 1;
+    room = room < lim ? room : lim;
+    room = room < wrap ? room : wrap;
+    return (uint32_t)(room / c->size);
+}
+
+static void op_stos(CPUState *cpu, const DecodedInsn *d)
+{
+    StrCtx c = str_ctx(cpu, d);
+    if (d->rep == REP_NONE) {
+        it_stos(cpu, &c);
+        return;
+    }
+    uint32_t n = str_count(cpu, &c);
+    for (unsigned budget = STR_CHUNK; n != 0; budget--) {
+        if (budget == 0) {
+            cpu->eip = cpu->insn_eip;
+            return;
+        }
+        uint32_t off = cpu->regs[R_EDI] & c.am;
+        uint32_t k = 0;
+        if (c.delta == c.size) {
+            uint32_t lin = cpu_linear(cpu, S_ES, off, c.size, ACC_WRITE);
+            const TLBEntry *te = str_tlb(cpu, lin);
+            if (te->tag_write == (lin & ~0xFFFu)) {
+                k = str_run(cpu, S_ES, off, lin, &c);
+                k = k < n ? k : n;
+                uint8_t *p = (uint8_t *)(te->addend + lin);
+                uint32_t v = cpu->regs[R_EAX];
+                if (c.size == 1) {
+                    memset(p, (int)(v & 0xFF), k);
+                } else {
+                    for (uint32_t i = 0; i < k; i++) {
+                        memcpy(p + i * c.size, &v, c.size);
+                    }
+                }
+            }
+        }
+        if (k == 0) {
+            it_stos(cpu, &c);
+            k = 1;
+        } else {
+            cpu->regs[R_EDI] = (cpu->regs[R_EDI] & ~c.am) | ((off + k * c.size) & c.am);
+        }
+        n = (n - k) & c.am;
+        str_set_count(cpu, &c, n);
+    }
+}
+
+static void op_movs(CPUState *cpu, const DecodedInsn *d)
+{
+    StrCtx c = str_ctx(cpu, d);
+    if (d->rep == REP_NONE) {
+        it_movs(cpu, &c);
+        return;
+    }
+    uint32_t n = str_count(cpu, &c);
+    for (unsigned budget = STR_CHUNK; n != 0; budget--) {
+        if (budget == 0) {
+            cpu->eip = cpu->insn_eip;
+            return;
+        }
+        uint32_t soff = cpu->regs[R_ESI] & c.am, doff = cpu->regs[R_EDI] & c.am;
+        uint32_t k = 0;
+        if (c.delta == c.size) {
+            uint32_t slin = cpu_linear(cpu, c.sseg, soff, c.size, ACC_READ);
+            uint32_t dlin = cpu_linear(cpu, S_ES, doff, c.size, ACC_WRITE);
+            const TLBEntry *st = str_tlb(cpu, slin), *dt = str_tlb(cpu, dlin);
+            if (st->tag_read == (slin & ~0xFFFu) && dt->tag_write == (dlin & ~0xFFFu)) {
+                uint32_t ks = str_run(cpu, c.sseg, soff, slin, &c);
+                k = str_run(cpu, S_ES, doff, dlin, &c);
+                k = k < ks ? k : ks;
+                k = k < n ? k : n;
+                const uint8_t *sp = (const uint8_t *)(st->addend + slin);
+                uint8_t *dp = (uint8_t *)(dt->addend + dlin);
+                size_t bytes = (size_t)k * c.size;
+                if (dp <= sp || dp >= sp + bytes) {
+                    memmove(dp, sp, bytes);
+                } else {
+                    /* Forward element-by-element copy: an overlapping destination just
+                     * above the source sees the elements already written, as on hardware. */
+                    for (size_t i = 0; i < bytes; i += c.size) {
+                        uint32_t t;
+                        memcpy(&t, sp + i, c.size);
+                        memcpy(dp + i, &t, c.size);
+                    }
+                }
+            }
+        }
+        if (k == 0) {
+            it_movs(cpu, &c);
+            k = 1;
+        } else {
+            cpu->regs[R_ESI] = (cpu->regs[R_ESI] & ~c.am) | ((soff + k * c.size) & c.am);
+            cpu->regs[R_EDI] = (cpu->regs[R_EDI] & ~c.am) | ((doff + k * c.size) & c.am);
+        }
+        n = (n - k) & c.am;
+        str_set_count(cpu, &c, n);
+    }
+}
+
 STR_REP(op_lods, it_lods)
 STR_REP(op_ins, it_ins)
 STR_REP(op_outs, it_outs)

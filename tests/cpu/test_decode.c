@@ -3,11 +3,11 @@
 #include "translate/decode.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* BYTES(...): a byte array literal and its length, for dec(). */
-#define BYTES(...)                                                                          \
-    (const uint8_t[]){__VA_ARGS__}, (unsigned)sizeof((const uint8_t[]){__VA_ARGS__})
+#define BYTES(...) (const uint8_t[]){__VA_ARGS__}, (unsigned)sizeof((const uint8_t[]){__VA_ARGS__})
 
 static int dec(bool code32, const uint8_t *b, unsigned n, DecodedInsn *d)
 {
@@ -38,6 +38,24 @@ Test(decode, prefixes_in_any_order_give_the_same_instruction)
         cr_assert(d.flags & DI_MEM);
         cr_assert_eq(d.base, 0);
     }
+}
+
+Test(decode, worked_example_from_the_decoder_overview)
+{
+    DecodedInsn d;
+    cr_assert_eq(dec(true, BYTES(0x66, 0xF0, 0x83, 0x44, 0x9E, 0x08, 0xFF), &d), 7);
+    cr_assert_eq(d.op, 0x83);
+    cr_assert_eq(d.nprefix, 2);
+    cr_assert_eq(d.opsize, 2);
+    cr_assert_eq(d.reg, 0);
+    cr_assert(d.flags & DI_LOCK);
+    cr_assert_eq(d.base, 6);
+    cr_assert_eq(d.index, 3);
+    cr_assert_eq(d.scale, 2);
+    cr_assert_eq(d.disp, 8);
+    cr_assert_eq(d.imm, 0xFFFFFFFF);
+    cr_assert_eq(d.seg, SEG_DS);
+    cr_assert_str_eq(x86_decode_mnemonic(&d), "ADD");
 }
 
 Test(decode, last_segment_and_last_repeat_prefix_win)
@@ -128,7 +146,7 @@ Test(decode, address_size_prefix_switches_addressing_form)
     cr_assert_eq(d.index, 6);
 }
 
-/* ---- 32-bit addressing ----------------------------------------------------------------------- */
+/* ---- 32-bit addressing ---------------------------------------------------------------------- */
 
 Test(decode, sib_without_base_takes_disp32)
 {
@@ -584,10 +602,28 @@ Test(decode, decode_is_deterministic_over_stale_output)
     cr_assert_eq(dec(true, bytes, sizeof(bytes), &a), 5);
     cr_assert_eq(dec(true, bytes, sizeof(bytes), &b), 5);
 #define SAME(f) cr_assert_eq(a.f, b.f, #f)
-    SAME(op); SAME(len); SAME(nprefix); SAME(opsize); SAME(addrsize); SAME(seg_override);
-    SAME(seg); SAME(rep); SAME(simd_prefix); SAME(modrm); SAME(mod); SAME(reg); SAME(rm);
-    SAME(base); SAME(index); SAME(scale); SAME(flags); SAME(disp); SAME(imm); SAME(imm2);
-    SAME(immsize); SAME(dispsize);
+    SAME(op);
+    SAME(len);
+    SAME(nprefix);
+    SAME(opsize);
+    SAME(addrsize);
+    SAME(seg_override);
+    SAME(seg);
+    SAME(rep);
+    SAME(simd_prefix);
+    SAME(modrm);
+    SAME(mod);
+    SAME(reg);
+    SAME(rm);
+    SAME(base);
+    SAME(index);
+    SAME(scale);
+    SAME(flags);
+    SAME(disp);
+    SAME(imm);
+    SAME(imm2);
+    SAME(immsize);
+    SAME(dispsize);
 #undef SAME
 }
 
@@ -601,8 +637,176 @@ Test(decode, disasm_handle_reuse_matches_one_shot)
     cr_assert_eq(x86_disasm(code, 4, 0x1000, true, b, sizeof(b)), 4);
     cr_assert_str_eq(a, b);
     cr_assert_str_eq(a, "mov eax, dword ptr [esp + 8]");
-    cr_assert_eq(x86_disasm_with(dis, (const uint8_t[]){0x8B, 0x46, 0x04}, 3, 0, false, a,
-                                 sizeof(a)), 3);
+    cr_assert_eq(
+        x86_disasm_with(dis, (const uint8_t[]){0x8B, 0x46, 0x04}, 3, 0, false, a, sizeof(a)), 3);
     cr_assert_str_eq(a, "mov ax, word ptr [bp + 4]");
     x86_disasm_free(dis);
+}
+
+/* ---- properties over many encodings ------------------------------------------------------ */
+
+Test(decode, every_truncation_of_a_valid_instruction_needs_more)
+{
+    /* A fixed pseudo-random walk over encodings; each prefix of a decodable instruction is
+     * decoded from an exactly sized heap copy, so an over-read shows up under ASan. */
+    uint64_t s = 0x5EEDull;
+    unsigned checked = 0;
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        uint8_t b[16];
+        for (unsigned i = 0; i < 16; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            b[i] = (uint8_t)(s >> 56);
+        }
+        if (iter & 1) {
+            b[0] = 0x0F; /* half in the 0F map */
+        }
+        bool code32 = (iter & 2) != 0;
+        DecodedInsn full;
+        int len = dec(code32, b, 16, &full);
+        if (len <= 0) {
+            continue;
+        }
+        checked++;
+        for (int n = 0; n <= len; n++) {
+            uint8_t *copy = malloc(n ? (size_t)n : 1);
+            memcpy(copy, b, (size_t)n);
+            DecodedInsn d;
+            int r = dec(code32, copy, (unsigned)n, &d);
+            if (n == len) {
+                cr_assert_eq(r, len);
+                cr_assert_eq(d.op, full.op);
+                cr_assert_eq(d.imm, full.imm);
+                cr_assert_eq(d.disp, full.disp);
+            } else {
+                cr_assert_eq(r, -DECODE_NEED_MORE, "iter %u: %d of %d bytes gave %d", iter, n, len,
+                             r);
+            }
+            free(copy);
+        }
+    }
+    cr_assert_gt(checked, 10000, "only %u valid encodings", checked);
+}
+
+Test(decode, length_is_prefixes_plus_opcode_modrm_sib_disp_imm)
+{
+    /* Cross-check len against the fields it is made of, over many encodings. */
+    uint64_t s = 0xC0FFEEull;
+    for (unsigned iter = 0; iter < 50000; iter++) {
+        uint8_t b[16];
+        for (unsigned i = 0; i < 16; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            b[i] = (uint8_t)(s >> 56);
+        }
+        DecodedInsn d;
+        int len = dec((iter & 1) != 0, b, 16, &d);
+        if (len <= 0) {
+            continue;
+        }
+        unsigned oplen = d.op >= OP_MAP_0F38 ? 3 : d.op >= OP_MAP_0F ? 2 : 1;
+        bool sib = (d.flags & DI_MEM) && !(d.flags & DI_MOFFS) && d.addrsize == 4 && d.rm == 4;
+        unsigned imm2 = (d.op == 0xC8) ? 1 : (d.op == 0x9A || d.op == 0xEA) ? 2 : 0;
+        unsigned want = d.nprefix + oplen + ((d.flags & DI_HAS_MODRM) ? 1 : 0) + (sib ? 1 : 0) +
+                        d.dispsize + d.immsize + imm2;
+        cr_assert_eq((unsigned)len, want, "iter %u op %03X", iter, d.op);
+        cr_assert_eq(d.len, len);
+        cr_assert(d.opsize == 2 || d.opsize == 4);
+        cr_assert(d.addrsize == 2 || d.addrsize == 4);
+        cr_assert(d.seg >= SEG_ES && d.seg <= SEG_GS);
+        if (!(d.flags & DI_MEM)) {
+            cr_assert_eq(d.base, -1);
+            cr_assert_eq(d.index, -1);
+        }
+    }
+}
+
+Test(decode, one_byte_map_sweep)
+{
+    /* Every non-prefix one-byte opcode decodes with a memory ModRM; with a register ModRM
+     * only the memory-only ones (BOUND, LEA, LES, LDS) are #UD. */
+    static const uint8_t prefixes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65,
+                                       0x66, 0x67, 0xF0, 0xF2, 0xF3};
+    for (unsigned op = 0; op < 256; op++) {
+        if (memchr(prefixes, (int)op, sizeof(prefixes))) {
+            continue;
+        }
+        uint8_t b[12] = {(uint8_t)op, 0x00};
+        DecodedInsn d;
+        int len = dec(true, b, sizeof(b), &d);
+        if (op == 0x0F) {
+            cr_assert_eq(len, 3, "0F 00 00 is SLDT [eax]");
+            continue;
+        }
+        cr_assert_gt(len, 0, "op %02X with ModRM 00", op);
+        cr_assert_str_neq(x86_decode_mnemonic(&d), "(invalid)");
+        b[1] = 0xC0;
+        len = dec(true, b, sizeof(b), &d);
+        bool mem_only = op == 0x62 || op == 0x8D || op == 0xC4 || op == 0xC5;
+        cr_assert_eq(len > 0, !mem_only, "op %02X with ModRM C0: %d", op, len);
+    }
+}
+
+Test(decode, zero_f_map_sweep_without_prefix)
+{
+    /* The 0F map with no prefix and a memory ModRM (00): the opcodes that must be #UD on a
+     * P6/SSE2-class CPU (SDM Vol. 2 Table A-3), everything else decodes. */
+    static const uint8_t ud[] = {
+        0x04, 0x05, 0x07, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F, 0x24, 0x25, 0x26, 0x27,
+        0x36, 0x37, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x50, /* MOVMSKPS: register
+                                                                             only */
+        0x6C, 0x6D,                                                       /* PUNPCKxQDQ: 66 only */
+        0x71, 0x72, 0x73, /* shift by immediate: register only */
+        0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0xA6, 0xA7, 0xB8, 0xB9, 0xBA, /* /0 undefined */
+        0xC5, /* PEXTRW: register only */
+        0xC7, /* /0 undefined */
+        0xD0, 0xD6, 0xD7, 0xE6, 0xF0, 0xF7, 0xFF,
+    };
+    unsigned valid = 0;
+    for (unsigned op = 0; op < 256; op++) {
+        uint8_t b[12] = {0x0F, (uint8_t)op, 0x00};
+        DecodedInsn d;
+        int len = dec(true, b, sizeof(b), &d);
+        bool want_ud = memchr(ud, (int)op, sizeof(ud)) != NULL;
+        cr_assert_eq(len == -DECODE_UD, want_ud, "0F %02X 00: %d", op, len);
+        if (len > 0) {
+            valid++;
+            cr_assert_eq(d.op, 0x100 | op);
+            cr_assert_str_neq(x86_decode_mnemonic(&d), "(invalid)");
+        }
+    }
+    cr_assert_eq(valid, 256 - sizeof(ud));
+}
+
+Test(decode, mnemonics_resolve_through_groups_and_prefixes)
+{
+    DecodedInsn d;
+    static const struct {
+        bool code32;
+        uint8_t n;
+        uint8_t b[6];
+        const char *name;
+    } cases[] = {
+        {true, 3, {0x83, 0xC0, 0x01}, "ADD"},
+        {true, 3, {0x83, 0xF8, 0x01}, "CMP"},
+        {true, 2, {0xFF, 0x20}, "JMP"},
+        {true, 3, {0x0F, 0x01, 0x18}, "LIDT"},
+        {true, 3, {0x0F, 0xAE, 0xF8}, "SFENCE"},
+        {true, 3, {0x0F, 0xAE, 0x38}, "CLFLUSH"},
+        {true, 2, {0xDE, 0xD9}, "FCOMPP"},
+        {true, 2, {0xDF, 0x28}, "FILD"},
+        {true, 4, {0xF2, 0x0F, 0x5A, 0xC1}, "CVTSD2SS"},
+        {true, 5, {0x66, 0x0F, 0x73, 0xF8, 0x01}, "PSLLDQ"},
+        {true, 3, {0xF3, 0x0F, 0xBC, 0xC0}, "BSF"},
+        {false, 2, {0xD6}, "SALC"},
+        {true, 3, {0x0F, 0x12, 0xC1}, "MOVHLPS"},
+        {true, 3, {0x0F, 0x12, 0x01}, "MOVLPS"},
+        {true, 3, {0x0F, 0x16, 0xC1}, "MOVLHPS"},
+        {true, 3, {0x0F, 0x18, 0x00}, "PREFETCHNTA"},
+        {true, 3, {0x0F, 0x18, 0xC0}, "NOP"},
+        {true, 3, {0x0F, 0x1F, 0x00}, "NOP"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int len = dec(cases[i].code32, cases[i].b, sizeof(cases[i].b), &d);
+        cr_assert_gt(len, 0, "case %u", i);
+        cr_assert_str_eq(x86_decode_mnemonic(&d), cases[i].name, "case %u", i);
+    }
 }

@@ -266,6 +266,44 @@ Test(interp, rep_stos_count_beyond_one_step_chunk)
     cr_assert_eq(h->ram[0x23000 + 20000], 0);
 }
 
+Test(interp, rep_movs_overlapping_forward_copy_replicates_elements)
+{
+    /* rep movsb with DI = SI + 1 smears the first byte (a classic fill idiom) */
+    memcpy(h->ram + 0x2000, "Xabcdefgh", 9);
+    R(R_ESI) = 0x2000;
+    R(R_EDI) = 0x2001;
+    R(R_ECX) = 8;
+    cr_assert_eq(RUN(0xF3, 0xA4), -1);
+    cr_assert_eq(memcmp(h->ram + 0x2000, "XXXXXXXXX", 9), 0);
+    /* rep movsw with DI = SI + 1: each word read sees the bytes the previous word wrote */
+    memcpy(h->ram + 0x3000, "\x01\x02\x03\x04\x05\x06\x07", 7);
+    R(R_ESI) = 0x3000;
+    R(R_EDI) = 0x3001;
+    R(R_ECX) = 3;
+    cr_assert_eq(RUN(0xF3, 0xA5), -1);
+    static const uint8_t want[7] = {1, 1, 2, 2, 4, 4, 6};
+    cr_assert_eq(memcmp(h->ram + 0x3000, want, 7), 0);
+}
+
+Test(interp, rep_movsd_large_copy_across_pages)
+{
+    for (int i = 0; i < 0x3000; i++) {
+        h->ram[0x10000 + i] = (uint8_t)(i * 7);
+    }
+    h->cpu->seg[S_DS].base = 0x10000;
+    h->cpu->seg[S_DS].sel = 0x1000;
+    h->cpu->seg[S_ES].base = 0x20000;
+    h->cpu->seg[S_ES].sel = 0x2000;
+    R(R_ESI) = 0x0004;
+    R(R_EDI) = 0x0ffc;
+    R(R_ECX) = 0x0A00;
+    cr_assert_eq(RUN(0x66, 0xF3, 0xA5), -1); /* rep movsd */
+    cr_assert_eq(memcmp(h->ram + 0x20ffc, h->ram + 0x10004, 0x2800), 0);
+    cr_assert_eq(R(R_ECX) & 0xFFFF, 0);
+    cr_assert_eq(R(R_ESI) & 0xFFFF, 0x2804);
+    cr_assert_eq(R(R_EDI) & 0xFFFF, 0x37fc);
+}
+
 Test(interp, repe_cmpsb_stops_at_first_difference)
 {
     memcpy(h->ram + 0x2000, "abcdef", 6);
@@ -448,4 +486,24 @@ Test(interp, self_modifying_code_is_seen)
     /* New code loaded over cached code runs as written. */
     cr_assert_eq(RUN(0x48), -1);
     cr_assert_eq(R(R_EAX) & 0xFFFF, 0);
+}
+
+Test(interp, long_rep_yields_between_steps_so_interrupts_can_arrive)
+{
+    /* rep lodsb (no fast path) with CX = 10000: one step runs a bounded number of iterations
+     * and leaves EIP on the instruction with the state of the iterations done. */
+    static const uint8_t code[] = {0xF3, 0xAC, 0xF4};
+    memcpy(h->ram + TH_CODE, code, sizeof(code));
+    R(R_ECX) = 10000;
+    R(R_ESI) = 0;
+    h->cpu->eip = TH_CODE;
+    cpu_exec(h->cpu, 1);
+    uint32_t left = R(R_ECX) & 0xFFFF;
+    cr_assert(left > 0 && left < 10000, "CX = %u after one step", left);
+    cr_assert_eq(h->cpu->eip, TH_CODE);
+    cr_assert_eq(R(R_ESI) & 0xFFFF, 10000 - left);
+    /* the rest completes */
+    cpu_exec(h->cpu, 100);
+    cr_assert_eq(R(R_ECX) & 0xFFFF, 0);
+    cr_assert_eq(R(R_ESI) & 0xFFFF, 10000);
 }

@@ -32,12 +32,12 @@ typedef struct TTimer {
     Timer t;
     int id;
     Trace *trace;
-    int64_t period;   /* > 0: re-arm at next + period from the callback */
-    int64_t next;     /* the deadline a periodic timer was last armed for */
+    int64_t period; /* > 0: re-arm at next + period from the callback */
+    int64_t next;   /* the deadline a periodic timer was last armed for */
     int rearm_left;
-    Timer *other;     /* arm this one from the callback, if set */
+    Timer *other; /* arm this one from the callback, if set */
     int64_t other_deadline;
-    Timer *kill;      /* delete this one from the callback, if set */
+    Timer *kill; /* delete this one from the callback, if set */
 } TTimer;
 
 static void tt_cb(void *opaque)

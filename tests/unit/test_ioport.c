@@ -170,8 +170,8 @@ Test(ioport, unmap_frees_the_ports)
     cr_expect_eq(port_read(p, 0x70, 1), 0x42);
     port_unmap(p, h);
     cr_expect_eq(port_read(p, 0x70, 1), 0xff);
-    port_unmap(p, h);     /* twice is harmless */
-    port_unmap(p, 1000);  /* so is nonsense */
+    port_unmap(p, h);    /* twice is harmless */
+    port_unmap(p, 1000); /* so is nonsense */
     cr_expect_geq(port_map(p, "b", 0x70, 2, &pd_ops, d), 0);
     free(d);
     free(p);

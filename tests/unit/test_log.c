@@ -77,11 +77,20 @@ Test(log, every_documented_item_parses)
         const char *name;
         uint32_t bit;
     } items[] = {
-        {"guest_errors", LOG_GUEST_ERROR}, {"unimp", LOG_UNIMP},   {"cpu", LOG_CPU},
-        {"in_asm", LOG_IN_ASM},            {"out_asm", LOG_OUT_ASM}, {"int", LOG_INT},
-        {"mmu", LOG_MMU},                  {"io", LOG_IO},         {"irq", LOG_IRQ},
-        {"jit", LOG_JIT},                  {"stats", LOG_STATS},   {"jit-stats", LOG_JIT_STATS},
-        {"exec", LOG_EXEC},                {"dev", LOG_DEV},
+        {"guest_errors", LOG_GUEST_ERROR},
+        {"unimp", LOG_UNIMP},
+        {"cpu", LOG_CPU},
+        {"in_asm", LOG_IN_ASM},
+        {"out_asm", LOG_OUT_ASM},
+        {"int", LOG_INT},
+        {"mmu", LOG_MMU},
+        {"io", LOG_IO},
+        {"irq", LOG_IRQ},
+        {"jit", LOG_JIT},
+        {"stats", LOG_STATS},
+        {"jit-stats", LOG_JIT_STATS},
+        {"exec", LOG_EXEC},
+        {"dev", LOG_DEV},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         Logger lg;

@@ -262,8 +262,8 @@ Test(memmap, three_stacked_priorities_pick_the_highest_covering)
     cr_assert_geq(mem_map_ram(m, "a", 0, sizeof(a), a, 0), 0);
     cr_assert_geq(mem_map_ram(m, "c", 0x700, sizeof(c), c, 2), 0);
     cr_assert_geq(mem_map_ram(m, "b", 0x400, sizeof(b), b, 1), 0);
-    const uint8_t want[][2] = {{0x3, 1}, {0x4, 2}, {0x6, 2}, {0x7, 3}, {0x8, 2}, {0xb, 2},
-                               {0xc, 1}, {0xf, 1}};
+    const uint8_t want[][2] = {{0x3, 1}, {0x4, 2}, {0x6, 2}, {0x7, 3},
+                               {0x8, 2}, {0xb, 2}, {0xc, 1}, {0xf, 1}};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         uint64_t addr = (uint64_t)want[i][0] << 8;
         cr_expect_eq(mem_read(m, addr, 1), want[i][1], "at 0x%llx", (unsigned long long)addr);

@@ -21,7 +21,7 @@ typedef struct Inner {
     uint32_t arr[3];
     bool flag;
     Leaf leaves[2];
-    int loaded;       /* not saved: set by post_load */
+    int loaded; /* not saved: set by post_load */
 } Inner;
 
 typedef struct Dev {
@@ -40,7 +40,7 @@ typedef struct Dev {
     uint16_t words[4];
     uint32_t dwords[3];
     uint64_t quads[2];
-    int post_loads;   /* not saved */
+    int post_loads; /* not saved */
 } Dev;
 
 static const VMStateField leaf_fields[] = {
@@ -71,14 +71,14 @@ static int dev_post_load(void *opaque)
     return 0;
 }
 
-#define DEV_FIELDS(...)                                                                            \
-    {                                                                                              \
-        VMSTATE_U8(Dev, u8), VMSTATE_U16(Dev, u16), VMSTATE_U32(Dev, u32), VMSTATE_U64(Dev, u64),  \
-            VMSTATE_I32(Dev, i32), VMSTATE_I64(Dev, i64), VMSTATE_BOOL(Dev, b), __VA_ARGS__,       \
-            VMSTATE_TIMER(Dev, timer), VMSTATE_STRUCT(Dev, one, inner_desc, Inner),                \
-            VMSTATE_STRUCT_ARRAY(Dev, many, 2, inner_desc, Inner),                                 \
-            VMSTATE_U8_ARRAY(Dev, bytes, 5), VMSTATE_U16_ARRAY(Dev, words, 4),                     \
-            VMSTATE_U32_ARRAY(Dev, dwords, 3), VMSTATE_U64_ARRAY(Dev, quads, 2), VMSTATE_END,      \
+#define DEV_FIELDS(...)                                                                           \
+    {                                                                                             \
+        VMSTATE_U8(Dev, u8), VMSTATE_U16(Dev, u16), VMSTATE_U32(Dev, u32), VMSTATE_U64(Dev, u64), \
+            VMSTATE_I32(Dev, i32), VMSTATE_I64(Dev, i64), VMSTATE_BOOL(Dev, b), __VA_ARGS__,      \
+            VMSTATE_TIMER(Dev, timer), VMSTATE_STRUCT(Dev, one, inner_desc, Inner),               \
+            VMSTATE_STRUCT_ARRAY(Dev, many, 2, inner_desc, Inner),                                \
+            VMSTATE_U8_ARRAY(Dev, bytes, 5), VMSTATE_U16_ARRAY(Dev, words, 4),                    \
+            VMSTATE_U32_ARRAY(Dev, dwords, 3), VMSTATE_U64_ARRAY(Dev, quads, 2), VMSTATE_END,     \
     }
 
 static const VMStateField dev_fields[] = DEV_FIELDS(VMSTATE_BUFFER(Dev, buf));
@@ -471,8 +471,8 @@ Test(vmstate, nested_desc_version_mismatch_is_rejected)
         VMSTATE_END,
     };
     static const VMStateDesc inner2 = {"inner", 2, inner2_fields, NULL};
-    static const VMStateField fields[] = {
-        VMSTATE_U8(Dev, u8), VMSTATE_STRUCT(Dev, one, inner2, Inner), VMSTATE_END};
+    static const VMStateField fields[] = {VMSTATE_U8(Dev, u8),
+                                          VMSTATE_STRUCT(Dev, one, inner2, Inner), VMSTATE_END};
     static const VMStateField fields_ref[] = {
         VMSTATE_U8(Dev, u8), VMSTATE_STRUCT(Dev, one, inner_desc, Inner), VMSTATE_END};
     static const VMStateDesc d_new = {"dev", 3, fields, NULL};
@@ -521,10 +521,11 @@ Test(vmstate, wrong_field_type_name_count_or_array_length_is_rejected)
     static const VMStateField type[] = {VMSTATE_I32(Dev, u32), VMSTATE_U16_ARRAY(Dev, words, 4),
                                         VMSTATE_END};
     static const VMStateField name[] = {{"u33", VMF_U32, offsetof(Dev, u32), 4, 1, 0, NULL},
-                                        VMSTATE_U16_ARRAY(Dev, words, 4), VMSTATE_END};
+                                        VMSTATE_U16_ARRAY(Dev, words, 4),
+                                        VMSTATE_END};
     static const VMStateField fewer[] = {VMSTATE_U32(Dev, u32), VMSTATE_END};
-    static const VMStateField shorter[] = {VMSTATE_U32(Dev, u32),
-                                           VMSTATE_U16_ARRAY(Dev, words, 3), VMSTATE_END};
+    static const VMStateField shorter[] = {VMSTATE_U32(Dev, u32), VMSTATE_U16_ARRAY(Dev, words, 3),
+                                           VMSTATE_END};
     static const VMStateDesc d_ref = {"dev", 3, ref, NULL};
     static const VMStateDesc variants[] = {
         {"dev", 3, type, NULL},
@@ -700,4 +701,85 @@ Test(vmstate, loading_missing_or_corrupt_files_fails_cleanly)
     cleanup_dir(dir, path);
     free(dir);
     free(f);
+}
+
+typedef struct Small {
+    uint32_t v;
+    int post_loads;
+} Small;
+
+static int small_post_load(void *opaque)
+{
+    ((Small *)opaque)->post_loads++;
+    return 0;
+}
+
+static const VMStateField small_fields[] = {VMSTATE_U32(Small, v), VMSTATE_END};
+static const VMStateDesc small_desc = {"small", 1, small_fields, small_post_load};
+
+Test(vmstate, entries_are_matched_by_id_not_by_position)
+{
+    Small a = {.v = 1}, b = {.v = 2}, a2 = {0}, b2 = {0};
+    VMStateRegistry src, dst;
+    vmstate_registry_init(&src);
+    vmstate_registry_init(&dst);
+    cr_assert_eq(vmstate_register(&src, "a", &small_desc, &a), 0);
+    cr_assert_eq(vmstate_register(&src, "b", &small_desc, &b), 0);
+    cr_assert_eq(vmstate_register(&dst, "b", &small_desc, &b2), 0);
+    cr_assert_eq(vmstate_register(&dst, "a", &small_desc, &a2), 0);
+    uint8_t *buf;
+    size_t len;
+    save(&src, &buf, &len);
+    char err[256] = "";
+    cr_assert_eq(vmstate_load_buf(&dst, buf, len, err, sizeof(err)), 0, "%s", err);
+    cr_expect_eq(a2.v, 1);
+    cr_expect_eq(b2.v, 2);
+    cr_expect_eq(a2.post_loads, 1);
+    cr_expect_eq(b2.post_loads, 1);
+    free(buf);
+}
+
+Test(vmstate, empty_registry_round_trips)
+{
+    VMStateRegistry r;
+    vmstate_registry_init(&r);
+    uint8_t *buf;
+    size_t len;
+    cr_assert_eq(vmstate_save_buf(&r, &buf, &len), 0);
+    cr_expect_eq(len, 8 + 4 + 4 + 4);
+    char err[256] = "";
+    cr_expect_eq(vmstate_load_buf(&r, buf, len, err, sizeof(err)), 0, "%s", err);
+    free(buf);
+}
+
+typedef struct Pit {
+    uint16_t count;
+} Pit;
+
+Test(vmstate, file_layout_matches_the_documented_example)
+{
+    static const VMStateField pit_fields[] = {VMSTATE_U16(Pit, count), VMSTATE_END};
+    static const VMStateDesc pit_desc = {"pit", 2, pit_fields, NULL};
+    Pit pit = {.count = 0x1234};
+    VMStateRegistry r;
+    vmstate_registry_init(&r);
+    cr_assert_eq(vmstate_register(&r, "pit0", &pit_desc, &pit), 0);
+    uint8_t *buf;
+    size_t len;
+    save(&r, &buf, &len);
+    /* clang-format off */
+    static const uint8_t want[] = {
+        'A', 'N', 'Y', 'V', 'M', 'S', 'N', 'P', 1, 0, 0, 0, 1, 0, 0, 0,  /* header */
+        4, 0, 'p', 'i', 't', '0',                                         /* id */
+        3, 0, 'p', 'i', 't', 2, 0, 0, 0, 1, 0, 0, 0,                      /* desc, 1 field */
+        5, 0, 'c', 'o', 'u', 'n', 't', VMF_U16, 1, 0, 0, 0, 2, 0, 0, 0,   /* field header */
+        0x34, 0x12,                                                       /* value */
+    };
+    /* clang-format on */
+    cr_assert_eq(len, sizeof(want) + 4);
+    cr_expect_arr_eq(buf, want, sizeof(want));
+    uint32_t crc = crc32_ieee(0, want, sizeof(want));
+    cr_expect_eq(
+        buf[len - 4] | buf[len - 3] << 8 | buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24, crc);
+    free(buf);
 }
