@@ -87,6 +87,25 @@ void dbg_check_data(CPUState *cpu, uint32_t lin, unsigned size, bool write)
     }
 }
 
+/* run_fast: execute instructions back to back while nothing needs the boundary checks of
+ * the main loop: no pending event, exit request or halt, no TF/RF, no debug registers armed,
+ * no memory-map change, no per-instruction logging. Faults longjmp out as usual. */
+static void run_fast(CPUState *cpu, uint64_t end)
+{
+    const MemMap *mem = cpu->mem;
+    const unsigned gen = cpu->mem_generation;
+    do {
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        x86_interp_step(cpu);
+        cpu->icount++;
+    } while (cpu->icount < end &&
+             !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
+               cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+             !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+             mem->generation == gen);
+}
+
 CPUExit cpu_exec(CPUState *cpu, int64_t budget)
 {
     const uint64_t start = cpu->icount;
@@ -147,6 +166,12 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
         }
         if (cpu->halted) {
             return CPU_EXIT_HALT;
+        }
+
+        if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+            !log_enabled(cpu->log, LOG_EXEC)) {
+            run_fast(cpu, start + (uint64_t)budget);
+            continue;
         }
 
         uint32_t eflags_before = cpu->eflags;
