@@ -1,4 +1,5 @@
 /* test_loader.c: direct kernel boot (Linux boot protocol, multiboot v1) and ACPI tables. */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
