@@ -903,3 +903,539 @@ Floatx80 fx_round_to_prec(SFEnv *env, Floatx80 a)
     Unp u = unpack(a);
     return pack_ext(env, u.sign, u.exp - 63, u.sig);
 }
+
+/* ------------------------------------------------------------------------------------------
+ * Transcendental functions. Each is evaluated in a 128-bit-significand format (BF, about 120
+ * correct bits) and rounded once to 64 bits with the current rounding mode, so results are
+ * correctly rounded except in astronomically rare cases (within 1 ulp always). FSIN, FCOS,
+ * FSINCOS and FPTAN reduce their argument with the x87's 66-bit approximation of pi (SDM
+ * Vol. 1 8.3.10), exactly, so large arguments agree with the hardware's reduction. These
+ * instructions ignore precision control.
+ * ------------------------------------------------------------------------------------------ */
+
+/* BF: value = m * 2^(exp - 127), m normalised (bit 127 set) or 0. */
+typedef struct BF {
+    bool sign;
+    int32_t exp;
+    u128 m;
+} BF;
+
+static BF bf_make(bool sign, int32_t exp, u128 m)
+{
+    BF r = {sign, exp, m};
+    if (m) {
+        int lz = clz128(m);
+        r.m = m << lz;
+        r.exp = exp - lz;
+    }
+    return r;
+}
+
+static BF bf_from_u64(uint64_t v) { return bf_make(false, 127, v); }
+
+static BF bf_from_fx(Floatx80 a)
+{
+    Unp u = unpack(a);
+    return bf_make(u.sign, u.exp, (u128)u.sig << 64);
+}
+
+static BF bf_neg(BF a)
+{
+    a.sign = !a.sign;
+    return a;
+}
+
+static BF bf_mul(BF a, BF b)
+{
+    if (!a.m || !b.m) {
+        return bf_make(a.sign ^ b.sign, 0, 0);
+    }
+    uint64_t ah = (uint64_t)(a.m >> 64), al = (uint64_t)a.m;
+    uint64_t bh = (uint64_t)(b.m >> 64), bl = (uint64_t)b.m;
+    u128 hh = (u128)ah * bh, hl = (u128)ah * bl, lh = (u128)al * bh, ll = (u128)al * bl;
+    u128 mid = (hl & ~0ull) + (lh & ~0ull) + (ll >> 64);
+    u128 hi = hh + (hl >> 64) + (lh >> 64) + (mid >> 64);
+    u128 lo64 = mid & ~0ull; /* bits 64..127 of the product */
+    BF r;
+    r.sign = a.sign ^ b.sign;
+    if (hi >> 127) {
+        r.m = hi;
+        r.exp = a.exp + b.exp + 1;
+    } else {
+        r.m = (hi << 1) | (lo64 >> 63);
+        r.exp = a.exp + b.exp;
+    }
+    return r;
+}
+
+static BF bf_add(BF a, BF b)
+{
+    if (!a.m) {
+        return b;
+    }
+    if (!b.m) {
+        return a;
+    }
+    if (a.exp < b.exp || (a.exp == b.exp && a.m < b.m)) {
+        BF t = a;
+        a = b;
+        b = t;
+    }
+    int d = a.exp - b.exp;
+    u128 ma = a.m >> 1, mb = d >= 127 ? 0 : (b.m >> 1) >> d;
+    u128 m = a.sign == b.sign ? ma + mb : ma - mb;
+    return bf_make(a.sign, a.exp + 1, m);
+}
+
+static BF bf_sub(BF a, BF b) { return bf_add(a, bf_neg(b)); }
+
+static BF bf_div(BF a, BF b)
+{
+    if (!a.m) {
+        return a;
+    }
+    u128 r = a.m, q;
+    int iters;
+    int32_t exp;
+    if (a.m >= b.m) {
+        q = 1;
+        r -= b.m;
+        iters = 127;
+        exp = a.exp - b.exp;
+    } else {
+        q = 0;
+        iters = 128;
+        exp = a.exp - b.exp - 1;
+    }
+    for (int i = 0; i < iters; i++) {
+        bool carry = (r >> 127) != 0;
+        r <<= 1;
+        q <<= 1;
+        if (carry || r >= b.m) {
+            r -= b.m;
+            q |= 1;
+        }
+    }
+    return bf_make(a.sign ^ b.sign, exp, q);
+}
+
+static BF bf_div_u64(BF a, uint64_t n) { return bf_div(a, bf_from_u64(n)); }
+
+/* bf_sqrt: Newton's iteration from a 32-bit integer square root of the top bits. */
+static BF bf_sqrt(BF a)
+{
+    if (!a.m) {
+        return a;
+    }
+    /* a ~ top * 2^E with top the leading 64 bits; make E even. */
+    int32_t E = a.exp - 63;
+    u128 t = (uint64_t)(a.m >> 64);
+    if (E & 1) {
+        t <<= 1;
+        E -= 1;
+    }
+    uint64_t s = 0;
+    for (int bit = 40; bit >= 0; bit--) {
+        uint64_t c = s | (1ull << bit);
+        if ((u128)c * c <= t) {
+            s = c;
+        }
+    }
+    BF x = bf_make(false, 127 + E / 2, s);
+    BF half = bf_make(false, -1, (u128)1 << 127);
+    for (int i = 0; i < 4; i++) {
+        x = bf_mul(bf_add(x, bf_div(a, x)), half);
+    }
+    return x;
+}
+
+/* 128-bit constants: pi, ln 2, log2(e). */
+static BF bf_pi(void)
+{
+    return bf_make(false, 1, ((u128)0xC90FDAA22168C234ull << 64) | 0xC4C6628B80DC1CD1ull);
+}
+static BF bf_ln2(void)
+{
+    return bf_make(false, -1, ((u128)0xB17217F7D1CF79ABull << 64) | 0xC9E3B39803F2F6AFull);
+}
+static BF bf_log2e(void)
+{
+    return bf_make(false, 0, ((u128)0xB8AA3B295C17F0BBull << 64) | 0xBE87FED0691D3E89ull);
+}
+
+static bool bf_below(BF a, int32_t exp) { return !a.m || a.exp < exp; }
+
+/* sin and cos of |r| <= ~0.8 by their Taylor series. */
+static BF bf_sin_small(BF r)
+{
+    BF r2 = bf_mul(r, r), term = r, sum = r;
+    for (uint64_t n = 2; n < 60; n += 2) {
+        term = bf_neg(bf_div_u64(bf_mul(term, r2), n * (n + 1)));
+        sum = bf_add(sum, term);
+        if (bf_below(term, sum.exp - 130)) {
+            break;
+        }
+    }
+    return sum;
+}
+
+static BF bf_cos_small(BF r)
+{
+    BF r2 = bf_mul(r, r), one = bf_from_u64(1), term = one, sum = one;
+    for (uint64_t n = 1; n < 60; n += 2) {
+        term = bf_neg(bf_div_u64(bf_mul(term, r2), n * (n + 1)));
+        sum = bf_add(sum, term);
+        if (bf_below(term, sum.exp - 130)) {
+            break;
+        }
+    }
+    return sum;
+}
+
+/* atan(z) for 0 <= z <= 1: two angle halvings z / (1 + sqrt(1 + z^2)), then the series. */
+static BF bf_atan_unit(BF z)
+{
+    BF one = bf_from_u64(1);
+    for (int i = 0; i < 2; i++) {
+        z = bf_div(z, bf_add(one, bf_sqrt(bf_add(one, bf_mul(z, z)))));
+    }
+    BF z2 = bf_mul(z, z), pw = z, sum = z;
+    for (uint64_t n = 3; n < 200; n += 2) {
+        pw = bf_neg(bf_mul(pw, z2));
+        BF term = bf_div_u64(pw, n);
+        sum = bf_add(sum, term);
+        if (bf_below(term, sum.exp - 130)) {
+            break;
+        }
+    }
+    return bf_mul(sum, bf_from_u64(4));
+}
+
+/* atanh(z) series, |z| <= ~0.2. */
+static BF bf_atanh_small(BF z)
+{
+    BF z2 = bf_mul(z, z), pw = z, sum = z;
+    for (uint64_t n = 3; n < 400; n += 2) {
+        pw = bf_mul(pw, z2);
+        BF term = bf_div_u64(pw, n);
+        sum = bf_add(sum, term);
+        if (bf_below(term, sum.exp - 130)) {
+            break;
+        }
+    }
+    return sum;
+}
+
+/* ln(m) for m in [1/sqrt2, sqrt2]. */
+static BF bf_ln_near1(BF m)
+{
+    BF one = bf_from_u64(1);
+    BF z = bf_div(bf_sub(m, one), bf_add(m, one));
+    return bf_mul(bf_atanh_small(z), bf_from_u64(2));
+}
+
+/* round_bf: the final rounding of a transcendental result to 64 bits. The low bit is forced on
+ * so the result counts as inexact (it is: these functions are irrational at these points). */
+static Floatx80 round_bf(SFEnv *env, BF r)
+{
+    if (!r.m) {
+        return fx_zero(r.sign);
+    }
+    return pack_ext_prec(env, r.sign, r.exp - 127, r.m | 1, 64);
+}
+
+/* reduce_pi66: x = k * (pi66 / 2) + r exactly, |r| <= pi66 / 4; returns false if |x| >= 2^63
+ * (out of range: the x87 sets C2 and leaves the operand). */
+static bool reduce_pi66(Floatx80 x, BF *r, unsigned *quadrant)
+{
+    Unp u = normalize(unpack(x));
+    if (u.exp >= 63) {
+        return false;
+    }
+    /* pi66 / 2 = P * 2^-65 with P the 66 leading bits of pi (C90FDAA22168C234, then 11). */
+    const u128 P = ((u128)0xC90FDAA22168C234ull << 2) | 3;
+    const int32_t ep = -65;
+    int32_t ex = u.exp - 63; /* x = sig * 2^ex */
+    if (u.exp < -1) {        /* |x| < 0.5 < pi/4: no reduction */
+        *r = bf_from_fx(x);
+        *quadrant = 0;
+        return true;
+    }
+    u128 X = (u128)u.sig << (ex - ep); /* ex - ep <= 64 */
+    u128 k = X / P, rem = X % P;
+    bool neg = false;
+    if (2 * rem > P) { /* P is odd: no ties */
+        k += 1;
+        rem = P - rem;
+        neg = true;
+    }
+    *r = bf_make(u.sign ^ neg, ep + 127, rem);
+    unsigned q = (unsigned)(k & 3);
+    *quadrant = u.sign ? (4 - q) & 3 : q;
+    return true;
+}
+
+/* One NaN/unsupported operand: the x87 result and flags. */
+static bool special_nan1(SFEnv *env, Floatx80 a, Floatx80 *out)
+{
+    FxClass c = fx_class(a);
+    if (c == FX_UNSUPPORTED) {
+        env->flags |= SF_IE;
+        *out = FX_INDEFINITE;
+        return true;
+    }
+    if (c == FX_SNAN || c == FX_QNAN) {
+        if (c == FX_SNAN) {
+            env->flags |= SF_IE;
+        }
+        *out = quiet(a);
+        return true;
+    }
+    return false;
+}
+
+bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
+{
+    FxClass ca = fx_class(a);
+    Floatx80 n;
+    if (special_nan1(env, a, &n)) {
+        *s = *c = n;
+        return true;
+    }
+    if (ca == FX_INF) {
+        env->flags |= SF_IE;
+        *s = *c = FX_INDEFINITE;
+        return true;
+    }
+    if (ca == FX_ZERO) {
+        *s = a;
+        *c = fx_make(false, EXT_BIAS, 1ull << 63);
+        return true;
+    }
+    if (is_denormal_class(ca)) {
+        env->flags |= SF_DE;
+    }
+    BF r;
+    unsigned q;
+    if (!reduce_pi66(a, &r, &q)) {
+        return false;
+    }
+    BF sr = bf_sin_small(r), cr = bf_cos_small(r);
+    BF sv, cv;
+    switch (q) {
+    case 0: sv = sr; cv = cr; break;
+    case 1: sv = cr; cv = bf_neg(sr); break;
+    case 2: sv = bf_neg(sr); cv = bf_neg(cr); break;
+    default: sv = bf_neg(cr); cv = sr; break;
+    }
+    SFEnv e1 = *env, e2 = *env;
+    *s = round_bf(&e1, sv);
+    *c = round_bf(&e2, cv);
+    env->flags |= e1.flags | e2.flags;
+    env->c1 = e1.c1;
+    return true;
+}
+
+bool fx_tan(SFEnv *env, Floatx80 a, Floatx80 *t)
+{
+    FxClass ca = fx_class(a);
+    if (special_nan1(env, a, t)) {
+        return true;
+    }
+    if (ca == FX_INF) {
+        env->flags |= SF_IE;
+        *t = FX_INDEFINITE;
+        return true;
+    }
+    if (ca == FX_ZERO) {
+        *t = a;
+        return true;
+    }
+    if (is_denormal_class(ca)) {
+        env->flags |= SF_DE;
+    }
+    BF r;
+    unsigned q;
+    if (!reduce_pi66(a, &r, &q)) {
+        return false;
+    }
+    BF sr = bf_sin_small(r), cr = bf_cos_small(r);
+    BF v = (q & 1) ? bf_neg(bf_div(cr, sr)) : bf_div(sr, cr);
+    *t = round_bf(env, v);
+    return true;
+}
+
+Floatx80 fx_atan2(SFEnv *env, Floatx80 y, Floatx80 x)
+{
+    FxClass cy = fx_class(y), cx = fx_class(x);
+    if (is_nan_or_unsupported(cy) || is_nan_or_unsupported(cx)) {
+        return nan_result2(env, y, cy, x, cx);
+    }
+    if (is_denormal_class(cy) || is_denormal_class(cx)) {
+        env->flags |= SF_DE;
+    }
+    bool sy = fx_sign(y), sx = fx_sign(x);
+    BF pi = bf_pi();
+    BF half_pi = bf_make(false, pi.exp - 1, pi.m);
+    BF res;
+    /* Zeros and infinities (SDM FPATAN table 3-30). */
+    if (cy == FX_ZERO || cx == FX_INF) {
+        if (cy == FX_INF) { /* both infinite */
+            BF quarter = bf_make(false, pi.exp - 2, pi.m);
+            res = sx ? bf_sub(pi, quarter) : quarter;
+        } else if (sx) {
+            res = pi;
+        } else {
+            return fx_zero(sy);
+        }
+    } else if (cx == FX_ZERO || cy == FX_INF) {
+        res = half_pi;
+    } else {
+        BF by = bf_from_fx(y), bx = bf_from_fx(x);
+        by.sign = bx.sign = false;
+        bool swap = by.exp > bx.exp || (by.exp == bx.exp && by.m > bx.m);
+        BF t = swap ? bf_atan_unit(bf_div(bx, by)) : bf_atan_unit(bf_div(by, bx));
+        if (swap) {
+            t = bf_sub(half_pi, t);
+        }
+        res = sx ? bf_sub(pi, t) : t;
+    }
+    res.sign = sy;
+    return round_bf(env, res);
+}
+
+Floatx80 fx_2xm1(SFEnv *env, Floatx80 a)
+{
+    FxClass ca = fx_class(a);
+    Floatx80 n;
+    if (special_nan1(env, a, &n)) {
+        return n;
+    }
+    if (ca == FX_ZERO) {
+        return a;
+    }
+    if (ca == FX_INF) {
+        return fx_sign(a) ? fx_make(true, EXT_BIAS, 1ull << 63) : a;
+    }
+    if (is_denormal_class(ca)) {
+        env->flags |= SF_DE;
+    }
+    /* expm1(y), y = a ln 2: the series on y / 2^8, then expm1(2t) = expm1(t) (expm1(t) + 2). */
+    BF y = bf_mul(bf_from_fx(a), bf_ln2());
+    int32_t k = 8;
+    BF t = y;
+    t.exp -= k;
+    BF term = t, sum = t;
+    for (uint64_t n2 = 2; n2 < 60; n2++) {
+        term = bf_div_u64(bf_mul(term, t), n2);
+        sum = bf_add(sum, term);
+        if (bf_below(term, sum.exp - 130)) {
+            break;
+        }
+    }
+    BF two = bf_from_u64(2);
+    for (int i = 0; i < k; i++) {
+        sum = bf_mul(sum, bf_add(sum, two));
+    }
+    return round_bf(env, sum);
+}
+
+/* log2 of a positive finite x as BF. */
+static BF bf_log2(Floatx80 x)
+{
+    Unp u = normalize(unpack(x));
+    int32_t e = u.exp;
+    /* m = sig * 2^-63 in [1, 2); use [1/sqrt2, sqrt2] for a fast series. */
+    BF m = bf_make(false, 0, (u128)u.sig << 64);
+    const uint64_t sqrt2_sig = 0xB504F333F9DE6484ull;
+    if (u.sig > sqrt2_sig) {
+        m.exp -= 1;
+        e += 1;
+    }
+    BF lnm = bf_ln_near1(m);
+    BF l = bf_mul(lnm, bf_log2e());
+    BF be = e < 0 ? bf_neg(bf_from_u64((uint64_t)-(int64_t)e)) : bf_from_u64((uint64_t)e);
+    return bf_add(be, l);
+}
+
+Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x)
+{
+    FxClass cy = fx_class(y), cx = fx_class(x);
+    if (is_nan_or_unsupported(cy) || is_nan_or_unsupported(cx)) {
+        return nan_result2(env, x, cx, y, cy);
+    }
+    if (is_denormal_class(cy) || is_denormal_class(cx)) {
+        env->flags |= SF_DE;
+    }
+    bool sx = fx_sign(x), sy = fx_sign(y);
+    if (sx && cx != FX_ZERO) {
+        env->flags |= SF_IE;
+        return FX_INDEFINITE;
+    }
+    if (cx == FX_ZERO) {
+        if (cy == FX_ZERO) {
+            env->flags |= SF_IE;
+            return FX_INDEFINITE;
+        }
+        if (cy != FX_INF) {
+            env->flags |= SF_ZE;
+        }
+        return fx_inf(!sy);
+    }
+    if (cx == FX_INF) {
+        if (cy == FX_ZERO) {
+            env->flags |= SF_IE;
+            return FX_INDEFINITE;
+        }
+        return fx_inf(sy);
+    }
+    bool x_is_one = fx_exp(x) == EXT_BIAS && x.sig == (1ull << 63);
+    if (cy == FX_INF) {
+        if (x_is_one) {
+            env->flags |= SF_IE;
+            return FX_INDEFINITE;
+        }
+        bool x_lt_one = fx_exp(x) < EXT_BIAS;
+        return fx_inf(sy ^ x_lt_one);
+    }
+    if (x_is_one) {
+        return fx_zero(sy); /* log2(1) = +0 */
+    }
+    if (cy == FX_ZERO) {
+        bool x_lt_one = fx_exp(x) < EXT_BIAS;
+        return fx_zero(sy ^ x_lt_one);
+    }
+    return round_bf(env, bf_mul(bf_from_fx(y), bf_log2(x)));
+}
+
+Floatx80 fx_yl2xp1(SFEnv *env, Floatx80 y, Floatx80 x)
+{
+    FxClass cy = fx_class(y), cx = fx_class(x);
+    if (is_nan_or_unsupported(cy) || is_nan_or_unsupported(cx)) {
+        return nan_result2(env, x, cx, y, cy);
+    }
+    if (is_denormal_class(cy) || is_denormal_class(cx)) {
+        env->flags |= SF_DE;
+    }
+    if (cx == FX_INF || (cy == FX_INF && cx == FX_ZERO)) {
+        env->flags |= SF_IE;
+        return FX_INDEFINITE;
+    }
+    if (cx == FX_ZERO || cy == FX_ZERO) {
+        return fx_zero(fx_sign(x) ^ fx_sign(y));
+    }
+    if (cy == FX_INF) {
+        return fx_inf(fx_sign(x) ^ fx_sign(y));
+    }
+    /* ln(1 + x) = 2 atanh(x / (2 + x)); the x87 defines the operation for
+     * |x| < 1 - sqrt(2)/2 and we evaluate the same formula beyond it (x > -1). */
+    BF bx = bf_from_fx(x);
+    BF xp1 = bf_add(bx, bf_from_u64(1));
+    if (!xp1.m || xp1.sign) { /* x <= -1: the logarithm is undefined */
+        env->flags |= SF_IE;
+        return FX_INDEFINITE;
+    }
+    BF z = bf_div(bx, bf_add(bf_from_u64(2), bx));
+    BF ln = bf_mul(bf_atanh_small(z), bf_from_u64(2));
+    return round_bf(env, bf_mul(bf_from_fx(y), bf_mul(ln, bf_log2e())));
+}

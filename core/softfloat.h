@@ -97,6 +97,15 @@ Floatx80 fx_from_f64(SFEnv *env, uint64_t f);
 uint32_t fx_to_f32(SFEnv *env, Floatx80 a);
 uint64_t fx_to_f64(SFEnv *env, Floatx80 a);
 
+/* Transcendentals (not affected by precision control). fx_sincos and fx_tan return false when
+ * |a| >= 2^63: the x87 then sets C2 and leaves the operand unchanged. */
+bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *sin_out, Floatx80 *cos_out);
+bool fx_tan(SFEnv *env, Floatx80 a, Floatx80 *tan_out);
+Floatx80 fx_atan2(SFEnv *env, Floatx80 y, Floatx80 x);  /* FPATAN: atan(y / x) by quadrant */
+Floatx80 fx_2xm1(SFEnv *env, Floatx80 a);               /* F2XM1 */
+Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x);   /* FYL2X: y * log2(x) */
+Floatx80 fx_yl2xp1(SFEnv *env, Floatx80 y, Floatx80 x); /* FYL2XP1: y * log2(x + 1) */
+
 /* fx_round_to_prec: round an arbitrary value to env->prec (used by FLD-free paths and tests). */
 Floatx80 fx_round_to_prec(SFEnv *env, Floatx80 a);
 

@@ -1247,3 +1247,64 @@ void x86_interp_fpu_register(InterpFn table[OP_COUNT])
     table[0x9B] = op_fwait;
     table[OP_MAP_0F | 0xAE] = op_0fae;
 }
+
+/* x87_transcendental: F2XM1, FYL2X, FPTAN, FPATAN, FYL2XP1, FSINCOS, FSIN, FCOS. */
+static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
+{
+    FPUState *f = &cpu->fpu;
+    unsigned which = (unsigned)(d->reg == 6 ? d->rm : 8 + d->rm);
+    bool binary = which == 1 || which == 3 || which == 9;  /* FYL2X, FPATAN, FYL2XP1 */
+    bool pushes = which == 2 || which == 11;                /* FPTAN, FSINCOS */
+    if (st_empty(f, 0) || (binary && st_empty(f, 1))) {
+        if (stack_fault(f, false)) {
+            if (binary) {
+                st_set(f, 1, FX_INDEFINITE);
+                fpu_pop(f);
+            } else {
+                st_set(f, 0, FX_INDEFINITE);
+                if (pushes) {
+                    fpu_push(f, FX_INDEFINITE);
+                }
+            }
+        }
+        return;
+    }
+    if (pushes && !st_empty(f, 7)) {
+        if (stack_fault(f, true)) {
+            st_set(f, 0, FX_INDEFINITE);
+            fpu_push(f, FX_INDEFINITE);
+        }
+        return;
+    }
+    SFEnv e = fenv(f);
+    Floatx80 a = st_get(f, 0), r = a, r2 = a;
+    bool in_range = true;
+    switch (which) {
+    case 0: r = fx_2xm1(&e, a); break;
+    case 1: r = fx_yl2x(&e, st_get(f, 1), a); break;
+    case 2: in_range = fx_tan(&e, a, &r); r2 = fx_make(false, 0x3FFF, 1ull << 63); break;
+    case 3: r = fx_atan2(&e, st_get(f, 1), a); break;
+    case 9: r = fx_yl2xp1(&e, st_get(f, 1), a); break;
+    case 11: in_range = fx_sincos(&e, a, &r, &r2); break;
+    case 14: in_range = fx_sincos(&e, a, &r, &r2); break;
+    case 15: in_range = fx_sincos(&e, a, &r2, &r); break;
+    default: cpu_raise_ud(cpu);
+    }
+    if (!in_range) {
+        f->fsw |= FSW_C2; /* operand out of range: unchanged, software reduces it */
+        return;
+    }
+    if (!fpu_commit(f, &e)) {
+        return;
+    }
+    f->fsw &= (uint16_t)~FSW_C2;
+    if (binary) {
+        st_set(f, 1, r);
+        fpu_pop(f);
+    } else if (pushes) {
+        st_set(f, 0, r);
+        fpu_push(f, r2);
+    } else {
+        st_set(f, 0, r);
+    }
+}

@@ -367,4 +367,112 @@ Test(softfloat, conversions_and_compares_match_host_x87)
     cr_assert_eq(mismatches, 0, "%ld of %ld differ from the host x87", mismatches, tested);
 }
 
+static long double to_ld(Floatx80 a)
+{
+    long double l;
+    memset(&l, 0, sizeof(l));
+    memcpy(&l, &a, 10);
+    return l;
+}
+
+/* ulps: distance between two finite results of like sign in units in the last place. */
+static uint64_t ulps(Floatx80 a, Floatx80 b)
+{
+    if (a.se == b.se) {
+        return a.sig > b.sig ? a.sig - b.sig : b.sig - a.sig;
+    }
+    if ((a.se & 0x8000) == (b.se & 0x8000) && ((a.se & 0x7FFF) == (b.se & 0x7FFF) + 1 ||
+                                               (b.se & 0x7FFF) == (a.se & 0x7FFF) + 1)) {
+        return 1; /* adjacent binades: only the 1-ulp boundary case can differ like this */
+    }
+    return UINT64_MAX;
+}
+
+/* Transcendentals against the host x87: within 1 ulp (the hardware itself is not always
+ * correctly rounded), with arguments where the instructions are defined. */
+Test(softfloat, transcendentals_within_one_ulp_of_host_x87)
+{
+    static const char *names[] = {"fsin", "fcos", "fptan", "fpatan", "f2xm1", "fyl2x",
+                                  "fyl2xp1"};
+    Rng rng = {0x7A11u};
+    const uint16_t cw = 0x037F;
+    long total = 0, exact = 0, bad = 0;
+    for (int op = 0; op < 7; op++) {
+        for (int i = 0; i < 3000; i++) {
+            int e;
+            switch (op) {
+            case 4: e = 0x3FFE - (int)(rng_next(&rng) % 60); break;       /* |x| < 1 */
+            case 6: e = 0x3FFD - (int)(rng_next(&rng) % 60); break;       /* |x| < 0.25 */
+            case 0: case 1: case 2: e = 0x3FF5 + (int)(rng_next(&rng) % 20); break;
+            default: e = 0x3FE1 + (int)(rng_next(&rng) % 60); break;
+            }
+            bool neg = (rng_next(&rng) & 1) && op != 5;
+            Floatx80 a = fx((uint16_t)(e | (neg ? 0x8000 : 0)), rng_next(&rng) | (1ull << 63));
+            Floatx80 b = fx((uint16_t)((0x3FFA + rng_next(&rng) % 10) |
+                                       ((rng_next(&rng) & 1) ? 0x8000 : 0)),
+                            rng_next(&rng) | (1ull << 63));
+            long double la = to_ld(a), lb = to_ld(b), r = 0;
+            SFEnv env = sf_env_from_fcw(cw);
+            Floatx80 s = a, t;
+            switch (op) {
+            case 0:
+                __asm__ volatile("fninit\n\tfldcw %2\n\tfldt %1\n\tfsin\n\tfstpt %0\n\tfninit"
+                                 : "=m"(r) : "m"(la), "m"(cw));
+                fx_sincos(&env, a, &s, &t);
+                break;
+            case 1:
+                __asm__ volatile("fninit\n\tfldcw %2\n\tfldt %1\n\tfcos\n\tfstpt %0\n\tfninit"
+                                 : "=m"(r) : "m"(la), "m"(cw));
+                fx_sincos(&env, a, &t, &s);
+                break;
+            case 2:
+                __asm__ volatile("fninit\n\tfldcw %2\n\tfldt %1\n\tfptan\n\tfstp %%st(0)\n\t"
+                                 "fstpt %0\n\tfninit" : "=m"(r) : "m"(la), "m"(cw));
+                fx_tan(&env, a, &s);
+                break;
+            case 3:
+                __asm__ volatile("fninit\n\tfldcw %3\n\tfldt %1\n\tfldt %2\n\tfpatan\n\t"
+                                 "fstpt %0\n\tfninit" : "=m"(r) : "m"(lb), "m"(la), "m"(cw));
+                s = fx_atan2(&env, b, a);
+                break;
+            case 4:
+                __asm__ volatile("fninit\n\tfldcw %2\n\tfldt %1\n\tf2xm1\n\tfstpt %0\n\tfninit"
+                                 : "=m"(r) : "m"(la), "m"(cw));
+                s = fx_2xm1(&env, a);
+                break;
+            case 5:
+                __asm__ volatile("fninit\n\tfldcw %3\n\tfldt %1\n\tfldt %2\n\tfyl2x\n\t"
+                                 "fstpt %0\n\tfninit" : "=m"(r) : "m"(lb), "m"(la), "m"(cw));
+                s = fx_yl2x(&env, b, a);
+                break;
+            default:
+                __asm__ volatile("fninit\n\tfldcw %3\n\tfldt %1\n\tfldt %2\n\tfyl2xp1\n\t"
+                                 "fstpt %0\n\tfninit" : "=m"(r) : "m"(lb), "m"(la), "m"(cw));
+                s = fx_yl2xp1(&env, b, a);
+                break;
+            }
+            Floatx80 h;
+            memcpy(&h, &r, 10);
+            uint64_t d = ulps(h, s);
+            total++;
+            exact += d == 0;
+            if (d > 1) {
+                if (bad < 5) {
+                    fprintf(stderr, "%s a=%04x:%016llx b=%04x:%016llx host=%04x:%016llx "
+                            "soft=%04x:%016llx\n", names[op], a.se, (unsigned long long)a.sig,
+                            b.se, (unsigned long long)b.sig, h.se, (unsigned long long)h.sig,
+                            s.se, (unsigned long long)s.sig);
+                }
+                bad++;
+            }
+        }
+    }
+    cr_log_info("transcendentals: %ld compared, %ld bit-identical, %ld beyond 1 ulp", total,
+                exact, bad);
+    cr_assert_eq(bad, 0, "%ld of %ld transcendental results are more than 1 ulp from the host",
+                 bad, total);
+    cr_assert_gt(exact * 100, total * 95, "fewer than 95%% bit-identical (%ld of %ld)", exact,
+                 total);
+}
+
 #endif
