@@ -15,4 +15,12 @@ typedef struct IOOps {
     unsigned max_access; /* 0 means 4 */
 } IOOps;
 
+/* ioops_read / ioops_write: perform one access of 1..8 bytes at offset addr of a device, applying
+ * the rules above: the access is cut into naturally aligned little-endian pieces no wider than
+ * max_access, and a piece narrower than min_access is widened to the aligned min_access unit
+ * around it (reads extract the bytes, writes read-modify-write). Used by the memory and port
+ * maps; exposed for buses that forward accesses (PCI config, ISA bridges). */
+uint64_t ioops_read(const IOOps *ops, void *opaque, uint64_t addr, unsigned size);
+void ioops_write(const IOOps *ops, void *opaque, uint64_t addr, uint64_t val, unsigned size);
+
 #endif
