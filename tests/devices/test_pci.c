@@ -308,10 +308,10 @@ Test(pci, machine_reset_unmaps_bars_and_restores_config)
     cr_assert_eq(port_read(&m->io, 0xC000, 1), 0xA0);
     pci_device_reset(&tdev->pci); /* the test device has no reset handler of its own */
     machine_reset(m);
+    cr_assert_eq(port_read(&m->io, 0xCF8, 4), 0, "CONFADD cleared");
     cr_assert_eq(port_read(&m->io, 0xC000, 1), 0xFF);
     cr_assert_eq(cfg_read(TEST_DEVFN, 0x10, 4), 0x1);
     cr_assert_eq(cfg_read(PIIX_DEVFN_ISA, 0x60, 1), 0x80);
-    cr_assert_eq(port_read(&m->io, 0xCF8, 4), 0);
 }
 
 /* ---- PIRQ routing ---- */
