@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/irq.h"
 #include "core/machine.h"
+#include "core/vmstate.h"
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
@@ -540,4 +541,26 @@ Test(pci, reset_control_register_requests_a_reset)
     cr_assert(!m->reset_requested);
     port_write(&m->io, 0xCF9, 0x06, 1);
     cr_assert(m->reset_requested, "RCPU 0->1 resets");
+}
+
+Test(pci, snapshot_restores_pam_pm_base_and_pirq_routes)
+{
+    enable_pm_io();
+    cfg_write(PIIX_DEVFN_ISA, 0x62, 0x0B, 1);
+    cfg_write(PCI_DEVFN(0, 0), 0x59, 0x30, 1);
+    port_write(&m->io, 0xCF8, 0x80000858u, 4);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(vmstate_save_buf(&m->vmstate, &buf, &len), 0);
+    machine_reset(m);
+    cr_assert_eq(port_read(&m->io, PM_BASE + PIIX4_PM1_EN, 2), 0xFFFF, "reset unmapped PM");
+    char err[256];
+    cr_assert_eq(vmstate_load_buf(&m->vmstate, buf, len, err, sizeof(err)), 0, "%s", err);
+    free(buf);
+    cr_assert_eq(port_read(&m->io, 0xCF8, 4), 0x80000858u);
+    cr_assert_eq(port_read(&m->io, PM_BASE + PIIX4_PM1_EN, 2), 0, "PM block mapped again");
+    mem_write(&m->mem, 0xF0000, 0x99, 1);
+    cr_assert_eq(m->ram[0xF0000], 0x99, "shadow RAM writable again");
+    pci_set_irq(&tdev->pci, 1);
+    cr_assert_eq(sinks[11].level, 1);
 }
