@@ -146,6 +146,32 @@ int pci_register_bar(PCIDevice *d, int n, PCIBarKind kind, uint32_t size, const 
     return 0;
 }
 
+int pci_register_rom(PCIDevice *d, uint8_t *host, uint32_t size)
+{
+    if (!host || size == 0 || size > 0x80000000u) {
+        return -EINVAL;
+    }
+    uint32_t sz = 0x800;
+    while (sz < size) {
+        sz <<= 1;
+    }
+    PCIBar *bar = &d->bars[PCI_ROM_SLOT];
+    memset(bar, 0, sizeof(*bar));
+    bar->kind = PCI_BAR_ROM;
+    bar->size = sz;
+    bar->host = host;
+    bar->handle = -1;
+    /* Bits 31:11 hold the address (sized like a BAR), bit 0 enables decoding. */
+    pci_set_le(d->wmask, PCI_ROM_ADDRESS, (~(sz - 1) & 0xFFFFF800u) | 1u, 4);
+    pci_set_le(d->config, PCI_ROM_ADDRESS, 0, 4);
+    return 0;
+}
+
+static unsigned pci_bar_offset(int n)
+{
+    return n == PCI_ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BAR0 + 4u * (unsigned)n;
+}
+
 static void pci_bar_unmap(PCIDevice *d, PCIBar *bar)
 {
     Machine *m = d->bus->m;
@@ -168,7 +194,16 @@ static bool pci_bar_target(const PCIDevice *d, int n, uint32_t *addr)
 {
     const PCIBar *bar = &d->bars[n];
     uint16_t cmd = (uint16_t)pci_get_le(d->config, PCI_COMMAND, 2);
-    uint32_t raw = pci_get_le(d->config, PCI_BAR0 + 4u * (unsigned)n, 4);
+    uint32_t raw = pci_get_le(d->config, pci_bar_offset(n), 4);
+    if (n == PCI_ROM_SLOT) {
+        uint32_t a = raw & 0xFFFFF800u;
+        if (!(cmd & PCI_COMMAND_MEMORY) || !(raw & 1) || a == 0 ||
+            (uint64_t)a + bar->size > 0x100000000ull) {
+            return false;
+        }
+        *addr = a;
+        return true;
+    }
     if (bar->kind == PCI_BAR_IO) {
         uint32_t a = raw & 0xFFFFFFFCu;
         if (!(cmd & PCI_COMMAND_IO) || a == 0 || (uint64_t)a + bar->size > 0x10000) {
@@ -189,7 +224,7 @@ static bool pci_bar_target(const PCIDevice *d, int n, uint32_t *addr)
 static void pci_update_mappings(PCIDevice *d)
 {
     Machine *m = d->bus->m;
-    for (int n = 0; n < PCI_NUM_BARS; n++) {
+    for (int n = 0; n <= PCI_ROM_SLOT; n++) {
         PCIBar *bar = &d->bars[n];
         uint32_t addr = 0;
         if (bar->kind == PCI_BAR_NONE) {
@@ -204,7 +239,11 @@ static void pci_update_mappings(PCIDevice *d)
             continue;
         }
         char name[32];
-        snprintf(name, sizeof(name), "%s.bar%d", d->name, n);
+        if (n == PCI_ROM_SLOT) {
+            snprintf(name, sizeof(name), "%s.rom", d->name);
+        } else {
+            snprintf(name, sizeof(name), "%s.bar%d", d->name, n);
+        }
         int h;
         switch (bar->kind) {
         case PCI_BAR_IO:
@@ -258,7 +297,7 @@ void pci_device_init(PCIDevice *d, const char *name, uint16_t vendor, uint16_t d
     d->wmask[PCI_CACHE_LINE_SIZE] = 0xFF;
     d->wmask[PCI_LATENCY_TIMER] = 0xFF;
     d->wmask[PCI_INTERRUPT_LINE] = 0xFF;
-    for (int n = 0; n < PCI_NUM_BARS; n++) {
+    for (int n = 0; n <= PCI_ROM_SLOT; n++) {
         d->bars[n].handle = -1;
     }
 }
@@ -321,7 +360,8 @@ static void pci_device_config_write(PCIDevice *d, unsigned addr, uint32_t val, u
         uint8_t nv = (uint8_t)((old & ~d->wmask[a]) | (v & d->wmask[a]));
         nv &= (uint8_t)~(v & d->w1cmask[a]);
         d->config[a] = nv;
-        if (nv != old && (a == PCI_COMMAND || (a >= PCI_BAR0 && a < PCI_BAR0 + 24))) {
+        if (nv != old && (a == PCI_COMMAND || (a >= PCI_BAR0 && a < PCI_BAR0 + 24) ||
+                          (a >= PCI_ROM_ADDRESS && a < PCI_ROM_ADDRESS + 4))) {
             remap = true;
         }
     }

@@ -38,6 +38,7 @@ enum {
 
 #define PCI_HEADER_MULTI_FUNCTION 0x80u
 #define PCI_NUM_BARS 6
+#define PCI_ROM_SLOT 6      /* bars[6] is the expansion ROM BAR at 0x30 */
 #define PCI_DEVFN(slot, fn) ((unsigned)(((slot) & 0x1F) << 3 | ((fn) & 7)))
 #define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1F)
 #define PCI_FUNC(devfn) ((devfn) & 7)
@@ -82,7 +83,7 @@ struct PCIDevice {
     uint8_t wmask[256];     /* bits software may write */
     uint8_t w1cmask[256];   /* bits software clears by writing 1 */
     uint8_t reset_config[256]; /* config space as it was when added: restored on reset */
-    PCIBar bars[PCI_NUM_BARS];
+    PCIBar bars[PCI_NUM_BARS + 1]; /* BAR0-5, then the expansion ROM */
     uint8_t irq_state;      /* INTx level the function drives (0/1) */
     /* Called after every config write has been applied (addr/size as written, val aligned to
      * addr). The device reacts to its own registers here (PAM, PIRQ, PMBA...). */
@@ -134,6 +135,13 @@ void pci_device_init(PCIDevice *d, const char *name, uint16_t vendor, uint16_t d
  * Returns 0 or -EINVAL. Call before pci_bus_add_device(). */
 int pci_register_bar(PCIDevice *d, int n, PCIBarKind kind, uint32_t size, const IOOps *ops,
                      void *opaque, uint8_t *host, bool prefetchable)
+    __attribute__((warn_unused_result));
+
+/* pci_register_rom: give d an expansion ROM BAR (0x30) over host (size bytes, rounded up to a
+ * power of two of at least 2 KiB; the caller keeps host alive and sized to that). It decodes
+ * when its enable bit (bit 0) and command.memory are set (PCI 2.1 section 6.2.5.2). Returns 0
+ * or -EINVAL. Call before pci_bus_add_device(). */
+int pci_register_rom(PCIDevice *d, uint8_t *host, uint32_t size)
     __attribute__((warn_unused_result));
 
 /* pci_bus_add_device: place d at devfn on the bus; the current config space becomes its reset

@@ -27,6 +27,7 @@ typedef struct TestDev {
     PCIDevice pci;
     uint8_t regs[4096];
     uint8_t vram[1 << 20];
+    uint8_t optrom[0x1000];
     int io_reads, mmio_writes;
 } TestDev;
 
@@ -115,6 +116,10 @@ static void setup(void)
                                   NULL, false), 0);
     cr_assert_eq(pci_register_bar(&tdev->pci, 2, PCI_BAR_RAM, sizeof(tdev->vram), NULL, NULL,
                                   tdev->vram, true), 0);
+    memset(tdev->optrom, 0xEE, sizeof(tdev->optrom));
+    tdev->optrom[0] = 0x55;
+    tdev->optrom[1] = 0xAA;
+    cr_assert_eq(pci_register_rom(&tdev->pci, tdev->optrom, sizeof(tdev->optrom)), 0);
     cr_assert_eq(pci_bus_add_device(bus, &tdev->pci, TEST_DEVFN), 0);
 }
 
@@ -280,6 +285,21 @@ Test(pci, memory_bars_map_into_the_memmap_with_the_memory_bit)
     cfg_write(TEST_DEVFN, PCI_COMMAND, 0, 2);
     cr_assert_null(mem_find(&m->mem, 0xFEB00010u));
     cr_assert_null(mem_find(&m->mem, 0xFD000000u));
+}
+
+Test(pci, expansion_rom_bar_sizes_and_decodes_with_its_enable_bit)
+{
+    cfg_write(TEST_DEVFN, PCI_ROM_ADDRESS, 0xFFFFFFFEu, 4);
+    cr_assert_eq(cfg_read(TEST_DEVFN, PCI_ROM_ADDRESS, 4), 0xFFFFF000u, "4 KiB ROM");
+    cfg_write(TEST_DEVFN, PCI_ROM_ADDRESS, 0xFEC00000u, 4);
+    cfg_write(TEST_DEVFN, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    cr_assert_null(mem_find(&m->mem, 0xFEC00000u), "enable bit clear");
+    cfg_write(TEST_DEVFN, PCI_ROM_ADDRESS, 0xFEC00001u, 4);
+    cr_assert_eq(mem_read(&m->mem, 0xFEC00000u, 2), 0xAA55);
+    mem_write(&m->mem, 0xFEC00000u, 0, 2);
+    cr_assert_eq(mem_read(&m->mem, 0xFEC00000u, 2), 0xAA55, "read-only");
+    cfg_write(TEST_DEVFN, PCI_COMMAND, 0, 2);
+    cr_assert_null(mem_find(&m->mem, 0xFEC00000u));
 }
 
 Test(pci, bar_left_at_sizing_pattern_decodes_nothing)
