@@ -1,4 +1,18 @@
-/* pci.h: PCI bus 0 with configuration mechanism #1, generic config space, BARs and INTx. */
+/* pci.h: PCI bus 0 with configuration mechanism #1, generic config space, BARs and INTx.
+ *
+ * How a board puts the chipset together (RAM at priority 0 and the BIOS ROM above it first,
+ * the PIC before the PIIX so its input lines exist):
+ *
+ *     PCIBus *bus = pci_bus_new(m);
+ *     I440FXState *host = i440fx_new(m, bus);           // 00:00.0, PAM shadow RAM
+ *     PiixState *piix = piix_new(m, bus, pic_line, pic); // 00:01.0 ISA, 00:01.3 ACPI PM
+ *     SerialState *com1 = serial_new(m, SERIAL_COM1_BASE, pic_line(pic, 4), chr);
+ *
+ * where pic_line(opaque, n) returns the PIC's IRQLine for ISA IRQ n. A PCI device embeds a
+ * PCIDevice, fills it with pci_device_init() and pci_register_bar(), adds it with
+ * pci_bus_add_device(), calls pci_device_reset() from its reset handler, and raises INTx with
+ * pci_set_irq(); the PIIX routes it through PIRQA-D (pci_slot_pirq) to the ISA IRQ the BIOS
+ * programmed. */
 #ifndef ANYVM_DEVICES_PCI_H
 #define ANYVM_DEVICES_PCI_H
 
