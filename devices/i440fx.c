@@ -29,13 +29,11 @@ typedef struct PamSegment {
 } PamSegment;
 
 static const PamSegment pam_segments[PAM_SEGMENTS] = {
-    {0xF0000, 0x10000, 0x59, 4},
-    {0xC0000, 0x4000, 0x5A, 0}, {0xC4000, 0x4000, 0x5A, 4},
-    {0xC8000, 0x4000, 0x5B, 0}, {0xCC000, 0x4000, 0x5B, 4},
-    {0xD0000, 0x4000, 0x5C, 0}, {0xD4000, 0x4000, 0x5C, 4},
-    {0xD8000, 0x4000, 0x5D, 0}, {0xDC000, 0x4000, 0x5D, 4},
-    {0xE0000, 0x4000, 0x5E, 0}, {0xE4000, 0x4000, 0x5E, 4},
-    {0xE8000, 0x4000, 0x5F, 0}, {0xEC000, 0x4000, 0x5F, 4},
+    {0xF0000, 0x10000, 0x59, 4}, {0xC0000, 0x4000, 0x5A, 0}, {0xC4000, 0x4000, 0x5A, 4},
+    {0xC8000, 0x4000, 0x5B, 0},  {0xCC000, 0x4000, 0x5B, 4}, {0xD0000, 0x4000, 0x5C, 0},
+    {0xD4000, 0x4000, 0x5C, 4},  {0xD8000, 0x4000, 0x5D, 0}, {0xDC000, 0x4000, 0x5D, 4},
+    {0xE0000, 0x4000, 0x5E, 0},  {0xE4000, 0x4000, 0x5E, 4}, {0xE8000, 0x4000, 0x5F, 0},
+    {0xEC000, 0x4000, 0x5F, 4},
 };
 
 struct I440FXState;
@@ -81,8 +79,8 @@ static uint8_t pam_read_below(I440FXState *s, uint64_t addr)
     const MemRegion *best = NULL;
     for (int i = 0; i < MEMMAP_MAX_REGIONS; i++) {
         const MemRegion *r = &mm->regions[i];
-        if (!r->in_use || !r->enabled || r->priority >= I440FX_PAM_PRIORITY ||
-            addr < r->base || addr - r->base >= r->size) {
+        if (!r->in_use || !r->enabled || r->priority >= I440FX_PAM_PRIORITY || addr < r->base ||
+            addr - r->base >= r->size) {
             continue;
         }
         if (!best || r->priority > best->priority) {
@@ -250,15 +248,17 @@ I440FXState *i440fx_new(Machine *m, PCIBus *bus)
     d->wmask[PCI_INTERRUPT_LINE] = 0;
     /* Chipset registers the BIOS programs: PMCCFG..DRAMT, PAM, DRB, FDHC, MTT, CLT, ERRCMD,
      * TRC. They hold what is written; only PAM and SMRAM change how the machine decodes. */
-    static const struct { uint8_t off, len, wmask; } rw[] = {
-        {0x50, 9, 0xFF},   /* PMCCFG, DETURBO, DBC, AXC, DRAMR, DRAMC, DRAMT */
-        {0x59, 1, 0x30},   /* PAM0: only the high nibble (0xF0000) exists */
-        {0x5A, 6, 0x33},   /* PAM1..PAM6 */
-        {0x60, 8, 0xFF},   /* DRB0..7 */
-        {0x68, 1, 0xFF},   /* FDHC */
-        {0x70, 2, 0xFF},   /* MTT, CLT */
-        {0x90, 1, 0xFF},   /* ERRCMD */
-        {0x93, 1, 0xFF},   /* TRC */
+    static const struct {
+        uint8_t off, len, wmask;
+    } rw[] = {
+        {0x50, 9, 0xFF}, /* PMCCFG, DETURBO, DBC, AXC, DRAMR, DRAMC, DRAMT */
+        {0x59, 1, 0x30}, /* PAM0: only the high nibble (0xF0000) exists */
+        {0x5A, 6, 0x33}, /* PAM1..PAM6 */
+        {0x60, 8, 0xFF}, /* DRB0..7 */
+        {0x68, 1, 0xFF}, /* FDHC */
+        {0x70, 2, 0xFF}, /* MTT, CLT */
+        {0x90, 1, 0xFF}, /* ERRCMD */
+        {0x93, 1, 0xFF}, /* TRC */
     };
     for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
         memset(&d->wmask[rw[i].off], rw[i].wmask, rw[i].len);

@@ -9,12 +9,12 @@
 #define I440FX_DEVICE_ID 0x1237
 
 /* Config registers the firmware programs (82441FX datasheet, PMC configuration registers). */
-#define I440FX_PAM0 0x59   /* PAM0..PAM6 at 0x59..0x5F */
+#define I440FX_PAM0 0x59 /* PAM0..PAM6 at 0x59..0x5F */
 #define I440FX_SMRAM 0x72
 
 /* PAM attribute bits per 4-bit field. */
-#define I440FX_PAM_RE 0x1  /* reads go to DRAM */
-#define I440FX_PAM_WE 0x2  /* writes go to DRAM */
+#define I440FX_PAM_RE 0x1 /* reads go to DRAM */
+#define I440FX_PAM_WE 0x2 /* writes go to DRAM */
 
 /* Priority of the shadow RAM overlays in the MemMap. The board maps RAM (from 0) at priority
  * 0 and the BIOS and option ROMs in 0xC0000-0xFFFFF above that but below this value; when a

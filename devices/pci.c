@@ -110,8 +110,7 @@ static uint32_t pci_bar_low_bits(const PCIBar *bar)
 int pci_register_bar(PCIDevice *d, int n, PCIBarKind kind, uint32_t size, const IOOps *ops,
                      void *opaque, uint8_t *host, bool prefetchable)
 {
-    if (n < 0 || n >= PCI_NUM_BARS || kind == PCI_BAR_NONE || size == 0 ||
-        size > 0x80000000u) {
+    if (n < 0 || n >= PCI_NUM_BARS || kind == PCI_BAR_NONE || size == 0 || size > 0x80000000u) {
         return -EINVAL;
     }
     if ((kind == PCI_BAR_IO || kind == PCI_BAR_MMIO) && !ops) {
@@ -140,8 +139,9 @@ int pci_register_bar(PCIDevice *d, int n, PCIBarKind kind, uint32_t size, const 
     unsigned off = PCI_BAR0 + 4u * (unsigned)n;
     /* Sizing (PCI 2.1 section 6.2.5.1): the size's low address bits are hardwired to zero,
      * so writing all-ones and reading back gives ~(size - 1) plus the type bits. */
-    pci_set_le(d->wmask, off, ~(sz - 1) & ~pci_bar_low_bits(bar) &
-                              (kind == PCI_BAR_IO ? 0xFFFFFFFCu : 0xFFFFFFF0u), 4);
+    pci_set_le(
+        d->wmask, off,
+        ~(sz - 1) & ~pci_bar_low_bits(bar) & (kind == PCI_BAR_IO ? 0xFFFFFFFCu : 0xFFFFFFF0u), 4);
     pci_set_le(d->config, off, pci_bar_low_bits(bar), 4);
     return 0;
 }
@@ -358,7 +358,7 @@ static void pci_device_config_write(PCIDevice *d, unsigned addr, uint32_t val, u
         uint8_t v = (uint8_t)(val >> (8 * i));
         uint8_t old = d->config[a];
         uint8_t nv = (uint8_t)((old & ~d->wmask[a]) | (v & d->wmask[a]));
-        nv &= (uint8_t)~(v & d->w1cmask[a]);
+        nv &= (uint8_t) ~(v & d->w1cmask[a]);
         d->config[a] = nv;
         if (nv != old && (a == PCI_COMMAND || (a >= PCI_BAR0 && a < PCI_BAR0 + 24) ||
                           (a >= PCI_ROM_ADDRESS && a < PCI_ROM_ADDRESS + 4))) {
@@ -376,8 +376,7 @@ static void pci_device_config_write(PCIDevice *d, unsigned addr, uint32_t val, u
 uint32_t pci_config_read(PCIBus *b, unsigned devfn, unsigned addr, unsigned size)
 {
     uint32_t ones = size >= 4 ? 0xFFFFFFFFu : ((1u << (8 * size)) - 1);
-    if (devfn >= PCI_MAX_DEVFN || addr > 255 || size == 0 || size > 4 ||
-        (addr & 3) + size > 4) {
+    if (devfn >= PCI_MAX_DEVFN || addr > 255 || size == 0 || size > 4 || (addr & 3) + size > 4) {
         return ones;
     }
     PCIDevice *d = b->devs[devfn];
@@ -390,8 +389,7 @@ uint32_t pci_config_read(PCIBus *b, unsigned devfn, unsigned addr, unsigned size
 
 void pci_config_write(PCIBus *b, unsigned devfn, unsigned addr, uint32_t val, unsigned size)
 {
-    if (devfn >= PCI_MAX_DEVFN || addr > 255 || size == 0 || size > 4 ||
-        (addr & 3) + size > 4) {
+    if (devfn >= PCI_MAX_DEVFN || addr > 255 || size == 0 || size > 4 || (addr & 3) + size > 4) {
         return;
     }
     PCIDevice *d = b->devs[devfn];
@@ -504,8 +502,7 @@ PCIBus *pci_bus_new(Machine *m)
     b->m = m;
     b->addr_handle = port_map(&m->io, "pci-confadd", 0xCF8, 4, &pci_confadd_ops, b);
     b->data_handle = port_map(&m->io, "pci-confdata", 0xCFC, 4, &pci_confdata_ops, b);
-    if (b->addr_handle < 0 || b->data_handle < 0 ||
-        machine_add_reset(m, pci_bus_reset, b) < 0 ||
+    if (b->addr_handle < 0 || b->data_handle < 0 || machine_add_reset(m, pci_bus_reset, b) < 0 ||
         vmstate_register(&m->vmstate, "pci-bus0", &pci_bus_vmstate, b) < 0) {
         if (b->addr_handle >= 0) {
             port_unmap(&m->io, b->addr_handle);

@@ -52,10 +52,10 @@ enum {
 
 #define PCI_HEADER_MULTI_FUNCTION 0x80u
 #define PCI_NUM_BARS 6
-#define PCI_ROM_SLOT 6      /* bars[6] is the expansion ROM BAR at 0x30 */
-#define PCI_DEVFN(slot, fn) ((unsigned)(((slot) & 0x1F) << 3 | ((fn) & 7)))
+#define PCI_ROM_SLOT 6 /* bars[6] is the expansion ROM BAR at 0x30 */
+#define PCI_DEVFN(slot, fn) ((unsigned)(((slot)&0x1F) << 3 | ((fn)&7)))
 #define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1F)
-#define PCI_FUNC(devfn) ((devfn) & 7)
+#define PCI_FUNC(devfn) ((devfn)&7)
 #define PCI_MAX_DEVFN 256
 
 /* Priority of memory BARs in the MemMap: below RAM and ROM (priority 0 and up), because the
@@ -64,10 +64,10 @@ enum {
 
 typedef enum PCIBarKind {
     PCI_BAR_NONE = 0,
-    PCI_BAR_IO,        /* I/O space, bit 0 = 1 */
-    PCI_BAR_MMIO,      /* 32-bit memory, callbacks */
-    PCI_BAR_RAM,       /* 32-bit memory backed by host memory (framebuffers) */
-    PCI_BAR_ROM,       /* 32-bit memory backed by read-only host memory */
+    PCI_BAR_IO,   /* I/O space, bit 0 = 1 */
+    PCI_BAR_MMIO, /* 32-bit memory, callbacks */
+    PCI_BAR_RAM,  /* 32-bit memory backed by host memory (framebuffers) */
+    PCI_BAR_ROM,  /* 32-bit memory backed by read-only host memory */
 } PCIBarKind;
 
 typedef struct PCIBus PCIBus;
@@ -78,10 +78,10 @@ typedef struct PCIDevice PCIDevice;
 typedef struct PCIBar {
     PCIBarKind kind;
     bool prefetchable;
-    uint32_t size;          /* power of two: >= 4 for I/O, >= 16 for memory */
-    const IOOps *ops;       /* PCI_BAR_IO / PCI_BAR_MMIO */
+    uint32_t size;    /* power of two: >= 4 for I/O, >= 16 for memory */
+    const IOOps *ops; /* PCI_BAR_IO / PCI_BAR_MMIO */
     void *opaque;
-    uint8_t *host;          /* PCI_BAR_RAM / PCI_BAR_ROM */
+    uint8_t *host; /* PCI_BAR_RAM / PCI_BAR_ROM */
     bool is_mapped;
     uint32_t mapped_addr;
     int handle;
@@ -94,15 +94,14 @@ struct PCIDevice {
     PCIBus *bus;
     unsigned devfn;
     uint8_t config[256];
-    uint8_t wmask[256];     /* bits software may write */
-    uint8_t w1cmask[256];   /* bits software clears by writing 1 */
-    uint8_t reset_config[256]; /* config space as it was when added: restored on reset */
+    uint8_t wmask[256];            /* bits software may write */
+    uint8_t w1cmask[256];          /* bits software clears by writing 1 */
+    uint8_t reset_config[256];     /* config space as it was when added: restored on reset */
     PCIBar bars[PCI_NUM_BARS + 1]; /* BAR0-5, then the expansion ROM */
-    uint8_t irq_state;      /* INTx level the function drives (0/1) */
+    uint8_t irq_state;             /* INTx level the function drives (0/1) */
     /* Called after every config write has been applied (addr/size as written, val aligned to
      * addr). The device reacts to its own registers here (PAM, PIRQ, PMBA...). */
-    void (*config_written)(void *opaque, PCIDevice *d, unsigned addr, uint32_t val,
-                           unsigned size);
+    void (*config_written)(void *opaque, PCIDevice *d, unsigned addr, uint32_t val, unsigned size);
     void *opaque;
 };
 

@@ -20,8 +20,9 @@
 #define RC_SRST 0x02
 #define RC_RCPU 0x04
 
-#define PM1_STS_MASK (PIIX4_PM1_TMR_STS | PIIX4_PM1_BM_STS | PIIX4_PM1_GBL_STS | \
-                      PIIX4_PM1_PWRBTN_STS | PIIX4_PM1_RTC_STS | PIIX4_PM1_WAK_STS)
+#define PM1_STS_MASK                                                                              \
+    (PIIX4_PM1_TMR_STS | PIIX4_PM1_BM_STS | PIIX4_PM1_GBL_STS | PIIX4_PM1_PWRBTN_STS |            \
+     PIIX4_PM1_RTC_STS | PIIX4_PM1_WAK_STS)
 /* Enable bits line up with their status bits: TMR_EN 0, GBL_EN 5, PWRBTN_EN 8, RTC_EN 10. */
 #define PM1_EN_MASK 0x0521u
 /* PM1_CNT: SCI_EN, BM_RLD, GBL_RLS (write-only), SLP_TYP; SLP_EN is write-only. */
@@ -36,15 +37,15 @@ struct PiixState {
     PCIDevice isa;
     PCIDevice pm;
     IRQLine *isa_irq[16];
-    uint8_t isa_level[16];   /* what we drive on each ISA IRQ now (derived, not saved) */
-    uint8_t rc;              /* 0xCF9 reset control */
+    uint8_t isa_level[16]; /* what we drive on each ISA IRQ now (derived, not saved) */
+    uint8_t rc;            /* 0xCF9 reset control */
     uint8_t apmc, apms;
     int apm_handle;
 
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint16_t gpe_sts, gpe_en;
     uint8_t pm_regs[PIIX4_PM_IO_SIZE]; /* the other PM I/O registers: storage only */
-    Timer pm_timer;          /* fires when the PM timer's bit 23 toggles */
+    Timer pm_timer;                    /* fires when the PM timer's bit 23 toggles */
     int pm_handle;
     uint16_t pm_mapped_base; /* 0 = not mapped */
     uint8_t sci_level;
@@ -147,8 +148,8 @@ static void piix_pm_timer_arm(PiixState *s)
 {
     uint64_t half = 1ull << (PM_TIMER_BITS - 1);
     uint64_t next = (piix_pm_ticks(s) / half + 1) * half;
-    unsigned __int128 ns = ((unsigned __int128)next * 1000000000u + PIIX4_PM_TIMER_HZ - 1) /
-                           PIIX4_PM_TIMER_HZ;
+    unsigned __int128 ns =
+        ((unsigned __int128)next * 1000000000u + PIIX4_PM_TIMER_HZ - 1) / PIIX4_PM_TIMER_HZ;
     timer_mod(&s->pm_timer, (int64_t)ns);
 }
 
@@ -209,7 +210,7 @@ static void piix_pm_write_byte(PiixState *s, unsigned off, uint8_t v)
     case PIIX4_PM1_STS:
     case PIIX4_PM1_STS + 1:
         /* Status bits clear when written with 1 (ACPI 1.0 section 4.7.3.1). */
-        s->pm1_sts &= (uint16_t)~(((uint16_t)v << (8 * (off & 1))) & PM1_STS_MASK);
+        s->pm1_sts &= (uint16_t) ~(((uint16_t)v << (8 * (off & 1))) & PM1_STS_MASK);
         piix_update_sci(s);
         break;
     case PIIX4_PM1_EN:
@@ -240,7 +241,7 @@ static void piix_pm_write_byte(PiixState *s, unsigned off, uint8_t v)
         break; /* read-only */
     case PIIX4_GPE0_STS:
     case PIIX4_GPE0_STS + 1:
-        s->gpe_sts &= (uint16_t)~((uint16_t)v << (8 * (off & 1)));
+        s->gpe_sts &= (uint16_t) ~((uint16_t)v << (8 * (off & 1)));
         piix_update_sci(s);
         break;
     case PIIX4_GPE0_EN:
@@ -252,8 +253,7 @@ static void piix_pm_write_byte(PiixState *s, unsigned off, uint8_t v)
     }
     default:
         if (off < PIIX4_PM_IO_SIZE) {
-            LOG_ONCE(&s->m->log, LOG_UNIMP, "piix4: PM register 0x%02x stored, no effect\n",
-                     off);
+            LOG_ONCE(&s->m->log, LOG_UNIMP, "piix4: PM register 0x%02x stored, no effect\n", off);
             s->pm_regs[off] = v;
         }
         break;
@@ -303,8 +303,8 @@ static void piix_update_pm_io(PiixState *s)
     if (base) {
         int h = port_map(&s->m->io, "piix4-pm", base, PIIX4_PM_IO_SIZE, &piix_pm_ops, s);
         if (h < 0) {
-            log_msg(&s->m->log, LOG_GUEST_ERROR, "piix4: PM I/O at 0x%x not mapped (%d)\n",
-                    base, h);
+            log_msg(&s->m->log, LOG_GUEST_ERROR, "piix4: PM I/O at 0x%x not mapped (%d)\n", base,
+                    h);
             return;
         }
         s->pm_handle = h;
@@ -445,44 +445,35 @@ static void piix_init_isa(PiixState *s)
     /* 82371SB function 0: PCI-to-ISA bridge, multi-function (IDE, USB, PM follow). */
     pci_device_init(d, "piix3-isa", 0x8086, PIIX3_ISA_DEVICE_ID, 0x00, 0x060100,
                     PCI_HEADER_MULTI_FUNCTION, 0);
-    pci_set_le(d->config, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-                                           PCI_COMMAND_MASTER, 2);
+    pci_set_le(d->config, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+               2);
     pci_set_le(d->wmask, PCI_COMMAND, 0x0008, 2); /* special cycle enable */
     pci_set_le(d->config, PCI_STATUS, 0x0200, 2); /* medium DEVSEL */
     d->wmask[PCI_CACHE_LINE_SIZE] = 0;
     d->wmask[PCI_INTERRUPT_LINE] = 0;
     /* Registers with their reset values (82371SB register summary). */
-    static const struct { uint8_t off, def, wmask; } regs[] = {
-        {0x4C, 0x4D, 0xFF}, /* IORT */
-        {0x4E, 0x03, 0xFF}, /* XBCS */
-        {0x4F, 0x00, 0xFF},
-        {0x60, 0x80, 0x8F}, /* PIRQRCA..D */
-        {0x61, 0x80, 0x8F},
-        {0x62, 0x80, 0x8F},
-        {0x63, 0x80, 0x8F},
-        {0x69, 0x02, 0xFF}, /* TOM */
-        {0x6A, 0x00, 0xFF}, /* MSTAT */
-        {0x6B, 0x00, 0xFF},
-        {0x70, 0x80, 0xCF}, /* MBIRQ0 */
-        {0x71, 0x80, 0xCF}, /* MBIRQ1 */
-        {0x76, 0x04, 0x87}, /* MBDMA0 */
-        {0x77, 0x04, 0x87}, /* MBDMA1 */
-        {0x78, 0x02, 0xFF}, /* PCSC */
-        {0x79, 0x00, 0xFF},
-        {0x80, 0x00, 0x7F}, /* APICBASE */
-        {0x82, 0x00, 0x0F}, /* DLC */
-        {0xA0, 0x08, 0x1F}, /* SMICNTL */
-        {0xA2, 0x00, 0xFF}, /* SMIEN */
-        {0xA3, 0x00, 0xFF},
-        {0xA4, 0x00, 0xFF}, /* SEE */
-        {0xA5, 0x00, 0xFF},
-        {0xA6, 0x00, 0xFF},
-        {0xA7, 0x00, 0xFF},
-        {0xA8, 0x0F, 0xFF}, /* FTMR */
-        {0xAA, 0x00, 0xFF}, /* SMIREQ */
-        {0xAB, 0x00, 0xFF},
-        {0xAC, 0x00, 0xFF}, /* CTLTMR */
-        {0xAE, 0x00, 0xFF}, /* CTHTMR */
+    static const struct {
+        uint8_t off, def, wmask;
+    } regs[] = {
+        {0x4C, 0x4D, 0xFF},                     /* IORT */
+        {0x4E, 0x03, 0xFF},                     /* XBCS */
+        {0x4F, 0x00, 0xFF}, {0x60, 0x80, 0x8F}, /* PIRQRCA..D */
+        {0x61, 0x80, 0x8F}, {0x62, 0x80, 0x8F}, {0x63, 0x80, 0x8F}, {0x69, 0x02, 0xFF}, /* TOM */
+        {0x6A, 0x00, 0xFF},                                                             /* MSTAT */
+        {0x6B, 0x00, 0xFF}, {0x70, 0x80, 0xCF}, /* MBIRQ0 */
+        {0x71, 0x80, 0xCF},                     /* MBIRQ1 */
+        {0x76, 0x04, 0x87},                     /* MBDMA0 */
+        {0x77, 0x04, 0x87},                     /* MBDMA1 */
+        {0x78, 0x02, 0xFF},                     /* PCSC */
+        {0x79, 0x00, 0xFF}, {0x80, 0x00, 0x7F}, /* APICBASE */
+        {0x82, 0x00, 0x0F},                     /* DLC */
+        {0xA0, 0x08, 0x1F},                     /* SMICNTL */
+        {0xA2, 0x00, 0xFF},                     /* SMIEN */
+        {0xA3, 0x00, 0xFF}, {0xA4, 0x00, 0xFF}, /* SEE */
+        {0xA5, 0x00, 0xFF}, {0xA6, 0x00, 0xFF}, {0xA7, 0x00, 0xFF}, {0xA8, 0x0F, 0xFF}, /* FTMR */
+        {0xAA, 0x00, 0xFF},                     /* SMIREQ */
+        {0xAB, 0x00, 0xFF}, {0xAC, 0x00, 0xFF}, /* CTLTMR */
+        {0xAE, 0x00, 0xFF},                     /* CTHTMR */
     };
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
         d->config[regs[i].off] = regs[i].def;

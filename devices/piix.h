@@ -1,5 +1,4 @@
-/* piix.h: PIIX3 PCI-to-ISA bridge (00:01.0) with PIRQ routing, and the PIIX4 ACPI power
- * management function (00:01.3): PM1 event/control registers, PM timer, SCI, S5 poweroff. */
+/* piix.h: PIIX3 ISA bridge (00:01.0, PIRQ routing) and PIIX4 ACPI PM function (00:01.3). */
 #ifndef ANYVM_DEVICES_PIIX_H
 #define ANYVM_DEVICES_PIIX_H
 
@@ -15,14 +14,14 @@
 #define PIIX_DEVFN_PM PCI_DEVFN(1, 3)
 
 /* ISA bridge config registers (82371SB datasheet, PCI-to-ISA bridge configuration). */
-#define PIIX_PIRQRC 0x60      /* PIRQRC[A:D] at 0x60..0x63: bit 7 disables, bits 3:0 IRQ */
+#define PIIX_PIRQRC 0x60 /* PIRQRC[A:D] at 0x60..0x63: bit 7 disables, bits 3:0 IRQ */
 #define PIIX_TOM 0x69
 
 /* PM function config registers (82371AB datasheet, power management configuration). */
-#define PIIX4_PMBA 0x40       /* PM I/O base, 64 bytes, bits 15:6 */
+#define PIIX4_PMBA 0x40 /* PM I/O base, 64 bytes, bits 15:6 */
 #define PIIX4_DEVACTA 0x54
 #define PIIX4_DEVACTB 0x58
-#define PIIX4_PMREGMISC 0x80  /* bit 0 PMIOSE enables the PM I/O space */
+#define PIIX4_PMREGMISC 0x80 /* bit 0 PMIOSE enables the PM I/O space */
 #define PIIX4_SMBBA 0x90
 #define PIIX4_SMBHSTCFG 0xD2
 

@@ -85,26 +85,18 @@ struct SerialState {
     uint8_t thr_ipending;     /* THRE interrupt latched, cleared by IIR read or THR write */
     uint8_t timeout_ipending; /* character timeout, cleared by an RBR read */
     Timer rx_timer;
-    int irq_out;              /* last level driven on irq, -1 = unknown */
+    int irq_out; /* last level driven on irq, -1 = unknown */
 };
 
 static const VMStateField serial_fields[] = {
-    VMSTATE_U8(SerialState, ier),
-    VMSTATE_U8(SerialState, lcr),
-    VMSTATE_U8(SerialState, mcr),
-    VMSTATE_U8(SerialState, lsr),
-    VMSTATE_U8(SerialState, msr),
-    VMSTATE_U8(SerialState, scr),
-    VMSTATE_U8(SerialState, fcr),
-    VMSTATE_U8(SerialState, dll),
-    VMSTATE_U8(SerialState, dlm),
-    VMSTATE_BUFFER(SerialState, rx_fifo),
-    VMSTATE_U8(SerialState, rx_head),
-    VMSTATE_U8(SerialState, rx_count),
-    VMSTATE_U8(SerialState, thr_ipending),
-    VMSTATE_U8(SerialState, timeout_ipending),
-    VMSTATE_TIMER(SerialState, rx_timer),
-    VMSTATE_END,
+    VMSTATE_U8(SerialState, ier),          VMSTATE_U8(SerialState, lcr),
+    VMSTATE_U8(SerialState, mcr),          VMSTATE_U8(SerialState, lsr),
+    VMSTATE_U8(SerialState, msr),          VMSTATE_U8(SerialState, scr),
+    VMSTATE_U8(SerialState, fcr),          VMSTATE_U8(SerialState, dll),
+    VMSTATE_U8(SerialState, dlm),          VMSTATE_BUFFER(SerialState, rx_fifo),
+    VMSTATE_U8(SerialState, rx_head),      VMSTATE_U8(SerialState, rx_count),
+    VMSTATE_U8(SerialState, thr_ipending), VMSTATE_U8(SerialState, timeout_ipending),
+    VMSTATE_TIMER(SerialState, rx_timer),  VMSTATE_END,
 };
 
 static int serial_post_load(void *opaque);
@@ -286,7 +278,7 @@ static void serial_transmit(SerialState *s, uint8_t b)
     /* THR write clears the THRE interrupt (TL16C550 interrupt table: "writing into the
      * transmitter holding register"). */
     s->thr_ipending = 0;
-    s->lsr &= (uint8_t)~(LSR_THRE | LSR_TEMT);
+    s->lsr &= (uint8_t) ~(LSR_THRE | LSR_TEMT);
     serial_update_irq(s);
     if (s->mcr & MCR_LOOP) {
         /* Loopback: the transmitter output is wired to the receiver input and the line
@@ -352,7 +344,7 @@ static uint64_t serial_read(void *opaque, uint64_t addr, unsigned size)
     case UART_LSR:
         v = s->lsr;
         /* Reading LSR clears OE, PE, FE and BI; bit 7 follows the errors in the FIFO. */
-        s->lsr &= (uint8_t)~(LSR_ERRORS | LSR_RXFE);
+        s->lsr &= (uint8_t) ~(LSR_ERRORS | LSR_RXFE);
         serial_update_irq(s);
         break;
     case UART_MSR:

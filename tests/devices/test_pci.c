@@ -78,7 +78,10 @@ static uint64_t tdev_mmio_read(void *opaque, uint64_t addr, unsigned size)
 
 static const IOOps tdev_io_ops = {.read = tdev_io_read, .min_access = 1, .max_access = 4};
 static const IOOps tdev_mmio_ops = {
-    .read = tdev_mmio_read, .write = tdev_mmio_write, .min_access = 1, .max_access = 4,
+    .read = tdev_mmio_read,
+    .write = tdev_mmio_write,
+    .min_access = 1,
+    .max_access = 4,
 };
 
 static void setup(void)
@@ -110,12 +113,13 @@ static void setup(void)
 
     tdev = calloc(1, sizeof(*tdev));
     pci_device_init(&tdev->pci, "testdev", 0x1234, 0x5678, 0x01, 0x020000, 0, 1);
-    cr_assert_eq(pci_register_bar(&tdev->pci, 0, PCI_BAR_IO, 32, &tdev_io_ops, tdev, NULL,
-                                  false), 0);
-    cr_assert_eq(pci_register_bar(&tdev->pci, 1, PCI_BAR_MMIO, 4096, &tdev_mmio_ops, tdev,
-                                  NULL, false), 0);
+    cr_assert_eq(pci_register_bar(&tdev->pci, 0, PCI_BAR_IO, 32, &tdev_io_ops, tdev, NULL, false),
+                 0);
+    cr_assert_eq(
+        pci_register_bar(&tdev->pci, 1, PCI_BAR_MMIO, 4096, &tdev_mmio_ops, tdev, NULL, false), 0);
     cr_assert_eq(pci_register_bar(&tdev->pci, 2, PCI_BAR_RAM, sizeof(tdev->vram), NULL, NULL,
-                                  tdev->vram, true), 0);
+                                  tdev->vram, true),
+                 0);
     memset(tdev->optrom, 0xEE, sizeof(tdev->optrom));
     tdev->optrom[0] = 0x55;
     tdev->optrom[1] = 0xAA;
@@ -549,8 +553,8 @@ Test(pci, slp_en_with_s5_powers_the_machine_off_with_status_0)
 Test(pci, slp_en_with_another_type_keeps_running)
 {
     enable_pm_io();
-    port_write(&m->io, PM_BASE + PIIX4_PM1_CNT,
-               PIIX4_PM1_CNT_SLP_EN | (PIIX4_SLP_TYP_S3 << 10), 2);
+    port_write(&m->io, PM_BASE + PIIX4_PM1_CNT, PIIX4_PM1_CNT_SLP_EN | (PIIX4_SLP_TYP_S3 << 10),
+               2);
     cr_assert_eq(m->state, RUN_STATE_RUNNING);
 }
 

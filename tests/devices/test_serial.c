@@ -255,8 +255,14 @@ Test(serial, fcr_enable_shows_in_iir_high_bits)
 
 Test(serial, fifo_trigger_levels_gate_received_data_interrupt)
 {
-    static const struct { uint8_t fcr; unsigned level; } cases[] = {
-        {0x01, 1}, {0x41, 4}, {0x81, 8}, {0xC1, 14},
+    static const struct {
+        uint8_t fcr;
+        unsigned level;
+    } cases[] = {
+        {0x01, 1},
+        {0x41, 4},
+        {0x81, 8},
+        {0xC1, 14},
     };
     wr(MCR, 0x08);
     wr(IER, 0x01);
