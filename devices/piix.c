@@ -41,6 +41,7 @@ struct PiixState {
     uint8_t rc;            /* 0xCF9 reset control */
     uint8_t apmc, apms;
     int apm_handle;
+    IRQLine *smi; /* SMI# to the CPU, NULL when SMM is not modelled */
 
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint16_t gpe_sts, gpe_en;
@@ -321,7 +322,10 @@ static void piix_pm_config_written(void *opaque, PCIDevice *d, unsigned addr, ui
         (addr <= PIIX4_PMREGMISC && end > PIIX4_PMREGMISC)) {
         piix_update_pm_io(s);
     }
-    if (addr < PIIX4_DEVACTB + 4 && end > PIIX4_DEVACTA && val) {
+    if (addr < PIIX4_DEVACTB + 4 && end > PIIX4_DEVACTA &&
+        (pci_get_le(d->config, PIIX4_DEVACTA, 4) ||
+         (pci_get_le(d->config, PIIX4_DEVACTB, 4) & ~PIIX4_DEVACTB_APMC_EN))) {
+        /* Only APMC_EN has an effect; the activity monitors and their SMIs are absent. */
         LOG_ONCE(&s->m->log, LOG_UNIMP, "piix4: device activity monitors (DEVACTA/B) absent\n");
     }
     if ((addr < PIIX4_SMBBA + 4 && end > PIIX4_SMBBA && val) ||
@@ -383,10 +387,16 @@ static void piix_apm_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
         s->pm1_cnt |= PIIX4_PM1_CNT_SCI_EN;
     } else if (s->apmc == PIIX_APM_ACPI_DISABLE) {
         s->pm1_cnt &= (uint16_t)~PIIX4_PM1_CNT_SCI_EN;
-    } else {
-        LOG_ONCE(&s->m->log, LOG_UNIMP, "piix3: APM command 0x%02x (no SMM)\n", s->apmc);
     }
     piix_update_sci(s);
+    /* DEVACTB bit 25 (APMC_EN) makes an APMC write an SMI (82371AB DEVACTB description). */
+    if (pci_get_le(s->pm.config, PIIX4_DEVACTB, 4) & PIIX4_DEVACTB_APMC_EN) {
+        if (s->smi) {
+            irq_pulse(s->smi);
+        } else {
+            LOG_ONCE(&s->m->log, LOG_UNIMP, "piix4: APMC write 0x%02x: SMI not wired\n", s->apmc);
+        }
+    }
 }
 
 static const IOOps piix_apm_ops = {
@@ -395,6 +405,11 @@ static const IOOps piix_apm_ops = {
     .min_access = 1,
     .max_access = 1,
 };
+
+void piix_set_smi(PiixState *s, IRQLine *smi)
+{
+    s->smi = smi;
+}
 
 void piix_power_button(PiixState *s)
 {

@@ -21,7 +21,8 @@
 #define PIIX4_PMBA 0x40 /* PM I/O base, 64 bytes, bits 15:6 */
 #define PIIX4_DEVACTA 0x54
 #define PIIX4_DEVACTB 0x58
-#define PIIX4_PMREGMISC 0x80 /* bit 0 PMIOSE enables the PM I/O space */
+#define PIIX4_DEVACTB_APMC_EN (1u << 25) /* APMC writes raise SMI */
+#define PIIX4_PMREGMISC 0x80             /* bit 0 PMIOSE enables the PM I/O space */
 #define PIIX4_SMBBA 0x90
 #define PIIX4_SMBHSTCFG 0xD2
 
@@ -78,6 +79,9 @@ void piix_free(PiixState *s);
 /* piix_isa_irq_array: a PiixIsaIrqFn for boards that hold IRQLine *lines[16]; pass the array
  * as irq_opaque. */
 IRQLine *piix_isa_irq_array(void *opaque, int n);
+
+/* piix_set_smi: the CPU's SMI# input; an APMC write pulses it when DEVACTB.APMC_EN is set. */
+void piix_set_smi(PiixState *s, IRQLine *smi);
 
 /* piix_power_button: the power button was pressed (monitor system_powerdown): sets
  * PWRBTN_STS, which raises an SCI when enabled. */

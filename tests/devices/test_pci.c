@@ -588,3 +588,20 @@ Test(pci, snapshot_restores_pam_pm_base_and_pirq_routes)
     pci_set_irq(&tdev->pci, 1);
     cr_assert_eq(sinks[11].level, 1);
 }
+
+Test(pci, apmc_write_raises_smi_only_with_devactb_apmc_en)
+{
+    IrqSink smi_sink = {0, 0};
+    IRQLine smi;
+    irq_init(&smi, sink_handler, &smi_sink, 0);
+    piix_set_smi(piix, &smi);
+    port_write(&m->io, PIIX_APMC_PORT + 1, 0x5A, 1);
+    cr_assert_eq(port_read(&m->io, PIIX_APMC_PORT + 1, 1), 0x5A, "APMS is a scratch byte");
+    port_write(&m->io, PIIX_APMC_PORT, 0x00, 1);
+    cr_assert_eq(smi_sink.rises, 0);
+    cfg_write(PIIX_DEVFN_PM, PIIX4_DEVACTB, PIIX4_DEVACTB_APMC_EN, 4);
+    port_write(&m->io, PIIX_APMC_PORT, 0x00, 1);
+    cr_assert_eq(smi_sink.rises, 1);
+    cr_assert_eq(smi_sink.level, 0, "a pulse");
+    cr_assert_eq(port_read(&m->io, PIIX_APMC_PORT, 1), 0x00);
+}
