@@ -151,6 +151,10 @@ static void piix_pm_timer_arm(PiixState *s)
     uint64_t next = (piix_pm_ticks(s) / half + 1) * half;
     unsigned __int128 ns =
         ((unsigned __int128)next * 1000000000u + PIIX4_PM_TIMER_HZ - 1) / PIIX4_PM_TIMER_HZ;
+    if (ns >= (unsigned __int128)CLOCK_NEVER) {
+        timer_del(&s->pm_timer); /* beyond the end of virtual time */
+        return;
+    }
     timer_mod(&s->pm_timer, (int64_t)ns);
 }
 
