@@ -199,7 +199,11 @@ static int64_t serial_char_ns(const SerialState *s)
 static void serial_restart_timeout(SerialState *s)
 {
     if (serial_fifo_on(s) && s->rx_count > 0) {
-        timer_mod(&s->rx_timer, clock_now(&s->m->clock) + 4 * serial_char_ns(s));
+        int64_t now = clock_now(&s->m->clock);
+        int64_t wait = 4 * serial_char_ns(s);
+        if (now < CLOCK_NEVER - wait) {
+            timer_mod(&s->rx_timer, now + wait);
+        }
     } else {
         timer_del(&s->rx_timer);
         s->timeout_ipending = 0;
