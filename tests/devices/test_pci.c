@@ -605,3 +605,46 @@ Test(pci, apmc_write_raises_smi_only_with_devactb_apmc_en)
     cr_assert_eq(smi_sink.level, 0, "a pulse");
     cr_assert_eq(port_read(&m->io, PIIX_APMC_PORT, 1), 0x00);
 }
+
+Test(pci, random_guest_traffic_keeps_identity_and_never_faults)
+{
+    uint32_t x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t v = x;
+        x = x * 1664525u + 1013904223u;
+        unsigned size = 1u << (x >> 30);
+        if (size > 4) {
+            size = 4;
+        }
+        switch ((x >> 8) & 7) {
+        case 0:
+            port_write(&m->io, 0xCF8, 0x80000000u | (v & 0x0000FFFCu), 4);
+            break;
+        case 1:
+        case 2:
+            port_write(&m->io, (uint16_t)(0xCFC + ((x >> 12) & 3)), v, size);
+            break;
+        case 3:
+            port_read(&m->io, (uint16_t)(0xCFC + ((x >> 12) & 3)), size);
+            break;
+        case 4:
+            port_write(&m->io, (uint16_t)(PM_BASE + ((x >> 12) & 63)), v, size);
+            break;
+        case 5:
+            port_read(&m->io, (uint16_t)(v & 0xFFFF), size);
+            break;
+        case 6:
+            mem_write(&m->mem, 0xC0000 + (v & 0x3FFFF), x, size);
+            break;
+        default:
+            mem_read(&m->mem, 0xC0000 + (v & 0x3FFFF), size);
+            break;
+        }
+    }
+    cr_assert_eq(pci_config_read(bus, PCI_DEVFN(0, 0), 0, 4), 0x12378086u);
+    cr_assert_eq(pci_config_read(bus, PIIX_DEVFN_ISA, 0, 4), 0x70008086u);
+    cr_assert_eq(pci_config_read(bus, PIIX_DEVFN_PM, 0, 4), 0x71138086u);
+    cr_assert_eq(pci_config_read(bus, PIIX_DEVFN_PM, PIIX4_PMBA, 4) & 0xFFFF003Fu, 1u);
+    cr_assert_eq(pci_config_read(bus, TEST_DEVFN, 0x10, 4) & 0x1F, 1u, "I/O BAR low bits");
+}

@@ -412,3 +412,30 @@ Test(serial, vmstate_round_trip_restores_fifo_and_registers)
     cr_assert_eq(rd(RBR), 'a');
     cr_assert_eq(rd(RBR), 'p');
 }
+
+Test(serial, random_guest_traffic_keeps_invariants)
+{
+    uint32_t x = 777;
+    for (int i = 0; i < 100000; i++) {
+        x = x * 1664525u + 1013904223u;
+        unsigned off = (x >> 8) & 7;
+        uint8_t v = (uint8_t)(x >> 16);
+        switch ((x >> 28) & 3) {
+        case 0:
+            wr(off, v);
+            break;
+        case 1:
+            feed("0123456789abcdefghij", (x >> 11) & 15);
+            break;
+        case 2:
+            advance_ns((x >> 4) & 0xFFFFF);
+            break;
+        default:
+            rd(off);
+            break;
+        }
+        int room = chr.cb.fe.can_receive(chr.cb.fe.opaque);
+        cr_assert(room >= 0 && room <= 16, "can_receive %d", room);
+        cr_assert_eq(rd(LSR) & 0x60, 0x60, "transmitter always drained");
+    }
+}
