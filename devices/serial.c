@@ -84,6 +84,7 @@ struct SerialState {
     uint8_t rx_head, rx_count;
     uint8_t thr_ipending;     /* THRE interrupt latched, cleared by IIR read or THR write */
     uint8_t timeout_ipending; /* character timeout, cleared by an RBR read */
+    uint8_t carrier;          /* the host side is connected: DCD/DSR/CTS asserted */
     Timer rx_timer;
     int irq_out; /* last level driven on irq, -1 = unknown */
 };
@@ -249,7 +250,8 @@ static void serial_rx_byte(SerialState *s, uint8_t b)
 }
 
 /* Modem status inputs now: loopback wires DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD (TL16C550
- * MCR bit 4); otherwise a connected terminal holds CTS, DSR and DCD. */
+ * MCR bit 4); otherwise a connected host side holds CTS, DSR and DCD, and a socket peer that
+ * goes away drops them, like a modem losing carrier. */
 static uint8_t serial_modem_inputs(const SerialState *s)
 {
     if (s->mcr & MCR_LOOP) {
@@ -260,7 +262,7 @@ static uint8_t serial_modem_inputs(const SerialState *s)
         v |= (s->mcr & MCR_OUT2) ? MSR_DCD : 0;
         return v;
     }
-    return MSR_CTS | MSR_DSR | MSR_DCD;
+    return s->carrier ? (MSR_CTS | MSR_DSR | MSR_DCD) : 0;
 }
 
 static void serial_update_msr(SerialState *s)
@@ -470,6 +472,17 @@ static void serial_receive(void *opaque, const uint8_t *buf, size_t len)
     serial_update_irq(s);
 }
 
+static void serial_event(void *opaque, int event)
+{
+    SerialState *s = opaque;
+    if (event != CHR_EVENT_OPENED && event != CHR_EVENT_CLOSED) {
+        return;
+    }
+    s->carrier = event == CHR_EVENT_OPENED;
+    serial_update_msr(s);
+    serial_update_irq(s);
+}
+
 /* ---- lifecycle ---- */
 
 static void serial_reset(void *opaque)
@@ -514,6 +527,7 @@ SerialState *serial_new(Machine *m, uint16_t base, IRQLine *irq, CharBackend *ch
     s->irq = irq;
     s->base = base;
     s->irq_out = -1;
+    s->carrier = 1;
     snprintf(s->id, sizeof(s->id), "serial@%x", base);
     timer_init(&s->rx_timer, &m->clock, serial_rx_timeout, s);
     s->handle = port_map(&m->io, s->id, base, 8, &serial_ops, s);
@@ -532,6 +546,7 @@ SerialState *serial_new(Machine *m, uint16_t base, IRQLine *irq, CharBackend *ch
         CharFrontend fe = {
             .can_receive = serial_can_receive,
             .receive = serial_receive,
+            .event = serial_event,
             .opaque = s,
         };
         chr_set_frontend(chr, &fe);

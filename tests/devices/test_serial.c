@@ -439,3 +439,18 @@ Test(serial, random_guest_traffic_keeps_invariants)
         cr_assert_eq(rd(LSR) & 0x60, 0x60, "transmitter always drained");
     }
 }
+
+Test(serial, backend_disconnect_drops_carrier_with_modem_status_interrupt)
+{
+    wr(MCR, 0x0B);
+    wr(IER, 0x08);
+    rd(MSR);
+    chr.cb.fe.event(chr.cb.fe.opaque, CHR_EVENT_CLOSED);
+    cr_assert_eq(rd(IIR), 0x00, "modem status interrupt");
+    cr_assert_eq(sink.level, 1, "reading IIR does not clear a modem status interrupt");
+    uint8_t v = rd(MSR);
+    cr_assert_eq(v, 0x0B, "DCD, DSR, CTS dropped with deltas: 0x%02x", v);
+    cr_assert_eq(sink.level, 0, "reading MSR does");
+    chr.cb.fe.event(chr.cb.fe.opaque, CHR_EVENT_OPENED);
+    cr_assert_eq(rd(MSR), 0xBB);
+}
