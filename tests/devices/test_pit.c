@@ -365,3 +365,26 @@ Test(pit, snapshot_restores_running_counter)
     cr_assert_eq(f.irq0.rises - rises0, 1, "the restored timer fires at the period end");
     fixture_fini(&f);
 }
+
+Test(pit, mode5_gate_triggered_strobe_on_out2)
+{
+    PitFixture f;
+    fixture_init(&f);
+    th_outb(f.m, 0x61, 0x00);
+    th_outb(f.m, 0x43, 0xBA); /* counter 2, mode 5 */
+    write_count16(&f, 2, 8);
+    run_to_tick(&f, 30);
+    cr_assert_eq(out2(&f), 1, "nothing happens before the trigger");
+    th_outb(f.m, 0x61, 0x01); /* trigger at tick 30: count loaded at 31 */
+    run_to_tick(&f, 38);
+    cr_assert_eq(out2(&f), 1);
+    run_to_tick(&f, 39);
+    cr_assert_eq(out2(&f), 0, "low for the clock the count reaches zero");
+    run_to_tick(&f, 40);
+    cr_assert_eq(out2(&f), 1);
+    th_outb(f.m, 0x61, 0x00);
+    th_outb(f.m, 0x61, 0x01); /* retrigger at tick 40 */
+    run_to_tick(&f, 49);
+    cr_assert_eq(out2(&f), 0);
+    fixture_fini(&f);
+}
