@@ -16,17 +16,30 @@
 #include "core/vmstate.h"
 
 enum {
-    ST_OBF = 0x01, ST_IBF = 0x02, ST_SYS = 0x04, ST_CMD = 0x08, ST_UNLOCKED = 0x10,
-    ST_AUXB = 0x20, ST_TIMEOUT = 0x40, ST_PARITY = 0x80,
+    ST_OBF = 0x01,
+    ST_IBF = 0x02,
+    ST_SYS = 0x04,
+    ST_CMD = 0x08,
+    ST_UNLOCKED = 0x10,
+    ST_AUXB = 0x20,
+    ST_TIMEOUT = 0x40,
+    ST_PARITY = 0x80,
 };
 
 enum {
-    CB_KBD_INT = 0x01, CB_AUX_INT = 0x02, CB_SYS = 0x04, CB_KBD_DISABLE = 0x10,
-    CB_AUX_DISABLE = 0x20, CB_XLAT = 0x40,
+    CB_KBD_INT = 0x01,
+    CB_AUX_INT = 0x02,
+    CB_SYS = 0x04,
+    CB_KBD_DISABLE = 0x10,
+    CB_AUX_DISABLE = 0x20,
+    CB_XLAT = 0x40,
 };
 
 enum {
-    OP_RESET_N = 0x01, OP_A20 = 0x02, OP_KBD_OBF = 0x10, OP_AUX_OBF = 0x20,
+    OP_RESET_N = 0x01,
+    OP_A20 = 0x02,
+    OP_KBD_OBF = 0x10,
+    OP_AUX_OBF = 0x20,
 };
 
 enum { SRC_KBD = 1, SRC_AUX = 2 };
@@ -35,13 +48,13 @@ enum { SRC_KBD = 1, SRC_AUX = 2 };
 
 struct I8042 {
     uint8_t status;
-    uint8_t ram[32];      /* ram[0] is the command byte */
+    uint8_t ram[32]; /* ram[0] is the command byte */
     uint8_t outport;
-    uint8_t pending;      /* controller command waiting for its data byte, 0 = none */
+    uint8_t pending; /* controller command waiting for its data byte, 0 = none */
     uint8_t obuf;
     uint8_t obuf_src;
-    bool xlat_break;      /* a set 2 break prefix (F0) was swallowed by translation */
-    uint8_t resp[KBC_RESP_SIZE];  /* controller responses waiting for the output buffer */
+    bool xlat_break;             /* a set 2 break prefix (F0) was swallowed by translation */
+    uint8_t resp[KBC_RESP_SIZE]; /* controller responses waiting for the output buffer */
     uint8_t resp_src[KBC_RESP_SIZE];
     uint8_t resp_n;
     uint8_t irq1_level, irq12_level;
@@ -254,9 +267,9 @@ static void kbc_command(I8042 *k, uint8_t cmd)
         kbc_respond(k, 0x80, SRC_KBD);
         break;
     case 0xD0: { /* output port, with bits 4/5 showing the output buffer interrupts */
-        uint8_t v = (uint8_t)((k->outport & ~(OP_KBD_OBF | OP_AUX_OBF)) |
-                              (k->irq1_level ? OP_KBD_OBF : 0) |
-                              (k->irq12_level ? OP_AUX_OBF : 0));
+        uint8_t v =
+            (uint8_t)((k->outport & ~(OP_KBD_OBF | OP_AUX_OBF)) |
+                      (k->irq1_level ? OP_KBD_OBF : 0) | (k->irq12_level ? OP_AUX_OBF : 0));
         kbc_respond(k, v, SRC_KBD);
         break;
     }

@@ -26,14 +26,14 @@
 #define REFRESH_PERIOD_NS 15085 /* port 0x61 bit 4 toggles with each DRAM refresh request */
 
 typedef struct PITCounter {
-    uint8_t mode_bits;    /* M2..M0 as written (status byte) */
-    uint8_t mode;         /* 0..5 */
-    uint8_t rw;           /* 1 LSB, 2 MSB, 3 LSB then MSB */
+    uint8_t mode_bits; /* M2..M0 as written (status byte) */
+    uint8_t mode;      /* 0..5 */
+    uint8_t rw;        /* 1 LSB, 2 MSB, 3 LSB then MSB */
     bool bcd;
-    bool write_msb;       /* word access: the next write is the MSB */
+    bool write_msb; /* word access: the next write is the MSB */
     uint8_t write_lsb;
-    bool read_msb;        /* word access: the next unlatched read is the MSB */
-    uint8_t latch_left;   /* latched count bytes left to read */
+    bool read_msb;      /* word access: the next unlatched read is the MSB */
+    uint8_t latch_left; /* latched count bytes left to read */
     uint16_t latched;
     bool status_latched;
     uint8_t status;
@@ -51,9 +51,9 @@ typedef struct PITCounter {
     int64_t next_start;   /* ... taking effect at this tick */
     int64_t start;
     int64_t frozen;
-    bool edge_done;       /* one-shot modes: the rising edge was delivered */
-    int64_t armed_edge;   /* tick of the edge the timer is armed for, -1 = none */
-    uint8_t irq_level;    /* level last driven on the IRQ line */
+    bool edge_done;     /* one-shot modes: the rising edge was delivered */
+    int64_t armed_edge; /* tick of the edge the timer is armed for, -1 = none */
+    uint8_t irq_level;  /* level last driven on the IRQ line */
     Timer timer;
     IRQLine *irq;
     struct I8254 *owner;
@@ -61,43 +61,28 @@ typedef struct PITCounter {
 
 struct I8254 {
     PITCounter ctr[3];
-    uint8_t port61;       /* bits 0-3 as written */
+    uint8_t port61; /* bits 0-3 as written */
     Machine *m;
     Logger *log;
     int ports[2];
 };
 
 static const VMStateField pit_counter_fields[] = {
-    VMSTATE_U8(PITCounter, mode_bits),
-    VMSTATE_U8(PITCounter, mode),
-    VMSTATE_U8(PITCounter, rw),
-    VMSTATE_BOOL(PITCounter, bcd),
-    VMSTATE_BOOL(PITCounter, write_msb),
-    VMSTATE_U8(PITCounter, write_lsb),
-    VMSTATE_BOOL(PITCounter, read_msb),
-    VMSTATE_U8(PITCounter, latch_left),
-    VMSTATE_U16(PITCounter, latched),
-    VMSTATE_BOOL(PITCounter, status_latched),
-    VMSTATE_U8(PITCounter, status),
-    VMSTATE_BOOL(PITCounter, gate),
-    VMSTATE_BOOL(PITCounter, null_count),
-    VMSTATE_I64(PITCounter, nc_clear),
-    VMSTATE_BOOL(PITCounter, have_count),
-    VMSTATE_BOOL(PITCounter, running),
-    VMSTATE_BOOL(PITCounter, paused),
-    VMSTATE_BOOL(PITCounter, out_idle),
-    VMSTATE_U16(PITCounter, hold),
-    VMSTATE_U16(PITCounter, reload),
-    VMSTATE_U32(PITCounter, period),
-    VMSTATE_U32(PITCounter, next_period),
-    VMSTATE_I64(PITCounter, next_start),
-    VMSTATE_I64(PITCounter, start),
-    VMSTATE_I64(PITCounter, frozen),
-    VMSTATE_BOOL(PITCounter, edge_done),
-    VMSTATE_I64(PITCounter, armed_edge),
-    VMSTATE_U8(PITCounter, irq_level),
-    VMSTATE_TIMER(PITCounter, timer),
-    VMSTATE_END,
+    VMSTATE_U8(PITCounter, mode_bits),    VMSTATE_U8(PITCounter, mode),
+    VMSTATE_U8(PITCounter, rw),           VMSTATE_BOOL(PITCounter, bcd),
+    VMSTATE_BOOL(PITCounter, write_msb),  VMSTATE_U8(PITCounter, write_lsb),
+    VMSTATE_BOOL(PITCounter, read_msb),   VMSTATE_U8(PITCounter, latch_left),
+    VMSTATE_U16(PITCounter, latched),     VMSTATE_BOOL(PITCounter, status_latched),
+    VMSTATE_U8(PITCounter, status),       VMSTATE_BOOL(PITCounter, gate),
+    VMSTATE_BOOL(PITCounter, null_count), VMSTATE_I64(PITCounter, nc_clear),
+    VMSTATE_BOOL(PITCounter, have_count), VMSTATE_BOOL(PITCounter, running),
+    VMSTATE_BOOL(PITCounter, paused),     VMSTATE_BOOL(PITCounter, out_idle),
+    VMSTATE_U16(PITCounter, hold),        VMSTATE_U16(PITCounter, reload),
+    VMSTATE_U32(PITCounter, period),      VMSTATE_U32(PITCounter, next_period),
+    VMSTATE_I64(PITCounter, next_start),  VMSTATE_I64(PITCounter, start),
+    VMSTATE_I64(PITCounter, frozen),      VMSTATE_BOOL(PITCounter, edge_done),
+    VMSTATE_I64(PITCounter, armed_edge),  VMSTATE_U8(PITCounter, irq_level),
+    VMSTATE_TIMER(PITCounter, timer),     VMSTATE_END,
 };
 
 static const VMStateDesc pit_counter_vmstate = {

@@ -24,18 +24,18 @@
 /* One 8259A. */
 typedef struct PICChip {
     uint8_t irr, isr, imr;
-    uint8_t input;        /* current input pin levels */
-    uint8_t elcr;         /* PIIX edge/level control: 1 = level */
-    uint8_t elcr_mask;    /* ELCR bits that exist */
-    uint8_t vector_base;  /* ICW2 & 0xF8 */
+    uint8_t input;       /* current input pin levels */
+    uint8_t elcr;        /* PIIX edge/level control: 1 = level */
+    uint8_t elcr_mask;   /* ELCR bits that exist */
+    uint8_t vector_base; /* ICW2 & 0xF8 */
     uint8_t icw3;
-    uint8_t init_step;    /* 0 ready, 1 wants ICW2, 2 wants ICW3, 3 wants ICW4 */
-    uint8_t prio_base;    /* IR level with the highest priority */
+    uint8_t init_step; /* 0 ready, 1 wants ICW2, 2 wants ICW3, 3 wants ICW4 */
+    uint8_t prio_base; /* IR level with the highest priority */
     bool icw4_needed, single, ltim, aeoi, sfnm, upm;
     bool rotate_aeoi;
-    bool read_isr;        /* OCW3 RR/RIS: reads of the A0=0 port return ISR */
-    bool poll;            /* OCW3 P: the next read is a poll */
-    bool special_mask;    /* OCW3 ESMM/SMM */
+    bool read_isr;     /* OCW3 RR/RIS: reads of the A0=0 port return ISR */
+    bool poll;         /* OCW3 P: the next read is a poll */
+    bool special_mask; /* OCW3 ESMM/SMM */
     bool is_master;
     struct I8259 *owner;
 } PICChip;
@@ -43,9 +43,9 @@ typedef struct PICChip {
 struct I8259 {
     PICChip chip[2];
     IRQLine lines[16];
-    uint8_t ext2;         /* level of the external IRQ2 line (ORed with the cascade) */
-    uint8_t slave_out;    /* the slave's INT pin */
-    uint8_t intr_level;   /* the master's INT pin */
+    uint8_t ext2;       /* level of the external IRQ2 line (ORed with the cascade) */
+    uint8_t slave_out;  /* the slave's INT pin */
+    uint8_t intr_level; /* the master's INT pin */
     I8259IntrFn intr;
     void *intr_opaque;
     Machine *m;
@@ -329,7 +329,7 @@ static void chip_ocw2(PICChip *c, uint8_t val)
     case 4: /* set rotate in AEOI */
         c->rotate_aeoi = true;
         break;
-    case 1: /* non-specific EOI */
+    case 1:   /* non-specific EOI */
     case 5: { /* rotate on non-specific EOI */
         int prio = chip_priority(c, c->isr);
         if (prio < 8) {

@@ -23,20 +23,40 @@
 #include "core/vmstate.h"
 
 #define NS_PER_SEC 1000000000LL
-#define UIP_WINDOW_NS 244000LL  /* UIP is high 244 us before each update ("Register A") */
+#define UIP_WINDOW_NS 244000LL /* UIP is high 244 us before each update ("Register A") */
 #define RTC_BASE_HZ 32768
 
 enum {
-    RTC_SEC = 0, RTC_SEC_ALARM = 1, RTC_MIN = 2, RTC_MIN_ALARM = 3, RTC_HOUR = 4,
-    RTC_HOUR_ALARM = 5, RTC_DOW = 6, RTC_MDAY = 7, RTC_MON = 8, RTC_YEAR = 9,
-    RTC_REG_A = 0x0A, RTC_REG_B = 0x0B, RTC_REG_C = 0x0C, RTC_REG_D = 0x0D,
+    RTC_SEC = 0,
+    RTC_SEC_ALARM = 1,
+    RTC_MIN = 2,
+    RTC_MIN_ALARM = 3,
+    RTC_HOUR = 4,
+    RTC_HOUR_ALARM = 5,
+    RTC_DOW = 6,
+    RTC_MDAY = 7,
+    RTC_MON = 8,
+    RTC_YEAR = 9,
+    RTC_REG_A = 0x0A,
+    RTC_REG_B = 0x0B,
+    RTC_REG_C = 0x0C,
+    RTC_REG_D = 0x0D,
 };
 
 enum {
     REGA_UIP = 0x80,
-    REGB_SET = 0x80, REGB_PIE = 0x40, REGB_AIE = 0x20, REGB_UIE = 0x10, REGB_SQWE = 0x08,
-    REGB_DM = 0x04, REGB_24H = 0x02, REGB_DSE = 0x01,
-    REGC_IRQF = 0x80, REGC_PF = 0x40, REGC_AF = 0x20, REGC_UF = 0x10,
+    REGB_SET = 0x80,
+    REGB_PIE = 0x40,
+    REGB_AIE = 0x20,
+    REGB_UIE = 0x10,
+    REGB_SQWE = 0x08,
+    REGB_DM = 0x04,
+    REGB_24H = 0x02,
+    REGB_DSE = 0x01,
+    REGC_IRQF = 0x80,
+    REGC_PF = 0x40,
+    REGC_AF = 0x20,
+    REGC_UF = 0x10,
     REGD_VRT = 0x80,
 };
 
@@ -45,9 +65,9 @@ struct MC146818 {
     uint8_t index;
     bool nmi_masked;
     uint8_t irq_level;
-    int64_t next_update;  /* virtual ns of the next update cycle */
-    int64_t div_base;     /* virtual ns at which the divider chain started (periodic phase) */
-    int64_t pf_checked;   /* periodic flag evaluated up to this virtual ns */
+    int64_t next_update; /* virtual ns of the next update cycle */
+    int64_t div_base;    /* virtual ns at which the divider chain started (periodic phase) */
+    int64_t pf_checked;  /* periodic flag evaluated up to this virtual ns */
     Timer update_timer;
     Timer periodic_timer;
     IRQLine *irq;
@@ -57,16 +77,11 @@ struct MC146818 {
 };
 
 static const VMStateField rtc_fields[] = {
-    VMSTATE_BUFFER(MC146818, cmos),
-    VMSTATE_U8(MC146818, index),
-    VMSTATE_BOOL(MC146818, nmi_masked),
-    VMSTATE_U8(MC146818, irq_level),
-    VMSTATE_I64(MC146818, next_update),
-    VMSTATE_I64(MC146818, div_base),
-    VMSTATE_I64(MC146818, pf_checked),
-    VMSTATE_TIMER(MC146818, update_timer),
-    VMSTATE_TIMER(MC146818, periodic_timer),
-    VMSTATE_END,
+    VMSTATE_BUFFER(MC146818, cmos),          VMSTATE_U8(MC146818, index),
+    VMSTATE_BOOL(MC146818, nmi_masked),      VMSTATE_U8(MC146818, irq_level),
+    VMSTATE_I64(MC146818, next_update),      VMSTATE_I64(MC146818, div_base),
+    VMSTATE_I64(MC146818, pf_checked),       VMSTATE_TIMER(MC146818, update_timer),
+    VMSTATE_TIMER(MC146818, periodic_timer), VMSTATE_END,
 };
 
 static int rtc_post_load(void *opaque);
@@ -558,8 +573,8 @@ MC146818 *mc146818_new(Machine *m, IRQLine *irq8, int64_t start_unix)
     timer_init(&rtc->update_timer, &m->clock, rtc_timer_cb, rtc);
     timer_init(&rtc->periodic_timer, &m->clock, rtc_timer_cb, rtc);
     if (start_unix < 0) {
-        start_unix = m->clock.mode == CLOCK_ICOUNT ? MC146818_DETERMINISTIC_EPOCH
-                                                   : (int64_t)time(NULL);
+        start_unix =
+            m->clock.mode == CLOCK_ICOUNT ? MC146818_DETERMINISTIC_EPOCH : (int64_t)time(NULL);
     }
     /* Power-on defaults a PC BIOS leaves: 32.768 kHz divider, 1024 Hz periodic rate, 24-hour
      * BCD, valid RAM. */

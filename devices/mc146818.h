@@ -19,12 +19,17 @@ typedef struct MC146818 MC146818;
 /* PC CMOS offsets the board and firmware agree on. */
 enum {
     CMOS_EQUIPMENT = 0x14,
-    CMOS_BASE_MEM_LO = 0x15, CMOS_BASE_MEM_HI = 0x16,   /* KiB below 1 MiB */
-    CMOS_EXT_MEM_LO = 0x17, CMOS_EXT_MEM_HI = 0x18,     /* KiB above 1 MiB, capped */
-    CMOS_CHECKSUM_HI = 0x2E, CMOS_CHECKSUM_LO = 0x2F,   /* sum of 0x10..0x2D */
-    CMOS_EXT_MEM2_LO = 0x30, CMOS_EXT_MEM2_HI = 0x31,   /* copy of 0x17/0x18 */
+    CMOS_BASE_MEM_LO = 0x15,
+    CMOS_BASE_MEM_HI = 0x16, /* KiB below 1 MiB */
+    CMOS_EXT_MEM_LO = 0x17,
+    CMOS_EXT_MEM_HI = 0x18, /* KiB above 1 MiB, capped */
+    CMOS_CHECKSUM_HI = 0x2E,
+    CMOS_CHECKSUM_LO = 0x2F, /* sum of 0x10..0x2D */
+    CMOS_EXT_MEM2_LO = 0x30,
+    CMOS_EXT_MEM2_HI = 0x31, /* copy of 0x17/0x18 */
     CMOS_CENTURY = 0x32,
-    CMOS_MEM_16M_LO = 0x34, CMOS_MEM_16M_HI = 0x35,     /* 64 KiB blocks above 16 MiB */
+    CMOS_MEM_16M_LO = 0x34,
+    CMOS_MEM_16M_HI = 0x35, /* 64 KiB blocks above 16 MiB */
 };
 
 /* mc146818_new: create the RTC with its IRQ output on irq8 (may be NULL), map ports 0x70-0x71,

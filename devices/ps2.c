@@ -15,7 +15,10 @@
 #define PS2_QUEUE_SIZE 64
 
 enum {
-    PS2_ACK = 0xFA, PS2_RESEND = 0xFE, PS2_BAT_OK = 0xAA, PS2_ECHO = 0xEE,
+    PS2_ACK = 0xFA,
+    PS2_RESEND = 0xFE,
+    PS2_BAT_OK = 0xAA,
+    PS2_ECHO = 0xEE,
 };
 
 typedef struct PS2Queue {
@@ -39,18 +42,18 @@ struct PS2Kbd {
 
 struct PS2Mouse {
     PS2Queue q;
-    uint8_t pending;      /* 0xE8 or 0xF3 waiting for the argument */
+    uint8_t pending; /* 0xE8 or 0xF3 waiting for the argument */
     bool reporting;
     bool remote;
     bool wrap;
     bool scaling21;
     uint8_t resolution;
     uint8_t sample_rate;
-    uint8_t id;           /* 0 standard, 3 IntelliMouse, 4 IntelliMouse Explorer */
-    uint8_t rates[3];     /* the last three sample rates set, newest last */
+    uint8_t id;       /* 0 standard, 3 IntelliMouse, 4 IntelliMouse Explorer */
+    uint8_t rates[3]; /* the last three sample rates set, newest last */
     uint8_t buttons;
     bool buttons_changed;
-    int32_t dx, dy, dz;   /* motion not yet reported (PS/2 orientation: y up) */
+    int32_t dx, dy, dz; /* motion not yet reported (PS/2 orientation: y up) */
     uint8_t last_sent;
     PS2NotifyFn notify;
     void *opaque;
@@ -58,16 +61,11 @@ struct PS2Mouse {
 };
 
 static const VMStateField ps2_kbd_fields[] = {
-    VMSTATE_BUFFER(PS2Kbd, q.data),
-    VMSTATE_U8(PS2Kbd, q.rptr),
-    VMSTATE_U8(PS2Kbd, q.count),
-    VMSTATE_U8(PS2Kbd, pending),
-    VMSTATE_U8(PS2Kbd, scancode_set),
-    VMSTATE_BOOL(PS2Kbd, scanning),
-    VMSTATE_U8(PS2Kbd, leds),
-    VMSTATE_U8(PS2Kbd, typematic),
-    VMSTATE_U8(PS2Kbd, last_sent),
-    VMSTATE_END,
+    VMSTATE_BUFFER(PS2Kbd, q.data),   VMSTATE_U8(PS2Kbd, q.rptr),
+    VMSTATE_U8(PS2Kbd, q.count),      VMSTATE_U8(PS2Kbd, pending),
+    VMSTATE_U8(PS2Kbd, scancode_set), VMSTATE_BOOL(PS2Kbd, scanning),
+    VMSTATE_U8(PS2Kbd, leds),         VMSTATE_U8(PS2Kbd, typematic),
+    VMSTATE_U8(PS2Kbd, last_sent),    VMSTATE_END,
 };
 
 static int ps2_kbd_post_load(void *opaque);
@@ -112,6 +110,7 @@ static const VMStateDesc ps2_mouse_vmstate = {
 
 /* The 8042's set 2 -> set 1 translation for bytes 0x00-0x7F (IBM PS/2 technical reference,
  * "Scan Code Translation"); 0x83 and 0x84 translate too, other bytes pass unchanged. */
+/* clang-format off */
 static const uint8_t set2_to_set1[128] = {
     0xFF, 0x43, 0x41, 0x3F, 0x3D, 0x3B, 0x3C, 0x58, 0x64, 0x44, 0x42, 0x40, 0x3E, 0x0F, 0x29, 0x59,
     0x65, 0x38, 0x2A, 0x70, 0x1D, 0x10, 0x02, 0x5A, 0x66, 0x71, 0x2C, 0x1F, 0x1E, 0x11, 0x03, 0x5B,
@@ -122,6 +121,7 @@ static const uint8_t set2_to_set1[128] = {
     0x55, 0x56, 0x77, 0x78, 0x79, 0x7A, 0x0E, 0x7B, 0x7C, 0x4F, 0x7D, 0x4B, 0x47, 0x7E, 0x7F, 0x6F,
     0x52, 0x53, 0x50, 0x4C, 0x4D, 0x48, 0x01, 0x45, 0x57, 0x4E, 0x51, 0x4A, 0x37, 0x49, 0x46, 0x54,
 };
+/* clang-format on */
 
 uint8_t ps2_set2_to_set1(uint8_t code)
 {
@@ -246,7 +246,13 @@ static void kbd_command(PS2Kbd *kbd, uint8_t val)
         kbd->pending = val;
         kbd_send(kbd, PS2_ACK);
         break;
-    case 0xF7: case 0xF8: case 0xF9: case 0xFA: case 0xFB: case 0xFC: case 0xFD:
+    case 0xF7:
+    case 0xF8:
+    case 0xF9:
+    case 0xFA:
+    case 0xFB:
+    case 0xFC:
+    case 0xFD:
         /* Set 3 key attribute commands: acknowledged, no effect. */
         LOG_ONCE(kbd->log, LOG_UNIMP, "ps2-kbd: set 3 key attribute command 0x%02x\n", val);
         kbd_send(kbd, PS2_ACK);
@@ -508,8 +514,7 @@ static void mouse_set_rate(PS2Mouse *ms, uint8_t rate)
      * 80 switch to ID 4 (wheel and buttons 4/5). */
     if (ms->rates[0] == 200 && ms->rates[1] == 100 && ms->rates[2] == 80) {
         ms->id = 3;
-    } else if (ms->id == 3 && ms->rates[0] == 200 && ms->rates[1] == 200 &&
-               ms->rates[2] == 80) {
+    } else if (ms->id == 3 && ms->rates[0] == 200 && ms->rates[1] == 200 && ms->rates[2] == 80) {
         ms->id = 4;
     }
 }

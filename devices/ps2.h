@@ -19,8 +19,11 @@ typedef void (*PS2NotifyFn)(void *opaque);
 
 /* Mouse buttons for ps2_mouse_move. */
 enum {
-    PS2_BUTTON_LEFT = 1, PS2_BUTTON_RIGHT = 2, PS2_BUTTON_MIDDLE = 4,
-    PS2_BUTTON_4 = 8, PS2_BUTTON_5 = 16,
+    PS2_BUTTON_LEFT = 1,
+    PS2_BUTTON_RIGHT = 2,
+    PS2_BUTTON_MIDDLE = 4,
+    PS2_BUTTON_4 = 8,
+    PS2_BUTTON_5 = 16,
 };
 
 /* ps2_kbd_new / ps2_mouse_new: a device that calls notify(opaque) when it has bytes; registers

@@ -33,7 +33,7 @@ static uint32_t xorshift(uint32_t *s)
 Test(chipset, random_port_traffic_leaves_devices_working)
 {
     static const uint16_t ports[] = {0x20, 0x21, 0xA0, 0xA1, 0x4D0, 0x4D1, 0x40, 0x41, 0x42,
-                                     0x43, 0x61, 0x70, 0x71, 0x60, 0x64, 0x80, 0x92};
+                                     0x43, 0x61, 0x70, 0x71, 0x60,  0x64,  0x80, 0x92};
     const unsigned nports = sizeof(ports) / sizeof(ports[0]);
     Machine *m = th_machine();
     int intr = 0;
@@ -62,8 +62,7 @@ Test(chipset, random_port_traffic_leaves_devices_working)
         }
         if ((i & 255) == 0) {
             ps2_kbd_key(i8042_kbd(kbc), (uint16_t)(r & 0x7F), (r >> 20) & 1);
-            ps2_mouse_move(i8042_mouse(kbc), (int)(r % 601) - 300, (int)(r % 37) - 18, 1,
-                           r & 7);
+            ps2_mouse_move(i8042_mouse(kbc), (int)(r % 601) - 300, (int)(r % 37) - 18, 1, r & 7);
             th_advance(m, (int64_t)(r % 50000));
         }
     }
