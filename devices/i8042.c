@@ -222,6 +222,9 @@ static void kbc_write_cmdbyte(I8042 *k, uint8_t val)
 
 static void kbc_command(I8042 *k, uint8_t cmd)
 {
+    if (log_dev_enabled(k->log, "i8042")) {
+        log_msg(k->log, LOG_DEV, "i8042: command 0x%02x\n", cmd);
+    }
     if (cmd >= 0x20 && cmd <= 0x3F) {
         kbc_respond(k, k->ram[cmd & 0x1F], SRC_KBD);
         return;

@@ -338,6 +338,10 @@ static void ctr_start(PITCounter *c, int64_t t)
 static void ctr_write_count(PITCounter *c, uint16_t raw, int64_t t)
 {
     c->reload = raw;
+    if (log_dev_enabled(c->owner->log, "pit")) {
+        log_msg(c->owner->log, LOG_DEV, "pit: counter %d mode %d count 0x%04x%s\n",
+                (int)(c - c->owner->ctr), c->mode, raw, c->bcd ? " (BCD)" : "");
+    }
     c->have_count = true;
     c->null_count = true;
     c->nc_clear = INT64_MAX;

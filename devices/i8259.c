@@ -383,6 +383,10 @@ static void chip_write(PICChip *c, unsigned a0, uint8_t val)
         switch (c->init_step) {
         case 1: /* ICW2 */
             c->vector_base = val & 0xF8;
+            if (log_dev_enabled(c->owner->log, "pic")) {
+                log_msg(c->owner->log, LOG_DEV, "pic: %s vector base 0x%02x\n",
+                        c->is_master ? "master" : "slave", c->vector_base);
+            }
             c->init_step = c->single ? (c->icw4_needed ? 3 : 0) : 2;
             break;
         case 2: /* ICW3 */

@@ -425,6 +425,9 @@ static void rtc_reg_write(MC146818 *rtc, unsigned idx, uint8_t val)
     }
     rtc_sync(rtc);
     int64_t now = rtc_now(rtc);
+    if (idx >= RTC_REG_A && log_dev_enabled(rtc->log, "rtc")) {
+        log_msg(rtc->log, LOG_DEV, "rtc: register %c = 0x%02x\n", 'A' + (idx - RTC_REG_A), val);
+    }
     switch (idx) {
     case RTC_REG_A: {
         bool was_running = rtc_running(rtc);
