@@ -81,7 +81,7 @@ typedef struct JsonStreamer {
 
 typedef enum JsonStreamResult {
     JSON_STREAM_NONE,      /* need more bytes */
-    JSON_STREAM_MESSAGE,   /* *msg/*msglen hold a complete text (valid until the next call) */
+    JSON_STREAM_MESSAGE,   /* msg and msglen hold a complete text (valid until the next call) */
     JSON_STREAM_OVERFLOW,  /* a too-long message was dropped */
 } JsonStreamResult;
 

@@ -27,6 +27,7 @@ typedef struct OptCtx {
     char *err;
     size_t errlen;
     const char *opt;    /* the option as the user spelled it, for messages */
+    bool drive_syntax;  /* name files as "-drive file=PATH" in messages */
     bool positional_seen;
 } OptCtx;
 
@@ -56,17 +57,20 @@ static int copy_str(OptCtx *c, char *dst, size_t dstlen, const char *val)
 static int check_file(OptCtx *c, const char *path)
 {
     struct stat st;
+    const char *key = c->drive_syntax ? "file=" : "";
+    int e = 0;
     if (path[0] == '\0') {
         return opt_fail(c, "%s: empty file name", c->opt);
     }
     if (stat(path, &st) < 0) {
-        return opt_fail(c, "%s %s: %s", c->opt, path, strerror(errno));
+        e = errno;
+    } else if (S_ISDIR(st.st_mode)) {
+        e = EISDIR;
+    } else if (access(path, R_OK) < 0) {
+        e = errno;
     }
-    if (S_ISDIR(st.st_mode)) {
-        return opt_fail(c, "%s %s: %s", c->opt, path, strerror(EISDIR));
-    }
-    if (access(path, R_OK) < 0) {
-        return opt_fail(c, "%s %s: %s", c->opt, path, strerror(errno));
+    if (e) {
+        return opt_fail(c, "%s %s%s: %s", c->opt, key, path, strerror(e));
     }
     return 0;
 }
@@ -166,7 +170,7 @@ static int opt_m(OptCtx *c, const char *val)
     }
     if (bytes < RAM_MIN || bytes > RAM_MAX) {
         return opt_fail(c, "%s %s: RAM size must be between 1M and %" PRIu64 "M", c->opt, val,
-                        RAM_MAX >> 20);
+                        (uint64_t)(RAM_MAX >> 20));
     }
     if (bytes & 0xFFF) {
         return opt_fail(c, "%s %s: RAM size must be a multiple of 4K", c->opt, val);
@@ -323,7 +327,10 @@ static int opt_drive(OptCtx *c, const char *val)
         }
         d.readonly = true;
     }
-    return drive_add(c, &d);
+    c->drive_syntax = true;
+    int rc = drive_add(c, &d);
+    c->drive_syntax = false;
+    return rc;
 }
 
 static int opt_boot(OptCtx *c, const char *val)
