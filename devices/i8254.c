@@ -48,7 +48,8 @@ typedef struct PITCounter {
     uint16_t reload;      /* the count register as written */
     uint32_t period;      /* N of the running sequence in clocks (1..65536) */
     uint32_t next_period; /* modes 2/3: count written during a cycle, 0 = none */
-    int64_t next_start;   /* ... taking effect at this tick */
+    int64_t next_start;   /* ... as the sequence start (elapsed 0) it then gets */
+    int64_t next_switch;  /* tick at which it takes over */
     int64_t start;
     int64_t frozen;
     bool edge_done;     /* one-shot modes: the rising edge was delivered */
@@ -68,21 +69,37 @@ struct I8254 {
 };
 
 static const VMStateField pit_counter_fields[] = {
-    VMSTATE_U8(PITCounter, mode_bits),    VMSTATE_U8(PITCounter, mode),
-    VMSTATE_U8(PITCounter, rw),           VMSTATE_BOOL(PITCounter, bcd),
-    VMSTATE_BOOL(PITCounter, write_msb),  VMSTATE_U8(PITCounter, write_lsb),
-    VMSTATE_BOOL(PITCounter, read_msb),   VMSTATE_U8(PITCounter, latch_left),
-    VMSTATE_U16(PITCounter, latched),     VMSTATE_BOOL(PITCounter, status_latched),
-    VMSTATE_U8(PITCounter, status),       VMSTATE_BOOL(PITCounter, gate),
-    VMSTATE_BOOL(PITCounter, null_count), VMSTATE_I64(PITCounter, nc_clear),
-    VMSTATE_BOOL(PITCounter, have_count), VMSTATE_BOOL(PITCounter, running),
-    VMSTATE_BOOL(PITCounter, paused),     VMSTATE_BOOL(PITCounter, out_idle),
-    VMSTATE_U16(PITCounter, hold),        VMSTATE_U16(PITCounter, reload),
-    VMSTATE_U32(PITCounter, period),      VMSTATE_U32(PITCounter, next_period),
-    VMSTATE_I64(PITCounter, next_start),  VMSTATE_I64(PITCounter, start),
-    VMSTATE_I64(PITCounter, frozen),      VMSTATE_BOOL(PITCounter, edge_done),
-    VMSTATE_I64(PITCounter, armed_edge),  VMSTATE_U8(PITCounter, irq_level),
-    VMSTATE_TIMER(PITCounter, timer),     VMSTATE_END,
+    VMSTATE_U8(PITCounter, mode_bits),
+    VMSTATE_U8(PITCounter, mode),
+    VMSTATE_U8(PITCounter, rw),
+    VMSTATE_BOOL(PITCounter, bcd),
+    VMSTATE_BOOL(PITCounter, write_msb),
+    VMSTATE_U8(PITCounter, write_lsb),
+    VMSTATE_BOOL(PITCounter, read_msb),
+    VMSTATE_U8(PITCounter, latch_left),
+    VMSTATE_U16(PITCounter, latched),
+    VMSTATE_BOOL(PITCounter, status_latched),
+    VMSTATE_U8(PITCounter, status),
+    VMSTATE_BOOL(PITCounter, gate),
+    VMSTATE_BOOL(PITCounter, null_count),
+    VMSTATE_I64(PITCounter, nc_clear),
+    VMSTATE_BOOL(PITCounter, have_count),
+    VMSTATE_BOOL(PITCounter, running),
+    VMSTATE_BOOL(PITCounter, paused),
+    VMSTATE_BOOL(PITCounter, out_idle),
+    VMSTATE_U16(PITCounter, hold),
+    VMSTATE_U16(PITCounter, reload),
+    VMSTATE_U32(PITCounter, period),
+    VMSTATE_U32(PITCounter, next_period),
+    VMSTATE_I64(PITCounter, next_start),
+    VMSTATE_I64(PITCounter, next_switch),
+    VMSTATE_I64(PITCounter, start),
+    VMSTATE_I64(PITCounter, frozen),
+    VMSTATE_BOOL(PITCounter, edge_done),
+    VMSTATE_I64(PITCounter, armed_edge),
+    VMSTATE_U8(PITCounter, irq_level),
+    VMSTATE_TIMER(PITCounter, timer),
+    VMSTATE_END,
 };
 
 static const VMStateDesc pit_counter_vmstate = {
@@ -163,7 +180,7 @@ static uint16_t ctr_to_reg(const PITCounter *c, uint32_t v)
 /* Apply a count written during a mode 2/3 cycle once its cycle has ended. */
 static void ctr_sync(PITCounter *c, int64_t t)
 {
-    if (c->next_period && t >= c->next_start) {
+    if (c->next_period && t >= c->next_switch) {
         c->start = c->next_start;
         c->period = c->next_period;
         c->next_period = 0;
@@ -247,7 +264,10 @@ static int64_t ctr_next_edge(const PITCounter *c, int64_t t)
     case 2:
     case 3: {
         if (c->next_period) {
-            return c->next_start;
+            /* A switch at the end of a low half is itself the rising edge; one in mid
+             * period (mode 3, end of a high half) is followed by the new low half. */
+            return c->next_switch == c->next_start ? c->next_switch
+                                                   : c->next_start + c->next_period;
         }
         int64_t e = t - c->start;
         int64_t k = e < 0 ? 1 : e / n + 1;
@@ -364,14 +384,24 @@ static void ctr_write_count(PITCounter *c, uint16_t raw, int64_t t)
         break;
     default: /* 2, 3 */
         if (c->running && t - c->start >= 0) {
-            /* The current cycle finishes first ("Mode 2"/"Mode 3": a new count written during
-             * counting is loaded at the end of the current cycle; for mode 3 the datasheet
-             * says half-cycle, here the whole cycle ends first). */
+            /* The current cycle finishes first: mode 2 loads a new count at the end of the
+             * period, mode 3 at the end of the current half-cycle ("Mode 2: Rate Generator",
+             * "Mode 3: Square Wave Mode"). Ending a high half, the new count starts in its
+             * low half: its sequence start lies half a new period before the switch. */
             uint32_t n = c->period;
+            uint32_t n_new = ctr_count_of(c, raw);
             int64_t e = t - c->start;
-            c->next_start = c->start + (e / n + 1) * (int64_t)n;
-            c->next_period = ctr_count_of(c, raw);
-            c->nc_clear = c->next_start;
+            int64_t period_start = c->start + e - e % n;
+            uint32_t high = (n + 1) / 2;
+            if (c->mode == 3 && e % n < high) {
+                c->next_switch = period_start + high;
+                c->next_start = c->next_switch - (n_new + 1) / 2;
+            } else {
+                c->next_switch = period_start + n;
+                c->next_start = c->next_switch;
+            }
+            c->next_period = n_new;
+            c->nc_clear = c->next_switch;
         } else if (c->gate) {
             ctr_start(c, t);
         }

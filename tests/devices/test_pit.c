@@ -388,3 +388,44 @@ Test(pit, mode5_gate_triggered_strobe_on_out2)
     cr_assert_eq(out2(&f), 0);
     fixture_fini(&f);
 }
+
+Test(pit, mode3_count_written_in_high_half_applies_at_half_cycle_end)
+{
+    PitFixture f;
+    fixture_init(&f);
+    th_outb(f.m, 0x61, 0x01);
+    th_outb(f.m, 0x43, 0xB6);
+    write_count16(&f, 2, 100);
+    run_to_tick(&f, 20);
+    write_count16(&f, 2, 40);
+    run_to_tick(&f, 50);
+    cr_assert_eq(out2(&f), 1, "the high half of 50 clocks completes");
+    run_to_tick(&f, 51);
+    cr_assert_eq(out2(&f), 0, "then the new count's low half of 20 clocks");
+    th_outb(f.m, 0x43, 0x80);
+    cr_assert_eq(read_count16(&f, 2), 40, "reloaded with the new count");
+    run_to_tick(&f, 70);
+    cr_assert_eq(out2(&f), 0);
+    run_to_tick(&f, 71);
+    cr_assert_eq(out2(&f), 1);
+    run_to_tick(&f, 91);
+    cr_assert_eq(out2(&f), 0);
+    fixture_fini(&f);
+}
+
+Test(pit, mode3_irq0_edges_follow_half_cycle_reload)
+{
+    PitFixture f;
+    fixture_init(&f);
+    th_outb(f.m, 0x43, 0x36); /* counter 0, mode 3 */
+    write_count16(&f, 0, 100);
+    run_to_tick(&f, 60); /* low half */
+    write_count16(&f, 0, 10);
+    int rises0 = f.irq0.rises;
+    run_to_tick(&f, 101);
+    cr_assert_eq(f.irq0.rises - rises0, 1, "the low half ends the period at 101");
+    run_to_tick(&f, 121);
+    cr_assert_eq(f.irq0.rises - rises0, 3, "then every 10 clocks");
+    cr_assert_eq(f.irq0.last_rise_ns, tick_ns(121));
+    fixture_fini(&f);
+}
