@@ -302,6 +302,9 @@ static void op_arith_reg(CPUState *cpu, const DecodedInsn *d, int dst_is_sti, bo
         return;
     }
     Floatx80 a = st_get(f, dst_is_sti ? i : 0), b = st_get(f, dst_is_sti ? 0 : i);
+    if (dst_is_sti && op >= 4) {
+        op ^= 1; /* DC/DE E0: ST(i) = ST(0) - ST(i) is D8's "reverse" form, and so on */
+    }
     SFEnv e = fenv(f);
     bool is_cmp;
     Floatx80 r;
