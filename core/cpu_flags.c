@@ -9,13 +9,15 @@
  *   INC/DEC: dst = result, src2 = CF before the instruction (INC/DEC keep CF)
  *   SHL:     dst = result, src = value shifted by count-1 (CF = its sign bit)
  *   SHR/SAR: dst = result, src = value shifted by count-1 (CF = its bit 0)
- *   MUL/IMUL: dst = low half of the product, src = nonzero if the high half is significant
+ *   MUL/IMUL: dst = low half of the product, src = high half (CF = OF = the high half is
+ *            significant: nonzero for MUL, not the sign extension of dst for IMUL)
  * Example: CMP AL, 1 with AL = 0 records SUB8, dst = 0xFF, src = 0x01; JB then computes
  * CF = (dst + src) & 0xFF < src = 0 < 1 = true.
  *
- * Undefined flags follow what a P6 leaves where it is known and consistent: AF = 0 after
- * logic operations and shifts, SF/ZF/PF from the low half after MUL/IMUL, OF for shifts by
- * more than one computed with the count-1 formula (see cc_compute_shift).
+ * Undefined flags follow what the SingleStepTests show an Intel CPU leaving, where that is
+ * consistent: AF = 0 after logic operations; AF = bit 4 of the result after SHL and AF = 1
+ * after SHR/SAR; SF/ZF/PF from the high half and AF = 1 after MUL/IMUL; OF for shifts by
+ * more than one with the count-1 formula.
  */
 #include "core/cpu.h"
 
@@ -48,8 +50,14 @@ uint32_t cpu_cc_compute(const CPUState *cpu)
     }
     int si = (int)((op - 1) % 3);
     uint32_t m = cc_mask[si], sb = cc_sign[si];
-    uint32_t f = cc_szp(dst, si);
-    uint32_t s1;
+    uint32_t f, s1;
+    if (op >= CC_OP_MUL8) {
+        /* MUL/IMUL: SF, ZF, PF of the high half, AF set. */
+        uint32_t hi = src & cc_mask[si];
+        bool ovf = op >= CC_OP_IMUL8 ? hi != ((dst & cc_sign[si]) ? cc_mask[si] : 0) : hi != 0;
+        return cc_szp(hi, si) | EF_AF | (ovf ? (EF_CF | EF_OF) : 0);
+    }
+    f = cc_szp(dst, si);
     dst &= m;
     src &= m;
     switch ((op - 1) / 3 * 3 + 1) {
@@ -90,20 +98,19 @@ uint32_t cpu_cc_compute(const CPUState *cpu)
         f |= dst == sb - 1 ? EF_OF : 0;
         break;
     case CC_OP_SHL8:
+        f |= dst & EF_AF;
         f |= (src & sb) ? EF_CF : 0;
         f |= (((dst ^ src) & sb) != 0) ? EF_OF : 0;
         break;
     case CC_OP_SAR8:
+        f |= EF_AF;
         f |= (src & 1) ? EF_CF : 0;
         break;
     case CC_OP_SHR8:
+        f |= EF_AF;
         f |= (src & 1) ? EF_CF : 0;
         /* OF = MSB(original) for a count of 1, which equals bit w-2 of the result. */
         f |= ((dst ^ (dst << 1)) & sb) ? EF_OF : 0;
-        break;
-    case CC_OP_MUL8:
-    case CC_OP_IMUL8:
-        f |= src ? (EF_CF | EF_OF) : 0;
         break;
     default:
         break;
@@ -136,7 +143,6 @@ bool cpu_cc_cf(const CPUState *cpu)
     case CC_OP_SHL8:
         return (src & cc_sign[si]) != 0;
     case CC_OP_MUL8:
-    case CC_OP_IMUL8:
         return src != 0;
     default:
         return (cpu_cc_compute(cpu) & EF_CF) != 0;
@@ -179,7 +185,7 @@ bool cpu_cond(const CPUState *cpu, int cc)
     uint32_t op = cpu->cc_op;
     bool r;
     int c = cc >> 1;
-    if (op != CC_OP_EFLAGS && op < CC_OP_COUNT) {
+    if (op != CC_OP_EFLAGS && op < CC_OP_MUL8) {
         int si = (int)((op - 1) % 3);
         uint32_t m = cc_mask[si];
         uint32_t dst = cpu->cc_dst & m;

@@ -2,12 +2,13 @@
  *
  * x86_interp_step() executes one instruction at CS:EIP:
  *   1. If the code TLB entry for CS.base + EIP is valid and all 15 possible bytes lie inside
- *      the CS limit, the bytes are read straight from host memory (TLBEntry.addend) and looked
- *      up in the decoded-instruction cache, a direct-mapped table keyed by the host address
- *      of the instruction and the code size. An entry is used only if the cached bytes still
+ *      the CS limit, the bytes are read straight from host memory (TLBEntry.addend); else
+ *      cpu_code_ptr() resolves the page (filling the TLB, raising #PF/#GP for the first
+ *      byte). The host address is looked up in the decoded-instruction cache, a
+ *      direct-mapped table keyed by the host address of the instruction and the code size. An entry is used only if the cached bytes still
  *      equal the bytes in memory, so self-modifying code, DMA into code pages and memory-map
  *      changes can never run stale decodings, and no invalidation is needed for correctness.
- *   2. Otherwise (TLB miss, near the CS limit, MMIO) the bytes are fetched with
+ *   2. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
  *      cpu_fetch_code(), which faults exactly as the hardware would, and decoded uncached.
  *   3. cpu->eip is set past the instruction and the handler from the dispatch table runs.
  * Instructions that straddle a page are never cached (they depend on two pages).
@@ -178,17 +179,28 @@ void x86_interp_step(CPUState *cpu)
     bool code32 = cpu_code32(cpu);
     const SegCache *cs = &cpu->seg[S_CS];
     uint32_t lin = cs->base + eip;
-    const TLBEntry *te = &cpu->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+    const uint8_t *host;
+    unsigned avail;
 
     cpu->insn_eip = eip;
     cpu->insn_esp = cpu->regs[R_ESP];
 
     if (te->tag_code == (lin & ~0xFFFu) && eip <= cs->limit &&
         cs->limit - eip >= X86_MAX_INSN_LEN - 1) {
-        const uint8_t *host = (const uint8_t *)(te->addend + lin);
+        /* Inline TLB hit with 15 bytes inside the limit. */
+        host = (const uint8_t *)(te->addend + lin);
+        avail = 4096 - (lin & 0xFFF);
+    } else {
+        uint32_t phys;
+        host = cpu_code_ptr(cpu, eip, &avail, &phys);
+    }
+    DecodedInsn d;
+    if (host) {
         unsigned off = lin & 0xFFF;
         TCEntry *e = &ip->tc[tc_hash(host)];
-        if (e->host == host && e->code32 == code32 && tc_bytes_equal(e, host, off)) {
+        if (e->host == host && e->code32 == code32 && e->d.len <= avail &&
+            tc_bytes_equal(e, host, off)) {
             ip->hits++;
             uint32_t next = eip + e->d.len;
             cpu->eip = code32 ? next : (next & 0xFFFF);
@@ -197,11 +209,11 @@ void x86_interp_step(CPUState *cpu)
         }
         ip->misses++;
         uint8_t buf[16] = {0};
-        unsigned n = 4096 - off < X86_MAX_INSN_LEN ? 4096 - off : X86_MAX_INSN_LEN;
+        unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
         memcpy(buf, host, n);
-        DecodedInsn d;
         int len = interp_decode(cpu, buf, n, eip, code32, &d);
-        if (off + (unsigned)len <= 4096) {
+        if ((unsigned)len <= avail) {
+            /* The whole instruction lies in this page and inside the limit: cache it. */
             e->host = host;
             e->code32 = code32;
             memset(buf + len, 0, sizeof(buf) - (size_t)len);
@@ -221,7 +233,6 @@ void x86_interp_step(CPUState *cpu)
 
     uint8_t buf[16] = {0};
     unsigned n = cpu_fetch_code(cpu, eip, buf, X86_MAX_INSN_LEN);
-    DecodedInsn d;
     int len = interp_decode(cpu, buf, n, eip, code32, &d);
     uint32_t next = eip + (uint32_t)len;
     cpu->eip = code32 ? next : (next & 0xFFFF);

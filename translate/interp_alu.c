@@ -236,6 +236,23 @@ static void op_grp5(CPUState *cpu, const DecodedInsn *d)
 
 /* ---- F6/F7: TEST NOT NEG MUL IMUL DIV IDIV ---- */
 
+/* szp: SF, ZF and PF of v as a size-byte value. */
+static inline uint32_t szp(uint32_t v, unsigned size)
+{
+    uint32_t m = interp_size_mask(size);
+    v &= m;
+    return (v == 0 ? EF_ZF : 0) | ((v & ~(m >> 1)) ? EF_SF : 0) |
+           (__builtin_parity(v & 0xFF) ? 0 : EF_PF);
+}
+
+/* div_flags: the flags DIV/IDIV leave (all undefined in the SDM): SF/ZF/PF of the remainder
+ * and AF set, as the SingleStepTests record; CF and OF are left alone. */
+static inline void div_flags(CPUState *cpu, uint32_t rem, unsigned size)
+{
+    uint32_t f = cpu_get_eflags(cpu) & (EF_CF | EF_OF);
+    interp_set_arith(cpu, f | szp(rem, size) | EF_AF);
+}
+
 static _Noreturn void raise_de(CPUState *cpu)
 {
     cpu_raise_exception(cpu, EXC_DE, false, 0);
@@ -297,17 +314,17 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
         if (size == 1) {
             int32_t p = (int8_t)cpu->regs[R_EAX] * s;
             interp_set_reg(cpu, R_EAX, 2, (uint32_t)p);
-            interp_set_cc(cpu, CC_OP_IMUL8, (uint32_t)p & 0xFF, p != (int8_t)p, 0);
+            interp_set_cc(cpu, CC_OP_IMUL8, (uint32_t)p & 0xFF, ((uint32_t)p >> 8) & 0xFF, 0);
         } else if (size == 2) {
             int32_t p = (int16_t)cpu->regs[R_EAX] * s;
             interp_set_reg(cpu, R_EAX, 2, (uint32_t)p);
             interp_set_reg(cpu, R_EDX, 2, (uint32_t)p >> 16);
-            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, p != (int16_t)p, 0);
+            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, ((uint32_t)p >> 16) & 0xFFFF, 0);
         } else {
             int64_t p = (int64_t)(int32_t)cpu->regs[R_EAX] * s;
             cpu->regs[R_EAX] = (uint32_t)p;
             cpu->regs[R_EDX] = (uint32_t)((uint64_t)p >> 32);
-            interp_set_cc(cpu, CC_OP_IMUL32, (uint32_t)p, p != (int32_t)p, 0);
+            interp_set_cc(cpu, CC_OP_IMUL32, (uint32_t)p, (uint32_t)((uint64_t)p >> 32), 0);
         }
         return;
     }
@@ -323,6 +340,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
                 raise_de(cpu);
             }
             interp_set_reg(cpu, R_EAX, 2, ((n % s) << 8) | q);
+            div_flags(cpu, n % s, 1);
         } else if (size == 2) {
             uint32_t n = ((cpu->regs[R_EDX] & 0xFFFF) << 16) | (cpu->regs[R_EAX] & 0xFFFF);
             uint32_t q = n / s;
@@ -331,6 +349,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             }
             interp_set_reg(cpu, R_EAX, 2, q);
             interp_set_reg(cpu, R_EDX, 2, n % s);
+            div_flags(cpu, n % s, 2);
         } else {
             uint64_t n = ((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX];
             uint64_t q = n / s;
@@ -339,6 +358,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             }
             cpu->regs[R_EAX] = (uint32_t)q;
             cpu->regs[R_EDX] = (uint32_t)(n % s);
+            div_flags(cpu, (uint32_t)(n % s), 4);
         }
         return;
     }
@@ -354,6 +374,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
                 raise_de(cpu);
             }
             interp_set_reg(cpu, R_EAX, 2, (((uint32_t)r & 0xFF) << 8) | ((uint32_t)q & 0xFF));
+            div_flags(cpu, (uint32_t)r, 1);
         } else if (size == 2) {
             int32_t n = (int32_t)(((cpu->regs[R_EDX] & 0xFFFF) << 16) |
                                   (cpu->regs[R_EAX] & 0xFFFF));
@@ -364,6 +385,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             }
             interp_set_reg(cpu, R_EAX, 2, (uint32_t)q);
             interp_set_reg(cpu, R_EDX, 2, (uint32_t)r);
+            div_flags(cpu, (uint32_t)r, 2);
         } else {
             int64_t n = (int64_t)(((uint64_t)cpu->regs[R_EDX] << 32) | cpu->regs[R_EAX]);
             if (n == INT64_MIN && s == -1) {
@@ -375,6 +397,7 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             }
             cpu->regs[R_EAX] = (uint32_t)q;
             cpu->regs[R_EDX] = (uint32_t)r;
+            div_flags(cpu, (uint32_t)r, 4);
         }
         return;
     }
@@ -389,10 +412,10 @@ static void op_imul2(CPUState *cpu, const DecodedInsn *d)
     int32_t b = d->op == 0x1AF ? sext(interp_get_reg(cpu, d->reg, size), size)
                                : sext(d->imm, size);
     int64_t p = (int64_t)a * b;
-    bool ovf = size == 2 ? p != (int16_t)p : p != (int32_t)p;
+    uint32_t hi = size == 2 ? ((uint32_t)p >> 16) & 0xFFFF : (uint32_t)((uint64_t)p >> 32);
     interp_set_reg(cpu, d->reg, size, (uint32_t)p);
     interp_set_cc(cpu, size == 2 ? CC_OP_IMUL16 : CC_OP_IMUL32,
-                  (uint32_t)p & interp_size_mask(size), ovf, 0);
+                  (uint32_t)p & interp_size_mask(size), hi, 0);
 }
 
 /* ---- shifts and rotates ---- */
@@ -572,6 +595,10 @@ static void op_daa_das(CPUState *cpu, const DecodedInsn *d)
     bool cf = f & EF_CF, af = f & EF_AF, sub = d->op == 0x2F;
     uint32_t nf = 0;
     if ((al & 0xF) > 9 || af) {
+        /* DAS keeps the borrow of AL - 6 in CF (SDM DAS pseudo-code). */
+        if (sub && al < 6) {
+            nf |= EF_CF;
+        }
         al = sub ? al - 6 : al + 6;
         nf |= EF_AF;
     }
@@ -593,26 +620,29 @@ static void op_daa_das(CPUState *cpu, const DecodedInsn *d)
     interp_set_arith(cpu, nf);
 }
 
+/* AAA/AAS (SDM: AX = AX + 106H / AX = AX - 6, AH = AH - 1). AF = CF = adjust. The undefined
+ * SF/ZF/PF/OF are those of the 8-bit AL +/- 6 (of AL itself, OF = 0, without adjustment),
+ * as the SingleStepTests show. */
 static void op_aaa_aas(CPUState *cpu, const DecodedInsn *d)
 {
     uint32_t f = cpu_get_eflags(cpu);
     uint32_t ax = cpu->regs[R_EAX] & 0xFFFF;
     bool sub = d->op == 0x3F;
-    uint32_t nf = 0;
+    uint32_t al = ax & 0xFF, t = al, nf = 0;
     if ((ax & 0xF) > 9 || (f & EF_AF)) {
         if (sub) {
-            ax = ((ax - 6) & 0xFF) | ((ax & 0xFF00) - 0x100);
+            t = (al - 6) & 0xFF;
+            ax = (ax - 6 - 0x100) & 0xFFFF;
+            nf |= ((al ^ 6) & (al ^ t) & 0x80) ? EF_OF : 0;
         } else {
-            ax = ((ax + 6) & 0xFF) | ((ax & 0xFF00) + 0x100);
+            t = (al + 6) & 0xFF;
+            ax = (ax + 0x106) & 0xFFFF;
+            nf |= (~(al ^ 6) & (al ^ t) & 0x80) ? EF_OF : 0;
         }
-        nf = EF_AF | EF_CF;
+        nf |= EF_AF | EF_CF;
     }
-    ax = (ax & 0xFF0F) & 0xFFFF;
-    interp_set_reg(cpu, R_EAX, 2, ax);
-    uint32_t al = ax & 0xFF;
-    nf |= al == 0 ? EF_ZF : 0;
-    nf |= __builtin_parity(al) ? 0 : EF_PF;
-    interp_set_arith(cpu, nf);
+    interp_set_reg(cpu, R_EAX, 2, ax & 0xFF0F);
+    interp_set_arith(cpu, nf | szp(t, 1));
 }
 
 static void op_aam(CPUState *cpu, const DecodedInsn *d)
@@ -634,8 +664,11 @@ static void op_aad(CPUState *cpu, const DecodedInsn *d)
     uint32_t al = ax & 0xFF, t = ((ax >> 8) & 0xFF) * base;
     uint32_t r = (al + t) & 0xFF;
     interp_set_reg(cpu, R_EAX, 2, r);
-    /* Flags as the P6 leaves them: those of the 8-bit add AL + AH*imm. */
-    interp_set_cc(cpu, CC_OP_ADD8, r, t & 0xFF, 0);
+    /* SF/ZF/PF are defined; AF and CF are those of the 8-bit add AL + AH*imm, and OF equals
+     * CF, as the SingleStepTests record. */
+    uint32_t f = szp(r, 1) | ((al ^ t ^ r) & EF_AF);
+    f |= (al + (t & 0xFF)) > 0xFF ? (EF_CF | EF_OF) : 0;
+    interp_set_arith(cpu, f);
 }
 
 /* ---- bit instructions ---- */

@@ -67,6 +67,7 @@ static inline int th_run(Harness *h, const void *code, size_t len)
     CPUState *cpu = h->cpu;
     memcpy(h->ram + TH_CODE, code, len);
     h->ram[TH_CODE + len] = 0xF4;
+    cpu_set_seg_real(cpu, S_CS, 0);
     cpu->eip = TH_CODE;
     cpu->halted = false;
     for (int i = 0; i < 1000 && !cpu->halted; i++) {
