@@ -249,7 +249,18 @@ test_main:
     EXPECT_FAULT 13, 1f
     movl %eax, %cr0
     jmp no_fault
-1:  PUTS "pm_segments ok\n"
+1:  /* LMSW sets TS but cannot clear PE; SMSW reads the low word of CR0. */
+    movw $0x0008, %ax
+    lmsw %ax
+    movl %cr0, %eax
+    andl $9, %eax
+    CHECK_EQ %eax, 9, "LMSW set TS and kept PE"
+    smsw %ax
+    movzwl %ax, %eax
+    andl $0xF, %eax
+    CHECK_EQ %eax, 9, "SMSW"
+    clts
+    PUTS "pm_segments ok"
     ret
 
 no_fault:

@@ -34,6 +34,10 @@ test_main:
     movl $int80, %ebx
     movl $ATTR_INTGATE0, %ecx
     call set_gate
+    movl $0x84, %eax
+    movl $set_tsd, %ebx
+    movl $ATTR_INTGATE3, %ecx
+    call set_gate
     /* Port 0x80 denied in the I/O bitmap. */
     orb $1, TSS_BASE + 0x68 + (0x80 / 8)
     /* SYSENTER target. */
@@ -52,6 +56,9 @@ test_main:
     movl $user_code, %eax
     call to_ring3
     cli
+    movl %cr4, %eax
+    andl $~4, %eax
+    movl %eax, %cr4
     CHECK_EQ steps, 9, "ring 3 steps completed"
     CHECK_EQ gate_cs, SEL_CODE0, "CS inside the call gate target"
     CHECK_EQ gate_p0, 0x22222222, "first copied parameter"
@@ -95,6 +102,16 @@ int81:
     popl %eax
     movl %eax, int_flags
     iret
+
+/* set_tsd: from ring 3, set CR4.TSD and return to a RDTSC, which must then fault. */
+set_tsd:
+    pushl %eax
+    movl %cr4, %eax
+    orl $4, %eax
+    movl %eax, %cr4
+    popl %eax
+    iret
+    /* not reached */
 
 sysenter_target:
     movl %cs, %eax
@@ -175,6 +192,20 @@ user_code:
     jmp user_fail
 1:  EXPECT_FAULT 13, 1f
     lgdt gdt_desc
+    jmp user_fail
+1:  EXPECT_FAULT 13, 1f
+    clts
+    jmp user_fail
+1:  EXPECT_FAULT 13, 1f
+    wbinvd
+    jmp user_fail
+1:  EXPECT_FAULT 13, 1f
+    movl %dr7, %eax
+    jmp user_fail
+1:  rdtsc                  /* allowed while CR4.TSD = 0 */
+    EXPECT_FAULT 13, 1f
+    int $0x84              /* the ring 0 helper sets CR4.TSD */
+    rdtsc
     jmp user_fail
 1:  incl steps                                          /* 7 */
 
