@@ -10,6 +10,7 @@
 #define SEL_ED 0x60        /* expand-down data, limit 0xFFF, B=1 */
 #define SEL_D3 0x68        /* data DPL 3 */
 #define SEL_SMALL 0x70     /* writable data, base 0x100000, limit 0xFFF, byte granular */
+#define SEL_LDTDESC 0x78   /* an LDT of two entries */
 
     .code32
     .text
@@ -249,7 +250,42 @@ test_main:
     EXPECT_FAULT 13, 1f
     movl %eax, %cr0
     jmp no_fault
-1:  /* LMSW sets TS but cannot clear PE; SMSW reads the low word of CR0. */
+1:  /* LLDT: a selector with TI = 1 is looked up in the LDT; with a null LDTR it is #GP. */
+    movl $0x0000FFFF, ldt_table + 8
+    movl $0x00CF9200, ldt_table + 12
+    movl $SEL_LDTDESC, %eax
+    movl $ldt_table, %ebx
+    movl $15, %ecx
+    movw $0x0082, %dx
+    call set_seg_desc
+    movw $SEL_LDTDESC, %ax
+    lldt %ax
+    movw $0x0F, %ax             /* LDT entry 1, RPL 3: DPL 0 data at CPL 0 with RPL 3 */
+    EXPECT_FAULT 13, 1f
+    movw %ax, %fs
+    movl $msg_nofault, %esi
+    jmp fail
+1:  CHECK_EQ last_err, 0x0C, "#GP error code for an LDT selector"
+    movw $0x0C, %ax
+    movw %ax, %fs
+    movl %fs:0x8000, %eax
+    xorl %eax, %eax
+    lldt %ax
+    movw $0x0C, %ax
+    EXPECT_FAULT 13, 1f
+    movw %ax, %fs
+    movl $msg_nofault, %esi
+    jmp fail
+1:  CHECK_EQ last_err, 0x0C, "#GP for an LDT selector with a null LDTR"
+    /* LLDT of something that is not an LDT descriptor: #GP(selector). */
+    movw $SEL_DATA0, %ax
+    EXPECT_FAULT 13, 1f
+    lldt %ax
+    movl $msg_nofault, %esi
+    jmp fail
+1:  CHECK_EQ last_err, SEL_DATA0, "#GP error code of LLDT with a data descriptor"
+
+    /* LMSW sets TS but cannot clear PE; SMSW reads the low word of CR0. */
     movw $0x0008, %ax
     lmsw %ax
     movl %cr0, %eax
@@ -297,3 +333,5 @@ msg_sgdt: .asciz "SGDT base"
 msg_tsc: .asciz "TSC does not advance"
     .data
 scratch: .fill 8, 1, 0
+    .align 8
+ldt_table: .fill 16, 1, 0
