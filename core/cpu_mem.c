@@ -20,7 +20,8 @@ static _Noreturn void seg_fault(CPUState *cpu, int seg)
  * operand that does not lie entirely within the limit raises #GP(0), or #SS(0) through SS.
  * In protected mode the type, presence (a null selector leaves P clear) and expand-down rules
  * of SDM Vol. 3, 5.3-5.6 apply as well. */
-uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int access)
+static inline uint32_t seg_linear(CPUState *cpu, int seg, uint32_t off, unsigned size,
+                                  int access)
 {
     const SegCache *s = &cpu->seg[seg];
     if (!cpu_pe(cpu) || cpu_v86(cpu)) {
@@ -45,6 +46,11 @@ uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int acc
         seg_fault(cpu, seg);
     }
     return s->base + off;
+}
+
+uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int access)
+{
+    return seg_linear(cpu, seg, off, size, access);
 }
 
 /* --- physical accesses --- */
@@ -98,6 +104,7 @@ static bool page_ref(CPUState *cpu, uint32_t lin, int access, bool user, bool ra
     if (tag == TLB_INVALID || ((tag ^ lin) & PAGE_MASK_4K) != 0) {
         e = tlb_fill(cpu, lin, access, user, raise);
         if (!e) {
+            *r = (PageRef){0};
             return false;
         }
         tag = entry_tag(e, access);
@@ -238,32 +245,32 @@ void cpu_st_sys(CPUState *cpu, uint32_t lin, uint32_t val, unsigned size)
 
 uint8_t cpu_ld8(CPUState *cpu, int seg, uint32_t off)
 {
-    return (uint8_t)cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 1, ACC_READ), 1);
+    return (uint8_t)cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 1, ACC_READ), 1);
 }
 
 uint16_t cpu_ld16(CPUState *cpu, int seg, uint32_t off)
 {
-    return (uint16_t)cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 2, ACC_READ), 2);
+    return (uint16_t)cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 2, ACC_READ), 2);
 }
 
 uint32_t cpu_ld32(CPUState *cpu, int seg, uint32_t off)
 {
-    return cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 4, ACC_READ), 4);
+    return cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 4, ACC_READ), 4);
 }
 
 void cpu_st8(CPUState *cpu, int seg, uint32_t off, uint8_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 1, ACC_WRITE), val, 1);
+    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 1, ACC_WRITE), val, 1);
 }
 
 void cpu_st16(CPUState *cpu, int seg, uint32_t off, uint16_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 2, ACC_WRITE), val, 2);
+    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 2, ACC_WRITE), val, 2);
 }
 
 void cpu_st32(CPUState *cpu, int seg, uint32_t off, uint32_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 4, ACC_WRITE), val, 4);
+    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 4, ACC_WRITE), val, 4);
 }
 
 /* --- code fetch --- */
