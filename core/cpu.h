@@ -16,6 +16,7 @@
 
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/fpu.h"
@@ -307,6 +308,11 @@ unsigned cpu_fetch_code(CPUState *cpu, uint32_t eip, uint8_t *buf, unsigned len)
  * raise_fault, else returns false on a fault. */
 bool mmu_translate(CPUState *cpu, uint32_t lin, int access, bool user, uint32_t *phys,
                    bool raise_fault);
+
+/* cpu_debug_rw: read or write len bytes at a linear address for a debugger or the monitor,
+ * outside cpu_exec: no faults are raised, no accessed/dirty bits are set, privilege is
+ * ignored. Returns 0, or -1 when part of the range is not mapped (bytes before it are done). */
+int cpu_debug_rw(CPUState *cpu, uint32_t lin, void *buf, size_t len, bool write);
 
 /* tlb_flush / tlb_flush_page: CR3 writes, INVLPG, mode changes. */
 void tlb_flush(CPUState *cpu, bool include_global);
