@@ -33,7 +33,8 @@ static inline uint32_t bp_len(uint32_t dr7, int i)
 }
 
 /* check_code_breakpoint: DR0-DR3 enabled as instruction breakpoints (R/W = 00) at the linear
- * address of the next instruction raise #DB as a fault, unless RF is set (SDM Vol. 3, 17.3.1.1). */
+ * address of the next instruction raise #DB as a fault, unless RF is set
+ * (SDM Vol. 3, 17.3.1.1). */
 static void check_code_breakpoint(CPUState *cpu)
 {
     uint32_t dr7 = cpu->dr[7];

@@ -116,7 +116,7 @@ static void paging_on(void)
 /* Run an access and catch a fault: returns the vector, or -1. */
 #define CATCH(stmt)                                                                            \
     ({                                                                                         \
-        volatile int v_ = -1;                                                                         \
+        volatile int v_ = -1;                                                                  \
         if (setjmp(cpu->jmp_env) == 0) {                                                       \
             stmt;                                                                              \
         } else {                                                                               \
