@@ -153,8 +153,8 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             }
             if (cpu->intr_pending && (cpu->eflags & EF_IF) && cpu->hooks.intr_ack) {
                 int vec = cpu->hooks.intr_ack(cpu->hooks.opaque);
-                cpu->halted = false;
                 if (vec >= 0) {
+                    cpu->halted = false;
                     if (log_enabled(cpu->log, LOG_INT)) {
                         log_msg(cpu->log, LOG_INT, "cpu: INTR vector %#x at %04x:%08x\n", vec,
                                 cpu->seg[S_CS].sel, cpu->eip);
