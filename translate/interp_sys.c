@@ -531,6 +531,8 @@ static void op_mov_cr_r(CPUState *cpu, const DecodedInsn *d)
         break;
     case 4: {
         if (v & ~(uint32_t)CR4_SUPPORTED) {
+            LOG_ONCE(cpu->log, LOG_UNIMP, "cpu: CR4 bits %#x are not supported: #GP\n",
+                     v & ~(uint32_t)CR4_SUPPORTED);
             cpu_raise_gp(cpu, 0);
         }
         uint32_t changed = v ^ cpu->cr4;
