@@ -107,10 +107,25 @@ static void run_fast(CPUState *cpu, uint64_t end)
              mem->generation == gen);
 }
 
+/* at_debug_breakpoint: the next instruction is on a debugger breakpoint. */
+static bool at_debug_breakpoint(const CPUState *cpu)
+{
+    uint32_t lin = cpu->seg[S_CS].base + cpu->eip;
+    int n = cpu->dbg_nbp < CPU_MAX_DEBUG_BP ? cpu->dbg_nbp : CPU_MAX_DEBUG_BP;
+    for (int i = 0; i < n; i++) {
+        if (cpu->dbg_bp[i] == lin) {
+            return true;
+        }
+    }
+    return false;
+}
+
 CPUExit cpu_exec(CPUState *cpu, int64_t budget)
 {
     const uint64_t start = cpu->icount;
     cpu->exc_class = -1;
+    /* A debugger resuming at a breakpoint executes that instruction first. */
+    const uint32_t entry_lin = cpu->seg[S_CS].base + cpu->eip;
 
     if (setjmp(cpu->jmp_env)) {
         /* A fault (or a fault while delivering one). Count it so that a guest stuck in a
@@ -169,8 +184,16 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             return CPU_EXIT_HALT;
         }
 
-        if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
-            !log_enabled(cpu->log, LOG_EXEC)) {
+        if (cpu->dbg_nbp > 0 || cpu->dbg_step) {
+            if (cpu->icount != start && cpu->dbg_step) {
+                return CPU_EXIT_DEBUG;
+            }
+            bool resuming = cpu->icount == start && cpu->seg[S_CS].base + cpu->eip == entry_lin;
+            if (!resuming && cpu->dbg_nbp > 0 && at_debug_breakpoint(cpu)) {
+                return CPU_EXIT_DEBUG;
+            }
+        } else if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+                   !log_enabled(cpu->log, LOG_EXEC)) {
             run_fast(cpu, start + (uint64_t)budget);
             continue;
         }
