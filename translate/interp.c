@@ -21,14 +21,15 @@
 #define TC_BITS 14
 #define TC_SIZE (1u << TC_BITS)
 
-/* TCEntry: one decoded instruction and the bytes it was decoded from. */
+/* TCEntry: one decoded instruction and the bytes it was decoded from (one cache line). The
+ * decoding depends only on the bytes and the code size, so an entry is valid for any address
+ * whose bytes match; the host address only picks the slot. d.len == 0 marks an empty slot. */
 typedef struct TCEntry {
-    const uint8_t *host;   /* host address of the first byte, NULL when empty */
     uint64_t bytes[2];     /* the instruction bytes, zero-padded to 16 */
     InterpFn fn;
     DecodedInsn d;
     bool code32;
-} TCEntry;
+} __attribute__((aligned(64))) TCEntry;
 
 /* Interp: translate/'s per-CPU data (cpu->tcache). */
 typedef struct Interp {
@@ -117,7 +118,10 @@ static Interp *interp_get(CPUState *cpu)
 {
     Interp *ip = cpu->tcache;
     if (!ip) {
-        ip = calloc(1, sizeof(*ip));
+        ip = aligned_alloc(64, sizeof(*ip)); /* sizeof is a multiple of the 64-byte alignment */
+        if (ip) {
+            memset(ip, 0, sizeof(*ip));
+        }
         if (!ip) {
             /* Out of host memory at start-up: nothing sensible can continue. */
             abort();
@@ -149,6 +153,15 @@ static inline unsigned tc_hash(const uint8_t *host)
     return (unsigned)((h ^ (h >> TC_BITS)) & (TC_SIZE - 1));
 }
 
+/* tc_mask: the byte masks of the first and second 8 bytes of an instruction of length n. */
+#define M(n) ((n) >= 8 ? ~0ull : ((1ull << (8 * (n))) - 1))
+static const uint64_t tc_mask[16][2] = {
+    {M(0), 0}, {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0},
+    {M(8), 0}, {M(8), M(1)}, {M(8), M(2)}, {M(8), M(3)}, {M(8), M(4)}, {M(8), M(5)},
+    {M(8), M(6)}, {M(8), M(7)},
+};
+#undef M
+
 /* tc_bytes_equal: do the len cached bytes still match memory at host? host..host+15 lie in
  * one page when off <= 4080; otherwise compare exactly len bytes. */
 static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigned off)
@@ -158,9 +171,7 @@ static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigne
         uint64_t a, b;
         memcpy(&a, host, 8);
         memcpy(&b, host + 8, 8);
-        uint64_t m0 = len >= 8 ? ~0ull : ((1ull << (8 * len)) - 1);
-        uint64_t m1 = len <= 8 ? 0 : len >= 16 ? ~0ull : ((1ull << (8 * (len - 8))) - 1);
-        return ((a & m0) == e->bytes[0]) && ((b & m1) == e->bytes[1]);
+        return ((a & tc_mask[len][0]) == e->bytes[0]) && ((b & tc_mask[len][1]) == e->bytes[1]);
     }
     return memcmp(e->bytes, host, len) == 0;
 }
@@ -217,7 +228,7 @@ void x86_interp_step(CPUState *cpu)
     if (host) {
         unsigned off = lin & 0xFFF;
         TCEntry *e = &ip->tc[tc_hash(host)];
-        if (e->host == host && e->code32 == code32 && e->d.len <= avail &&
+        if (e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
             tc_bytes_equal(e, host, off)) {
             ip->hits++;
             uint32_t next = eip + e->d.len;
@@ -232,7 +243,6 @@ void x86_interp_step(CPUState *cpu)
         int len = interp_decode(cpu, buf, n, eip, code32, &d);
         if ((unsigned)len <= avail) {
             /* The whole instruction lies in this page and inside the limit: cache it. */
-            e->host = host;
             e->code32 = code32;
             memset(buf + len, 0, sizeof(buf) - (size_t)len);
             memcpy(e->bytes, buf, 16);
