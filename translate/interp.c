@@ -35,7 +35,7 @@ typedef struct TCEntry {
 typedef struct Interp {
     InterpFn table[OP_COUNT];
     TCEntry tc[TC_SIZE];
-    uint64_t hits, misses;
+    uint64_t misses;
 } Interp;
 
 void interp_unimpl(CPUState *cpu, const DecodedInsn *d)
@@ -201,6 +201,47 @@ static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_
     return len;
 }
 
+/* interp_miss: decode at a host pointer (caching the result when the instruction lies in the
+ * page and the limit) and run it. Kept out of line so the hit path stays small. */
+static __attribute__((noinline)) void interp_miss(CPUState *cpu, Interp *ip, TCEntry *e,
+                                                  const uint8_t *host, unsigned avail,
+                                                  uint32_t eip, bool code32)
+{
+    ip->misses++;
+    uint8_t buf[16] = {0};
+    unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
+    memcpy(buf, host, n);
+    DecodedInsn d;
+    int len = interp_decode(cpu, buf, n, eip, code32, &d);
+    uint32_t next = eip + (uint32_t)len;
+    if ((unsigned)len <= avail) {
+        /* The whole instruction lies in this page and inside the limit: cache it. */
+        e->code32 = code32;
+        memset(buf + len, 0, sizeof(buf) - (size_t)len);
+        memcpy(e->bytes, buf, 16);
+        e->d = d;
+        e->fn = ip->table[d.op & (OP_COUNT - 1)];
+        cpu->eip = code32 ? next : (next & 0xFFFF);
+        e->fn(cpu, &e->d);
+        return;
+    }
+    cpu->eip = code32 ? next : (next & 0xFFFF);
+    ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+}
+
+/* interp_slow: no host pointer for the code (MMIO): fetch byte-wise, decode, run uncached. */
+static __attribute__((noinline)) void interp_slow(CPUState *cpu, Interp *ip, uint32_t eip,
+                                                  bool code32)
+{
+    uint8_t buf[16] = {0};
+    unsigned n = cpu_fetch_code(cpu, eip, buf, X86_MAX_INSN_LEN);
+    DecodedInsn d;
+    int len = interp_decode(cpu, buf, n, eip, code32, &d);
+    uint32_t next = eip + (uint32_t)len;
+    cpu->eip = code32 ? next : (next & 0xFFFF);
+    ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+}
+
 void x86_interp_step(CPUState *cpu)
 {
     Interp *ip = interp_get(cpu);
@@ -223,46 +264,18 @@ void x86_interp_step(CPUState *cpu)
     } else {
         uint32_t phys;
         host = cpu_code_ptr(cpu, eip, &avail, &phys);
+        if (!host) {
+            interp_slow(cpu, ip, eip, code32);
+            return;
+        }
     }
-    DecodedInsn d;
-    if (host) {
-        unsigned off = lin & 0xFFF;
-        TCEntry *e = &ip->tc[tc_hash(host)];
-        if (e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
-            tc_bytes_equal(e, host, off)) {
-            ip->hits++;
-            uint32_t next = eip + e->d.len;
-            cpu->eip = code32 ? next : (next & 0xFFFF);
-            e->fn(cpu, &e->d);
-            return;
-        }
-        ip->misses++;
-        uint8_t buf[16] = {0};
-        unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
-        memcpy(buf, host, n);
-        int len = interp_decode(cpu, buf, n, eip, code32, &d);
-        if ((unsigned)len <= avail) {
-            /* The whole instruction lies in this page and inside the limit: cache it. */
-            e->code32 = code32;
-            memset(buf + len, 0, sizeof(buf) - (size_t)len);
-            memcpy(e->bytes, buf, 16);
-            e->d = d;
-            e->fn = ip->table[d.op & (OP_COUNT - 1)];
-            uint32_t next = eip + (uint32_t)len;
-            cpu->eip = code32 ? next : (next & 0xFFFF);
-            e->fn(cpu, &e->d);
-            return;
-        }
-        uint32_t next = eip + (uint32_t)len;
+    TCEntry *e = &ip->tc[tc_hash(host)];
+    if (__builtin_expect(e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
+                         tc_bytes_equal(e, host, lin & 0xFFF), 1)) {
+        uint32_t next = eip + e->d.len;
         cpu->eip = code32 ? next : (next & 0xFFFF);
-        ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+        e->fn(cpu, &e->d);
         return;
     }
-
-    uint8_t buf[16] = {0};
-    unsigned n = cpu_fetch_code(cpu, eip, buf, X86_MAX_INSN_LEN);
-    int len = interp_decode(cpu, buf, n, eip, code32, &d);
-    uint32_t next = eip + (uint32_t)len;
-    cpu->eip = code32 ? next : (next & 0xFFFF);
-    ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+    interp_miss(cpu, ip, e, host, avail, eip, code32);
 }
