@@ -14,7 +14,12 @@ typedef struct CharFrontend {
     int (*can_receive)(void *opaque);
     void (*receive)(void *opaque, const uint8_t *buf, size_t len);
     void *opaque;
+    /* event (optional): a socket client connected (CHR_EVENT_OPENED) or went away
+     * (CHR_EVENT_CLOSED). Backends without connections never send events: always open. */
+    void (*event)(void *opaque, int event);
 } CharFrontend;
+
+enum { CHR_EVENT_OPENED = 1, CHR_EVENT_CLOSED = 2 };
 
 /* CharBackendOps: what a backend kind implements. write never blocks the guest: a backend that
  * cannot take bytes now drops them (as a UART with nothing attached would). */

@@ -56,9 +56,7 @@ void cpu_reset(CPUState *cpu)
     cpu->cpl = 0;
 
     /* x87 after RESET on the P6 family (table 9-1): FCW 0040h, FSW 0, FTW 5555h. */
-    memset(&cpu->fpu, 0, sizeof(cpu->fpu));
-    cpu->fpu.fcw = 0x0040;
-    cpu->fpu.ftw = 0x5555;
+    fpu_reset(&cpu->fpu);
 
     cpu->halted = false;
     cpu->intr_pending = false;

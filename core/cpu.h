@@ -112,7 +112,9 @@ enum {
 #define TLB_BITS 8
 #define TLB_SIZE (1 << TLB_BITS)
 #define TLB_INVALID 0xFFFFFFFFu
-enum { TLB_FLAG_MMIO = 1u << 0, TLB_FLAG_CODE = 1u << 1 };
+enum { TLB_FLAG_MMIO = 1u << 0, TLB_FLAG_CODE = 1u << 1, TLB_FLAG_WATCH = 1u << 2 };
+/* TLB_FLAG_WATCH: the page holds an enabled data breakpoint (DR0-DR3): accesses take the slow
+ * path, which checks them. */
 
 typedef struct TLBEntry {
     uint32_t tag_read;    /* page | flags, for reads at this privilege */

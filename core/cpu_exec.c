@@ -14,6 +14,24 @@ static void deliver_event(CPUState *cpu, int vector, uint32_t vec_class)
     cpu->exc_class = -1;
 }
 
+/* Breakpoint i of DR7: enabled (L or G), its R/W type (0 exec, 1 write, 3 read/write) and
+ * length in bytes (SDM Vol. 3, 17.2.4-17.2.5). */
+static inline bool bp_enabled(uint32_t dr7, int i)
+{
+    return ((dr7 >> (2 * i)) & 3) != 0;
+}
+
+static inline unsigned bp_type(uint32_t dr7, int i)
+{
+    return (dr7 >> (16 + 4 * i)) & 3;
+}
+
+static inline uint32_t bp_len(uint32_t dr7, int i)
+{
+    static const uint32_t len[4] = {1, 2, 8, 4};
+    return len[(dr7 >> (18 + 4 * i)) & 3];
+}
+
 /* check_code_breakpoint: DR0-DR3 enabled as instruction breakpoints (R/W = 00) at the linear
  * address of the next instruction raise #DB as a fault, unless RF is set (SDM Vol. 3, 17.3.1.1). */
 static void check_code_breakpoint(CPUState *cpu)
@@ -22,10 +40,7 @@ static void check_code_breakpoint(CPUState *cpu)
     uint32_t lin = cpu->seg[S_CS].base + cpu->eip;
     uint32_t hit = 0;
     for (int i = 0; i < 4; i++) {
-        if (!((dr7 >> (2 * i)) & 3)) {
-            continue;
-        }
-        if (((dr7 >> (16 + 4 * i)) & 3) == 0 && cpu->dr[i] == lin) {
+        if (bp_enabled(dr7, i) && bp_type(dr7, i) == 0 && cpu->dr[i] == lin) {
             hit |= 1u << i;
         }
     }
@@ -33,6 +48,62 @@ static void check_code_breakpoint(CPUState *cpu)
         cpu->dr[6] = (cpu->dr[6] & ~0xFu) | hit;
         cpu_raise_exception(cpu, EXC_DB, false, 0);
     }
+}
+
+void dbg_watch_flags(const CPUState *cpu, uint32_t page, uint32_t *rd, uint32_t *wr)
+{
+    uint32_t dr7 = cpu->dr[7];
+    *rd = *wr = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned t = bp_type(dr7, i);
+        if (!bp_enabled(dr7, i) || (t != 1 && t != 3)) {
+            continue;
+        }
+        uint32_t len = bp_len(dr7, i);
+        uint32_t start = cpu->dr[i] & ~(len - 1);
+        if ((start & PAGE_MASK_4K) != page && ((start + len - 1) & PAGE_MASK_4K) != page) {
+            continue;
+        }
+        *wr = TLB_FLAG_WATCH;
+        if (t == 3) {
+            *rd = TLB_FLAG_WATCH;
+        }
+    }
+}
+
+void dbg_check_data(CPUState *cpu, uint32_t lin, unsigned size, bool write)
+{
+    uint32_t dr7 = cpu->dr[7];
+    for (int i = 0; i < 4; i++) {
+        unsigned t = bp_type(dr7, i);
+        if (!bp_enabled(dr7, i) || (t != 1 && t != 3) || (!write && t != 3)) {
+            continue;
+        }
+        uint32_t len = bp_len(dr7, i);
+        uint32_t start = cpu->dr[i] & ~(len - 1);
+        if (lin <= start + (len - 1) && start <= lin + (size - 1)) {
+            cpu->pending_db |= 1u << i;
+        }
+    }
+}
+
+/* run_fast: execute instructions back to back while nothing needs the boundary checks of
+ * the main loop: no pending event, exit request or halt, no TF/RF, no debug registers armed,
+ * no memory-map change, no per-instruction logging. Faults longjmp out as usual. */
+static void run_fast(CPUState *cpu, uint64_t end)
+{
+    const MemMap *mem = cpu->mem;
+    const unsigned gen = cpu->mem_generation;
+    do {
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        x86_interp_step(cpu);
+        cpu->icount++;
+    } while (cpu->icount < end &&
+             !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
+               cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+             !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+             mem->generation == gen);
 }
 
 CPUExit cpu_exec(CPUState *cpu, int64_t budget)
@@ -95,6 +166,12 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
         }
         if (cpu->halted) {
             return CPU_EXIT_HALT;
+        }
+
+        if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+            !log_enabled(cpu->log, LOG_EXEC)) {
+            run_fast(cpu, start + (uint64_t)budget);
+            continue;
         }
 
         uint32_t eflags_before = cpu->eflags;

@@ -90,6 +90,14 @@ void cpu_load_seg_cs_real(CPUState *cpu, uint16_t sel);
 void cpu_do_interrupt_prot(CPUState *cpu, int vector, bool is_soft, bool has_err, uint32_t err,
                            uint32_t next_eip);
 
+/* dbg_watch_flags: the TLB_FLAG_WATCH bits for the read and write tags of the linear page at
+ * page (0 when no enabled data breakpoint touches it). */
+void dbg_watch_flags(const CPUState *cpu, uint32_t page, uint32_t *rd, uint32_t *wr);
+
+/* dbg_check_data: an access [lin, lin+size) hit data breakpoints: record them in
+ * cpu->pending_db (the #DB trap comes after the instruction, SDM Vol. 3, 17.2.5). */
+void dbg_check_data(CPUState *cpu, uint32_t lin, unsigned size, bool write);
+
 /* cpu_deliver_event: the exception path of the execution loop: deliver cpu->exc_vector with
  * the double-fault rules. Used by cpu_exec after a longjmp. */
 void cpu_deliver_exception(CPUState *cpu);

@@ -80,6 +80,7 @@ typedef struct PageRef {
     uint8_t *host;   /* NULL: go through the MemMap at phys */
     uint32_t phys;
     bool code;       /* the frame holds translated code */
+    bool watch;      /* the page holds a data breakpoint */
 } PageRef;
 
 static inline uint32_t entry_tag(const TLBEntry *e, int access)
@@ -104,6 +105,7 @@ static bool page_ref(CPUState *cpu, uint32_t lin, int access, bool user, bool ra
     r->phys = e->paddr | (lin & 0xFFF);
     r->host = (tag & TLB_FLAG_MMIO) ? NULL : (uint8_t *)(e->addend + lin);
     r->code = (tag & TLB_FLAG_CODE) != 0;
+    r->watch = (tag & TLB_FLAG_WATCH) != 0;
     return true;
 }
 
@@ -140,31 +142,44 @@ static uint32_t ld_slow(CPUState *cpu, uint32_t lin, unsigned size, bool user)
 {
     unsigned n1 = 0x1000 - (lin & 0xFFF);
     PageRef a, b;
-    if (n1 >= size) {
-        page_ref(cpu, lin, ACC_READ, user, true, &a);
-        return ref_load(cpu, &a, size);
-    }
+    uint32_t v;
     page_ref(cpu, lin, ACC_READ, user, true, &a);
-    uint32_t lo = ref_load(cpu, &a, n1);
-    page_ref(cpu, lin + n1, ACC_READ, user, true, &b);
-    uint32_t hi = ref_load(cpu, &b, size - n1);
-    return lo | (hi << (8 * n1));
+    bool watch = a.watch;
+    if (n1 >= size) {
+        v = ref_load(cpu, &a, size);
+    } else {
+        uint32_t lo = ref_load(cpu, &a, n1);
+        page_ref(cpu, lin + n1, ACC_READ, user, true, &b);
+        watch |= b.watch;
+        uint32_t hi = ref_load(cpu, &b, size - n1);
+        v = lo | (hi << (8 * n1));
+    }
+    if (watch) {
+        dbg_check_data(cpu, lin, size, false);
+    }
+    return v;
 }
 
 static void st_slow(CPUState *cpu, uint32_t lin, uint32_t val, unsigned size, bool user)
 {
     unsigned n1 = 0x1000 - (lin & 0xFFF);
     PageRef a, b;
+    bool watch;
     if (n1 >= size) {
         page_ref(cpu, lin, ACC_WRITE, user, true, &a);
         ref_store(cpu, &a, val, size);
-        return;
+        watch = a.watch;
+    } else {
+        /* Both pages first: a fault on the second must not leave the first half written. */
+        page_ref(cpu, lin, ACC_WRITE, user, true, &a);
+        page_ref(cpu, lin + n1, ACC_WRITE, user, true, &b);
+        ref_store(cpu, &a, val, n1);
+        ref_store(cpu, &b, val >> (8 * n1), size - n1);
+        watch = a.watch || b.watch;
     }
-    /* Both pages first: a fault on the second must not leave the first half written. */
-    page_ref(cpu, lin, ACC_WRITE, user, true, &a);
-    page_ref(cpu, lin + n1, ACC_WRITE, user, true, &b);
-    ref_store(cpu, &a, val, n1);
-    ref_store(cpu, &b, val >> (8 * n1), size - n1);
+    if (watch) {
+        dbg_check_data(cpu, lin, size, true);
+    }
 }
 
 static inline uint32_t ld_lin_priv(CPUState *cpu, uint32_t lin, unsigned size, bool user)

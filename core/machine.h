@@ -55,6 +55,7 @@ typedef struct MachineConfig {
     char log_items[256];        /* -d */
     char log_file[512];         /* -D */
     int icount_shift;           /* -icount shift=N; -1 = host clock */
+    bool icount_nosleep;        /* -icount ...,sleep=off: skip idle time instead of waiting */
     bool no_reboot;
     bool snapshot;              /* -snapshot: every drive writes to a temporary overlay */
     bool start_paused;          /* -S */
@@ -79,13 +80,48 @@ typedef enum ShutdownCause {
     SHUTDOWN_TRIPLE_FAULT,   /* with -no-reboot */
     SHUTDOWN_DEBUG_EXIT,     /* isa-debug-exit write */
     SHUTDOWN_FATAL,          /* an internal error; exit status 1 */
+    SHUTDOWN_HOST_RESET,     /* monitor system_reset (a reset cause, never a shutdown) */
+    SHUTDOWN_HOST_SIGNAL,    /* SIGINT/SIGTERM */
 } ShutdownCause;
+
+/* MachineEvent: what observers (QMP) hear about. */
+typedef enum MachineEvent {
+    MACHINE_EVENT_STOP,      /* running -> paused */
+    MACHINE_EVENT_RESUME,    /* paused -> running */
+    MACHINE_EVENT_RESET,     /* the reset handlers ran; cause says why */
+    MACHINE_EVENT_SHUTDOWN,  /* the state became RUN_STATE_SHUTDOWN; cause says why */
+} MachineEvent;
+
+typedef void (*MachineEventFn)(void *opaque, MachineEvent ev, ShutdownCause cause);
+
+/* MachineCPUOps: how the loop drives a CPU without core/machine.c depending on a CPU model.
+ * exec runs up to budget instructions and returns a CPUExit (core/cpu.h). icount (optional)
+ * returns the CPU's retired-instruction counter, so the loop can advance the clock by what
+ * really ran; without it a CPU_EXIT_BUDGET counts as the whole budget and other exits as 0. */
+typedef struct MachineCPUOps {
+    int (*exec)(void *cpu, int64_t budget);
+    void (*reset)(void *cpu);
+    void (*free)(void *cpu);
+    uint64_t (*icount)(void *cpu);
+} MachineCPUOps;
 
 typedef void (*MachineResetFn)(void *opaque);
 typedef void (*FdHandler)(void *opaque, int fd, short revents);
 
 #define MACHINE_MAX_RESET 64
 #define MACHINE_MAX_FDS 32
+#define MACHINE_MAX_OBSERVERS 8
+
+/* Instructions per slice in host-clock mode between timer and host-fd checks. */
+#define MACHINE_HOST_SLICE 20000
+/* Upper bound of one slice in icount mode (the next deadline usually comes first). */
+#define MACHINE_ICOUNT_SLICE 100000
+
+/* Bytes written to the wake pipe: MACHINE_WAKE_BYTE only wakes the loop; a signal handler
+ * writes the signal number (1..255), which makes the loop shut down (SHUTDOWN_HOST_SIGNAL). */
+#define MACHINE_WAKE_BYTE 0
+
+typedef struct CharBackend CharBackend;
 
 typedef struct CPUState CPUState;
 
@@ -100,11 +136,16 @@ typedef struct Machine {
     VMStateRegistry vmstate;
     uint8_t *ram;               /* cfg.ram_size bytes, owned */
     CPUState *cpu;              /* owned; NULL until a CPU model is attached */
+    const MachineCPUOps *cpu_ops; /* how machine_run drives the CPU; NULL = no CPU */
+    void *cpu_opaque;           /* passed to cpu_ops; freed with cpu_ops->free if set */
+    bool cpu_halted;            /* the last exec returned CPU_EXIT_HALT */
+    int last_signal;            /* the host signal that ended the run, 0 if none */
 
     RunState state;
     ShutdownCause shutdown_cause;
     int exit_status;            /* process exit status when state becomes SHUTDOWN */
     bool reset_requested;
+    ShutdownCause reset_cause;  /* why the pending reset was requested */
 
     struct { MachineResetFn fn; void *opaque; } reset[MACHINE_MAX_RESET];
     int n_reset;
@@ -112,6 +153,14 @@ typedef struct Machine {
     struct { int fd; short events; FdHandler fn; void *opaque; } fds[MACHINE_MAX_FDS];
     int n_fds;
     int wake_pipe[2];           /* written by signal handlers/other threads to end a poll */
+
+    struct { MachineEventFn fn; void *opaque; } observers[MACHINE_MAX_OBSERVERS];
+    int n_observers;
+
+    /* Host backends for the serial ports (-serial), opened and owned by the frontend; the
+     * board connects its UARTs to them. NULL = nothing attached. */
+    CharBackend *serial_chr[MACHINE_MAX_SERIAL];
+    CharBackend *debugcon_chr;     /* port 0xE9 console output (-debugcon), NULL = dropped */
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with
@@ -149,6 +198,23 @@ void machine_wake(Machine *m);
 
 /* machine_poll: wait up to timeout_ns for host fds and dispatch their handlers. */
 void machine_poll(Machine *m, int64_t timeout_ns);
+
+/* machine_add_observer: fn(opaque, event, cause) is called on stop/resume/reset/shutdown. */
+int machine_add_observer(Machine *m, MachineEventFn fn, void *opaque)
+    __attribute__((warn_unused_result));
+
+/* machine_remove_observer: undo machine_add_observer (same fn and opaque). */
+void machine_remove_observer(Machine *m, MachineEventFn fn, void *opaque);
+
+/* machine_set_cpu: attach the CPU the loop runs (ops must outlive the machine). */
+void machine_set_cpu(Machine *m, const MachineCPUOps *ops, void *cpu);
+
+/* machine_signal_fd: the wake pipe's write end, for a signal handler to write the signal
+ * number into (see MACHINE_WAKE_BYTE). */
+int machine_signal_fd(const Machine *m);
+
+/* machine_run_state_name: "running", "paused" or "shutdown". */
+const char *machine_run_state_name(RunState s);
 
 /* machine_run: the main loop: run the CPU with a budget up to the next timer deadline, fire
  * timers, service host fds; sleep when paused or halted. Returns the exit status once the

@@ -181,6 +181,16 @@ TLBEntry *tlb_fill(CPUState *cpu, uint32_t lin, int access, bool user, bool rais
         e->tag_code = page | TLB_FLAG_MMIO;
         e->tag_write = r.writable ? (page | TLB_FLAG_MMIO) : TLB_INVALID;
     }
+    if (cpu->dr[7] & 0xFF) {
+        uint32_t wr_flag, rd_flag;
+        dbg_watch_flags(cpu, page, &rd_flag, &wr_flag);
+        if (e->tag_read != TLB_INVALID) {
+            e->tag_read |= rd_flag;
+        }
+        if (e->tag_write != TLB_INVALID) {
+            e->tag_write |= wr_flag;
+        }
+    }
     e->paddr = ppage;
     e->global = r.global;
     e->user = user;

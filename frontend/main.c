@@ -1,8 +1,189 @@
-/* main.c: the anyvm executable (placeholder until the CLI lands). */
+/* main.c: the anyvm executable: parse the command line, build the machine, attach the host
+ * character backends and monitors, run the main loop, and tear everything down. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include "core/machine.h"
+#include "frontend/char.h"
+#include "frontend/monitor.h"
+#include "frontend/options.h"
+#include "frontend/qmp.h"
+
+/* The write end of the machine's wake pipe, for the SIGINT/SIGTERM handler. This is the one
+ * piece of static mutable state in anyvm: a signal handler receives no argument, so it can
+ * reach the machine only through a static, and sig_atomic_t is the only type it may use. */
+static volatile sig_atomic_t signal_wake_fd = -1;
+
+static void on_signal(int sig)
 {
-    fprintf(stderr, "anyvm: not yet runnable\n");
-    return 1;
+    int fd = signal_wake_fd;
+    if (fd >= 0) {
+        unsigned char b = (unsigned char)sig;
+        ssize_t r = write(fd, &b, 1);
+        (void)r;
+    }
+}
+
+static void install_signals(Machine *m)
+{
+    signal_wake_fd = machine_signal_fd(m);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL); /* a vanished socket client must not kill us */
+}
+
+static void reset_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal_wake_fd = -1;
+}
+
+/* Everything main opens, so teardown happens in one place. */
+typedef struct Frontend {
+    Machine *m;
+    MonitorHub *hub;
+    CharBackend *serial[MACHINE_MAX_SERIAL];
+    CharBackend *mon_chr, *qmp_chr;
+    Monitor *mon;
+    QmpServer *qmp;
+} Frontend;
+
+static void frontend_close(Frontend *fe)
+{
+    qmp_free(fe->qmp);
+    monitor_free(fe->mon);
+    monitor_hub_free(fe->hub);
+    char_close(fe->qmp_chr);
+    char_close(fe->mon_chr);
+    for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
+        char_close(fe->serial[i]);
+        if (fe->m) {
+            fe->m->serial_chr[i] = NULL;
+        }
+    }
+    machine_free(fe->m);
+}
+
+/* Open the -serial, -monitor and -qmp backends. Returns 0 or -1 with a message in err. */
+static int frontend_open(Frontend *fe, char *err, size_t errlen)
+{
+    Machine *m = fe->m;
+    const MachineConfig *cfg = &m->cfg;
+    char e[256];
+    for (int i = 0; i < cfg->n_serial; i++) {
+        fe->serial[i] = char_open(m, cfg->serial[i], CHAR_OPEN_RAW_STDIO, e, sizeof(e));
+        if (!fe->serial[i] && e[0]) {
+            snprintf(err, errlen, "-serial %s: %s", cfg->serial[i], e);
+            return -1;
+        }
+        m->serial_chr[i] = fe->serial[i];
+    }
+    fe->hub = monitor_hub_new(m);
+    if (!fe->hub) {
+        snprintf(err, errlen, "cannot create the monitor");
+        return -1;
+    }
+    if (cfg->monitor[0]) {
+        fe->mon_chr = char_open(m, cfg->monitor, 0, e, sizeof(e));
+        if (!fe->mon_chr && e[0]) {
+            snprintf(err, errlen, "-monitor %s: %s", cfg->monitor, e);
+            return -1;
+        }
+        if (fe->mon_chr && !(fe->mon = monitor_new(fe->hub, fe->mon_chr))) {
+            snprintf(err, errlen, "-monitor %s: cannot create the monitor", cfg->monitor);
+            return -1;
+        }
+    }
+    if (cfg->qmp[0]) {
+        fe->qmp_chr = char_open(m, cfg->qmp, 0, e, sizeof(e));
+        if (!fe->qmp_chr && e[0]) {
+            snprintf(err, errlen, "-qmp %s: %s", cfg->qmp, e);
+            return -1;
+        }
+        if (fe->qmp_chr && !(fe->qmp = qmp_new(fe->hub, fe->qmp_chr))) {
+            snprintf(err, errlen, "-qmp %s: cannot create the QMP server", cfg->qmp);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    MachineConfig *cfg = malloc(sizeof(*cfg));
+    if (!cfg) {
+        fprintf(stderr, "anyvm: out of memory\n");
+        return 1;
+    }
+    char err[512];
+    OptionsAction action;
+    if (options_parse(argc, argv, cfg, &action, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        free(cfg);
+        return 1;
+    }
+    switch (action) {
+    case OPTIONS_HELP:
+        options_usage(stdout);
+        free(cfg);
+        return 0;
+    case OPTIONS_VERSION:
+        options_version(stdout);
+        free(cfg);
+        return 0;
+    case OPTIONS_LOG_HELP:
+        log_help(stdout);
+        free(cfg);
+        return 0;
+    case OPTIONS_RUN:
+        break;
+    }
+
+    Frontend fe;
+    memset(&fe, 0, sizeof(fe));
+    fe.m = machine_new(cfg, err, sizeof(err));
+    free(cfg);
+    if (!fe.m) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        return 1;
+    }
+    install_signals(fe.m);
+    int status = 1;
+    if (frontend_open(&fe, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        goto out;
+    }
+
+    /* The board (chipset, devices, CPU) is attached here once it exists; until then the
+     * machine has no CPU and machine_run only serves the monitors. */
+    const MachineConfig *c = &fe.m->cfg;
+    bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
+    bool have_monitor = fe.mon || fe.qmp;
+    if (!fe.m->cpu_ops) {
+        if (!have_monitor) {
+            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in)\n");
+            goto out;
+        }
+        if (guest_requested) {
+            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in); monitor active\n");
+        }
+    }
+
+    status = machine_run(fe.m);
+    if (fe.m->last_signal) {
+        fprintf(stderr, "anyvm: terminating on signal %d\n", fe.m->last_signal);
+    }
+out:
+    reset_signals();
+    frontend_close(&fe);
+    return status;
 }

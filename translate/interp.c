@@ -81,6 +81,8 @@ void x86_interp_table_init(InterpFn table[OP_COUNT])
     interp_ctl_register(table);
     interp_str_register(table);
     x86_interp_sys_register(table);
+    x86_interp_fpu_register(table);
+    x86_interp_mmx_register(table);
 }
 
 void interp_jump(CPUState *cpu, uint32_t target, unsigned opsize)

@@ -134,6 +134,11 @@ void interp_far_call(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize,
                      uint32_t next_eip);
 void interp_far_jump(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize);
 
+/* x87 (translate/interp_fpu.c) and MMX (translate/interp_mmx.c): their opcodes override the
+ * table entries set before them. */
+void x86_interp_fpu_register(InterpFn table[OP_COUNT]);
+void x86_interp_mmx_register(InterpFn table[OP_COUNT]);
+
 /* The instruction handler table: filled once per CPU by the interpreter (interp.c). */
 void x86_interp_table_init(InterpFn table[OP_COUNT]);
 

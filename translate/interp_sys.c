@@ -9,15 +9,16 @@
 
 /* Feature bits CPUID.1:EDX reports: exactly what anyvm implements (SDM Vol. 2, CPUID). */
 enum {
+    CPUID_FPU = 1u << 0, CPUID_MMX = 1u << 23, CPUID_FXSR = 1u << 24,
     CPUID_DE = 1u << 2, CPUID_PSE = 1u << 3, CPUID_TSC = 1u << 4, CPUID_MSR = 1u << 5,
     CPUID_CX8 = 1u << 8, CPUID_SEP = 1u << 11, CPUID_PGE = 1u << 13, CPUID_CMOV = 1u << 15,
 };
 #define CPUID_FEATURES                                                                         \
-    (CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_PGE |       \
-     CPUID_CMOV)
+    (CPUID_FPU | CPUID_MMX | CPUID_FXSR | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR |         \
+     CPUID_CX8 | CPUID_SEP | CPUID_PGE | CPUID_CMOV)
 
 /* CR4 bits that may be set: those of the advertised features. */
-#define CR4_SUPPORTED (CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)
+#define CR4_SUPPORTED (CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE | CR4_OSFXSR)
 
 static inline int iopl_of(const CPUState *cpu)
 {
