@@ -49,8 +49,9 @@ void interp_unimpl(CPUState *cpu, const DecodedInsn *d)
     cpu_raise_ud(cpu);
 }
 
-/* x87 escape: #NM when CR0.EM or CR0.TS (SDM Vol. 3 2.5, Table 2-2). The FPU itself is a
- * later issue: until then, the instructions are logged once and raise #UD. */
+/* x87 escape: #NM when CR0.EM or CR0.TS (SDM Vol. 3 2.5, Table 2-2). This is only the
+ * default entry: x86_interp_fpu_register() (interp_fpu.c) installs the FPU over it; an
+ * escape it leaves unregistered is logged once and raises #UD. */
 static void op_x87(CPUState *cpu, const DecodedInsn *d)
 {
     if (cpu->cr0 & (CR0_EM | CR0_TS)) {
@@ -60,7 +61,7 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
     cpu_raise_ud(cpu);
 }
 
-/* WAIT/FWAIT: #NM if CR0.MP and CR0.TS; no x87 exceptions can be pending yet. */
+/* WAIT/FWAIT default (interp_fpu.c replaces it): #NM if CR0.MP and CR0.TS. */
 static void op_wait(CPUState *cpu, const DecodedInsn *d)
 {
     if ((cpu->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) {
