@@ -456,7 +456,7 @@ Test(interp, cmpxchg_xadd_and_cmpxchg8b)
     cr_assert_eq(h->ram[0x2007], 0x55);
 }
 
-Test(interp, x87_raises_nm_with_em_and_ud_without)
+Test(interp, x87_raises_nm_with_em_and_ud2_raises_ud)
 {
     h->cpu->cr0 |= CR0_EM;
     cr_assert_eq(RUN(0xD9, 0xE8), EXC_NM); /* fld1 */
