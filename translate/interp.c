@@ -4,14 +4,21 @@
  *   1. If the code TLB entry for CS.base + EIP is valid and all 15 possible bytes lie inside
  *      the CS limit, the bytes are read straight from host memory (TLBEntry.addend); else
  *      cpu_code_ptr() resolves the page (filling the TLB, raising #PF/#GP for the first
- *      byte). The host address is looked up in the decoded-instruction cache, a
- *      direct-mapped table keyed by the host address of the instruction and the code size. An entry is used only if the cached bytes still
- *      equal the bytes in memory, so self-modifying code, DMA into code pages and memory-map
- *      changes can never run stale decodings, and no invalidation is needed for correctness.
- *   2. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
+ *      byte).
+ *   2. The decoded-instruction cache is a direct-mapped table whose slot is picked by the
+ *      host address of the instruction. A slot holds the bytes it was decoded from, the code
+ *      size and the handler; it is used only if those bytes still equal the bytes in memory
+ *      (two 8-byte compares). Decoding depends on nothing else, so self-modifying code, DMA
+ *      into code pages and memory-map changes can never run a stale decoding, and writes
+ *      need no invalidation (x86_tcache_invalidate_phys is a no-op; no page is ever marked
+ *      with cpu_code_page_mark, so stores keep their fast path).
+ *   3. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
  *      cpu_fetch_code(), which faults exactly as the hardware would, and decoded uncached.
- *   3. cpu->eip is set past the instruction and the handler from the dispatch table runs.
- * Instructions that straddle a page are never cached (they depend on two pages).
+ *   4. cpu->eip is set past the instruction and the handler from the dispatch table runs.
+ * Instructions that straddle a page or the limit are never cached.
+ * Example: a loop body at 0000:1006 in real mode hashes its host pointer to slot s; the first
+ * pass decodes "01 F0" (ADD AX, SI) into slot s; later passes compare the 2 bytes at the host
+ * pointer with the slot's and call op_alu directly.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -320,7 +320,8 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             int32_t p = (int16_t)cpu->regs[R_EAX] * s;
             interp_set_reg(cpu, R_EAX, 2, (uint32_t)p);
             interp_set_reg(cpu, R_EDX, 2, (uint32_t)p >> 16);
-            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, ((uint32_t)p >> 16) & 0xFFFF, 0);
+            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, ((uint32_t)p >> 16) & 0xFFFF,
+                          0);
         } else {
             int64_t p = (int64_t)(int32_t)cpu->regs[R_EAX] * s;
             cpu->regs[R_EAX] = (uint32_t)p;
