@@ -172,6 +172,19 @@ static const uint64_t tc_mask[16][2] = {
 };
 #undef M
 
+/* tc_bytes_equal_tail: byte-wise compare near the end of a page (kept out of line). */
+static __attribute__((noinline)) bool tc_bytes_equal_tail(const TCEntry *e,
+                                                           const uint8_t *host, unsigned len)
+{
+    const uint8_t *b = (const uint8_t *)e->bytes;
+    for (unsigned i = 0; i < len; i++) {
+        if (b[i] != host[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* tc_bytes_equal: do the len cached bytes still match memory at host? host..host+15 lie in
  * one page when off <= 4080; otherwise compare exactly len bytes. */
 static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigned off)
@@ -183,7 +196,7 @@ static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigne
         memcpy(&b, host + 8, 8);
         return ((a & tc_mask[len][0]) == e->bytes[0]) && ((b & tc_mask[len][1]) == e->bytes[1]);
     }
-    return memcmp(e->bytes, host, len) == 0;
+    return tc_bytes_equal_tail(e, host, len);
 }
 
 static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_t eip,
@@ -215,8 +228,9 @@ static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_
  * page and the limit) and run it. Kept out of line so the hit path stays small. */
 static __attribute__((noinline)) void interp_miss(CPUState *cpu, Interp *ip, TCEntry *e,
                                                   const uint8_t *host, unsigned avail,
-                                                  uint32_t eip, bool code32)
+                                                  uint32_t eip)
 {
+    bool code32 = cpu_code32(cpu);
     ip->misses++;
     uint8_t buf[16] = {0};
     unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
@@ -252,40 +266,84 @@ static __attribute__((noinline)) void interp_slow(CPUState *cpu, Interp *ip, uin
     ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
 }
 
-void x86_interp_step(CPUState *cpu)
+/* interp_step_ptr: the step when the inline TLB check fails or the instruction may run into
+ * the CS limit: resolve the code page through cpu_code_ptr() (which faults as a fetch would),
+ * then look up the cache as usual. */
+static __attribute__((noinline)) void interp_step_ptr(CPUState *cpu, Interp *ip, uint32_t eip)
 {
-    Interp *ip = interp_get(cpu);
-    uint32_t eip = cpu->eip;
     bool code32 = cpu_code32(cpu);
-    const SegCache *cs = &cpu->seg[S_CS];
-    uint32_t lin = cs->base + eip;
-    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
-    const uint8_t *host;
     unsigned avail;
-
-    cpu->insn_eip = eip;
-    cpu->insn_esp = cpu->regs[R_ESP];
-
-    if (te->tag_code == (lin & ~0xFFFu) && eip <= cs->limit &&
-        cs->limit - eip >= X86_MAX_INSN_LEN - 1) {
-        /* Inline TLB hit with 15 bytes inside the limit. */
-        host = (const uint8_t *)(te->addend + lin);
-        avail = 4096 - (lin & 0xFFF);
-    } else {
-        uint32_t phys;
-        host = cpu_code_ptr(cpu, eip, &avail, &phys);
-        if (!host) {
-            interp_slow(cpu, ip, eip, code32);
-            return;
-        }
+    uint32_t phys;
+    const uint8_t *host = cpu_code_ptr(cpu, eip, &avail, &phys);
+    if (!host) {
+        interp_slow(cpu, ip, eip, code32);
+        return;
     }
+    unsigned off = (cpu->seg[S_CS].base + eip) & 0xFFF;
     TCEntry *e = &ip->tc[tc_hash(host)];
-    if (__builtin_expect(e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
-                         tc_bytes_equal(e, host, lin & 0xFFF), 1)) {
+    if (e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
+        tc_bytes_equal(e, host, off)) {
         uint32_t next = eip + e->d.len;
         cpu->eip = code32 ? next : (next & 0xFFFF);
         e->fn(cpu, &e->d);
         return;
     }
-    interp_miss(cpu, ip, e, host, avail, eip, code32);
+    interp_miss(cpu, ip, e, host, avail, eip);
+}
+
+/* interp_step_first: the first step of a CPU allocates translate/'s data. */
+static __attribute__((noinline)) void interp_step_first(CPUState *cpu)
+{
+    interp_get(cpu);
+    x86_interp_step(cpu);
+}
+
+/* x86_interp_step: the hot path is written so that every exit is a tail call (the handler,
+ * or one of the out-of-line paths) and needs no stack frame. */
+void x86_interp_step(CPUState *cpu)
+{
+    Interp *ip = cpu->tcache;
+    if (__builtin_expect(ip == NULL, 0)) {
+        interp_step_first(cpu);
+        return;
+    }
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    uint32_t lin = cs->base + eip;
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+
+    cpu->insn_eip = eip;
+    cpu->insn_esp = cpu->regs[R_ESP];
+
+    if (__builtin_expect(te->tag_code != (lin & ~0xFFFu) || eip > cs->limit ||
+                         cs->limit - eip < X86_MAX_INSN_LEN - 1 ||
+                         (lin & 0xFFF) > 4096 - 16, 0)) {
+        /* TLB miss, near the CS limit, or within 16 bytes of the page end. */
+        interp_step_ptr(cpu, ip, eip);
+        return;
+    }
+    /* Inline TLB hit with 15 bytes inside the limit. */
+    const uint8_t *host = (const uint8_t *)(te->addend + lin);
+    unsigned off = lin & 0xFFF;
+    bool code32 = cpu_code32(cpu);
+    TCEntry *e = &ip->tc[tc_hash(host)];
+    unsigned len = e->d.len;
+    uint64_t x;
+    if (__builtin_expect(len == 0 || e->code32 != code32, 0)) {
+        goto miss;
+    }
+    memcpy(&x, host, 8);
+    if (__builtin_expect((x & tc_mask[len][0]) != e->bytes[0], 0)) {
+        goto miss;
+    }
+    memcpy(&x, host + 8, 8);
+    if (__builtin_expect((x & tc_mask[len][1]) != e->bytes[1], 0)) {
+        goto miss;
+    }
+    uint32_t next = eip + len;
+    cpu->eip = code32 ? next : (next & 0xFFFF);
+    e->fn(cpu, &e->d);
+    return;
+miss:
+    interp_miss(cpu, ip, e, host, 4096 - off, eip);
 }
