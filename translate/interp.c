@@ -4,14 +4,21 @@
  *   1. If the code TLB entry for CS.base + EIP is valid and all 15 possible bytes lie inside
  *      the CS limit, the bytes are read straight from host memory (TLBEntry.addend); else
  *      cpu_code_ptr() resolves the page (filling the TLB, raising #PF/#GP for the first
- *      byte). The host address is looked up in the decoded-instruction cache, a
- *      direct-mapped table keyed by the host address of the instruction and the code size. An entry is used only if the cached bytes still
- *      equal the bytes in memory, so self-modifying code, DMA into code pages and memory-map
- *      changes can never run stale decodings, and no invalidation is needed for correctness.
- *   2. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
+ *      byte).
+ *   2. The decoded-instruction cache is a direct-mapped table whose slot is picked by the
+ *      host address of the instruction. A slot holds the bytes it was decoded from, the code
+ *      size and the handler; it is used only if those bytes still equal the bytes in memory
+ *      (two 8-byte compares). Decoding depends on nothing else, so self-modifying code, DMA
+ *      into code pages and memory-map changes can never run a stale decoding, and writes
+ *      need no invalidation (x86_tcache_invalidate_phys is a no-op; no page is ever marked
+ *      with cpu_code_page_mark, so stores keep their fast path).
+ *   3. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
  *      cpu_fetch_code(), which faults exactly as the hardware would, and decoded uncached.
- *   3. cpu->eip is set past the instruction and the handler from the dispatch table runs.
- * Instructions that straddle a page are never cached (they depend on two pages).
+ *   4. cpu->eip is set past the instruction and the handler from the dispatch table runs.
+ * Instructions that straddle a page or the limit are never cached.
+ * Example: a loop body at 0000:1006 in real mode hashes its host pointer to slot s; the first
+ * pass decodes "01 F0" (ADD AX, SI) into slot s; later passes compare the 2 bytes at the host
+ * pointer with the slot's and call op_alu directly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +28,21 @@
 #define TC_BITS 14
 #define TC_SIZE (1u << TC_BITS)
 
-/* TCEntry: one decoded instruction and the bytes it was decoded from. */
+/* TCEntry: one decoded instruction and the bytes it was decoded from (one cache line). The
+ * decoding depends only on the bytes and the code size, so an entry is valid for any address
+ * whose bytes match; the host address only picks the slot. d.len == 0 marks an empty slot. */
 typedef struct TCEntry {
-    const uint8_t *host;   /* host address of the first byte, NULL when empty */
     uint64_t bytes[2];     /* the instruction bytes, zero-padded to 16 */
     InterpFn fn;
     DecodedInsn d;
     bool code32;
-} TCEntry;
+} __attribute__((aligned(64))) TCEntry;
 
 /* Interp: translate/'s per-CPU data (cpu->tcache). */
 typedef struct Interp {
     InterpFn table[OP_COUNT];
     TCEntry tc[TC_SIZE];
-    uint64_t hits, misses;
+    uint64_t misses;
 } Interp;
 
 void interp_unimpl(CPUState *cpu, const DecodedInsn *d)
@@ -48,8 +56,9 @@ void interp_unimpl(CPUState *cpu, const DecodedInsn *d)
     cpu_raise_ud(cpu);
 }
 
-/* x87 escape: #NM when CR0.EM or CR0.TS (SDM Vol. 3 2.5, Table 2-2). The FPU itself is a
- * later issue: until then, the instructions are logged once and raise #UD. */
+/* x87 escape: #NM when CR0.EM or CR0.TS (SDM Vol. 3 2.5, Table 2-2). This is only the
+ * default entry: x86_interp_fpu_register() (interp_fpu.c) installs the FPU over it; an
+ * escape it leaves unregistered is logged once and raises #UD. */
 static void op_x87(CPUState *cpu, const DecodedInsn *d)
 {
     if (cpu->cr0 & (CR0_EM | CR0_TS)) {
@@ -59,7 +68,7 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
     cpu_raise_ud(cpu);
 }
 
-/* WAIT/FWAIT: #NM if CR0.MP and CR0.TS; no x87 exceptions can be pending yet. */
+/* WAIT/FWAIT default (interp_fpu.c replaces it): #NM if CR0.MP and CR0.TS. */
 static void op_wait(CPUState *cpu, const DecodedInsn *d)
 {
     if ((cpu->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) {
@@ -119,7 +128,10 @@ static Interp *interp_get(CPUState *cpu)
 {
     Interp *ip = cpu->tcache;
     if (!ip) {
-        ip = calloc(1, sizeof(*ip));
+        ip = aligned_alloc(64, sizeof(*ip)); /* sizeof is a multiple of the 64-byte alignment */
+        if (ip) {
+            memset(ip, 0, sizeof(*ip));
+        }
         if (!ip) {
             /* Out of host memory at start-up: nothing sensible can continue. */
             abort();
@@ -151,6 +163,28 @@ static inline unsigned tc_hash(const uint8_t *host)
     return (unsigned)((h ^ (h >> TC_BITS)) & (TC_SIZE - 1));
 }
 
+/* tc_mask: the byte masks of the first and second 8 bytes of an instruction of length n. */
+#define M(n) ((n) >= 8 ? ~0ull : ((1ull << (8 * (n))) - 1))
+static const uint64_t tc_mask[16][2] = {
+    {M(0), 0}, {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0},
+    {M(8), 0}, {M(8), M(1)}, {M(8), M(2)}, {M(8), M(3)}, {M(8), M(4)}, {M(8), M(5)},
+    {M(8), M(6)}, {M(8), M(7)},
+};
+#undef M
+
+/* tc_bytes_equal_tail: byte-wise compare near the end of a page (kept out of line). */
+static __attribute__((noinline)) bool tc_bytes_equal_tail(const TCEntry *e,
+                                                           const uint8_t *host, unsigned len)
+{
+    const uint8_t *b = (const uint8_t *)e->bytes;
+    for (unsigned i = 0; i < len; i++) {
+        if (b[i] != host[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* tc_bytes_equal: do the len cached bytes still match memory at host? host..host+15 lie in
  * one page when off <= 4080; otherwise compare exactly len bytes. */
 static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigned off)
@@ -160,11 +194,9 @@ static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigne
         uint64_t a, b;
         memcpy(&a, host, 8);
         memcpy(&b, host + 8, 8);
-        uint64_t m0 = len >= 8 ? ~0ull : ((1ull << (8 * len)) - 1);
-        uint64_t m1 = len <= 8 ? 0 : len >= 16 ? ~0ull : ((1ull << (8 * (len - 8))) - 1);
-        return ((a & m0) == e->bytes[0]) && ((b & m1) == e->bytes[1]);
+        return ((a & tc_mask[len][0]) == e->bytes[0]) && ((b & tc_mask[len][1]) == e->bytes[1]);
     }
-    return memcmp(e->bytes, host, len) == 0;
+    return tc_bytes_equal_tail(e, host, len);
 }
 
 static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_t eip,
@@ -192,69 +224,126 @@ static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_
     return len;
 }
 
-void x86_interp_step(CPUState *cpu)
+/* interp_miss: decode at a host pointer (caching the result when the instruction lies in the
+ * page and the limit) and run it. Kept out of line so the hit path stays small. */
+static __attribute__((noinline)) void interp_miss(CPUState *cpu, Interp *ip, TCEntry *e,
+                                                  const uint8_t *host, unsigned avail,
+                                                  uint32_t eip)
 {
-    Interp *ip = interp_get(cpu);
-    uint32_t eip = cpu->eip;
     bool code32 = cpu_code32(cpu);
-    const SegCache *cs = &cpu->seg[S_CS];
-    uint32_t lin = cs->base + eip;
-    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
-    const uint8_t *host;
-    unsigned avail;
-
-    cpu->insn_eip = eip;
-    cpu->insn_esp = cpu->regs[R_ESP];
-
-    if (te->tag_code == (lin & ~0xFFFu) && eip <= cs->limit &&
-        cs->limit - eip >= X86_MAX_INSN_LEN - 1) {
-        /* Inline TLB hit with 15 bytes inside the limit. */
-        host = (const uint8_t *)(te->addend + lin);
-        avail = 4096 - (lin & 0xFFF);
-    } else {
-        uint32_t phys;
-        host = cpu_code_ptr(cpu, eip, &avail, &phys);
-    }
+    ip->misses++;
+    uint8_t buf[16] = {0};
+    unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
+    memcpy(buf, host, n);
     DecodedInsn d;
-    if (host) {
-        unsigned off = lin & 0xFFF;
-        TCEntry *e = &ip->tc[tc_hash(host)];
-        if (e->host == host && e->code32 == code32 && e->d.len <= avail &&
-            tc_bytes_equal(e, host, off)) {
-            ip->hits++;
-            uint32_t next = eip + e->d.len;
-            cpu->eip = code32 ? next : (next & 0xFFFF);
-            e->fn(cpu, &e->d);
-            return;
-        }
-        ip->misses++;
-        uint8_t buf[16] = {0};
-        unsigned n = avail < X86_MAX_INSN_LEN ? avail : X86_MAX_INSN_LEN;
-        memcpy(buf, host, n);
-        int len = interp_decode(cpu, buf, n, eip, code32, &d);
-        if ((unsigned)len <= avail) {
-            /* The whole instruction lies in this page and inside the limit: cache it. */
-            e->host = host;
-            e->code32 = code32;
-            memset(buf + len, 0, sizeof(buf) - (size_t)len);
-            memcpy(e->bytes, buf, 16);
-            e->d = d;
-            e->fn = ip->table[d.op & (OP_COUNT - 1)];
-            uint32_t next = eip + (uint32_t)len;
-            cpu->eip = code32 ? next : (next & 0xFFFF);
-            e->fn(cpu, &e->d);
-            return;
-        }
-        uint32_t next = eip + (uint32_t)len;
+    int len = interp_decode(cpu, buf, n, eip, code32, &d);
+    uint32_t next = eip + (uint32_t)len;
+    if ((unsigned)len <= avail) {
+        /* The whole instruction lies in this page and inside the limit: cache it. */
+        e->code32 = code32;
+        memset(buf + len, 0, sizeof(buf) - (size_t)len);
+        memcpy(e->bytes, buf, 16);
+        e->d = d;
+        e->fn = ip->table[d.op & (OP_COUNT - 1)];
         cpu->eip = code32 ? next : (next & 0xFFFF);
-        ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+        e->fn(cpu, &e->d);
         return;
     }
+    cpu->eip = code32 ? next : (next & 0xFFFF);
+    ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+}
 
+/* interp_slow: no host pointer for the code (MMIO): fetch byte-wise, decode, run uncached. */
+static __attribute__((noinline)) void interp_slow(CPUState *cpu, Interp *ip, uint32_t eip,
+                                                  bool code32)
+{
     uint8_t buf[16] = {0};
     unsigned n = cpu_fetch_code(cpu, eip, buf, X86_MAX_INSN_LEN);
+    DecodedInsn d;
     int len = interp_decode(cpu, buf, n, eip, code32, &d);
     uint32_t next = eip + (uint32_t)len;
     cpu->eip = code32 ? next : (next & 0xFFFF);
     ip->table[d.op & (OP_COUNT - 1)](cpu, &d);
+}
+
+/* interp_step_ptr: the step when the inline TLB check fails or the instruction may run into
+ * the CS limit: resolve the code page through cpu_code_ptr() (which faults as a fetch would),
+ * then look up the cache as usual. */
+static __attribute__((noinline)) void interp_step_ptr(CPUState *cpu, Interp *ip, uint32_t eip)
+{
+    bool code32 = cpu_code32(cpu);
+    unsigned avail;
+    uint32_t phys;
+    const uint8_t *host = cpu_code_ptr(cpu, eip, &avail, &phys);
+    if (!host) {
+        interp_slow(cpu, ip, eip, code32);
+        return;
+    }
+    unsigned off = (cpu->seg[S_CS].base + eip) & 0xFFF;
+    TCEntry *e = &ip->tc[tc_hash(host)];
+    if (e->d.len != 0 && e->d.len <= avail && e->code32 == code32 &&
+        tc_bytes_equal(e, host, off)) {
+        uint32_t next = eip + e->d.len;
+        cpu->eip = code32 ? next : (next & 0xFFFF);
+        e->fn(cpu, &e->d);
+        return;
+    }
+    interp_miss(cpu, ip, e, host, avail, eip);
+}
+
+/* interp_step_first: the first step of a CPU allocates translate/'s data. */
+static __attribute__((noinline)) void interp_step_first(CPUState *cpu)
+{
+    interp_get(cpu);
+    x86_interp_step(cpu);
+}
+
+/* x86_interp_step: the hot path is written so that every exit is a tail call (the handler,
+ * or one of the out-of-line paths) and needs no stack frame. */
+void x86_interp_step(CPUState *cpu)
+{
+    Interp *ip = cpu->tcache;
+    if (__builtin_expect(ip == NULL, 0)) {
+        interp_step_first(cpu);
+        return;
+    }
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    uint32_t lin = cs->base + eip;
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+
+    cpu->insn_eip = eip;
+    cpu->insn_esp = cpu->regs[R_ESP];
+
+    if (__builtin_expect(te->tag_code != (lin & ~0xFFFu) || eip > cs->limit ||
+                         cs->limit - eip < X86_MAX_INSN_LEN - 1 ||
+                         (lin & 0xFFF) > 4096 - 16, 0)) {
+        /* TLB miss, near the CS limit, or within 16 bytes of the page end. */
+        interp_step_ptr(cpu, ip, eip);
+        return;
+    }
+    /* Inline TLB hit with 15 bytes inside the limit. */
+    const uint8_t *host = (const uint8_t *)(te->addend + lin);
+    unsigned off = lin & 0xFFF;
+    bool code32 = cpu_code32(cpu);
+    TCEntry *e = &ip->tc[tc_hash(host)];
+    unsigned len = e->d.len;
+    uint64_t x;
+    if (__builtin_expect(len == 0 || e->code32 != code32, 0)) {
+        goto miss;
+    }
+    memcpy(&x, host, 8);
+    if (__builtin_expect((x & tc_mask[len][0]) != e->bytes[0], 0)) {
+        goto miss;
+    }
+    memcpy(&x, host + 8, 8);
+    if (__builtin_expect((x & tc_mask[len][1]) != e->bytes[1], 0)) {
+        goto miss;
+    }
+    uint32_t next = eip + len;
+    cpu->eip = code32 ? next : (next & 0xFFFF);
+    e->fn(cpu, &e->d);
+    return;
+miss:
+    interp_miss(cpu, ip, e, host, 4096 - off, eip);
 }

@@ -96,41 +96,86 @@ static inline void alu_rm(CPUState *cpu, const DecodedInsn *d, int aop, uint32_t
     cc_commit(cpu, &cc);
 }
 
-/* 00-3D: the classic ALU block. */
-static void op_alu(CPUState *cpu, const DecodedInsn *d)
+/* alu_mem: the ALU block's memory forms (00-03 and friends), out of line. */
+static __attribute__((noinline)) void alu_mem(CPUState *cpu, const DecodedInsn *d, int aop,
+                                              unsigned size)
 {
-    int aop = (d->op >> 3) & 7;
-    unsigned size = op_size(d);
     CCSet cc;
-    switch (d->op & 7) {
-    case 0:
-    case 1:
+    if (!(d->op & 2)) {
         alu_rm(cpu, d, aop, interp_get_reg(cpu, d->reg, size), size);
         return;
-    case 2:
-    case 3: {
-        uint32_t b = interp_get_rm(cpu, d, size);
-        uint32_t r = alu_calc(cpu, aop, interp_get_reg(cpu, d->reg, size), b, size, &cc);
-        if (aop != 7) {
-            interp_set_reg(cpu, d->reg, size, r);
-        }
-        break;
     }
-    default: {
-        uint32_t r = alu_calc(cpu, aop, interp_get_reg(cpu, R_EAX, size), d->imm, size, &cc);
-        if (aop != 7) {
-            interp_set_reg(cpu, R_EAX, size, r);
-        }
-        break;
-    }
+    uint32_t b = interp_ld(cpu, d->seg, interp_ea(cpu, d), size);
+    uint32_t r = alu_calc(cpu, aop, interp_get_reg(cpu, d->reg, size), b, size, &cc);
+    if (aop != 7) {
+        interp_set_reg(cpu, d->reg, size, r);
     }
     cc_commit(cpu, &cc);
 }
+
+/* alu_body: 00-3D, the classic ALU block, with the operation aop a compile-time constant in
+ * each of the eight handlers below so the register forms compile to straight-line code. */
+static inline __attribute__((always_inline)) void alu_body(CPUState *cpu,
+                                                           const DecodedInsn *d, int aop)
+{
+    unsigned size = op_size(d);
+    unsigned form = d->op & 7;
+    CCSet cc;
+    int dst;
+    uint32_t a, b;
+    if (form >= 4) {
+        dst = R_EAX;
+        a = interp_get_reg(cpu, R_EAX, size);
+        b = d->imm;
+    } else if (d->flags & DI_MEM) {
+        alu_mem(cpu, d, aop, size);
+        return;
+    } else if (form & 2) {
+        dst = d->reg;
+        a = interp_get_reg(cpu, d->reg, size);
+        b = interp_get_reg(cpu, d->rm, size);
+    } else {
+        dst = d->rm;
+        a = interp_get_reg(cpu, d->rm, size);
+        b = interp_get_reg(cpu, d->reg, size);
+    }
+    uint32_t r = alu_calc(cpu, aop, a, b, size, &cc);
+    if (aop != 7) {
+        interp_set_reg(cpu, dst, size, r);
+    }
+    interp_set_cc(cpu, cc.op, cc.dst, cc.src, cc.src2);
+}
+
+#define ALU_HANDLER(n)                                                                          \
+    static void op_alu_##n(CPUState *cpu, const DecodedInsn *d)                                \
+    {                                                                                           \
+        alu_body(cpu, d, n);                                                                    \
+    }
+ALU_HANDLER(0)
+ALU_HANDLER(1)
+ALU_HANDLER(2)
+ALU_HANDLER(3)
+ALU_HANDLER(4)
+ALU_HANDLER(5)
+ALU_HANDLER(6)
+ALU_HANDLER(7)
+
+static const InterpFn alu_handlers[8] = {op_alu_0, op_alu_1, op_alu_2, op_alu_3,
+                                         op_alu_4, op_alu_5, op_alu_6, op_alu_7};
 
 /* 80-83: group 1, r/m op imm (82 is the 80 alias). */
 static void op_grp1(CPUState *cpu, const DecodedInsn *d)
 {
     unsigned size = (d->op == 0x81 || d->op == 0x83) ? d->opsize : 1;
+    if (!(d->flags & DI_MEM)) {
+        CCSet cc;
+        uint32_t r = alu_calc(cpu, d->reg, interp_get_reg(cpu, d->rm, size), d->imm, size, &cc);
+        if (d->reg != 7) {
+            interp_set_reg(cpu, d->rm, size, r);
+        }
+        interp_set_cc(cpu, cc.op, cc.dst, cc.src, cc.src2);
+        return;
+    }
     alu_rm(cpu, d, d->reg, d->imm, size);
 }
 
@@ -320,7 +365,8 @@ static void op_grp3(CPUState *cpu, const DecodedInsn *d)
             int32_t p = (int16_t)cpu->regs[R_EAX] * s;
             interp_set_reg(cpu, R_EAX, 2, (uint32_t)p);
             interp_set_reg(cpu, R_EDX, 2, (uint32_t)p >> 16);
-            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, ((uint32_t)p >> 16) & 0xFFFF, 0);
+            interp_set_cc(cpu, CC_OP_IMUL16, (uint32_t)p & 0xFFFF, ((uint32_t)p >> 16) & 0xFFFF,
+                          0);
         } else {
             int64_t p = (int64_t)(int32_t)cpu->regs[R_EAX] * s;
             cpu->regs[R_EAX] = (uint32_t)p;
@@ -1064,7 +1110,7 @@ void interp_alu_register(InterpFn t[OP_COUNT])
 {
     for (int i = 0; i < 0x40; i++) {
         if ((i & 7) < 6) {
-            t[i] = op_alu;
+            t[i] = alu_handlers[i >> 3];
         }
     }
     for (int i = 0x40; i < 0x50; i++) {

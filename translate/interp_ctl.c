@@ -212,10 +212,8 @@ static void op_enter(CPUState *cpu, const DecodedInsn *d)
         interp_st(cpu, S_SS, sp, frame, size);
     }
     sp = (sp - alloc) & mask;
-    if (level == 0 || alloc != 0) {
-        /* The final ESP must be a valid stack address (#SS otherwise); probe it. */
-        (void)cpu_linear(cpu, S_SS, sp, 1, ACC_WRITE);
-    }
+    /* The final ESP must be a valid stack address (#SS otherwise); probe it. */
+    (void)cpu_linear(cpu, S_SS, sp, 1, ACC_WRITE);
     interp_set_reg(cpu, R_EBP, size, frame);
     cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | sp;
 }

@@ -456,7 +456,7 @@ Test(interp, cmpxchg_xadd_and_cmpxchg8b)
     cr_assert_eq(h->ram[0x2007], 0x55);
 }
 
-Test(interp, x87_raises_nm_with_em_and_ud_without)
+Test(interp, x87_raises_nm_with_em_and_ud2_raises_ud)
 {
     h->cpu->cr0 |= CR0_EM;
     cr_assert_eq(RUN(0xD9, 0xE8), EXC_NM); /* fld1 */
@@ -506,4 +506,77 @@ Test(interp, long_rep_yields_between_steps_so_interrupts_can_arrive)
     cpu_exec(h->cpu, 100);
     cr_assert_eq(R(R_ECX) & 0xFFFF, 0);
     cr_assert_eq(R(R_ESI) & 0xFFFF, 10000);
+}
+
+Test(interp, shld_shrd_results_and_carry)
+{
+    /* shld eax, ebx, 4: EAX = 0x12345678, EBX = 0x9ABCDEF0 -> 0x23456789, CF = bit 28 = 1 */
+    R(R_EAX) = 0x12345678;
+    R(R_EBX) = 0x9ABCDEF0;
+    cr_assert_eq(RUN(0x66, 0x0F, 0xA4, 0xD8, 0x04), -1);
+    cr_assert_eq(R(R_EAX), 0x23456789);
+    cr_assert(th_flags(h) & EF_CF);
+    /* shrd eax, ebx, 8 -> 0xF0234567, CF = bit 7 of 0x23456789 = 1 */
+    cr_assert_eq(RUN(0x66, 0x0F, 0xAC, 0xD8, 0x08), -1);
+    cr_assert_eq(R(R_EAX), 0xF0234567);
+    cr_assert(th_flags(h) & EF_CF);
+    /* shld ax, bx, cl with CL = 0: nothing changes, not even flags */
+    R(R_ECX) = 0;
+    cr_assert_eq(RUN(0xF8, 0x0F, 0xA5, 0xD8), -1);
+    cr_assert_eq(R(R_EAX), 0xF0234567);
+    cr_assert_not(th_flags(h) & EF_CF);
+}
+
+Test(interp, movzx_movsx_bswap_cmov_setcc_xlat_lea)
+{
+    R(R_EBX) = 0x80F0;
+    cr_assert_eq(RUN(0x66, 0x0F, 0xBE, 0xC3), -1); /* movsx eax, bl */
+    cr_assert_eq(R(R_EAX), 0xFFFFFFF0u);
+    cr_assert_eq(RUN(0x66, 0x0F, 0xB7, 0xC3), -1); /* movzx eax, bx */
+    cr_assert_eq(R(R_EAX), 0x80F0);
+    R(R_EAX) = 0x11223344;
+    cr_assert_eq(RUN(0x66, 0x0F, 0xC8), -1); /* bswap eax */
+    cr_assert_eq(R(R_EAX), 0x44332211);
+    /* cmp ax, ax; cmovne cx, bx (not taken); cmove dx, bx (taken); setz al */
+    R(R_ECX) = 0x1111;
+    R(R_EDX) = 0x2222;
+    cr_assert_eq(RUN(0x39, 0xC0, 0x0F, 0x45, 0xCB, 0x0F, 0x44, 0xD3, 0x0F, 0x94, 0xC0), -1);
+    cr_assert_eq(R(R_ECX) & 0xFFFF, 0x1111);
+    cr_assert_eq(R(R_EDX) & 0xFFFF, 0x80F0);
+    cr_assert_eq(R(R_EAX) & 0xFF, 1);
+    /* xlat: AL = [BX + AL] */
+    h->ram[0x2005] = 0x77;
+    R(R_EBX) = 0x2000;
+    R(R_EAX) = 5;
+    cr_assert_eq(RUN(0xD7), -1);
+    cr_assert_eq(R(R_EAX) & 0xFF, 0x77);
+    /* lea ax, [bx+si+0x10] wraps at 64 KiB with 16-bit addressing */
+    R(R_EBX) = 0xFFF8;
+    R(R_ESI) = 0x0010;
+    cr_assert_eq(RUN(0x8D, 0x40, 0x10), -1);
+    cr_assert_eq(R(R_EAX) & 0xFFFF, 0x0018);
+}
+
+Test(interp, neg_not_test_and_cmp_flags)
+{
+    R(R_EAX) = 0;
+    cr_assert_eq(RUN(0xF7, 0xD8), -1); /* neg ax: 0 -> 0, CF = 0 */
+    cr_assert_not(th_flags(h) & EF_CF);
+    cr_assert(th_flags(h) & EF_ZF);
+    R(R_EAX) = 0x8000;
+    cr_assert_eq(RUN(0xF7, 0xD8), -1); /* neg 0x8000 -> 0x8000, CF = OF = 1 */
+    cr_assert_eq(R(R_EAX) & 0xFFFF, 0x8000);
+    cr_assert(th_flags(h) & EF_CF);
+    cr_assert(th_flags(h) & EF_OF);
+    cr_assert_eq(RUN(0xF7, 0xD0), -1); /* not ax: flags unchanged */
+    cr_assert_eq(R(R_EAX) & 0xFFFF, 0x7FFF);
+    cr_assert(th_flags(h) & EF_CF);
+    /* cmp al, 0x80 with AL = 0x7F: 0x7F - 0x80 = 0xFF, CF, SF, OF */
+    R(R_EAX) = 0x7F;
+    cr_assert_eq(RUN(0x3C, 0x80), -1);
+    uint32_t f = th_flags(h);
+    cr_assert(f & EF_CF);
+    cr_assert(f & EF_SF);
+    cr_assert(f & EF_OF);
+    cr_assert_eq(R(R_EAX) & 0xFF, 0x7F, "CMP does not write");
 }
