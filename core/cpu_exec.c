@@ -103,6 +103,7 @@ static void run_fast(CPUState *cpu, uint64_t end)
     } while (cpu->icount < end &&
              !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
                cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+             !cpu->pending_db &&
              !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
              mem->generation == gen);
 }
@@ -131,6 +132,7 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
         /* A fault (or a fault while delivering one). Count it so that a guest stuck in a
          * fault loop still returns within its budget. */
         cpu->icount++;
+        cpu->pending_db = 0;     /* a faulting instruction completes no data access */
         cpu_deliver_exception(cpu);
         if (cpu->shutdown) {
             return CPU_EXIT_SHUTDOWN;
@@ -140,6 +142,14 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
     for (;;) {
         if (cpu->shutdown) {
             return CPU_EXIT_SHUTDOWN;
+        }
+        if (cpu->pending_db) {
+            /* A trap left by the last instruction or event (the TSS T bit of a task switch). */
+            uint32_t db = cpu->pending_db;
+            cpu->pending_db = 0;
+            cpu->dr[6] = (cpu->dr[6] & ~0xFu) | db;
+            deliver_event(cpu, EXC_DB, EXC_CLASS_BENIGN);
+            continue;
         }
         if (cpu->exit_request) {
             cpu->exit_request = false;
@@ -227,6 +237,7 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             db |= 1u << 14;
         }
         if (db) {
+            cpu->pending_db = 0;
             cpu->dr[6] = (cpu->dr[6] & ~0xFu) | db;
             deliver_event(cpu, EXC_DB, EXC_CLASS_BENIGN);
         }
