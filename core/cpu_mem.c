@@ -53,6 +53,17 @@ uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int acc
     return seg_linear(cpu, seg, off, size, access);
 }
 
+/* align_check: #AC(0) for a misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC
+ * (SDM Vol. 3, 6.15 "Interrupt 17"). EFLAGS.AC is tested first: it is almost always clear. */
+static inline uint32_t align_check(CPUState *cpu, uint32_t lin, unsigned size)
+{
+    if ((cpu->eflags & EF_AC) && (lin & (size - 1)) && cpu->cpl == 3 &&
+        (cpu->cr0 & CR0_AM)) {
+        cpu_raise_exception(cpu, EXC_AC, true, 0);
+    }
+    return lin;
+}
+
 /* --- physical accesses --- */
 
 uint32_t cpu_phys_ld(CPUState *cpu, uint32_t phys, unsigned size)
@@ -250,12 +261,14 @@ uint8_t cpu_ld8(CPUState *cpu, int seg, uint32_t off)
 
 uint16_t cpu_ld16(CPUState *cpu, int seg, uint32_t off)
 {
-    return (uint16_t)cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 2, ACC_READ), 2);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 2, ACC_READ), 2);
+    return (uint16_t)cpu_ld_lin(cpu, lin, 2);
 }
 
 uint32_t cpu_ld32(CPUState *cpu, int seg, uint32_t off)
 {
-    return cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 4, ACC_READ), 4);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 4, ACC_READ), 4);
+    return cpu_ld_lin(cpu, lin, 4);
 }
 
 void cpu_st8(CPUState *cpu, int seg, uint32_t off, uint8_t val)
@@ -265,12 +278,14 @@ void cpu_st8(CPUState *cpu, int seg, uint32_t off, uint8_t val)
 
 void cpu_st16(CPUState *cpu, int seg, uint32_t off, uint16_t val)
 {
-    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 2, ACC_WRITE), val, 2);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 2, ACC_WRITE), 2);
+    cpu_st_lin(cpu, lin, val, 2);
 }
 
 void cpu_st32(CPUState *cpu, int seg, uint32_t off, uint32_t val)
 {
-    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 4, ACC_WRITE), val, 4);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 4, ACC_WRITE), 4);
+    cpu_st_lin(cpu, lin, val, 4);
 }
 
 /* --- code fetch --- */
