@@ -757,10 +757,7 @@ Floatx80 fx_from_i64(int64_t v)
 
 int64_t fx_to_int(SFEnv *env, Floatx80 a, int bits)
 {
-    int64_t indefinite = (int64_t)((uint64_t)1 << (bits - 1)) * -1;
-    if (bits == 64) {
-        indefinite = INT64_MIN;
-    }
+    int64_t indefinite = bits == 64 ? INT64_MIN : -((int64_t)1 << (bits - 1));
     FxClass ca = fx_class(a);
     if (is_nan_or_unsupported(ca) || ca == FX_INF) {
         env->flags |= SF_IE;
