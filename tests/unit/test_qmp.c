@@ -23,8 +23,8 @@
 
 Test(json, parses_every_value_kind)
 {
-    const char *t = " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\n\\\"\\u00e9\\ud83d\\ude00\","
-                    " \"o\": {}, \"e\": []} ";
+    const char *t = " {\"a\": [1, -2.5e1, true, false, null], "
+                    "\"s\": \"x\\n\\\"\\u00e9\\ud83d\\ude00\", \"o\": {}, \"e\": []} ";
     char err[128];
     JsonValue *v = json_parse(t, strlen(t), err, sizeof(err));
     cr_assert_not_null(v, "%s", err);
