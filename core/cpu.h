@@ -22,6 +22,7 @@
 #include "core/ioport.h"
 #include "core/log.h"
 #include "core/memmap.h"
+#include "core/vmstate.h"
 
 /* General registers in ModRM order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -121,6 +122,7 @@ typedef struct TLBEntry {
     uintptr_t addend;     /* host = addend + linear, valid when no flag bits are set */
     bool global;
     bool user;            /* filled for a CPL 3 access */
+    bool large;           /* part of a 4 MiB page (INVLPG drops the whole page) */
 } TLBEntry;
 
 /* Why cpu_exec returned. */
@@ -184,7 +186,35 @@ typedef struct CPUState {
 
     /* Opaque per-CPU data of translate/ (decoded-instruction cache, JIT). */
     void *tcache;
+
+    /* Exception in flight (core/cpu_excp.c, core/cpu_exec.c). */
+    int exc_vector;         /* set by cpu_raise_exception */
+    bool exc_has_err;
+    uint32_t exc_err;
+    int exc_class;          /* EXC_CLASS_* of the event being delivered, -1 when none */
+    bool nmi_blocked;       /* an NMI handler runs: further NMIs wait for IRET */
+    bool insn_event;        /* the current instruction delivered an interrupt (no TF trap) */
+    bool a20_enabled;
+    uint32_t cpuid_signature; /* family/model/stepping, also EDX after reset */
+    uint64_t msr_misc_enable;
+    uint32_t pending_db;    /* DR6 bits of data breakpoints hit by this instruction */
+    bool tlb_has_large;     /* some TLB entry maps part of a 4 MiB page */
+
+    /* The TLB for CPL 3 accesses; `tlb` above serves CPL 0-2, so a privilege change needs
+     * no flush and a hit is one tag compare in either. */
+    TLBEntry tlb_user[TLB_SIZE];
+
+    /* Physical 4 KiB frames translate/ caches code from (cpu_code_page_mark): writes to them
+     * take the slow path and call x86_tcache_invalidate_phys(). One bit per frame. */
+    uint8_t code_pages[1u << 17];
 } CPUState;
+
+/* Exception classes for the double-fault rules (SDM Vol. 3, 6.15, table 6-5). */
+enum { EXC_CLASS_BENIGN = 0, EXC_CLASS_CONTRIB = 1, EXC_CLASS_PF = 2, EXC_CLASS_DF = 3 };
+
+/* The processor signature reported by CPUID.1:EAX and in EDX after reset: family 6, model 5,
+ * stepping 2 (Pentium II, Deschutes). */
+#define CPU_SIGNATURE_P2 0x0652u
 
 /* --- life cycle (core/cpu.c) --- */
 
@@ -202,6 +232,18 @@ void cpu_set_irq(CPUState *cpu, int level);
 
 /* cpu_exit_request: make cpu_exec return at the next instruction boundary. */
 void cpu_exit_request(CPUState *cpu);
+
+/* cpu_set_nmi: raise the NMI (edge); delivered at the next instruction boundary. */
+void cpu_set_nmi(CPUState *cpu);
+
+/* cpu_set_a20: the A20 gate (port 92h, 8042 output port). Flushes the TLB on a change. */
+void cpu_set_a20(CPUState *cpu, bool enabled);
+
+/* cpu_get_tsc: the time-stamp counter (icount + tsc_offset). */
+uint64_t cpu_get_tsc(const CPUState *cpu);
+
+/* cpu_vmstate: the architectural state for snapshots (post_load flushes the TLB). */
+extern const VMStateDesc cpu_vmstate;
 
 /* --- flags (core/cpu_flags.c) --- */
 
@@ -268,6 +310,21 @@ bool mmu_translate(CPUState *cpu, uint32_t lin, int access, bool user, uint32_t 
 void tlb_flush(CPUState *cpu, bool include_global);
 void tlb_flush_page(CPUState *cpu, uint32_t lin);
 
+/* System accesses by linear address (descriptor tables, TSS, IDT): supervisor rights whatever
+ * the CPL; may raise #PF. */
+uint32_t cpu_ld_sys(CPUState *cpu, uint32_t lin, unsigned size);
+void cpu_st_sys(CPUState *cpu, uint32_t lin, uint32_t val, unsigned size);
+
+/* cpu_code_page_mark: translate/ now caches code from the physical frame holding paddr; writes
+ * to it then call x86_tcache_invalidate_phys(). cpu_code_page_unmark: it no longer does. */
+void cpu_code_page_mark(CPUState *cpu, uint32_t paddr);
+void cpu_code_page_unmark(CPUState *cpu, uint32_t paddr);
+
+/* cpu_code_ptr: a host pointer to the instruction bytes at CS:eip for the fast path of
+ * translate/'s fetch, with *avail set to the bytes readable up to the page end or the CS limit;
+ * NULL when the slow path (cpu_fetch_code) is needed. *phys gets the physical address. */
+const uint8_t *cpu_code_ptr(CPUState *cpu, uint32_t eip, unsigned *avail, uint32_t *phys);
+
 /* --- segments and tasks (core/cpu_seg.c) --- */
 
 /* cpu_load_seg: MOV/POP/LDS... to a segment register with every protected-mode check
@@ -280,6 +337,40 @@ void cpu_set_seg_real(CPUState *cpu, int seg, uint16_t sel);
 /* cpu_update_mode: recompute cpl and cached mode bits after CR0/EFLAGS.VM/CS changes. */
 void cpu_update_mode(CPUState *cpu);
 
+/* cpu_desc_read: the 8-byte descriptor for sel from the GDT or LDT as two dwords; false when
+ * it lies beyond the table limit (or the LDT is null). May raise #PF. */
+bool cpu_desc_read(CPUState *cpu, uint16_t sel, uint32_t *lo, uint32_t *hi);
+
+/* cpu_desc_set_accessed: write the accessed bit back into the descriptor (hi = its high
+ * dword as read). */
+void cpu_desc_set_accessed(CPUState *cpu, uint16_t sel, uint32_t hi);
+
+/* cpu_seg_load_desc / cpu_seg_load_null: fill a segment cache from a descriptor, or mark it
+ * null (unusable: P clear), without checks. */
+void cpu_seg_load_desc(CPUState *cpu, int seg, uint16_t sel, uint32_t lo, uint32_t hi);
+void cpu_seg_load_null(CPUState *cpu, int seg, uint16_t sel);
+
+/* --- far control transfers (core/cpu_xfer.c): every real, V86 and protected-mode rule, with
+ * call gates, task gates and TSS task switches. The instruction handlers call these. --- */
+
+/* cpu_far_jump: JMP sel:off (opsize 2 or 4 truncates off). */
+void cpu_far_jump(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+
+/* cpu_far_call: CALL sel:off; next_eip is the return offset pushed. */
+void cpu_far_call(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize,
+                  uint32_t next_eip);
+
+/* cpu_far_ret: RET far [imm16] (imm = bytes released after CS:EIP). */
+void cpu_far_ret(CPUState *cpu, unsigned opsize, uint16_t imm);
+
+/* cpu_flags_write_mask: the EFLAGS bits IRET (and, less RF, POPF) may change at the current
+ * privilege outside V86: arithmetic, TF, DF, NT (+RF, AC, ID at 32 bits), IF if CPL <= IOPL,
+ * IOPL (+VIF, VIP) at CPL 0. */
+uint32_t cpu_flags_write_mask(const CPUState *cpu, unsigned opsize);
+
+/* cpu_iret: IRET/IRETD (nested task return, outer privilege, return to V86). */
+void cpu_iret(CPUState *cpu, unsigned opsize);
+
 /* Mode queries. */
 static inline bool cpu_pe(const CPUState *cpu) { return (cpu->cr0 & CR0_PE) != 0; }
 static inline bool cpu_v86(const CPUState *cpu) { return (cpu->eflags & EF_VM) != 0; }
@@ -291,6 +382,9 @@ static inline bool cpu_stack32(const CPUState *cpu) { return (cpu->seg[S_SS].fla
 /* cpu_in / cpu_out: IN/OUT with the IOPL and TSS I/O-bitmap checks (raise #GP). */
 uint32_t cpu_in(CPUState *cpu, uint16_t port, unsigned size);
 void cpu_out(CPUState *cpu, uint16_t port, uint32_t val, unsigned size);
+
+/* cpu_io_allowed: the I/O privilege check alone (for INS/OUTS before they touch memory). */
+bool cpu_io_allowed(CPUState *cpu, uint16_t port, unsigned size);
 
 /* --- the instruction set (translate/interp.c) --- */
 

@@ -58,16 +58,20 @@ int log_parse_mask(Logger *lg, const char *list, char *err, size_t errlen)
         return -EINVAL;
     }
     strcpy(buf, list);
+    /* Parse into copies so a bad item leaves the logger exactly as it was. */
     uint32_t mask = 0;
+    int n_dev = lg->n_dev_filters;
+    char dev[LOG_DEV_FILTER_MAX][32];
+    memcpy(dev, lg->dev_filters, sizeof(dev));
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (strncmp(tok, "dev:", 4) == 0) {
-            if (lg->n_dev_filters >= LOG_DEV_FILTER_MAX || strlen(tok + 4) == 0 ||
-                strlen(tok + 4) >= sizeof(lg->dev_filters[0])) {
+            if (n_dev >= LOG_DEV_FILTER_MAX || strlen(tok + 4) == 0 ||
+                strlen(tok + 4) >= sizeof(dev[0])) {
                 snprintf(err, errlen, "bad or too many dev:NAME log items: '%s'", tok);
                 return -EINVAL;
             }
-            strcpy(lg->dev_filters[lg->n_dev_filters++], tok + 4);
+            strcpy(dev[n_dev++], tok + 4);
             mask |= LOG_DEV;
             continue;
         }
@@ -85,6 +89,8 @@ int log_parse_mask(Logger *lg, const char *list, char *err, size_t errlen)
         }
     }
     lg->mask |= mask;
+    lg->n_dev_filters = n_dev;
+    memcpy(lg->dev_filters, dev, sizeof(dev));
     return 0;
 }
 

@@ -45,7 +45,8 @@ void log_init(Logger *lg);
 /* log_close: close the -D file if one was opened. */
 void log_close(Logger *lg);
 
-/* log_parse_mask: parse a -d list ("in_asm,int,dev:pic", or "help") into lg.
+/* log_parse_mask: parse a -d list ("in_asm,int,dev:pic") into lg; the caller handles "help".
+ * All or nothing: on error lg is unchanged.
  * Returns 0, or -EINVAL with a message naming the bad item in err (errlen bytes). */
 int log_parse_mask(Logger *lg, const char *list, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -160,6 +160,7 @@ typedef struct Machine {
     /* Host backends for the serial ports (-serial), opened and owned by the frontend; the
      * board connects its UARTs to them. NULL = nothing attached. */
     CharBackend *serial_chr[MACHINE_MAX_SERIAL];
+    CharBackend *debugcon_chr;     /* port 0xE9 console output (-debugcon), NULL = dropped */
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

@@ -61,8 +61,7 @@ static inline uint64_t unit_read(const IOOps *ops, void *opaque, uint64_t addr, 
 }
 
 /* One naturally aligned power-of-two piece of p <= max bytes, widened when p < min. */
-static uint64_t piece_read(const IOOps *ops, void *opaque, uint64_t addr, unsigned p,
-                           unsigned min)
+static uint64_t piece_read(const IOOps *ops, void *opaque, uint64_t addr, unsigned p, unsigned min)
 {
     if (p >= min) {
         return unit_read(ops, opaque, addr, p);
@@ -284,8 +283,7 @@ static void rebuild(MemMap *m)
 }
 
 static int map_region(MemMap *m, const char *name, MemRegionKind kind, uint64_t base,
-                      uint64_t size, uint8_t *host, const IOOps *ops, void *opaque,
-                      int priority)
+                      uint64_t size, uint8_t *host, const IOOps *ops, void *opaque, int priority)
 {
     if (size == 0 || base > UINT64_MAX - size) {
         return -EINVAL;
@@ -417,8 +415,7 @@ static void mem_access_bytes(MemMap *m, uint64_t addr, uint8_t *buf, size_t len,
             uint64_t gap = next < m->n_spans ? m->spans[next].start - addr : 0 - addr;
             chunk = (gap == 0 || gap > len) ? len : gap;
             if (write) {
-                LOG_ONCE(m->log, LOG_UNIMP,
-                         "memmap: write to unassigned address 0x%llx ignored\n",
+                LOG_ONCE(m->log, LOG_UNIMP, "memmap: write to unassigned address 0x%llx ignored\n",
                          (unsigned long long)addr);
             } else {
                 memset(buf, 0xff, (size_t)chunk);
@@ -449,9 +446,8 @@ static void mem_access_bytes(MemMap *m, uint64_t addr, uint8_t *buf, size_t len,
             } else if (r->kind == MR_RAM) {
                 memcpy(r->host + off, buf, (size_t)chunk);
             } else {
-                LOG_ONCE(m->log, LOG_GUEST_ERROR,
-                         "memmap: write to ROM '%s' at 0x%llx ignored\n", r->name,
-                         (unsigned long long)addr);
+                LOG_ONCE(m->log, LOG_GUEST_ERROR, "memmap: write to ROM '%s' at 0x%llx ignored\n",
+                         r->name, (unsigned long long)addr);
             }
         }
         addr += chunk;

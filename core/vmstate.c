@@ -43,13 +43,12 @@
 
 /* ---- CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) ----
  * A 16-entry table, one entry per nibble, computed by the compiler from the polynomial. */
-#define CRC_STEP(c) (((c) >> 1) ^ (0xEDB88320u & (0u - ((c) & 1u))))
+#define CRC_STEP(c) (((c) >> 1) ^ (0xEDB88320u & (0u - ((c)&1u))))
 #define CRC_NIBBLE(n) CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP((uint32_t)(n)))))
 
 static const uint32_t crc_nibble[16] = {
-    CRC_NIBBLE(0),  CRC_NIBBLE(1),  CRC_NIBBLE(2),  CRC_NIBBLE(3),
-    CRC_NIBBLE(4),  CRC_NIBBLE(5),  CRC_NIBBLE(6),  CRC_NIBBLE(7),
-    CRC_NIBBLE(8),  CRC_NIBBLE(9),  CRC_NIBBLE(10), CRC_NIBBLE(11),
+    CRC_NIBBLE(0),  CRC_NIBBLE(1),  CRC_NIBBLE(2),  CRC_NIBBLE(3),  CRC_NIBBLE(4),  CRC_NIBBLE(5),
+    CRC_NIBBLE(6),  CRC_NIBBLE(7),  CRC_NIBBLE(8),  CRC_NIBBLE(9),  CRC_NIBBLE(10), CRC_NIBBLE(11),
     CRC_NIBBLE(12), CRC_NIBBLE(13), CRC_NIBBLE(14), CRC_NIBBLE(15),
 };
 
@@ -307,7 +306,7 @@ int vmstate_save_buf(const VMStateRegistry *r, uint8_t **buf, size_t *len)
 typedef struct Reader {
     const uint8_t *p;
     size_t len, pos;
-    bool apply;       /* false: validate only; true: write into the objects */
+    bool apply; /* false: validate only; true: write into the objects */
     char *err;
     size_t errlen;
 } Reader;
@@ -369,8 +368,7 @@ static int r_expect_str(Reader *rd, const char *want, const char *what, const ch
 static int load_record(Reader *rd, const VMStateDesc *d, uint8_t *base, const char *ctx,
                        int depth);
 
-static int load_field(Reader *rd, const VMStateField *f, uint8_t *base, const char *ctx,
-                      int depth)
+static int load_field(Reader *rd, const VMStateField *f, uint8_t *base, const char *ctx, int depth)
 {
     char fctx[160];
     snprintf(fctx, sizeof(fctx), "%s.%s", ctx, f->name);
@@ -469,8 +467,7 @@ static int load_field(Reader *rd, const VMStateField *f, uint8_t *base, const ch
     return 0;
 }
 
-static int load_record(Reader *rd, const VMStateDesc *d, uint8_t *base, const char *ctx,
-                       int depth)
+static int load_record(Reader *rd, const VMStateDesc *d, uint8_t *base, const char *ctx, int depth)
 {
     if (depth > VMSTATE_MAX_DEPTH || !d || !d->name || !d->fields) {
         return fail(rd, "bad state description for %s", ctx);
@@ -484,8 +481,8 @@ static int load_record(Reader *rd, const VMStateDesc *d, uint8_t *base, const ch
         return fail(rd, "snapshot truncated in header of %s", ctx);
     }
     if (version != d->version) {
-        return fail(rd, "version mismatch for %s (%s): file has %llu, expected %u", ctx,
-                    d->name, (unsigned long long)version, d->version);
+        return fail(rd, "version mismatch for %s (%s): file has %llu, expected %u", ctx, d->name,
+                    (unsigned long long)version, d->version);
     }
     if (nfields != desc_nfields(d)) {
         return fail(rd, "field count mismatch for %s (%s): file has %llu, expected %u", ctx,
@@ -562,8 +559,7 @@ static int run_post_load(const VMStateDesc *d, uint8_t *base)
     return d->post_load ? d->post_load(base) : 0;
 }
 
-int vmstate_load_buf(VMStateRegistry *r, const uint8_t *buf, size_t len, char *err,
-                     size_t errlen)
+int vmstate_load_buf(VMStateRegistry *r, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     Reader rd = {.p = buf, .len = len, .err = err, .errlen = errlen};
     const size_t head = 8 + 4 + 4, tail = 4;

@@ -39,6 +39,11 @@ enum {
     DI_SSE = 1u << 5,          /* SSE/SSE2 form */
     DI_MOFFS = 1u << 6,        /* A0-A3: disp is an absolute offset */
 };
+/* Precisely: DI_MMX is set when the instruction touches MMX registers (an MMX operand, or
+ * EMMS), DI_SSE when it touches XMM registers or MXCSR. CVTPI2PS and friends have both;
+ * PSHUFW/PMINUB... (SSE's additions to MMX) have DI_MMX only, as they do not need CR4.OSFXSR.
+ * Which CPU features exist (CPUID) is the interpreter's decision: the decoder accepts i686 +
+ * MMX + SSE + SSE2 and reports #UD for SSE3 and later (see translate/decode_opcodes.txt). */
 
 /* DecodedInsn: everything the interpreter and the JIT frontend need, computed once.
  * Effective address = seg_base(seg) + (base >= 0 ? reg[base] : 0)
@@ -62,7 +67,17 @@ typedef struct DecodedInsn {
     uint32_t disp;         /* displacement or moffs, sign-extended to 32 bits */
     uint32_t imm;          /* first immediate, sign- or zero-extended as the opcode defines */
     uint32_t imm2;         /* second immediate: ENTER level, far pointer selector */
+    uint8_t immsize;       /* bytes of the first immediate in the encoding (0 if none) */
+    uint8_t dispsize;      /* bytes of displacement or moffs in the encoding (0 if none) */
 } DecodedInsn;
+/* Field conventions (details in translate/decode.c):
+ * - imm: relative branch offsets (Jb, Jz) and the 8-bit immediates of 83, 6A and 6B are
+ *   sign-extended to 32 bits; every other immediate is zero-extended.
+ * - opsize reflects a 66 prefix even where 66 is the mandatory prefix of an SSE2 form.
+ * - simd_prefix is set only for opcodes in the SIMD space (0 for everything else).
+ * - Without a ModRM byte: modrm/mod/reg/rm are 0, base = index = -1; seg is still the
+ *   override or DS (the source segment of string instructions and XLAT).
+ * - ModRM register forms (mod = 3, or MOV CRn/DRn): base = index = -1, disp = 0. */
 
 /* DecodeEnv: the bytes at the instruction pointer and the mode. avail may be less than 15 at
  * the end of a page; the decoder then returns -DECODE_NEED_MORE if it needs more. */
@@ -81,5 +96,24 @@ int x86_decode(const DecodeEnv *env, DecodedInsn *out);
  * Capstone cannot decode it (buf then says "(bad)"). */
 int x86_disasm(const uint8_t *bytes, unsigned avail, uint32_t addr, bool code32, char *buf,
                unsigned buflen);
+
+/* x86_decode_mnemonic: the upper-case mnemonic of a successfully decoded instruction, from
+ * the opcode map ("ADD", "MOVUPS", "FSTP1"...), for diagnostics and logs; never NULL. Slow
+ * path: not for use per executed instruction. */
+const char *x86_decode_mnemonic(const DecodedInsn *d);
+
+/* X86Disasm: a reusable Capstone context (one handle per code size), for callers that
+ * disassemble often (traces, -d in_asm). Opening Capstone per call costs far more than the
+ * disassembly itself. Not thread-safe: one per thread/machine. */
+typedef struct X86Disasm X86Disasm;
+
+/* x86_disasm_new: open Capstone for 16- and 32-bit code. Returns NULL if Capstone fails;
+ * the caller owns the result and frees it with x86_disasm_free(). */
+X86Disasm *x86_disasm_new(void);
+void x86_disasm_free(X86Disasm *dis);
+
+/* x86_disasm_with: like x86_disasm() but reuses dis. */
+int x86_disasm_with(X86Disasm *dis, const uint8_t *bytes, unsigned avail, uint32_t addr,
+                    bool code32, char *buf, unsigned buflen);
 
 #endif

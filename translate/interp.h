@@ -127,7 +127,66 @@ void interp_jump(CPUState *cpu, uint32_t target, unsigned opsize);
  * x86_interp_sys_register(). */
 void x86_interp_sys_register(InterpFn table[OP_COUNT]);
 
+/* interp_far_call / interp_far_jump: CALL/JMP to sel:off with every real, V86 and
+ * protected-mode rule (call gates, task gates, TSS). next_eip is the return offset. Used by
+ * 9A/EA here and by FF /3, FF /5 in interp.c. Implemented in translate/interp_sys.c. */
+void interp_far_call(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize,
+                     uint32_t next_eip);
+void interp_far_jump(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+
 /* The instruction handler table: filled once per CPU by the interpreter (interp.c). */
 void x86_interp_table_init(InterpFn table[OP_COUNT]);
+
+/* --- additions by the integer interpreter (int) --- */
+
+/* interp_set_cc: record a lazy flag operation (see core/cpu_flags.c for the encoding). */
+static inline void interp_set_cc(CPUState *cpu, uint32_t op, uint32_t dst, uint32_t src,
+                                 uint32_t src2)
+{
+    cpu->cc_op = op;
+    cpu->cc_dst = dst;
+    cpu->cc_src = src;
+    cpu->cc_src2 = src2;
+}
+
+/* interp_size_index: 0, 1, 2 for 1-, 2-, 4-byte operands (the CC_OP_*8/16/32 offset). */
+static inline uint32_t interp_size_index(unsigned size)
+{
+    return size == 1 ? 0 : size == 2 ? 1 : 2;
+}
+
+static inline uint32_t interp_size_mask(unsigned size)
+{
+    return size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+/* interp_set_arith: replace the six arithmetic flags with f (eager materialisation for the
+ * rare instructions that leave some flags unchanged, e.g. BT, BSF, rotates). */
+static inline void interp_set_arith(CPUState *cpu, uint32_t f)
+{
+    cpu->eflags = (cpu_get_eflags(cpu) & ~(uint32_t)EF_ARITH) | (f & EF_ARITH);
+    cpu->cc_op = CC_OP_EFLAGS;
+}
+
+/* interp_addr_mask: 0xFFFF or 0xFFFFFFFF for the instruction's address size. */
+static inline uint32_t interp_addr_mask(const DecodedInsn *d)
+{
+    return d->addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+/* Far transfers implemented by interp_sys.c (protected-mode gates and privilege changes):
+ * interp_far_jump / interp_far_call transfer to sel:off with operand size opsize; next_eip
+ * is the return address CALL pushes. */
+void interp_far_jump(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+void interp_far_call(CPUState *cpu, uint16_t sel, uint32_t off, unsigned opsize,
+                     uint32_t next_eip);
+
+/* Registration of the integer handler groups (translate/interp_*.c). */
+void interp_alu_register(InterpFn table[OP_COUNT]);
+void interp_ctl_register(InterpFn table[OP_COUNT]);
+void interp_str_register(InterpFn table[OP_COUNT]);
+
+/* interp_unimpl: log once and raise #UD (the default table entry). */
+void interp_unimpl(CPUState *cpu, const DecodedInsn *d);
 
 #endif

@@ -1,0 +1,200 @@
+/* cpu.c: CPU life cycle: initialisation, the Pentium II RESET state, pins and snapshots. */
+#include "core/cpu.h"
+
+#include <stddef.h>
+#include <string.h>
+
+void cpu_init(CPUState *cpu, MemMap *mem, PortMap *io, Logger *log)
+{
+    memset(cpu, 0, sizeof(*cpu));
+    cpu->mem = mem;
+    cpu->io = io;
+    cpu->log = log;
+    cpu->cpuid_signature = CPU_SIGNATURE_P2;
+    cpu->exc_class = -1;
+    cpu->last_exc = -1;
+    cpu_reset(cpu);
+}
+
+/* The hidden part of a segment register after RESET (SDM Vol. 3, 9.1.1, table 9-1): present,
+ * read/write (CS: execute/read), accessed, limit FFFFh. */
+static void reset_seg(SegCache *s, uint16_t sel, uint32_t base, uint16_t flags)
+{
+    s->sel = sel;
+    s->base = base;
+    s->limit = 0xFFFF;
+    s->flags = flags;
+}
+
+void cpu_reset(CPUState *cpu)
+{
+    memset(cpu->regs, 0, sizeof(cpu->regs));
+    cpu->regs[R_EDX] = cpu->cpuid_signature;
+    cpu->eip = 0xFFF0;
+    cpu->eflags = EF_FIXED1;
+    cpu->cc_op = CC_OP_EFLAGS;
+    cpu->cc_dst = cpu->cc_src = cpu->cc_src2 = 0;
+    for (int i = 0; i < S_NSEG; i++) {
+        reset_seg(&cpu->seg[i], 0, 0, SEGF_P | SEGF_S | 0x3);
+    }
+    reset_seg(&cpu->seg[S_CS], 0xF000, 0xFFFF0000u, SEGF_P | SEGF_S | 0xB);
+    reset_seg(&cpu->ldtr, 0, 0, SEGF_P | 0x2);
+    reset_seg(&cpu->tr, 0, 0, SEGF_P | 0xB);
+    cpu->gdtr.base = 0;
+    cpu->gdtr.limit = 0xFFFF;
+    cpu->idtr.base = 0;
+    cpu->idtr.limit = 0xFFFF;
+    cpu->cr0 = CR0_CD | CR0_NW | CR0_ET;
+    cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    memset(cpu->dr, 0, sizeof(cpu->dr));
+    cpu->dr[6] = 0xFFFF0FF0u;
+    cpu->dr[7] = 0x00000400u;
+    cpu->tsc_offset = (uint64_t)0 - cpu->icount;
+    cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+    cpu->apic_base = 0xFEE00900u; /* BSP, globally enabled (SDM Vol. 3, 10.4.4) */
+    cpu->msr_misc_enable = 0;
+    cpu->cpl = 0;
+
+    /* x87 after RESET on the P6 family (table 9-1): FCW 0040h, FSW 0, FTW 5555h. */
+    memset(&cpu->fpu, 0, sizeof(cpu->fpu));
+    cpu->fpu.fcw = 0x0040;
+    cpu->fpu.ftw = 0x5555;
+
+    cpu->halted = false;
+    cpu->intr_pending = false;
+    cpu->nmi_pending = false;
+    cpu->nmi_blocked = false;
+    cpu->inhibit_irq = false;
+    cpu->exit_request = false;
+    cpu->shutdown = false;
+    cpu->a20_enabled = true;
+    cpu->a20_mask = 0xFFFFFFFFu;
+    cpu->insn_eip = cpu->eip;
+    cpu->insn_esp = 0;
+    cpu->exc_depth = 0;
+    cpu->last_exc = -1;
+    cpu->exc_class = -1;
+    cpu->exc_vector = -1;
+    cpu->pending_db = 0;
+    tlb_flush(cpu, true);
+}
+
+void cpu_set_irq(CPUState *cpu, int level)
+{
+    cpu->intr_pending = level != 0;
+}
+
+void cpu_set_nmi(CPUState *cpu)
+{
+    cpu->nmi_pending = true;
+}
+
+void cpu_exit_request(CPUState *cpu)
+{
+    cpu->exit_request = true;
+}
+
+void cpu_set_a20(CPUState *cpu, bool enabled)
+{
+    if (cpu->a20_enabled == enabled) {
+        return;
+    }
+    cpu->a20_enabled = enabled;
+    cpu->a20_mask = enabled ? 0xFFFFFFFFu : ~(1u << 20);
+    tlb_flush(cpu, true);
+}
+
+uint64_t cpu_get_tsc(const CPUState *cpu)
+{
+    return cpu->icount + cpu->tsc_offset;
+}
+
+/* --- snapshots --- */
+
+static const VMStateField seg_fields[] = {
+    VMSTATE_U16(SegCache, sel),
+    VMSTATE_U32(SegCache, base),
+    VMSTATE_U32(SegCache, limit),
+    VMSTATE_U16(SegCache, flags),
+    VMSTATE_END,
+};
+static const VMStateDesc seg_vmstate = {"segcache", 1, seg_fields, NULL};
+
+static const VMStateField dt_fields[] = {
+    VMSTATE_U32(DescTable, base),
+    VMSTATE_U16(DescTable, limit),
+    VMSTATE_END,
+};
+static const VMStateDesc dt_vmstate = {"desctable", 1, dt_fields, NULL};
+
+static const VMStateField fx_fields[] = {
+    VMSTATE_U64(Floatx80, sig),
+    VMSTATE_U16(Floatx80, se),
+    VMSTATE_END,
+};
+static const VMStateDesc fx_vmstate = {"floatx80", 1, fx_fields, NULL};
+
+static const VMStateField fpu_fields[] = {
+    VMSTATE_STRUCT_ARRAY(FPUState, st, 8, fx_vmstate, Floatx80),
+    VMSTATE_U16(FPUState, fcw),
+    VMSTATE_U16(FPUState, fsw),
+    VMSTATE_U8(FPUState, top),
+    VMSTATE_U16(FPUState, ftw),
+    VMSTATE_U16(FPUState, fop),
+    VMSTATE_U32(FPUState, fip),
+    VMSTATE_U32(FPUState, fdp),
+    VMSTATE_U16(FPUState, fcs),
+    VMSTATE_U16(FPUState, fds),
+    VMSTATE_END,
+};
+static const VMStateDesc fpu_vmstate = {"fpu", 1, fpu_fields, NULL};
+
+static const VMStateField cpu_fields[] = {
+    VMSTATE_U32_ARRAY(CPUState, regs, 8),
+    VMSTATE_U32(CPUState, eip),
+    VMSTATE_U32(CPUState, eflags),
+    VMSTATE_U32(CPUState, cc_op),
+    VMSTATE_U32(CPUState, cc_dst),
+    VMSTATE_U32(CPUState, cc_src),
+    VMSTATE_U32(CPUState, cc_src2),
+    VMSTATE_STRUCT_ARRAY(CPUState, seg, S_NSEG, seg_vmstate, SegCache),
+    VMSTATE_STRUCT(CPUState, ldtr, seg_vmstate, SegCache),
+    VMSTATE_STRUCT(CPUState, tr, seg_vmstate, SegCache),
+    VMSTATE_STRUCT(CPUState, gdtr, dt_vmstate, DescTable),
+    VMSTATE_STRUCT(CPUState, idtr, dt_vmstate, DescTable),
+    VMSTATE_U32(CPUState, cr0),
+    VMSTATE_U32(CPUState, cr2),
+    VMSTATE_U32(CPUState, cr3),
+    VMSTATE_U32(CPUState, cr4),
+    VMSTATE_U32_ARRAY(CPUState, dr, 8),
+    VMSTATE_U64(CPUState, tsc_offset),
+    VMSTATE_U32(CPUState, sysenter_cs),
+    VMSTATE_U32(CPUState, sysenter_esp),
+    VMSTATE_U32(CPUState, sysenter_eip),
+    VMSTATE_U64(CPUState, apic_base),
+    VMSTATE_U64(CPUState, msr_misc_enable),
+    VMSTATE_I32(CPUState, cpl),
+    VMSTATE_STRUCT(CPUState, fpu, fpu_vmstate, FPUState),
+    VMSTATE_BOOL(CPUState, halted),
+    VMSTATE_BOOL(CPUState, intr_pending),
+    VMSTATE_BOOL(CPUState, nmi_pending),
+    VMSTATE_BOOL(CPUState, nmi_blocked),
+    VMSTATE_BOOL(CPUState, inhibit_irq),
+    VMSTATE_BOOL(CPUState, shutdown),
+    VMSTATE_BOOL(CPUState, a20_enabled),
+    VMSTATE_U32(CPUState, a20_mask),
+    VMSTATE_U64(CPUState, icount),
+    VMSTATE_END,
+};
+
+static int cpu_post_load(void *opaque)
+{
+    CPUState *cpu = opaque;
+    cpu->exc_class = -1;
+    cpu->last_exc = -1;
+    cpu->a20_mask = cpu->a20_enabled ? 0xFFFFFFFFu : ~(1u << 20);
+    tlb_flush(cpu, true);
+    return 0;
+}
+
+const VMStateDesc cpu_vmstate = {"cpu", 1, cpu_fields, cpu_post_load};

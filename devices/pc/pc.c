@@ -1,0 +1,329 @@
+/* pc.c: the PC board: an i440FX/PIIX PC with the legacy ISA devices, as anyvm's machine. */
+#include "devices/pc/pc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "devices/debugcon.h"
+#include "devices/debugexit.h"
+#include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/i8254.h"
+#include "devices/i8259.h"
+#include "devices/mc146818.h"
+#include "devices/pc/loader.h"
+#include "devices/pci.h"
+#include "devices/piix.h"
+#include "devices/port80.h"
+#include "devices/port92.h"
+#include "devices/serial.h"
+
+/* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
+#define PC_PM_BASE 0x600
+
+struct PCBoard {
+    Machine *m;
+    CPUState *cpu;
+    I8259 *pic;
+    I8254 *pit;
+    MC146818 *rtc;
+    I8042 *kbc;
+    Port92 *p92;
+    Port80 *p80;
+    DebugCon *dcon;
+    DebugExit *dexit;
+    SerialState *com[2];
+    PCIBus *pci;
+    I440FXState *host;
+    PiixState *piix;
+    int ferr_handle;
+    bool a20_kbc, a20_port92;
+    uint32_t rsdp;
+};
+
+/* --- CPU glue --- */
+
+static int pc_cpu_exec(void *opaque, int64_t budget)
+{
+    return (int)cpu_exec(opaque, budget);
+}
+
+static void pc_cpu_reset(void *opaque)
+{
+    cpu_reset(opaque);
+}
+
+static void pc_cpu_free(void *opaque)
+{
+    CPUState *cpu = opaque;
+    x86_tcache_free(cpu);
+    free(cpu);
+}
+
+static uint64_t pc_cpu_icount(void *opaque)
+{
+    return ((CPUState *)opaque)->icount;
+}
+
+static const MachineCPUOps pc_cpu_ops = {
+    .exec = pc_cpu_exec,
+    .reset = pc_cpu_reset,
+    .free = pc_cpu_free,
+    .icount = pc_cpu_icount,
+};
+
+static void pc_intr(void *opaque, int level)
+{
+    cpu_set_irq(opaque, level);
+}
+
+static int pc_intr_ack(void *opaque)
+{
+    PCBoard *b = opaque;
+    return i8259_intr_ack(b->pic);
+}
+
+static void pc_triple_fault(void *opaque)
+{
+    PCBoard *b = opaque;
+    machine_request_reset(b->m, SHUTDOWN_TRIPLE_FAULT);
+}
+
+/* FERR#: the FPU's error output drives IRQ 13 through the chipset (PC/AT convention). */
+static void pc_ferr(void *opaque, int level)
+{
+    PCBoard *b = opaque;
+    irq_set(i8259_irq(b->pic, 13), level);
+}
+
+/* Port 0xF0: a write clears the coprocessor error latch (IGNNE#); 0xF1 resets it too. */
+static void fpu_latch_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    PCBoard *b = opaque;
+    irq_set(i8259_irq(b->pic, 13), 0);
+}
+
+static uint64_t fpu_latch_read(void *opaque, uint64_t addr, unsigned size)
+{
+    return 0xFF;
+}
+
+static const IOOps fpu_latch_ops = {
+    .read = fpu_latch_read,
+    .write = fpu_latch_write,
+    .min_access = 1,
+    .max_access = 1,
+};
+
+static void pc_set_a20(PCBoard *b)
+{
+    bool on = b->a20_kbc || b->a20_port92;
+    uint32_t mask = on ? 0xFFFFFFFFu : ~(1u << 20);
+    if (b->cpu->a20_mask != mask) {
+        b->cpu->a20_mask = mask;
+        tlb_flush(b->cpu, true);
+    }
+}
+
+static void pc_kbc_a20(void *opaque, int on)
+{
+    PCBoard *b = opaque;
+    b->a20_kbc = on != 0;
+    pc_set_a20(b);
+}
+
+static void pc_port92_a20(void *opaque, int on)
+{
+    PCBoard *b = opaque;
+    b->a20_port92 = on != 0;
+    pc_set_a20(b);
+}
+
+static void pc_request_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    machine_request_reset(b->m, SHUTDOWN_GUEST_RESET);
+}
+
+static IRQLine *pc_isa_irq(void *opaque, int n)
+{
+    PCBoard *b = opaque;
+    return (n >= 0 && n < 16) ? i8259_irq(b->pic, n) : NULL;
+}
+
+/* --- firmware duties for direct boot --- */
+
+static void pci_cfg_write(Machine *m, unsigned devfn, unsigned reg, uint32_t val, unsigned size)
+{
+    port_write(&m->io, 0xCF8, 0x80000000u | (devfn << 8) | (reg & 0xFC), 4);
+    port_write(&m->io, (uint16_t)(0xCFC + (reg & 3)), val, size);
+}
+
+/* pc_firmware_setup: what a BIOS leaves behind for an OS: shadow RAM readable and writable,
+ * the PM block enabled at PC_PM_BASE, PCI interrupts routed (PIRQA-D -> IRQ 10, 10, 11, 11,
+ * level-triggered in the ELCR), the ACPI tables, the A20 gate open. */
+static void pc_firmware_setup(PCBoard *b)
+{
+    Machine *m = b->m;
+    for (unsigned r = I440FX_PAM0; r <= I440FX_PAM0 + 6; r++) {
+        pci_cfg_write(m, PCI_DEVFN(0, 0), r, r == I440FX_PAM0 ? 0x30 : 0x33, 1);
+    }
+    pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMBA, PC_PM_BASE | 1, 4);
+    pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMREGMISC, 1, 1);
+    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
+    for (unsigned i = 0; i < 4; i++) {
+        pci_cfg_write(m, PIIX_DEVFN_ISA, PIIX_PIRQRC + i, pirq_irq[i], 1);
+    }
+    port_write(&m->io, 0x4D1, (1u << (10 - 8)) | (1u << (11 - 8)), 1);
+    AcpiConfig acfg = {
+        .pm_base = PC_PM_BASE,
+        .sci_irq = PIIX4_SCI_IRQ,
+        .s5_slp_typ = PIIX4_SLP_TYP_S5,
+        .smi_cmd = PIIX_APMC_PORT,
+    };
+    b->rsdp = pc_build_acpi(&m->mem, &acfg);
+    b->a20_port92 = true;
+    pc_set_a20(b);
+}
+
+/* Runs after every device reset: firmware set-up, then the kernel entry state. */
+static void pc_board_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    const MachineConfig *cfg = &b->m->cfg;
+    pc_firmware_setup(b);
+    if (cfg->kernel[0]) {
+        char err[256];
+        int r = pc_load_kernel(&b->m->mem, b->cpu, cfg->ram_size, cfg->kernel, cfg->initrd,
+                               cfg->append, b->rsdp, err, sizeof(err));
+        if (r < 0) {
+            /* The files were loadable at start-up; if they vanished since, stop cleanly. */
+            fprintf(stderr, "anyvm: reboot: %s\n", err);
+            machine_request_shutdown(b->m, SHUTDOWN_FATAL, 1);
+        }
+    }
+}
+
+PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
+{
+    const MachineConfig *cfg = &m->cfg;
+    PCBoard *b = calloc(1, sizeof(*b));
+    CPUState *cpu = calloc(1, sizeof(*cpu));
+    if (!b || !cpu) {
+        free(b);
+        free(cpu);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->m = m;
+    b->cpu = cpu;
+    b->ferr_handle = -1;
+
+    /* Memory: conventional RAM below the VGA window; the 0xC0000-0xFFFFF shadow area is the
+     * i440FX's (PAM); extended RAM from 1 MiB. */
+    uint64_t ram = cfg->ram_size;
+    if (ram < (2u << 20) || ram > 0xE0000000ull) {
+        snprintf(err, errlen, "-m: RAM must be between 2 MiB and 3584 MiB");
+        goto fail;
+    }
+    if (mem_map_ram(&m->mem, "ram-low", 0, 0xA0000, m->ram, 0) < 0 ||
+        mem_map_ram(&m->mem, "ram-high", 0x100000, ram - 0x100000, m->ram + 0x100000, 0) < 0) {
+        snprintf(err, errlen, "cannot map guest RAM");
+        goto fail;
+    }
+
+    cpu_init(cpu, &m->mem, &m->io, &m->log);
+    cpu->hooks.intr_ack = pc_intr_ack;
+    cpu->hooks.triple_fault = pc_triple_fault;
+    cpu->hooks.ferr = pc_ferr;
+    cpu->hooks.opaque = b;
+    m->cpu = cpu;
+    m->cpu_ops = &pc_cpu_ops;
+    m->cpu_opaque = cpu;
+
+    b->pic = i8259_new(m, pc_intr, cpu);
+    if (!b->pic) {
+        snprintf(err, errlen, "cannot create the interrupt controllers");
+        goto fail;
+    }
+    b->pit = i8254_new(m, i8259_irq(b->pic, 0));
+    b->rtc = mc146818_new(m, i8259_irq(b->pic, 8),
+                          cfg->icount_shift >= 0 ? MC146818_DETERMINISTIC_EPOCH
+                                                 : MC146818_START_HOST);
+    I8042Hooks kh = {.reset = pc_request_reset, .set_a20 = pc_kbc_a20, .opaque = b};
+    b->kbc = i8042_new(m, i8259_irq(b->pic, 1), i8259_irq(b->pic, 12), &kh);
+    Port92Hooks ph = {.reset = pc_request_reset, .set_a20 = pc_port92_a20, .opaque = b};
+    b->p92 = port92_new(m, &ph);
+    b->p80 = port80_new(m);
+    b->dcon = debugcon_new(m, 0xE9, m->debugcon_chr);
+    if (cfg->debug_exit.enabled) {
+        b->dexit = debugexit_new(m, cfg->debug_exit.iobase, cfg->debug_exit.iosize);
+    }
+    b->com[0] = serial_new(m, SERIAL_COM1_BASE, i8259_irq(b->pic, SERIAL_COM1_IRQ),
+                           m->serial_chr[0]);
+    b->com[1] = serial_new(m, SERIAL_COM2_BASE, i8259_irq(b->pic, SERIAL_COM2_IRQ),
+                           m->serial_chr[1]);
+    b->pci = pci_bus_new(m);
+    b->host = b->pci ? i440fx_new(m, b->pci) : NULL;
+    b->piix = b->pci ? piix_new(m, b->pci, pc_isa_irq, b) : NULL;
+    b->ferr_handle = port_map(&m->io, "fpu-latch", 0xF0, 2, &fpu_latch_ops, b);
+    if (!b->pit || !b->rtc || !b->kbc || !b->p92 || !b->p80 || !b->dcon || !b->com[0] ||
+        !b->com[1] || !b->pci || !b->host || !b->piix || b->ferr_handle < 0 ||
+        (cfg->debug_exit.enabled && !b->dexit)) {
+        snprintf(err, errlen, "cannot create the PC devices (port or resource conflict)");
+        goto fail;
+    }
+    mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
+    if (machine_add_reset(m, pc_board_reset, b) < 0) {
+        snprintf(err, errlen, "too many reset handlers");
+        goto fail;
+    }
+
+    /* Check the kernel once now, so a bad file is a start-up error and not a reboot loop. */
+    machine_reset(m);
+    if (cfg->kernel[0]) {
+        int r = pc_load_kernel(&m->mem, cpu, ram, cfg->kernel, cfg->initrd, cfg->append,
+                               b->rsdp, err, errlen);
+        if (r < 0) {
+            goto fail;
+        }
+    }
+    return b;
+
+fail:
+    if (m->cpu == cpu) {
+        m->cpu = NULL;
+        m->cpu_ops = NULL;
+        m->cpu_opaque = NULL;
+        pc_cpu_free(cpu);
+    } else {
+        free(cpu);
+    }
+    b->cpu = NULL;
+    pc_board_free(b);
+    return NULL;
+}
+
+void pc_board_free(PCBoard *b)
+{
+    if (!b) {
+        return;
+    }
+    piix_free(b->piix);
+    i440fx_free(b->host);
+    pci_bus_free(b->pci);
+    serial_free(b->com[0]);
+    serial_free(b->com[1]);
+    debugexit_free(b->dexit);
+    debugcon_free(b->dcon);
+    port80_free(b->p80);
+    port92_free(b->p92);
+    i8042_free(b->kbc);
+    mc146818_free(b->rtc);
+    i8254_free(b->pit);
+    i8259_free(b->pic);
+    free(b);
+}

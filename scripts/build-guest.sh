@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# build-guest.sh: build the default guest from Debian's packages by name: the i386 686 kernel
+# and an initramfs with busybox-static:i386 as its userland. Output in guest-images/ (ignored
+# by git). Idempotent: returns at once when the images are already built.
+#
+#   scripts/build-guest.sh [OUTDIR]
+#
+# Produces OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/busybox (the i386 binary, for running the
+# same program natively in tests) and OUTDIR/modules/ (kernel modules later tests load).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/guest-images}
+mkdir -p "$out"
+if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ -s "$out/busybox" ] &&
+   [ "$out/initrd.img" -nt "$top/scripts/build-guest.sh" ]; then
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+    $SUDO apt-get update -q || echo "build-guest: warning: apt-get update reported errors" >&2
+fi
+kpkg_from_meta() {
+    apt-cache depends linux-image-686:i386 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ {sub(/:i386$/, "", $2); print $2; exit}'
+}
+kpkg=$(kpkg_from_meta || true)
+if [ -z "$kpkg" ]; then
+    # The i386 index may be missing entirely on a fresh machine: refresh once, tolerating an
+    # index that is briefly out of sync on the mirror.
+    $SUDO apt-get update -q || echo "build-guest: warning: apt-get update reported errors" >&2
+    kpkg=$(kpkg_from_meta || true)
+fi
+if [ -z "$kpkg" ]; then
+    echo "build-guest: error: cannot find the Debian i386 kernel package (linux-image-686:i386)" >&2
+    echo "build-guest: the i386 package index could not be read; try again later" >&2
+    exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+for p in "$kpkg:i386" busybox-static:i386; do
+    if ! apt-get download -q "$p" >/dev/null 2>&1; then
+        echo "build-guest: error: could not download $p from the Debian mirror" >&2
+        exit 1
+    fi
+done
+for d in ./*.deb; do
+    dpkg -x "$d" root
+done
+
+vmlinuz=$(ls root/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[ -n "$vmlinuz" ] || { echo "build-guest: error: no vmlinuz in $kpkg" >&2; exit 1; }
+[ -x root/bin/busybox ] || { echo "build-guest: error: no busybox in busybox-static" >&2; exit 1; }
+kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+
+# The initramfs: BusyBox as the whole userland, /init brings up the console and a shell.
+ir=$work/initramfs
+mkdir -p "$ir"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin,lib/modules/"$kver"}
+cp root/bin/busybox "$ir/bin/busybox"
+# Kernel modules later tests need (disk, network); copied with their dependencies listed.
+moddir=root/lib/modules/$kver/kernel
+for m in drivers/ata/ata_piix.ko drivers/ata/libata.ko drivers/scsi/sd_mod.ko \
+         drivers/scsi/scsi_mod.ko drivers/scsi/sr_mod.ko drivers/cdrom/cdrom.ko \
+         drivers/net/ethernet/intel/e1000/e1000.ko drivers/net/ethernet/8390/ne2k-pci.ko \
+         drivers/net/ethernet/8390/8390.ko lib/crc-t10dif.ko drivers/scsi/scsi_common.ko \
+         fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko \
+         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko; do
+    for f in "$moddir/$m" "$moddir/$m.xz" "$moddir/$m.zst"; do
+        if [ -f "$f" ]; then
+            mkdir -p "$ir/lib/modules/$kver/$(dirname "$m")"
+            cp "$f" "$ir/lib/modules/$kver/$(dirname "$m")/"
+        fi
+    done
+done
+cat > "$ir/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || mdev -s
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+hostname anyvm
+echo "ANYVM-SHELL-READY"
+# A shell on the console; when it exits, power off (so scripted sessions end cleanly).
+setsid cttyhack sh -l
+poweroff -f
+INIT
+chmod +x "$ir/init"
+printf 'export PS1="anyvm# "\n' > "$ir/etc/profile"
+(cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
+    gzip -9 -n > "$out/initrd.img.tmp"
+cp "$vmlinuz" "$out/vmlinuz.tmp"
+cp root/bin/busybox "$out/busybox"
+rm -rf "$out/modules" && cp -r "$ir/lib/modules/$kver" "$out/modules"
+echo "$kpkg" > "$out/kernel-package.txt"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
+echo "build-guest: $kpkg + busybox-static:i386 -> $out"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# test.sh: install dependencies, build (Release and ASan+UBSan), and run the whole test suite.
+#
+#   bash scripts/test.sh            # everything: Release build all labels, ASan build all labels
+#   ANYVM_TEST_LABEL=quick bash scripts/test.sh   # only tests labelled quick
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+bash scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+label=${ANYVM_TEST_LABEL:-}
+ctest_args=(--output-on-failure -j "$jobs")
+[ -n "$label" ] && ctest_args+=(-L "$label")
+
+for preset in release asan; do
+    echo "=== anyvm: build ($preset)"
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j "$jobs"
+done
+
+status=0
+for preset in release asan; do
+    echo "=== anyvm: tests ($preset)"
+    ctest --test-dir "build/$preset" "${ctest_args[@]}" || status=1
+done
+exit $status
