@@ -52,7 +52,7 @@ typedef struct Frontend {
     Machine *m;
     MonitorHub *hub;
     CharBackend *serial[MACHINE_MAX_SERIAL];
-    CharBackend *mon_chr, *qmp_chr;
+    CharBackend *mon_chr, *qmp_chr, *debugcon;
     Monitor *mon;
     QmpServer *qmp;
 } Frontend;
@@ -64,6 +64,10 @@ static void frontend_close(Frontend *fe)
     monitor_hub_free(fe->hub);
     char_close(fe->qmp_chr);
     char_close(fe->mon_chr);
+    char_close(fe->debugcon);
+    if (fe->m) {
+        fe->m->debugcon_chr = NULL;
+    }
     for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
         char_close(fe->serial[i]);
         if (fe->m) {
@@ -86,6 +90,14 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
             return -1;
         }
         m->serial_chr[i] = fe->serial[i];
+    }
+    if (cfg->debugcon[0]) {
+        fe->debugcon = char_open(m, cfg->debugcon, 0, e, sizeof(e));
+        if (!fe->debugcon && e[0]) {
+            snprintf(err, errlen, "-debugcon %s: %s", cfg->debugcon, e);
+            return -1;
+        }
+        m->debugcon_chr = fe->debugcon;
     }
     fe->hub = monitor_hub_new(m);
     if (!fe->hub) {
