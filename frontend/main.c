@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/machine.h"
+#include "devices/pc/pc.h"
 #include "frontend/char.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
@@ -55,6 +56,7 @@ typedef struct Frontend {
     CharBackend *mon_chr, *qmp_chr, *debugcon;
     Monitor *mon;
     QmpServer *qmp;
+    PCBoard *board;
 } Frontend;
 
 static void frontend_close(Frontend *fe)
@@ -75,6 +77,7 @@ static void frontend_close(Frontend *fe)
         }
     }
     machine_free(fe->m);
+    pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
 
 /* Open the -serial, -monitor and -qmp backends. Returns 0 or -1 with a message in err. */
@@ -175,18 +178,27 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* The board (chipset, devices, CPU) is attached here once it exists; until then the
-     * machine has no CPU and machine_run only serves the monitors. */
+    /* The PC board brings the CPU and the devices. Until bios/ provides firmware, only a
+     * direct kernel boot (-kernel) has code to run; without it the machine stays without a
+     * CPU and machine_run only serves the monitors. */
     const MachineConfig *c = &fe.m->cfg;
+    if (c->kernel[0]) {
+        fe.board = pc_board_new(fe.m, err, sizeof(err));
+        if (!fe.board) {
+            fprintf(stderr, "anyvm: %s\n", err);
+            goto out;
+        }
+    }
     bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
     bool have_monitor = fe.mon || fe.qmp;
     if (!fe.m->cpu_ops) {
         if (!have_monitor) {
-            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in)\n");
+            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel)\n");
             goto out;
         }
         if (guest_requested) {
-            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in); monitor active\n");
+            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel); "
+                            "monitor active\n");
         }
     }
 
