@@ -257,6 +257,13 @@ Test(qmp, negotiation_dispatch_errors_and_ids)
     cr_assert_str_eq(r, "{\"return\": {\"status\": \"paused\", \"singlestep\": false, "
                         "\"running\": false}}\r\n");
     free(r);
+    r = qmp_do(q, "{\"execute\": \"human-monitor-command\", "
+                  "\"arguments\": {\"command-line\": \"info status\"}}");
+    cr_assert_str_eq(r, "{\"return\": \"VM status: paused\\n\"}\r\n");
+    free(r);
+    r = qmp_do(q, "{\"execute\": \"human-monitor-command\", \"arguments\": {}}");
+    cr_assert(strstr(r, "'command-line' is missing"), "%s", r);
+    free(r);
     r = qmp_do(q, "{\"execute\": \"query-commands\"}");
     cr_assert(strstr(r, "{\"name\": \"x-echo\"}"), "%s", r);
     cr_assert(strstr(r, "{\"name\": \"query-version\"}"), "%s", r);
