@@ -66,7 +66,8 @@ struct MonitorHub {
 /* monitor_hub_new: a hub with the built-in commands (help, info status, stop, cont,
  * system_reset, quit; QMP query-status, stop, cont, system_reset, quit, query-commands,
  * query-version, human-monitor-command, which runs any human command and returns its output,
- * so commands registered with monitor_register are reachable over QMP too). It observes m's events until monitor_hub_free(). NULL on failure. */
+ * so commands registered with monitor_register are reachable over QMP too). It observes m's
+ * events until monitor_hub_free(). NULL on failure. */
 MonitorHub *monitor_hub_new(Machine *m);
 
 /* monitor_hub_free: free the hub (free its sessions first). NULL is fine. */
