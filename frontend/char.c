@@ -337,20 +337,22 @@ static void cs_fd_handler(void *opaque, int fd, short revents)
     size_t room = CHAR_READ_CHUNK;
     if (st->cb.fe.can_receive && st->cb.fe.receive) {
         int r = st->cb.fe.can_receive(st->cb.fe.opaque);
-        if (r <= 0 && !(revents & (POLLHUP | POLLERR))) {
+        if (r <= 0) {
+            if (fd == st->client_fd && (revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)) {
+                cs_disconnect(st); /* gone while we were full: poll would keep saying so */
+                return;
+            }
+            /* Stop polling for input until chr_accept_input(). */
             st->input_paused = true;
             cs_update_events(st);
             return;
         }
-        if (r > 0 && (size_t)r < room) {
+        if ((size_t)r < room) {
             room = (size_t)r;
-        }
-        if (r <= 0) {
-            room = 0;
         }
     }
     uint8_t buf[CHAR_READ_CHUNK];
-    ssize_t n = room ? read(fd, buf, room) : 0;
+    ssize_t n = read(fd, buf, room);
     if (n > 0) {
         cs_deliver(st, buf, (size_t)n);
         return;

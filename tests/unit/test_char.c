@@ -284,3 +284,31 @@ Test(char, stdio_from_a_pipe_passes_bytes_unchanged)
     close(saved_in);
     close(p[0]);
 }
+
+Test(char, input_held_back_by_a_full_device_survives_the_writer_closing)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    int saved_in = dup(0);
+    cr_assert_eq(dup2(p[0], 0), 0);
+    Machine *m = new_machine();
+    char err[128];
+    CharBackend *cb = char_open(m, "stdio", 0, err, sizeof(err));
+    cr_assert_not_null(cb, "%s", err);
+    Sink s = {.room = 2};
+    attach(cb, &s);
+    cr_assert_eq(write(p[1], "abcd", 4), 4);
+    close(p[1]);
+    pump(m, 3);
+    cr_assert_eq(s.len, 2);
+    s.room = 10;
+    chr_accept_input(cb);
+    pump(m, 3);
+    cr_assert_eq(s.len, 4, "the bytes after the hang-up are not lost");
+    cr_assert_eq(memcmp(s.buf, "abcd", 4), 0);
+    char_close(cb);
+    machine_free(m);
+    dup2(saved_in, 0);
+    close(saved_in);
+    close(p[0]);
+}
