@@ -23,28 +23,28 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define CHAR_OUT_QUEUE (256 * 1024)  /* socket output queued at most */
+#define CHAR_OUT_QUEUE (256 * 1024) /* socket output queued at most */
 #define CHAR_READ_CHUNK 4096
 #define CTRL_A 0x01
 
 typedef struct CharState {
-    CharBackend cb;       /* first: cb.priv points back here */
+    CharBackend cb; /* first: cb.priv points back here */
     Machine *m;
     CharSpec spec;
     unsigned flags;
-    int in_fd;            /* watched for input (stdin or the socket client), -1 = none */
-    int out_fd;           /* stdout or the file, for direct writes */
-    int listen_fd;        /* socket server */
-    int client_fd;        /* connected client, -1 = none */
-    bool input_paused;    /* frontend full: not polling in_fd for input */
-    bool in_watched;      /* in_fd is registered with the machine loop */
-    uint8_t *oq;          /* socket output queue */
+    int in_fd;         /* watched for input (stdin or the socket client), -1 = none */
+    int out_fd;        /* stdout or the file, for direct writes */
+    int listen_fd;     /* socket server */
+    int client_fd;     /* connected client, -1 = none */
+    bool input_paused; /* frontend full: not polling in_fd for input */
+    bool in_watched;   /* in_fd is registered with the machine loop */
+    uint8_t *oq;       /* socket output queue */
     size_t oq_len;
     /* stdio */
     bool tty;
     bool raw_set;
     struct termios saved;
-    bool escape;          /* the previous byte was Ctrl-A */
+    bool escape; /* the previous byte was Ctrl-A */
     int bound_port;
 } CharState;
 
@@ -522,8 +522,8 @@ static int open_tcp_listener(CharState *st, char *err, size_t errlen)
     }
     int fd = -1, last_errno = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+        fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             last_errno = errno;
             continue;
@@ -539,8 +539,7 @@ static int open_tcp_listener(CharState *st, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, errlen, "tcp:%s:%d: %s", st->spec.host, st->spec.port,
-                 strerror(last_errno));
+        snprintf(err, errlen, "tcp:%s:%d: %s", st->spec.host, st->spec.port, strerror(last_errno));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -620,8 +619,8 @@ CharBackend *char_open(Machine *m, const char *spec, unsigned flags, char *err, 
         if (st->tty && (st->flags & CHAR_OPEN_RAW_STDIO) &&
             tcgetattr(STDIN_FILENO, &st->saved) == 0) {
             struct termios raw = st->saved;
-            raw.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-                                       ICRNL | IXON);
+            raw.c_iflag &=
+                ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
             raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
             raw.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
             raw.c_cflag |= CS8;

@@ -23,9 +23,9 @@ struct Monitor {
     CharBackend *chr;
     char line[MONITOR_LINE_MAX];
     size_t len;
-    bool overlong;        /* the current line exceeded MONITOR_LINE_MAX: discard it */
-    bool last_cr;         /* swallow the \n of a \r\n */
-    char *capture;        /* human-monitor-command: output collected here instead */
+    bool overlong; /* the current line exceeded MONITOR_LINE_MAX: discard it */
+    bool last_cr;  /* swallow the \n of a \r\n */
+    char *capture; /* human-monitor-command: output collected here instead */
     size_t capture_len;
     bool capture_oom;
 };
@@ -131,8 +131,8 @@ static void hmp_help(Monitor *mon, const char *args, void *opaque)
         if (*args && strcmp(args, c->name)) {
             continue;
         }
-        monitor_printf(mon, "%s%s%s -- %s\n", c->name, c->args_help[0] ? " " : "",
-                       c->args_help, c->help);
+        monitor_printf(mon, "%s%s%s -- %s\n", c->name, c->args_help[0] ? " " : "", c->args_help,
+                       c->help);
     }
 }
 
@@ -217,8 +217,8 @@ static QmpErrorClass qmp_query_status(MonitorHub *hub, const JsonValue *args, Js
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -227,8 +227,8 @@ static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue 
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_cont(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_cont(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -247,8 +247,8 @@ static QmpErrorClass qmp_system_reset(MonitorHub *hub, const JsonValue *args, Js
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_quit(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_quit(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -396,8 +396,10 @@ MonitorHub *monitor_hub_new(Machine *m)
     int rc = 0;
     rc |= monitor_register(hub, "help", "[cmd]", "show the commands, or one command", hmp_help,
                            NULL);
-    rc |= monitor_register(hub, "info", "[item]", "show machine information (info alone lists "
-                           "the items)", hmp_info, NULL);
+    rc |= monitor_register(hub, "info", "[item]",
+                           "show machine information (info alone lists "
+                           "the items)",
+                           hmp_info, NULL);
     rc |= monitor_register(hub, "stop", "", "pause the guest", hmp_stop, NULL);
     rc |= monitor_register(hub, "cont", "", "resume the guest", hmp_cont, NULL);
     rc |= monitor_register(hub, "c", "", "resume the guest (short for cont)", hmp_cont, NULL);
@@ -543,8 +545,8 @@ static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
 
 static void mon_greet(Monitor *mon)
 {
-    monitor_printf(mon, "anyvm %s monitor - type 'help' for more information\n%s",
-                   ANYVM_VERSION, MONITOR_PROMPT);
+    monitor_printf(mon, "anyvm %s monitor - type 'help' for more information\n%s", ANYVM_VERSION,
+                   MONITOR_PROMPT);
 }
 
 static void mon_event(void *opaque, int event)

@@ -21,7 +21,7 @@ typedef void (*MonitorCmdFn)(Monitor *mon, const char *args, void *opaque);
 /* QMP error classes, as QMP names them. */
 typedef enum QmpErrorClass {
     QMP_OK = 0,
-    QMP_ERR_GENERIC,          /* "GenericError" */
+    QMP_ERR_GENERIC,           /* "GenericError" */
     QMP_ERR_COMMAND_NOT_FOUND, /* "CommandNotFound" */
 } QmpErrorClass;
 
@@ -55,7 +55,7 @@ struct MonitorHub {
     Machine *m;
     MonitorCmd cmds[MONITOR_MAX_CMDS];
     int n_cmds;
-    MonitorCmd infos[MONITOR_MAX_CMDS];  /* "info NAME" subcommands */
+    MonitorCmd infos[MONITOR_MAX_CMDS]; /* "info NAME" subcommands */
     int n_infos;
     QmpCmd qmp[MONITOR_MAX_CMDS];
     int n_qmp;

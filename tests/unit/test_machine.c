@@ -64,8 +64,8 @@ typedef struct FakeCPU {
     int exit_code;                   /* returned after executing the budget */
     void (*hook)(struct FakeCPU *f); /* called at the start of every exec */
     int64_t max_budget;
-    int stop_after;                  /* request shutdown (status 99) after this many execs */
-    int *order;                      /* reset order log */
+    int stop_after; /* request shutdown (status 99) after this many execs */
+    int *order;     /* reset order log */
     int *order_n;
     bool *freed;
 } FakeCPU;
@@ -330,8 +330,7 @@ Test(machine, halted_cpu_in_host_mode_sleeps_until_the_timer)
     int64_t host = host_monotonic_ns(NULL) - t0;
     cr_assert_geq(host, 30000000);
     cr_assert_geq(s.fired_at[0], 30000000);
-    cr_assert_lt(f.execs, 10, "halted: the loop blocked instead of spinning (%d execs)",
-                 f.execs);
+    cr_assert_lt(f.execs, 10, "halted: the loop blocked instead of spinning (%d execs)", f.execs);
     machine_free(m);
 }
 
@@ -345,8 +344,8 @@ static void request_reset_once(FakeCPU *f)
 Test(machine, reset_request_runs_handlers_from_the_loop_and_reports_it)
 {
     Machine *m = new_machine(NULL);
-    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET, .hook = request_reset_once,
-                 .stop_after = 4};
+    FakeCPU f = {
+        .m = m, .exit_code = CPU_EXIT_BUDGET, .hook = request_reset_once, .stop_after = 4};
     machine_set_cpu(m, &fake_ops, &f);
     EventLog ev = {0};
     cr_assert_eq(machine_add_observer(m, log_event, &ev), 0);

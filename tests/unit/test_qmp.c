@@ -59,9 +59,11 @@ Test(json, emits_what_it_parses)
 
 Test(json, rejects_malformed_input)
 {
-    const char *bad[] = {"", "{", "{\"a\" 1}", "{\"a\": }", "[1,]", "[1 2]", "tru", "01",
-                         "1.", "-", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"",
-                         "{\"a\":1} x", "{a: 1}", "\"tab\there\"", "[1]]", "nul"};
+    const char *bad[] = {
+        "",          "{",           "{\"a\" 1}",   "{\"a\": }", "[1,]",          "[1 2]",
+        "tru",       "01",          "1.",          "-",         "\"abc",         "\"\\x\"",
+        "\"\\u12\"", "\"\\ud800\"", "{\"a\":1} x", "{a: 1}",    "\"tab\there\"", "[1]]",
+        "nul"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char err[128] = "";
         JsonValue *v = json_parse(bad[i], strlen(bad[i]), err, sizeof(err));
