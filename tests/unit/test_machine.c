@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -509,4 +510,39 @@ Test(machine, fd_table_rejects_duplicates_and_overflow)
         close(fds[i][1]);
     }
     machine_free(m);
+}
+
+/* A per-process log path, so parallel test runs do not collide. */
+static void stats_path(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/anyvm-stats-%d.log", (int)getpid());
+}
+
+static void cfg_stats(MachineConfig *c)
+{
+    c->icount_shift = 0;
+    strcpy(c->log_items, "stats");
+    stats_path(c->log_file, sizeof(c->log_file));
+}
+
+Test(machine, stats_log_reports_the_instructions_run)
+{
+    char path[64];
+    stats_path(path, sizeof(path));
+    Machine *m = new_machine(cfg_stats);
+    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET};
+    machine_set_cpu(m, &fake_ops, &f);
+    TickState s = {.m = m, .period = 10000, .limit = 3};
+    timer_init(&s.t, &m->clock, tick, &s);
+    timer_mod(&s.t, 10000);
+    cr_assert_eq(machine_run(m), 5);
+    machine_free(m); /* closes the log */
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    char line[256] = "";
+    cr_assert_not_null(fgets(line, sizeof(line), fp));
+    fclose(fp);
+    unlink(path);
+    cr_assert(strstr(line, "stats: 30000 instructions in "), "%s", line);
+    cr_assert(strstr(line, "virtual time 0.000 s"), "%s", line);
 }
