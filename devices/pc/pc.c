@@ -120,12 +120,7 @@ static const IOOps fpu_latch_ops = {
 
 static void pc_set_a20(PCBoard *b)
 {
-    bool on = b->a20_kbc || b->a20_port92;
-    uint32_t mask = on ? 0xFFFFFFFFu : ~(1u << 20);
-    if (b->cpu->a20_mask != mask) {
-        b->cpu->a20_mask = mask;
-        tlb_flush(b->cpu, true);
-    }
+    cpu_set_a20(b->cpu, b->a20_kbc || b->a20_port92);
 }
 
 static void pc_kbc_a20(void *opaque, int on)
@@ -236,6 +231,14 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     }
 
     cpu_init(cpu, &m->mem, &m->io, &m->log);
+    cpu->clock = &m->clock;
+    cpu_set_tsc(cpu, 0);
+    if (vmstate_register(&m->vmstate, "cpu0", &cpu_vmstate, cpu) < 0) {
+        snprintf(err, errlen, "cannot register the CPU state");
+        free(cpu);
+        free(b);
+        return NULL;
+    }
     cpu->hooks.intr_ack = pc_intr_ack;
     cpu->hooks.triple_fault = pc_triple_fault;
     cpu->hooks.ferr = pc_ferr;
