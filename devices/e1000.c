@@ -1160,9 +1160,6 @@ E1000State *e1000_pci_new(Machine *m, PCIBus *bus, unsigned devfn, const NICConf
 
 void e1000_free(E1000State *s)
 {
-    if (s) {
-        /* The machine (and its clock) is gone by now: the timer is not touched. */
-        net_attach_nic(s->backend, NULL);
-    }
+    /* The machine (and its clock) and the backend may be gone by now: neither is touched. */
     free(s);
 }

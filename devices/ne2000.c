@@ -689,8 +689,6 @@ NE2000State *ne2000_pci_new(Machine *m, PCIBus *bus, unsigned devfn, const NICCo
 
 void ne2000_free(NE2000State *s)
 {
-    if (s) {
-        net_attach_nic(s->backend, NULL);
-    }
+    /* The backend may be gone by now: it is not touched. */
     free(s);
 }
