@@ -150,9 +150,11 @@ static bool ring_valid(const NE2000State *s)
 
 /* --- receive --- */
 
+/* The card runs until STP is written: drivers write CR without STA (e.g. 0x20 to select page
+ * 0) while it keeps running. */
 static bool ne2000_running(const NE2000State *s)
 {
-    return (s->cr & (CR_STP | CR_STA)) == CR_STA;
+    return !(s->cr & CR_STP);
 }
 
 static bool ne2000_can_receive(void *opaque)
@@ -208,7 +210,10 @@ static bool ne2000_store(NE2000State *s, const uint8_t *frame, size_t len)
     }
     unsigned ring = (unsigned)(s->pstop - s->pstart);
     size_t total = len + 4;
-    unsigned pages = (unsigned)((total + 255) / 256);
+    /* The card moves to a fresh page after the last byte, so a frame ending exactly on a
+     * page boundary still takes one page more: next = this + 1 + (count >> 8), the value
+     * DP8390 drivers check the header's next pointer against. */
+    unsigned pages = (unsigned)(total >> 8) + 1;
     unsigned curr = s->curr, bnry = s->bnry;
     if (curr < s->pstart || curr >= s->pstop) {
         curr = s->pstart;
@@ -302,22 +307,25 @@ static void rdma_advance(NE2000State *s, unsigned n)
     }
 }
 
+/* Bytes one data port access moves: in word mode (DCR.WTS) the card always moves at least a
+ * word, so a byte IN returns the low byte of a word and advances by two; this is how
+ * NE2000 drivers read the doubled PROM one station address byte per IN. */
+static unsigned ne2000_xfer_bytes(const NE2000State *s, unsigned size)
+{
+    return ((s->dcr & DCR_WTS) && size < 2) ? 2 : size;
+}
+
 static uint32_t ne2000_data_read(NE2000State *s, unsigned size)
 {
     if ((s->cr & CR_RD_MASK) != CR_RD_READ && (s->cr & CR_RD_MASK) != CR_RD_SEND) {
         LOG_ONCE(&s->m->log, LOG_GUEST_ERROR, "ne2000: data port read without remote read\n");
     }
-    if (size == 1 && (s->dcr & DCR_WTS) == 0) {
-        uint8_t v = mem_rd(s, s->rsar);
-        rdma_advance(s, 1);
-        return v;
-    }
-    /* Word and dword transfers keep the address even (bit 0 is ignored in word mode). */
     if (s->dcr & DCR_WTS) {
-        s->rsar &= 0xFFFE;
+        s->rsar &= 0xFFFE; /* word transfers keep the address even */
     }
+    unsigned n = ne2000_xfer_bytes(s, size);
     uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
+    for (unsigned i = 0; i < n; i++) {
         v |= (uint32_t)mem_rd(s, s->rsar) << (8 * i);
         rdma_advance(s, 1);
     }
@@ -329,11 +337,12 @@ static void ne2000_data_write(NE2000State *s, uint32_t val, unsigned size)
     if ((s->cr & CR_RD_MASK) != CR_RD_WRITE) {
         LOG_ONCE(&s->m->log, LOG_GUEST_ERROR, "ne2000: data port write without remote write\n");
     }
-    if (s->dcr & DCR_WTS && size > 1) {
+    if (s->dcr & DCR_WTS) {
         s->rsar &= 0xFFFE;
     }
-    for (unsigned i = 0; i < size; i++) {
-        mem_wr(s, s->rsar, (uint8_t)(val >> (8 * i)));
+    unsigned n = ne2000_xfer_bytes(s, size);
+    for (unsigned i = 0; i < n; i++) {
+        mem_wr(s, s->rsar, (uint8_t)(i < size ? val >> (8 * i) : 0));
         rdma_advance(s, 1);
     }
 }

@@ -209,6 +209,38 @@ Test(ne2000, prom_holds_the_doubled_station_address_and_ww_signature)
     rig_fini(&r);
 }
 
+Test(ne2000, byte_reads_in_word_mode_give_one_station_address_byte_each)
+{
+    /* What ne2k-pci does: DCR word mode, then 32 INs of a byte from the data port. */
+    Rig r;
+    rig_init(&r);
+    wr(&r, 0x00, 0x21);
+    wr(&r, 0x0E, 0x49);
+    dma_setup(&r, 0, 32, 0x0A);
+    uint8_t sa[32];
+    for (int i = 0; i < 32; i++) {
+        sa[i] = rd(&r, 0x10);
+    }
+    cr_assert_arr_eq(sa, our_mac, 6);
+    cr_assert_eq(sa[14], 0x57);
+    cr_assert_eq(sa[15], 0x57);
+    rig_fini(&r);
+}
+
+Test(ne2000, writing_cr_without_sta_keeps_the_card_running)
+{
+    Rig r;
+    rig_init(&r);
+    driver_init(&r, 0x04);
+    wr(&r, 0x00, 0x20); /* page 0, no DMA: what Linux writes before reading ISR */
+    uint8_t f[100], g[1600], rsr;
+    size_t len = nh_make_frame(f, our_mac, peer_mac, 0x0800, 50, 0);
+    cr_assert(net_receive(&r.net->be, f, len));
+    cr_assert_eq(net_queued_frames(&r.net->be), 0);
+    cr_assert_eq(driver_recv(&r, g, sizeof(g), &rsr), len);
+    rig_fini(&r);
+}
+
 Test(ne2000, remote_dma_word_and_byte_transfers_round_trip_and_crda_follows)
 {
     Rig r;
@@ -280,6 +312,22 @@ Test(ne2000, receive_writes_header_and_frame_and_advances_curr)
     cr_assert_eq(driver_recv(&r, g, sizeof(g), &rsr), len);
     cr_assert_arr_eq(g, f, len);
     cr_assert_eq(driver_recv(&r, g, sizeof(g), &rsr), 0, "ring empty afterwards");
+    rig_fini(&r);
+}
+
+Test(ne2000, a_frame_ending_on_a_page_boundary_still_advances_to_a_fresh_page)
+{
+    Rig r;
+    rig_init(&r);
+    driver_init(&r, 0x04);
+    uint8_t f[600], g[1600], rsr;
+    size_t len = nh_make_frame(f, our_mac, peer_mac, 0x0800, 512 - 4 - 14, 1);
+    net_receive(&r.net->be, f, len);
+    uint8_t hdr[4];
+    card_read(&r, RX_START << 8, hdr, 4);
+    cr_assert_eq(hdr[2] | hdr[3] << 8, 512);
+    cr_assert_eq(hdr[1], RX_START + 1 + (512 >> 8), "next = this + 1 + (count >> 8)");
+    cr_assert_eq(driver_recv(&r, g, sizeof(g), &rsr), len);
     rig_fini(&r);
 }
 

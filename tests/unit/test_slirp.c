@@ -320,7 +320,9 @@ static void send_tcp(Guest *g, uint32_t dst, uint16_t sport, uint16_t dport, uin
     tcp[12] = 0x50;
     tcp[13] = flags;
     put16(tcp + 14, 65535);
-    memcpy(tcp + 20, data, dlen);
+    if (dlen) {
+        memcpy(tcp + 20, data, dlen);
+    }
     put16(tcp + 16, l4_csum(g->ip, dst, 6, tcp, 20 + dlen));
     net_send(g->be, f, 14 + 20 + 20 + dlen);
 }
