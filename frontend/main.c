@@ -92,7 +92,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     for (int i = 0; i < cfg->n_serial; i++) {
         fe->serial[i] = char_open(m, cfg->serial[i], CHAR_OPEN_RAW_STDIO, e, sizeof(e));
         if (!fe->serial[i] && e[0]) {
-            snprintf(err, errlen, "-serial %s: %s", cfg->serial[i], e);
+            snprintf(err, errlen, "-serial %.200s: %.200s", cfg->serial[i], e);
             return -1;
         }
         m->serial_chr[i] = fe->serial[i];
@@ -100,7 +100,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->debugcon[0]) {
         fe->debugcon = char_open(m, cfg->debugcon, 0, e, sizeof(e));
         if (!fe->debugcon && e[0]) {
-            snprintf(err, errlen, "-debugcon %s: %s", cfg->debugcon, e);
+            snprintf(err, errlen, "-debugcon %.200s: %.200s", cfg->debugcon, e);
             return -1;
         }
         m->debugcon_chr = fe->debugcon;
@@ -113,7 +113,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->monitor[0]) {
         fe->mon_chr = char_open(m, cfg->monitor, 0, e, sizeof(e));
         if (!fe->mon_chr && e[0]) {
-            snprintf(err, errlen, "-monitor %s: %s", cfg->monitor, e);
+            snprintf(err, errlen, "-monitor %.200s: %.200s", cfg->monitor, e);
             return -1;
         }
         if (fe->mon_chr && !(fe->mon = monitor_new(fe->hub, fe->mon_chr))) {
@@ -124,7 +124,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->qmp[0]) {
         fe->qmp_chr = char_open(m, cfg->qmp, 0, e, sizeof(e));
         if (!fe->qmp_chr && e[0]) {
-            snprintf(err, errlen, "-qmp %s: %s", cfg->qmp, e);
+            snprintf(err, errlen, "-qmp %.200s: %.200s", cfg->qmp, e);
             return -1;
         }
         if (fe->qmp_chr && !(fe->qmp = qmp_new(fe->hub, fe->qmp_chr))) {
