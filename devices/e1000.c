@@ -104,6 +104,12 @@ enum {
 #define TX_BUF_MAX (NET_MAX_FRAME)
 #define MIN_FRAME 60
 #define MAX_RX_DESC_PER_FRAME 512
+/* Work per transmit doorbell before the rest continues from a timer (1 us later), so a huge
+ * ring of huge descriptors cannot stall the machine loop inside one register write. */
+#define TX_BUDGET_DESCS 512
+#define TX_BUDGET_BYTES (1u << 20)
+#define TX_CONTINUE_NS 1000
+#define TSO_MIN_MSS 64
 
 /* Transmit offload context (SDM 3.3.6). */
 typedef struct E1000TxCtx {
@@ -144,6 +150,9 @@ struct E1000State {
     uint8_t tx_hdr[256];     /* TSO: the prototype header */
     uint8_t tx_buf[TX_BUF_MAX + 256];
     uint8_t rx_wire[NET_MAX_FRAME + MIN_FRAME + 4]; /* scratch: the frame as received */
+
+    Timer tx_timer;          /* continues a transmit pass that ran out of budget */
+    uint32_t tx_budget_used; /* bytes fetched in this pass (not state: reset per pass) */
 
     /* Interrupt throttling (ITR): the line may not rise again before itr_next. */
     Timer itr_timer;
@@ -194,6 +203,7 @@ static const VMStateField e1000_fields[] = {
     VMSTATE_BUFFER(E1000State, tx_hdr),
     VMSTATE_BUFFER(E1000State, tx_buf),
     VMSTATE_TIMER(E1000State, itr_timer),
+    VMSTATE_TIMER(E1000State, tx_timer),
     VMSTATE_I64(E1000State, itr_next),
     VMSTATE_BOOL(E1000State, irq_level),
     VMSTATE_END,
@@ -737,6 +747,7 @@ static void e1000_tso_segment(E1000State *s, bool last)
 /* Append descriptor data to the frame (or TSO segments) being gathered. */
 static void e1000_tx_data(E1000State *s, uint64_t addr, uint32_t len)
 {
+    s->tx_budget_used += len;
     if (!s->tso_frame) {
         if (s->tx_len + len > TX_BUF_MAX) {
             if (!s->tx_truncated) {
@@ -844,7 +855,7 @@ static bool e1000_tx_desc(E1000State *s, const uint8_t *d)
         /* The first descriptor of a frame decides TSE and the checksum options. */
         s->popts = d[13];
         bool tse = (cmd & TXD_CMD_TSE) != 0;
-        if (tse && (s->ctx.mss == 0 || s->ctx.hdr_len == 0 ||
+        if (tse && (s->ctx.mss < TSO_MIN_MSS || s->ctx.hdr_len == 0 ||
                     s->ctx.tucss >= s->ctx.hdr_len || s->ctx.ipcss >= s->ctx.hdr_len)) {
             LOG_ONCE(&s->m->log, LOG_GUEST_ERROR, "e1000: TSO with an unusable context\n");
             tse = false;
@@ -872,14 +883,19 @@ static void e1000_start_xmit(E1000State *s)
     }
     uint64_t base = (uint64_t)*reg(s, R_TDBAH) << 32 | (*reg(s, R_TDBAL) & ~0xFu);
     uint32_t causes = 0;
-    /* At most one pass over the ring per doorbell. */
-    for (uint32_t i = 0; i < n; i++) {
+    s->tx_budget_used = 0;
+    bool more = false;
+    for (uint32_t i = 0;; i++) {
         uint32_t h = *reg(s, R_TDH), t = *reg(s, R_TDT);
         if (h >= n || t >= n) {
             LOG_ONCE(&s->m->log, LOG_GUEST_ERROR, "e1000: TDH/TDT beyond the ring\n");
             break;
         }
         if (h == t) {
+            break;
+        }
+        if (i >= TX_BUDGET_DESCS || s->tx_budget_used >= TX_BUDGET_BYTES) {
+            more = true;
             break;
         }
         uint8_t d[16];
@@ -892,7 +908,9 @@ static void e1000_start_xmit(E1000State *s)
         }
         *reg(s, R_TDH) = (h + 1) % n;
     }
-    if (*reg(s, R_TDH) == *reg(s, R_TDT)) {
+    if (more) {
+        timer_mod(&s->tx_timer, clock_now(&s->m->clock) + TX_CONTINUE_NS);
+    } else if (*reg(s, R_TDH) == *reg(s, R_TDT)) {
         causes |= ICR_TXQE;
     }
     if (causes) {
@@ -900,11 +918,17 @@ static void e1000_start_xmit(E1000State *s)
     }
 }
 
+static void e1000_tx_continue(void *opaque)
+{
+    e1000_start_xmit(opaque);
+}
+
 /* --- registers --- */
 
 static void e1000_soft_reset(E1000State *s)
 {
     timer_del(&s->itr_timer);
+    timer_del(&s->tx_timer);
     s->itr_next = 0;
     memset(s->regs, 0, sizeof(s->regs));
     *reg(s, R_CTRL) = (1u << 0) | (1u << 5) | (2u << 8); /* FD, ASDE, speed 1000 */
@@ -1139,6 +1163,7 @@ E1000State *e1000_pci_new(Machine *m, PCIBus *bus, unsigned devfn, const NICConf
     }
     e1000_eeprom_init(s);
     timer_init(&s->itr_timer, &m->clock, e1000_itr_expired, s);
+    timer_init(&s->tx_timer, &m->clock, e1000_tx_continue, s);
     PCIDevice *d = &s->pci;
     pci_device_init(d, "e1000", E1000_VENDOR_ID, E1000_DEVICE_ID, 0x03, 0x020000, 0x00, 1);
     pci_set_le(d->config, PCI_SUBSYSTEM_VENDOR_ID, 0x8086, 2);
