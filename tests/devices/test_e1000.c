@@ -825,3 +825,69 @@ Test(e1000, throughput_of_frames_through_the_device_model)
             n / (t1 - t0), n / (t2 - t1));
     rig_fini(&r);
 }
+
+/* A small deterministic generator for the register storm below. */
+static uint32_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*s >> 33);
+}
+
+Test(e1000, random_register_storm_with_garbage_rings_stays_bounded)
+{
+    Rig r;
+    rig_init(&r);
+    uint64_t seed = 0x5EEDu;
+    /* Garbage everywhere in RAM, so every ring and descriptor the storm points at is random. */
+    for (uint32_t i = 0; i < RAM_SIZE; i += 4) {
+        uint32_t v = lcg(&seed);
+        memcpy(&r.m->ram[i], &v, 4);
+    }
+    static const uint32_t hot[] = {0x0000, 0x0010, 0x0014, 0x0020, 0x00C0, 0x00C4, 0x00C8,
+                                   0x00D0, 0x00D8, 0x0100, 0x0400, 0x2800, 0x2804, 0x2808,
+                                   0x2810, 0x2818, 0x3800, 0x3804, 0x3808, 0x3810, 0x3818,
+                                   0x5200, 0x5400, 0x5404, 0x4074};
+    uint8_t f[1600];
+    for (int k = 0; k < 20000; k++) {
+        uint32_t pick = lcg(&seed);
+        uint32_t off = (pick & 3) ? hot[pick % (sizeof(hot) / sizeof(hot[0]))]
+                                  : (lcg(&seed) & 0x1FFFC);
+        uint32_t v = lcg(&seed);
+        if (off == 0x2800 || off == 0x3800) {
+            v &= RAM_SIZE - 1; /* keep some rings inside RAM so they are walked */
+        } else if (off == 0x2808 || off == 0x3808) {
+            v &= 0x3FF80;
+        } else if (off == 0x0000) {
+            v &= ~(1u << 26) | ((pick >> 8) & 1u) << 26;
+        }
+        if (lcg(&seed) & 1) {
+            w32(&r, off, v);
+        } else {
+            (void)r32(&r, off);
+        }
+        if ((k & 63) == 0) {
+            size_t len = 14 + (lcg(&seed) % 1500);
+            for (size_t i = 0; i < len; i++) {
+                f[i] = (uint8_t)lcg(&seed);
+            }
+            memcpy(f, (k & 128) ? our_mac : bcast, 6);
+            net_receive(&r.net->be, f, len);
+        }
+        if ((k & 255) == 0) {
+            th_advance(r.m, 10000);
+        }
+    }
+    th_advance(r.m, 10000000);
+    /* Still a working card afterwards. */
+    w32(&r, 0x0000, 1u << 26);
+    rx_setup(&r, 8, 0x8000, 2048);
+    tx_setup(&r, 8);
+    unsigned before = r.net->n_sent;
+    uint8_t d[16];
+    size_t len = nh_make_frame(f, peer_mac, our_mac, 0x0800, 100, 1);
+    legacy_desc(d, tx_copy(&r, f, len), (uint16_t)len, 0x0B);
+    tx_queue(&r, d);
+    tx_ring(&r);
+    cr_assert_eq(r.net->n_sent, before + 1);
+    rig_fini(&r);
+}
