@@ -201,14 +201,17 @@ void net_format_mac(const uint8_t mac[6], char *buf, size_t len)
 
 /* The byte-at-a-time table of the reflected CRC-32, computed by the preprocessor: entry n is
  * n pushed through eight shift/xor rounds. */
-#define CRC_R(c) (((c) >> 1) ^ (0xEDB88320u & (0u - ((c) & 1u))))
+#define CRC_R(c) (((c) >> 1) ^ (0xEDB88320u & (0u - ((c)&1u))))
 #define CRC_T(n) CRC_R(CRC_R(CRC_R(CRC_R(CRC_R(CRC_R(CRC_R(CRC_R((uint32_t)(n)))))))))
 #define CRC_T4(n) CRC_T(n), CRC_T((n) + 1), CRC_T((n) + 2), CRC_T((n) + 3)
 #define CRC_T16(n) CRC_T4(n), CRC_T4((n) + 4), CRC_T4((n) + 8), CRC_T4((n) + 12)
 #define CRC_T64(n) CRC_T16(n), CRC_T16((n) + 16), CRC_T16((n) + 32), CRC_T16((n) + 48)
 
 static const uint32_t crc32_table[256] = {
-    CRC_T64(0), CRC_T64(64), CRC_T64(128), CRC_T64(192),
+    CRC_T64(0),
+    CRC_T64(64),
+    CRC_T64(128),
+    CRC_T64(192),
 };
 
 uint32_t net_crc32_le(const uint8_t *p, size_t len)

@@ -48,15 +48,15 @@ typedef struct NetQueued {
 struct NetBackend {
     char id[32];
     const NetBackendOps *ops;
-    void *opaque;             /* the backend's own state */
-    NetNIC nic;               /* set by net_attach_nic; nic.receive NULL = no NIC */
-    NetTapFn tap;             /* optional observer of both directions (pcap dump) */
+    void *opaque; /* the backend's own state */
+    NetNIC nic;   /* set by net_attach_nic; nic.receive NULL = no NIC */
+    NetTapFn tap; /* optional observer of both directions (pcap dump) */
     void *tap_opaque;
     NetQueued *q_head, *q_tail;
     unsigned q_frames;
     size_t q_bytes;
     uint64_t tx_frames, rx_frames, rx_dropped;
-    bool draining;            /* re-entrancy guard for net_rx_ready */
+    bool draining; /* re-entrancy guard for net_rx_ready */
 };
 
 /* net_backend_init: fill be (id copied, truncated) with ops and opaque; no NIC yet. */

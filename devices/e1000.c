@@ -17,20 +17,58 @@
 
 /* Register offsets (SDM section 13). */
 enum {
-    R_CTRL = 0x0000, R_STATUS = 0x0008, R_EECD = 0x0010, R_EERD = 0x0014, R_CTRL_EXT = 0x0018,
-    R_MDIC = 0x0020, R_ICR = 0x00C0, R_ITR = 0x00C4, R_ICS = 0x00C8, R_IMS = 0x00D0,
-    R_IMC = 0x00D8, R_RCTL = 0x0100, R_TCTL = 0x0400, R_RDBAL = 0x2800, R_RDBAH = 0x2804,
-    R_RDLEN = 0x2808, R_RDH = 0x2810, R_RDT = 0x2818, R_TDBAL = 0x3800, R_TDBAH = 0x3804,
-    R_TDLEN = 0x3808, R_TDH = 0x3810, R_TDT = 0x3818, R_STATS = 0x4000, R_STATS_END = 0x4100,
-    R_MTA = 0x5200, R_RA = 0x5400, R_VET = 0x0038, R_PBA = 0x1000,
+    R_CTRL = 0x0000,
+    R_STATUS = 0x0008,
+    R_EECD = 0x0010,
+    R_EERD = 0x0014,
+    R_CTRL_EXT = 0x0018,
+    R_MDIC = 0x0020,
+    R_ICR = 0x00C0,
+    R_ITR = 0x00C4,
+    R_ICS = 0x00C8,
+    R_IMS = 0x00D0,
+    R_IMC = 0x00D8,
+    R_RCTL = 0x0100,
+    R_TCTL = 0x0400,
+    R_RDBAL = 0x2800,
+    R_RDBAH = 0x2804,
+    R_RDLEN = 0x2808,
+    R_RDH = 0x2810,
+    R_RDT = 0x2818,
+    R_TDBAL = 0x3800,
+    R_TDBAH = 0x3804,
+    R_TDLEN = 0x3808,
+    R_TDH = 0x3810,
+    R_TDT = 0x3818,
+    R_STATS = 0x4000,
+    R_STATS_END = 0x4100,
+    R_MTA = 0x5200,
+    R_RA = 0x5400,
+    R_VET = 0x0038,
+    R_PBA = 0x1000,
 };
 
 /* Statistics registers used (offsets from 0x4000). */
 enum {
-    S_MPC = 0x10, S_GPRC = 0x74, S_BPRC = 0x78, S_MPRC = 0x7C, S_GPTC = 0x80, S_GORCL = 0x88,
-    S_GORCH = 0x8C, S_GOTCL = 0x90, S_GOTCH = 0x94, S_RNBC = 0xA0, S_TORL = 0xC0,
-    S_TORH = 0xC4, S_TOTL = 0xC8, S_TOTH = 0xCC, S_TPR = 0xD0, S_TPT = 0xD4, S_MPTC = 0xF0,
-    S_BPTC = 0xF4, S_TSCTC = 0xF8,
+    S_MPC = 0x10,
+    S_GPRC = 0x74,
+    S_BPRC = 0x78,
+    S_MPRC = 0x7C,
+    S_GPTC = 0x80,
+    S_GORCL = 0x88,
+    S_GORCH = 0x8C,
+    S_GOTCL = 0x90,
+    S_GOTCH = 0x94,
+    S_RNBC = 0xA0,
+    S_TORL = 0xC0,
+    S_TORH = 0xC4,
+    S_TOTL = 0xC8,
+    S_TOTH = 0xCC,
+    S_TPR = 0xD0,
+    S_TPT = 0xD4,
+    S_MPTC = 0xF0,
+    S_BPTC = 0xF4,
+    S_TSCTC = 0xF8,
 };
 
 #define CTRL_SLU (1u << 6)
@@ -133,21 +171,21 @@ struct E1000State {
     uint32_t ioaddr;
 
     /* Microwire EEPROM interface state (EECD bit-banging). */
-    uint32_t ee_bits_in;    /* bits shifted in since CS went high */
-    uint32_t ee_shift;      /* opcode and address being shifted in */
-    int32_t ee_out_bit;     /* next data bit index to present on DO, -1 none */
+    uint32_t ee_bits_in; /* bits shifted in since CS went high */
+    uint32_t ee_shift;   /* opcode and address being shifted in */
+    int32_t ee_out_bit;  /* next data bit index to present on DO, -1 none */
     uint16_t ee_out_word;
     bool ee_do;
 
     /* Transmit state across descriptors. */
     E1000TxCtx ctx;
-    bool tso_frame;          /* the frame being gathered uses TSE */
+    bool tso_frame; /* the frame being gathered uses TSE */
     uint8_t popts;
-    uint32_t tx_len;         /* bytes gathered of the current frame or TSO segment */
-    uint32_t tso_sent;       /* TSO payload bytes already sent in earlier segments */
+    uint32_t tx_len;   /* bytes gathered of the current frame or TSO segment */
+    uint32_t tso_sent; /* TSO payload bytes already sent in earlier segments */
     uint32_t tso_segs;
     bool tx_truncated;
-    uint8_t tx_hdr[256];     /* TSO: the prototype header */
+    uint8_t tx_hdr[256]; /* TSO: the prototype header */
     uint8_t tx_buf[TX_BUF_MAX + 256];
     uint8_t rx_wire[NET_MAX_FRAME + MIN_FRAME + 4]; /* scratch: the frame as received */
 
@@ -339,14 +377,21 @@ static void e1000_raise(E1000State *s, uint32_t causes)
 static void e1000_eeprom_init(E1000State *s)
 {
     static const uint16_t tmpl[E1000_EEPROM_WORDS] = {
-        [3] = 0x0000, [4] = 0xFFFF, [5] = 0x1040, [6] = 0xFFFF, [7] = 0xFFFF,
-        [8] = 0x3040, [9] = 0x0001, /* PBA number */
-        [0x0A] = 0x6402,            /* initialization control 1 */
-        [0x0B] = 0x001E,            /* subsystem ID */
-        [0x0C] = 0x8086,            /* subsystem vendor */
-        [0x0D] = E1000_DEVICE_ID, [0x0E] = E1000_VENDOR_ID,
-        [0x0F] = 0x3040,            /* initialization control 2 */
-        [0x14] = 0x0008, [0x1A] = 0xFFFF,
+        [3] = 0x0000,
+        [4] = 0xFFFF,
+        [5] = 0x1040,
+        [6] = 0xFFFF,
+        [7] = 0xFFFF,
+        [8] = 0x3040,
+        [9] = 0x0001,    /* PBA number */
+        [0x0A] = 0x6402, /* initialization control 1 */
+        [0x0B] = 0x001E, /* subsystem ID */
+        [0x0C] = 0x8086, /* subsystem vendor */
+        [0x0D] = E1000_DEVICE_ID,
+        [0x0E] = E1000_VENDOR_ID,
+        [0x0F] = 0x3040, /* initialization control 2 */
+        [0x14] = 0x0008,
+        [0x1A] = 0xFFFF,
     };
     memcpy(s->eeprom, tmpl, sizeof(tmpl));
     for (int i = 0; i < 3; i++) {
@@ -423,12 +468,12 @@ static uint32_t e1000_eecd_read(E1000State *s)
 static void e1000_phy_reset(E1000State *s)
 {
     memset(s->phy, 0, sizeof(s->phy));
-    s->phy[0] = 0x1140;  /* control: autonegotiation on, full duplex, 1000 Mb/s */
-    s->phy[1] = 0x796D;  /* status: link up, autonegotiation complete */
-    s->phy[2] = 0x0141;  /* PHY identifier: Marvell */
-    s->phy[3] = 0x0C20;  /* 88E1011 */
-    s->phy[4] = 0x0DE1;  /* autonegotiation advertisement */
-    s->phy[5] = 0x45E1;  /* link partner ability */
+    s->phy[0] = 0x1140; /* control: autonegotiation on, full duplex, 1000 Mb/s */
+    s->phy[1] = 0x796D; /* status: link up, autonegotiation complete */
+    s->phy[2] = 0x0141; /* PHY identifier: Marvell */
+    s->phy[3] = 0x0C20; /* 88E1011 */
+    s->phy[4] = 0x0DE1; /* autonegotiation advertisement */
+    s->phy[5] = 0x45E1; /* link partner ability */
     s->phy[6] = 0x0001;
     s->phy[9] = 0x0E00;  /* 1000BASE-T control */
     s->phy[10] = 0x3C00; /* 1000BASE-T status: partner full/half duplex, local/remote OK */
@@ -525,8 +570,8 @@ static bool e1000_accepts(E1000State *s, const uint8_t *dst, bool *bcast, bool *
          * (SDM 13.4.22 / 13.5.1). */
         static const unsigned shift[4] = {4, 3, 2, 0};
         unsigned mo = (rctl >> RCTL_MO_SHIFT) & 3;
-        unsigned hash = ((unsigned)dst[4] >> shift[mo] | (unsigned)dst[5] << (8 - shift[mo])) &
-                        0xFFF;
+        unsigned hash =
+            ((unsigned)dst[4] >> shift[mo] | (unsigned)dst[5] << (8 - shift[mo])) & 0xFFF;
         return (*reg(s, R_MTA + (hash >> 5) * 4) >> (hash & 31)) & 1;
     }
     if (rctl & RCTL_UPE) {
@@ -537,8 +582,8 @@ static bool e1000_accepts(E1000State *s, const uint8_t *dst, bool *bcast, bool *
         if (!(hi & (1u << 31))) {
             continue;
         }
-        uint8_t a[6] = {(uint8_t)lo, (uint8_t)(lo >> 8), (uint8_t)(lo >> 16),
-                        (uint8_t)(lo >> 24), (uint8_t)hi, (uint8_t)(hi >> 8)};
+        uint8_t a[6] = {(uint8_t)lo,         (uint8_t)(lo >> 8), (uint8_t)(lo >> 16),
+                        (uint8_t)(lo >> 24), (uint8_t)hi,        (uint8_t)(hi >> 8)};
         if (!memcmp(a, dst, 6)) {
             return true;
         }
@@ -707,7 +752,7 @@ static void e1000_tso_segment(E1000State *s, bool last)
     unsigned ip = s->ctx.ipcss, tu = s->ctx.tucss;
     if (s->ctx.tucmd & TUCMD_IP) {
         if (ip + 20 <= hl) {
-            put16be(p + ip + 2, (uint16_t)(len - ip));                        /* total len */
+            put16be(p + ip + 2, (uint16_t)(len - ip));                          /* total len */
             put16be(p + ip + 4, (uint16_t)(get16be(p + ip + 4) + s->tso_segs)); /* ID */
         }
     } else if (ip + 40 <= hl) {
@@ -810,8 +855,8 @@ static bool e1000_tx_desc(E1000State *s, const uint8_t *d)
     for (int i = 0; i < 8; i++) {
         addr |= (uint64_t)d[i] << (8 * i);
     }
-    uint32_t w2 = (uint32_t)d[8] | (uint32_t)d[9] << 8 | (uint32_t)d[10] << 16 |
-                  (uint32_t)d[11] << 24;
+    uint32_t w2 =
+        (uint32_t)d[8] | (uint32_t)d[9] << 8 | (uint32_t)d[10] << 16 | (uint32_t)d[11] << 24;
     uint8_t cmd = d[11];
     if (!(cmd & TXD_CMD_DEXT)) {
         /* Legacy descriptor: length, CSO, CMD, CSS (SDM 3.3.3). */

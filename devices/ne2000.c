@@ -506,7 +506,7 @@ static void ne2000_reg_write(NE2000State *s, unsigned reg, uint8_t v)
             s->tbcr = (uint16_t)((s->tbcr & 0x00FF) | v << 8);
             break;
         case 0x07:
-            s->isr &= (uint8_t)~(v & 0x7F); /* write 1 to clear; RST is status only */
+            s->isr &= (uint8_t) ~(v & 0x7F); /* write 1 to clear; RST is status only */
             ne2000_update_irq(s);
             if (v & ISR_OVW) {
                 net_rx_ready(s->backend);

@@ -8,7 +8,7 @@
 
 #define NE2000_VENDOR_ID 0x10EC
 #define NE2000_DEVICE_ID 0x8029
-#define NE2000_IO_SIZE 32      /* BAR0: DP8390 registers 0x00-0x0F, data 0x10, reset 0x1F */
+#define NE2000_IO_SIZE 32 /* BAR0: DP8390 registers 0x00-0x0F, data 0x10, reset 0x1F */
 #define NE2000_DATA_PORT 0x10
 #define NE2000_RESET_PORT 0x1F
 

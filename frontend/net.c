@@ -53,8 +53,7 @@ static int add_netdev(MachineConfig *cfg, const char *opt, const char *val, cons
     return 0;
 }
 
-int net_opt_netdev(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen)
+int net_opt_netdev(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
 {
     NetSlirpConfig sc;
     char e[200];
@@ -87,8 +86,7 @@ static int add_nic(MachineConfig *cfg, const char *opt, const char *val, const N
 }
 
 /* Parse "MODEL,netdev=ID,mac=M[,id=X]" (the -device form). */
-int net_opt_device(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen)
+int net_opt_device(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
 {
     char buf[256];
     if (strlen(val) >= sizeof(buf)) {
@@ -100,8 +98,7 @@ int net_opt_device(MachineConfig *cfg, const char *opt, const char *val, char *e
     char *save = NULL;
     char *model = strtok_r(buf, ",", &save);
     if (!model || !net_opt_is_nic_model(model)) {
-        return net_fail(err, errlen, "%s %s: unsupported NIC model (e1000 or ne2k_pci)", opt,
-                        val);
+        return net_fail(err, errlen, "%s %s: unsupported NIC model (e1000 or ne2k_pci)", opt, val);
     }
     snprintf(nic.model, sizeof(nic.model), "%s", model);
     for (char *item = strtok_r(NULL, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
@@ -161,8 +158,7 @@ int net_opt_nic(MachineConfig *cfg, const char *opt, const char *val, char *err,
         } else if (!strncmp(item, "id=", 3)) {
             continue;
         } else {
-            n += (size_t)snprintf(spec + n, n < sizeof(spec) ? sizeof(spec) - n : 0, ",%s",
-                                  item);
+            n += (size_t)snprintf(spec + n, n < sizeof(spec) ? sizeof(spec) - n : 0, ",%s", item);
             if (n >= sizeof(spec)) {
                 return net_fail(err, errlen, "%s: value too long", opt);
             }
@@ -186,8 +182,7 @@ int net_opt_nic(MachineConfig *cfg, const char *opt, const char *val, char *err,
 }
 
 /* "-object filter-dump,id=F,netdev=N,file=PATH[,maxlen=BYTES]". */
-int net_opt_object(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen)
+int net_opt_object(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
 {
     char buf[1024];
     if (strlen(val) >= sizeof(buf)) {
@@ -261,17 +256,16 @@ int net_opt_check(MachineConfig *cfg, char *err, size_t errlen)
 
 void net_opt_usage(FILE *f)
 {
-    fprintf(f,
-            "Network:\n"
-            "  -netdev user,id=ID[,net=ADDR/MASK][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
-            "          [,hostname=NAME][,restrict=on|off]\n"
-            "          [,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
-            "                          user-mode networking (slirp), 10.0.2.0/24 by default\n"
-            "  -device e1000|ne2k_pci,netdev=ID[,mac=52:54:00:12:34:56]\n"
-            "                          an Intel 82540EM or an NE2000 (RTL8029) PCI NIC\n"
-            "  -nic user[,model=e1000|ne2k_pci][,mac=MAC][,user options]  both at once\n"
-            "  -object filter-dump,id=F,netdev=ID,file=PATH[,maxlen=BYTES]\n"
-            "                          capture the netdev's frames into a pcap file\n");
+    fprintf(f, "Network:\n"
+               "  -netdev user,id=ID[,net=ADDR/MASK][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
+               "          [,hostname=NAME][,restrict=on|off]\n"
+               "          [,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
+               "                          user-mode networking (slirp), 10.0.2.0/24 by default\n"
+               "  -device e1000|ne2k_pci,netdev=ID[,mac=52:54:00:12:34:56]\n"
+               "                          an Intel 82540EM or an NE2000 (RTL8029) PCI NIC\n"
+               "  -nic user[,model=e1000|ne2k_pci][,mac=MAC][,user options]  both at once\n"
+               "  -object filter-dump,id=F,netdev=ID,file=PATH[,maxlen=BYTES]\n"
+               "                          capture the netdev's frames into a pcap file\n");
 }
 
 /* --- pcap --- */
@@ -304,8 +298,7 @@ static void pcap_tap(void *opaque, int dir, const uint8_t *frame, size_t len)
     fflush(p->f);
 }
 
-NetPcap *net_pcap_open(NetBackend *be, const char *path, uint32_t maxlen, char *err,
-                       size_t errlen)
+NetPcap *net_pcap_open(NetBackend *be, const char *path, uint32_t maxlen, char *err, size_t errlen)
 {
     NetPcap *p = calloc(1, sizeof(*p));
     if (!p) {

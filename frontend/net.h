@@ -12,17 +12,17 @@
 
 /* Option handlers for options.c: each parses one value into cfg. Return 0, or -EINVAL with one
  * line in err (starting with opt and the value, as other option errors do). */
-int net_opt_netdev(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen) __attribute__((warn_unused_result));
+int net_opt_netdev(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 int net_opt_nic(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
     __attribute__((warn_unused_result));
-int net_opt_object(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen) __attribute__((warn_unused_result));
+int net_opt_object(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* net_opt_is_nic_model: whether -device NAME is a NIC this file handles. */
 bool net_opt_is_nic_model(const char *name);
-int net_opt_device(MachineConfig *cfg, const char *opt, const char *val, char *err,
-                   size_t errlen) __attribute__((warn_unused_result));
+int net_opt_device(MachineConfig *cfg, const char *opt, const char *val, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* net_opt_check: after all options: every NIC's netdev exists, every netdev has one NIC,
  * every dump names a netdev. Returns 0 or -EINVAL with a message. */

@@ -235,7 +235,7 @@ typedef struct NetSlirpTimer {
     NetSlirp *ns;
     SlirpTimerId id;
     void *cb_opaque;
-    SlirpTimerCb cb;          /* for the old timer_new interface */
+    SlirpTimerCb cb; /* for the old timer_new interface */
     struct NetSlirpTimer *next;
 } NetSlirpTimer;
 
@@ -245,7 +245,7 @@ struct NetSlirp {
     Slirp *slirp;
     NetSlirpConfig cfg;
     NetSlirpTimer *timers;
-    Timer poll_timer;          /* slirp's TCP timeout, and deferred work after notify() */
+    Timer poll_timer; /* slirp's TCP timeout, and deferred work after notify() */
     /* The descriptors of the last fill, in slirp's index order. */
     struct pollfd pfd[NS_MAX_POLL];
     int n_pfd;
@@ -353,8 +353,7 @@ static void ns_sync(NetSlirp *ns)
         if (known) {
             machine_set_fd_events(ns->m, ns->pfd[k].fd, ns->pfd[k].events);
         } else if (ns->n_reg < NS_MAX_POLL &&
-                   machine_add_fd(ns->m, ns->pfd[k].fd, ns->pfd[k].events, ns_fd_ready, ns) ==
-                       0) {
+                   machine_add_fd(ns->m, ns->pfd[k].fd, ns->pfd[k].events, ns_fd_ready, ns) == 0) {
             ns->reg_fd[ns->n_reg++] = ns->pfd[k].fd;
         } else {
             LOG_ONCE(&ns->m->log, LOG_UNIMP, "slirp: machine poll set full\n");
@@ -571,8 +570,8 @@ NetSlirp *net_slirp_new(Machine *m, const NetSlirpConfig *cfg, char *err, size_t
         struct in_addr guest = f->guest_addr.s_addr ? f->guest_addr : cfg->dhcp_start;
         if (slirp_add_hostfwd(ns->slirp, f->udp, f->host_addr, f->host_port, guest,
                               f->guest_port) < 0) {
-            snprintf(err, errlen, "netdev %s: cannot forward host %s port %u (in use?)",
-                     cfg->id, f->udp ? "udp" : "tcp", f->host_port);
+            snprintf(err, errlen, "netdev %s: cannot forward host %s port %u (in use?)", cfg->id,
+                     f->udp ? "udp" : "tcp", f->host_port);
             net_slirp_free(ns);
             return NULL;
         }

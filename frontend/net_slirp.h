@@ -15,9 +15,9 @@
 /* NetSlirpFwd: one hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT rule. */
 typedef struct NetSlirpFwd {
     bool udp;
-    struct in_addr host_addr;   /* INADDR_ANY when empty */
+    struct in_addr host_addr; /* INADDR_ANY when empty */
     uint16_t host_port;
-    struct in_addr guest_addr;  /* 0 = the first DHCP address */
+    struct in_addr guest_addr; /* 0 = the first DHCP address */
     uint16_t guest_port;
 } NetSlirpFwd;
 
@@ -26,7 +26,7 @@ typedef struct NetSlirpFwd {
 typedef struct NetSlirpConfig {
     char id[32];
     struct in_addr net, mask, host, dns, dhcp_start;
-    bool restricted;            /* restrict=on: the guest reaches nothing outside */
+    bool restricted; /* restrict=on: the guest reaches nothing outside */
     char hostname[64];
     NetSlirpFwd fwd[NET_SLIRP_MAX_FWD];
     int n_fwd;

@@ -21,8 +21,8 @@ typedef struct TestNet {
     struct {
         uint8_t data[NET_MAX_FRAME];
         size_t len;
-    } *frames;
-    unsigned n_sent;   /* total frames sent */
+    } * frames;
+    unsigned n_sent; /* total frames sent */
     int pirq_level[4];
     int pirq_rises[4];
 } TestNet;

@@ -145,8 +145,8 @@ static void data_desc(uint8_t d[16], uint64_t addr, uint32_t len, uint8_t dcmd, 
 }
 
 static void ctx_desc(uint8_t d[16], uint8_t ipcss, uint8_t ipcso, uint16_t ipcse, uint8_t tucss,
-                     uint8_t tucso, uint16_t tucse, uint32_t paylen, uint8_t tucmd,
-                     uint8_t hdrlen, uint16_t mss)
+                     uint8_t tucso, uint16_t tucse, uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
+                     uint16_t mss)
 {
     memset(d, 0, 16);
     d[0] = ipcss;
@@ -512,7 +512,7 @@ Test(e1000, tso_cuts_a_large_send_into_mss_segments_with_fixed_headers)
     Rig r;
     rig_init(&r);
     tx_setup(&r, 16);
-    static uint8_t f[4000];
+    uint8_t f[4000];
     const size_t payload = 3500, mss = 1000;
     make_tcp(f, payload, 0x10000000u, 0x19, false); /* PSH ACK FIN */
     uint8_t d[16];
@@ -524,8 +524,8 @@ Test(e1000, tso_cuts_a_large_send_into_mss_segments_with_fixed_headers)
     tx_queue(&r, d);
     data_desc(d, tx_copy(&r, f + 54, 1700), 1700, 0x04, 0x03);
     tx_queue(&r, d);
-    data_desc(d, tx_copy(&r, f + 54 + 1700, payload - 1700), (uint32_t)(payload - 1700),
-              0x0D, 0x03); /* TSE EOP RS */
+    data_desc(d, tx_copy(&r, f + 54 + 1700, payload - 1700), (uint32_t)(payload - 1700), 0x0D,
+              0x03); /* TSE EOP RS */
     tx_queue(&r, d);
     tx_ring(&r);
     cr_assert_eq(r.net->n_sent, 4, "3500 bytes at MSS 1000: four segments");
@@ -850,8 +850,8 @@ Test(e1000, random_register_storm_with_garbage_rings_stays_bounded)
     uint8_t f[1600];
     for (int k = 0; k < 20000; k++) {
         uint32_t pick = lcg(&seed);
-        uint32_t off = (pick & 3) ? hot[pick % (sizeof(hot) / sizeof(hot[0]))]
-                                  : (lcg(&seed) & 0x1FFFC);
+        uint32_t off =
+            (pick & 3) ? hot[pick % (sizeof(hot) / sizeof(hot[0]))] : (lcg(&seed) & 0x1FFFC);
         uint32_t v = lcg(&seed);
         if (off == 0x2800 || off == 0x3800) {
             v &= RAM_SIZE - 1; /* keep some rings inside RAM so they are walked */

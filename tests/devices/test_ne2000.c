@@ -63,28 +63,28 @@ static void wr(Rig *r, unsigned reg, uint8_t v)
 /* What a Linux-style driver does to bring the card up: stop, word mode, ring, MAC, start. */
 static void driver_init(Rig *r, uint8_t rcr)
 {
-    wr(r, 0x00, 0x21);          /* page 0, stop, abort DMA */
-    wr(r, 0x0E, 0x49);          /* DCR: word transfers, normal, FIFO 8 bytes */
+    wr(r, 0x00, 0x21); /* page 0, stop, abort DMA */
+    wr(r, 0x0E, 0x49); /* DCR: word transfers, normal, FIFO 8 bytes */
     wr(r, 0x0A, 0);
     wr(r, 0x0B, 0);
     wr(r, 0x0C, rcr);
-    wr(r, 0x0D, 0x02);          /* internal loopback while setting up */
+    wr(r, 0x0D, 0x02); /* internal loopback while setting up */
     wr(r, 0x01, RX_START);
     wr(r, 0x02, RX_STOP);
-    wr(r, 0x03, RX_STOP - 1);   /* BNRY */
+    wr(r, 0x03, RX_STOP - 1); /* BNRY */
     wr(r, 0x04, TX_PAGE);
     wr(r, 0x07, 0xFF);
-    wr(r, 0x0F, 0x3F);          /* IMR: everything but RDC */
-    wr(r, 0x00, 0x61);          /* page 1 */
+    wr(r, 0x0F, 0x3F); /* IMR: everything but RDC */
+    wr(r, 0x00, 0x61); /* page 1 */
     for (int i = 0; i < 6; i++) {
         wr(r, 0x01 + i, our_mac[i]);
     }
-    wr(r, 0x07, RX_START);      /* CURR */
+    wr(r, 0x07, RX_START); /* CURR */
     for (int i = 0; i < 8; i++) {
         wr(r, 0x08 + i, 0);
     }
-    wr(r, 0x00, 0x22);          /* page 0, start */
-    wr(r, 0x0D, 0x00);          /* TCR: normal */
+    wr(r, 0x00, 0x22); /* page 0, start */
+    wr(r, 0x0D, 0x00); /* TCR: normal */
 }
 
 static void dma_setup(Rig *r, uint16_t addr, uint16_t count, uint8_t cmd)

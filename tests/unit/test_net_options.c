@@ -49,8 +49,8 @@ Test(net_options, netdev_and_device_make_a_connected_nic)
 
 Test(net_options, nic_shorthand_creates_netdev_and_e1000_by_default)
 {
-    Parsed *p = parse("-nic", "user,hostfwd=tcp:127.0.0.1:2222-:22", "-nic",
-                      "user,model=ne2k_pci", NULL);
+    Parsed *p =
+        parse("-nic", "user,hostfwd=tcp:127.0.0.1:2222-:22", "-nic", "user,model=ne2k_pci", NULL);
     cr_assert_eq(p->rc, 0, "%s", p->err);
     cr_assert_eq(p->cfg.n_nics, 2);
     cr_assert_eq(p->cfg.n_netdevs, 2);

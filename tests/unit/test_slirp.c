@@ -32,10 +32,10 @@ typedef struct Guest {
         uint8_t data[2048];
         size_t len;
     } rx[MAX_RX];
-    unsigned n_rx;          /* frames received in total */
-    unsigned n_seen;        /* frames the responder has looked at */
+    unsigned n_rx;   /* frames received in total */
+    unsigned n_seen; /* frames the responder has looked at */
     uint8_t gw_mac[6];
-    uint32_t ip;            /* host order */
+    uint32_t ip; /* host order */
     /* TCP responder on port 8080. */
     bool syn_seen, established, fin_seen;
     uint32_t snd_nxt, rcv_nxt;
@@ -151,8 +151,7 @@ static uint8_t *ip_frame(uint8_t *f, const uint8_t *dst_mac, uint32_t src, uint3
     return ip + 20;
 }
 
-static uint16_t l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4,
-                        size_t len)
+static uint16_t l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4, size_t len)
 {
     uint8_t ph[12];
     put32(ph, src);
@@ -451,8 +450,8 @@ Test(slirp, hostfwd_carries_a_host_tcp_connection_to_the_guest_and_back)
     int c = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(c, 0);
     fcntl(c, F_SETFL, O_NONBLOCK);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int r = connect(c, (struct sockaddr *)&a, sizeof(a));
     cr_assert(r == 0 || errno == EINPROGRESS, "connect: %s", strerror(errno));
     bool sent = false;
