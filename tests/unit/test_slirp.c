@@ -620,3 +620,21 @@ Test(slirp, hostfwd_rules_parse_as_qemu_spells_them)
     cr_assert_neq(net_slirp_parse("user,id=a,host=10.0.3.2", &c, err, sizeof(err)), 0);
     cr_assert_neq(net_slirp_parse("user,id=a,bogus=1", &c, err, sizeof(err)), 0);
 }
+
+Test(slirp, an_idle_stack_wakes_rarely_and_polls_only_its_listeners)
+{
+    uint16_t p1 = free_port(), p2 = free_port();
+    char spec[160];
+    snprintf(spec, sizeof(spec),
+             "user,id=n0,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:80", p1, p2);
+    Guest g;
+    guest_init(&g, spec);
+    cr_assert_eq(g.m->n_fds, 2, "one listening socket per rule in the machine's poll set");
+    /* libslirp asks to be polled about twice a second (its slow TCP timer); no more. */
+    int64_t gap = clock_next_deadline(&g.m->clock) - clock_now(&g.m->clock);
+    cr_assert_gt(gap, 400 * 1000000ll, "no busy polling (next wake-up in %lld ns)",
+                 (long long)gap);
+    net_slirp_free(g.ns);
+    cr_assert_eq(g.m->n_fds, 0, "freeing the stack leaves the poll set");
+    machine_free(g.m);
+}
