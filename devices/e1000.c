@@ -42,6 +42,7 @@ enum {
     R_TDT = 0x3818,
     R_STATS = 0x4000,
     R_STATS_END = 0x4100,
+    R_RXCSUM = 0x5000,
     R_MTA = 0x5200,
     R_RA = 0x5400,
     R_VET = 0x0038,
@@ -122,6 +123,12 @@ enum {
 #define RXD_STAT_DD 0x01u
 #define RXD_STAT_EOP 0x02u
 #define RXD_STAT_IXSM 0x04u
+#define RXD_STAT_TCPCS 0x20u
+#define RXD_STAT_IPCS 0x40u
+#define RXD_ERR_TCPE 0x20u
+#define RXD_ERR_IPE 0x40u
+#define RXCSUM_IPOFL (1u << 8)
+#define RXCSUM_TUOFL (1u << 9)
 #define TXD_CMD_EOP 0x01u
 #define TXD_CMD_IFCS 0x02u
 #define TXD_CMD_IC 0x04u
@@ -591,6 +598,53 @@ static bool e1000_accepts(E1000State *s, const uint8_t *dst, bool *bcast, bool *
     return false;
 }
 
+/* Receive checksum offload (RXCSUM, SDM 3.2.9): for an untagged IPv4 frame, check the header
+ * checksum (IPOFL) and the TCP/UDP checksum of an unfragmented datagram (TUOFL). Returns the
+ * status bits and sets *err; IXSM ("ignore the checksum bits") when nothing was checked. */
+static uint8_t e1000_rx_csum(E1000State *s, const uint8_t *f, size_t len, uint8_t *err)
+{
+    uint32_t rxcsum = *reg(s, R_RXCSUM);
+    *err = 0;
+    if (!(rxcsum & (RXCSUM_IPOFL | RXCSUM_TUOFL)) || len < 14 + 20 || f[12] != 0x08 ||
+        f[13] != 0x00 || (f[14] >> 4) != 4) {
+        return RXD_STAT_IXSM;
+    }
+    const uint8_t *ip = f + 14;
+    size_t ihl = (size_t)(ip[0] & 0xF) * 4;
+    size_t tot = (size_t)ip[2] << 8 | ip[3];
+    if (ihl < 20 || tot < ihl || 14 + tot > len) {
+        return RXD_STAT_IXSM;
+    }
+    uint8_t st = 0;
+    if (rxcsum & RXCSUM_IPOFL) {
+        st |= RXD_STAT_IPCS;
+        if (net_checksum_fold(net_checksum_add(0, ip, ihl)) != 0) {
+            *err |= RXD_ERR_IPE;
+        }
+    }
+    bool frag = ((ip[6] & 0x3F) | ip[7]) != 0;
+    uint8_t proto = ip[9];
+    if ((rxcsum & RXCSUM_TUOFL) && !frag && (proto == 6 || proto == 17)) {
+        const uint8_t *l4 = ip + ihl;
+        size_t l4len = tot - ihl;
+        if (l4len >= (proto == 6 ? 20u : 8u)) {
+            st |= RXD_STAT_TCPCS;
+            bool udp_none = proto == 17 && l4[6] == 0 && l4[7] == 0;
+            uint8_t ph[12];
+            memcpy(ph, ip + 12, 8);
+            ph[8] = 0;
+            ph[9] = proto;
+            ph[10] = (uint8_t)(l4len >> 8);
+            ph[11] = (uint8_t)l4len;
+            uint32_t sum = net_checksum_add(net_checksum_add(0, ph, 12), l4, l4len);
+            if (!udp_none && net_checksum_fold(sum) != 0) {
+                *err |= RXD_ERR_TCPE;
+            }
+        }
+    }
+    return st;
+}
+
 static bool e1000_can_receive(void *opaque)
 {
     E1000State *s = opaque;
@@ -635,6 +689,8 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
     for (int i = 0; i < 4; i++) {
         w[body + i] = (uint8_t)(fcs >> (8 * i));
     }
+    uint8_t csum_err;
+    uint8_t csum_st = e1000_rx_csum(s, w, body, &csum_err);
     uint32_t n = ring_count(s, R_RDLEN);
     uint64_t base = (uint64_t)*reg(s, R_RDBAH) << 32 | (*reg(s, R_RDBAL) & ~0xFu);
     size_t done = 0;
@@ -652,12 +708,12 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
             dma_write(s, buf, w + done, piece);
         }
         done += piece;
-        /* Write back length, checksum, status (DD, EOP, IXSM: no checksum offered), errors. */
+        /* Write back length, checksum, status (DD, EOP, checksum results), errors. */
         desc[8] = (uint8_t)piece;
         desc[9] = (uint8_t)(piece >> 8);
         desc[10] = desc[11] = 0;
-        desc[12] = RXD_STAT_DD | RXD_STAT_IXSM | (done == total ? RXD_STAT_EOP : 0);
-        desc[13] = 0;
+        desc[12] = RXD_STAT_DD | csum_st | (done == total ? RXD_STAT_EOP : 0);
+        desc[13] = done == total ? csum_err : 0;
         desc[14] = desc[15] = 0;
         dma_write(s, daddr + 8, desc + 8, 8);
         *reg(s, R_RDH) = (h + 1) % n;

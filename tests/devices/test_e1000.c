@@ -575,6 +575,38 @@ Test(e1000, received_frames_fill_descriptors_with_fcs_and_raise_rxt0)
     rig_fini(&r);
 }
 
+Test(e1000, rxcsum_reports_good_and_bad_ip_and_tcp_checksums)
+{
+    Rig r;
+    rig_init(&r);
+    rx_setup(&r, 8, 0x8000, 2048);
+    uint8_t f[400];
+    size_t len = make_tcp(f, 100, 5, 0x18, true);
+    memcpy(f, our_mac, 6);
+    /* Finish the checksums as a sender would: IP header, then TCP over the seeded field. */
+    uint16_t ipc = net_checksum_fold(net_checksum_add(0, f + 14, 20));
+    f[24] = (uint8_t)(ipc >> 8);
+    f[25] = (uint8_t)ipc;
+    uint16_t tc = net_checksum_fold(net_checksum_add(0, f + 34, len - 34));
+    f[50] = (uint8_t)(tc >> 8);
+    f[51] = (uint8_t)tc;
+    cr_assert(ip_csum_ok(f) && tcp_csum_ok(f, len));
+    net_receive(&r.net->be, f, len);
+    cr_assert_eq(rx_status(&r, 0) & 0x64, 0x04, "RXCSUM off: IXSM");
+    w32(&r, 0x5000, 3u << 8); /* IPOFL, TUOFL */
+    net_receive(&r.net->be, f, len);
+    cr_assert_eq(rx_status(&r, 1) & 0x64, 0x60, "IPCS and TCPCS");
+    cr_assert_eq(ram8(&r, RX_RING + 16 + 13), 0, "no errors");
+    f[60] ^= 0xFF; /* corrupt the payload */
+    net_receive(&r.net->be, f, len);
+    cr_assert_eq(ram8(&r, RX_RING + 32 + 13), 0x20, "TCPE");
+    f[60] ^= 0xFF;
+    f[22] ^= 1; /* corrupt the TTL */
+    net_receive(&r.net->be, f, len);
+    cr_assert_eq(ram8(&r, RX_RING + 48 + 13) & 0x40, 0x40, "IPE");
+    rig_fini(&r);
+}
+
 Test(e1000, a_large_frame_spans_several_small_buffers_with_eop_on_the_last)
 {
     Rig r;
