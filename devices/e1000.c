@@ -47,6 +47,10 @@ enum {
     R_RA = 0x5400,
     R_VET = 0x0038,
     R_PBA = 0x1000,
+    R_RDTR = 0x2820,
+    R_RADV = 0x282C,
+    R_TIDV = 0x3820,
+    R_TADV = 0x382C,
 };
 
 /* Statistics registers used (offsets from 0x4000). */
@@ -136,6 +140,9 @@ enum {
 #define TXD_CMD_RS 0x08u
 #define TXD_CMD_DEXT 0x20u
 #define TXD_CMD_VLE 0x40u
+#define TXD_CMD_IDE 0x80u
+#define RDTR_FPD (1u << 31)
+#define DELAY_UNIT_NS 1024 /* RDTR, RADV, TIDV, TADV count 1.024 us units (SDM 13.4.31) */
 #define TXD_STAT_DD 0x01u
 #define TXD_DTYP_CTX 0x0u
 #define TXD_DTYP_DATA 0x1u
@@ -196,7 +203,9 @@ struct E1000State {
     uint8_t tx_buf[TX_BUF_MAX + 256];
     uint8_t rx_wire[NET_MAX_FRAME + MIN_FRAME + 4]; /* scratch: the frame as received */
 
-    Timer tx_timer;          /* continues a transmit pass that ran out of budget */
+    Timer tx_timer; /* continues a transmit pass that ran out of budget */
+    /* Interrupt delay timers: packet (RDTR, TIDV) and absolute (RADV, TADV). */
+    Timer rdtr_timer, radv_timer, tidv_timer, tadv_timer;
     uint32_t tx_budget_used; /* bytes fetched in this pass (not state: reset per pass) */
 
     /* Interrupt throttling (ITR): the line may not rise again before itr_next. */
@@ -249,6 +258,10 @@ static const VMStateField e1000_fields[] = {
     VMSTATE_BUFFER(E1000State, tx_buf),
     VMSTATE_TIMER(E1000State, itr_timer),
     VMSTATE_TIMER(E1000State, tx_timer),
+    VMSTATE_TIMER(E1000State, rdtr_timer),
+    VMSTATE_TIMER(E1000State, radv_timer),
+    VMSTATE_TIMER(E1000State, tidv_timer),
+    VMSTATE_TIMER(E1000State, tadv_timer),
     VMSTATE_I64(E1000State, itr_next),
     VMSTATE_BOOL(E1000State, irq_level),
     VMSTATE_END,
@@ -377,6 +390,39 @@ static void e1000_raise(E1000State *s, uint32_t causes)
 {
     *reg(s, R_ICR) |= causes;
     e1000_update_irq(s);
+}
+
+/* A delayed cause (RXT0 or TXDW): the packet timer restarts with every event, the absolute
+ * timer runs from the first one; whichever expires first raises the cause (SDM 3.2.7, 3.4). */
+static void e1000_delay_cause(E1000State *s, Timer *pkt, uint32_t pkt_reg, Timer *abs,
+                              uint32_t abs_reg, uint32_t cause)
+{
+    uint32_t pd = *reg(s, pkt_reg) & 0xFFFF, ad = *reg(s, abs_reg) & 0xFFFF;
+    if (pd == 0) {
+        e1000_raise(s, cause);
+        return;
+    }
+    int64_t now = clock_now(&s->m->clock);
+    timer_mod(pkt, now + (int64_t)pd * DELAY_UNIT_NS);
+    if (ad && !timer_pending(abs)) {
+        timer_mod(abs, now + (int64_t)ad * DELAY_UNIT_NS);
+    }
+}
+
+static void e1000_rx_delay_expired(void *opaque)
+{
+    E1000State *s = opaque;
+    timer_del(&s->rdtr_timer);
+    timer_del(&s->radv_timer);
+    e1000_raise(s, ICR_RXT0);
+}
+
+static void e1000_tx_delay_expired(void *opaque)
+{
+    E1000State *s = opaque;
+    timer_del(&s->tidv_timer);
+    timer_del(&s->tadv_timer);
+    e1000_raise(s, ICR_TXDW);
 }
 
 /* --- EEPROM --- */
@@ -727,13 +773,16 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
     } else if (mcast) {
         stat_add(s, S_MPRC, 1);
     }
-    uint32_t causes = ICR_RXT0;
+    uint32_t causes = 0;
+    e1000_delay_cause(s, &s->rdtr_timer, R_RDTR, &s->radv_timer, R_RADV, ICR_RXT0);
     /* RXDMT0 when the free descriptors fall to 1/2, 1/4 or 1/8 of the ring (RCTL.RDMTS). */
     unsigned rdmts = (*reg(s, R_RCTL) >> RCTL_RDMTS_SHIFT) & 3;
     if (rdmts < 3 && rx_free_descs(s) <= (n >> (rdmts + 1))) {
         causes |= ICR_RXDMT0;
     }
-    e1000_raise(s, causes);
+    if (causes) {
+        e1000_raise(s, causes);
+    }
     return true;
 }
 
@@ -1005,7 +1054,11 @@ static void e1000_start_xmit(E1000State *s)
         if (e1000_tx_desc(s, d)) {
             uint8_t sta = (uint8_t)(d[12] | TXD_STAT_DD);
             dma_write(s, daddr + 12, &sta, 1);
-            causes |= ICR_TXDW;
+            if (d[11] & TXD_CMD_IDE) {
+                e1000_delay_cause(s, &s->tidv_timer, R_TIDV, &s->tadv_timer, R_TADV, ICR_TXDW);
+            } else {
+                causes |= ICR_TXDW;
+            }
         }
         *reg(s, R_TDH) = (h + 1) % n;
     }
@@ -1030,6 +1083,10 @@ static void e1000_soft_reset(E1000State *s)
 {
     timer_del(&s->itr_timer);
     timer_del(&s->tx_timer);
+    timer_del(&s->rdtr_timer);
+    timer_del(&s->radv_timer);
+    timer_del(&s->tidv_timer);
+    timer_del(&s->tadv_timer);
     s->itr_next = 0;
     memset(s->regs, 0, sizeof(s->regs));
     *reg(s, R_CTRL) = (1u << 0) | (1u << 5) | (2u << 8); /* FD, ASDE, speed 1000 */
@@ -1134,6 +1191,12 @@ static void e1000_reg_write(E1000State *s, uint32_t off, uint32_t val)
     case R_IMC:
         *reg(s, R_IMS) &= ~val;
         e1000_update_irq(s);
+        return;
+    case R_RDTR:
+        *reg(s, R_RDTR) = val & 0xFFFF;
+        if ((val & RDTR_FPD) && timer_pending(&s->rdtr_timer)) {
+            e1000_rx_delay_expired(s); /* flush partial descriptor block: fire now */
+        }
         return;
     case R_ITR:
         *reg(s, R_ITR) = val & 0xFFFF;
@@ -1265,6 +1328,10 @@ E1000State *e1000_pci_new(Machine *m, PCIBus *bus, unsigned devfn, const NICConf
     e1000_eeprom_init(s);
     timer_init(&s->itr_timer, &m->clock, e1000_itr_expired, s);
     timer_init(&s->tx_timer, &m->clock, e1000_tx_continue, s);
+    timer_init(&s->rdtr_timer, &m->clock, e1000_rx_delay_expired, s);
+    timer_init(&s->radv_timer, &m->clock, e1000_rx_delay_expired, s);
+    timer_init(&s->tidv_timer, &m->clock, e1000_tx_delay_expired, s);
+    timer_init(&s->tadv_timer, &m->clock, e1000_tx_delay_expired, s);
     PCIDevice *d = &s->pci;
     pci_device_init(d, "e1000", E1000_VENDOR_ID, E1000_DEVICE_ID, 0x03, 0x020000, 0x00, 1);
     pci_set_le(d->config, PCI_SUBSYSTEM_VENDOR_ID, 0x8086, 2);

@@ -435,6 +435,45 @@ Test(e1000, itr_holds_interrupts_apart_by_the_interval)
     rig_fini(&r);
 }
 
+Test(e1000, rdtr_and_radv_delay_rxt0_and_ide_with_tidv_delays_txdw)
+{
+    Rig r;
+    rig_init(&r);
+    rx_setup(&r, 16, 0x8000, 2048);
+    tx_setup(&r, 8);
+    w32(&r, 0x00D0, 0x81);
+    w32(&r, 0x2820, 100); /* RDTR: 102.4 us after the last frame */
+    w32(&r, 0x282C, 250); /* RADV: 256 us after the first */
+    uint8_t f[100];
+    size_t len = nh_make_frame(f, our_mac, peer_mac, 0x0800, 50, 0);
+    int64_t t0 = clock_now(&r.m->clock);
+    for (int k = 0; k < 4; k++) {
+        net_receive(&r.net->be, f, len);
+        cr_assert_eq(r.net->pirq_level[pirq()], 0, "RXT0 held by the packet timer");
+        th_advance(r.m, 80000);
+    }
+    /* Frames every 80 us keep restarting RDTR; RADV ends it 256 us after the first. */
+    cr_assert_eq(r.net->pirq_level[pirq()], 1);
+    cr_assert_lt(r.net->pirq_rises[pirq()], 2);
+    cr_assert_geq(clock_now(&r.m->clock) - t0, 256000);
+    cr_assert_eq(r32(&r, 0x00C0) & 0x80, 0x80);
+    /* Transmit with IDE: TXDW waits TIDV (8 units); without IDE it is immediate. */
+    w32(&r, 0x3820, 8);
+    uint8_t d[16];
+    len = nh_make_frame(f, peer_mac, our_mac, 0x0800, 50, 0);
+    legacy_desc(d, tx_copy(&r, f, len), (uint16_t)len, 0x8B); /* IDE RS IFCS EOP */
+    tx_queue(&r, d);
+    tx_ring(&r);
+    cr_assert_eq(r32(&r, 0x00C0) & 0x01, 0, "TXDW delayed");
+    th_advance(r.m, 8 * 1024);
+    cr_assert_eq(r32(&r, 0x00C0) & 0x01, 0x01, "TXDW after TIDV");
+    legacy_desc(d, tx_copy(&r, f, len), (uint16_t)len, 0x0B);
+    tx_queue(&r, d);
+    tx_ring(&r);
+    cr_assert_eq(r32(&r, 0x00C0) & 0x01, 0x01, "immediate without IDE");
+    rig_fini(&r);
+}
+
 Test(e1000, legacy_transmit_sends_the_frame_writes_back_dd_and_raises_txdw)
 {
     Rig r;
