@@ -44,6 +44,7 @@ enum {
     R_STATS_END = 0x4100,
     R_RXCSUM = 0x5000,
     R_MTA = 0x5200,
+    R_VFTA = 0x5600,
     R_RA = 0x5400,
     R_VET = 0x0038,
     R_PBA = 0x1000,
@@ -78,6 +79,7 @@ enum {
 
 #define CTRL_SLU (1u << 6)
 #define CTRL_RST (1u << 26)
+#define CTRL_VME (1u << 30)
 #define CTRL_PHY_RST (1u << 31)
 #define STATUS_FD 0x01u
 #define STATUS_LU 0x02u
@@ -119,6 +121,7 @@ enum {
 #define RCTL_BAM (1u << 15)
 #define RCTL_BSIZE_SHIFT 16
 #define RCTL_BSEX (1u << 25)
+#define RCTL_VFE (1u << 18)
 #define RCTL_SECRC (1u << 26)
 
 #define TCTL_EN (1u << 1)
@@ -127,6 +130,7 @@ enum {
 #define RXD_STAT_DD 0x01u
 #define RXD_STAT_EOP 0x02u
 #define RXD_STAT_IXSM 0x04u
+#define RXD_STAT_VP 0x08u
 #define RXD_STAT_TCPCS 0x20u
 #define RXD_STAT_IPCS 0x40u
 #define RXD_ERR_TCPE 0x20u
@@ -195,6 +199,8 @@ struct E1000State {
     E1000TxCtx ctx;
     bool tso_frame; /* the frame being gathered uses TSE */
     uint8_t popts;
+    bool tx_vlan; /* insert an 802.1Q tag (VLE with CTRL.VME) */
+    uint16_t tx_vlan_tci;
     uint32_t tx_len;   /* bytes gathered of the current frame or TSO segment */
     uint32_t tso_sent; /* TSO payload bytes already sent in earlier segments */
     uint32_t tso_segs;
@@ -250,6 +256,8 @@ static const VMStateField e1000_fields[] = {
     VMSTATE_STRUCT(E1000State, ctx, e1000_ctx_vmstate, E1000TxCtx),
     VMSTATE_BOOL(E1000State, tso_frame),
     VMSTATE_U8(E1000State, popts),
+    VMSTATE_BOOL(E1000State, tx_vlan),
+    VMSTATE_U16(E1000State, tx_vlan_tci),
     VMSTATE_U32(E1000State, tx_len),
     VMSTATE_U32(E1000State, tso_sent),
     VMSTATE_U32(E1000State, tso_segs),
@@ -710,6 +718,26 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
     if (!e1000_accepts(s, frame, &bcast, &mcast)) {
         return true;
     }
+    /* 802.1Q: VFTA filtering with RCTL.VFE, tag stripping into the descriptor with CTRL.VME
+     * (SDM 3.2.6 and 9.3). */
+    bool vp = false;
+    uint16_t tci = 0;
+    uint8_t *w = s->rx_wire;
+    if (len >= 18 && (uint32_t)(frame[12] << 8 | frame[13]) == (*reg(s, R_VET) & 0xFFFF)) {
+        tci = (uint16_t)(frame[14] << 8 | frame[15]);
+        unsigned vid = tci & 0xFFF;
+        if ((*reg(s, R_RCTL) & RCTL_VFE) &&
+            !((*reg(s, R_VFTA + (vid >> 5) * 4) >> (vid & 31)) & 1)) {
+            return true;
+        }
+        if (*reg(s, R_CTRL) & CTRL_VME) {
+            vp = true;
+            memcpy(w, frame, 12);
+            memcpy(w + 12, frame + 16, len - 16);
+            len -= 4;
+            frame = w;
+        }
+    }
     /* The frame as the wire carries it: padded to 60 bytes, plus the FCS unless RCTL.SECRC
      * strips it. */
     size_t body = len < MIN_FRAME ? MIN_FRAME : len;
@@ -726,8 +754,9 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
         e1000_raise(s, ICR_RXO);
         return false;
     }
-    uint8_t *w = s->rx_wire;
-    memcpy(w, frame, len);
+    if (frame != w) {
+        memcpy(w, frame, len);
+    }
     if (len < body) {
         memset(w + len, 0, body - len);
     }
@@ -758,9 +787,11 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
         desc[8] = (uint8_t)piece;
         desc[9] = (uint8_t)(piece >> 8);
         desc[10] = desc[11] = 0;
-        desc[12] = RXD_STAT_DD | csum_st | (done == total ? RXD_STAT_EOP : 0);
+        desc[12] =
+            RXD_STAT_DD | csum_st | (done == total ? RXD_STAT_EOP : 0) | (vp ? RXD_STAT_VP : 0);
         desc[13] = done == total ? csum_err : 0;
-        desc[14] = desc[15] = 0;
+        desc[14] = (uint8_t)(vp ? tci : 0);
+        desc[15] = (uint8_t)(vp ? tci >> 8 : 0);
         dma_write(s, daddr + 8, desc + 8, 8);
         *reg(s, R_RDH) = (h + 1) % n;
     }
@@ -788,9 +819,20 @@ static bool e1000_receive(void *opaque, const uint8_t *frame, size_t len)
 
 /* --- transmit --- */
 
-static void e1000_put_frame(E1000State *s, const uint8_t *frame, size_t len)
+static void e1000_put_frame(E1000State *s, uint8_t *frame, size_t len)
 {
     static const uint8_t bc[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    if (s->tx_vlan && (*reg(s, R_CTRL) & CTRL_VME) && frame == s->tx_buf && len >= 12 &&
+        len + 4 <= sizeof(s->tx_buf)) {
+        /* Insert the 802.1Q tag after the addresses, in place: tx_buf has room behind. */
+        memmove(frame + 16, frame + 12, len - 12);
+        uint16_t vet = (uint16_t)*reg(s, R_VET);
+        frame[12] = (uint8_t)(vet >> 8);
+        frame[13] = (uint8_t)vet;
+        frame[14] = (uint8_t)(s->tx_vlan_tci >> 8);
+        frame[15] = (uint8_t)s->tx_vlan_tci;
+        len += 4;
+    }
     stat_add(s, S_GPTC, 1);
     stat_add(s, S_TPT, 1);
     stat_add64(s, S_GOTCL, len);
@@ -950,6 +992,7 @@ static void e1000_tx_end_frame(E1000State *s)
     s->tso_segs = 0;
     s->tso_frame = false;
     s->tx_truncated = false;
+    s->tx_vlan = false;
     s->popts = 0;
 }
 
@@ -971,6 +1014,10 @@ static bool e1000_tx_desc(E1000State *s, const uint8_t *d)
         }
         size_t start = s->tx_len;
         e1000_tx_data(s, addr, len);
+        if (cmd & TXD_CMD_VLE) {
+            s->tx_vlan = true;
+            s->tx_vlan_tci = (uint16_t)(d[14] | d[15] << 8);
+        }
         if (cmd & TXD_CMD_EOP) {
             if ((cmd & TXD_CMD_IC) && s->tx_len > start) {
                 unsigned cso = d[10], css = d[13];
@@ -979,6 +1026,7 @@ static bool e1000_tx_desc(E1000State *s, const uint8_t *d)
             e1000_put_frame(s, s->tx_buf, s->tx_len);
             s->tx_len = 0;
             s->tx_truncated = false;
+            s->tx_vlan = false;
         }
         return (cmd & TXD_CMD_RS) != 0;
     }
@@ -1013,7 +1061,8 @@ static bool e1000_tx_desc(E1000State *s, const uint8_t *d)
         s->tso_frame = tse;
     }
     if (cmd & TXD_CMD_VLE) {
-        LOG_ONCE(&s->m->log, LOG_UNIMP, "e1000: VLAN tag insertion\n");
+        s->tx_vlan = true;
+        s->tx_vlan_tci = (uint16_t)(d[14] | d[15] << 8);
     }
     e1000_tx_data(s, addr, len);
     if (cmd & TXD_CMD_EOP) {
@@ -1107,6 +1156,7 @@ static void e1000_soft_reset(E1000State *s)
     s->tso_sent = 0;
     s->tso_segs = 0;
     s->tso_frame = false;
+    s->tx_vlan = false;
     s->tx_truncated = false;
     s->popts = 0;
     memset(&s->ctx, 0, sizeof(s->ctx));

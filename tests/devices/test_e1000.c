@@ -646,6 +646,51 @@ Test(e1000, rxcsum_reports_good_and_bad_ip_and_tcp_checksums)
     rig_fini(&r);
 }
 
+Test(e1000, vlan_tags_are_inserted_on_transmit_and_stripped_and_filtered_on_receive)
+{
+    Rig r;
+    rig_init(&r);
+    tx_setup(&r, 8);
+    rx_setup(&r, 8, 0x8000, 2048);
+    w32(&r, 0x0000, r32(&r, 0) | (1u << 30)); /* CTRL.VME */
+    uint8_t f[200], d[16];
+    size_t len = nh_make_frame(f, peer_mac, our_mac, 0x0800, 80, 3);
+    legacy_desc(d, tx_copy(&r, f, len), (uint16_t)len, 0x4B); /* VLE RS IFCS EOP */
+    d[14] = 0x2A;                                             /* TCI 0x602A: PCP 3, VID 42 */
+    d[15] = 0x60;
+    tx_queue(&r, d);
+    tx_ring(&r);
+    size_t got;
+    const uint8_t *g = nh_frame(r.net, 0, &got);
+    cr_assert_eq(got, len + 4);
+    cr_assert_arr_eq(g, f, 12);
+    cr_assert_eq(g[12] << 8 | g[13], 0x8100);
+    cr_assert_eq(g[14] << 8 | g[15], 0x602A);
+    cr_assert_arr_eq(g + 16, f + 12, len - 12);
+    /* Receive: the tag goes to the descriptor's special field, VP set. */
+    uint8_t t[200];
+    memcpy(t, our_mac, 6);
+    memcpy(t + 6, peer_mac, 6);
+    t[12] = 0x81;
+    t[13] = 0x00;
+    t[14] = 0x00;
+    t[15] = 0x07; /* VID 7 */
+    memcpy(t + 16, f + 12, len - 12);
+    net_receive(&r.net->be, t, len + 4);
+    cr_assert_eq(rx_status(&r, 0) & 0x08, 0x08, "VP");
+    cr_assert_eq(ram8(&r, RX_RING + 14), 7);
+    cr_assert_eq(rx_len(&r, 0), len + 4, "stripped frame plus FCS");
+    cr_assert_arr_eq(&r.m->ram[RX_BUFS + 12], f + 12, len - 12);
+    /* VFE: VID 7 is not in the VFTA, so the frame is dropped until its bit is set. */
+    w32(&r, 0x0100, r32(&r, 0x0100) | (1u << 18));
+    net_receive(&r.net->be, t, len + 4);
+    cr_assert_eq(r32(&r, 0x2810), 1, "filtered");
+    w32(&r, 0x5600, 1u << 7);
+    net_receive(&r.net->be, t, len + 4);
+    cr_assert_eq(r32(&r, 0x2810), 2, "VFTA bit set: accepted");
+    rig_fini(&r);
+}
+
 Test(e1000, a_large_frame_spans_several_small_buffers_with_eop_on_the_last)
 {
     Rig r;
