@@ -499,7 +499,9 @@ static void ns_unregister_poll_fd(int fd, void *opaque)
 static void ns_notify(void *opaque)
 {
     NetSlirp *ns = opaque;
-    timer_mod(&ns->poll_timer, clock_now(&ns->m->clock));
+    /* A moment later, not now: a timer re-armed for "now" from its own callback would keep
+     * clock_run_timers busy. */
+    timer_mod(&ns->poll_timer, clock_now(&ns->m->clock) + 1000);
 }
 
 static const SlirpCb ns_callbacks = {
