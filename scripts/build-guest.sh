@@ -115,6 +115,34 @@ grep -E '^(vendor_id|cpu family|model|flags|fpu)' /proc/cpuinfo
 busybox awk 'BEGIN { s = 0; p = 1; for (i = 1; i <= 20000; i++) { s += 1 / (i * i); p *= 1.0001 } printf "awk %.15f %.10e %.3f\n", s, p, 1e15 / 7 }'
 cat /proc/interrupts
 SELFTEST
+# udhcpc's default script (BusyBox ships none): apply the lease to the interface, the default
+# route and /etc/resolv.conf.
+mkdir -p "$ir/etc/udhcpc"
+cat > "$ir/etc/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+case "$1" in
+deconfig)
+    ip addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    ip link set "$interface" up
+    for r in $router; do
+        ip route replace default via "$r" dev "$interface"
+        break
+    done
+    : > /etc/resolv.conf
+    for d in $dns; do
+        echo "nameserver $d" >> /etc/resolv.conf
+    done
+    echo "udhcpc: $interface bound to $ip/${mask:-24} router $router dns $dns"
+    ;;
+esac
+exit 0
+DHCP
+chmod +x "$ir/etc/udhcpc/default.script"
 (cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
     gzip -9 -n > "$out/initrd.img.tmp"
 cp "$vmlinuz" "$out/vmlinuz.tmp"
