@@ -20,7 +20,7 @@ import time
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(top, "tests", "system"))
 from linux_boot import anyvm_cmd  # noqa: E402
-from linux_net import HOST_IP, Guest, netdev_args, free_port  # noqa: E402
+from linux_net import APPEND, HOST_IP, Guest, netdev_args, free_port  # noqa: E402
 
 
 class Sink:
@@ -56,13 +56,13 @@ def qemu_cmd(args, extra):
     return ["qemu-system-i386", "-accel", args.qemu_accel, "-cpu", "max", "-m", "256",
             "-kernel", os.path.join(args.images, "vmlinuz"),
             "-initrd", os.path.join(args.images, "initrd.img"),
-            "-append", "console=ttyS0 panic=-1", "-display", "none", "-serial", "stdio",
+            "-append", APPEND, "-display", "none", "-serial", "stdio",
             "-monitor", "none", "-no-reboot"] + extra
 
 
 def measure(args, emulator, nic):
     extra = netdev_args(nic, free_port())
-    cmd = (anyvm_cmd(args, "console=ttyS0 panic=-1", extra) if emulator == "anyvm"
+    cmd = (anyvm_cmd(args, APPEND, extra) if emulator == "anyvm"
            else qemu_cmd(args, extra))
     guest = Guest(cmd, args.timeout)
     try:
