@@ -800,7 +800,13 @@ static void binary_st01(CPUState *cpu, int which)
     e.c1 = false;
     if (fpu_commit(f, &e)) {
         st_set(f, 0, r);
-        set_cc(f, (q >> 1) & 1, !done, q & 1, (q >> 2) & 1);
+        if (fx_is_nan(r)) {
+            /* No quotient (NaN operand, or invalid: inf dividend, zero divisor): C1 and C2
+             * are cleared and C0/C3 keep their values, as the host x87 does. */
+            set_cc(f, (f->fsw & FSW_C3) != 0, 0, 0, (f->fsw & FSW_C0) != 0);
+        } else {
+            set_cc(f, (q >> 1) & 1, !done, q & 1, (q >> 2) & 1);
+        }
     }
 }
 
@@ -844,7 +850,7 @@ static void fcmov(CPUState *cpu, int i, int cc)
         }
         return;
     }
-    set_c1(f, false);
+    /* C1 is only written on a stack underflow (SDM FCMOVcc); the host leaves it alone. */
     if (cpu_cond(cpu, cc)) {
         st_set(f, 0, st_get(f, i));
     }
@@ -1300,7 +1306,9 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     if (!fpu_commit(f, &e)) {
         return;
     }
-    f->fsw &= (uint16_t)~FSW_C2;
+    if (which == 2 || which >= 11) {
+        f->fsw &= (uint16_t)~FSW_C2; /* in range; F2XM1/FYL2X/FYL2XP1/FPATAN leave C2 */
+    }
     if (binary) {
         st_set(f, 1, r);
         fpu_pop(f);
