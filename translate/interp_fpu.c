@@ -247,6 +247,16 @@ static void op_arith_mem(CPUState *cpu, const DecodedInsn *d)
     Floatx80 m = ld_arith_operand(cpu, d, ea, &e);
     fpu_record(cpu, d, ea);
     int op = d->reg;
+    /* A denormal m32/m64 operand is normal once widened, so its DE comes from the load. A
+     * NaN or unsupported ST(0) takes precedence over it (SDM Vol. 1 8.7), and so does the
+     * zero divide of FDIVR by a zero ST(0) (the host x87 agrees). */
+    if (e.flags & SF_DE) {
+        FxClass c0 = fx_class(st_get(f, 0));
+        if (c0 == FX_QNAN || c0 == FX_SNAN || c0 == FX_UNSUPPORTED ||
+            (op == 7 && c0 == FX_ZERO)) {
+            e.flags &= (uint8_t)~SF_DE;
+        }
+    }
     if (st_empty(f, 0)) {
         if (stack_fault(f, false) && op != 2 && op != 3) {
             st_set(f, 0, FX_INDEFINITE);
@@ -360,6 +370,10 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
 static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
 {
     FPUState *f = &cpu->fpu;
+    if (tag_get(f, (f->top - 1) & 7) != FPU_TAG_EMPTY) {
+        fpu_push(f, v); /* stack overflow: the source operand is not examined (no DE/IE) */
+        return;
+    }
     f->fsw |= e->flags & 0x3F;
     update_es(f);
     if (e->flags & ~f->fcw & (SF_IE | SF_DE)) {
