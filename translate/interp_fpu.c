@@ -794,6 +794,9 @@ static void binary_st01(CPUState *cpu, int which)
 {
     FPUState *f = &cpu->fpu;
     if (st_empty(f, 0) || st_empty(f, 1)) {
+        if (which != 0) {
+            f->fsw &= (uint16_t)~FSW_C2; /* FPREM/FPREM1: C2 cleared, C0/C3 kept (host) */
+        }
         if (stack_fault(f, false)) {
             st_set(f, 0, FX_INDEFINITE);
         }
@@ -1278,6 +1281,10 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     unsigned which = (unsigned)(d->reg == 6 ? d->rm : 8 + d->rm);
     bool binary = which == 1 || which == 3 || which == 9;  /* FYL2X, FPATAN, FYL2XP1 */
     bool pushes = which == 2 || which == 11;                /* FPTAN, FSINCOS */
+    bool ranged = which == 2 || which >= 11;                /* C2 = operand out of range */
+    if (ranged && (st_empty(f, 0) || (pushes && !st_empty(f, 7)))) {
+        f->fsw &= (uint16_t)~FSW_C2; /* a stack fault clears it (host x87) */
+    }
     if (st_empty(f, 0) || (binary && st_empty(f, 1))) {
         if (stack_fault(f, false)) {
             if (binary) {
@@ -1314,13 +1321,14 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     default: cpu_raise_ud(cpu);
     }
     if (!in_range) {
-        f->fsw |= FSW_C2; /* operand out of range: unchanged, software reduces it */
+        /* Operand out of range: unchanged, C2 = 1 and C1 = 0; software reduces it. */
+        f->fsw = (uint16_t)((f->fsw | FSW_C2) & ~FSW_C1);
         return;
     }
     if (!fpu_commit(f, &e)) {
         return;
     }
-    if (which == 2 || which >= 11) {
+    if (ranged) {
         f->fsw &= (uint16_t)~FSW_C2; /* in range; F2XM1/FYL2X/FYL2XP1/FPATAN leave C2 */
     }
     if (binary) {
