@@ -261,9 +261,8 @@ static void op_arith_mem(CPUState *cpu, const DecodedInsn *d)
         if (stack_fault(f, false) && op != 2 && op != 3) {
             st_set(f, 0, FX_INDEFINITE);
         } else if (op == 2 || op == 3) {
-            if (f->fcw & FSW_IE) {
-                set_cc(f, 1, 1, 0, 1);
-            }
+            /* Compares report "unordered" even when IE is unmasked (host x87). */
+            set_cc(f, 1, 1, 0, 1);
             if (op == 3 && (f->fcw & FSW_IE)) {
                 fpu_pop(f);
             }
@@ -295,11 +294,9 @@ static void op_arith_reg(CPUState *cpu, const DecodedInsn *d, int dst_is_sti, bo
     if (st_empty(f, 0) || st_empty(f, i)) {
         bool masked = stack_fault(f, false);
         if (cmp) {
-            if (masked) {
-                set_cc(f, 1, 1, 0, 1);
-                if (op == 3 || pop) {
-                    fpu_pop(f);
-                }
+            set_cc(f, 1, 1, 0, 1); /* also with IE unmasked (host x87) */
+            if (masked && (op == 3 || pop)) {
+                fpu_pop(f);
             }
             return;
         }
@@ -341,17 +338,16 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     FPUState *f = &cpu->fpu;
     FxCmp c;
     SFEnv e = fenv(f);
+    bool ok;
+    /* The result is reported even when an unmasked exception suppresses the pop (host x87:
+     * FCOM* set C3/C2/C0 and FCOMI* set ZF/PF/CF to "unordered"). */
     if (st_empty(f, 0) || st_empty(f, i)) {
-        if (!stack_fault(f, false)) {
-            return false;
-        }
+        ok = stack_fault(f, false);
         c = FX_UNORDERED;
     } else {
         c = fx_compare(&e, st_get(f, 0), st_get(f, i), quiet);
         e.c1 = false;
-        if (!fpu_commit(f, &e)) {
-            return false;
-        }
+        ok = fpu_commit(f, &e);
     }
     static const uint8_t bits[4] = {1, 4, 0, 7}; /* bit0 = C0/CF, bit1 = C2/PF, bit2 = C3/ZF */
     unsigned b = bits[c];
@@ -362,7 +358,7 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     } else {
         set_cc(f, b & 4, b & 2, 0, b & 1);
     }
-    return true;
+    return ok;
 }
 
 /* --- loads and stores --- */
@@ -923,18 +919,16 @@ static void x87_d9_reg(CPUState *cpu, const DecodedInsn *d)
         case 1: unary(cpu, 1); return;
         case 4: { /* FTST */
             if (st_empty(f, 0)) {
-                if (stack_fault(f, false)) {
-                    set_cc(f, 1, 1, 0, 1);
-                }
+                stack_fault(f, false);
+                set_cc(f, 1, 1, 0, 1); /* also with IE unmasked (host x87) */
                 return;
             }
             SFEnv e = fenv(f);
             FxCmp c = fx_compare(&e, st_get(f, 0), fx_zero(false), false);
             static const uint8_t cc[4][3] = {{0, 0, 1}, {1, 0, 0}, {0, 0, 0}, {1, 1, 1}};
             e.c1 = false;
-            if (fpu_commit(f, &e)) {
-                set_cc(f, cc[c][0], cc[c][1], 0, cc[c][2]);
-            }
+            fpu_commit(f, &e);
+            set_cc(f, cc[c][0], cc[c][1], 0, cc[c][2]);
             return;
         }
         case 5: fxam(f); return;
