@@ -1306,7 +1306,11 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     switch (which) {
     case 0: r = fx_2xm1(&e, a); break;
     case 1: r = fx_yl2x(&e, st_get(f, 1), a); break;
-    case 2: in_range = fx_tan(&e, a, &r); r2 = fx_make(false, 0x3FFF, 1ull << 63); break;
+    case 2:
+        in_range = fx_tan(&e, a, &r);
+        /* 1.0 is pushed after a tangent; a NaN result (NaN or invalid operand) twice. */
+        r2 = fx_is_nan(r) ? r : fx_make(false, 0x3FFF, 1ull << 63);
+        break;
     case 3: r = fx_atan2(&e, st_get(f, 1), a); break;
     case 9: r = fx_yl2xp1(&e, st_get(f, 1), a); break;
     case 11: in_range = fx_sincos(&e, a, &r, &r2); break;
