@@ -878,8 +878,11 @@ static void x87_d9_reg(CPUState *cpu, const DecodedInsn *d)
     switch (d->reg) {
     case 0: { /* FLD ST(i) */
         if (st_empty(f, i)) {
+            /* Underflow wins over a full stack: C1 = 0 and the indefinite is pushed over
+             * whatever ST(7) held (host x87). */
             if (stack_fault(f, false)) {
-                fpu_push(f, FX_INDEFINITE);
+                f->top = (f->top - 1) & 7;
+                st_set(f, 0, FX_INDEFINITE);
             }
             return;
         }

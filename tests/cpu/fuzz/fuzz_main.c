@@ -531,6 +531,10 @@ static void minimize(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
         compare(meta, nat, eo, why, cap, &sig, NULL);
         print_out(f, "native", nat);
         print_out(f, "anyvm", eo);
+        if (meta->n_rules) {
+            fuzz_print_fpu(f, "native", nat->data);
+            fuzz_print_fpu(f, "anyvm", eo->data);
+        }
         fprintf(f, "  differences:\n%s", why);
     }
     fprintf(f, "  (%u of %u instructions kept)\n", kept, meta->n_marks);
