@@ -338,11 +338,12 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     FPUState *f = &cpu->fpu;
     FxCmp c;
     SFEnv e = fenv(f);
-    bool ok;
+    bool ok, fault = false, c1 = (f->fsw & FSW_C1) != 0;
     /* The result is reported even when an unmasked exception suppresses the pop (host x87:
      * FCOM* set C3/C2/C0 and FCOMI* set ZF/PF/CF to "unordered"). */
     if (st_empty(f, 0) || st_empty(f, i)) {
         ok = stack_fault(f, false);
+        fault = true;
         c = FX_UNORDERED;
     } else {
         c = fx_compare(&e, st_get(f, 0), st_get(f, i), quiet);
@@ -354,7 +355,8 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     if (eflags) {
         uint32_t v = ((b & 1) ? EF_CF : 0) | ((b & 2) ? EF_PF : 0) | ((b & 4) ? EF_ZF : 0);
         cpu_set_eflags(cpu, v, EF_ARITH);
-        set_c1(f, false);
+        /* FCOMI*: C1 = 0 after a stack underflow or an unmasked exception, else kept. */
+        set_c1(f, c1 && ok && !fault);
     } else {
         set_cc(f, b & 4, b & 2, 0, b & 1);
     }
@@ -1160,8 +1162,9 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
         return;
     case 5:
         switch (reg) {
-        case 0: /* FFREE */
+        case 0: /* FFREE (clears C1 on the host x87) */
             tag_set(f, st_phys(f, i), FPU_TAG_EMPTY);
+            set_c1(f, false);
             return;
         case 1: /* FXCH4 alias */
             x87_d9_reg(cpu, &(DecodedInsn){.op = 0xD9, .reg = 1, .rm = (uint8_t)i});
@@ -1213,6 +1216,7 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
         switch (reg) {
         case 0: /* FFREEP */
             tag_set(f, st_phys(f, i), FPU_TAG_EMPTY);
+            set_c1(f, false);
             fpu_pop(f);
             return;
         case 1:
