@@ -972,10 +972,11 @@ fstp_reg:
         if (!stack_fault(f, false)) {
             return;
         }
-        st_set(f, 0, FX_INDEFINITE);
+        st_set(f, i, FX_INDEFINITE); /* only the destination is written (host x87) */
+    } else {
+        st_set(f, i, st_get(f, 0));
+        set_c1(f, false);
     }
-    st_set(f, i, st_get(f, 0));
-    set_c1(f, false);
     fpu_pop(f);
     return;
 transcendental:
@@ -1175,10 +1176,11 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
                 if (!stack_fault(f, false)) {
                     return;
                 }
-                st_set(f, 0, FX_INDEFINITE);
+                st_set(f, i, FX_INDEFINITE); /* ST(0) itself is not written (host x87) */
+            } else {
+                st_set(f, i, st_get(f, 0));
+                set_c1(f, false);
             }
-            st_set(f, i, st_get(f, 0));
-            set_c1(f, false);
             if (reg == 3) {
                 fpu_pop(f);
             }

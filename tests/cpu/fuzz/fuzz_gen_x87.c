@@ -614,6 +614,16 @@ static void e_trans(XGen *g)
         add_rule(g, a, 10, FUZZ_RULE_ULP80, 0);
         after_op(g, false);
     }
+    /* The popped registers still hold the results (FXSAVE and FNSAVE show them): overwrite
+     * them with FLDZ; FSTP ST(0) so that a 1-ulp difference stays in the slots. */
+    for (unsigned i = 0; i < results && !g->stop; i++) {
+        emit2(g, 0xD9, 0xEE, 0);
+        after_op(g, false);
+    }
+    for (unsigned i = 0; i < results && !g->stop; i++) {
+        emit2(g, 0xDD, 0xD8, 0);
+        after_op(g, false);
+    }
 }
 
 static void e_control(XGen *g)
