@@ -315,8 +315,12 @@ static Floatx80 nan_result2(SFEnv *env, Floatx80 a, FxClass ca, Floatx80 b, FxCl
         if (ca == FX_SNAN && cb == FX_QNAN) {
             return b;
         }
-        /* Both of one kind: the larger significand; on a tie the first operand. */
+        /* Both of one kind: the larger significand; on a tie the positive one, else the
+         * first operand (the host x87). */
         uint64_t sa = a.sig << 1, sb = b.sig << 1;
+        if (sa == sb && fx_sign(a) != fx_sign(b)) {
+            return quiet(fx_sign(a) ? b : a);
+        }
         return quiet(sb > sa ? b : a);
     }
     return quiet(an ? a : b);
