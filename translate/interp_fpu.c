@@ -189,13 +189,33 @@ static void st_m64(CPUState *cpu, int seg, uint32_t off, uint64_t v)
 }
 
 /* Memory operand of the D8/DA/DC/DE arithmetic group, converted to extended. */
+/* keep_snan: an SNaN m32/m64 operand widened as an SNaN (the conversion quiets it), so that
+ * the NaN rules of the operation (SDM Vol. 1 table 4-7: a QNaN beats an SNaN) see its class;
+ * the operation raises IE for it. */
+static Floatx80 keep_snan(SFEnv *e, Floatx80 v, uint8_t flags_before, bool snan)
+{
+    if (snan) {
+        v.sig &= ~(1ull << 62);
+        e->flags = flags_before;
+    }
+    return v;
+}
+
 static Floatx80 ld_arith_operand(CPUState *cpu, const DecodedInsn *d, uint32_t ea, SFEnv *e)
 {
+    uint8_t before = e->flags;
     switch (d->op & 0xFF) {
-    case 0xD8:
-        return fx_from_f32(e, cpu_ld32(cpu, d->seg, ea));
-    case 0xDC:
-        return fx_from_f64(e, ld_m64(cpu, d->seg, ea));
+    case 0xD8: {
+        uint32_t v = cpu_ld32(cpu, d->seg, ea);
+        bool snan = (v & 0x7F800000u) == 0x7F800000u && (v & 0x7FFFFFu) && !(v & 0x400000u);
+        return keep_snan(e, fx_from_f32(e, v), before, snan);
+    }
+    case 0xDC: {
+        uint64_t v = ld_m64(cpu, d->seg, ea);
+        bool snan = ((v >> 52) & 0x7FF) == 0x7FF && (v & 0xFFFFFFFFFFFFFull) &&
+                    !(v & (1ull << 51));
+        return keep_snan(e, fx_from_f64(e, v), before, snan);
+    }
     case 0xDA:
         return fx_from_i64((int32_t)cpu_ld32(cpu, d->seg, ea));
     default: /* 0xDE */
