@@ -394,8 +394,8 @@ static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
     }
     f->fsw |= e->flags & 0x3F;
     update_es(f);
-    if (e->flags & ~f->fcw & (SF_IE | SF_DE)) {
-        return;
+    if (e->flags & ~f->fcw & SF_IE) {
+        return; /* an unmasked DE still loads the value (host x87) */
     }
     set_c1(f, false);
     fpu_push(f, v);
