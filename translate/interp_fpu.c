@@ -79,10 +79,13 @@ static inline SFEnv fenv(const FPUState *f) { return sf_env_from_fcw(f->fcw); }
  * IE/DE/ZE). C1 is the round-up bit for arithmetic results. */
 static bool fpu_commit(FPUState *f, const SFEnv *e)
 {
-    f->fsw |= e->flags & 0x3F;
-    set_c1(f, e->c1);
+    bool stop = (e->flags & ~f->fcw & (SF_IE | SF_DE | SF_ZE)) != 0;
+    /* An unmasked pre-computation exception stops the operation before it rounds: the
+     * flags of the result (PE/UE/OE, C1) do not appear (host x87). */
+    f->fsw |= e->flags & (stop ? (SF_IE | SF_DE | SF_ZE) : 0x3F);
+    set_c1(f, stop ? false : e->c1);
     update_es(f);
-    return !(e->flags & ~f->fcw & (SF_IE | SF_DE | SF_ZE));
+    return !stop;
 }
 
 /* Stack faults (SDM Vol. 1 8.5.1.1): IE + SF, C1 = 1 for overflow, 0 for underflow. Returns
