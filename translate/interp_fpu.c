@@ -836,7 +836,10 @@ static void binary_st01(CPUState *cpu, int which)
     unsigned q;
     r = fx_rem(&e, a, b, which == 2, &done, &q);
     e.c1 = false;
-    if (fpu_commit(f, &e)) {
+    if (!fpu_commit(f, &e)) {
+        /* Unmasked IE/DE: nothing is written; C1 = C2 = 0 and C0/C3 kept (host x87). */
+        set_cc(f, (f->fsw & FSW_C3) != 0, 0, 0, (f->fsw & FSW_C0) != 0);
+    } else {
         st_set(f, 0, r);
         if (fx_is_nan(r)) {
             /* No quotient (NaN operand, or invalid: inf dividend, zero divisor): C1 and C2
