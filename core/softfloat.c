@@ -1195,7 +1195,9 @@ static bool special_nan1(SFEnv *env, Floatx80 a, Floatx80 *out)
     return false;
 }
 
-bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
+/* fx_sincos_sel: FSIN (want 1), FCOS (want 2) or FSINCOS (want 3); the flags and C1 come only from
+ * the results the instruction delivers (FCOS of a tiny operand must not underflow). */
+static bool fx_sincos_sel(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c, unsigned want)
 {
     FxClass ca = fx_class(a);
     Floatx80 n;
@@ -1232,9 +1234,26 @@ bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
     SFEnv e1 = *env, e2 = *env;
     *s = round_bf(&e1, sv);
     *c = round_bf(&e2, cv);
-    env->flags |= e1.flags | e2.flags;
-    env->c1 = e1.c1;
+    env->flags |= ((want & 1) ? e1.flags : 0) | ((want & 2) ? e2.flags : 0);
+    env->c1 = (want & 1) ? e1.c1 : e2.c1;
     return true;
+}
+
+bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
+{
+    return fx_sincos_sel(env, a, s, c, 3);
+}
+
+bool fx_sin(SFEnv *env, Floatx80 a, Floatx80 *s)
+{
+    Floatx80 c;
+    return fx_sincos_sel(env, a, s, &c, 1);
+}
+
+bool fx_cos(SFEnv *env, Floatx80 a, Floatx80 *c)
+{
+    Floatx80 s;
+    return fx_sincos_sel(env, a, &s, c, 2);
 }
 
 bool fx_tan(SFEnv *env, Floatx80 a, Floatx80 *t)

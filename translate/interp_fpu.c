@@ -1349,8 +1349,8 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     case 3: r = fx_atan2(&e, st_get(f, 1), a); break;
     case 9: r = fx_yl2xp1(&e, st_get(f, 1), a); break;
     case 11: in_range = fx_sincos(&e, a, &r, &r2); break;
-    case 14: in_range = fx_sincos(&e, a, &r, &r2); break;
-    case 15: in_range = fx_sincos(&e, a, &r2, &r); break;
+    case 14: in_range = fx_sin(&e, a, &r); break;
+    case 15: in_range = fx_cos(&e, a, &r); break;
     default: cpu_raise_ud(cpu);
     }
     if (!in_range) {

@@ -66,6 +66,8 @@ typedef struct XGen {
     int save_kind;          /* 0: nothing there, 1: FNSTENV image, 2: FNSAVE image */
     bool save_16;           /* that image has the 16-bit layout */
     bool stop;              /* the case ended with FWAIT */
+    bool fx_saved;          /* the body ran FXSAVE */
+    bool ptrs_dirty;        /* FOP/FIP/FDP came from a host FXSAVE image (see README) */
     uint16_t pinned80;      /* pool slots holding constrained operands */
     unsigned n_ulp;
     uint8_t undef_regs;
@@ -323,6 +325,15 @@ static void end_with_fwait(XGen *g, bool c1_undef)
     g->stop = true;
 }
 
+/* env_ptr_rule: the pointer fields of an FNSTENV/FNSAVE image at addr are not compared once
+ * they may come from an FXSAVE image the host wrote without them. */
+static void env_ptr_rule(XGen *g, uint32_t addr, bool p16)
+{
+    if (g->ptrs_dirty) {
+        add_rule(g, addr + (p16 ? 6 : 12), p16 ? 8 : 16, FUZZ_RULE_IGNORE, 0);
+    }
+}
+
 /* after_op: with unmasked exceptions, record the status word and clear what is pending so
  * that the next waiting instruction cannot trap (or end the case on purpose). */
 static void after_op(XGen *g, bool c1_undef)
@@ -340,6 +351,7 @@ static void after_op(XGen *g, bool c1_undef)
         emit2(g, 0xDB, 0xE2, 0); /* FNCLEX */
     } else if (k < 93) {
         emit_mem(g, false, false, 0xD9, 6, XENV, 0); /* FNSTENV: masks everything */
+        env_ptr_rule(g, XENV, false);
         g->fcw |= 0x3F;
     } else {
         end_with_fwait(g, c1_undef);
@@ -654,6 +666,7 @@ static void e_control(XGen *g)
     case 8: case 9: { /* FNSTENV / FNSAVE */
         bool p16 = chance(g, 20), save = k == 9;
         emit_mem(g, p16, false, save ? 0xDD : 0xD9, 6, XSAVE_AREA, 0);
+        env_ptr_rule(g, XSAVE_AREA, p16);
         g->save_kind = save ? 2 : 1;
         g->save_16 = p16;
         g->save_fcw = g->fcw;
@@ -670,10 +683,12 @@ static void e_control(XGen *g)
     case 12: /* FXSAVE */
         emit_mem(g, false, true, 0xAE, 0, XFX, 0);
         g->fx_fcw = g->fcw;
+        g->fx_saved = true;
         break;
     case 13: /* FXRSTOR */
         emit_mem(g, false, true, 0xAE, 1, XFX, 0);
         g->fcw = g->fx_fcw;
+        g->ptrs_dirty |= g->fx_saved;
         break;
     case 14: { /* FWAIT (nothing is pending: after_op keeps it so) */
         uint8_t w = 0x9B;
@@ -876,6 +891,10 @@ void fuzz_gen_x87_case(uint64_t seed, uint64_t index, FuzzCaseIn *in, FuzzCaseMe
     if (!g->stop) {
         emit_mem(g, false, true, 0xAE, 0, XFX, EM_ESSENTIAL); /* FXSAVE */
         emit_mem(g, false, false, 0xD9, 6, XENV, EM_ESSENTIAL); /* FNSTENV */
+        env_ptr_rule(g, XENV, false);
+    }
+    if (g->ptrs_dirty) {
+        add_rule(g, XFX + 6, 18, FUZZ_RULE_IGNORE, 0);
     }
     in->code_len = g->len;
     meta->final.off = (uint16_t)g->len;
