@@ -1358,11 +1358,13 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
         f->fsw = (uint16_t)((f->fsw | FSW_C2) & ~FSW_C1);
         return;
     }
+    if (ranged) {
+        /* In range (also when an unmasked exception stops it); F2XM1, FYL2X, FYL2XP1 and
+         * FPATAN leave C2 alone (host x87). */
+        f->fsw &= (uint16_t)~FSW_C2;
+    }
     if (!fpu_commit(f, &e)) {
         return;
-    }
-    if (ranged) {
-        f->fsw &= (uint16_t)~FSW_C2; /* in range; F2XM1/FYL2X/FYL2XP1/FPATAN leave C2 */
     }
     if (binary) {
         st_set(f, 1, r);
