@@ -471,6 +471,15 @@ static void e_stackop(XGen *g)
     }
 }
 
+/* make_room: FFREE ST(7) (and ST(6)) so that the next loads cannot overflow: with IE
+ * unmasked a failed load would leave an operand outside the documented domain in place. */
+static void make_room(XGen *g, int n)
+{
+    for (int i = 0; i < n; i++) {
+        emit2(g, 0xDD, (uint8_t)(0xC7 - i), EM_ESSENTIAL);
+    }
+}
+
 /* Effective binary exponent of an extended value (denormals normalised), or a flag. */
 static int eff_exp(uint64_t sig, uint16_t se, bool *finite_nonzero)
 {
@@ -518,6 +527,7 @@ static void e_prem(XGen *g)
     }
     put80(g, XP80(ka), sa, ea);
     put80(g, XP80(kb), sb, eb);
+    make_room(g, 2);
     emit_mem(g, false, false, 0xDB, 5, XP80(kb), EM_ESSENTIAL);
     after_op(g, false);
     if (g->stop) {
@@ -602,7 +612,8 @@ static void e_trans(XGen *g)
     /* FSIN/FCOS/FPTAN/FSINCOS/FPATAN are defined on anything: sometimes use the stack. */
     bool fresh = which == 0 || which == 1 || which == 9 || chance(g, 80);
     if (fresh) {
-        for (int n = binary ? 2 : 1; n > 0; n--) {
+        make_room(g, binary ? 2 : 1);
+        for (int n = binary ? 2 : 1; n > 0 && !g->stop; n--) {
             int slot = pin80(g);
             if (slot < 0) {
                 return;
