@@ -1384,12 +1384,13 @@ Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x)
     if (is_nan_or_unsupported(cy) || is_nan_or_unsupported(cx)) {
         return nan_result2(env, x, cx, y, cy);
     }
+    uint8_t before = env->flags;
     if (is_denormal_class(cy) || is_denormal_class(cx)) {
         env->flags |= SF_DE;
     }
     bool sx = fx_sign(x), sy = fx_sign(y);
     if (sx && cx != FX_ZERO) {
-        env->flags |= SF_IE;
+        env->flags = before | SF_IE; /* the invalid operand hides DE (host x87) */
         return FX_INDEFINITE;
     }
     if (cx == FX_ZERO) {
@@ -1398,7 +1399,7 @@ Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x)
             return FX_INDEFINITE;
         }
         if (cy != FX_INF) {
-            env->flags |= SF_ZE;
+            env->flags = before | SF_ZE; /* the zero divide hides a denormal y (host) */
         }
         return fx_inf(!sy);
     }

@@ -72,6 +72,10 @@ void fuzz_print_fpu(FILE *f, const char *who, const uint8_t *data);
 /* fuzz_print_x87_inputs: an x87 case's initial FPU state and operand pool. */
 void fuzz_print_x87_inputs(FILE *f, const FuzzCaseIn *in);
 
+/* fuzz_x87_epilogue: the bytes of FXSAVE [fx]; FNSTENV [env] (13) into buf; returns the
+ * length. Used to cut an x87 case after any instruction and look at the state there. */
+unsigned fuzz_x87_epilogue(uint8_t *buf);
+
 /* fuzz_meta_at: the undefined-state mark for the instruction starting at code offset off (or
  * the final mark at the end of the code). Returns NULL if no instruction starts there. */
 const FuzzMark *fuzz_meta_at(const FuzzCaseMeta *meta, uint32_t off);

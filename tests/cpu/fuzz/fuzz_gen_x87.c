@@ -1047,3 +1047,14 @@ void fuzz_print_x87_inputs(FILE *f, const FuzzCaseIn *in)
     }
     fprintf(f, "\n");
 }
+
+unsigned fuzz_x87_epilogue(uint8_t *buf)
+{
+    static const uint8_t epi[] = {
+        0x0F, 0xAE, 0x05, (uint8_t)XFX, (uint8_t)(XFX >> 8), (uint8_t)(XFX >> 16),
+        (uint8_t)(XFX >> 24), 0xD9, 0x35, (uint8_t)XENV, (uint8_t)(XENV >> 8),
+        (uint8_t)(XENV >> 16), (uint8_t)(XENV >> 24),
+    };
+    memcpy(buf, epi, sizeof(epi));
+    return sizeof(epi);
+}

@@ -545,6 +545,57 @@ out:
     free(eo);
 }
 
+/* x87_bisect: an x87 case is a chain of state changes, so instead of NOPs it is cut after
+ * each instruction in turn (plus the FXSAVE/FNSTENV epilogue) to find the first instruction
+ * after which the two states differ. */
+static void x87_bisect(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
+                       const FuzzCaseIn *orig, const FuzzCaseMeta *meta, char *why, size_t cap)
+{
+    FuzzCaseIn *cand = malloc(sizeof(*cand));
+    FuzzCaseMeta *m = malloc(sizeof(*m));
+    FuzzCaseOut *nat = malloc(sizeof(*nat)), *eo = malloc(sizeof(*eo));
+    if (!cand || !m || !nat || !eo) {
+        goto out;
+    }
+    for (unsigned k = 1; k <= meta->n_marks; k++) {
+        uint32_t end = k < meta->n_marks ? meta->marks[k].off : orig->code_len;
+        *cand = *orig;
+        *m = *meta;
+        cand->code_len = end + fuzz_x87_epilogue(cand->code + end);
+        m->n_marks = k;
+        m->final = k < meta->n_marks ? meta->marks[k] : meta->final;
+        m->final.off = (uint16_t)cand->code_len;
+        if (run_one(nv, emu, cand, nat, eo) != 0) {
+            native_died(nv, true);
+            if (native_start(nv, native_path) != 0) {
+                goto out;
+            }
+            continue;
+        }
+        DiffSig sig;
+        if (compare(m, nat, eo, why, cap, &sig, NULL)) {
+            char text[160];
+            uint32_t off = meta->marks[k - 1].off;
+            x86_disasm(orig->code + off, orig->code_len - off, FUZZ_CODE_BASE + off, true, text,
+                       sizeof(text));
+            fprintf(f, "  first difference after instruction %u: %08x  %s\n", k,
+                    FUZZ_CODE_BASE + off, text);
+            print_out(f, "native", nat);
+            print_out(f, "anyvm", eo);
+            fuzz_print_fpu(f, "native", nat->data);
+            fuzz_print_fpu(f, "anyvm", eo->data);
+            fprintf(f, "  differences:\n%s", why);
+            goto out;
+        }
+    }
+    fprintf(f, "  (no prefix of the case differs)\n");
+out:
+    free(cand);
+    free(m);
+    free(nat);
+    free(eo);
+}
+
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
@@ -747,8 +798,13 @@ int main(int argc, char **argv)
                         FuzzCaseIn *copy = malloc(sizeof(*copy));
                         if (copy) {
                             *copy = ins[i];
-                            minimize(stdout, &nv, o.native, emu, copy, &metas[i], &sig, why,
-                                     8192);
+                            if (o.x87) {
+                                x87_bisect(stdout, &nv, o.native, emu, copy, &metas[i], why,
+                                           8192);
+                            } else {
+                                minimize(stdout, &nv, o.native, emu, copy, &metas[i], &sig, why,
+                                         8192);
+                            }
                             if (nv.pid <= 0) {
                                 rc = 2;
                                 done = true;
