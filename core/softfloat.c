@@ -207,13 +207,14 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
         if (!(env->masks & SF_OE)) {
             Rounded b = round_core(env->rc, sign, e2 - X87_BIAS_ADJ, m, prec, EXT_EMIN, EXT_EMAX,
                                    den_lsb, true);
-            env->flags |= SF_OE | (b.inexact ? SF_PE : 0);
-            env->c1 = b.up;
             int32_t be = b.exp + EXT_BIAS;
-            if (be > 0x7FFE) {
-                be = 0x7FFE;
+            /* Still too large after the bias (only FSCALE gets here): the masked response
+             * (host x87). */
+            if (be <= 0x7FFE) {
+                env->flags |= SF_OE | (b.inexact ? SF_PE : 0);
+                env->c1 = b.up;
+                return fx_make(sign, be, b.sig);
             }
-            return fx_make(sign, be, b.sig);
         }
         env->flags |= SF_OE | SF_PE;
         bool to_inf = env->rc == SF_RN || (env->rc == SF_RU && !sign) ||
@@ -228,13 +229,14 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
     if (r.tiny && !(env->masks & SF_UE)) {
         Rounded b = round_core(env->rc, sign, e2 + X87_BIAS_ADJ, m, prec, EXT_EMIN, EXT_EMAX,
                                den_lsb, true);
-        env->flags |= SF_UE | (b.inexact ? SF_PE : 0);
-        env->c1 = b.up;
         int32_t be = b.exp + EXT_BIAS;
-        if (be < 1) {
-            be = 1;
+        if (be >= 1) {
+            env->flags |= SF_UE | (b.inexact ? SF_PE : 0);
+            env->c1 = b.up;
+            return fx_make(sign, be, b.sig);
         }
-        return fx_make(sign, be, b.sig);
+        /* Still too small after the bias (FSCALE): the masked response with UE (host x87). */
+        env->flags |= SF_UE;
     }
     if (r.inexact) {
         env->flags |= SF_PE;

@@ -112,6 +112,14 @@ static void fpu_push(FPUState *f, Floatx80 v)
     st_set(f, 0, v);
 }
 
+/* push_over: push v after a stack underflow was already reported: the underflow wins over a
+ * full stack (C1 stays 0) and v goes over whatever ST(7) held (host x87). */
+static void push_over(FPUState *f, Floatx80 v)
+{
+    f->top = (f->top - 1) & 7;
+    st_set(f, 0, v);
+}
+
 /* --- entry checks --- */
 
 static void fpu_check_nm(CPUState *cpu)
@@ -857,7 +865,7 @@ static void fxtract(CPUState *cpu)
     if (st_empty(f, 0)) {
         if (stack_fault(f, false)) {
             st_set(f, 0, FX_INDEFINITE);
-            fpu_push(f, FX_INDEFINITE);
+            push_over(f, FX_INDEFINITE);
         }
         return;
     }
@@ -909,8 +917,7 @@ static void x87_d9_reg(CPUState *cpu, const DecodedInsn *d)
             /* Underflow wins over a full stack: C1 = 0 and the indefinite is pushed over
              * whatever ST(7) held (host x87). */
             if (stack_fault(f, false)) {
-                f->top = (f->top - 1) & 7;
-                st_set(f, 0, FX_INDEFINITE);
+                push_over(f, FX_INDEFINITE);
             }
             return;
         }
@@ -1322,7 +1329,7 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
             } else {
                 st_set(f, 0, FX_INDEFINITE);
                 if (pushes) {
-                    fpu_push(f, FX_INDEFINITE);
+                    push_over(f, FX_INDEFINITE);
                 }
             }
         }

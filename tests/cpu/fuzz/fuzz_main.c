@@ -554,9 +554,11 @@ static void x87_bisect(FILE *f, Native *nv, const char *native_path, FuzzEmu *em
     FuzzCaseIn *cand = malloc(sizeof(*cand));
     FuzzCaseMeta *m = malloc(sizeof(*m));
     FuzzCaseOut *nat = malloc(sizeof(*nat)), *eo = malloc(sizeof(*eo));
-    if (!cand || !m || !nat || !eo) {
+    uint8_t *before = malloc(FUZZ_DATA_SIZE);
+    if (!cand || !m || !nat || !eo || !before) {
         goto out;
     }
+    memcpy(before, orig->data, FUZZ_DATA_SIZE);
     for (unsigned k = 1; k <= meta->n_marks; k++) {
         uint32_t end = k < meta->n_marks ? meta->marks[k].off : orig->code_len;
         *cand = *orig;
@@ -582,14 +584,17 @@ static void x87_bisect(FILE *f, Native *nv, const char *native_path, FuzzEmu *em
                     FUZZ_CODE_BASE + off, text);
             print_out(f, "native", nat);
             print_out(f, "anyvm", eo);
+            fuzz_print_fpu(f, "before", before);
             fuzz_print_fpu(f, "native", nat->data);
             fuzz_print_fpu(f, "anyvm", eo->data);
             fprintf(f, "  differences:\n%s", why);
             goto out;
         }
+        memcpy(before, nat->data, FUZZ_DATA_SIZE);
     }
     fprintf(f, "  (no prefix of the case differs)\n");
 out:
+    free(before);
     free(cand);
     free(m);
     free(nat);
