@@ -581,6 +581,9 @@ Floatx80 fx_rem(SFEnv *env, Floatx80 a, Floatx80 b, bool ieee, bool *done, unsig
         env->flags |= SF_DE;
     }
     if (ca == FX_ZERO || cb == FX_INF) {
+        if (ca == FX_PSEUDO_DENORMAL) {
+            a.se = (uint16_t)(a.se | 1); /* the remainder comes out normalised (host x87) */
+        }
         return a;
     }
     Unp ua = normalize(unpack(a)), ub = normalize(unpack(b));

@@ -386,8 +386,8 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     if (eflags) {
         uint32_t v = ((b & 1) ? EF_CF : 0) | ((b & 2) ? EF_PF : 0) | ((b & 4) ? EF_ZF : 0);
         cpu_set_eflags(cpu, v, EF_ARITH);
-        /* FCOMI*: C1 = 0 after a stack underflow or an unmasked exception, else kept. */
-        set_c1(f, c1 && ok && !fault);
+        /* FCOMI*: C1 = 0 after a stack underflow, else kept (host x87). */
+        set_c1(f, c1 && !fault);
     } else {
         set_cc(f, b & 4, b & 2, 0, b & 1);
     }
