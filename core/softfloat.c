@@ -600,9 +600,11 @@ Floatx80 fx_rem(SFEnv *env, Floatx80 a, Floatx80 b, bool ieee, bool *done, unsig
     }
     int shift = d;
     if (d >= 64) {
-        /* Partial remainder (SDM FPREM): reduce by a quotient scaled to 2^(d - N), N = 63. */
+        /* Partial remainder (SDM FPREM): reduce by a quotient scaled to 2^(d - N). N is
+         * implementation-dependent (32..63); the host x87 uses N = 32 + (d mod 32), and so do
+         * we, so that the quotient bits after a chain of partial steps agree too. */
         *done = false;
-        shift = 63;
+        shift = 32 + (d & 31);
     }
     u128 num = (u128)ua.sig << shift;
     u128 q = num / ub.sig;
