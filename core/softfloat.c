@@ -208,13 +208,16 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
             Rounded b = round_core(env->rc, sign, e2 - X87_BIAS_ADJ, m, prec, EXT_EMIN, EXT_EMAX,
                                    den_lsb, true);
             int32_t be = b.exp + EXT_BIAS;
-            /* Still too large after the bias (only FSCALE gets here): the masked response
-             * (host x87). */
             if (be <= 0x7FFE) {
                 env->flags |= SF_OE | (b.inexact ? SF_PE : 0);
                 env->c1 = b.up;
                 return fx_make(sign, be, b.sig);
             }
+            /* Still too large after the bias (only FSCALE gets here): infinity whatever the
+             * rounding control, OE, PE and C1 = 1 (host x87). */
+            env->flags |= SF_OE | SF_PE;
+            env->c1 = true;
+            return fx_inf(sign);
         }
         env->flags |= SF_OE | SF_PE;
         bool to_inf = env->rc == SF_RN || (env->rc == SF_RU && !sign) ||
@@ -235,8 +238,11 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
             env->c1 = b.up;
             return fx_make(sign, be, b.sig);
         }
-        /* Still too small after the bias (FSCALE): the masked response with UE (host x87). */
-        env->flags |= SF_UE;
+        /* Still too small after the bias (FSCALE): a signed zero whatever the rounding
+         * control, UE and PE (host x87). */
+        env->flags |= SF_UE | SF_PE;
+        env->c1 = false;
+        return fx_zero(sign);
     }
     if (r.inexact) {
         env->flags |= SF_PE;

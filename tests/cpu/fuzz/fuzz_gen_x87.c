@@ -66,6 +66,7 @@ typedef struct XGen {
     int save_kind;          /* 0: nothing there, 1: FNSTENV image, 2: FNSAVE image */
     bool save_16;           /* that image has the 16-bit layout */
     bool stop;              /* the case ended with FWAIT */
+    bool essential;         /* mark what is emitted now essential (not a bisection point) */
     bool fx_saved;          /* the body ran FXSAVE */
     bool ptrs_dirty;        /* FOP/FIP/FDP came from a host FXSAVE image (see README) */
     uint16_t pinned80;      /* pool slots holding constrained operands */
@@ -274,7 +275,7 @@ static void emit(XGen *g, const uint8_t *b, unsigned n, unsigned flags)
     mk->off = (uint16_t)g->len;
     mk->undef_regs = g->undef_regs;
     mk->undef_flags = g->undef_flags;
-    mk->essential = (flags & EM_ESSENTIAL) != 0;
+    mk->essential = (flags & EM_ESSENTIAL) != 0 || g->essential;
     memcpy(g->in->code + g->len, b, n);
     g->len += n;
     if (flags & EM_FP) {
@@ -347,6 +348,9 @@ static void after_op(XGen *g, bool c1_undef)
         add_rule(g, a + 1, 1, FUZZ_RULE_BITS, 0x02);
     }
     uint32_t k = rnd(g, 100);
+    if (g->essential && k >= 93) {
+        k = 0; /* inside a transcendental block: FXSAVE would show unscrubbed results */
+    }
     if (k < 86) {
         emit2(g, 0xDB, 0xE2, 0); /* FNCLEX */
     } else if (k < 93) {
@@ -561,12 +565,14 @@ static void trans_operand(XGen *g, unsigned which, bool second, uint64_t *sig, u
     if (chance(g, 8)) {
         /* zeros, denormals, infinities, NaNs: results exactly defined */
         rnd_f80(g, sig, se);
-        bool fin;
-        (void)eff_exp(*sig, *se, &fin);
-        if (!fin || (*se & 0x7FFF) < 0x3F00) {
-            if ((*se & 0x7FFF) == 0 || (*se & 0x7FFF) == 0x7FFF) {
-                return;
-            }
+        bool inf = (*se & 0x7FFF) == 0x7FFF && *sig == 1ull << 63;
+        if (inf && (which == 0 || which == 9)) {
+            *sig = 0; /* F2XM1 and FYL2XP1 do not define infinite operands */
+            *se &= 0x8000;
+            return;
+        }
+        if ((*se & 0x7FFF) == 0 || (*se & 0x7FFF) == 0x7FFF) {
+            return;
         }
     }
     switch (which) {
@@ -629,6 +635,8 @@ static void e_trans(XGen *g)
             }
         }
     }
+    /* From the operation to the scrub the registers may hold a 1-ulp difference: no cut. */
+    g->essential = true;
     emit2(g, 0xD9, ops[k], 0);
     after_op(g, true);
     for (unsigned i = 0; i < results && !g->stop; i++) {
@@ -647,6 +655,7 @@ static void e_trans(XGen *g)
         emit2(g, 0xDD, 0xD8, 0);
         after_op(g, false);
     }
+    g->essential = false;
 }
 
 static void e_control(XGen *g)
