@@ -586,10 +586,13 @@ Floatx80 fx_rem(SFEnv *env, Floatx80 a, Floatx80 b, bool ieee, bool *done, unsig
     if (is_denormal_class(ca) || is_denormal_class(cb)) {
         env->flags |= SF_DE;
     }
+    if (cb == FX_INF && is_denormal_class(ca)) {
+        /* The remainder is the dividend, delivered like any tiny result: normalised from a
+         * pseudo-denormal, re-biased with UE unmasked (host x87). */
+        Unp u = unpack(a);
+        return pack_ext_prec(env, u.sign, u.exp - 63, u.sig, 64);
+    }
     if (ca == FX_ZERO || cb == FX_INF) {
-        if (ca == FX_PSEUDO_DENORMAL) {
-            a.se = (uint16_t)(a.se | 1); /* the remainder comes out normalised (host x87) */
-        }
         return a;
     }
     Unp ua = normalize(unpack(a)), ub = normalize(unpack(b));

@@ -406,7 +406,8 @@ static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
     f->fsw |= e->flags & 0x3F;
     update_es(f);
     if (e->flags & ~f->fcw & SF_IE) {
-        return; /* an unmasked DE still loads the value (host x87) */
+        set_c1(f, false); /* nothing loaded; an unmasked DE still loads (host x87) */
+        return;
     }
     set_c1(f, false);
     fpu_push(f, v);
@@ -1025,7 +1026,12 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
     uint32_t ea = mem ? interp_ea(cpu, d) : 0;
     int reg = d->reg;
 
-    /* Control instructions that neither wait nor record the instruction pointer. */
+    /* Control instructions that do not record the instruction pointer. FLDENV, FLDCW and
+     * FRSTOR are waiting instructions: a pending unmasked exception traps first (host x87);
+     * FNSTENV, FNSTCW, FNSAVE and FNSTSW are not. */
+    if (mem && ((esc == 1 && (reg == 4 || reg == 5)) || (esc == 5 && reg == 4))) {
+        fpu_check_pending(cpu);
+    }
     if (mem && esc == 1 && reg >= 4) {
         switch (reg) {
         case 4: fldenv(cpu, d->seg, ea, d->opsize); return;

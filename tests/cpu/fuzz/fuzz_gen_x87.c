@@ -71,6 +71,7 @@ typedef struct XGen {
     bool ptrs_dirty;        /* FOP/FIP/FDP came from a host FXSAVE image (see README) */
     uint16_t pinned80;      /* pool slots holding constrained operands */
     unsigned n_ulp;
+    unsigned n_cw;          /* control-word slots used (each FLDCW gets its own) */
     uint8_t undef_regs;
     uint32_t undef_flags;
 } XGen;
@@ -663,7 +664,10 @@ static void e_control(XGen *g)
     uint32_t k = rnd(g, 20);
     switch (k) {
     case 0: case 1: case 2: { /* FLDCW */
-        int slot = (int)rnd(g, NCW);
+        if (g->n_cw >= NCW) {
+            break;
+        }
+        int slot = (int)g->n_cw++;
         uint16_t cw = rnd_fcw(g, true);
         put_bytes(g, XPCW(slot), cw, 2);
         bool unmask = (~cw & 0x3F) != 0;
@@ -716,8 +720,8 @@ static void e_control(XGen *g)
         break;
     }
     default: /* FLDCW with everything masked, other precision/rounding */
-        if (!unmasked(g)) {
-            int slot = (int)rnd(g, NCW);
+        if (!unmasked(g) && g->n_cw < NCW) {
+            int slot = (int)g->n_cw++;
             uint16_t cw = rnd_fcw(g, false);
             put_bytes(g, XPCW(slot), cw, 2);
             emit_mem(g, false, false, 0xD9, 5, XPCW(slot), 0);
