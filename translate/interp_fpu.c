@@ -416,10 +416,13 @@ static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
 /* store_st0: the common part of FST/FIST/FBSTP: returns false when nothing may be stored. */
 static bool store_check(FPUState *f, const SFEnv *e)
 {
-    f->fsw |= e->flags & 0x3F;
-    set_c1(f, e->c1);
+    bool stop = (e->flags & ~f->fcw & (SF_IE | SF_OE | SF_UE)) != 0;
+    /* Stopped by an unmasked IE/OE/UE: nothing is stored, only that flag is raised (no PE)
+     * and C1 = 0 (host x87). */
+    f->fsw |= e->flags & (stop ? (SF_IE | SF_OE | SF_UE) : 0x3F);
+    set_c1(f, stop ? false : e->c1);
     update_es(f);
-    return !(e->flags & ~f->fcw & (SF_IE | SF_OE | SF_UE));
+    return !stop;
 }
 
 static const uint64_t pow10_tab[19] = {

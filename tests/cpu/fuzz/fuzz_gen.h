@@ -37,6 +37,8 @@ enum {
     FUZZ_RULE_BITS,          /* some bits of one byte are not compared */
     FUZZ_RULE_ULP80,         /* an 80-bit value compared within 1 ulp (transcendentals) */
     FUZZ_RULE_FXPTRS,        /* FXSAVE image at addr: FOP/FIP/FDP only when FSW.ES = 1 */
+    FUZZ_RULE_ENVPTRS,       /* FNSTENV/FNSAVE image (len 28 or 14): pointers the host
+                                zeroed (context switch with ES = 0) are not compared */
 };
 #define FUZZ_MAX_RULES 80
 
