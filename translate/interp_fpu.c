@@ -83,7 +83,7 @@ static bool fpu_commit(FPUState *f, const SFEnv *e)
     /* An unmasked pre-computation exception stops the operation before it rounds: the
      * flags of the result (PE/UE/OE, C1) do not appear (host x87). */
     f->fsw |= e->flags & (stop ? (SF_IE | SF_DE | SF_ZE) : 0x3F);
-    set_c1(f, stop ? false : e->c1);
+    set_c1(f, (stop || (e->flags & SF_IE)) ? false : e->c1); /* masked IE: C1 = 0 too */
     update_es(f);
     return !stop;
 }
@@ -420,7 +420,7 @@ static bool store_check(FPUState *f, const SFEnv *e)
     /* Stopped by an unmasked IE/OE/UE: nothing is stored, only that flag is raised (no PE)
      * and C1 = 0 (host x87). */
     f->fsw |= e->flags & (stop ? (SF_IE | SF_OE | SF_UE) : 0x3F);
-    set_c1(f, stop ? false : e->c1);
+    set_c1(f, (stop || (e->flags & SF_IE)) ? false : e->c1); /* masked IE: C1 = 0 too */
     update_es(f);
     return !stop;
 }

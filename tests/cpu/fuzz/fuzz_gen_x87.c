@@ -976,6 +976,14 @@ unsigned fuzz_apply_rules(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, Fuzz
             if (a && b && zero && !(a[sw_off] & 0x80)) {
                 memcpy(b + p_off, a + p_off, p_len);
             }
+            /* The 64-bit kernel's XSAVE keeps no FCS/FDS: after a context switch they are 0. */
+            unsigned cs_off = len == 28 ? 16 : 8, ds_off = len == 28 ? 24 : 12;
+            if (a && b && a[cs_off] == 0 && a[cs_off + 1] == 0) {
+                memcpy(b + cs_off, a + cs_off, 2);
+            }
+            if (a && b && a[ds_off] == 0 && a[ds_off + 1] == 0) {
+                memcpy(b + ds_off, a + ds_off, 2);
+            }
             continue;
         }
         uint8_t *a = out_ptr(natw, r->addr, len), *b = out_ptr(emu, r->addr, len);
@@ -1004,6 +1012,13 @@ unsigned fuzz_apply_rules(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, Fuzz
             if (!(a[2] & 0x80)) {
                 memcpy(b + 6, a + 6, 8);   /* FOP, FIP, FCS */
                 memcpy(b + 16, a + 16, 6); /* FDP, FDS */
+            }
+            /* FCS/FDS do not survive a context switch of the 64-bit kernel (XSAVE64). */
+            if (a[12] == 0 && a[13] == 0) {
+                memcpy(b + 12, a + 12, 2);
+            }
+            if (a[20] == 0 && a[21] == 0) {
+                memcpy(b + 20, a + 20, 2);
             }
             break;
         }
