@@ -36,7 +36,7 @@
 
 #define FUZZ_DEFAULT_SEED 0x616E766D66757A7Aull /* "anvmfuzz" */
 #define FUZZ_DEFAULT_INSNS 1000000ull
-#define FUZZ_X87_DEFAULT_INSNS 300000ull
+#define FUZZ_X87_DEFAULT_INSNS 1000000ull
 
 static const char *const reg_names[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
 
