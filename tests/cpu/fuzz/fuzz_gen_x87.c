@@ -359,6 +359,9 @@ static void after_op(XGen *g, bool c1_undef)
     } else if (k < 93) {
         emit_mem(g, false, false, 0xD9, 6, XENV, 0); /* FNSTENV: masks everything */
         env_ptr_rule(g, XENV, false);
+        if (c1_undef) {
+            add_rule(g, XENV + 5, 1, FUZZ_RULE_BITS, 0x02);
+        }
         g->fcw |= 0x3F;
     } else {
         end_with_fwait(g, c1_undef);
@@ -967,14 +970,21 @@ unsigned fuzz_apply_rules(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, Fuzz
             /* The kernel saves and restores the FPU around a context switch; with ES = 0 the
              * host's save omits FIP/FOP/FDP, so they come back as zeros. */
             uint8_t *a = out_ptr(natw, r->addr, len), *b = out_ptr(emu, r->addr, len);
-            unsigned sw_off = len == 28 ? 4 : 2, p_off = len == 28 ? 12 : 6;
-            unsigned p_len = len == 28 ? 14 : 8;
-            bool zero = true;
-            for (unsigned k = 0; a && k < p_len; k++) {
-                zero &= a[p_off + k] == 0;
-            }
-            if (a && b && zero && !(a[sw_off] & 0x80)) {
-                memcpy(b + p_off, a + p_off, p_len);
+            unsigned sw_off = len == 28 ? 4 : 2;
+            /* FIP, FOP and FDP fields (offset, size), each zeroed on its own: an instruction
+             * after the switch updates FIP/FOP but a register form leaves FDP. */
+            static const uint8_t f32[3][2] = {{12, 4}, {18, 2}, {20, 4}};
+            static const uint8_t f16[3][2] = {{6, 2}, {8, 2}, {10, 2}};
+            for (int k = 0; a && b && k < 3 && !(a[sw_off] & 0x80); k++) {
+                unsigned off = len == 28 ? f32[k][0] : f16[k][0];
+                unsigned n = len == 28 ? f32[k][1] : f16[k][1];
+                bool zero = true;
+                for (unsigned j = 0; j < n; j++) {
+                    zero &= a[off + j] == 0;
+                }
+                if (zero) {
+                    memcpy(b + off, a + off, n);
+                }
             }
             /* The 64-bit kernel's XSAVE keeps no FCS/FDS: after a context switch they are 0. */
             unsigned cs_off = len == 28 ? 16 : 8, ds_off = len == 28 ? 24 : 12;
