@@ -1239,7 +1239,12 @@ static bool fx_sincos_sel(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c, unsi
     if (!reduce_pi66(a, &r, &q)) {
         return false;
     }
-    BF sr = bf_sin_small(r), cr = bf_cos_small(r);
+    /* Only the series the delivered results need (FSIN and FCOS take one of the two). */
+    bool odd = q & 1;
+    bool need_s = ((want & 1) && !odd) || ((want & 2) && odd);
+    bool need_c = ((want & 1) && odd) || ((want & 2) && !odd);
+    BF zero = {0};
+    BF sr = need_s ? bf_sin_small(r) : zero, cr = need_c ? bf_cos_small(r) : zero;
     BF sv, cv;
     switch (q) {
     case 0: sv = sr; cv = cr; break;
@@ -1248,8 +1253,8 @@ static bool fx_sincos_sel(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c, unsi
     default: sv = bf_neg(cr); cv = sr; break;
     }
     SFEnv e1 = *env, e2 = *env;
-    *s = round_bf(&e1, sv);
-    *c = round_bf(&e2, cv);
+    *s = (want & 1) ? round_bf(&e1, sv) : fx_zero(false);
+    *c = (want & 2) ? round_bf(&e2, cv) : fx_zero(false);
     env->flags |= ((want & 1) ? e1.flags : 0) | ((want & 2) ? e2.flags : 0);
     env->c1 = (want & 1) ? e1.c1 : e2.c1;
     return true;
