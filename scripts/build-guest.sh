@@ -143,6 +143,7 @@ esac
 exit 0
 DHCP
 chmod +x "$ir/etc/udhcpc/default.script"
+printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
 (cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
     gzip -9 -n > "$out/initrd.img.tmp"
 cp "$vmlinuz" "$out/vmlinuz.tmp"
