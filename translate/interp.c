@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "translate/interp.h"
+#include "translate/jit.h"
 
 #define TC_BITS 14
 #define TC_SIZE (1u << TC_BITS)
@@ -144,6 +145,7 @@ static Interp *interp_get(CPUState *cpu)
 
 void x86_tcache_free(CPUState *cpu)
 {
+    x86_jit_free(cpu); /* the JIT's blocks, if -accel jit */
     free(cpu->tcache);
     cpu->tcache = NULL;
 }
@@ -151,10 +153,8 @@ void x86_tcache_free(CPUState *cpu)
 void x86_tcache_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
 {
     /* Cache entries are validated against the bytes in memory on every hit (see the file
-     * comment), so a write needs no invalidation here. The JIT will track pages. */
-    (void)cpu;
-    (void)paddr;
-    (void)len;
+     * comment), so a write needs no invalidation here; the JIT tracks pages. */
+    x86_jit_invalidate_phys(cpu, paddr, len);
 }
 
 static inline unsigned tc_hash(const uint8_t *host)

@@ -1,0 +1,370 @@
+/* jit_backend.c: IR -> x86-64 machine code, plus the enter/exit trampolines.
+ *
+ * Host register use inside generated code: rbx = CPUState *, r12 = JitState *, rax/rcx/rdx/
+ * rsi/rdi scratch; IR temps live in an 8-byte stack slot each ([rsp + 8 * t]) of the frame the
+ * enter trampoline sets up, so a helper call never has to save anything. Guest registers stay
+ * in the CPUState, which keeps the state exact at every helper call and fault.
+ *
+ * Every block starts with the checks the C loop would make between blocks (instruction
+ * budget, halt/NMI/interrupt shadow/exit request/shutdown, a maskable interrupt with IF set, a
+ * block invalidated by a store), because chained jumps enter it without going through C.
+ * icount is kept in a compile-time counter of retired instructions and added to
+ * cpu->icount before anything that can fault and on every exit, so a fault in the middle of a
+ * block counts exactly the instructions before it (cpu_exec adds the faulting one).
+ *
+ * Example: the block "40 EB FD" (INC AX; JMP -3) in real mode becomes
+ *     <entry checks>  ; call jit_helper_cf ; ldreg/add/streg AX ; setcc INC16
+ *     mov dword [rbx+eip], 0x1000 ; add qword [rbx+icount], 2 ; jmp <slot 0> ; exit stub
+ * and after the first run the C loop patches slot 0's jmp to the block's own entry.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/jit_internal.h"
+
+#define FRAME_BYTES (8 + 8 * IR_MAX_TEMPS)
+#define OFF(f) ((int32_t)offsetof(CPUState, f))
+#define JOFF(f) ((int32_t)offsetof(JitState, f))
+#define TEMP(t) ((int32_t)(8 * (t)))
+
+_Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, halted) + 1,
+               "the entry check reads halted..inhibit_irq as one dword");
+_Static_assert(offsetof(CPUState, nmi_pending) == offsetof(CPUState, halted) + 2, "layout");
+_Static_assert(offsetof(CPUState, inhibit_irq) == offsetof(CPUState, halted) + 3, "layout");
+_Static_assert(offsetof(CPUState, shutdown) == offsetof(CPUState, exit_request) + 1,
+               "the entry check reads exit_request and shutdown as one word");
+
+uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
+{
+    return interp_ld(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+}
+
+void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
+{
+    interp_st(cpu, (int)(seg_size & 0xFF), off, val, seg_size >> 8);
+}
+
+void jit_gen_trampolines(JitState *j)
+{
+    CodeBuf *cb = &j->cb;
+    X64Emit e;
+    codebuf_begin_write(cb);
+    x64_init(&e, cb->rw, cb->rx, 0, cb->size);
+    /* enter(cpu, j, code): save the callee-saved registers, set up the temp frame. */
+    x64_push(&e, X_RBP);
+    x64_push(&e, X_RBX);
+    x64_push(&e, X_R12);
+    x64_push(&e, X_R13);
+    x64_push(&e, X_R14);
+    x64_push(&e, X_R15);
+    x64_alu_ri(&e, 8, XA_SUB, X_RSP, FRAME_BYTES);
+    x64_mov_rr(&e, 8, X_RBX, X_RDI);
+    x64_mov_rr(&e, 8, X_R12, X_RSI);
+    x64_jmp_r(&e, X_RDX);
+    /* epilogue: rax holds the exit value. */
+    while (e.pos & 15) {
+        x64_byte(&e, 0xCC);
+    }
+    j->epilogue_off = e.pos;
+    x64_alu_ri(&e, 8, XA_ADD, X_RSP, FRAME_BYTES);
+    x64_pop(&e, X_R15);
+    x64_pop(&e, X_R14);
+    x64_pop(&e, X_R13);
+    x64_pop(&e, X_R12);
+    x64_pop(&e, X_RBX);
+    x64_pop(&e, X_RBP);
+    x64_ret(&e);
+    while (e.pos & 63) {
+        x64_byte(&e, 0xCC);
+    }
+    codebuf_end_write(cb);
+    j->tramp_size = e.pos;
+    cb->used = e.pos;
+    j->enter = (uintptr_t(*)(CPUState *, JitState *, const void *))(uintptr_t)cb->rx;
+}
+
+/* Exit stubs are emitted after the block body: each adds its retired-instruction count. */
+typedef struct ExitStub {
+    size_t field;
+    unsigned pending;
+} ExitStub;
+
+typedef struct Backend {
+    X64Emit e;
+    JitState *j;
+    unsigned pending;
+    ExitStub stubs[IR_MAX_INSNS / 2];
+    unsigned nstubs;
+    size_t label_pos[IR_MAX_LABELS];
+    size_t label_fix[IR_MAX_LABELS][4];
+    unsigned nfix[IR_MAX_LABELS];
+    bool overflow;
+} Backend;
+
+static void exit_on(Backend *b, int cc)
+{
+    if (b->nstubs >= sizeof(b->stubs) / sizeof(b->stubs[0])) {
+        b->overflow = true;
+        return;
+    }
+    b->stubs[b->nstubs].field = x64_jcc_rel32(&b->e, cc);
+    b->stubs[b->nstubs].pending = b->pending;
+    b->nstubs++;
+}
+
+static void flush_icount(Backend *b, unsigned n)
+{
+    if (n) {
+        x64_alu_mi(&b->e, 8, XA_ADD, X_RBX, OFF(icount), (int32_t)n);
+    }
+}
+
+static void jmp_epilogue(Backend *b)
+{
+    size_t f = x64_jmp_rel32(&b->e);
+    if (!b->e.overflow) {
+        x64_patch_rel32(b->e.buf, f, b->j->epilogue_off);
+    }
+}
+
+/* stop_checks: jump to an exit stub if the C loop has work to do before the next
+ * instruction (the same conditions as run_fast in core/cpu_exec.c). */
+static void stop_checks(Backend *b, bool after_helper)
+{
+    X64Emit *e = &b->e;
+    x64_load(e, 4, X_RAX, X_RBX, OFF(halted));
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)0xFFFF00FF);
+    exit_on(b, XC_NE);
+    x64_load(e, 2, X_RAX, X_RBX, OFF(exit_request));
+    x64_test_rr(e, 4, X_RAX, X_RAX);
+    exit_on(b, XC_NE);
+    x64_alu_mi(e, 1, XA_CMP, X_R12, JOFF(stop), 0);
+    exit_on(b, XC_NE);
+    if (after_helper) {
+        x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
+        x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
+        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
+        exit_on(b, XC_NE);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
+        exit_on(b, XC_NE);
+        x64_test_mi(e, 1, X_RBX, OFF(dr[7]), 0xFF);
+        exit_on(b, XC_NE);
+    } else {
+        /* A maskable interrupt waits when IF is set. */
+        x64_test_mi(e, 1, X_RBX, OFF(intr_pending), 1);
+        size_t skip = x64_jcc_rel32(e, XC_E);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
+        exit_on(b, XC_NE);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, skip, e->pos);
+        }
+    }
+}
+
+static void reg_ref(int reg, unsigned size, int32_t *disp)
+{
+    if (size == 1 && reg >= 4) {
+        *disp = OFF(regs) + 4 * (reg - 4) + 1;
+    } else {
+        *disp = OFF(regs) + 4 * reg;
+    }
+}
+
+static void load_temp(Backend *b, int r, int t)
+{
+    x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+}
+
+static void store_temp(Backend *b, int t, int r)
+{
+    x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+}
+
+static void call_abs(Backend *b, const void *fn)
+{
+    x64_mov_ri64(&b->e, X_RAX, (uint64_t)(uintptr_t)fn);
+    x64_call_r(&b->e, X_RAX);
+}
+
+static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    int32_t d;
+    switch ((IROpc)i->opc) {
+    case IR_INSN_START:
+        break;
+    case IR_INSN_END:
+        b->pending++;
+        break;
+    case IR_SYNC:
+        x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)i->imm);
+        x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
+        x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
+        flush_icount(b, b->pending);
+        b->pending = 0;
+        break;
+    case IR_CALL:
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_mov_ri64(e, X_RSI, (uint64_t)(uintptr_t)i->ptr2);
+        call_abs(b, i->ptr);
+        if (i->dst >= 0) {
+            store_temp(b, i->dst, X_RAX);
+        }
+        break;
+    case IR_CHECK:
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
+        exit_on(b, XC_NE);
+        stop_checks(b, true);
+        break;
+    case IR_MOVI:
+        x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        break;
+    case IR_LDREG:
+        reg_ref(i->a, i->size, &d);
+        x64_load(e, i->size, X_RAX, X_RBX, d);
+        store_temp(b, i->dst, X_RAX);
+        break;
+    case IR_STREG:
+        reg_ref(i->a, i->size, &d);
+        load_temp(b, X_RAX, i->b);
+        x64_store(e, i->size, X_RBX, d, X_RAX);
+        break;
+    case IR_ALU:
+        load_temp(b, X_RAX, i->a);
+        if (i->sub >= 16) {
+            x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
+        } else {
+            x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+        }
+        if (i->size == 1) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFF);
+        } else if (i->size == 2) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
+        }
+        store_temp(b, i->dst, X_RAX);
+        break;
+    case IR_SETCC:
+        x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+        load_temp(b, X_RAX, i->a);
+        x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
+        if (i->b >= 0) {
+            load_temp(b, X_RAX, i->b);
+            x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
+        } else {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
+        }
+        if (i->c >= 0) {
+            load_temp(b, X_RAX, i->c);
+            x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
+        } else {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), 0);
+        }
+        break;
+    case IR_LD:
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_mov_ri32(e, X_RSI, i->imm | ((uint32_t)i->size << 8));
+        load_temp(b, X_RDX, i->a);
+        call_abs(b, (const void *)jit_helper_ld);
+        store_temp(b, i->dst, X_RAX);
+        break;
+    case IR_ST:
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_mov_ri32(e, X_RSI, i->imm | ((uint32_t)i->size << 8));
+        load_temp(b, X_RDX, i->a);
+        load_temp(b, X_RCX, i->b);
+        call_abs(b, (const void *)jit_helper_st);
+        break;
+    case IR_SETEIP:
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
+        break;
+    case IR_BRCOND: {
+        load_temp(b, X_RAX, i->a);
+        x64_test_rr(e, 4, X_RAX, X_RAX);
+        size_t f = x64_jcc_rel32(e, XC_NE);
+        unsigned l = i->imm;
+        if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
+            b->label_fix[l][b->nfix[l]++] = f;
+        } else {
+            b->overflow = true;
+        }
+        break;
+    }
+    case IR_LABEL:
+        if (i->imm < IR_MAX_LABELS) {
+            b->label_pos[i->imm] = e->pos;
+        }
+        break;
+    case IR_GOTO_TB: {
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
+        flush_icount(b, b->pending);
+        size_t f = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
+        }
+        tb->jmp_field[i->imm & 1] = (uint32_t)f;
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
+        jmp_epilogue(b);
+        break;
+    }
+    case IR_EXIT:
+        flush_icount(b, b->pending);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        jmp_epilogue(b);
+        break;
+    }
+}
+
+bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
+{
+    CodeBuf *cb = &j->cb;
+    static const Backend zero;
+    Backend *b = malloc(sizeof(*b));
+    if (!b) {
+        return false;
+    }
+    *b = zero;
+    b->j = j;
+    size_t start = (cb->used + 15) & ~(size_t)15;
+    if (start >= cb->size) {
+        free(b);
+        return false;
+    }
+    x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
+    X64Emit *e = &b->e;
+    tb->jmp_field[0] = tb->jmp_field[1] = TB_NO_SLOT;
+
+    /* Entry: instruction budget, then the boundary events. */
+    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
+    x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    exit_on(b, XC_A);
+    stop_checks(b, false);
+
+    for (unsigned k = 0; k < ir->n; k++) {
+        gen_op(b, tb, &ir->insn[k]);
+    }
+    for (unsigned s = 0; s < b->nstubs; s++) {
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, b->stubs[s].field, e->pos);
+        }
+        flush_icount(b, b->stubs[s].pending);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        jmp_epilogue(b);
+    }
+    for (int l = 0; l < IR_MAX_LABELS && !e->overflow; l++) {
+        for (unsigned f = 0; f < b->nfix[l]; f++) {
+            x64_patch_rel32(e->buf, b->label_fix[l][f], b->label_pos[l]);
+        }
+    }
+    bool ok = !e->overflow && !b->overflow;
+    if (ok) {
+        tb->host_code = cb->rx + start;
+        tb->host_size = (uint32_t)(e->pos - start);
+        cb->used = e->pos;
+        j->stats.bytes_generated += tb->host_size;
+    }
+    free(b);
+    return ok;
+}
