@@ -214,8 +214,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
         }
         break;
     case IR_CHECK:
-        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
-        exit_on(b, XC_NE);
+        if (!i->sub) {
+            x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
+            exit_on(b, XC_NE);
+        }
         stop_checks(b, true);
         break;
     case IR_MOVI:
@@ -296,6 +298,22 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
             b->label_pos[i->imm] = e->pos;
         }
         break;
+    case IR_GOTO_TB_IF: {
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
+        size_t skip = x64_jcc_rel32(e, XC_NE);
+        flush_icount(b, b->pending);
+        size_t f = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, f, e->pos);
+        }
+        tb->jmp_field[i->imm & 1] = (uint32_t)f;
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
+        jmp_epilogue(b);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, skip, e->pos);
+        }
+        break;
+    }
     case IR_GOTO_TB: {
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
         flush_icount(b, b->pending);

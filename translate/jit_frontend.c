@@ -293,10 +293,13 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
     ir_sync(ir, f->eip, f->next);
     ir_call_helper(ir, -1, (const void *)f->j->table[d->op & (OP_COUNT - 1)], copy);
     ir_insn_end(ir);
-    if (d->op == 0xE8) {
-        /* CALL rel: chain to the target when it went there. */
-        ir_check(ir, branch_target(f));
-        ir_goto_tb(ir, 0, branch_target(f));
+    if (d->op == 0xE8 || (d->op >= 0xE0 && d->op <= 0xE3)) {
+        /* CALL rel, LOOPcc, JCXZ: chain to wherever the handler went, if it is one of the
+         * two direct targets and nothing needs the C loop. */
+        ir_check_events(ir);
+        ir_goto_tb_if(ir, 0, branch_target(f));
+        ir_goto_tb_if(ir, 1, f->next);
+        ir_exit_tb(ir);
         return false;
     }
     if (!straight_line(d)) {

@@ -107,7 +107,8 @@ typedef enum IROpc {
                         insn_esp = ESP, eip = imm2, icount flushed */
     IR_CALL,         /* dst (or -1) = fn(cpu, arg): ptr = fn, ptr2 = arg */
     IR_CHECK,        /* after a helper: leave the block unless eip == imm and nothing asks the
-                        loop to stop (interrupt, exit request, SMC, map change, TF) */
+                        loop to stop (interrupt, exit request, SMC, map change, TF);
+                        sub = 1: without the EIP test */
     IR_MOVI,         /* dst = imm */
     IR_LDREG,        /* dst = guest reg a (size; 1: AL..BH numbering) */
     IR_STREG,        /* guest reg a (size) = temp b */
@@ -120,6 +121,8 @@ typedef enum IROpc {
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
     IR_EXIT,         /* leave the block to the C loop (eip already set) */
+    IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
+                        branched: LOOP, JCXZ, CALL rel) */
 } IROpc;
 
 #define IR_MAX_TEMPS 64
@@ -153,6 +156,8 @@ void ir_sync(IRBlock *b, uint32_t eip, uint32_t next);
  * uint32_t fn(CPUState *, const void *) or void fn(CPUState *, const DecodedInsn *). */
 void ir_call_helper(IRBlock *b, int dst, const void *fn, const void *arg);
 void ir_check(IRBlock *b, uint32_t next);
+/* ir_check_events: IR_CHECK without the EIP test (sub = 1). */
+void ir_check_events(IRBlock *b);
 void ir_movi(IRBlock *b, int dst, uint32_t imm);
 void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
 void ir_streg(IRBlock *b, int reg, unsigned size, int src);
@@ -165,6 +170,7 @@ void ir_brcond(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
+void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 

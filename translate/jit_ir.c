@@ -83,6 +83,14 @@ void ir_check(IRBlock *b, uint32_t next)
     }
 }
 
+void ir_check_events(IRBlock *b)
+{
+    IRInsn *i = ir_emit(b, IR_CHECK);
+    if (i) {
+        i->sub = 1;
+    }
+}
+
 void ir_movi(IRBlock *b, int dst, uint32_t imm)
 {
     IRInsn *i = ir_emit(b, IR_MOVI);
@@ -197,6 +205,15 @@ void ir_exit_tb(IRBlock *b)
     ir_emit(b, IR_EXIT);
 }
 
+void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip)
+{
+    IRInsn *i = ir_emit(b, IR_GOTO_TB_IF);
+    if (i) {
+        i->imm = (uint32_t)slot;
+        i->imm2 = eip;
+    }
+}
+
 void ir_dump(const IRBlock *b, FILE *f)
 {
     static const char *const names[] = {
@@ -205,6 +222,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_STREG] = "streg", [IR_ALU] = "alu", [IR_SETCC] = "setcc", [IR_LD] = "ld",
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
+        [IR_GOTO_TB_IF] = "goto_tb_if",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];
