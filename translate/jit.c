@@ -13,6 +13,7 @@
  * make a chain go to the wrong code.
  */
 #define _GNU_SOURCE
+#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 #include "translate/jit_internal.h"
 
 #define ARENA_SIZE (8u << 20)
-#define CODE_HEADROOM (256u << 10)
+#define CODE_HEADROOM (48u << 10) /* more than the largest block's code */
 
 void jit_options_default(JitOptions *o)
 {
@@ -148,6 +149,9 @@ void x86_jit_free(CPUState *cpu)
     }
     if (j->dis) {
         x86_disasm_free(j->dis);
+    }
+    if (j->cs64_open) {
+        cs_close(&j->cs64);
     }
     free(j->verify_copy);
     free(j->tbs);
@@ -353,20 +357,8 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
     if (!j->dis) {
         return;
     }
-    /* Capstone in 64-bit mode is not part of X86Disasm: print the host bytes in hex, then
-     * the guest instructions the block covers. */
+    /* The guest instructions, then the host code (Capstone, x86-64). */
     char line[160];
-    unsigned pos = 0;
-    while (pos < tb->host_size) {
-        int n = 0;
-        char hex[100];
-        int hl = 0;
-        for (n = 0; n < 16 && pos + (unsigned)n < tb->host_size; n++) {
-            hl += snprintf(hex + hl, sizeof(hex) - (size_t)hl, "%02x ", tb->host_code[pos + n]);
-        }
-        log_msg(lg, LOG_OUT_ASM, "  %p: %s\n", (void *)(tb->host_code + pos), hex);
-        pos += (unsigned)n;
-    }
     unsigned off = 0;
     uint32_t eip = tb->eip;
     while (off < tb->size) {
@@ -378,6 +370,22 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
         log_msg(lg, LOG_OUT_ASM, "  guest %08x: %s\n", eip, line);
         off += (unsigned)n;
         eip += (uint32_t)n;
+    }
+    if (!j->cs64_open) {
+        if (cs_open(CS_ARCH_X86, CS_MODE_64, &j->cs64) != CS_ERR_OK) {
+            return;
+        }
+        j->cs64_open = true;
+    }
+    cs_insn *insn;
+    size_t count = cs_disasm(j->cs64, tb->host_code, tb->host_size,
+                             (uint64_t)(uintptr_t)tb->host_code, 0, &insn);
+    for (size_t k = 0; k < count; k++) {
+        log_msg(lg, LOG_OUT_ASM, "  %012llx: %s %s\n", (unsigned long long)insn[k].address,
+                insn[k].mnemonic, insn[k].op_str);
+    }
+    if (count) {
+        cs_free(insn, count);
     }
 }
 
@@ -401,7 +409,20 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
         return NULL;
     }
     if (!jit_backend(j, tb, &j->ir)) {
-        return NULL;
+        /* The buffer filled up after all: flush, translate again into the empty buffer. */
+        jit_flush_all(j, cpu);
+        j->stats.flushes++;
+        tb = &j->tbs[0];
+        memset(tb, 0, sizeof(*tb));
+        tb->phys_pc = phys;
+        tb->eip = cpu->eip;
+        tb->cs_base = cpu->seg[S_CS].base;
+        tb->cs_limit = cpu->seg[S_CS].limit;
+        tb->flags = flags;
+        if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow ||
+            !jit_backend(j, tb, &j->ir)) {
+            return NULL;
+        }
     }
     j->ntbs++;
     tb->valid = true;

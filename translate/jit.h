@@ -12,7 +12,7 @@
 #include "core/cpu.h"
 
 #define JIT_DEFAULT_CODE_SIZE (32u << 20)
-#define JIT_MIN_CODE_SIZE (64u << 10)
+#define JIT_MIN_CODE_SIZE (256u << 10)
 
 /* JitOptions: -accel jit[,tb-size=MiB][,verify=on|off][,inline=on|off]. */
 typedef struct JitOptions {

@@ -363,9 +363,19 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     for (unsigned k = 0; k < ir->n; k++) {
         gen_op(b, tb, &ir->insn[k]);
     }
+    /* One exit stub per distinct retired-instruction count. */
     for (unsigned s = 0; s < b->nstubs; s++) {
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, b->stubs[s].field, e->pos);
+        bool seen = false;
+        for (unsigned t = 0; t < s && !seen; t++) {
+            seen = b->stubs[t].pending == b->stubs[s].pending;
+        }
+        if (seen) {
+            continue;
+        }
+        for (unsigned t = s; t < b->nstubs && !e->overflow; t++) {
+            if (b->stubs[t].pending == b->stubs[s].pending) {
+                x64_patch_rel32(e->buf, b->stubs[t].field, e->pos);
+            }
         }
         flush_icount(b, b->stubs[s].pending);
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);

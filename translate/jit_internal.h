@@ -247,6 +247,8 @@ typedef struct JitState {
     bool verify_failed;
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
+    size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
+    bool cs64_open;
 } JitState;
 
 /* jit_translate: guest code at the current CS:EIP (already resolved to host bytes at

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 #include "devices/debugcon.h"
 #include "devices/debugexit.h"
 #include "devices/i440fx.h"
@@ -236,6 +237,18 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     }
 
     cpu_init(cpu, &m->mem, &m->io, &m->log);
+    {
+        /* -accel jit[,options]: attach the JIT (translate/jit.c); interp needs nothing. */
+        bool use_jit;
+        JitOptions jo;
+        if (jit_parse_accel(cfg->accel, &use_jit, &jo, err, errlen) < 0) {
+            goto fail;
+        }
+        if (use_jit && x86_jit_enable(cpu, &jo) < 0) {
+            snprintf(err, errlen, "-accel jit: cannot allocate executable memory");
+            goto fail;
+        }
+    }
     cpu->hooks.intr_ack = pc_intr_ack;
     cpu->hooks.triple_fault = pc_triple_fault;
     cpu->hooks.ferr = pc_ferr;
