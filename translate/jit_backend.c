@@ -28,6 +28,7 @@
 #define JOFF(f) ((int32_t)offsetof(JitState, f))
 #define TEMP(t) ((int32_t)(8 * (t)))
 
+_Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, halted) + 1,
                "the entry check reads halted..inhibit_irq as one dword");
 _Static_assert(offsetof(CPUState, nmi_pending) == offsetof(CPUState, halted) + 2, "layout");
@@ -187,6 +188,80 @@ static void call_abs(Backend *b, const void *fn)
     x64_call_r(&b->e, X_RAX);
 }
 
+/* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
+ * limit (and, in protected mode, a present, non-expand-down data segment writable for a
+ * store), the access within one page, and a TLB hit for the block's privilege with no flag
+ * bits (MMIO, code, watchpoint) in the tag; then the host access at addend + linear.
+ * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
+static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    bool store = i->opc == IR_ST;
+    int seg = (int)i->imm;
+    unsigned size = i->size;
+    size_t slow[6];
+    unsigned ns = 0;
+    bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+
+    load_temp(b, X_RDX, i->a);                       /* edx = offset */
+    x64_mov_rr(e, 4, X_RCX, X_RDX);
+    x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
+    slow[ns++] = x64_jcc_rel32(e, XC_B);             /* offset wrapped */
+    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
+    slow[ns++] = x64_jcc_rel32(e, XC_A);
+    if (pm) {
+        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (store ? 0x2 : 0);
+        uint32_t want = SEGF_P | SEGF_S | (store ? 0x2 : 0);
+        x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    }
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
+    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);          /* ecx = linear */
+    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
+    x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)(0x1000 - size));
+    slow[ns++] = x64_jcc_rel32(e, XC_A);             /* crosses the page */
+    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+    x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
+    x64_mov_rr(e, 4, X_RSI, X_RCX);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
+               tlb + (int32_t)(store ? offsetof(TLBEntry, tag_write)
+                                     : offsetof(TLBEntry, tag_read)));
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 8, X_RSI, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RCX);          /* rsi = host address */
+    if (store) {
+        load_temp(b, X_RAX, i->b);
+        x64_store(e, (int)size, X_RSI, 0, X_RAX);
+    } else {
+        x64_load(e, (int)size, X_RAX, X_RSI, 0);
+        store_temp(b, i->dst, X_RAX);
+    }
+    size_t done = x64_jmp_rel32(e);
+    for (unsigned k = 0; k < ns && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, slow[k], e->pos);
+    }
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
+    if (store) {
+        load_temp(b, X_RCX, i->b);
+        call_abs(b, (const void *)jit_helper_st);
+    } else {
+        call_abs(b, (const void *)jit_helper_ld);
+        store_temp(b, i->dst, X_RAX);
+    }
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, done, e->pos);
+    }
+}
+
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
 {
     X64Emit *e = &b->e;
@@ -265,18 +340,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
         }
         break;
     case IR_LD:
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        x64_mov_ri32(e, X_RSI, i->imm | ((uint32_t)i->size << 8));
-        load_temp(b, X_RDX, i->a);
-        call_abs(b, (const void *)jit_helper_ld);
-        store_temp(b, i->dst, X_RAX);
-        break;
     case IR_ST:
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        x64_mov_ri32(e, X_RSI, i->imm | ((uint32_t)i->size << 8));
-        load_temp(b, X_RDX, i->a);
-        load_temp(b, X_RCX, i->b);
-        call_abs(b, (const void *)jit_helper_st);
+        gen_mem(b, tb, i);
         break;
     case IR_SETEIP:
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
