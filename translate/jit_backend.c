@@ -46,6 +46,11 @@ void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
     interp_st(cpu, (int)(seg_size & 0xFF), off, val, seg_size >> 8);
 }
 
+void jit_helper_gp0(CPUState *cpu)
+{
+    cpu_raise_gp(cpu, 0);
+}
+
 void jit_gen_trampolines(JitState *j)
 {
     CodeBuf *cb = &j->cb;
@@ -363,6 +368,40 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
             b->label_pos[i->imm] = e->pos;
         }
         break;
+    case IR_BRFLAGS: {
+        /* Recompute the host flags of the guest operation at its width: the condition
+         * codes of x86 are the same on both sides. */
+        int w = i->size;
+        load_temp(b, X_RAX, i->a);
+        if (i->c == 2) {
+            x64_test_rr(e, w, X_RAX, X_RAX);
+        } else {
+            x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
+        }
+        size_t f = x64_jcc_rel32(e, i->sub & 0xF);
+        unsigned l = i->imm;
+        if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
+            b->label_fix[l][b->nfix[l]++] = f;
+        } else {
+            b->overflow = true;
+        }
+        break;
+    }
+    case IR_JUMP_IND: {
+        load_temp(b, X_RAX, i->a);
+        if (i->size == 2) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
+        }
+        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
+        size_t ok = x64_jcc_rel32(e, XC_BE);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)jit_helper_gp0); /* does not return */
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, ok, e->pos);
+        }
+        x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+        break;
+    }
     case IR_GOTO_TB_IF: {
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
         size_t skip = x64_jcc_rel32(e, XC_NE);

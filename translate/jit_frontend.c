@@ -71,7 +71,15 @@ typedef struct Fe {
     const DecodedInsn *d;
     uint32_t eip, next;
     bool code32;
+    bool stack32;
     uint32_t cs_limit;
+    /* The flags as left by the last inline ALU op of this block, for Jcc fusion. */
+    struct {
+        bool valid;
+        int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a */
+        int a, b;
+        unsigned size;
+    } fl;
 } Fe;
 
 static uint32_t helper_cf(CPUState *cpu, const void *unused)
@@ -136,16 +144,25 @@ static void gen_alu(Fe *f, int aop, int dst_reg, int src, unsigned size)
     if (aop != XA_CMP) {
         ir_streg(ir, dst_reg, size, r);
     }
+    f->fl.valid = true;
+    f->fl.size = size;
+    f->fl.b = src;
     switch (aop) {
     case XA_ADD:
         ir_setcc(ir, CC_OP_ADD8 + si, r, src, -1);
+        f->fl.kind = 1;
+        f->fl.a = a;
         break;
     case XA_SUB:
     case XA_CMP:
         ir_setcc(ir, CC_OP_SUB8 + si, r, src, -1);
+        f->fl.kind = 0;
+        f->fl.a = a;
         break;
     default:
         ir_setcc(ir, CC_OP_LOGIC8 + si, r, -1, -1);
+        f->fl.kind = 2;
+        f->fl.a = r;
         break;
     }
 }
@@ -212,6 +229,7 @@ static int try_inline(Fe *f)
         ir_streg(ir, r, size, v);
         ir_setcc(ir, (dec ? CC_OP_DEC8 : CC_OP_INC8) + si, v, -1, cf);
         ir_insn_end(ir);
+        f->fl.valid = false;
         return 1;
     }
     if (op >= 0x88 && op <= 0x8B) {
@@ -259,10 +277,89 @@ static int try_inline(Fe *f)
         if (target > f->cs_limit) {
             return 0;
         }
-        int c = ir_temp(ir);
         int l = ir_label(ir);
         ir_insn_start(ir, f->eip, f->next);
-        ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)(op & 0xF));
+        ir_insn_end(ir);
+        if (f->fl.valid) {
+            ir_brflags(ir, (int)(op & 0xF), f->fl.kind, f->fl.a, f->fl.b, f->fl.size, l);
+        } else {
+            int c = ir_temp(ir);
+            ir_call_helper(ir, c, (const void *)helper_cond,
+                           (const void *)(uintptr_t)(op & 0xF));
+            ir_brcond(ir, c, l);
+        }
+        ir_goto_tb(ir, 1, f->next);
+        ir_set_label(ir, l);
+        ir_goto_tb(ir, 0, target);
+        return 2;
+    }
+    if ((op >= 0x50 && op <= 0x57) || op == 0xE8) {
+        /* PUSH reg; CALL rel pushes the return address then jumps. */
+        unsigned size = d->opsize;
+        uint32_t target = 0;
+        if (op == 0xE8) {
+            target = branch_target(f);
+            if (target > f->cs_limit) {
+                return 0;
+            }
+        }
+        int v = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        if (op == 0xE8) {
+            ir_movi(ir, v, f->next);
+        } else {
+            ir_ldreg(ir, v, (int)(op & 7), size);
+        }
+        ir_ldreg(ir, sp, R_ESP, 4);
+        ir_movi(ir, k, size);
+        ir_alu(ir, XA_SUB, sp, sp, k, f->stack32 ? 4 : 2);
+        ir_st(ir, S_SS, sp, v, size);
+        ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        ir_insn_end(ir);
+        if (op == 0xE8) {
+            ir_seteip(ir, target);
+            ir_check_events(ir); /* the push may have hit translated code */
+            ir_goto_tb(ir, 0, target);
+            return 2;
+        }
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if ((op >= 0x58 && op <= 0x5F) || op == 0xC3) {
+        /* POP reg; RET near pops the target, checked against the CS limit. */
+        unsigned size = d->opsize;
+        int v = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        ir_ldreg(ir, sp, R_ESP, f->stack32 ? 4 : 2);
+        ir_ld(ir, v, S_SS, sp, size);
+        ir_movi(ir, k, size);
+        ir_alu(ir, XA_ADD, sp, sp, k, f->stack32 ? 4 : 2);
+        ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        if (op == 0xC3) {
+            ir_jump_ind(ir, v, size);
+            ir_insn_end(ir);
+            ir_exit_tb(ir);
+            return 2;
+        }
+        ir_streg(ir, (int)(op & 7), size, v);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op == 0xE2) {
+        /* LOOP: (E)CX by address size, no flags. */
+        uint32_t target = branch_target(f);
+        if (target > f->cs_limit) {
+            return 0;
+        }
+        int c = ir_temp(ir), one = ir_temp(ir);
+        int l = ir_label(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_ldreg(ir, c, R_ECX, d->addrsize);
+        ir_movi(ir, one, 1);
+        ir_alu(ir, XA_SUB, c, c, one, d->addrsize);
+        ir_streg(ir, R_ECX, d->addrsize, c);
         ir_insn_end(ir);
         ir_brcond(ir, c, l);
         ir_goto_tb(ir, 1, f->next);
@@ -289,6 +386,7 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
 {
     IRBlock *ir = f->ir;
     const DecodedInsn *d = f->d;
+    f->fl.valid = false;
     ir_insn_start(ir, f->eip, f->next);
     ir_sync(ir, f->eip, f->next);
     ir_call_helper(ir, -1, (const void *)f->j->table[d->op & (OP_COUNT - 1)], copy);
@@ -318,7 +416,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 {
     IRBlock *ir = &j->ir;
     Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
-            .cs_limit = tb->cs_limit};
+            .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit};
     DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
     unsigned n = 0, off = 0;
     uint32_t eip = tb->eip;

@@ -75,10 +75,10 @@ void x64_alu_ri(X64Emit *e, int w, int aop, int dst, int32_t imm);
 void x64_load(X64Emit *e, int w, int dst, int base, int32_t disp);
 void x64_store(X64Emit *e, int w, int base, int32_t disp, int src);
 void x64_store_imm(X64Emit *e, int w, int base, int32_t disp, int32_t imm);
-/* op [base+disp], imm (width 1, 4 or 8) and op reg, [base+disp] (width 4 or 8). */
+/* op [base+disp], imm (width 1, 4 or 8) and op reg, [base+disp] (width 1, 2, 4 or 8). */
 void x64_alu_mi(X64Emit *e, int w, int aop, int base, int32_t disp, int32_t imm);
 void x64_alu_rm(X64Emit *e, int w, int aop, int dst, int base, int32_t disp);
-/* test [base+disp], imm (width 1 or 4); test r, r (width 4 or 8). */
+/* test [base+disp], imm (width 1 or 4); test r, r (width 1, 2, 4 or 8). */
 void x64_test_mi(X64Emit *e, int w, int base, int32_t disp, uint32_t imm);
 void x64_test_rr(X64Emit *e, int w, int a, int b);
 /* lea dst, [base + index*scale + disp] (64-bit). */
@@ -123,6 +123,10 @@ typedef enum IROpc {
     IR_EXIT,         /* leave the block to the C loop (eip already set) */
     IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
                         branched: LOOP, JCXZ, CALL rel) */
+    IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
+                        (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
+                        goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
+    IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
 } IROpc;
 
 #define IR_MAX_TEMPS 64
@@ -171,6 +175,8 @@ void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
+void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
+void ir_jump_ind(IRBlock *b, int t, unsigned size);
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 
@@ -271,5 +277,6 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb);
 /* Helpers called by generated code (jit_helpers in jit_backend.c). */
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off);
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val);
+_Noreturn void jit_helper_gp0(CPUState *cpu);
 
 #endif

@@ -214,6 +214,28 @@ void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip)
     }
 }
 
+void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label)
+{
+    IRInsn *i = ir_emit(b, IR_BRFLAGS);
+    if (i) {
+        i->sub = (uint8_t)cc;
+        i->c = (int8_t)kind;
+        i->a = (int8_t)a;
+        i->b = (int8_t)c;
+        i->size = (uint8_t)size;
+        i->imm = (uint32_t)label;
+    }
+}
+
+void ir_jump_ind(IRBlock *b, int t, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_JUMP_IND);
+    if (i) {
+        i->a = (int8_t)t;
+        i->size = (uint8_t)size;
+    }
+}
+
 void ir_dump(const IRBlock *b, FILE *f)
 {
     static const char *const names[] = {
@@ -222,7 +244,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_STREG] = "streg", [IR_ALU] = "alu", [IR_SETCC] = "setcc", [IR_LD] = "ld",
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
-        [IR_GOTO_TB_IF] = "goto_tb_if",
+        [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -209,8 +209,11 @@ void x64_alu_mi(X64Emit *e, int w, int aop, int base, int32_t disp, int32_t imm)
 
 void x64_alu_rm(X64Emit *e, int w, int aop, int dst, int base, int32_t disp)
 {
-    rex(e, w == 8, dst, base, false);
-    x64_byte(e, (uint8_t)(aop * 8 + 3));
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, dst, base, w == 1 && dst >= X_RSP && dst <= X_RDI);
+    x64_byte(e, (uint8_t)(aop * 8 + (w == 1 ? 2 : 3)));
     modrm_mem(e, dst, base, disp);
 }
 
@@ -228,8 +231,11 @@ void x64_test_mi(X64Emit *e, int w, int base, int32_t disp, uint32_t imm)
 
 void x64_test_rr(X64Emit *e, int w, int a, int b)
 {
-    rex(e, w == 8, b, a, false);
-    x64_byte(e, 0x85);
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, b, a, w == 1 && (a >= X_RSP || b >= X_RSP) && a <= X_RDI && b <= X_RDI);
+    x64_byte(e, w == 1 ? 0x84 : 0x85);
     modrm_rr(e, b, a);
 }
 

@@ -302,3 +302,30 @@ Test(jit_options, accel_values_parse_or_are_rejected)
     cr_assert_lt(jit_parse_accel("jitter", &use, &o, err, sizeof(err)), 0);
     cr_assert_lt(jit_parse_accel("jit,tb-size=0", &use, &o, err, sizeof(err)), 0);
 }
+
+Test(jit_tb, a_call_whose_push_lands_in_a_code_page_still_reaches_its_target)
+{
+    /* mov sp,0x1100 (the stack in the code's own page); call +3; hlt; hlt; hlt;
+     * target: mov bx,0x55AA; hlt */
+    static const uint8_t code[] = {0xBC, 0x00, 0x11, 0xE8, 0x03, 0x00, 0xF4, 0xF4, 0xF4,
+                                   0xBB, 0xAA, 0x55, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 0x55AA);
+    cr_assert_eq(j->ram[0x10FE] | (j->ram[0x10FF] << 8), 0x1006);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, push_pop_and_ret_match_the_interpreter)
+{
+    /* mov ax,0x1234; push ax; pop cx; call f; hlt; f: push cx; pop dx; ret */
+    static const uint8_t code[] = {0xB8, 0x34, 0x12, 0x50, 0x59, 0xE8, 0x01, 0x00, 0xF4,
+                                   0x51, 0x5A, 0xC3};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EDX] & 0xFFFF, 0x1234);
+    cr_assert_eq(j->cpu->regs[R_ESP] & 0xFFFF, 0x8000);
+    rig_free(j);
+    rig_free(i);
+}
