@@ -513,7 +513,7 @@ static inline bool keep_running(const CPUState *cpu, uint64_t end, unsigned gen)
     return cpu->icount < end &&
            !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
              cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
-           !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+           !cpu->pending_db && !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
            cpu->mem->generation == gen;
 }
 
