@@ -267,6 +267,20 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     }
 }
 
+/* host_flags: recompute the host flags of the guest operation of IR_BRFLAGS/IR_SETFLAGS at
+ * its width: the condition codes of x86 are the same on both sides. Clobbers rax. */
+static void host_flags(Backend *b, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    int w = i->size;
+    load_temp(b, X_RAX, i->a);
+    if (i->c == 2) {
+        x64_test_rr(e, w, X_RAX, X_RAX);
+    } else {
+        x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
+    }
+}
+
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
 {
     X64Emit *e = &b->e;
@@ -368,16 +382,14 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
             b->label_pos[i->imm] = e->pos;
         }
         break;
+    case IR_SETFLAGS:
+        x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
+        host_flags(b, i);
+        x64_setcc(e, i->sub & 0xF, X_RCX);
+        store_temp(b, i->dst, X_RCX);
+        break;
     case IR_BRFLAGS: {
-        /* Recompute the host flags of the guest operation at its width: the condition
-         * codes of x86 are the same on both sides. */
-        int w = i->size;
-        load_temp(b, X_RAX, i->a);
-        if (i->c == 2) {
-            x64_test_rr(e, w, X_RAX, X_RAX);
-        } else {
-            x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
-        }
+        host_flags(b, i);
         size_t f = x64_jcc_rel32(e, i->sub & 0xF);
         unsigned l = i->imm;
         if (l < IR_MAX_LABELS && b->nfix[l] < 4) {

@@ -222,7 +222,13 @@ static int try_inline(Fe *f)
         int r = (int)(op & 7);
         int cf = ir_temp(ir), v = ir_temp(ir), one = ir_temp(ir);
         ir_insn_start(ir, f->eip, f->next);
-        ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
+        if (f->fl.valid && f->fl.kind == 2) {
+            ir_movi(ir, cf, 0); /* after a logic op CF is clear */
+        } else if (f->fl.valid) {
+            ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+        } else {
+            ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
+        }
         ir_ldreg(ir, v, r, size);
         ir_movi(ir, one, 1);
         ir_alu(ir, dec ? XA_SUB : XA_ADD, v, v, one, size);

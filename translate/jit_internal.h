@@ -127,6 +127,8 @@ typedef enum IROpc {
                         (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
                         goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
+    IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
+                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
 } IROpc;
 
 #define IR_MAX_TEMPS 64
@@ -177,6 +179,7 @@ void ir_exit_tb(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
+void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 

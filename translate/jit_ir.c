@@ -227,6 +227,19 @@ void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int l
     }
 }
 
+void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_SETFLAGS);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->sub = (uint8_t)cc;
+        i->c = (int8_t)kind;
+        i->a = (int8_t)a;
+        i->b = (int8_t)c;
+        i->size = (uint8_t)size;
+    }
+}
+
 void ir_jump_ind(IRBlock *b, int t, unsigned size)
 {
     IRInsn *i = ir_emit(b, IR_JUMP_IND);
@@ -245,6 +258,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
+        [IR_SETFLAGS] = "setflags",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];
