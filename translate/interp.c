@@ -10,8 +10,9 @@
  *      size and the handler; it is used only if those bytes still equal the bytes in memory
  *      (two 8-byte compares). Decoding depends on nothing else, so self-modifying code, DMA
  *      into code pages and memory-map changes can never run a stale decoding, and writes
- *      need no invalidation (x86_tcache_invalidate_phys is a no-op; no page is ever marked
- *      with cpu_code_page_mark, so stores keep their fast path).
+ *      need no invalidation here (x86_tcache_invalidate_phys only forwards to the JIT, which
+ *      marks the frames it translates with cpu_code_page_mark; without it stores keep their
+ *      fast path).
  *   3. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
  *      cpu_fetch_code(), which faults exactly as the hardware would, and decoded uncached.
  *   4. cpu->eip is set past the instruction and the handler from the dispatch table runs.

@@ -442,6 +442,11 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     pg->first = tb;
     cpu_code_page_mark(cpu, phys);
     j->stats.blocks_translated++;
+    if (log_enabled(cpu->log, LOG_JIT)) {
+        log_msg(cpu->log, LOG_JIT, "jit: block %04x:%08x phys %08x: %u insns, %u IR ops\n",
+                cpu->seg[S_CS].sel, tb->eip, tb->phys_pc, tb->ninsns, j->ir.n);
+        ir_dump(&j->ir, cpu->log->out ? cpu->log->out : stderr);
+    }
     if (log_enabled(cpu->log, LOG_OUT_ASM)) {
         log_out_asm(j, cpu, tb);
     }
