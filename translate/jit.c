@@ -187,13 +187,13 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "%llu invalidations\n"
             "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
             "jit: %llu block entries from C, %llu chain patches, %llu interpreter steps, "
-            "%llu blocks verified\n",
+            "%llu blocks verified, %llu indirect lookups from generated code\n",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
             (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
             (unsigned long long)s->insns_inline, tot ? 100.0 * (double)s->insns_inline / tot : 0,
             (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
             (unsigned long long)s->chain_patches, (unsigned long long)s->interp_steps,
-            (unsigned long long)s->verified_blocks);
+            (unsigned long long)s->verified_blocks, (unsigned long long)s->lookup_hits);
 }
 
 void x86_jit_flush(CPUState *cpu)
@@ -227,6 +227,15 @@ static uint32_t tb_mode_flags(const CPUState *cpu)
         f |= TBF_PG;
     }
     return f;
+}
+
+static inline bool keep_running(const CPUState *cpu, uint64_t end, unsigned gen)
+{
+    return cpu->icount < end &&
+           !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
+             cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+           !cpu->pending_db && !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+           cpu->mem->generation == gen;
 }
 
 static inline unsigned tb_hash(uint32_t phys, uint32_t eip, uint32_t flags)
@@ -494,6 +503,40 @@ static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
     return tb_translate(j, cpu, phys, flags, host, avail);
 }
 
+/* jit_helper_lookup: called by generated code at an indirect exit (RET, a helper that
+ * branched or changed the mode): the host code of the block for the current state when it
+ * is already translated and nothing needs the C loop; NULL sends the block back to C. */
+const void *jit_helper_lookup(CPUState *cpu)
+{
+    JitState *j = cpu->jit;
+    if (j->opt.verify || j->stop || cpu->mem->generation != cpu->mem_generation ||
+        !keep_running(cpu, j->end, cpu->mem_generation)) {
+        return NULL;
+    }
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    uint32_t lin = cs->base + eip;
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+    if (te->tag_code != (lin & ~0xFFFu) || eip > cs->limit) {
+        return NULL;
+    }
+    const uint8_t *host = (const uint8_t *)(te->addend + lin);
+    uint32_t phys = te->paddr | (lin & 0xFFF);
+    uint32_t flags = tb_mode_flags(cpu);
+    for (TranslationBlock *tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
+            tb->cs_base == cs->base && tb->cs_limit == cs->limit) {
+            if (tb->ninsns > j->end - cpu->icount ||
+                memcmp(tb->guest_copy, host, tb->size) != 0) {
+                return NULL;
+            }
+            j->stats.lookup_hits++;
+            return tb->host_code;
+        }
+    }
+    return NULL;
+}
+
 /* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page. */
 static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBlock *dest)
 {
@@ -513,14 +556,6 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
 
 /* ---- run loop ---- */
 
-static inline bool keep_running(const CPUState *cpu, uint64_t end, unsigned gen)
-{
-    return cpu->icount < end &&
-           !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
-             cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
-           !cpu->pending_db && !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
-           cpu->mem->generation == gen;
-}
 
 void x86_jit_run(CPUState *cpu, uint64_t end)
 {

@@ -33,6 +33,7 @@ typedef struct JitStats {
     uint64_t flushes;           /* full code-buffer flushes */
     uint64_t invalidations;     /* blocks dropped because their code was written */
     uint64_t verified_blocks;   /* blocks compared in lockstep mode */
+    uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
 } JitStats;
 
 /* jit_options_default: the defaults (32 MiB, no verification, inline translation on). The

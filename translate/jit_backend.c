@@ -442,11 +442,21 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
         jmp_epilogue(b);
         break;
     }
-    case IR_EXIT:
+    case IR_EXIT: {
+        /* Indirect exit: look the next block up without going back to C. */
         flush_icount(b, b->pending);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)jit_helper_lookup);
+        x64_test_rr(e, 8, X_RAX, X_RAX);
+        size_t none = x64_jcc_rel32(e, XC_E);
+        x64_jmp_r(e, X_RAX);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, none, e->pos);
+        }
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
         jmp_epilogue(b);
         break;
+    }
     }
 }
 

@@ -281,5 +281,6 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb);
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off);
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val);
 _Noreturn void jit_helper_gp0(CPUState *cpu);
+const void *jit_helper_lookup(CPUState *cpu);
 
 #endif
