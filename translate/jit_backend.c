@@ -102,6 +102,8 @@ typedef struct Backend {
     unsigned pending;
     ExitStub stubs[IR_MAX_INSNS / 2];
     unsigned nstubs;
+    int rax_temp;                 /* the temp whose value rax holds, or -1 */
+    bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
     size_t label_pos[IR_MAX_LABELS];
     size_t label_fix[IR_MAX_LABELS][4];
     unsigned nfix[IR_MAX_LABELS];
@@ -281,14 +283,23 @@ static void host_flags(Backend *b, const IRInsn *i)
     }
 }
 
-static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
+static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
 {
     X64Emit *e = &b->e;
     int32_t d;
+    /* rax caching: an op that starts by loading a temp rax already holds skips the load. */
+    int hold = b->rax_temp;
+    b->rax_temp = -1;
     switch ((IROpc)i->opc) {
     case IR_INSN_START:
+    case IR_SETEIP:
+        b->rax_temp = hold;
+        if (i->opc == IR_SETEIP) {
+            x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
+        }
         break;
     case IR_INSN_END:
+        b->rax_temp = hold;
         b->pending++;
         break;
     case IR_SYNC:
@@ -316,19 +327,26 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
         break;
     case IR_MOVI:
         x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        b->rax_temp = hold == i->dst ? -1 : hold;
         break;
     case IR_LDREG:
         reg_ref(i->a, i->size, &d);
         x64_load(e, i->size, X_RAX, X_RBX, d);
         store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
         break;
     case IR_STREG:
         reg_ref(i->a, i->size, &d);
-        load_temp(b, X_RAX, i->b);
+        if (hold != i->b) {
+            load_temp(b, X_RAX, i->b);
+        }
         x64_store(e, i->size, X_RBX, d, X_RAX);
+        b->rax_temp = i->b;
         break;
     case IR_ALU:
-        load_temp(b, X_RAX, i->a);
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
         if (i->sub >= 16) {
             x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
         } else {
@@ -340,10 +358,19 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
         }
         store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
         break;
     case IR_SETCC:
+        if (dead) {
+            /* A later op of the block replaces the lazy flags before anything (a helper, a
+             * possible fault, an exit) can look at them. */
+            b->rax_temp = hold;
+            break;
+        }
         x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
-        load_temp(b, X_RAX, i->a);
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
         x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
         if (i->b >= 0) {
             load_temp(b, X_RAX, i->b);
@@ -362,11 +389,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i)
     case IR_ST:
         gen_mem(b, tb, i);
         break;
-    case IR_SETEIP:
-        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
-        break;
     case IR_BRCOND: {
-        load_temp(b, X_RAX, i->a);
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
         x64_test_rr(e, 4, X_RAX, X_RAX);
         size_t f = x64_jcc_rel32(e, XC_NE);
         unsigned l = i->imm;
@@ -486,9 +512,39 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     exit_on(b, XC_A);
     stop_checks(b, false);
 
-    for (unsigned k = 0; k < ir->n; k++) {
-        gen_op(b, tb, &ir->insn[k]);
+    /* Dead lazy-flag updates: a SETCC followed by another SETCC with nothing in between
+     * that could observe the flags (helpers, syncs before possible faults, control flow). */
+    bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (!dead) {
+        free(b);
+        return false;
     }
+    bool killed = false;
+    for (unsigned k = ir->n; k-- > 0;) {
+        switch ((IROpc)ir->insn[k].opc) {
+        case IR_SETCC:
+            dead[k] = killed;
+            killed = true;
+            break;
+        case IR_INSN_START:
+        case IR_INSN_END:
+        case IR_MOVI:
+        case IR_LDREG:
+        case IR_STREG:
+        case IR_ALU:
+        case IR_SETEIP:
+        case IR_SETFLAGS:
+            break;
+        default:
+            killed = false;
+            break;
+        }
+    }
+    b->rax_temp = -1;
+    for (unsigned k = 0; k < ir->n; k++) {
+        gen_op(b, tb, &ir->insn[k], dead[k]);
+    }
+    free(dead);
     /* One exit stub per distinct retired-instruction count. */
     for (unsigned s = 0; s < b->nstubs; s++) {
         bool seen = false;

@@ -329,3 +329,20 @@ Test(jit_tb, push_pop_and_ret_match_the_interpreter)
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, flags_at_a_mid_block_fault_are_those_of_the_last_op_before_it)
+{
+    /* mov ax,0xFFFF; add ax,1 (ZF CF); sub ax,3 (SF CF, no ZF); mov bx,[0xFFFF] (#GP): the
+     * FLAGS image the handler's frame holds must be SUB's, as under the interpreter. */
+    static const uint8_t code[] = {0xB8, 0xFF, 0xFF, 0x83, 0xC0, 0x01, 0x83, 0xE8, 0x03,
+                                   0x8B, 0x1E, 0xFF, 0xFF, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i); /* compares the stack (low 64 KiB) too */
+    uint16_t sp = (uint16_t)j->cpu->regs[R_ESP];
+    uint16_t flags = (uint16_t)(j->ram[sp + 4] | (j->ram[sp + 5] << 8));
+    cr_assert(flags & EF_CF);
+    cr_assert(flags & EF_SF);
+    cr_assert(!(flags & EF_ZF));
+    rig_free(j);
+    rig_free(i);
+}
