@@ -41,6 +41,11 @@ uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
     return interp_ld(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
 }
 
+uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off)
+{
+    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+}
+
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
 {
     interp_st(cpu, (int)(seg_size & 0xFF), off, val, seg_size >> 8);
@@ -204,6 +209,8 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
 {
     X64Emit *e = &b->e;
     bool store = i->opc == IR_ST;
+    bool rmw = i->opc == IR_LD && i->sub == 1; /* the load of a read-modify-write */
+    bool wr = store || rmw;                    /* checked for writing */
     int seg = (int)i->imm;
     unsigned size = i->size;
     size_t slow[6];
@@ -219,8 +226,8 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
     slow[ns++] = x64_jcc_rel32(e, XC_A);
     if (pm) {
-        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (store ? 0x2 : 0);
-        uint32_t want = SEGF_P | SEGF_S | (store ? 0x2 : 0);
+        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
+        uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
         x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
         x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
         x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
@@ -239,8 +246,8 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     x64_mov_rr(e, 4, X_RSI, X_RCX);
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
     x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
-               tlb + (int32_t)(store ? offsetof(TLBEntry, tag_write)
-                                     : offsetof(TLBEntry, tag_read)));
+               tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                  : offsetof(TLBEntry, tag_read)));
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
     x64_load(e, 8, X_RSI, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
     x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RCX);          /* rsi = host address */
@@ -261,7 +268,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
         load_temp(b, X_RCX, i->b);
         call_abs(b, (const void *)jit_helper_st);
     } else {
-        call_abs(b, (const void *)jit_helper_ld);
+        call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
         store_temp(b, i->dst, X_RAX);
     }
     if (!e->overflow) {
@@ -347,7 +354,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
-        if (i->sub >= 16) {
+        if (i->sub == IR_ALU_SEXT8 || i->sub == IR_ALU_SEXT16) {
+            x64_movsx_rr(e, i->sub == IR_ALU_SEXT8 ? 1 : 2, X_RAX, X_RAX);
+        } else if (i->sub >= 16) {
             x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
         } else {
             x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));

@@ -173,6 +173,171 @@ static bool alu_inline_op(int aop)
            aop == XA_CMP;
 }
 
+static uint32_t size_mask(unsigned size)
+{
+    return size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+/* gen_alu_vals: r = a op b with the lazy flags (and fusion state); returns r. */
+static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
+{
+    IRBlock *ir = f->ir;
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int r = ir_temp(ir);
+    int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
+    ir_alu(ir, op, r, a, src, size);
+    f->fl.valid = true;
+    f->fl.size = size;
+    f->fl.b = src;
+    if (op == XA_ADD) {
+        ir_setcc(ir, CC_OP_ADD8 + si, r, src, -1);
+        f->fl.kind = 1;
+        f->fl.a = a;
+    } else if (op == XA_SUB) {
+        ir_setcc(ir, CC_OP_SUB8 + si, r, src, -1);
+        f->fl.kind = 0;
+        f->fl.a = a;
+    } else {
+        ir_setcc(ir, CC_OP_LOGIC8 + si, r, -1, -1);
+        f->fl.kind = 2;
+        f->fl.a = r;
+    }
+    return r;
+}
+
+/* try_inline_mem: ALU with a memory operand, TEST, MOV r/m imm, MOV moffs, MOVZX/MOVSX.
+ * Returns as try_inline. */
+static int try_inline_more(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    bool mem = (d->flags & DI_MEM) != 0;
+    int aop = -1;
+    unsigned size = op_size(d);
+    bool imm_src = false, to_reg = false;
+    if (op < 0x40 && (op & 7) < 4 && mem) {
+        aop = (int)(op >> 3) & 7;
+        to_reg = (op & 2) != 0;
+    } else if (op >= 0x80 && op <= 0x83 && op != 0x82 && mem) {
+        aop = d->reg;
+        imm_src = true;
+    } else if (op == 0x84 || op == 0x85) {
+        aop = 8;
+    } else if ((op == 0xF6 || op == 0xF7) && d->reg <= 1) {
+        aop = 8;
+        imm_src = true;
+    } else if (op == 0xA8 || op == 0xA9) {
+        int a = ir_temp(ir), c = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_ldreg(ir, a, R_EAX, size);
+        ir_movi(ir, c, d->imm & size_mask(size));
+        gen_alu_vals(f, 8, a, c, size);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (aop >= 0) {
+        if (aop == XA_ADC || aop == XA_SBB) {
+            return 0;
+        }
+        int src = ir_temp(ir), a = ir_temp(ir), ea = -1;
+        ir_insn_start(ir, f->eip, f->next);
+        if (mem) {
+            ir_sync(ir, f->eip, f->next);
+            ea = gen_ea(f);
+        }
+        if (imm_src) {
+            ir_movi(ir, src, d->imm & size_mask(size));
+        } else if (to_reg) {
+            ir_ld(ir, src, d->seg, ea, size);
+        } else {
+            ir_ldreg(ir, src, d->reg, size);
+        }
+        bool writes = aop != XA_CMP && aop != 8;
+        if (to_reg) {
+            ir_ldreg(ir, a, d->reg, size);
+        } else if (mem) {
+            if (writes) {
+                ir_ld_rmw(ir, a, d->seg, ea, size);
+            } else {
+                ir_ld(ir, a, d->seg, ea, size);
+            }
+        } else {
+            ir_ldreg(ir, a, d->rm, size);
+        }
+        int r = gen_alu_vals(f, aop, a, src, size);
+        if (writes) {
+            if (to_reg) {
+                ir_streg(ir, d->reg, size, r);
+            } else if (mem) {
+                ir_st(ir, d->seg, ea, r, size);
+            } else {
+                ir_streg(ir, d->rm, size, r);
+            }
+        }
+        ir_insn_end(ir);
+        if (writes && mem && !to_reg) {
+            ir_check(ir, f->next); /* the store may have hit translated code */
+        }
+        return 1;
+    }
+    if (op == 0xC6 || op == 0xC7) {
+        if (d->reg != 0) {
+            return 0;
+        }
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (!mem) {
+            ir_movi(ir, v, d->imm & size_mask(size));
+            ir_streg(ir, d->rm, size, v);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_sync(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        ir_movi(ir, v, d->imm & size_mask(size));
+        ir_st(ir, d->seg, ea, v, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if (op >= 0xA0 && op <= 0xA3) {
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        if (op < 0xA2) {
+            ir_ld(ir, v, d->seg, ea, size);
+            ir_streg(ir, R_EAX, size, v);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_ldreg(ir, v, R_EAX, size);
+        ir_st(ir, d->seg, ea, v, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if (op == 0x1B6 || op == 0x1B7 || op == 0x1BE || op == 0x1BF) {
+        unsigned ssize = (op & 1) ? 2 : 1;
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (mem) {
+            ir_sync(ir, f->eip, f->next);
+            ir_ld(ir, v, d->seg, gen_ea(f), ssize);
+        } else {
+            ir_ldreg(ir, v, d->rm, ssize);
+        }
+        if (op >= 0x1BE) {
+            ir_alu(ir, ssize == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, v, v, -1, 4);
+        }
+        ir_streg(ir, d->reg, d->opsize, v);
+        ir_insn_end(ir);
+        return 1;
+    }
+    return 0;
+}
+
 /* try_inline: translate f->d inline. Returns 1 (done, block continues), 2 (done, block
  * ended), 0 (not handled: use the helper). */
 static int try_inline(Fe *f)
@@ -372,6 +537,10 @@ static int try_inline(Fe *f)
         ir_set_label(ir, l);
         ir_goto_tb(ir, 0, target);
         return 2;
+    }
+    int more = try_inline_more(f);
+    if (more) {
+        return more;
     }
     if (op == 0xE9 || op == 0xEB) {
         uint32_t target = branch_target(f);

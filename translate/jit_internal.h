@@ -92,6 +92,8 @@ size_t x64_jcc_rel32(X64Emit *e, int cc);
 /* x64_patch_rel32: point the rel32 field at offset field to code offset target. */
 void x64_patch_rel32(uint8_t *buf, size_t field, size_t target);
 void x64_setcc(X64Emit *e, int cc, int r8);
+/* movsx dst32, src8/src16 (from_w 1 or 2). */
+void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
@@ -112,9 +114,11 @@ typedef enum IROpc {
     IR_MOVI,         /* dst = imm */
     IR_LDREG,        /* dst = guest reg a (size; 1: AL..BH numbering) */
     IR_STREG,        /* guest reg a (size) = temp b */
-    IR_ALU,          /* dst = a <sub> b, masked to size; sub = XA_* (ADD OR AND SUB XOR) */
+    IR_ALU,          /* dst = a <sub> b, masked to size; sub = XA_* (ADD OR AND SUB XOR),
+                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
-    IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault) */
+    IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
+                        sub = 1: the load of a read-modify-write (checked for writing) */
     IR_ST,           /* store size bytes of b at seg imm : offset a (may fault) */
     IR_SETEIP,       /* eip = imm */
     IR_BRCOND,       /* if temp a != 0 goto label imm */
@@ -132,6 +136,8 @@ typedef enum IROpc {
 } IROpc;
 
 #define IR_MAX_TEMPS 64
+#define IR_ALU_SEXT8 32
+#define IR_ALU_SEXT16 33
 #define IR_MAX_INSNS 4096
 #define IR_MAX_LABELS 8
 
@@ -170,6 +176,7 @@ void ir_streg(IRBlock *b, int reg, unsigned size, int src);
 void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
 void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size);
+void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_st(IRBlock *b, int seg, int off, int val, unsigned size);
 void ir_seteip(IRBlock *b, uint32_t eip);
 void ir_brcond(IRBlock *b, int cond, int label);
@@ -279,6 +286,7 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb);
 
 /* Helpers called by generated code (jit_helpers in jit_backend.c). */
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off);
+uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off);
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val);
 _Noreturn void jit_helper_gp0(CPUState *cpu);
 const void *jit_helper_lookup(CPUState *cpu);

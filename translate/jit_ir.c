@@ -155,6 +155,14 @@ void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size)
     }
 }
 
+void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size)
+{
+    ir_ld(b, dst, seg, off, size);
+    if (!b->overflow) {
+        b->insn[b->n - 1].sub = 1;
+    }
+}
+
 void ir_st(IRBlock *b, int seg, int off, int val, unsigned size)
 {
     IRInsn *i = ir_emit(b, IR_ST);

@@ -298,3 +298,11 @@ void x64_setcc(X64Emit *e, int cc, int r8)
     x64_byte(e, (uint8_t)(0x90 | cc));
     modrm_rr(e, 0, r8);
 }
+
+void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src)
+{
+    rex(e, false, dst, src, from_w == 1 && src >= X_RSP && src <= X_RDI);
+    x64_byte(e, 0x0F);
+    x64_byte(e, from_w == 1 ? 0xBE : 0xBF);
+    modrm_rr(e, dst, src);
+}
