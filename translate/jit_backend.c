@@ -202,8 +202,9 @@ static void call_abs(Backend *b, const void *fn)
 
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
- * store), the access within one page, and a TLB hit for the block's privilege with no flag
- * bits (MMIO, code, watchpoint) in the tag; then the host access at addend + linear.
+ * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page, and a
+ * TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
+ * then the host access at addend + linear.
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
 {
@@ -213,7 +214,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     bool wr = store || rmw;                    /* checked for writing */
     int seg = (int)i->imm;
     unsigned size = i->size;
-    size_t slow[6];
+    size_t slow[8];
     unsigned ns = 0;
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
@@ -235,6 +236,17 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     }
     x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
     x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);          /* ecx = linear */
+    if (user && size > 1) {
+        /* A misaligned access at CPL 3 with EFLAGS.AC may be an #AC: the slow path knows. */
+        x64_mov_rr(e, 4, X_RAX, X_RCX);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
+        size_t aligned = x64_jcc_rel32(e, XC_E);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, aligned, e->pos);
+        }
+    }
     x64_mov_rr(e, 4, X_RAX, X_RCX);
     x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
     x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)(0x1000 - size));
