@@ -422,6 +422,9 @@ void x86_interp_step(CPUState *cpu);
  * only called with cpu->jit set). Faults longjmp out as usual. */
 void x86_jit_run(CPUState *cpu, uint64_t end);
 
+/* x86_jit_flush: drop every translated block (no-op without a JIT); snapshot loads. */
+void x86_jit_flush(CPUState *cpu);
+
 /* x86_tcache_free: release translate/'s per-CPU data. */
 void x86_tcache_free(CPUState *cpu);
 

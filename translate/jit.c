@@ -87,6 +87,7 @@ static void jit_flush_all(JitState *j, CPUState *cpu)
     memset(j->pages, 0, sizeof(j->pages));
     j->ntbs = 0;
     j->npages = 0;
+    j->nchains = 0;
     j->arena_used = 0;
     codebuf_reset(&j->cb, j->tramp_size);
     /* No frame holds translated code any more; TLB entries keep TLB_FLAG_CODE until they are
@@ -118,7 +119,9 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
     j->page_pool = calloc(j->max_tbs, sizeof(*j->page_pool));
     j->arena_size = ARENA_SIZE;
     j->arena = malloc(j->arena_size);
-    if (!j->tbs || !j->page_pool || !j->arena) {
+    j->chains = calloc(2 * j->max_tbs, sizeof(*j->chains));
+    if (!j->tbs || !j->page_pool || !j->arena || !j->chains) {
+        free(j->chains);
         free(j->tbs);
         free(j->page_pool);
         free(j->arena);
@@ -154,6 +157,7 @@ void x86_jit_free(CPUState *cpu)
         cs_close(&j->cs64);
     }
     free(j->verify_copy);
+    free(j->chains);
     free(j->tbs);
     free(j->page_pool);
     free(j->arena);
@@ -537,6 +541,29 @@ const void *jit_helper_lookup(CPUState *cpu)
     return NULL;
 }
 
+/* unlink_all_chains: every chained jump goes back to its exit. Done at the start of each
+ * execution slice: devices may have written guest RAM directly (DMA) since the last one, and
+ * a chained jump, unlike a lookup, does not compare the target's bytes. */
+static void unlink_all_chains(JitState *j)
+{
+    if (!j->nchains) {
+        return;
+    }
+    codebuf_begin_write(&j->cb);
+    for (size_t k = 0; k < j->nchains; k++) {
+        TranslationBlock *src = (TranslationBlock *)(j->chains[k] & ~(uintptr_t)3);
+        int s = (int)(j->chains[k] & 3);
+        if (src->jmp_dest[s]) {
+            src->jmp_dest[s]->jmp_in = 0;
+            x64_patch_rel32(j->cb.rw, src->jmp_field[s], src->jmp_field[s] + 4);
+            src->jmp_dest[s] = NULL;
+        }
+        src->jmp_in_next[s] = 0;
+    }
+    codebuf_end_write(&j->cb);
+    j->nchains = 0;
+}
+
 /* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page. */
 static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBlock *dest)
 {
@@ -547,6 +574,10 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         src->cs_limit != dest->cs_limit) {
         return;
     }
+    if (j->nchains >= 2 * j->max_tbs) {
+        return;
+    }
+    j->chains[j->nchains++] = (uintptr_t)src | (uintptr_t)slot;
     patch_jmp(j, src, slot, dest->host_code);
     src->jmp_dest[slot] = dest;
     src->jmp_in_next[slot] = dest->jmp_in;
@@ -566,6 +597,10 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
         jit_flush_all(j, cpu);
         j->stats.flushes++;
         j->mem_generation = cpu->mem->generation;
+    }
+    if (end != j->last_end) {
+        unlink_all_chains(j);
+        j->last_end = end;
     }
     j->end = end;
     if (cpu->nmi_pending || (cpu->intr_pending && (cpu->eflags & EF_IF))) {

@@ -258,6 +258,9 @@ typedef struct JitState {
     uint8_t *arena;               /* DecodedInsn copies and guest byte copies */
     size_t arena_used, arena_size;
     unsigned mem_generation;
+    uintptr_t *chains;            /* every patched (tb | slot), for unlinking them all */
+    size_t nchains;
+    uint64_t last_end;            /* end of the previous x86_jit_run: a new one is a new slice */
     IRBlock ir;
     JitStats stats;
     bool verify_failed;

@@ -346,3 +346,22 @@ Test(jit_tb, flags_at_a_mid_block_fault_are_those_of_the_last_op_before_it)
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, a_chained_target_rewritten_behind_the_cpu_runs_its_new_code_next_slice)
+{
+    /* 1000: inc ax; jmp 1011 / 1011: mov bx,1; jmp 1000 -- both blocks chain to each other */
+    uint8_t code[0x20] = {0};
+    code[0x00] = 0x40;
+    code[0x01] = 0xEB;
+    code[0x02] = 0x0E;
+    const uint8_t b[] = {0xBB, 0x01, 0x00, 0xEB, 0xEA};
+    memcpy(code + 0x11, b, sizeof(b));
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 1);
+    cr_assert_geq(x86_jit_stats(j->cpu)->chain_patches, 2);
+    j->ram[CODE + 0x12] = 2; /* as a DMA transfer would: no CPU store, no invalidation */
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 2);
+    rig_free(j);
+}
