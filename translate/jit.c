@@ -592,14 +592,14 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
 {
     JitState *j = cpu->jit;
     const unsigned gen = cpu->mem_generation;
-    if (j->mem_generation != cpu->mem->generation) {
-        /* The memory map changed (PAM, BARs): physical addresses may hold other bytes. */
-        jit_flush_all(j, cpu);
-        j->stats.flushes++;
-        j->mem_generation = cpu->mem->generation;
-    }
-    if (end != j->last_end) {
+    if (j->mem_generation != cpu->mem->generation || end != j->last_end) {
+        /* A new execution slice (devices may have written RAM directly since the last one)
+         * or a memory-map change (PAM, BARs: a physical address may now hold other bytes).
+         * Lookups compare every block's bytes with memory, chained jumps do not: unlink them.
+         * Flushing instead would retranslate everything after each of the many map changes
+         * a booting OS makes. */
         unlink_all_chains(j);
+        j->mem_generation = cpu->mem->generation;
         j->last_end = end;
     }
     j->end = end;
