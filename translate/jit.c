@@ -418,7 +418,9 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     tb->cs_base = cpu->seg[S_CS].base;
     tb->cs_limit = cpu->seg[S_CS].limit;
     tb->flags = flags;
+    size_t arena_mark = j->arena_used;
     if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow) {
+        j->arena_used = arena_mark; /* nothing of a failed translation stays */
         return NULL;
     }
     if (!jit_backend(j, tb, &j->ir)) {

@@ -614,8 +614,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
         off += (unsigned)len;
         n++;
+        /* An instruction needs at most 8 temps and 64 IR ops: stop while both fit. */
         bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
-                    (!f.code32 && f.next < eip);
+                    ir->ntemps > IR_MAX_TEMPS - 8 || (!f.code32 && f.next < eip);
         int r = j->opt.no_inline ? 0 : try_inline(&f);
         bool cont;
         if (r == 1) {

@@ -135,7 +135,7 @@ typedef enum IROpc {
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
 } IROpc;
 
-#define IR_MAX_TEMPS 64
+#define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
 #define IR_MAX_INSNS 4096
