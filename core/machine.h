@@ -122,6 +122,7 @@ typedef void (*FdHandler)(void *opaque, int fd, short revents);
 #define MACHINE_WAKE_BYTE 0
 
 typedef struct CharBackend CharBackend;
+typedef struct BlockBackend BlockBackend;
 
 typedef struct CPUState CPUState;
 
@@ -161,6 +162,10 @@ typedef struct Machine {
      * board connects its UARTs to them. NULL = nothing attached. */
     CharBackend *serial_chr[MACHINE_MAX_SERIAL];
     CharBackend *debugcon_chr;     /* port 0xE9 console output (-debugcon), NULL = dropped */
+
+    /* The opened media of cfg.drives[i] (same index), opened and owned by the frontend
+     * (frontend/block.h blk_open_drives); the board attaches them to IDE and the FDC. */
+    BlockBackend *drive_blk[MACHINE_MAX_DRIVES];
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with
