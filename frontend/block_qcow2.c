@@ -91,6 +91,8 @@ typedef struct Qcow2 {
     uint64_t snapshots_offset;
     uint64_t file_end;        /* end of the last cluster in the file (or allocated) */
     uint64_t free_hint;       /* first cluster index that may be free */
+    uint64_t resv_next;       /* reserved clusters: refcount 1 on disk, not yet used */
+    uint64_t resv_count;
     char backing_name[1024];
     char backing_fmt[16];
     BlockBackend *backing;
@@ -467,13 +469,14 @@ static int update_refcount(Qcow2 *q, uint64_t idx, int delta)
     return set_refcount(q, idx, delta < 0 ? rc - 1 : rc + 1, UINT64_MAX);
 }
 
-/* alloc_cluster: a free host cluster with refcount 1 (written), its offset in *off. */
-static int alloc_cluster(Qcow2 *q, uint64_t *off)
+#define RESERVE_CLUSTERS 64
+
+/* reserve_clusters: give the next run of free clusters (up to RESERVE_CLUSTERS) refcount 1,
+ * then one barrier: every later reference to them is safe without a barrier of its own. A
+ * crash leaks what was reserved and not used; close gives it back. */
+static int reserve_clusters(Qcow2 *q)
 {
-    uint64_t idx = q->free_hint;
-    if (idx == 0) {
-        idx = 1;
-    }
+    uint64_t idx = q->free_hint ? q->free_hint : 1;
     for (;; idx++) {
         uint64_t rc;
         int r = get_refcount(q, idx, &rc);
@@ -487,16 +490,59 @@ static int alloc_cluster(Qcow2 *q, uint64_t *off)
             return -ENOSPC;
         }
     }
-    int r = set_refcount(q, idx, 1, UINT64_MAX);
-    if (r < 0) {
-        return r;
+    uint64_t n = 0;
+    for (uint64_t c = idx; n < RESERVE_CLUSTERS; c++) {
+        uint64_t rc;
+        int r = get_refcount(q, c, &rc);
+        if (r < 0) {
+            return r;
+        }
+        if (rc != 0) {
+            break; /* a refcount block just placed itself here */
+        }
+        r = set_refcount(q, c, 1, UINT64_MAX);
+        if (r < 0) {
+            return r;
+        }
+        n++;
+        if ((c + 1) * q->cluster_size > q->file_end) {
+            q->file_end = (c + 1) * q->cluster_size;
+        }
     }
-    q->free_hint = idx + 1;
-    if ((idx + 1) * q->cluster_size > q->file_end) {
-        q->file_end = (idx + 1) * q->cluster_size;
+    q->resv_next = idx;
+    q->resv_count = n;
+    q->free_hint = idx + n;
+    return barrier(q);
+}
+
+/* alloc_cluster: a free host cluster with refcount 1 (on disk), its offset in *off. */
+static int alloc_cluster(Qcow2 *q, uint64_t *off)
+{
+    if (q->resv_count == 0) {
+        int r = reserve_clusters(q);
+        if (r < 0) {
+            return r;
+        }
+        if (q->resv_count == 0) {
+            return -ENOSPC;
+        }
     }
-    *off = idx * q->cluster_size;
+    *off = q->resv_next * q->cluster_size;
+    q->resv_next++;
+    q->resv_count--;
     return 0;
+}
+
+/* release_reserved: clusters reserved but never used go back to refcount 0. */
+static int release_reserved(Qcow2 *q)
+{
+    int r = 0;
+    while (q->resv_count && r == 0) {
+        r = set_refcount(q, q->resv_next, 0, UINT64_MAX);
+        q->resv_next++;
+        q->resv_count--;
+    }
+    return r;
 }
 
 /* free_compressed: drop the references a compressed cluster descriptor holds. */
@@ -800,10 +846,9 @@ static int write_chunk(Qcow2 *q, uint64_t off, const uint8_t *buf, size_t len)
             return r;
         }
     }
+    /* No barrier before the L2 entry: the cluster's refcount was made durable when it was
+     * reserved, and data not yet flushed may be lost anyway until the guest flushes. */
     r = blk_full_pwrite(q->fd, q->cbuf, q->cluster_size, noff);
-    if (r == 0) {
-        r = barrier(q);
-    }
     if (r < 0) {
         return r;
     }
@@ -876,7 +921,12 @@ static void qcow2_free(Qcow2 *q)
 
 static void qcow2_close(void *opaque)
 {
-    qcow2_free(opaque);
+    Qcow2 *q = opaque;
+    if (!q->readonly) {
+        int r = release_reserved(q);
+        (void)r; /* on failure the clusters stay leaked, which is harmless */
+    }
+    qcow2_free(q);
 }
 
 static const BlockOps qcow2_ops = {
@@ -1426,8 +1476,9 @@ int qcow2_check(const char *file, BlockCheck *res, FILE *report, char *err, size
         }
     }
     /* Compare with the stored refcounts, including the COPIED flags. */
-    uint64_t stored_end = q->rt_entries * q->rb_entries;
-    uint64_t limit = c.nclusters > stored_end ? c.nclusters : stored_end;
+    /* Like qemu-img, only clusters inside the file are compared: refcounts past its end
+     * (clusters reserved by a writer that was killed before using them) are invisible. */
+    uint64_t limit = c.nclusters;
     for (uint64_t k = 0; k < limit && r == 0; k++) {
         uint64_t rc;
         if (k / q->rb_entries < q->rt_entries && q->rt[k / q->rb_entries] &&
