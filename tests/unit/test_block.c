@@ -562,3 +562,44 @@ Test(block, truncated_images_fail_cleanly)
     free(buf);
     free(model);
 }
+
+/* refcount_at: the 16-bit refcount of cluster idx of a fresh 64 KiB-cluster image (refcount
+ * block at cluster 2). */
+static unsigned refcount_at(const char *file, unsigned idx)
+{
+    int fd = open(file, O_RDONLY);
+    uint8_t b[2] = {0, 0};
+    cr_assert_eq(pread(fd, b, 2, 2 * 65536 + idx * 2), 2);
+    close(fd);
+    return (unsigned)b[0] << 8 | b[1];
+}
+
+/* A writer that dies after reserving clusters leaves refcounts past the end of the file; the
+ * next writable open gives them back, and the image is clean either way. */
+Test(block, reopen_reclaims_clusters_reserved_past_eof)
+{
+    NEED_QEMU();
+    const char *f = path("resv.qcow2");
+    create_ok(f, "qcow2", 16 << 20, 3, 16, NULL, NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char err[256];
+        BlockBackend *b = blk_open(f, NULL, 0, err, sizeof(err));
+        uint8_t sec[512] = {1};
+        _exit(b && blk_write(b, 0, sec, 1) == 0 ? 0 : 1); /* no close: as if killed */
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct stat sb;
+    cr_assert_eq(stat(f, &sb), 0);
+    unsigned end = (unsigned)(sb.st_size / 65536);
+    cr_assert_eq(refcount_at(f, end), 1, "a reserved, unused cluster past the end");
+    cr_assert_eq(sh("qemu-img check resv.qcow2"), 0);
+    BlockBackend *b = open_ok(f, NULL, 0);
+    blk_close(b);
+    cr_assert_eq(refcount_at(f, end), 0, "reclaimed");
+    cr_assert_eq(refcount_at(f, end - 1), 1, "the data cluster stays");
+    cr_assert_eq(sh("qemu-img check resv.qcow2"), 0);
+}
