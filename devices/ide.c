@@ -639,6 +639,9 @@ static void atapi_next_chunk(IDEChannel *c)
         limit = 0xFFFE;
     }
     limit &= ~1u;
+    if (limit == 0) {
+        limit = 2; /* a byte count limit of 1 still moves one word per DRQ */
+    }
     uint32_t n = c->atapi_left < limit ? c->atapi_left : limit;
     if (n >= CD_BLOCK && n < c->atapi_left) {
         n -= n % CD_BLOCK; /* whole blocks per chunk when the limit allows */

@@ -491,8 +491,11 @@ static int reserve_clusters(Qcow2 *q)
         if (rc == 0) {
             break;
         }
-        if (idx >= QCOW2_MAX_SIZE / q->cluster_size) {
-            return -ENOSPC;
+        /* Every cluster in use lies inside the file (or was reserved by us, which moved
+         * file_end): refcounts claiming more are corrupt, and scanning them could take
+         * hours. */
+        if (idx > (q->file_end >> q->cluster_bits) + 1) {
+            return -EIO;
         }
     }
     uint64_t n = 0;

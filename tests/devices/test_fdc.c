@@ -478,3 +478,44 @@ Test(fdc_image, reads_the_freedos_floppy)
     cr_assert(memcmp(orig, img, 1474560) == 0, "the shared image is unchanged");
     free(orig);
 }
+
+/* Random traffic on the FDC and DMA ports (command bytes, DOR resets, DMA programming with
+ * garbage addresses and counts) never crashes; the controller still reads afterwards. */
+Test(fdc, random_port_traffic_never_crashes)
+{
+    uint64_t s = 0x243F6A8885A308D3ull;
+    static const uint16_t ports[] = {0x3F0, 0x3F1, 0x3F2, 0x3F3, 0x3F4, 0x3F5, 0x3F5, 0x3F5,
+                                     0x3F5, 0x3F7, 0x04, 0x05, 0x08, 0x0A, 0x0B, 0x0C, 0x0D,
+                                     0x81, 0xC4, 0xC6, 0xD4, 0xD6};
+    for (int i = 0; i < 200000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint16_t port = ports[s % (sizeof(ports) / sizeof(ports[0]))];
+        uint8_t v = (uint8_t)(s >> 24);
+        if (port == 0x3F2 && (s >> 40) % 4) {
+            v |= 0x0C; /* mostly out of reset */
+        }
+        if ((s >> 50) % 3) {
+            th_outb(m, port, v);
+        } else {
+            (void)th_inb(m, port);
+        }
+    }
+    th_outb(m, 0x3F2, 0x08);
+    th_outb(m, 0x3F2, 0x0C);
+    uint8_t conf[4] = {0x13, 0x00, 0x00, 0x00}; /* polling on again, in case it was locked */
+    uint8_t unlock = 0x14, r[16];
+    while (th_inb(m, 0x3F4) & FDC_MSR_DIO) {
+        (void)th_inb(m, 0x3F5);
+    }
+    fdc_cmd(&unlock, 1);
+    fdc_results(r);
+    fdc_cmd(conf, 4);
+    uint8_t spec[3] = {0x03, 0xDF, 0x02};
+    fdc_cmd(spec, 3);
+    dma_setup(2, 0x10000, 512, 0x04);
+    read_chs(0, 0, 1, 18, false, r);
+    cr_assert_eq(r[0] & 0xC0, 0, "st0 %02x st1 %02x", r[0], r[1]);
+    cr_assert(memcmp(m->ram + 0x10000, img, 512) == 0);
+}

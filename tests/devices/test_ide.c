@@ -715,3 +715,53 @@ Test(ide, empty_channel_floats_high)
     th_outb(m, P + 7, 0xEC); /* ignored */
     cr_assert_eq(th_inb(m, P + 7), 0xFF);
 }
+
+/* Random register traffic (commands, task file values, PRD tables full of garbage, bus
+ * master starts, resets) never crashes or escapes guest memory; run it under the asan preset
+ * for the memory checks. Every access answers. */
+Test(ide, random_port_traffic_never_crashes)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    static const uint16_t ports[] = {P, P + 1, P + 2, P + 3, P + 4, P + 5, P + 6, P + 7,
+                                     P + 0x206, S, S + 1, S + 2, S + 3, S + 4, S + 5, S + 6,
+                                     S + 7, S + 0x206, BM_BASE, BM_BASE + 2, BM_BASE + 4,
+                                     BM_BASE + 8, BM_BASE + 10, BM_BASE + 12};
+    static const uint8_t cmds[] = {0x20, 0x24, 0x29, 0x30, 0x34, 0x39, 0x25, 0x35, 0xC4, 0xC5,
+                                   0xC6, 0xC8, 0xCA, 0xEC, 0xA1, 0xA0, 0xE7, 0xEA, 0xEF, 0x91,
+                                   0x90, 0x08, 0xF8, 0x27, 0x40, 0x42, 0x70, 0xE5};
+    for (uint32_t a = 0; a < RAM_SIZE; a += 4) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        memcpy(m->ram + a, &s, 4);
+    }
+    for (int i = 0; i < 200000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint16_t port = ports[s % (sizeof(ports) / sizeof(ports[0]))];
+        uint32_t val = (uint32_t)(s >> 20);
+        unsigned size = (s >> 8) % 3 == 0 ? 4 : (s >> 8) % 3 == 1 ? 2 : 1;
+        if ((port & 7) == 7 && port < 0x200 && (s >> 40) % 2) {
+            val = cmds[(s >> 44) % sizeof(cmds)];
+            size = 1;
+        }
+        if (port == BM_BASE + 4 || port == BM_BASE + 12) {
+            val &= RAM_SIZE - 8; /* keep most PRD tables in RAM, where the garbage is */
+            size = 4;
+        }
+        if ((s >> 50) % 2) {
+            port_write(&m->io, port, val, (port & 7) == 0 && port < 0x200 ? size : 1);
+        } else {
+            (void)port_read(&m->io, port, (port & 7) == 0 && port < 0x200 ? size : 1);
+        }
+    }
+    /* The device still works afterwards. */
+    th_outb(m, P + 0x206, 0x04);
+    th_outb(m, P + 0x206, 0x00);
+    disk_blk->readonly = false;
+    uint16_t w[256];
+    th_outb(m, P + 6, 0xA0);
+    identify(P, 0xEC, w);
+    cr_assert_eq(w[0], 0x0040);
+}
