@@ -27,9 +27,9 @@ typedef struct BlockOps {
 struct BlockBackend {
     const BlockOps *ops;
     void *opaque;
-    uint64_t sectors;     /* medium size in 512-byte sectors */
+    uint64_t sectors; /* medium size in 512-byte sectors */
     bool readonly;
-    char name[64];        /* for messages: the file name */
+    char name[64];                        /* for messages: the file name */
     uint64_t rd_bytes, wr_bytes, flushes; /* statistics */
 };
 
@@ -41,7 +41,7 @@ typedef enum BlockReqType { BLK_REQ_READ, BLK_REQ_WRITE, BLK_REQ_FLUSH } BlockRe
 typedef struct BlockRequest {
     BlockReqType type;
     uint64_t sector;
-    uint32_t count;       /* sectors */
+    uint32_t count; /* sectors */
     void *buf;
     void (*done)(void *opaque, struct BlockRequest *req, int ret);
     void *opaque;

@@ -65,9 +65,9 @@ const FDCGeometry *fdc_geometry_for_size(uint64_t bytes)
 
 typedef struct FDDrive {
     uint8_t tracks, heads, sectors, cmos_type;
-    uint8_t track;   /* present cylinder number */
+    uint8_t track; /* present cylinder number */
     uint8_t head;
-    bool changed;    /* disk change line */
+    bool changed; /* disk change line */
 } FDDrive;
 
 struct FDCState {
@@ -83,8 +83,8 @@ struct FDCState {
     uint8_t res[10];
     uint8_t res_len, res_pos;
     bool irq_pending;
-    uint8_t sense_count;        /* polling interrupts after reset still to sense */
-    bool seek_done;             /* a seek/recalibrate result waits for SENSE INTERRUPT */
+    uint8_t sense_count; /* polling interrupts after reset still to sense */
+    bool seek_done;      /* a seek/recalibrate result waits for SENSE INTERRUPT */
     uint8_t seek_st0, seek_pcn;
     uint8_t pcn[4];
     uint8_t srt_hut, hlt_nd;
@@ -100,14 +100,10 @@ struct FDCState {
 };
 
 static const VMStateField fdd_fields[] = {
-    VMSTATE_U8(FDDrive, tracks),
-    VMSTATE_U8(FDDrive, heads),
-    VMSTATE_U8(FDDrive, sectors),
-    VMSTATE_U8(FDDrive, cmos_type),
-    VMSTATE_U8(FDDrive, track),
-    VMSTATE_U8(FDDrive, head),
-    VMSTATE_BOOL(FDDrive, changed),
-    VMSTATE_END,
+    VMSTATE_U8(FDDrive, tracks),    VMSTATE_U8(FDDrive, heads),
+    VMSTATE_U8(FDDrive, sectors),   VMSTATE_U8(FDDrive, cmos_type),
+    VMSTATE_U8(FDDrive, track),     VMSTATE_U8(FDDrive, head),
+    VMSTATE_BOOL(FDDrive, changed), VMSTATE_END,
 };
 
 static const VMStateDesc fdd_vmstate = {.name = "fdd", .version = 1, .fields = fdd_fields};
@@ -239,8 +235,8 @@ static void next_address(uint8_t *c, uint8_t *h, uint8_t *r, uint8_t eot, bool m
     (*c)++;
 }
 
-static void rw_result(FDCState *f, uint8_t st0, uint8_t st1, uint8_t st2, uint8_t c,
-                      uint8_t h, uint8_t r)
+static void rw_result(FDCState *f, uint8_t st0, uint8_t st1, uint8_t st2, uint8_t c, uint8_t h,
+                      uint8_t r)
 {
     uint8_t res[7] = {st0, st1, st2, c, h, r, f->cmd[5]};
     result(f, res, 7, true);
@@ -508,9 +504,10 @@ static void execute(FDCState *f)
         cmd_format(f);
         return;
     case 0x0E: { /* DUMPREG */
-        uint8_t r[10] = {f->pcn[0], f->pcn[1], f->pcn[2], f->pcn[3], f->srt_hut, f->hlt_nd,
-                         f->eot_last, (uint8_t)((f->lock ? 0x80 : 0) | (f->perp & 0x7F)),
-                         f->config, f->pretrk};
+        uint8_t r[10] = {
+            f->pcn[0],  f->pcn[1], f->pcn[2],   f->pcn[3],
+            f->srt_hut, f->hlt_nd, f->eot_last, (uint8_t)((f->lock ? 0x80 : 0) | (f->perp & 0x7F)),
+            f->config,  f->pretrk};
         result(f, r, 10, false);
         return;
     }

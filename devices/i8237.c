@@ -36,7 +36,7 @@ typedef struct DMAController {
 struct I8237 {
     Machine *m;
     DMAController c[2];
-    uint8_t pages[16];  /* 0x80-0x8F as written; the channel pages live here too */
+    uint8_t pages[16]; /* 0x80-0x8F as written; the channel pages live here too */
     int handles[3];
 };
 
@@ -44,12 +44,9 @@ struct I8237 {
 static const uint8_t page_port[8] = {0x7, 0x3, 0x1, 0x2, 0xF, 0xB, 0x9, 0xA};
 
 static const VMStateField dma_channel_fields[] = {
-    VMSTATE_U16(DMAChannel, base_addr),
-    VMSTATE_U16(DMAChannel, base_count),
-    VMSTATE_U16(DMAChannel, cur_addr),
-    VMSTATE_U16(DMAChannel, cur_count),
-    VMSTATE_U8(DMAChannel, mode),
-    VMSTATE_END,
+    VMSTATE_U16(DMAChannel, base_addr), VMSTATE_U16(DMAChannel, base_count),
+    VMSTATE_U16(DMAChannel, cur_addr),  VMSTATE_U16(DMAChannel, cur_count),
+    VMSTATE_U8(DMAChannel, mode),       VMSTATE_END,
 };
 
 static const VMStateDesc dma_channel_vmstate = {
@@ -137,27 +134,40 @@ static void ctrl_write(DMAController *c, unsigned reg, uint8_t v)
         return;
     }
     switch (reg) {
-    case 8: c->command = v; break;
+    case 8:
+        c->command = v;
+        break;
     case 9:
         if (v & 4) {
             c->request |= (uint8_t)(1u << (v & 3));
         } else {
-            c->request &= (uint8_t)~(1u << (v & 3));
+            c->request &= (uint8_t) ~(1u << (v & 3));
         }
         break;
     case 10:
         if (v & 4) {
             c->mask |= (uint8_t)(1u << (v & 3));
         } else {
-            c->mask &= (uint8_t)~(1u << (v & 3));
+            c->mask &= (uint8_t) ~(1u << (v & 3));
         }
         break;
-    case 11: c->ch[v & 3].mode = v; break;
-    case 12: c->flipflop = false; break;
-    case 13: master_clear(c); break;
-    case 14: c->mask = 0; break;
-    case 15: c->mask = v & 0x0F; break;
-    default: break;
+    case 11:
+        c->ch[v & 3].mode = v;
+        break;
+    case 12:
+        c->flipflop = false;
+        break;
+    case 13:
+        master_clear(c);
+        break;
+    case 14:
+        c->mask = 0;
+        break;
+    case 15:
+        c->mask = v & 0x0F;
+        break;
+    default:
+        break;
     }
 }
 
@@ -200,12 +210,12 @@ static void page_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     d->pages[(addr + 1) & 15] = (uint8_t)val;
 }
 
-static const IOOps dma1_ops = {.read = dma1_read, .write = dma1_write, .min_access = 1,
-                               .max_access = 1};
-static const IOOps dma2_ops = {.read = dma2_read, .write = dma2_write, .min_access = 1,
-                               .max_access = 1};
-static const IOOps page_ops = {.read = page_read, .write = page_write, .min_access = 1,
-                               .max_access = 1};
+static const IOOps dma1_ops = {
+    .read = dma1_read, .write = dma1_write, .min_access = 1, .max_access = 1};
+static const IOOps dma2_ops = {
+    .read = dma2_read, .write = dma2_write, .min_access = 1, .max_access = 1};
+static const IOOps page_ops = {
+    .read = page_read, .write = page_write, .min_access = 1, .max_access = 1};
 
 bool i8237_channel_ready(const I8237 *d, int ch)
 {
@@ -229,8 +239,10 @@ static size_t transfer(I8237 *d, int ch, uint8_t *buf, size_t len, bool to_mem, 
     DMAChannel *chn = &c->ch[ch & 3];
     unsigned type = MODE_TYPE(chn->mode);
     if ((type == 1 && !to_mem) || (type == 2 && to_mem) || type == 3) {
-        LOG_ONCE(&d->m->log, LOG_GUEST_ERROR, "dma: channel %d mode 0x%02x does not match "
-                 "the device's direction\n", ch, chn->mode);
+        LOG_ONCE(&d->m->log, LOG_GUEST_ERROR,
+                 "dma: channel %d mode 0x%02x does not match "
+                 "the device's direction\n",
+                 ch, chn->mode);
         return 0;
     }
     bool word = ch >= 4;

@@ -27,7 +27,7 @@
 #define IDE_BUF_SIZE (128 * 1024) /* the largest DRQ block: 256 sectors of MULTIPLE */
 #define IDE_MAX_MULT 16           /* sectors per block of READ/WRITE MULTIPLE */
 #define CD_BLOCK 2048u
-#define PRD_MAX_ENTRIES 8192      /* a PRD table never crosses 64 KiB: 8192 entries */
+#define PRD_MAX_ENTRIES 8192 /* a PRD table never crosses 64 KiB: 8192 entries */
 
 /* What the data port is doing. */
 enum {
@@ -57,18 +57,18 @@ enum {
 typedef struct IDEDrive {
     bool present;
     bool atapi;
-    uint64_t sectors;      /* ATA: 512-byte sectors */
-    uint16_t cyls, heads, secs;           /* default geometry */
+    uint64_t sectors;                       /* ATA: 512-byte sectors */
+    uint16_t cyls, heads, secs;             /* default geometry */
     uint16_t cur_cyls, cur_heads, cur_secs; /* INITIALIZE DEVICE PARAMETERS */
-    uint8_t mult;          /* sectors per MULTIPLE block, 0 = disabled */
-    uint8_t xfer_mode;     /* SET FEATURES 03h value */
+    uint8_t mult;                           /* sectors per MULTIPLE block, 0 = disabled */
+    uint8_t xfer_mode;                      /* SET FEATURES 03h value */
     bool wcache;
     /* ATAPI */
     uint8_t sense_key, asc, ascq;
     bool unit_attention;
     bool tray_open;
     bool locked;
-    uint8_t media_event;   /* GET EVENT STATUS: 0 none, 2 new media, 3 removal */
+    uint8_t media_event; /* GET EVENT STATUS: 0 none, 2 new media, 3 removal */
 } IDEDrive;
 
 typedef struct IDEChannel {
@@ -76,7 +76,7 @@ typedef struct IDEChannel {
     int index;
     IRQLine *irq;
     IDEDrive drive[2];
-    BlockBackend *blk[2];  /* not saved: the frontend re-attaches the media */
+    BlockBackend *blk[2]; /* not saved: the frontend re-attaches the media */
     uint8_t unit;
     /* Task file; hob_* are the previous values (the "high order bytes" of LBA48). */
     uint8_t feature, nsector, sector, lcyl, hcyl;
@@ -86,14 +86,14 @@ typedef struct IDEChannel {
     bool lba48;
     /* Transfer state. */
     uint8_t xfer;
-    bool dma_write;        /* XFER_DMA: a write command */
+    bool dma_write; /* XFER_DMA: a write command */
     uint64_t lba;
-    uint32_t remaining;    /* sectors (ATA) still to move after the buffer */
-    uint32_t block;        /* sectors per DRQ block */
-    uint32_t pos, end;     /* data port position in buf */
-    uint32_t cd_lba, cd_blocks;      /* ATAPI READ: next block, blocks left to load */
-    uint32_t atapi_left;   /* ATAPI bytes still to transfer in total */
-    uint32_t chunk_left;   /* ATAPI bytes left in this DRQ chunk */
+    uint32_t remaining;         /* sectors (ATA) still to move after the buffer */
+    uint32_t block;             /* sectors per DRQ block */
+    uint32_t pos, end;          /* data port position in buf */
+    uint32_t cd_lba, cd_blocks; /* ATAPI READ: next block, blocks left to load */
+    uint32_t atapi_left;        /* ATAPI bytes still to transfer in total */
+    uint32_t chunk_left;        /* ATAPI bytes left in this DRQ chunk */
     uint16_t byte_limit;
     uint8_t packet[12];
     /* Bus master. */
@@ -314,8 +314,8 @@ static uint64_t ata_lba(IDEChannel *c)
 {
     if (c->lba48) {
         return (uint64_t)c->hob_hcyl << 40 | (uint64_t)c->hob_lcyl << 32 |
-               (uint64_t)c->hob_sector << 24 | (uint64_t)c->hcyl << 16 |
-               (uint64_t)c->lcyl << 8 | c->sector;
+               (uint64_t)c->hob_sector << 24 | (uint64_t)c->hcyl << 16 | (uint64_t)c->lcyl << 8 |
+               c->sector;
     }
     if (c->select & 0x40) {
         return (uint64_t)(c->select & 0x0F) << 24 | (uint64_t)c->hcyl << 16 |
@@ -325,8 +325,7 @@ static uint64_t ata_lba(IDEChannel *c)
     IDEDrive *d = cur(c);
     uint32_t cyl = (uint32_t)c->hcyl << 8 | c->lcyl;
     uint32_t head = c->select & 0x0F;
-    if (c->sector == 0 || c->sector > d->cur_secs || head >= d->cur_heads ||
-        cyl >= d->cur_cyls) {
+    if (c->sector == 0 || c->sector > d->cur_secs || head >= d->cur_heads || cyl >= d->cur_cyls) {
         return UINT64_MAX;
     }
     return ((uint64_t)cyl * d->cur_heads + head) * d->cur_secs + (c->sector - 1u);
@@ -418,7 +417,7 @@ static void ata_identify(IDEChannel *c)
     w[65] = w[66] = w[67] = w[68] = 120;
     w[80] = 0x007E; /* ATA-1 .. ATA-6 */
     w[81] = 0x0019;
-    w[82] = 0x4000 | 0x0020;          /* write cache */
+    w[82] = 0x4000 | 0x0020;                   /* write cache */
     w[83] = 0x4000 | 0x0400 | 0x1000 | 0x2000; /* LBA48, FLUSH CACHE, FLUSH CACHE EXT */
     w[84] = 0x4000;
     w[85] = (uint16_t)(d->wcache ? 0x0020 : 0);
@@ -1103,7 +1102,11 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
             }
             cmd_done(c);
             return;
-        case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE7:
+        case 0xE0:
+        case 0xE1:
+        case 0xE2:
+        case 0xE3:
+        case 0xE7:
             cmd_done(c);
             return;
         default:
@@ -1120,14 +1123,16 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         c->status = IDE_STAT_DRDY | IDE_STAT_DSC | IDE_STAT_DRQ;
         raise_irq(c);
         return;
-    case 0x20: case 0x21: /* READ SECTORS (with and without retries) */
+    case 0x20:
+    case 0x21: /* READ SECTORS (with and without retries) */
         ata_rw(c, false, false, false);
         return;
     case 0x24: /* READ SECTORS EXT */
         c->lba48 = true;
         ata_rw(c, false, false, false);
         return;
-    case 0x30: case 0x31: /* WRITE SECTORS */
+    case 0x30:
+    case 0x31: /* WRITE SECTORS */
         ata_rw(c, true, false, false);
         return;
     case 0x34: /* WRITE SECTORS EXT */
@@ -1148,21 +1153,25 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         c->lba48 = true;
         ata_rw(c, true, true, false);
         return;
-    case 0xC8: case 0xC9: /* READ DMA */
+    case 0xC8:
+    case 0xC9: /* READ DMA */
         ata_rw(c, false, false, true);
         return;
     case 0x25: /* READ DMA EXT */
         c->lba48 = true;
         ata_rw(c, false, false, true);
         return;
-    case 0xCA: case 0xCB: /* WRITE DMA */
+    case 0xCA:
+    case 0xCB: /* WRITE DMA */
         ata_rw(c, true, false, true);
         return;
     case 0x35: /* WRITE DMA EXT */
         c->lba48 = true;
         ata_rw(c, true, false, true);
         return;
-    case 0x40: case 0x41: case 0x42: { /* READ VERIFY SECTORS (EXT) */
+    case 0x40:
+    case 0x41:
+    case 0x42: { /* READ VERIFY SECTORS (EXT) */
         c->lba48 = cmd == 0x42;
         uint64_t lba = ata_lba(c);
         if (lba == UINT64_MAX || !ata_range_ok(c, lba, ata_count(c))) {
@@ -1190,8 +1199,12 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         return;
     case 0xEF: /* SET FEATURES */
         switch (c->feature) {
-        case 0x02: d->wcache = true; break;
-        case 0x82: d->wcache = false; break;
+        case 0x02:
+            d->wcache = true;
+            break;
+        case 0x82:
+            d->wcache = false;
+            break;
         case 0x03:
             if ((c->nsector & 0xF8) > 0x40 || (c->nsector & 0xF8) == 0x10 ||
                 ((c->nsector & 0xF8) == 0x40 && (c->nsector & 7) > 5)) {
@@ -1200,7 +1213,12 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
             }
             d->xfer_mode = c->nsector;
             break;
-        case 0x55: case 0xAA: case 0x66: case 0xCC: case 0x33: case 0x99:
+        case 0x55:
+        case 0xAA:
+        case 0x66:
+        case 0xCC:
+        case 0x33:
+        case 0x99:
             break;
         default:
             cmd_abort(c, IDE_ERR_ABRT);
@@ -1221,7 +1239,7 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         cmd_done(c);
         return;
     }
-    case 0xF8: /* READ NATIVE MAX ADDRESS */
+    case 0xF8:   /* READ NATIVE MAX ADDRESS */
     case 0x27: { /* READ NATIVE MAX ADDRESS EXT */
         c->lba48 = cmd == 0x27;
         uint64_t max = d->sectors ? d->sectors - 1 : 0;
@@ -1233,10 +1251,28 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         cmd_done(c);
         return;
     }
-    case 0x70: case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16:
-    case 0x17: case 0x18: case 0x19: case 0x1A: case 0x1B: case 0x1C: case 0x1D: case 0x1E:
+    case 0x70:
+    case 0x10:
+    case 0x11:
+    case 0x12:
+    case 0x13:
+    case 0x14:
+    case 0x15:
+    case 0x16:
+    case 0x17:
+    case 0x18:
+    case 0x19:
+    case 0x1A:
+    case 0x1B:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
     case 0x1F: /* SEEK, RECALIBRATE */
-    case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE6: /* power management */
+    case 0xE0:
+    case 0xE1:
+    case 0xE2:
+    case 0xE3:
+    case 0xE6: /* power management */
     case 0x00: /* NOP completes with ABRT below; others succeed */
         if (cmd == 0x00) {
             cmd_abort(c, IDE_ERR_ABRT);
@@ -1406,12 +1442,21 @@ static uint64_t bm_read(void *opaque, uint64_t addr, unsigned size)
     unsigned reg = addr & 7;
     uint32_t v;
     switch (reg) {
-    case 0: v = c->bm_cmd; break;
-    case 2: v = c->bm_status; break;
-    case 4: case 5: case 6: case 7:
+    case 0:
+        v = c->bm_cmd;
+        break;
+    case 2:
+        v = c->bm_status;
+        break;
+    case 4:
+    case 5:
+    case 6:
+    case 7:
         v = c->bm_prd >> (8 * (reg - 4));
         break;
-    default: v = 0; break;
+    default:
+        v = 0;
+        break;
     }
     return size == 4 && reg == 4 ? c->bm_prd : (v & 0xFF);
 }
@@ -1439,7 +1484,10 @@ static void bm_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     case 2:
         c->bm_status = (uint8_t)((c->bm_status & ~(val & 0x06) & ~0x60) | (val & 0x60));
         break;
-    case 4: case 5: case 6: case 7: {
+    case 4:
+    case 5:
+    case 6:
+    case 7: {
         unsigned sh = 8 * (reg - 4);
         c->bm_prd = (c->bm_prd & ~(0xFFu << sh)) | ((uint32_t)(val & 0xFF) << sh);
         c->bm_prd &= ~3u;
@@ -1534,12 +1582,18 @@ static uint8_t reg_read(IDEChannel *c, unsigned reg)
     bool hob = (c->devctl & 0x80) != 0;
     IDEDrive *d = cur(c);
     switch (reg) {
-    case 1: return hob ? c->hob_feature : c->error;
-    case 2: return hob ? c->hob_nsector : c->nsector;
-    case 3: return hob ? c->hob_sector : c->sector;
-    case 4: return hob ? c->hob_lcyl : c->lcyl;
-    case 5: return hob ? c->hob_hcyl : c->hcyl;
-    case 6: return c->select;
+    case 1:
+        return hob ? c->hob_feature : c->error;
+    case 2:
+        return hob ? c->hob_nsector : c->nsector;
+    case 3:
+        return hob ? c->hob_sector : c->sector;
+    case 4:
+        return hob ? c->hob_lcyl : c->lcyl;
+    case 5:
+        return hob ? c->hob_hcyl : c->hcyl;
+    case 6:
+        return c->select;
     case 7:
         if (!d->present) {
             return 0;
@@ -1547,7 +1601,8 @@ static uint8_t reg_read(IDEChannel *c, unsigned reg)
         c->irq_pending = false;
         update_irq(c);
         return c->status;
-    default: return 0xFF;
+    default:
+        return 0xFF;
     }
 }
 
@@ -1555,11 +1610,26 @@ static void reg_write(IDEChannel *c, unsigned reg, uint8_t v)
 {
     c->devctl &= 0x7F; /* a task file write clears HOB (ATA-6 section 7.9) */
     switch (reg) {
-    case 1: c->hob_feature = c->feature; c->feature = v; break;
-    case 2: c->hob_nsector = c->nsector; c->nsector = v; break;
-    case 3: c->hob_sector = c->sector; c->sector = v; break;
-    case 4: c->hob_lcyl = c->lcyl; c->lcyl = v; break;
-    case 5: c->hob_hcyl = c->hcyl; c->hcyl = v; break;
+    case 1:
+        c->hob_feature = c->feature;
+        c->feature = v;
+        break;
+    case 2:
+        c->hob_nsector = c->nsector;
+        c->nsector = v;
+        break;
+    case 3:
+        c->hob_sector = c->sector;
+        c->sector = v;
+        break;
+    case 4:
+        c->hob_lcyl = c->lcyl;
+        c->lcyl = v;
+        break;
+    case 5:
+        c->hob_hcyl = c->hcyl;
+        c->hcyl = v;
+        break;
     case 6:
         c->select = v | 0xA0;
         c->unit = (v >> 4) & 1;
@@ -1683,8 +1753,8 @@ static void channel_reset(IDEChannel *c, bool hard)
     if (hard) {
         c->devctl = 0;
         c->bm_cmd = 0;
-        c->bm_status = (uint8_t)((c->drive[0].present ? 0x20 : 0) |
-                                 (c->drive[1].present ? 0x40 : 0));
+        c->bm_status =
+            (uint8_t)((c->drive[0].present ? 0x20 : 0) | (c->drive[1].present ? 0x40 : 0));
         c->bm_prd = 0;
     }
     update_irq(c);
@@ -1774,10 +1844,10 @@ IDEState *ide_new(Machine *m, PCIBus *bus, IRQLine *irq14, IRQLine *irq15,
     static const uint16_t bases[2] = {IDE_PRIMARY_BASE, IDE_SECONDARY_BASE};
     static const uint16_t ctls[2] = {IDE_PRIMARY_CTL, IDE_SECONDARY_CTL};
     for (int i = 0; i < 2; i++) {
-        s->handles[2 * i] = port_map(&m->io, i ? "ide1" : "ide0", bases[i], 8, &cmd_ops,
-                                     &s->ch[i]);
-        s->handles[2 * i + 1] = port_map(&m->io, i ? "ide1-ctl" : "ide0-ctl", ctls[i], 1,
-                                         &ctl_ops, &s->ch[i]);
+        s->handles[2 * i] =
+            port_map(&m->io, i ? "ide1" : "ide0", bases[i], 8, &cmd_ops, &s->ch[i]);
+        s->handles[2 * i + 1] =
+            port_map(&m->io, i ? "ide1-ctl" : "ide0-ctl", ctls[i], 1, &ctl_ops, &s->ch[i]);
     }
     if (s->handles[0] < 0 || s->handles[1] < 0 || s->handles[2] < 0 || s->handles[3] < 0 ||
         machine_add_reset(m, ide_reset, s) < 0 ||

@@ -26,12 +26,12 @@ const char *blk_probe_format(const char *file);
 
 /* BlockCreateOpts: what `anyvm-img create` and -snapshot ask for. */
 typedef struct BlockCreateOpts {
-    const char *format;       /* "raw" or "qcow2" */
-    uint64_t size;            /* bytes; 0 with a backing file = the backing file's size */
-    const char *backing;      /* qcow2 only, NULL = none */
-    const char *backing_fmt;  /* NULL = probe when the overlay is opened */
-    int qcow2_version;        /* 2 or 3 (default 3) */
-    unsigned cluster_bits;    /* 9..21 (default 16) */
+    const char *format;      /* "raw" or "qcow2" */
+    uint64_t size;           /* bytes; 0 with a backing file = the backing file's size */
+    const char *backing;     /* qcow2 only, NULL = none */
+    const char *backing_fmt; /* NULL = probe when the overlay is opened */
+    int qcow2_version;       /* 2 or 3 (default 3) */
+    unsigned cluster_bits;   /* 9..21 (default 16) */
 } BlockCreateOpts;
 
 /* blk_create: create (or truncate) an image. Returns 0 or -errno with a message in err. */
@@ -42,7 +42,7 @@ int blk_create(const char *file, const BlockCreateOpts *o, char *err, size_t err
 typedef struct BlockInfo {
     char format[16];
     uint64_t virtual_size;
-    uint64_t disk_size;       /* bytes allocated on the host */
+    uint64_t disk_size; /* bytes allocated on the host */
     uint64_t file_size;
     int qcow2_version;
     uint32_t cluster_size;
@@ -59,11 +59,11 @@ int blk_info(const char *file, const char *format, BlockInfo *info, char *err, s
 
 /* BlockCheck: the result of a consistency check, counted like `qemu-img check`. */
 typedef struct BlockCheck {
-    uint64_t corruptions;     /* refcount too low, bad offsets, wrong COPIED flags */
-    uint64_t leaks;           /* clusters with a refcount but no reference */
+    uint64_t corruptions; /* refcount too low, bad offsets, wrong COPIED flags */
+    uint64_t leaks;       /* clusters with a refcount but no reference */
     uint64_t allocated_clusters;
-    uint64_t total_clusters;  /* virtual size in clusters */
-    uint64_t image_end;       /* offset of the end of the last used cluster */
+    uint64_t total_clusters; /* virtual size in clusters */
+    uint64_t image_end;      /* offset of the end of the last used cluster */
 } BlockCheck;
 
 /* blk_check: check a qcow2 image (raw images have nothing to check and report clean). Each

@@ -60,9 +60,9 @@
 #define RB_CACHE_SLOTS 8
 
 typedef struct CacheSlot {
-    uint64_t offset;  /* host offset of the cached cluster, 0 = empty */
+    uint64_t offset; /* host offset of the cached cluster, 0 = empty */
     uint64_t lru;
-    uint8_t *data;    /* one cluster, as on disk */
+    uint8_t *data; /* one cluster, as on disk */
 } CacheSlot;
 
 typedef struct Qcow2 {
@@ -73,37 +73,37 @@ typedef struct Qcow2 {
     uint32_t version;
     uint32_t cluster_bits;
     uint64_t cluster_size;
-    uint64_t size;            /* virtual bytes */
+    uint64_t size; /* virtual bytes */
     uint32_t header_length;
     uint64_t incompat, compat, autoclear;
     uint32_t refcount_order;
     uint32_t refcount_bits;
-    uint64_t rb_entries;      /* refcounts per refcount block */
-    uint64_t l2_entries;      /* entries per L2 table */
+    uint64_t rb_entries; /* refcounts per refcount block */
+    uint64_t l2_entries; /* entries per L2 table */
     uint32_t l1_size;
     uint64_t l1_offset;
-    uint64_t *l1;             /* host byte order */
+    uint64_t *l1; /* host byte order */
     uint64_t rt_offset;
     uint32_t rt_clusters;
     uint64_t rt_entries;
-    uint64_t *rt;             /* host byte order */
+    uint64_t *rt; /* host byte order */
     uint32_t nb_snapshots;
     uint64_t snapshots_offset;
-    uint64_t file_end;        /* end of the last cluster in the file (or allocated) */
-    uint64_t free_hint;       /* first cluster index that may be free */
-    uint64_t resv_next;       /* reserved clusters: refcount 1 on disk, not yet used */
+    uint64_t file_end;  /* end of the last cluster in the file (or allocated) */
+    uint64_t free_hint; /* first cluster index that may be free */
+    uint64_t resv_next; /* reserved clusters: refcount 1 on disk, not yet used */
     uint64_t resv_count;
-    uint64_t resv_size;       /* length of the next reservation run */
+    uint64_t resv_size; /* length of the next reservation run */
     char backing_name[1024];
     char backing_fmt[16];
     BlockBackend *backing;
     CacheSlot l2c[L2_CACHE_SLOTS];
     CacheSlot rbc[RB_CACHE_SLOTS];
     uint64_t lru_clock;
-    uint8_t *cbuf;            /* a cluster of scratch space for copy-on-write */
-    uint8_t *zbuf;            /* compressed input */
-    uint8_t *dbuf;            /* the last decompressed cluster */
-    uint64_t dbuf_entry;      /* its L2 entry, 0 = none */
+    uint8_t *cbuf;       /* a cluster of scratch space for copy-on-write */
+    uint8_t *zbuf;       /* compressed input */
+    uint8_t *dbuf;       /* the last decompressed cluster */
+    uint64_t dbuf_entry; /* its L2 entry, 0 = none */
 } Qcow2;
 
 static uint64_t be64(const uint8_t *p)
@@ -152,8 +152,7 @@ static bool offset_ok(const Qcow2 *q, uint64_t off)
 
 /* --- metadata caches (write-through) --- */
 
-static CacheSlot *cache_get(Qcow2 *q, CacheSlot *slots, int n, uint64_t off, bool load,
-                            int *err)
+static CacheSlot *cache_get(Qcow2 *q, CacheSlot *slots, int n, uint64_t off, bool load, int *err)
 {
     CacheSlot *victim = &slots[0];
     for (int i = 0; i < n; i++) {
@@ -499,7 +498,7 @@ static int reserve_clusters(Qcow2 *q)
         }
     }
     uint64_t n = 0;
-    q->resv_size = q->resv_size < RESERVE_MIN ? RESERVE_MIN
+    q->resv_size = q->resv_size < RESERVE_MIN   ? RESERVE_MIN
                    : q->resv_size < RESERVE_MAX ? q->resv_size * 2
                                                 : RESERVE_MAX;
     for (uint64_t c = idx; n < q->resv_size; c++) {
@@ -1056,8 +1055,8 @@ static int load_header(Qcow2 *q, bool readonly, char *err, size_t errlen)
     uint64_t known = QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_COMPRESSION;
     if (q->incompat & ~known) {
         const char *what = (q->incompat & QCOW2_INCOMPAT_DATA_FILE) ? " (external data file)"
-                           : (q->incompat & QCOW2_INCOMPAT_EXTL2) ? " (extended L2 entries)"
-                                                                  : "";
+                           : (q->incompat & QCOW2_INCOMPAT_EXTL2)   ? " (extended L2 entries)"
+                                                                    : "";
         snprintf(err, errlen, "%s: unsupported qcow2 incompatible features 0x%" PRIx64 "%s", f,
                  q->incompat & ~known, what);
         return -ENOTSUP;
@@ -1079,8 +1078,7 @@ static int load_header(Qcow2 *q, bool readonly, char *err, size_t errlen)
         return -EROFS;
     }
     if (q->refcount_order > 6) {
-        snprintf(err, errlen, "%s: corrupt qcow2 header: refcount order %u", f,
-                 q->refcount_order);
+        snprintf(err, errlen, "%s: corrupt qcow2 header: refcount order %u", f, q->refcount_order);
         return -EINVAL;
     }
     q->refcount_bits = 1u << q->refcount_order;
@@ -1091,24 +1089,27 @@ static int load_header(Qcow2 *q, bool readonly, char *err, size_t errlen)
                  q->size);
         return -EINVAL;
     }
-    uint64_t need_l1 = (q->size + q->cluster_size * q->l2_entries - 1) /
-                       (q->cluster_size * q->l2_entries);
+    uint64_t need_l1 =
+        (q->size + q->cluster_size * q->l2_entries - 1) / (q->cluster_size * q->l2_entries);
     if (q->l1_size < need_l1 || (uint64_t)q->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-        snprintf(err, errlen, "%s: corrupt qcow2 header: L1 size %u for a %" PRIu64
-                 "-byte disk", f, q->l1_size, q->size);
+        snprintf(err, errlen, "%s: corrupt qcow2 header: L1 size %u for a %" PRIu64 "-byte disk",
+                 f, q->l1_size, q->size);
         return -EINVAL;
     }
-    if (q->l1_size && (!offset_ok(q, q->l1_offset) ||
-                       q->l1_offset + (uint64_t)q->l1_size * 8 > fsize)) {
-        snprintf(err, errlen, "%s: corrupt qcow2 image: the L1 table (offset 0x%" PRIx64
-                 ") overlaps the header or lies beyond the end of the file", f, q->l1_offset);
+    if (q->l1_size &&
+        (!offset_ok(q, q->l1_offset) || q->l1_offset + (uint64_t)q->l1_size * 8 > fsize)) {
+        snprintf(err, errlen,
+                 "%s: corrupt qcow2 image: the L1 table (offset 0x%" PRIx64
+                 ") overlaps the header or lies beyond the end of the file",
+                 f, q->l1_offset);
         return -EINVAL;
     }
-    if (q->rt_clusters == 0 || (uint64_t)q->rt_clusters * q->cluster_size > QCOW2_MAX_RT_BYTES
-        || !offset_ok(q, q->rt_offset) ||
+    if (q->rt_clusters == 0 || (uint64_t)q->rt_clusters * q->cluster_size > QCOW2_MAX_RT_BYTES ||
+        !offset_ok(q, q->rt_offset) ||
         q->rt_offset + (uint64_t)q->rt_clusters * q->cluster_size > fsize) {
-        snprintf(err, errlen, "%s: corrupt qcow2 image: bad refcount table (offset 0x%" PRIx64
-                 ", %u clusters)", f, q->rt_offset, q->rt_clusters);
+        snprintf(err, errlen,
+                 "%s: corrupt qcow2 image: bad refcount table (offset 0x%" PRIx64 ", %u clusters)",
+                 f, q->rt_offset, q->rt_clusters);
         return -EINVAL;
     }
     if (backing_off) {
@@ -1169,7 +1170,7 @@ static int load_tables(Qcow2 *q, char *err, size_t errlen)
     q->zbuf = malloc(2 * q->cluster_size);
     q->dbuf = malloc(q->cluster_size);
     uint8_t *raw = malloc(q->rt_entries * 8 > (uint64_t)q->l1_size * 8 ? q->rt_entries * 8
-                                                                     : (uint64_t)q->l1_size * 8);
+                                                                       : (uint64_t)q->l1_size * 8);
     if (!q->l1 || !q->rt || !q->cbuf || !q->zbuf || !q->dbuf || !raw) {
         free(raw);
         snprintf(err, errlen, "out of memory");
@@ -1180,8 +1181,8 @@ static int load_tables(Qcow2 *q, char *err, size_t errlen)
         q->l1[i] = be64(raw + i * 8);
         uint64_t o = q->l1[i] & L1E_OFFSET_MASK;
         if (o && !offset_ok(q, o)) {
-            snprintf(err, errlen, "%s: corrupt qcow2 image: L1 entry %u points to 0x%" PRIx64,
-                     f, i, o);
+            snprintf(err, errlen, "%s: corrupt qcow2 image: L1 entry %u points to 0x%" PRIx64, f,
+                     i, o);
             free(raw);
             return -EINVAL;
         }
@@ -1192,8 +1193,9 @@ static int load_tables(Qcow2 *q, char *err, size_t errlen)
     for (uint64_t i = 0; r == 0 && i < q->rt_entries; i++) {
         q->rt[i] = be64(raw + i * 8) & REFT_OFFSET_MASK;
         if (q->rt[i] && !offset_ok(q, q->rt[i])) {
-            snprintf(err, errlen, "%s: corrupt qcow2 image: refcount block %" PRIu64
-                     " at 0x%" PRIx64, f, i, q->rt[i]);
+            snprintf(err, errlen,
+                     "%s: corrupt qcow2 image: refcount block %" PRIu64 " at 0x%" PRIx64, f, i,
+                     q->rt[i]);
             free(raw);
             return -EINVAL;
         }
@@ -1216,8 +1218,8 @@ static void backing_path(const Qcow2 *q, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s/%s", (int)(slash - q->path), q->path, q->backing_name);
 }
 
-static Qcow2 *qcow2_load(const char *file, bool readonly, int depth, bool with_backing,
-                         char *err, size_t errlen)
+static Qcow2 *qcow2_load(const char *file, bool readonly, int depth, bool with_backing, char *err,
+                         size_t errlen)
 {
     Qcow2 *q = calloc(1, sizeof(*q));
     if (!q) {
@@ -1240,16 +1242,15 @@ static Qcow2 *qcow2_load(const char *file, bool readonly, int depth, bool with_b
     q->free_hint = 1;
     if (with_backing && q->backing_name[0]) {
         if (depth + 1 >= BLK_MAX_BACKING_DEPTH) {
-            snprintf(err, errlen, "%s: backing chain deeper than %d", file,
-                     BLK_MAX_BACKING_DEPTH);
+            snprintf(err, errlen, "%s: backing chain deeper than %d", file, BLK_MAX_BACKING_DEPTH);
             qcow2_free(q);
             return NULL;
         }
         char path[2048];
         backing_path(q, path, sizeof(path));
         char e[512];
-        q->backing = blk_open_depth(path, q->backing_fmt, BLK_OPEN_RDONLY, depth + 1, e,
-                                    sizeof(e));
+        q->backing =
+            blk_open_depth(path, q->backing_fmt, BLK_OPEN_RDONLY, depth + 1, e, sizeof(e));
         if (!q->backing) {
             if (depth == 0) {
                 snprintf(err, errlen, "%s: cannot open backing file: %s", file, e);
@@ -1413,8 +1414,8 @@ int qcow2_info(const char *file, BlockInfo *info, char *err, size_t errlen)
 
 typedef struct CheckCtx {
     Qcow2 *q;
-    uint64_t nclusters;   /* clusters the reference array covers */
-    uint32_t *ref;        /* references found per host cluster */
+    uint64_t nclusters; /* clusters the reference array covers */
+    uint32_t *ref;      /* references found per host cluster */
     BlockCheck *res;
     FILE *rep;
 } CheckCtx;
@@ -1427,8 +1428,10 @@ static void add_ref(CheckCtx *c, uint64_t off, uint64_t len, const char *what)
     for (uint64_t k = first; k <= last; k++) {
         if (k >= c->nclusters) {
             if (c->rep) {
-                fprintf(c->rep, "ERROR %s at offset 0x%" PRIx64 " is beyond the end of the "
-                        "image file\n", what, k << c->q->cluster_bits);
+                fprintf(c->rep,
+                        "ERROR %s at offset 0x%" PRIx64 " is beyond the end of the "
+                        "image file\n",
+                        what, k << c->q->cluster_bits);
             }
             c->res->corruptions++;
             continue;
@@ -1445,8 +1448,10 @@ static bool check_offset(CheckCtx *c, uint64_t off, const char *what)
 {
     if ((off & (c->q->cluster_size - 1)) || off < c->q->cluster_size) {
         if (c->rep) {
-            fprintf(c->rep, "ERROR %s offset=0x%" PRIx64 ": not cluster aligned or overlaps "
-                    "the header\n", what, off);
+            fprintf(c->rep,
+                    "ERROR %s offset=0x%" PRIx64 ": not cluster aligned or overlaps "
+                    "the header\n",
+                    what, off);
         }
         c->res->corruptions++;
         return false;
@@ -1540,14 +1545,16 @@ int qcow2_check(const char *file, BlockCheck *res, FILE *report, char *err, size
         }
         if (rc > found) { /* as qemu-img counts it: a leak, even when partly referenced */
             if (report) {
-                fprintf(report, "Leaked cluster %" PRIu64 " refcount=%" PRIu64
-                        " reference=%" PRIu64 "\n", k, rc, found);
+                fprintf(report,
+                        "Leaked cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64 "\n",
+                        k, rc, found);
             }
             res->leaks++;
         } else {
             if (report) {
-                fprintf(report, "ERROR cluster %" PRIu64 " refcount=%" PRIu64
-                        " reference=%" PRIu64 "\n", k, rc, found);
+                fprintf(report,
+                        "ERROR cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64 "\n",
+                        k, rc, found);
             }
             res->corruptions++;
         }
@@ -1562,8 +1569,10 @@ int qcow2_check(const char *file, BlockCheck *res, FILE *report, char *err, size
         r = get_refcount(q, l2off / cs, &rc);
         if (r == 0 && ((rc == 1) != ((q->l1[i] & QCOW_OFLAG_COPIED) != 0))) {
             if (report) {
-                fprintf(report, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%" PRIx64
-                        " refcount=%" PRIu64 "\n", i, q->l1[i], rc);
+                fprintf(report,
+                        "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%" PRIx64
+                        " refcount=%" PRIu64 "\n",
+                        i, q->l1[i], rc);
             }
             res->corruptions++;
         }
@@ -1579,8 +1588,10 @@ int qcow2_check(const char *file, BlockCheck *res, FILE *report, char *err, size
             r = get_refcount(q, off / cs, &rc);
             if (r == 0 && ((rc == 1) != ((e & QCOW_OFLAG_COPIED) != 0))) {
                 if (report) {
-                    fprintf(report, "ERROR OFLAG_COPIED data cluster: l2_entry=%" PRIx64
-                            " refcount=%" PRIu64 "\n", e, rc);
+                    fprintf(report,
+                            "ERROR OFLAG_COPIED data cluster: l2_entry=%" PRIx64
+                            " refcount=%" PRIu64 "\n",
+                            e, rc);
                 }
                 res->corruptions++;
             }

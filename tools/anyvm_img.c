@@ -13,14 +13,13 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: anyvm-img create [-f raw|qcow2] [-o compat=0.10|1.1,cluster_size=N] "
-            "[-b BACKING [-F FMT]] FILE [SIZE]\n"
-            "       anyvm-img info [-f FMT] FILE\n"
-            "       anyvm-img check FILE      (exit 0 clean, 2 corrupt, 3 leaks, 1 error)\n"
-            "       anyvm-img convert [-f FMT] [-O raw|qcow2] IN OUT\n"
-            "       anyvm-img bench [-w] [-f FMT] [-s BUFSIZE] [-n MiB] FILE   (sequential "
-            "MB/s)\n");
+    fprintf(f, "usage: anyvm-img create [-f raw|qcow2] [-o compat=0.10|1.1,cluster_size=N] "
+               "[-b BACKING [-F FMT]] FILE [SIZE]\n"
+               "       anyvm-img info [-f FMT] FILE\n"
+               "       anyvm-img check FILE      (exit 0 clean, 2 corrupt, 3 leaks, 1 error)\n"
+               "       anyvm-img convert [-f FMT] [-O raw|qcow2] IN OUT\n"
+               "       anyvm-img bench [-w] [-f FMT] [-s BUFSIZE] [-n MiB] FILE   (sequential "
+               "MB/s)\n");
 }
 
 /* parse_size: "10G", "512M", "64K", "1048576" (bytes). */
@@ -34,12 +33,30 @@ static int parse_size(const char *s, uint64_t *out)
     }
     unsigned shift = 0;
     switch (*end) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: return -EINVAL;
+    case 0:
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    default:
+        return -EINVAL;
     }
     if (*end || (shift && v > (UINT64_MAX >> shift))) {
         return -EINVAL;
@@ -83,16 +100,24 @@ static int cmd_create(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "f:o:b:F:")) != -1) {
         switch (c) {
-        case 'f': o.format = optarg; break;
-        case 'b': o.backing = optarg; break;
-        case 'F': o.backing_fmt = optarg; break;
+        case 'f':
+            o.format = optarg;
+            break;
+        case 'b':
+            o.backing = optarg;
+            break;
+        case 'F':
+            o.backing_fmt = optarg;
+            break;
         case 'o':
             if (parse_create_opts(optarg, &o) < 0) {
                 fprintf(stderr, "anyvm-img: bad -o %s\n", optarg);
                 return 1;
             }
             break;
-        default: usage(stderr); return 1;
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (optind >= argc) {
@@ -181,15 +206,16 @@ static int cmd_check(int argc, char **argv)
     }
     if (res.leaks) {
         printf("\n%" PRIu64 " leaked clusters were found on the image.\n"
-               "This means waste of disk space, but no harm to data.\n", res.leaks);
+               "This means waste of disk space, but no harm to data.\n",
+               res.leaks);
     }
     if (!res.corruptions && !res.leaks) {
         printf("No errors were found on the image.\n");
     }
     if (res.total_clusters) {
         printf("%" PRIu64 "/%" PRIu64 " = %.2f%% allocated\n", res.allocated_clusters,
-               res.total_clusters, 100.0 * (double)res.allocated_clusters /
-               (double)res.total_clusters);
+               res.total_clusters,
+               100.0 * (double)res.allocated_clusters / (double)res.total_clusters);
         printf("Image end offset: %" PRIu64 "\n", res.image_end);
     }
     return res.corruptions ? 2 : res.leaks ? 3 : 0;
@@ -212,15 +238,21 @@ static int cmd_convert(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "f:O:o:")) != -1) {
         switch (c) {
-        case 'f': in_fmt = optarg; break;
-        case 'O': o.format = optarg; break;
+        case 'f':
+            in_fmt = optarg;
+            break;
+        case 'O':
+            o.format = optarg;
+            break;
         case 'o':
             if (parse_create_opts(optarg, &o) < 0) {
                 fprintf(stderr, "anyvm-img: bad -o %s\n", optarg);
                 return 1;
             }
             break;
-        default: usage(stderr); return 1;
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (optind + 2 != argc) {
@@ -287,8 +319,12 @@ static int cmd_bench(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "wf:s:n:")) != -1) {
         switch (c) {
-        case 'w': write = true; break;
-        case 'f': fmt = optarg; break;
+        case 'w':
+            write = true;
+            break;
+        case 'f':
+            fmt = optarg;
+            break;
         case 's':
             if (parse_size(optarg, &bufsize) < 0 || bufsize == 0 || bufsize % 512 ||
                 bufsize > (64u << 20)) {
@@ -302,7 +338,9 @@ static int cmd_bench(int argc, char **argv)
             }
             total <<= 20;
             break;
-        default: usage(stderr); return 1;
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (optind >= argc) {
@@ -310,8 +348,7 @@ static int cmd_bench(int argc, char **argv)
         return 1;
     }
     char err[512];
-    BlockBackend *b = blk_open(argv[optind], fmt, write ? 0 : BLK_OPEN_RDONLY, err,
-                               sizeof(err));
+    BlockBackend *b = blk_open(argv[optind], fmt, write ? 0 : BLK_OPEN_RDONLY, err, sizeof(err));
     if (!b) {
         fprintf(stderr, "anyvm-img: %s\n", err);
         return 1;

@@ -23,7 +23,7 @@ static Port80 *p80;
 static FDCState *fdc;
 static IRQRecorder irq6;
 static BlockBackend *fd0;
-static uint8_t *img;         /* the image's bytes as the test expects them */
+static uint8_t *img; /* the image's bytes as the test expects them */
 static char tmpdir[64];
 
 static void make_image(uint32_t bytes, bool from_freedos)
@@ -96,7 +96,7 @@ TestSuite(fdc, .init = setup, .fini = teardown);
 static void dma_setup(int ch, uint32_t addr, uint32_t len, uint8_t type /* 4 w, 8 r */)
 {
     static const uint16_t page[4] = {0x87, 0x83, 0x81, 0x82};
-    th_outb(m, 0x0A, (uint8_t)(0x04 | ch));       /* mask */
+    th_outb(m, 0x0A, (uint8_t)(0x04 | ch));        /* mask */
     th_outb(m, 0x0C, 0);                           /* flip-flop */
     th_outb(m, 0x0B, (uint8_t)(0x40 | type | ch)); /* single mode */
     th_outb(m, (uint16_t)(ch * 2), (uint8_t)addr);
@@ -104,7 +104,7 @@ static void dma_setup(int ch, uint32_t addr, uint32_t len, uint8_t type /* 4 w, 
     th_outb(m, page[ch], (uint8_t)(addr >> 16));
     th_outb(m, (uint16_t)(ch * 2 + 1), (uint8_t)(len - 1));
     th_outb(m, (uint16_t)(ch * 2 + 1), (uint8_t)((len - 1) >> 8));
-    th_outb(m, 0x0A, (uint8_t)ch);                 /* unmask */
+    th_outb(m, 0x0A, (uint8_t)ch); /* unmask */
 }
 
 static void fdc_cmd(const uint8_t *b, int n)
@@ -119,8 +119,8 @@ static void fdc_cmd(const uint8_t *b, int n)
 static int fdc_results(uint8_t *r)
 {
     int n = 0;
-    while ((th_inb(m, 0x3F4) & (FDC_MSR_RQM | FDC_MSR_DIO)) ==
-           (FDC_MSR_RQM | FDC_MSR_DIO) && n < 16) {
+    while ((th_inb(m, 0x3F4) & (FDC_MSR_RQM | FDC_MSR_DIO)) == (FDC_MSR_RQM | FDC_MSR_DIO) &&
+           n < 16) {
         r[n++] = th_inb(m, 0x3F5);
     }
     return n;
@@ -147,8 +147,8 @@ static void drain_reset_interrupts(void)
 
 static void read_chs(uint8_t c, uint8_t h, uint8_t s, uint8_t eot, bool mt, uint8_t *r)
 {
-    uint8_t cmd[9] = {(uint8_t)(0x46 | (mt ? 0x80 : 0)), (uint8_t)(h << 2), c, h, s, 2, eot,
-                      0x1B, 0xFF};
+    uint8_t cmd[9] = {
+        (uint8_t)(0x46 | (mt ? 0x80 : 0)), (uint8_t)(h << 2), c, h, s, 2, eot, 0x1B, 0xFF};
     fdc_cmd(cmd, 9);
     cr_assert_eq(fdc_results(r), 7);
 }
@@ -192,13 +192,13 @@ Test(fdc, dma_terminal_count_masks_and_sets_status)
 Test(fdc, dma_16bit_channel_counts_words_and_autoinit_reloads)
 {
     /* Channel 5: address register holds A16:A1, page 0x8B holds A23:A17. */
-    th_outb(m, 0xD4, 0x05);         /* mask ch5 */
+    th_outb(m, 0xD4, 0x05); /* mask ch5 */
     th_outb(m, 0xD8, 0);
-    th_outb(m, 0xD6, 0x54 | 1);     /* single, autoinit, write, ch5 */
+    th_outb(m, 0xD6, 0x54 | 1); /* single, autoinit, write, ch5 */
     th_outb(m, 0xC4, 0x00);
-    th_outb(m, 0xC4, 0x40);         /* word address 0x4000 -> byte 0x8000 */
+    th_outb(m, 0xC4, 0x40); /* word address 0x4000 -> byte 0x8000 */
     th_outb(m, 0x8B, 0x00);
-    th_outb(m, 0xC6, 3);            /* 4 words */
+    th_outb(m, 0xC6, 3); /* 4 words */
     th_outb(m, 0xC6, 0);
     th_outb(m, 0xD4, 0x01);
     uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -485,8 +485,8 @@ Test(fdc, random_port_traffic_never_crashes)
 {
     uint64_t s = 0x243F6A8885A308D3ull;
     static const uint16_t ports[] = {0x3F0, 0x3F1, 0x3F2, 0x3F3, 0x3F4, 0x3F5, 0x3F5, 0x3F5,
-                                     0x3F5, 0x3F7, 0x04, 0x05, 0x08, 0x0A, 0x0B, 0x0C, 0x0D,
-                                     0x81, 0xC4, 0xC6, 0xD4, 0xD6};
+                                     0x3F5, 0x3F7, 0x04,  0x05,  0x08,  0x0A,  0x0B,  0x0C,
+                                     0x0D,  0x81,  0xC4,  0xC6,  0xD4,  0xD6};
     for (int i = 0; i < 200000; i++) {
         s ^= s << 13;
         s ^= s >> 7;

@@ -69,8 +69,7 @@ static IRQRecorder irq14, irq15;
 static MemDisk disk, cd, big, cd2;
 static BlockBackend *disk_blk, *cd_blk, *big_blk, *cd2_blk;
 
-static BlockBackend *md_new(MemDisk *d, uint64_t stored, uint64_t sectors, bool ro,
-                            uint8_t seed)
+static BlockBackend *md_new(MemDisk *d, uint64_t stored, uint64_t sectors, bool ro, uint8_t seed)
 {
     d->data = malloc(stored * 512 + 1);
     d->stored = stored;
@@ -89,9 +88,9 @@ static void setup(void)
     cr_assert_not_null(bus);
     th_irq_init(&irq14, m);
     th_irq_init(&irq15, m);
-    disk_blk = md_new(&disk, 4096, 4096, false, 1);       /* 2 MiB primary master */
-    big_blk = md_new(&big, 16, 1ull << 36, false, 2);     /* 32 TiB primary slave */
-    cd_blk = md_new(&cd, 4 * 64, 4 * 64, true, 3);        /* 64 CD blocks */
+    disk_blk = md_new(&disk, 4096, 4096, false, 1);   /* 2 MiB primary master */
+    big_blk = md_new(&big, 16, 1ull << 36, false, 2); /* 32 TiB primary slave */
+    cd_blk = md_new(&cd, 4 * 64, 4 * 64, true, 3);    /* 64 CD blocks */
     IDEDriveConfig drives[4] = {
         {.blk = disk_blk},
         {.blk = big_blk},
@@ -407,7 +406,7 @@ Test(ide, malicious_prd_tables_stay_inside_the_rules)
 {
     /* Entries pointing past RAM and at the top of the address space: dropped by the bus, no
      * crash; the transfer completes. */
-    put_prd(0x1000, 0xFFFFF000u, 0, false); /* 64 KiB at the top of 4 GiB */
+    put_prd(0x1000, 0xFFFFF000u, 0, false);     /* 64 KiB at the top of 4 GiB */
     put_prd(0x1008, RAM_SIZE - 256, 512, true); /* straddles the end of RAM */
     port_write(&m->io, BM_BASE + 4, 0x1000, 4);
     lba28(P, 0, 0, 129);
@@ -722,10 +721,11 @@ Test(ide, empty_channel_floats_high)
 Test(ide, random_port_traffic_never_crashes)
 {
     uint64_t s = 0x9E3779B97F4A7C15ull;
-    static const uint16_t ports[] = {P, P + 1, P + 2, P + 3, P + 4, P + 5, P + 6, P + 7,
-                                     P + 0x206, S, S + 1, S + 2, S + 3, S + 4, S + 5, S + 6,
-                                     S + 7, S + 0x206, BM_BASE, BM_BASE + 2, BM_BASE + 4,
-                                     BM_BASE + 8, BM_BASE + 10, BM_BASE + 12};
+    static const uint16_t ports[] = {
+        P,       P + 1,       P + 2,       P + 3,       P + 4,        P + 5,
+        P + 6,   P + 7,       P + 0x206,   S,           S + 1,        S + 2,
+        S + 3,   S + 4,       S + 5,       S + 6,       S + 7,        S + 0x206,
+        BM_BASE, BM_BASE + 2, BM_BASE + 4, BM_BASE + 8, BM_BASE + 10, BM_BASE + 12};
     static const uint8_t cmds[] = {0x20, 0x24, 0x29, 0x30, 0x34, 0x39, 0x25, 0x35, 0xC4, 0xC5,
                                    0xC6, 0xC8, 0xCA, 0xEC, 0xA1, 0xA0, 0xE7, 0xEA, 0xEF, 0x91,
                                    0x90, 0x08, 0xF8, 0x27, 0x40, 0x42, 0x70, 0xE5};

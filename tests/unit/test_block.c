@@ -63,11 +63,11 @@ static bool have_qemu_img(void)
     return system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") == 0;
 }
 
-#define NEED_QEMU()                                                                       \
-    do {                                                                                  \
-        if (!have_qemu_img()) {                                                           \
-            cr_skip_test("qemu-img/qemu-io not installed (scripts/deps.sh installs them)"); \
-        }                                                                                 \
+#define NEED_QEMU()                                                                               \
+    do {                                                                                          \
+        if (!have_qemu_img()) {                                                                   \
+            cr_skip_test("qemu-img/qemu-io not installed (scripts/deps.sh installs them)");       \
+        }                                                                                         \
     } while (0)
 
 static BlockBackend *open_ok(const char *file, const char *fmt, unsigned flags)
@@ -81,8 +81,12 @@ static BlockBackend *open_ok(const char *file, const char *fmt, unsigned flags)
 static void create_ok(const char *file, const char *fmt, uint64_t size, int version,
                       unsigned cbits, const char *backing, const char *bfmt)
 {
-    BlockCreateOpts o = {.format = fmt, .size = size, .qcow2_version = version,
-                         .cluster_bits = cbits, .backing = backing, .backing_fmt = bfmt};
+    BlockCreateOpts o = {.format = fmt,
+                         .size = size,
+                         .qcow2_version = version,
+                         .cluster_bits = cbits,
+                         .backing = backing,
+                         .backing_fmt = bfmt};
     char err[512] = "";
     cr_assert_eq(blk_create(file, &o, err, sizeof(err)), 0, "blk_create: %s", err);
 }
@@ -96,8 +100,8 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* random_writes: n writes of 1..max sectors at random places, mirrored into model. */
-static void random_writes(BlockBackend *b, uint8_t *model, uint64_t sectors, int n,
-                          uint32_t max, uint64_t seed)
+static void random_writes(BlockBackend *b, uint8_t *model, uint64_t sectors, int n, uint32_t max,
+                          uint64_t seed)
 {
     uint8_t *buf = malloc((size_t)max * 512);
     for (int i = 0; i < n; i++) {
@@ -322,8 +326,7 @@ Test(block, snapshot_writes_go_to_a_temporary_overlay)
     memset(model + 8192, 0xAB, 4096);
     file_equals_model(path("s.raw"), model, 1 << 20);
     free(model);
-    cr_assert_eq(sh("ls anyvm-snapshot-* 2>/dev/null | grep -q ."), 1,
-                 "the overlay file is gone");
+    cr_assert_eq(sh("ls anyvm-snapshot-* 2>/dev/null | grep -q ."), 1, "the overlay file is gone");
 }
 
 /* --- hostile images --- */
@@ -467,18 +470,19 @@ Test(block, anyvm_img_check_exit_codes_match_qemu_img)
 Test(block, anyvm_img_convert_round_trip_and_backing_create)
 {
     NEED_QEMU();
-    cr_assert_eq(sh("head -c 3000000 /dev/urandom > in.raw && truncate -s 4M in.raw && "
-                    IMG " convert -O qcow2 in.raw mid.qcow2 && qemu-img check mid.qcow2 && "
-                    "qemu-img compare -f raw -F qcow2 in.raw mid.qcow2 && "
-                    IMG " convert -f qcow2 -O raw mid.qcow2 out.raw && cmp in.raw out.raw"),
+    cr_assert_eq(sh("head -c 3000000 /dev/urandom > in.raw && truncate -s 4M in.raw && " IMG
+                    " convert -O qcow2 in.raw mid.qcow2 && qemu-img check mid.qcow2 && "
+                    "qemu-img compare -f raw -F qcow2 in.raw mid.qcow2 && " IMG
+                    " convert -f qcow2 -O raw mid.qcow2 out.raw && cmp in.raw out.raw"),
                  0);
     cr_assert_eq(sh(IMG " create -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 && "
-                    "qemu-img info top.qcow2 | grep -q 'backing file: mid.qcow2' && "
-                    "qemu-img info top.qcow2 | grep -q 'virtual size: 4 MiB' && "
-                    "qemu-img compare top.qcow2 in.raw && " IMG " info top.qcow2 | "
-                    "grep -q 'backing file format: qcow2'"),
+                        "qemu-img info top.qcow2 | grep -q 'backing file: mid.qcow2' && "
+                        "qemu-img info top.qcow2 | grep -q 'virtual size: 4 MiB' && "
+                        "qemu-img compare top.qcow2 in.raw && " IMG " info top.qcow2 | "
+                        "grep -q 'backing file format: qcow2'"),
                  0);
-    cr_assert_eq(sh(IMG " create -f qcow2 -o compat=0.10 v2.qcow2 1G && "
+    cr_assert_eq(sh(IMG
+                    " create -f qcow2 -o compat=0.10 v2.qcow2 1G && "
                     "qemu-img info v2.qcow2 | grep -q 'compat: 0.10' && qemu-img check v2.qcow2"),
                  0);
 }
@@ -660,4 +664,75 @@ Test(block, damaged_metadata_never_crashes)
     free(buf);
     free(orig);
     free(model);
+}
+
+/* Refcount widths other than 16 bits (qemu-img's refcount_bits=1, 8 and 64) are read and
+ * updated correctly: our writes leave qemu-img check clean. */
+Test(block, other_refcount_widths_stay_consistent)
+{
+    NEED_QEMU();
+    static const int widths[] = {1, 8, 64};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sh("rm -f w.qcow2 && qemu-img create -f qcow2 -o refcount_bits=%d,"
+                        "cluster_size=4096 w.qcow2 4M",
+                        widths[i]),
+                     0);
+        BlockBackend *b = open_ok(path("w.qcow2"), NULL, 0);
+        uint8_t *model = calloc(1, 4 << 20);
+        random_writes(b, model, 8192, 80, 32, (uint64_t)widths[i] * 7 + 1);
+        verify(b, model, 8192);
+        blk_close(b);
+        cr_assert_eq(sh("qemu-img check w.qcow2"), 0, "refcount_bits=%d", widths[i]);
+        cr_assert_eq(sh("qemu-img convert -O raw w.qcow2 w.raw"), 0);
+        file_equals_model(path("w.raw"), model, 4 << 20);
+        free(model);
+    }
+}
+
+static void on_done(void *opaque, BlockRequest *req, int ret)
+{
+    int *slot = opaque;
+    *slot = ret + 1000 * (int)req->type;
+}
+
+/* The asynchronous entry point completes each request exactly once with its result. */
+Test(block, submit_completes_requests_with_their_result)
+{
+    create_ok(path("a.raw"), "raw", 8192, 0, 0, NULL, NULL);
+    BlockBackend *b = open_ok(path("a.raw"), NULL, 0);
+    uint8_t buf[1024];
+    memset(buf, 0x3C, sizeof(buf));
+    int got = -1;
+    BlockRequest w = {.type = BLK_REQ_WRITE,
+                      .sector = 2,
+                      .count = 2,
+                      .buf = buf,
+                      .done = on_done,
+                      .opaque = &got};
+    blk_submit(b, &w);
+    cr_assert_eq(got, 1000 * BLK_REQ_WRITE);
+    memset(buf, 0, sizeof(buf));
+    BlockRequest r = {.type = BLK_REQ_READ,
+                      .sector = 2,
+                      .count = 2,
+                      .buf = buf,
+                      .done = on_done,
+                      .opaque = &got};
+    blk_submit(b, &r);
+    cr_assert_eq(got, 0);
+    cr_assert_eq(buf[1023], 0x3C);
+    BlockRequest bad = {.type = BLK_REQ_READ,
+                        .sector = 15,
+                        .count = 2,
+                        .buf = buf,
+                        .done = on_done,
+                        .opaque = &got};
+    blk_submit(b, &bad);
+    cr_assert_eq(got, -EINVAL);
+    BlockRequest fl = {.type = BLK_REQ_FLUSH, .done = on_done, .opaque = &got};
+    blk_submit(b, &fl);
+    cr_assert_eq(got, 1000 * BLK_REQ_FLUSH);
+    cr_assert_eq(b->flushes, 1);
+    cr_assert_eq(b->wr_bytes, 1024);
+    blk_close(b);
 }
