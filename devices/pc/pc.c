@@ -215,6 +215,16 @@ static void pc_board_reset(void *opaque)
 
 /* --- storage: IDE (00:01.1), the 8237 DMA controllers and the floppy controller --- */
 
+/* Firmware duty on every reset: enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE
+ * decode enable", 82371SB section 2.3.14) as every PC BIOS does; operating systems (Linux's
+ * ata_piix) ignore a channel whose enable bit is clear. The PIIX3 resets it to 0. */
+static void pc_storage_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
+}
+
 /* pc_storage_init: attach m->cfg.drives (opened by the frontend into m->drive_blk) to the
  * PIIX3 IDE function (hda..hdd, CD-ROMs; ISA IRQ 14/15) and the floppy controller (fda/fdb;
  * IRQ 6, DMA 2), and record the floppy drives in CMOS 0x10/0x14. Returns 0 or -1 with a
@@ -249,7 +259,7 @@ static int pc_storage_init(PCBoard *b, char *err, size_t errlen)
                      i8259_irq(b->pic, IDE_SECONDARY_IRQ), ide);
     b->dma = i8237_new(m);
     b->fdc = b->dma ? fdc_new(m, i8259_irq(b->pic, FDC_IRQ), b->dma, fd) : NULL;
-    if (!b->ide || !b->dma || !b->fdc) {
+    if (!b->ide || !b->dma || !b->fdc || machine_add_reset(m, pc_storage_reset, b) < 0) {
         snprintf(err, errlen, "cannot create the storage controllers (resource conflict)");
         return -1;
     }
