@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/machine.h"
+#include "frontend/block.h"
 #include "devices/pc/pc.h"
 #include "frontend/char.h"
 #include "frontend/monitor.h"
@@ -79,6 +80,9 @@ static void frontend_close(Frontend *fe)
         }
     }
     net_frontend_close(fe->net); /* before the machine: slirp's timers live on its clock */
+    if (fe->m) {
+        blk_close_drives(fe->m); /* flushes the images */
+    }
     machine_free(fe->m);
     pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
@@ -89,6 +93,9 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     Machine *m = fe->m;
     const MachineConfig *cfg = &m->cfg;
     char e[256];
+    if (blk_open_drives(m, err, errlen) < 0) {
+        return -1;
+    }
     for (int i = 0; i < cfg->n_serial; i++) {
         fe->serial[i] = char_open(m, cfg->serial[i], CHAR_OPEN_RAW_STDIO, e, sizeof(e));
         if (!fe->serial[i] && e[0]) {

@@ -9,10 +9,13 @@
 #include "core/cpu.h"
 #include "devices/debugcon.h"
 #include "devices/debugexit.h"
+#include "devices/fdc.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
+#include "devices/i8237.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
+#include "devices/ide.h"
 #include "devices/mc146818.h"
 #include "devices/pc/loader.h"
 #include "devices/pci.h"
@@ -41,6 +44,9 @@ struct PCBoard {
     PCIBus *pci;
     I440FXState *host;
     PiixState *piix;
+    IDEState *ide;   /* storage block: see pc_storage_init */
+    I8237 *dma;
+    FDCState *fdc;
     int ferr_handle;
     bool a20_kbc, a20_port92;
     uint32_t rsdp;
@@ -275,6 +281,77 @@ static void pc_board_reset(void *opaque)
     }
 }
 
+/* --- storage: IDE (00:01.1), the 8237 DMA controllers and the floppy controller --- */
+
+/* Firmware duty on every reset: enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE
+ * decode enable", 82371SB section 2.3.14) as every PC BIOS does; operating systems (Linux's
+ * ata_piix) ignore a channel whose enable bit is clear. The PIIX3 resets it to 0. */
+static void pc_storage_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
+}
+
+/* pc_storage_init: attach m->cfg.drives (opened by the frontend into m->drive_blk) to the
+ * PIIX3 IDE function (hda..hdd, CD-ROMs; ISA IRQ 14/15) and the floppy controller (fda/fdb;
+ * IRQ 6, DMA 2), and record the floppy drives in CMOS 0x10/0x14. Returns 0 or -1 with a
+ * message in err. */
+static int pc_storage_init(PCBoard *b, char *err, size_t errlen)
+{
+    Machine *m = b->m;
+    const MachineConfig *cfg = &m->cfg;
+    IDEDriveConfig ide[4];
+    BlockBackend *fd[2] = {NULL, NULL};
+    memset(ide, 0, sizeof(ide));
+    for (int i = 0; i < cfg->n_drives && i < MACHINE_MAX_DRIVES; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        bool cd = d->media == DRIVE_MEDIA_CDROM;
+        if (d->iface == DRIVE_IF_IDE && d->index >= 0 && d->index < 4 &&
+            (m->drive_blk[i] || cd)) {
+            ide[d->index].blk = m->drive_blk[i];
+            ide[d->index].present = true;
+            ide[d->index].cdrom = cd;
+        } else if (d->iface == DRIVE_IF_FLOPPY && d->index >= 0 && d->index < 2) {
+            fd[d->index] = m->drive_blk[i];
+            if (fd[d->index] &&
+                !fdc_geometry_for_size(fd[d->index]->sectors * BLK_SECTOR_SIZE)) {
+                snprintf(err, errlen, "floppy %s: %llu bytes is no floppy format (360K, 720K, "
+                         "1.2M, 1.44M, 2.88M)", d->file,
+                         (unsigned long long)(fd[d->index]->sectors * BLK_SECTOR_SIZE));
+                return -1;
+            }
+        }
+    }
+    b->ide = ide_new(m, b->pci, i8259_irq(b->pic, IDE_PRIMARY_IRQ),
+                     i8259_irq(b->pic, IDE_SECONDARY_IRQ), ide);
+    b->dma = i8237_new(m);
+    b->fdc = b->dma ? fdc_new(m, i8259_irq(b->pic, FDC_IRQ), b->dma, fd) : NULL;
+    if (!b->ide || !b->dma || !b->fdc || machine_add_reset(m, pc_storage_reset, b) < 0) {
+        snprintf(err, errlen, "cannot create the storage controllers (resource conflict)");
+        return -1;
+    }
+    uint8_t t0 = fdc_cmos_type(b->fdc, 0), t1 = fdc_cmos_type(b->fdc, 1);
+    mc146818_cmos_set(b->rtc, 0x10, (uint8_t)(t0 << 4 | t1));
+    int nfd = (t0 != 0) + (t1 != 0);
+    uint8_t equip = mc146818_cmos_get(b->rtc, 0x14) & 0x3E;
+    if (nfd) {
+        equip |= (uint8_t)(0x01 | (nfd - 1) << 6);
+    }
+    mc146818_cmos_set(b->rtc, 0x14, equip);
+    mc146818_update_checksum(b->rtc);
+    return 0;
+}
+
+static void pc_storage_free(PCBoard *b)
+{
+    fdc_free(b->fdc);
+    i8237_free(b->dma);
+    ide_free(b->ide);
+}
+
+/* --- end of the storage block --- */
+
 PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
 {
     const MachineConfig *cfg = &m->cfg;
@@ -356,6 +433,9 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
         goto fail;
     }
     mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
+    if (pc_storage_init(b, err, errlen) < 0) {
+        goto fail;
+    }
     if (machine_add_reset(m, pc_board_reset, b) < 0) {
         snprintf(err, errlen, "too many reset handlers");
         goto fail;
@@ -392,6 +472,7 @@ void pc_board_free(PCBoard *b)
         return;
     }
     pc_nics_free(b); /* networking */
+    pc_storage_free(b);
     piix_free(b->piix);
     i440fx_free(b->host);
     pci_bus_free(b->pci);
