@@ -194,30 +194,13 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* The PC board brings the CPU and the devices. Until bios/ provides firmware, only a
-     * direct kernel boot (-kernel) has code to run; without it the machine stays without a
-     * CPU and machine_run only serves the monitors. */
-    const MachineConfig *c = &fe.m->cfg;
-    if (c->kernel[0]) {
-        fe.board = pc_board_new(fe.m, err, sizeof(err));
-        if (!fe.board) {
-            fprintf(stderr, "anyvm: %s\n", err);
-            goto out;
-        }
+    /* The PC board brings the CPU, the devices and the firmware: a direct kernel boot with
+     * -kernel, else the built-in BIOS (bios/) or the -bios FILE image. */
+    fe.board = pc_board_new(fe.m, err, sizeof(err));
+    if (!fe.board) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        goto out;
     }
-    bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
-    bool have_monitor = fe.mon || fe.qmp;
-    if (!fe.m->cpu_ops) {
-        if (!have_monitor) {
-            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel)\n");
-            goto out;
-        }
-        if (guest_requested) {
-            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel); "
-                            "monitor active\n");
-        }
-    }
-
     status = machine_run(fe.m);
     if (fe.m->last_signal) {
         fprintf(stderr, "anyvm: terminating on signal %d\n", fe.m->last_signal);

@@ -17,6 +17,7 @@
 #include "devices/i8259.h"
 #include "devices/ide.h"
 #include "devices/mc146818.h"
+#include "bios/bios.h"
 #include "devices/pc/loader.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
@@ -53,6 +54,9 @@ struct PCBoard {
     /* networking: the NICs of cfg.nics, see pc_nics_new */
     E1000State *e1000[MACHINE_MAX_NICS];
     NE2000State *ne2k[MACHINE_MAX_NICS];
+    /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
+    uint8_t *bios;
+    size_t bios_size;
 };
 
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
@@ -352,6 +356,79 @@ static void pc_storage_free(PCBoard *b)
 
 /* --- end of the storage block --- */
 
+/* --- firmware boot: the BIOS image (built-in bios/ or -bios FILE) when there is no -kernel --- */
+
+/* On every reset the image is put into the F-segment shadow RAM (the board's PAM reset value
+ * has 0xF0000 reading DRAM, as after a BIOS shadowed itself) and the boot order goes into
+ * CMOS 0x3D/0x38 (bios/bios.h). The ROM itself sits at the top of 4 GiB (reset alias) and
+ * below the PAM overlay at 0xE0000/0xF0000. */
+static void pc_bios_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    Machine *m = b->m;
+    memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    uint8_t code[3] = {0, 0, 0};
+    int n = 0;
+    for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
+        uint8_t c = *p == 'a' ? 1 : *p == 'c' ? 2 : *p == 'd' ? 3 : 0;
+        if (c) {
+            code[n++] = c;
+        }
+    }
+    if (!n) { /* default "cad" */
+        code[0] = 2;
+        code[1] = 1;
+        code[2] = 3;
+    }
+    mc146818_cmos_set(b->rtc, BIOS_CMOS_BOOT_ORDER, (uint8_t)(code[0] | code[1] << 4));
+    mc146818_cmos_set(b->rtc, BIOS_CMOS_BOOT_ORDER3,
+                      (uint8_t)((mc146818_cmos_get(b->rtc, BIOS_CMOS_BOOT_ORDER3) & 0x0F) |
+                                code[2] << 4));
+    mc146818_update_checksum(b->rtc);
+}
+
+/* pc_bios_init: load the firmware (cfg.bios or the built-in image; 64 or 128 KiB) and map it.
+ * Returns 0 or -1 with a message in err. */
+static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
+{
+    Machine *m = b->m;
+    const char *file = m->cfg.bios;
+    if (file[0]) {
+        FILE *f = fopen(file, "rb");
+        if (!f) {
+            snprintf(err, errlen, "-bios %s: %s", file, strerror(errno));
+            return -1;
+        }
+        b->bios = malloc(0x20000);
+        size_t got = b->bios ? fread(b->bios, 1, 0x20000, f) : 0;
+        int extra = fgetc(f);
+        fclose(f);
+        if (!b->bios || (got != 0x10000 && got != 0x20000) || extra != EOF) {
+            snprintf(err, errlen, "-bios %s: the image must be 64 or 128 KiB", file);
+            return -1;
+        }
+        b->bios_size = got;
+    } else {
+        b->bios = malloc(anyvm_bios_size);
+        if (!b->bios) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(b->bios, anyvm_bios_image, anyvm_bios_size);
+        b->bios_size = anyvm_bios_size;
+    }
+    uint64_t sz = b->bios_size;
+    if (mem_map_rom(&m->mem, "bios-high", 0x100000000ull - sz, sz, b->bios, 0) < 0 ||
+        mem_map_rom(&m->mem, "bios", 0x100000 - sz, sz, b->bios, 1) < 0 ||
+        machine_add_reset(m, pc_bios_reset, b) < 0) {
+        snprintf(err, errlen, "cannot map the BIOS");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- end of the firmware boot block --- */
+
 PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
 {
     const MachineConfig *cfg = &m->cfg;
@@ -436,6 +513,9 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     if (pc_storage_init(b, err, errlen) < 0) {
         goto fail;
     }
+    if (!cfg->kernel[0] && pc_bios_init(b, err, errlen) < 0) { /* firmware boot */
+        goto fail;
+    }
     if (machine_add_reset(m, pc_board_reset, b) < 0) {
         snprintf(err, errlen, "too many reset handlers");
         goto fail;
@@ -486,5 +566,6 @@ void pc_board_free(PCBoard *b)
     mc146818_free(b->rtc);
     i8254_free(b->pit);
     i8259_free(b->pic);
+    free(b->bios);
     free(b);
 }
