@@ -2077,10 +2077,12 @@ b_go:
     call print_hex32
     movw $msg_tsc, %si
     call print_str
+    pushw %dx
     rdtsc
     call print_hex32
     movw $msg_crlf, %si
     call print_str
+    popw %dx
     cli
     xorw %ax, %ax
     movw %ax, %ss

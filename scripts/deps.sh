@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config gcc-multilib
       libcapstone-dev libsdl2-dev libslirp-dev libcriterion-dev zlib1g-dev
-      python3 cpio xz-utils zstd qemu-utils)
+      python3 cpio xz-utils zstd qemu-utils mtools)
 
 missing=()
 for p in "${PKGS[@]}"; do

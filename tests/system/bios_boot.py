@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""bios_boot.py: whole-system tests of anyvm's built-in BIOS (bios/).
+
+  bios_boot.py freedos --anyvm BIN --floppy IMG --work DIR
+      copies the FreeDOS 1.44M floppy IMG into DIR (the original is never modified), puts an
+      AUTOEXEC.BAT in the copy (mtools) that writes a marker, VER and DIR A:\\ to COM1, boots
+      it with -fda -nographic and checks the marker and the commands' output on the serial
+      line; then types a command over the serial line (the BIOS takes COM1 bytes as keys).
+  bios_boot.py harddisk --anyvm BIN --bootsect BIN --work DIR
+      builds a 64-sector raw disk whose boot sector (hd_bootsect.S) prints through INT 10h,
+      checks INT 13h 41h/48h and reads sectors with 42h and 02h, and exits through
+      isa-debug-exit; checks its report and exit status, and reports the time from reset to
+      the boot sector (guest instructions, guest TSC, wall time).
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from linux_boot import Serial, fail  # noqa: E402
+
+AUTOEXEC = (b"@ECHO OFF\r\n"
+            b"ECHO ANYVM-DOS-READY > COM1\r\n"
+            b"VER > COM1\r\n"
+            b"DIR A:\\ > COM1\r\n"
+            b"ECHO ANYVM-DOS-DONE > COM1\r\n")
+
+
+def freedos(args):
+    os.makedirs(args.work, exist_ok=True)
+    img = os.path.join(args.work, "freedos-test.img")
+    shutil.copyfile(args.floppy, img)
+    bat = os.path.join(args.work, "AUTOEXEC.BAT")
+    with open(bat, "wb") as f:
+        f.write(AUTOEXEC)
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    t0 = time.monotonic()
+    proc = subprocess.Popen([args.anyvm, "-fda", img, "-nographic", "-serial", "stdio",
+                             "-display", "none", "-m", "32"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        s = Serial(proc)
+        s.expect(b"Booting from drive 00000000", 30)
+        t_boot = time.monotonic() - t0
+        s.expect(b"ANYVM-DOS-READY", 120)
+        t_dos = time.monotonic() - t0
+        out = s.expect(b"ANYVM-DOS-DONE", 120).decode("utf-8", "replace")
+        if "FreeCom version" not in out:
+            fail("VER printed no FreeCom version", out.encode())
+        if not re.search(r"KERNEL\s+SYS", out) or not re.search(r"COMMAND\s+COM", out):
+            fail("DIR A:\\ did not list KERNEL.SYS and COMMAND.COM", out.encode())
+        if "bytes free" not in out:
+            fail("DIR A:\\ printed no free space", out.encode())
+        s.expect(b">", 60)
+        proc.stdin.write(b"ECHO ANYVM-TYPED-%d\r" % 42)
+        proc.stdin.flush()
+        s.expect(b"\nANYVM-TYPED-42", 60)
+        print("freedos: boot sector after %.3f s wall, DOS marker after %.3f s; VER and DIR "
+              "output on COM1, keystrokes from COM1 accepted" % (t_boot, t_dos))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def harddisk(args):
+    os.makedirs(args.work, exist_ok=True)
+    with open(args.bootsect, "rb") as f:
+        boot = f.read()
+    if len(boot) != 512 or boot[510:] != b"\x55\xaa":
+        fail("boot sector %s is not 512 bytes with 55AA" % args.bootsect)
+    img = bytearray(boot)
+    for k in range(1, 64):
+        sec = bytearray(512)
+        sec[0:6] = b"SECTOR"
+        sec[6] = k
+        img += sec
+    path = os.path.join(args.work, "bios-hd-test.img")
+    with open(path, "wb") as f:
+        f.write(img)
+    t0 = time.monotonic()
+    r = subprocess.run([args.anyvm, "-hda", path, "-nographic", "-serial", "stdio",
+                        "-display", "none", "-m", "32", "-d", "stats",
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    wall = time.monotonic() - t0
+    out = r.stdout
+    if b"HDBOOT-OK" not in out:
+        fail("the boot sector did not report success", out + r.stderr)
+    if r.returncode != (0x10 << 1 | 1):
+        fail("exit status %d, expected %d" % (r.returncode, 0x10 << 1 | 1), out + r.stderr)
+    m = re.search(rb"TSC ([0-9A-F]{8})", out)
+    st = re.search(rb"stats: (\d+) instructions in [0-9.]+ s host time .*virtual time ([0-9.]+)",
+                   r.stderr)
+    if not m or not st:
+        fail("no TSC or stats line", out + r.stderr)
+    print("harddisk: HDBOOT-OK; whole run (reset, POST, boot sector, INT 13h tests) %s guest "
+          "instructions, %s s guest time, TSC at the boot sector jump 0x%s, %.3f s wall"
+          % (st.group(1).decode(), st.group(2).decode(), m.group(1).decode(), wall))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["freedos", "harddisk"])
+    ap.add_argument("--anyvm", required=True)
+    ap.add_argument("--floppy")
+    ap.add_argument("--bootsect")
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    if args.mode == "freedos":
+        if not args.floppy or not os.path.exists(args.floppy):
+            fail("no FreeDOS floppy at %s" % args.floppy)
+        freedos(args)
+    else:
+        harddisk(args)
+
+
+if __name__ == "__main__":
+    main()
