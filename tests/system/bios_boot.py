@@ -9,8 +9,9 @@
   bios_boot.py harddisk --anyvm BIN --bootsect BIN --work DIR
       builds a 64-sector raw disk whose boot sector (hd_bootsect.S) prints through INT 10h,
       checks INT 13h 41h/48h and reads sectors with 42h and 02h, and exits through
-      isa-debug-exit; checks its report and exit status, and reports the time from reset to
-      the boot sector (guest instructions, guest TSC, wall time).
+      isa-debug-exit; checks its report and exit status, reports the time from reset to
+      the boot sector (guest instructions, guest TSC, wall time), and checks that -boot
+      order= chooses between a floppy and the disk.
 """
 import argparse
 import os
@@ -112,6 +113,21 @@ def harddisk(args):
         fail("reset to boot sector took %d instructions (expected 1..1e6)" % insns)
     print("harddisk: reset to boot sector in about %d guest instructions (%.1f us of guest "
           "time at 1 ns per instruction)" % (insns, insns / 1000.0))
+    # Boot order: the same sector on a floppy fails its INT 13h extension checks (exit 0x11),
+    # so the exit status shows which device -boot order= picked.
+    fpath = os.path.join(args.work, "bios-fd-test.img")
+    with open(fpath, "wb") as f:
+        f.write(boot + bytes(1474560 - 512))
+    for order, drive, code in (("ac", b"00000000", 0x11), ("ca", b"00000080", 0x10)):
+        r3 = subprocess.run([args.anyvm, "-hda", path, "-fda", fpath, "-boot",
+                             "order=" + order, "-nographic", "-serial", "stdio", "-display",
+                             "none", "-m", "32",
+                             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        if (b"Booting from drive " + drive) not in r3.stdout or r3.returncode != code << 1 | 1:
+            fail("-boot order=%s: wrong device or status %d" % (order, r3.returncode),
+                 r3.stdout + r3.stderr)
+    print("harddisk: -boot order=ac boots the floppy, order=ca the hard disk")
     print("harddisk: HDBOOT-OK; whole run (reset, POST, boot sector, INT 13h tests) %s guest "
           "instructions, %s s guest time, TSC at the boot sector jump 0x%s, %.3f s wall"
           % (st.group(1).decode(), st.group(2).decode(), m.group(1).decode(), wall))
