@@ -51,6 +51,7 @@ typedef struct MachineConfig {
     char display[32];           /* "sdl", "none" */
     bool nographic;
     char monitor[256];          /* -monitor spec, "" = none */
+    char debugcon[256];         /* -debugcon spec for port 0xE9, "" = none */
     char qmp[256];              /* -qmp spec */
     char log_items[256];        /* -d */
     char log_file[512];         /* -D */

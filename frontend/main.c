@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/machine.h"
+#include "devices/pc/pc.h"
 #include "frontend/char.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
@@ -52,9 +53,10 @@ typedef struct Frontend {
     Machine *m;
     MonitorHub *hub;
     CharBackend *serial[MACHINE_MAX_SERIAL];
-    CharBackend *mon_chr, *qmp_chr;
+    CharBackend *mon_chr, *qmp_chr, *debugcon;
     Monitor *mon;
     QmpServer *qmp;
+    PCBoard *board;
 } Frontend;
 
 static void frontend_close(Frontend *fe)
@@ -64,6 +66,10 @@ static void frontend_close(Frontend *fe)
     monitor_hub_free(fe->hub);
     char_close(fe->qmp_chr);
     char_close(fe->mon_chr);
+    char_close(fe->debugcon);
+    if (fe->m) {
+        fe->m->debugcon_chr = NULL;
+    }
     for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
         char_close(fe->serial[i]);
         if (fe->m) {
@@ -71,6 +77,7 @@ static void frontend_close(Frontend *fe)
         }
     }
     machine_free(fe->m);
+    pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
 
 /* Open the -serial, -monitor and -qmp backends. Returns 0 or -1 with a message in err. */
@@ -86,6 +93,14 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
             return -1;
         }
         m->serial_chr[i] = fe->serial[i];
+    }
+    if (cfg->debugcon[0]) {
+        fe->debugcon = char_open(m, cfg->debugcon, 0, e, sizeof(e));
+        if (!fe->debugcon && e[0]) {
+            snprintf(err, errlen, "-debugcon %s: %s", cfg->debugcon, e);
+            return -1;
+        }
+        m->debugcon_chr = fe->debugcon;
     }
     fe->hub = monitor_hub_new(m);
     if (!fe->hub) {
@@ -163,18 +178,27 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* The board (chipset, devices, CPU) is attached here once it exists; until then the
-     * machine has no CPU and machine_run only serves the monitors. */
+    /* The PC board brings the CPU and the devices. Until bios/ provides firmware, only a
+     * direct kernel boot (-kernel) has code to run; without it the machine stays without a
+     * CPU and machine_run only serves the monitors. */
     const MachineConfig *c = &fe.m->cfg;
+    if (c->kernel[0]) {
+        fe.board = pc_board_new(fe.m, err, sizeof(err));
+        if (!fe.board) {
+            fprintf(stderr, "anyvm: %s\n", err);
+            goto out;
+        }
+    }
     bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
     bool have_monitor = fe.mon || fe.qmp;
     if (!fe.m->cpu_ops) {
         if (!have_monitor) {
-            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in)\n");
+            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel)\n");
             goto out;
         }
         if (guest_requested) {
-            fprintf(stderr, "anyvm: no guest can run yet (CPU not built in); monitor active\n");
+            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel); "
+                            "monitor active\n");
         }
     }
 

@@ -541,7 +541,7 @@ static int opt_file(OptCtx *c, const char *val, char *dst, size_t dstlen)
 typedef enum OptId {
     O_HELP, O_VERSION, O_M, O_SMP, O_BIOS, O_KERNEL, O_INITRD, O_APPEND, O_HDA, O_HDB, O_HDC,
     O_HDD, O_CDROM, O_FDA, O_FDB, O_DRIVE, O_BOOT, O_SERIAL, O_DISPLAY, O_NOGRAPHIC, O_MONITOR,
-    O_QMP, O_D, O_DFILE, O_ICOUNT, O_NO_REBOOT, O_SNAPSHOT, O_S, O_ACCEL, O_DEVICE,
+    O_QMP, O_DEBUGCON, O_D, O_DFILE, O_ICOUNT, O_NO_REBOOT, O_SNAPSHOT, O_S, O_ACCEL, O_DEVICE,
 } OptId;
 
 static const struct OptDef {
@@ -560,7 +560,8 @@ static const struct OptDef {
     {"drive", O_DRIVE, true},      {"boot", O_BOOT, true},
     {"serial", O_SERIAL, true},    {"display", O_DISPLAY, true},
     {"nographic", O_NOGRAPHIC, false}, {"monitor", O_MONITOR, true},
-    {"qmp", O_QMP, true},          {"d", O_D, true},
+    {"qmp", O_QMP, true},          {"debugcon", O_DEBUGCON, true},
+    {"d", O_D, true},
     {"D", O_DFILE, true},          {"icount", O_ICOUNT, true},
     {"no-reboot", O_NO_REBOOT, false}, {"snapshot", O_SNAPSHOT, false},
     {"S", O_S, false},             {"accel", O_ACCEL, true},
@@ -615,6 +616,8 @@ static int opt_apply(OptCtx *c, OptId id, const char *val)
         return opt_monitor(c, val, cfg->monitor, sizeof(cfg->monitor));
     case O_QMP:
         return opt_monitor(c, val, cfg->qmp, sizeof(cfg->qmp));
+    case O_DEBUGCON:
+        return opt_monitor(c, val, cfg->debugcon, sizeof(cfg->debugcon));
     case O_D:
         return opt_d(c, val);
     case O_DFILE:
@@ -673,8 +676,10 @@ static int check_conflicts(OptCtx *c)
     }
     stdio_users += !strcmp(cfg->monitor, "stdio");
     stdio_users += !strcmp(cfg->qmp, "stdio");
+    stdio_users += !strcmp(cfg->debugcon, "stdio");
     if (stdio_users > 1) {
-        return opt_fail(c, "stdio is used by more than one of -serial, -monitor and -qmp");
+        return opt_fail(c, "stdio is used by more than one of -serial, -monitor, -qmp and "
+                           "-debugcon");
     }
     if ((cfg->initrd[0] || cfg->append[0]) && !cfg->kernel[0]) {
         return opt_fail(c, "%s requires -kernel", cfg->initrd[0] ? "-initrd" : "-append");
@@ -779,6 +784,7 @@ void options_usage(FILE *f)
             "                          tcp:[HOST]:PORT,server[,nowait]\n"
             "  -monitor DEV            human monitor on DEV (stdio, unix:..., tcp:...)\n"
             "  -qmp DEV                QMP (JSON) monitor on DEV\n"
+            "  -debugcon DEV           port 0xE9 debug console output to DEV\n"
             "Debugging:\n"
             "  -d ITEM,...             log items (-d help lists them)\n"
             "  -D FILE                 log to FILE instead of stderr\n"

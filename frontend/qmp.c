@@ -205,7 +205,8 @@ char *qmp_handle_text(QmpServer *q, const char *text, size_t len)
         }
         JsonValue *ret = NULL;
         char desc[256] = "";
-        QmpErrorClass cls = hub->qmp[i].fn(hub, args, &ret, desc, sizeof(desc), hub->qmp[i].opaque);
+        const QmpCmd *cmd = &hub->qmp[i];
+        QmpErrorClass cls = cmd->fn(hub, args, &ret, desc, sizeof(desc), cmd->opaque);
         json_free(empty);
         if (cls == QMP_OK) {
             out = qmp_return_line(ret, id);

@@ -325,6 +325,18 @@ Test(cli, monitor_and_qmp_specs)
     bad("stdio is used by more than one", "-qmp", "stdio", "-monitor", "stdio", NULL);
 }
 
+Test(cli, debugcon_spec)
+{
+    Parsed *p = ok("-debugcon", "file:/tmp/e9.log", NULL);
+    cr_assert_str_eq(p->cfg.debugcon, "file:/tmp/e9.log");
+    free(p);
+    p = ok("-nographic", "-debugcon", "stdio", NULL);
+    cr_assert_eq(p->cfg.n_serial, 0, "stdio already taken by -debugcon");
+    free(p);
+    bad("-debugcon vc: unsupported character device", "-debugcon", "vc", NULL);
+    bad("stdio is used by more than one", "-debugcon", "stdio", "-serial", "stdio", NULL);
+}
+
 Test(cli, log_items_and_log_file)
 {
     Parsed *p = ok("-d", "int,in_asm,dev:pic", "-D", "/tmp/anyvm.log", NULL);

@@ -23,8 +23,8 @@
 
 Test(json, parses_every_value_kind)
 {
-    const char *t = " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\n\\\"\\u00e9\\ud83d\\ude00\","
-                    " \"o\": {}, \"e\": []} ";
+    const char *t = " {\"a\": [1, -2.5e1, true, false, null], "
+                    "\"s\": \"x\\n\\\"\\u00e9\\ud83d\\ude00\", \"o\": {}, \"e\": []} ";
     char err[128];
     JsonValue *v = json_parse(t, strlen(t), err, sizeof(err));
     cr_assert_not_null(v, "%s", err);
@@ -538,6 +538,51 @@ Test(qmp_binary, reconnecting_client_gets_a_fresh_session)
     close(fd);
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0, "SIGTERM stops the machine cleanly");
+    cleanup(&c);
+}
+
+Test(qmp_binary, hostile_input_gets_errors_and_the_session_survives)
+{
+    Child c;
+    start_anyvm(&c, false, NULL);
+    int fd = connect_unix(c.qmp_path);
+    free(read_line(fd));
+    free(command(fd, "{\"execute\": \"qmp_capabilities\"}", NULL, NULL));
+
+    /* nesting far beyond the parser's depth limit */
+    char deep[2 * 200 + 2];
+    memset(deep, '[', 200);
+    memset(deep + 200, ']', 200);
+    deep[400] = '\n';
+    deep[401] = '\0';
+    char *l = command(fd, deep, NULL, NULL);
+    cr_assert(strstr(l, "GenericError"), "%s", l);
+    free(l);
+
+    /* a message longer than the limit: one error, then resynchronisation at a newline */
+    size_t big = JSON_MAX_INPUT * 2;
+    char *s = malloc(big + 64);
+    s[0] = '[';
+    memset(s + 1, '"', 1);
+    memset(s + 2, 'A', big - 2);
+    strcpy(s + big, "\n");
+    l = command(fd, s, NULL, NULL);
+    cr_assert(strstr(l, "input too long"), "%s", l);
+    free(l);
+    free(s);
+
+    /* binary garbage and a bare newline-terminated scalar */
+    const char garbage[] = "\x01\x02\xff\xfe nonsense\n";
+    l = command(fd, garbage, NULL, NULL);
+    cr_assert(strstr(l, "JSON parse error"), "%s", l);
+    free(l);
+
+    l = command(fd, "{\"execute\": \"query-status\"}", NULL, NULL);
+    cr_assert(strstr(l, "\"status\": \"running\""), "still serving: %s", l);
+    free(l);
+    free(command(fd, "{\"execute\": \"quit\"}", NULL, NULL));
+    cr_assert_eq(wait_exit(c.pid), 0);
+    close(fd);
     cleanup(&c);
 }
 
