@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/display.h"
 #include "core/ioport.h"
 #include "core/irq.h"
 #include "core/log.h"
@@ -162,6 +163,11 @@ typedef struct Machine {
      * board connects its UARTs to them. NULL = nothing attached. */
     CharBackend *serial_chr[MACHINE_MAX_SERIAL];
     CharBackend *debugcon_chr;     /* port 0xE9 console output (-debugcon), NULL = dropped */
+
+    /* The board's display adapter and input devices, for the display frontend and the
+     * monitor (screendump, sendkey). Owned by the board; NULL = none. */
+    DisplaySource *display;
+    InputSink *input;
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

@@ -19,7 +19,9 @@
 #include "devices/piix.h"
 #include "devices/port80.h"
 #include "devices/port92.h"
+#include "devices/ps2.h"
 #include "devices/serial.h"
+#include "devices/vga.h"
 
 /* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
 #define PC_PM_BASE 0x600
@@ -42,6 +44,8 @@ struct PCBoard {
     int ferr_handle;
     bool a20_kbc, a20_port92;
     uint32_t rsdp;
+    VGAState *vga;
+    InputSink input;
 };
 
 /* --- CPU glue --- */
@@ -207,6 +211,34 @@ static void pc_board_reset(void *opaque)
     }
 }
 
+/* --- display and input (VGA on PCI slot 2, host input into the 8042's PS/2 devices) --- */
+
+static void pc_input_key(void *opaque, uint16_t set2_code, bool down)
+{
+    PCBoard *b = opaque;
+    ps2_kbd_key(i8042_kbd(b->kbc), set2_code, down);
+}
+
+static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    PCBoard *b = opaque;
+    ps2_mouse_move(i8042_mouse(b->kbc), dx, dy, dz, buttons);
+}
+
+static int pc_display_init(PCBoard *b)
+{
+    b->vga = vga_new(b->m, b->pci, PCI_DEVFN(2, 0));
+    if (!b->vga) {
+        return -1;
+    }
+    b->m->display = vga_display_source(b->vga);
+    b->input.key = pc_input_key;
+    b->input.mouse = pc_input_mouse;
+    b->input.opaque = b;
+    b->m->input = &b->input;
+    return 0;
+}
+
 PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
 {
     const MachineConfig *cfg = &m->cfg;
@@ -276,6 +308,10 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the PC devices (port or resource conflict)");
         goto fail;
     }
+    if (pc_display_init(b) < 0) {
+        snprintf(err, errlen, "cannot create the VGA adapter");
+        goto fail;
+    }
     mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
     if (machine_add_reset(m, pc_board_reset, b) < 0) {
         snprintf(err, errlen, "too many reset handlers");
@@ -312,6 +348,7 @@ void pc_board_free(PCBoard *b)
     if (!b) {
         return;
     }
+    vga_free(b->vga); /* the machine (and its display/input pointers) is already gone */
     piix_free(b->piix);
     i440fx_free(b->host);
     pci_bus_free(b->pci);
