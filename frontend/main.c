@@ -9,6 +9,8 @@
 #include "core/machine.h"
 #include "devices/pc/pc.h"
 #include "frontend/char.h"
+#include "frontend/display_cmds.h"
+#include "frontend/display_sdl.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
 #include "frontend/qmp.h"
@@ -57,13 +59,17 @@ typedef struct Frontend {
     Monitor *mon;
     QmpServer *qmp;
     PCBoard *board;
+    DisplayCmds *dcmds;
+    SdlDisplay *sdl;
 } Frontend;
 
 static void frontend_close(Frontend *fe)
 {
+    sdl_display_free(fe->sdl);
     qmp_free(fe->qmp);
     monitor_free(fe->mon);
     monitor_hub_free(fe->hub);
+    display_cmds_free(fe->dcmds);
     char_close(fe->qmp_chr);
     char_close(fe->mon_chr);
     char_close(fe->debugcon);
@@ -187,6 +193,16 @@ int main(int argc, char **argv)
         if (!fe.board) {
             fprintf(stderr, "anyvm: %s\n", err);
             goto out;
+        }
+    }
+    /* The window (-display sdl, the default) when the board has a display; a host without
+     * one (no X server) runs headless with a warning, like -display none. */
+    fe.dcmds = display_cmds_new(fe.hub);
+    if (fe.m->display && !c->nographic && !strcmp(c->display, "sdl")) {
+        fe.sdl = sdl_display_new(fe.m, fe.m->display, fe.m->input, SDL_DISPLAY_DEFAULT_HZ, err,
+                                 sizeof(err));
+        if (!fe.sdl) {
+            fprintf(stderr, "anyvm: warning: no window (%s); running headless\n", err);
         }
     }
     bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
