@@ -358,15 +358,17 @@ Test(sdl, vga_text_and_vbe_frames_through_the_window_with_measured_rates)
     port_write(&m->io, 0x1CF, VBE_ENABLED | VBE_LFB_ENABLED, 2);
     uint32_t *fb = (uint32_t *)vga_vram(vga);
     const int frames = 120;
-    double t0 = wall_seconds();
+    double spent = 0; /* in render + present only, not in the test's own drawing */
     for (int f = 0; f < frames; f++) {
         uint32_t colour = (uint32_t)(f * 0x010203) & 0xFFFFFF;
         for (int i = 0; i < 1024 * 768; i++) {
             fb[i] = colour ^ (uint32_t)i;
         }
+        double t0 = wall_seconds();
         cr_assert(sdl_display_refresh(d));
+        spent += wall_seconds() - t0;
     }
-    double fps = frames / (wall_seconds() - t0);
+    double fps = frames / spent;
     cr_assert_eq(sdl_display_screenshot(d, ARTIFACTS "/sdl_vbe_1024x768.png", err,
                                         sizeof(err)), 0, "%s", err);
     rgb = read_png(ARTIFACTS "/sdl_vbe_1024x768.png", &w, &h);
