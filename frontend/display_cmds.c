@@ -3,6 +3,7 @@
 #include "frontend/display_cmds.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,16 @@ char *display_text_rows(DisplaySource *src, int *cols, int *rows, char *err, siz
     return out;
 }
 
-static int do_screendump(Machine *m, const char *path, char *err, size_t errlen)
+static int do_screendump(Machine *m, const char *path, bool ppm, char *err, size_t errlen)
 {
     if (!m->display) {
         snprintf(err, errlen, "no display adapter");
         return -ENODEV;
     }
     DisplaySurface *s = m->display->update(m->display->opaque);
+    if (ppm) {
+        return ppm_write_rgb32(path, s->pixels, s->width, s->height, s->stride, err, errlen);
+    }
     return screendump_surface(s, path, err, errlen);
 }
 
@@ -81,7 +85,7 @@ static void hmp_screendump(Monitor *mon, const char *args, void *opaque)
         monitor_printf(mon, "screendump: missing file name\n");
         return;
     }
-    if (do_screendump(monitor_machine(mon), args, err, sizeof(err)) < 0) {
+    if (do_screendump(monitor_machine(mon), args, false, err, sizeof(err)) < 0) {
         monitor_printf(mon, "screendump: %s\n", err);
     }
 }
@@ -157,7 +161,13 @@ static QmpErrorClass qmp_screendump(MonitorHub *hub, const JsonValue *args, Json
         snprintf(err, errlen, "Parameter 'filename' is missing");
         return QMP_ERR_GENERIC;
     }
-    if (do_screendump(hub->m, file, err, errlen) < 0) {
+    /* QEMU's optional "format": "ppm" or "png"; anyvm defaults to PNG. */
+    const char *fmt = json_get_string(args, "format");
+    if (fmt && strcmp(fmt, "png") && strcmp(fmt, "ppm")) {
+        snprintf(err, errlen, "Parameter 'format' must be 'png' or 'ppm'");
+        return QMP_ERR_GENERIC;
+    }
+    if (do_screendump(hub->m, file, fmt && !strcmp(fmt, "ppm"), err, errlen) < 0) {
         return QMP_ERR_GENERIC;
     }
     return QMP_OK;

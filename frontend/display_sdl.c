@@ -274,6 +274,16 @@ SdlDisplay *sdl_display_new(Machine *m, DisplaySource *src, InputSink *input, in
         free(d);
         return NULL;
     }
+    /* Without an X or Wayland server SDL falls back to its invisible offscreen driver: that
+     * is no window at all unless the user asked for it with SDL_VIDEODRIVER. */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    if (!getenv("SDL_VIDEODRIVER") && drv &&
+        (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy"))) {
+        snprintf(err, errlen, "no display server (SDL found only its %s driver)", drv);
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        free(d);
+        return NULL;
+    }
     d->win = SDL_CreateWindow("anyvm", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 640,
                               400, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (d->win) {

@@ -2,6 +2,7 @@
 #include "frontend/screendump.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,39 @@ int png_write_rgb32(const char *path, const uint32_t *pixels, int w, int h, int 
     return -ENOTSUP;
 }
 #endif
+
+int ppm_write_rgb32(const char *path, const uint32_t *pixels, int w, int h, int stride,
+                    char *err, size_t errlen)
+{
+    if (!pixels || w <= 0 || h <= 0 || stride < w) {
+        snprintf(err, errlen, "nothing to write (no display surface)");
+        return -EINVAL;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    uint8_t *row = malloc((size_t)w * 3);
+    bool ok = row && fprintf(f, "P6\n%d %d\n255\n", w, h) > 0;
+    for (int y = 0; ok && y < h; y++) {
+        const uint32_t *src = pixels + (size_t)y * stride;
+        for (int x = 0; x < w; x++) {
+            row[3 * x] = (uint8_t)(src[x] >> 16);
+            row[3 * x + 1] = (uint8_t)(src[x] >> 8);
+            row[3 * x + 2] = (uint8_t)src[x];
+        }
+        ok = fwrite(row, 3, (size_t)w, f) == (size_t)w;
+    }
+    free(row);
+    if (fclose(f) != 0 || !ok) {
+        remove(path);
+        snprintf(err, errlen, "%s: write failed", path);
+        return -EIO;
+    }
+    return 0;
+}
 
 int screendump_surface(const DisplaySurface *s, const char *path, char *err, size_t errlen)
 {

@@ -12,6 +12,10 @@
 int png_write_rgb32(const char *path, const uint32_t *pixels, int w, int h, int stride,
                     char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* ppm_write_rgb32: the same as a binary PPM (P6), the format QEMU's screendump defaults to. */
+int ppm_write_rgb32(const char *path, const uint32_t *pixels, int w, int h, int stride,
+                    char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* screendump_surface: png_write_rgb32 of a whole surface. */
 int screendump_surface(const DisplaySurface *s, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));

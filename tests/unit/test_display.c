@@ -281,6 +281,20 @@ Test(display_cmds, qmp_screendump_writes_a_png_of_the_screen)
     r = qmp("{\"execute\": \"screendump\"}");
     cr_assert(strstr(r, "'filename' is missing"), "%s", r);
     free(r);
+    const char *ppm = ANYVM_BINARY_DIR "/test_qmp_screendump.ppm";
+    snprintf(cmd, sizeof(cmd), "{\"execute\": \"screendump\", \"arguments\": {\"filename\": "
+                               "\"%s\", \"format\": \"ppm\"}}", ppm);
+    r = qmp(cmd);
+    cr_assert_str_eq(r, "{\"return\": {}}\r\n");
+    free(r);
+    FILE *f = fopen(ppm, "rb");
+    cr_assert_not_null(f);
+    char hdr[32] = {0};
+    cr_assert_eq(fread(hdr, 1, 15, f), 15);
+    fseek(f, 0, SEEK_END);
+    cr_assert_eq(ftell(f), 15 + 720 * 400 * 3);
+    fclose(f);
+    cr_assert_str_eq(hdr, "P6\n720 400\n255\n");
 }
 
 Test(display_cmds, send_key_presses_in_order_and_releases_in_reverse)
