@@ -11,6 +11,7 @@
 #include "core/machine.h"
 #include "core/vmstate.h"
 #include "devices/pci.h"
+#include "devices/pc/pc.h"
 #include "devices/vga.h"
 
 #define LFB_BASE 0xE0000000u
@@ -840,4 +841,33 @@ Test(vga, snapshot_round_trip_restores_registers_and_memory)
     cr_assert_eq(rdb(0xA0000 + 5), 3);
     DisplaySurface *s = vga_update_display(vga);
     cr_assert_eq(px(s, 5, 0), rgb6(10, 20, 30));
+}
+
+/* --- the PC board's wiring --- */
+
+Test(vga_board, pc_board_puts_the_vga_at_00_02_0_and_host_input_reaches_the_8042)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = 16u << 20;
+    char err[256];
+    Machine *pm = machine_new(&cfg, err, sizeof(err));
+    cr_assert_not_null(pm, "%s", err);
+    PCBoard *b = pc_board_new(pm, err, sizeof(err));
+    cr_assert_not_null(b, "%s", err);
+    port_write(&pm->io, 0xCF8, 0x80000000u | (2u << 11), 4);
+    cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0x11111234u);
+    cr_assert_not_null(pm->display);
+    cr_assert_not_null(pm->input);
+    /* The legacy ports answer on the board too. */
+    port_write(&pm->io, 0x3C8, 0x21, 1);
+    cr_assert_eq(port_read(&pm->io, 0x3C8, 1), 0x21);
+    /* A host key press arrives as the translated set 1 make code at port 0x60. */
+    pm->input->key(pm->input->opaque, 0x1C, true);
+    cr_assert_eq(port_read(&pm->io, 0x64, 1) & 1, 1);
+    cr_assert_eq(port_read(&pm->io, 0x60, 1), 0x1E);
+    DisplaySurface *s = pm->display->update(pm->display->opaque);
+    cr_assert_not_null(s->pixels);
+    machine_free(pm);
+    pc_board_free(b);
 }

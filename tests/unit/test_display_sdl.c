@@ -171,7 +171,20 @@ typedef struct Keys {
     uint16_t codes[32];
     bool down[32];
     int n;
+    int dx, dy, dz;
+    unsigned buttons;
+    int moves;
 } Keys;
+
+static void keys_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    Keys *k = opaque;
+    k->dx += dx;
+    k->dy += dy;
+    k->dz += dz;
+    k->buttons = buttons;
+    k->moves++;
+}
 
 static void keys_key(void *opaque, uint16_t code, bool down)
 {
@@ -250,7 +263,7 @@ Test(sdl, keys_become_set_2_codes_and_ctrl_alt_g_toggles_the_grab)
     Pattern p;
     pattern_init(&p, 64, 64);
     Keys k = {0};
-    InputSink in = {keys_key, NULL, &k};
+    InputSink in = {keys_key, keys_mouse, &k};
     char err[256];
     SdlDisplay *d = sdl_display_new(m, &p.src, &in, 60, err, sizeof(err));
     cr_assert_not_null(d, "%s", err);
@@ -274,6 +287,29 @@ Test(sdl, keys_become_set_2_codes_and_ctrl_alt_g_toggles_the_grab)
     cr_assert(sdl_display_grabbed(d));
     cr_assert_eq(k.n, 4, "the hotkey is not sent to the guest");
     cr_assert(strstr(sdl_display_title(d), "Ctrl+Alt+G"), "%s", sdl_display_title(d));
+    /* Grabbed: relative motion with the buttons held, and the wheel, reach the mouse. */
+    SDL_Event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = SDL_MOUSEMOTION;
+    ev.motion.xrel = 7;
+    ev.motion.yrel = -3;
+    ev.motion.state = SDL_BUTTON_LMASK | SDL_BUTTON_RMASK;
+    SDL_PushEvent(&ev);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = SDL_MOUSEWHEEL;
+    ev.wheel.y = 2; /* away from the user */
+    ev.wheel.direction = SDL_MOUSEWHEEL_NORMAL;
+    SDL_PushEvent(&ev);
+    sdl_display_refresh(d);
+    cr_assert_eq(k.dx, 7);
+    cr_assert_eq(k.dy, -3);
+    cr_assert_eq(k.dz, -2);
+    cr_assert_eq(k.buttons, 3);
+    /* Ctrl+Alt+F goes fullscreen and back without disturbing the picture. */
+    sdl_display_toggle_fullscreen(d);
+    sdl_display_refresh(d);
+    sdl_display_toggle_fullscreen(d);
+    cr_assert(sdl_display_refresh(d), "the window is presented again after the switch");
     sdl_display_set_grab(d, false);
     cr_assert(!sdl_display_grabbed(d));
     sdl_display_free(d);
