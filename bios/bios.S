@@ -563,6 +563,7 @@ int10:
     je v_ega
     jmp v_out
 v_setmode:
+    call vga_mode3
     movb $3, 0x449
     movw $0, 0x450
     movw $0x0700, %ax
@@ -660,6 +661,87 @@ v_out:
     popw %es
     popw %ds
     iret
+
+/* vga_mode3: program a VGA for 80x25 colour text (register values of the VGA's mode 3; the
+ * font is not loaded: see docs/bios.md) */
+vga_mode3:
+    pusha
+    movw $0x3C2, %dx
+    movb $0x67, %al
+    outb %al, %dx
+    movw $0x3C4, %dx
+    movw $vga_seq, %si
+    movw $5, %cx
+    call vga_index_out
+    movw $0x3D4, %dx
+    movw $0x0011, %ax            /* unlock CRTC 0-7 */
+    outw %ax, %dx
+    movw $vga_crtc, %si
+    movw $25, %cx
+    call vga_index_out
+    movw $0x3CE, %dx
+    movw $vga_gc, %si
+    movw $9, %cx
+    call vga_index_out
+    movw $0x3DA, %dx
+    inb %dx, %al
+    movw $0x3C0, %dx
+    xorb %ah, %ah
+    movw $vga_ac, %si
+1:  movb %ah, %al
+    outb %al, %dx
+    movb %cs:(%si), %al
+    outb %al, %dx
+    incw %si
+    incb %ah
+    cmpb $21, %ah
+    jb 1b
+    movb $0x20, %al
+    outb %al, %dx
+    /* DAC: the 64 EGA colours (bits 0-2 blue/green/red at 2/3, bits 3-5 at 1/3) */
+    movw $0x3C8, %dx
+    xorb %al, %al
+    outb %al, %dx
+    incw %dx
+    xorb %bl, %bl
+2:  movw $2, %cx                 /* red: bits 2 and 5 */
+    call ega_level
+    outb %al, %dx
+    movw $1, %cx                 /* green: bits 1 and 4 */
+    call ega_level
+    outb %al, %dx
+    movw $0, %cx                 /* blue: bits 0 and 3 */
+    call ega_level
+    outb %al, %dx
+    incb %bl
+    cmpb $64, %bl
+    jb 2b
+    popa
+    ret
+/* ega_level: BL colour, CL component bit -> AL 6-bit DAC level */
+ega_level:
+    xorb %al, %al
+    btw %cx, %bx
+    jnc 1f
+    addb $0x2A, %al
+1:  addb $3, %cl
+    btw %cx, %bx
+    jnc 2f
+    addb $0x15, %al
+2:  ret
+/* vga_index_out: CX (index, value) writes from CS:SI at index port DX, indices from 0 */
+vga_index_out:
+    xorb %ah, %ah
+1:  movb %ah, %al
+    outb %al, %dx
+    incw %dx
+    movb %cs:(%si), %al
+    outb %al, %dx
+    decw %dx
+    incw %si
+    incb %ah
+    loop 1b
+    ret
 
 /* tty_char: AL at the cursor with teletype semantics, also to COM1 (DS = 0) */
 tty_char:
@@ -2098,6 +2180,16 @@ b_go:
 
 /* ---------- tables ---------- */
 ide_bases:  .word 0x1F0, 0x170
+
+/* VGA mode 3 registers: sequencer, CRTC, graphics controller, attribute controller */
+vga_seq:    .byte 0x03, 0x00, 0x03, 0x00, 0x02
+vga_crtc:   .byte 0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E
+            .byte 0x00, 0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3
+            .byte 0xFF
+vga_gc:     .byte 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x00, 0xFF
+vga_ac:     .byte 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07
+            .byte 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F
+            .byte 0x0C, 0x00, 0x0F, 0x08, 0x00
 
 fd_spt:     .byte 0, 9, 15, 9, 18, 36
 fd_cyls:    .byte 0, 40, 80, 80, 80, 80

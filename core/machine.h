@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/display.h"
 #include "core/ioport.h"
 #include "core/irq.h"
 #include "core/log.h"
@@ -198,6 +199,11 @@ typedef struct Machine {
     /* The opened media of cfg.drives[i] (same index), opened and owned by the frontend
      * (frontend/block.h blk_open_drives); the board attaches them to IDE and the FDC. */
     BlockBackend *drive_blk[MACHINE_MAX_DRIVES];
+
+    /* The board's display adapter and input devices, for the display frontend and the
+     * monitor (screendump, sendkey). Owned by the board; NULL = none. */
+    DisplaySource *display;
+    InputSink *input;
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

@@ -10,6 +10,8 @@
 #include "frontend/block.h"
 #include "devices/pc/pc.h"
 #include "frontend/char.h"
+#include "frontend/display_cmds.h"
+#include "frontend/display_sdl.h"
 #include "frontend/monitor.h"
 #include "frontend/net.h"
 #include "frontend/options.h"
@@ -60,13 +62,17 @@ typedef struct Frontend {
     QmpServer *qmp;
     PCBoard *board;
     NetFrontend *net; /* -netdev backends and pcap dumps */
+    DisplayCmds *dcmds;
+    SdlDisplay *sdl;
 } Frontend;
 
 static void frontend_close(Frontend *fe)
 {
+    sdl_display_free(fe->sdl);
     qmp_free(fe->qmp);
     monitor_free(fe->mon);
     monitor_hub_free(fe->hub);
+    display_cmds_free(fe->dcmds);
     char_close(fe->qmp_chr);
     char_close(fe->mon_chr);
     char_close(fe->debugcon);
@@ -196,10 +202,21 @@ int main(int argc, char **argv)
 
     /* The PC board brings the CPU, the devices and the firmware: a direct kernel boot with
      * -kernel, else the built-in BIOS (bios/) or the -bios FILE image. */
+    const MachineConfig *c = &fe.m->cfg;
     fe.board = pc_board_new(fe.m, err, sizeof(err));
     if (!fe.board) {
         fprintf(stderr, "anyvm: %s\n", err);
         goto out;
+    }
+    /* The window (-display sdl, the default) when the board has a display; a host without
+     * one (no X server) runs headless with a warning, like -display none. */
+    fe.dcmds = display_cmds_new(fe.hub);
+    if (fe.m->display && !c->nographic && !strcmp(c->display, "sdl")) {
+        fe.sdl = sdl_display_new(fe.m, fe.m->display, fe.m->input, SDL_DISPLAY_DEFAULT_HZ, err,
+                                 sizeof(err));
+        if (!fe.sdl) {
+            fprintf(stderr, "anyvm: warning: no window (%s); running headless\n", err);
+        }
     }
     status = machine_run(fe.m);
     if (fe.m->last_signal) {

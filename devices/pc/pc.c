@@ -23,9 +23,11 @@
 #include "devices/piix.h"
 #include "devices/port80.h"
 #include "devices/port92.h"
+#include "devices/ps2.h"
 #include "devices/serial.h"
 #include "devices/e1000.h"
 #include "devices/ne2000.h"
+#include "devices/vga.h"
 
 /* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
 #define PC_PM_BASE 0x600
@@ -57,6 +59,8 @@ struct PCBoard {
     /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
     uint8_t *bios;
     size_t bios_size;
+    VGAState *vga;
+    InputSink input;
 };
 
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
@@ -429,6 +433,34 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
 
 /* --- end of the firmware boot block --- */
 
+/* --- display and input (VGA on PCI slot 2, host input into the 8042's PS/2 devices) --- */
+
+static void pc_input_key(void *opaque, uint16_t set2_code, bool down)
+{
+    PCBoard *b = opaque;
+    ps2_kbd_key(i8042_kbd(b->kbc), set2_code, down);
+}
+
+static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    PCBoard *b = opaque;
+    ps2_mouse_move(i8042_mouse(b->kbc), dx, dy, dz, buttons);
+}
+
+static int pc_display_init(PCBoard *b)
+{
+    b->vga = vga_new(b->m, b->pci, PCI_DEVFN(2, 0));
+    if (!b->vga) {
+        return -1;
+    }
+    b->m->display = vga_display_source(b->vga);
+    b->input.key = pc_input_key;
+    b->input.mouse = pc_input_mouse;
+    b->input.opaque = b;
+    b->m->input = &b->input;
+    return 0;
+}
+
 PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
 {
     const MachineConfig *cfg = &m->cfg;
@@ -509,6 +541,10 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     if (pc_nics_new(b, err, errlen) < 0) { /* networking */
         goto fail;
     }
+    if (pc_display_init(b) < 0) {
+        snprintf(err, errlen, "cannot create the VGA adapter");
+        goto fail;
+    }
     mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
     if (pc_storage_init(b, err, errlen) < 0) {
         goto fail;
@@ -553,6 +589,7 @@ void pc_board_free(PCBoard *b)
     }
     pc_nics_free(b); /* networking */
     pc_storage_free(b);
+    vga_free(b->vga); /* the machine (and its display/input pointers) is already gone */
     piix_free(b->piix);
     i440fx_free(b->host);
     pci_bus_free(b->pci);

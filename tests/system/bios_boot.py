@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -40,9 +41,13 @@ def freedos(args):
         f.write(AUTOEXEC)
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    mon_path = os.path.join(args.work, "freedos-mon.sock")
+    if os.path.exists(mon_path):
+        os.unlink(mon_path)
     t0 = time.monotonic()
     proc = subprocess.Popen([args.anyvm, "-fda", img, "-nographic", "-serial", "stdio",
-                             "-display", "none", "-m", "32"],
+                             "-display", "none", "-m", "32",
+                             "-monitor", "unix:%s,server,nowait" % mon_path],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         s = Serial(proc)
@@ -61,11 +66,55 @@ def freedos(args):
         proc.stdin.write(b"ECHO ANYVM-TYPED-%d\r" % 42)
         proc.stdin.flush()
         s.expect(b"\nANYVM-TYPED-42", 60)
+        # The PS/2 keyboard (8042 IRQ 1, scancode set 1) through the monitor's sendkey, and
+        # the VGA text screen the BIOS put in mode 3 through "info screen".
+        s.expect(b">", 60)
+        screen = monitor(mon_path, ["sendkey %s" % k for k in
+                                    ("e", "c", "h", "o", "spc", "shift-k", "shift-b", "d",
+                                     "minus", "1", "ret")], "info screen")
+        s.expect(b"\nKBd-1", 60)
+        if "KBd-1" not in screen or "80x25 text" not in screen:
+            fail("the VGA text screen does not show the typed command", screen.encode())
         print("freedos: boot sector after %.3f s wall, DOS marker after %.3f s; VER and DIR "
-              "output on COM1, keystrokes from COM1 accepted" % (t_boot, t_dos))
+              "output on COM1, keystrokes from COM1 and the PS/2 keyboard accepted, VGA text screen "
+              "written" % (t_boot, t_dos))
     finally:
         proc.kill()
         proc.wait()
+
+
+def monitor(path, commands, last):
+    """Run commands on the human monitor at unix socket path; return the output of last."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    for _ in range(50):
+        try:
+            c.connect(path)
+            break
+        except OSError:
+            time.sleep(0.1)
+    c.settimeout(10)
+    buf = b""
+
+    def prompt():
+        nonlocal buf
+        while b"(anyvm) " not in buf:
+            chunk = c.recv(65536)
+            if not chunk:
+                fail("monitor closed", buf)
+            buf += chunk
+        out, buf = buf.split(b"(anyvm) ", 1)
+        return out
+
+    prompt()
+    for cmd in commands:
+        c.sendall(cmd.encode() + b"\n")
+        prompt()
+        time.sleep(0.05)
+    time.sleep(1.0)
+    c.sendall(last.encode() + b"\n")
+    out = prompt()
+    c.close()
+    return out.decode("utf-8", "replace")
 
 
 def harddisk(args):
