@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/fpu.h"
 #include "core/ioport.h"
 #include "core/log.h"
@@ -160,7 +161,7 @@ typedef struct CPUState {
     DescTable gdtr, idtr;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
-    uint64_t tsc_offset;    /* TSC = icount + tsc_offset */
+    uint64_t tsc_offset;    /* TSC = tsc_base + tsc_offset (see cpu_get_tsc) */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;
     int cpl;
@@ -182,6 +183,7 @@ typedef struct CPUState {
     jmp_buf jmp_env;        /* fault escape, set by cpu_exec */
 
     /* Environment. */
+    const struct Clock *clock; /* the machine's virtual clock (TSC), NULL for a bare CPU */
     MemMap *mem;
     PortMap *io;
     Logger *log;
@@ -253,8 +255,13 @@ void cpu_set_nmi(CPUState *cpu);
 /* cpu_set_a20: the A20 gate (port 92h, 8042 output port). Flushes the TLB on a change. */
 void cpu_set_a20(CPUState *cpu, bool enabled);
 
-/* cpu_get_tsc: the time-stamp counter (icount + tsc_offset). */
+/* The TSC rate when the CPU runs on a machine clock: a 450 MHz Pentium II. */
+#define CPU_TSC_KHZ 450000u
+
+/* cpu_get_tsc / cpu_set_tsc: the time-stamp counter: virtual time at CPU_TSC_KHZ when
+ * cpu->clock is set, else the instruction count; plus the offset WRMSR and reset set. */
 uint64_t cpu_get_tsc(const CPUState *cpu);
+void cpu_set_tsc(CPUState *cpu, uint64_t value);
 
 /* cpu_vmstate: the architectural state for snapshots (post_load flushes the TLB). */
 extern const VMStateDesc cpu_vmstate;

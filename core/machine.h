@@ -36,6 +36,28 @@ typedef struct DebugExitConfig {
     uint16_t iosize;    /* default 2 */
 } DebugExitConfig;
 
+/* Networking (-netdev, -nic, -device NIC, -object filter-dump). */
+#define MACHINE_MAX_NICS 4
+#define MACHINE_MAX_NETDEVS 4
+
+typedef struct NetdevConfig {
+    char id[32];
+    char spec[1024];            /* the whole -netdev value, e.g. "user,id=n0,restrict=on" */
+} NetdevConfig;
+
+typedef struct NicConfig {
+    char model[16];             /* "e1000" or "ne2k_pci" */
+    char netdev[32];            /* id of the backend, "" = not connected */
+    uint8_t mac[6];
+    bool has_mac;               /* else 52:54:00:12:34:56 + NIC index */
+} NicConfig;
+
+typedef struct NetDumpConfig {
+    char netdev[32];
+    char file[512];
+    uint32_t maxlen;            /* bytes kept per frame (pcap snaplen) */
+} NetDumpConfig;
+
 typedef struct MachineConfig {
     uint64_t ram_size;          /* bytes (-m, default 128 MiB) */
     int smp;                    /* only 1 is supported */
@@ -62,6 +84,12 @@ typedef struct MachineConfig {
     bool start_paused;          /* -S */
     char accel[32];             /* "interp" (default until the JIT lands) */
     DebugExitConfig debug_exit;
+    NetdevConfig netdevs[MACHINE_MAX_NETDEVS];
+    int n_netdevs;
+    NicConfig nics[MACHINE_MAX_NICS];
+    int n_nics;
+    NetDumpConfig net_dumps[MACHINE_MAX_NETDEVS];
+    int n_net_dumps;
 } MachineConfig;
 
 /* machine_config_defaults: the defaults a bare `anyvm` gets. */
@@ -167,6 +195,9 @@ typedef struct Machine {
     /* The opened media of cfg.drives[i] (same index), opened and owned by the frontend
      * (frontend/block.h blk_open_drives); the board attaches them to IDE and the FDC. */
     BlockBackend *drive_blk[MACHINE_MAX_DRIVES];
+    /* Host network backends for cfg.nics[i], opened and owned by the frontend (they must
+     * outlive every use by the NICs); NULL = the NIC is not connected. */
+    struct NetBackend *nic_backend[MACHINE_MAX_NICS];
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

@@ -11,6 +11,7 @@
 #include "devices/pc/pc.h"
 #include "frontend/char.h"
 #include "frontend/monitor.h"
+#include "frontend/net.h"
 #include "frontend/options.h"
 #include "frontend/qmp.h"
 
@@ -58,6 +59,7 @@ typedef struct Frontend {
     Monitor *mon;
     QmpServer *qmp;
     PCBoard *board;
+    NetFrontend *net; /* -netdev backends and pcap dumps */
 } Frontend;
 
 static void frontend_close(Frontend *fe)
@@ -80,6 +82,7 @@ static void frontend_close(Frontend *fe)
     if (fe->m) {
         blk_close_drives(fe->m); /* flushes the images */
     }
+    net_frontend_close(fe->net); /* before the machine: slirp's timers live on its clock */
     machine_free(fe->m);
     pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
@@ -181,6 +184,12 @@ int main(int argc, char **argv)
     install_signals(fe.m);
     int status = 1;
     if (frontend_open(&fe, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        goto out;
+    }
+    /* Networking: the backends exist before the board connects its NICs to them. */
+    fe.net = net_frontend_open(fe.m, err, sizeof(err));
+    if (!fe.net && err[0]) {
         fprintf(stderr, "anyvm: %s\n", err);
         goto out;
     }

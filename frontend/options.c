@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "frontend/char.h"
+#include "frontend/net.h"
 
 #ifndef ANYVM_VERSION
 #define ANYVM_VERSION "0.0.0"
@@ -500,6 +501,9 @@ static int opt_device(OptCtx *c, const char *val)
     strcpy(buf, val);
     char *rest = buf;
     char *name = next_item(&rest);
+    if (net_opt_is_nic_model(name)) {
+        return net_opt_device(c->cfg, c->opt, val, c->err, c->errlen); /* frontend/net.c */
+    }
     if (strcmp(name, "isa-debug-exit")) {
         return opt_fail(c, "%s %s: unsupported device '%s' (isa-debug-exit)", c->opt, val, name);
     }
@@ -569,6 +573,10 @@ typedef enum OptId {
     O_S,
     O_ACCEL,
     O_DEVICE,
+    /* networking: handled by frontend/net.c */
+    O_NETDEV,
+    O_NIC,
+    O_OBJECT,
 } OptId;
 
 static const struct OptDef {
@@ -608,6 +616,10 @@ static const struct OptDef {
     {"S", O_S, false},
     {"accel", O_ACCEL, true},
     {"device", O_DEVICE, true},
+    /* networking */
+    {"netdev", O_NETDEV, true},
+    {"nic", O_NIC, true},
+    {"object", O_OBJECT, true},
 };
 
 static int opt_apply(OptCtx *c, OptId id, const char *val)
@@ -679,6 +691,13 @@ static int opt_apply(OptCtx *c, OptId id, const char *val)
         return opt_accel(c, val);
     case O_DEVICE:
         return opt_device(c, val);
+    /* networking (frontend/net.c) */
+    case O_NETDEV:
+        return net_opt_netdev(cfg, c->opt, val, c->err, c->errlen);
+    case O_NIC:
+        return net_opt_nic(cfg, c->opt, val, c->err, c->errlen);
+    case O_OBJECT:
+        return net_opt_object(cfg, c->opt, val, c->err, c->errlen);
     }
     return opt_fail(c, "%s: internal error", c->opt);
 }
@@ -792,6 +811,10 @@ int options_parse(int argc, char *const argv[], MachineConfig *cfg, OptionsActio
     if (rc < 0) {
         return rc;
     }
+    rc = net_opt_check(cfg, err, errlen); /* networking: NICs and dumps name real netdevs */
+    if (rc < 0) {
+        return rc;
+    }
     return check_conflicts(&c);
 }
 
@@ -825,8 +848,9 @@ void options_usage(FILE *f)
                "                          tcp:[HOST]:PORT,server[,nowait]\n"
                "  -monitor DEV            human monitor on DEV (stdio, unix:..., tcp:...)\n"
                "  -qmp DEV                QMP (JSON) monitor on DEV\n"
-               "  -debugcon DEV           port 0xE9 debug console output to DEV\n"
-               "Debugging:\n"
+               "  -debugcon DEV           port 0xE9 debug console output to DEV\n");
+    net_opt_usage(f); /* networking options, frontend/net.c */
+    fprintf(f, "Debugging:\n"
                "  -d ITEM,...             log items (-d help lists them)\n"
                "  -D FILE                 log to FILE instead of stderr\n"
                "  -icount [shift=]N[,sleep=on|off]  deterministic time: 2^N ns per instruction\n"

@@ -625,7 +625,7 @@ static bool msr_write(CPUState *cpu, uint32_t idx, uint64_t v)
 {
     switch (idx) {
     case MSR_IA32_TSC:
-        cpu->tsc_offset = v - cpu->icount;
+        cpu_set_tsc(cpu, v);
         return true;
     case MSR_IA32_APIC_BASE:
         cpu->apic_base = v & 0xFFFFF900u;

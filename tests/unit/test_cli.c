@@ -398,7 +398,7 @@ Test(cli, isa_debug_exit_device)
     cr_assert_eq(p->cfg.debug_exit.iobase, 0xf4);
     cr_assert_eq(p->cfg.debug_exit.iosize, 4);
     free(p);
-    bad("unsupported device 'e1000'", "-device", "e1000", NULL);
+    bad("unsupported device 'rtl8139'", "-device", "rtl8139", NULL); /* e1000 is a NIC now */
     bad("bad iobase", "-device", "isa-debug-exit,iobase=0x10000", NULL);
     bad("iosize must be 1, 2 or 4", "-device", "isa-debug-exit,iosize=3", NULL);
     bad("unknown parameter", "-device", "isa-debug-exit,irq=3", NULL);
