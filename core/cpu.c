@@ -49,7 +49,7 @@ void cpu_reset(CPUState *cpu)
     memset(cpu->dr, 0, sizeof(cpu->dr));
     cpu->dr[6] = 0xFFFF0FF0u;
     cpu->dr[7] = 0x00000400u;
-    cpu->tsc_offset = (uint64_t)0 - cpu->icount;
+    cpu_set_tsc(cpu, 0);
     cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
     cpu->apic_base = 0xFEE00900u; /* BSP, globally enabled (SDM Vol. 3, 10.4.4) */
     cpu->msr_misc_enable = 0;
@@ -102,9 +102,34 @@ void cpu_set_a20(CPUState *cpu, bool enabled)
     tlb_flush(cpu, true);
 }
 
+/* tsc_base: the free-running count behind the TSC. With a machine clock it follows virtual time
+ * at CPU_TSC_KHZ, so TSC, PIT, RTC and the ACPI PM timer agree (Linux's clocksource watchdog
+ * compares them); inside an icount slice the instructions retired so far count too. A bare CPU
+ * (unit tests, the fuzzer) counts instructions. */
+static uint64_t tsc_base(const CPUState *cpu)
+{
+    if (!cpu->clock) {
+        return cpu->icount;
+    }
+    int64_t ns = clock_now(cpu->clock);
+    if (cpu->clock->mode == CLOCK_ICOUNT && cpu->icount > cpu->clock->icount) {
+        ns += (int64_t)((cpu->icount - cpu->clock->icount) << cpu->clock->icount_shift);
+    }
+    if (ns < 0) {
+        ns = 0;
+    }
+    uint64_t u = (uint64_t)ns;
+    return (u / 1000000u) * CPU_TSC_KHZ + (u % 1000000u) * CPU_TSC_KHZ / 1000000u;
+}
+
 uint64_t cpu_get_tsc(const CPUState *cpu)
 {
-    return cpu->icount + cpu->tsc_offset;
+    return tsc_base(cpu) + cpu->tsc_offset;
+}
+
+void cpu_set_tsc(CPUState *cpu, uint64_t value)
+{
+    cpu->tsc_offset = value - tsc_base(cpu);
 }
 
 /* --- snapshots --- */

@@ -16,8 +16,10 @@
 
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/fpu.h"
 #include "core/ioport.h"
 #include "core/log.h"
@@ -146,6 +148,8 @@ typedef struct CPUHooks {
     void *opaque;
 } CPUHooks;
 
+#define CPU_MAX_DEBUG_BP 32
+
 typedef struct CPUState {
     /* Architectural state. */
     uint32_t regs[8];
@@ -157,7 +161,7 @@ typedef struct CPUState {
     DescTable gdtr, idtr;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
-    uint64_t tsc_offset;    /* TSC = icount + tsc_offset */
+    uint64_t tsc_offset;    /* TSC = tsc_base + tsc_offset (see cpu_get_tsc) */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;
     int cpl;
@@ -179,6 +183,7 @@ typedef struct CPUState {
     jmp_buf jmp_env;        /* fault escape, set by cpu_exec */
 
     /* Environment. */
+    const struct Clock *clock; /* the machine's virtual clock (TSC), NULL for a bare CPU */
     MemMap *mem;
     PortMap *io;
     Logger *log;
@@ -201,6 +206,12 @@ typedef struct CPUState {
     uint64_t msr_misc_enable;
     uint32_t pending_db;    /* DR6 bits of data breakpoints hit by this instruction */
     bool tlb_has_large;     /* some TLB entry maps part of a 4 MiB page */
+
+    /* Debugger (gdbstub) control, see cpu_exec: stop before an instruction whose linear
+     * address is one of dbg_bp[0..dbg_nbp), or after each instruction with dbg_step. */
+    uint32_t dbg_bp[CPU_MAX_DEBUG_BP];
+    int dbg_nbp;
+    bool dbg_step;
 
     /* The TLB for CPL 3 accesses; `tlb` above serves CPL 0-2, so a privilege change needs
      * no flush and a hit is one tag compare in either. */
@@ -226,7 +237,10 @@ void cpu_init(CPUState *cpu, MemMap *mem, PortMap *io, Logger *log);
 /* cpu_reset: the power-on/RESET state of a Pentium II (CS:EIP = F000:FFF0, base FFFF0000). */
 void cpu_reset(CPUState *cpu);
 
-/* cpu_exec: run up to budget instructions. See CPUExit. */
+/* cpu_exec: run up to budget instructions. See CPUExit. With debugger breakpoints set
+ * (dbg_bp/dbg_nbp) it returns CPU_EXIT_DEBUG with EIP at a breakpoint before executing it;
+ * the next call executes that instruction (a debugger resumes from where it stopped). With
+ * dbg_step it returns CPU_EXIT_DEBUG after each instruction. */
 CPUExit cpu_exec(CPUState *cpu, int64_t budget);
 
 /* cpu_set_irq: the INTR line level (from the PIC). */
@@ -241,8 +255,13 @@ void cpu_set_nmi(CPUState *cpu);
 /* cpu_set_a20: the A20 gate (port 92h, 8042 output port). Flushes the TLB on a change. */
 void cpu_set_a20(CPUState *cpu, bool enabled);
 
-/* cpu_get_tsc: the time-stamp counter (icount + tsc_offset). */
+/* The TSC rate when the CPU runs on a machine clock: a 450 MHz Pentium II. */
+#define CPU_TSC_KHZ 450000u
+
+/* cpu_get_tsc / cpu_set_tsc: the time-stamp counter: virtual time at CPU_TSC_KHZ when
+ * cpu->clock is set, else the instruction count; plus the offset WRMSR and reset set. */
 uint64_t cpu_get_tsc(const CPUState *cpu);
+void cpu_set_tsc(CPUState *cpu, uint64_t value);
 
 /* cpu_vmstate: the architectural state for snapshots (post_load flushes the TLB). */
 extern const VMStateDesc cpu_vmstate;
@@ -307,6 +326,11 @@ unsigned cpu_fetch_code(CPUState *cpu, uint32_t eip, uint8_t *buf, unsigned len)
  * raise_fault, else returns false on a fault. */
 bool mmu_translate(CPUState *cpu, uint32_t lin, int access, bool user, uint32_t *phys,
                    bool raise_fault);
+
+/* cpu_debug_rw: read or write len bytes at a linear address for a debugger or the monitor,
+ * outside cpu_exec: no faults are raised, no accessed/dirty bits are set, privilege is
+ * ignored. Returns 0, or -1 when part of the range is not mapped (bytes before it are done). */
+int cpu_debug_rw(CPUState *cpu, uint32_t lin, void *buf, size_t len, bool write);
 
 /* tlb_flush / tlb_flush_page: CR3 writes, INVLPG, mode changes. */
 void tlb_flush(CPUState *cpu, bool include_global);

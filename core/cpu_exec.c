@@ -33,7 +33,8 @@ static inline uint32_t bp_len(uint32_t dr7, int i)
 }
 
 /* check_code_breakpoint: DR0-DR3 enabled as instruction breakpoints (R/W = 00) at the linear
- * address of the next instruction raise #DB as a fault, unless RF is set (SDM Vol. 3, 17.3.1.1). */
+ * address of the next instruction raise #DB as a fault, unless RF is set
+ * (SDM Vol. 3, 17.3.1.1). */
 static void check_code_breakpoint(CPUState *cpu)
 {
     uint32_t dr7 = cpu->dr[7];
@@ -102,19 +103,36 @@ static void run_fast(CPUState *cpu, uint64_t end)
     } while (cpu->icount < end &&
              !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
                cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+             !cpu->pending_db &&
              !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
              mem->generation == gen);
+}
+
+/* at_debug_breakpoint: the next instruction is on a debugger breakpoint. */
+static bool at_debug_breakpoint(const CPUState *cpu)
+{
+    uint32_t lin = cpu->seg[S_CS].base + cpu->eip;
+    int n = cpu->dbg_nbp < CPU_MAX_DEBUG_BP ? cpu->dbg_nbp : CPU_MAX_DEBUG_BP;
+    for (int i = 0; i < n; i++) {
+        if (cpu->dbg_bp[i] == lin) {
+            return true;
+        }
+    }
+    return false;
 }
 
 CPUExit cpu_exec(CPUState *cpu, int64_t budget)
 {
     const uint64_t start = cpu->icount;
     cpu->exc_class = -1;
+    /* A debugger resuming at a breakpoint executes that instruction first. */
+    const uint32_t entry_lin = cpu->seg[S_CS].base + cpu->eip;
 
     if (setjmp(cpu->jmp_env)) {
         /* A fault (or a fault while delivering one). Count it so that a guest stuck in a
          * fault loop still returns within its budget. */
         cpu->icount++;
+        cpu->pending_db = 0;     /* a faulting instruction completes no data access */
         cpu_deliver_exception(cpu);
         if (cpu->shutdown) {
             return CPU_EXIT_SHUTDOWN;
@@ -124,6 +142,14 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
     for (;;) {
         if (cpu->shutdown) {
             return CPU_EXIT_SHUTDOWN;
+        }
+        if (cpu->pending_db) {
+            /* A trap left by the last instruction or event (the TSS T bit of a task switch). */
+            uint32_t db = cpu->pending_db;
+            cpu->pending_db = 0;
+            cpu->dr[6] = (cpu->dr[6] & ~0xFu) | db;
+            deliver_event(cpu, EXC_DB, EXC_CLASS_BENIGN);
+            continue;
         }
         if (cpu->exit_request) {
             cpu->exit_request = false;
@@ -152,8 +178,8 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             }
             if (cpu->intr_pending && (cpu->eflags & EF_IF) && cpu->hooks.intr_ack) {
                 int vec = cpu->hooks.intr_ack(cpu->hooks.opaque);
-                cpu->halted = false;
                 if (vec >= 0) {
+                    cpu->halted = false;
                     if (log_enabled(cpu->log, LOG_INT)) {
                         log_msg(cpu->log, LOG_INT, "cpu: INTR vector %#x at %04x:%08x\n", vec,
                                 cpu->seg[S_CS].sel, cpu->eip);
@@ -168,8 +194,16 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             return CPU_EXIT_HALT;
         }
 
-        if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
-            !log_enabled(cpu->log, LOG_EXEC)) {
+        if (cpu->dbg_nbp > 0 || cpu->dbg_step) {
+            if (cpu->icount != start && cpu->dbg_step) {
+                return CPU_EXIT_DEBUG;
+            }
+            bool resuming = cpu->icount == start && cpu->seg[S_CS].base + cpu->eip == entry_lin;
+            if (!resuming && cpu->dbg_nbp > 0 && at_debug_breakpoint(cpu)) {
+                return CPU_EXIT_DEBUG;
+            }
+        } else if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+                   !log_enabled(cpu->log, LOG_EXEC)) {
             run_fast(cpu, start + (uint64_t)budget);
             continue;
         }
@@ -203,6 +237,7 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             db |= 1u << 14;
         }
         if (db) {
+            cpu->pending_db = 0;
             cpu->dr[6] = (cpu->dr[6] & ~0xFu) | db;
             deliver_event(cpu, EXC_DB, EXC_CLASS_BENIGN);
         }

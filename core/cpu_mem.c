@@ -20,7 +20,8 @@ static _Noreturn void seg_fault(CPUState *cpu, int seg)
  * operand that does not lie entirely within the limit raises #GP(0), or #SS(0) through SS.
  * In protected mode the type, presence (a null selector leaves P clear) and expand-down rules
  * of SDM Vol. 3, 5.3-5.6 apply as well. */
-uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int access)
+static inline uint32_t seg_linear(CPUState *cpu, int seg, uint32_t off, unsigned size,
+                                  int access)
 {
     const SegCache *s = &cpu->seg[seg];
     if (!cpu_pe(cpu) || cpu_v86(cpu)) {
@@ -45,6 +46,22 @@ uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int acc
         seg_fault(cpu, seg);
     }
     return s->base + off;
+}
+
+uint32_t cpu_linear(CPUState *cpu, int seg, uint32_t off, unsigned size, int access)
+{
+    return seg_linear(cpu, seg, off, size, access);
+}
+
+/* align_check: #AC(0) for a misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC
+ * (SDM Vol. 3, 6.15 "Interrupt 17"). EFLAGS.AC is tested first: it is almost always clear. */
+static inline uint32_t align_check(CPUState *cpu, uint32_t lin, unsigned size)
+{
+    if ((cpu->eflags & EF_AC) && (lin & (size - 1)) && cpu->cpl == 3 &&
+        (cpu->cr0 & CR0_AM)) {
+        cpu_raise_exception(cpu, EXC_AC, true, 0);
+    }
+    return lin;
 }
 
 /* --- physical accesses --- */
@@ -98,6 +115,7 @@ static bool page_ref(CPUState *cpu, uint32_t lin, int access, bool user, bool ra
     if (tag == TLB_INVALID || ((tag ^ lin) & PAGE_MASK_4K) != 0) {
         e = tlb_fill(cpu, lin, access, user, raise);
         if (!e) {
+            *r = (PageRef){0};
             return false;
         }
         tag = entry_tag(e, access);
@@ -238,32 +256,36 @@ void cpu_st_sys(CPUState *cpu, uint32_t lin, uint32_t val, unsigned size)
 
 uint8_t cpu_ld8(CPUState *cpu, int seg, uint32_t off)
 {
-    return (uint8_t)cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 1, ACC_READ), 1);
+    return (uint8_t)cpu_ld_lin(cpu, seg_linear(cpu, seg, off, 1, ACC_READ), 1);
 }
 
 uint16_t cpu_ld16(CPUState *cpu, int seg, uint32_t off)
 {
-    return (uint16_t)cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 2, ACC_READ), 2);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 2, ACC_READ), 2);
+    return (uint16_t)cpu_ld_lin(cpu, lin, 2);
 }
 
 uint32_t cpu_ld32(CPUState *cpu, int seg, uint32_t off)
 {
-    return cpu_ld_lin(cpu, cpu_linear(cpu, seg, off, 4, ACC_READ), 4);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 4, ACC_READ), 4);
+    return cpu_ld_lin(cpu, lin, 4);
 }
 
 void cpu_st8(CPUState *cpu, int seg, uint32_t off, uint8_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 1, ACC_WRITE), val, 1);
+    cpu_st_lin(cpu, seg_linear(cpu, seg, off, 1, ACC_WRITE), val, 1);
 }
 
 void cpu_st16(CPUState *cpu, int seg, uint32_t off, uint16_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 2, ACC_WRITE), val, 2);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 2, ACC_WRITE), 2);
+    cpu_st_lin(cpu, lin, val, 2);
 }
 
 void cpu_st32(CPUState *cpu, int seg, uint32_t off, uint32_t val)
 {
-    cpu_st_lin(cpu, cpu_linear(cpu, seg, off, 4, ACC_WRITE), val, 4);
+    uint32_t lin = align_check(cpu, seg_linear(cpu, seg, off, 4, ACC_WRITE), 4);
+    cpu_st_lin(cpu, lin, val, 4);
 }
 
 /* --- code fetch --- */

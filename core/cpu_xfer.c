@@ -243,7 +243,9 @@ static void task_switch(CPUState *cpu, uint16_t sel, uint32_t lo, uint32_t hi, i
     /* Read the new task's state before changing anything. */
     uint32_t n_cr3 = 0, n_eip, n_eflags, n_regs[8];
     uint16_t n_seg[S_NSEG], n_ldt;
+    bool n_trap = false;
     if (new32) {
+        n_trap = (cpu_ld_sys(cpu, nbase + 0x64, 2) & 1) != 0;
         n_cr3 = cpu_ld_sys(cpu, nbase + 0x1C, 4);
         n_eip = cpu_ld_sys(cpu, nbase + 0x20, 4);
         n_eflags = cpu_ld_sys(cpu, nbase + 0x24, 4);
@@ -333,6 +335,10 @@ static void task_switch(CPUState *cpu, uint16_t sel, uint32_t lo, uint32_t hi, i
     cpu->ldtr.sel = n_ldt;
     cpu->insn_eip = cpu->eip;
     cpu->insn_esp = cpu->regs[R_ESP];
+    if (n_trap) {
+        /* The T bit: a #DB trap with DR6.BT once the switch completes (SDM Vol. 3, 7.2.1). */
+        cpu->pending_db |= 1u << 15;
+    }
 
     /* LDT. */
     if ((n_ldt & ~3u) == 0) {

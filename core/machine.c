@@ -428,8 +428,20 @@ static void machine_idle(Machine *m)
     }
 }
 
+/* -d stats: what the run executed and how fast. */
+static void machine_log_stats(Machine *m, int64_t host_ns, uint64_t insns)
+{
+    double secs = (double)host_ns / 1e9;
+    log_msg(&m->log, LOG_STATS,
+            "stats: %llu instructions in %.3f s host time (%.2f MIPS), virtual time %.3f s\n",
+            (unsigned long long)insns, secs, secs > 0 ? (double)insns / secs / 1e6 : 0.0,
+            (double)clock_now(&m->clock) / 1e9);
+}
+
 int machine_run(Machine *m)
 {
+    int64_t t0 = host_monotonic_ns(NULL);
+    uint64_t icount0 = m->clock.icount;
     if (m->state == RUN_STATE_RUNNING) {
         clock_start(&m->clock);
     }
@@ -448,5 +460,8 @@ int machine_run(Machine *m)
         }
     }
     clock_stop(&m->clock);
+    if (log_enabled(&m->log, LOG_STATS)) {
+        machine_log_stats(m, host_monotonic_ns(NULL) - t0, m->clock.icount - icount0);
+    }
     return m->exit_status;
 }

@@ -37,6 +37,28 @@ typedef struct DebugExitConfig {
     uint16_t iosize;    /* default 2 */
 } DebugExitConfig;
 
+/* Networking (-netdev, -nic, -device NIC, -object filter-dump). */
+#define MACHINE_MAX_NICS 4
+#define MACHINE_MAX_NETDEVS 4
+
+typedef struct NetdevConfig {
+    char id[32];
+    char spec[1024];            /* the whole -netdev value, e.g. "user,id=n0,restrict=on" */
+} NetdevConfig;
+
+typedef struct NicConfig {
+    char model[16];             /* "e1000" or "ne2k_pci" */
+    char netdev[32];            /* id of the backend, "" = not connected */
+    uint8_t mac[6];
+    bool has_mac;               /* else 52:54:00:12:34:56 + NIC index */
+} NicConfig;
+
+typedef struct NetDumpConfig {
+    char netdev[32];
+    char file[512];
+    uint32_t maxlen;            /* bytes kept per frame (pcap snaplen) */
+} NetDumpConfig;
+
 typedef struct MachineConfig {
     uint64_t ram_size;          /* bytes (-m, default 128 MiB) */
     int smp;                    /* only 1 is supported */
@@ -63,6 +85,12 @@ typedef struct MachineConfig {
     bool start_paused;          /* -S */
     char accel[32];             /* "interp" (default until the JIT lands) */
     DebugExitConfig debug_exit;
+    NetdevConfig netdevs[MACHINE_MAX_NETDEVS];
+    int n_netdevs;
+    NicConfig nics[MACHINE_MAX_NICS];
+    int n_nics;
+    NetDumpConfig net_dumps[MACHINE_MAX_NETDEVS];
+    int n_net_dumps;
 } MachineConfig;
 
 /* machine_config_defaults: the defaults a bare `anyvm` gets. */
@@ -168,6 +196,9 @@ typedef struct Machine {
      * monitor (screendump, sendkey). Owned by the board; NULL = none. */
     DisplaySource *display;
     InputSink *input;
+    /* Host network backends for cfg.nics[i], opened and owned by the frontend (they must
+     * outlive every use by the NICs); NULL = the NIC is not connected. */
+    struct NetBackend *nic_backend[MACHINE_MAX_NICS];
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

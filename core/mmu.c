@@ -46,7 +46,8 @@ typedef struct WalkResult {
 
 /* page_walk: translate lin for access by `user`. Returns 0 on success, else the #PF error
  * code with bit 31 set (so that a zero error code is distinguishable). */
-static uint32_t page_walk(CPUState *cpu, uint32_t lin, int access, bool user, WalkResult *r)
+static uint32_t page_walk_ad(CPUState *cpu, uint32_t lin, int access, bool user, WalkResult *r,
+                             bool set_ad)
 {
     bool write = access == ACC_WRITE;
     uint32_t ec = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
@@ -78,7 +79,7 @@ static uint32_t page_walk(CPUState *cpu, uint32_t lin, int access, bool user, Wa
             return 0x80000000u | ec | PFEC_P;
         }
         uint32_t npde = pde | PTE_A | (write ? PTE_D : 0);
-        if (npde != pde) {
+        if (npde != pde && set_ad) {
             pt_write(cpu, pde_addr, npde);
         }
         r->phys = ((pde & 0xFFC00000u) | (lin & 0x003FFFFFu)) & cpu->a20_mask;
@@ -102,18 +103,25 @@ static uint32_t page_walk(CPUState *cpu, uint32_t lin, int access, bool user, Wa
     if (write && !can_write) {
         return 0x80000000u | ec | PFEC_P;
     }
-    if (!(pde & PTE_A)) {
-        pt_write(cpu, pde_addr, pde | PTE_A);
-    }
     uint32_t npte = pte | PTE_A | (write ? PTE_D : 0);
-    if (npte != pte) {
-        pt_write(cpu, pte_addr, npte);
+    if (set_ad) {
+        if (!(pde & PTE_A)) {
+            pt_write(cpu, pde_addr, pde | PTE_A);
+        }
+        if (npte != pte) {
+            pt_write(cpu, pte_addr, npte);
+        }
     }
     r->phys = ((pte & PAGE_MASK_4K) | (lin & 0xFFF)) & cpu->a20_mask;
     r->writable = can_write && (npte & PTE_D);
     r->global = (pte & PTE_G) && (cpu->cr4 & CR4_PGE);
     r->large = false;
     return 0;
+}
+
+static uint32_t page_walk(CPUState *cpu, uint32_t lin, int access, bool user, WalkResult *r)
+{
+    return page_walk_ad(cpu, lin, access, user, r, true);
 }
 
 static _Noreturn void raise_pf(CPUState *cpu, uint32_t lin, uint32_t ec)
@@ -264,4 +272,29 @@ void cpu_code_page_unmark(CPUState *cpu, uint32_t paddr)
     uint32_t f = paddr >> 12;
     cpu->code_pages[f >> 3] &= (uint8_t)~(1u << (f & 7));
     /* Entries keep TLB_FLAG_CODE until refilled; that only costs a slow write. */
+}
+
+int cpu_debug_rw(CPUState *cpu, uint32_t lin, void *buf, size_t len, bool write)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        WalkResult r;
+        if (page_walk_ad(cpu, lin, ACC_READ, false, &r, false)) {
+            return -1;
+        }
+        size_t n = 0x1000 - (lin & 0xFFF);
+        if (n > len) {
+            n = len;
+        }
+        if (write) {
+            mem_write_buf(cpu->mem, r.phys, p, n);
+            x86_tcache_invalidate_phys(cpu, r.phys, (uint32_t)n);
+        } else {
+            mem_read_buf(cpu->mem, r.phys, p, n);
+        }
+        p += n;
+        lin += (uint32_t)n;
+        len -= n;
+    }
+    return 0;
 }

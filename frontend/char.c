@@ -23,28 +23,28 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define CHAR_OUT_QUEUE (256 * 1024)  /* socket output queued at most */
+#define CHAR_OUT_QUEUE (256 * 1024) /* socket output queued at most */
 #define CHAR_READ_CHUNK 4096
 #define CTRL_A 0x01
 
 typedef struct CharState {
-    CharBackend cb;       /* first: cb.priv points back here */
+    CharBackend cb; /* first: cb.priv points back here */
     Machine *m;
     CharSpec spec;
     unsigned flags;
-    int in_fd;            /* watched for input (stdin or the socket client), -1 = none */
-    int out_fd;           /* stdout or the file, for direct writes */
-    int listen_fd;        /* socket server */
-    int client_fd;        /* connected client, -1 = none */
-    bool input_paused;    /* frontend full: not polling in_fd for input */
-    bool in_watched;      /* in_fd is registered with the machine loop */
-    uint8_t *oq;          /* socket output queue */
+    int in_fd;         /* watched for input (stdin or the socket client), -1 = none */
+    int out_fd;        /* stdout or the file, for direct writes */
+    int listen_fd;     /* socket server */
+    int client_fd;     /* connected client, -1 = none */
+    bool input_paused; /* frontend full: not polling in_fd for input */
+    bool in_watched;   /* in_fd is registered with the machine loop */
+    uint8_t *oq;       /* socket output queue */
     size_t oq_len;
     /* stdio */
     bool tty;
     bool raw_set;
     struct termios saved;
-    bool escape;          /* the previous byte was Ctrl-A */
+    bool escape; /* the previous byte was Ctrl-A */
     int bound_port;
 } CharState;
 
@@ -337,20 +337,22 @@ static void cs_fd_handler(void *opaque, int fd, short revents)
     size_t room = CHAR_READ_CHUNK;
     if (st->cb.fe.can_receive && st->cb.fe.receive) {
         int r = st->cb.fe.can_receive(st->cb.fe.opaque);
-        if (r <= 0 && !(revents & (POLLHUP | POLLERR))) {
+        if (r <= 0) {
+            if (fd == st->client_fd && (revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)) {
+                cs_disconnect(st); /* gone while we were full: poll would keep saying so */
+                return;
+            }
+            /* Stop polling for input until chr_accept_input(). */
             st->input_paused = true;
             cs_update_events(st);
             return;
         }
-        if (r > 0 && (size_t)r < room) {
+        if ((size_t)r < room) {
             room = (size_t)r;
-        }
-        if (r <= 0) {
-            room = 0;
         }
     }
     uint8_t buf[CHAR_READ_CHUNK];
-    ssize_t n = room ? read(fd, buf, room) : 0;
+    ssize_t n = read(fd, buf, room);
     if (n > 0) {
         cs_deliver(st, buf, (size_t)n);
         return;
@@ -520,8 +522,8 @@ static int open_tcp_listener(CharState *st, char *err, size_t errlen)
     }
     int fd = -1, last_errno = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+        fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             last_errno = errno;
             continue;
@@ -537,8 +539,7 @@ static int open_tcp_listener(CharState *st, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, errlen, "tcp:%s:%d: %s", st->spec.host, st->spec.port,
-                 strerror(last_errno));
+        snprintf(err, errlen, "tcp:%s:%d: %s", st->spec.host, st->spec.port, strerror(last_errno));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -618,8 +619,8 @@ CharBackend *char_open(Machine *m, const char *spec, unsigned flags, char *err, 
         if (st->tty && (st->flags & CHAR_OPEN_RAW_STDIO) &&
             tcgetattr(STDIN_FILENO, &st->saved) == 0) {
             struct termios raw = st->saved;
-            raw.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-                                       ICRNL | IXON);
+            raw.c_iflag &=
+                ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
             raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
             raw.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
             raw.c_cflag |= CS8;

@@ -10,22 +10,22 @@
 #include "core/machine.h"
 
 typedef enum CharSpecKind {
-    CHAR_SPEC_NONE,   /* "none": no backend at all */
-    CHAR_SPEC_NULL,   /* "null": swallow output, never any input */
+    CHAR_SPEC_NONE, /* "none": no backend at all */
+    CHAR_SPEC_NULL, /* "null": swallow output, never any input */
     CHAR_SPEC_STDIO,
-    CHAR_SPEC_FILE,   /* file:PATH (output only) */
-    CHAR_SPEC_UNIX,   /* unix:PATH,server[,nowait] */
-    CHAR_SPEC_TCP,    /* tcp:[HOST]:PORT,server[,nowait] */
+    CHAR_SPEC_FILE, /* file:PATH (output only) */
+    CHAR_SPEC_UNIX, /* unix:PATH,server[,nowait] */
+    CHAR_SPEC_TCP,  /* tcp:[HOST]:PORT,server[,nowait] */
 } CharSpecKind;
 
 /* CharSpec: a parsed -serial/-monitor/-qmp argument. */
 typedef struct CharSpec {
     CharSpecKind kind;
-    char path[256];   /* file or socket path */
-    char host[128];   /* tcp: empty = all interfaces */
-    int port;         /* tcp */
+    char path[256]; /* file or socket path */
+    char host[128]; /* tcp: empty = all interfaces */
+    int port;       /* tcp */
     bool server;
-    bool nowait;      /* server: do not wait for the first client before starting */
+    bool nowait; /* server: do not wait for the first client before starting */
 } CharSpec;
 
 /* char_spec_parse: parse spec into out. Returns 0, or -EINVAL with a message in err. Pure:

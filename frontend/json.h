@@ -80,9 +80,9 @@ typedef struct JsonStreamer {
 } JsonStreamer;
 
 typedef enum JsonStreamResult {
-    JSON_STREAM_NONE,      /* need more bytes */
-    JSON_STREAM_MESSAGE,   /* msg and msglen hold a complete text (valid until the next call) */
-    JSON_STREAM_OVERFLOW,  /* a too-long message was dropped */
+    JSON_STREAM_NONE,     /* need more bytes */
+    JSON_STREAM_MESSAGE,  /* msg and msglen hold a complete text (valid until the next call) */
+    JSON_STREAM_OVERFLOW, /* a too-long message was dropped */
 } JsonStreamResult;
 
 void json_streamer_init(JsonStreamer *s);

@@ -12,6 +12,7 @@
 #include "frontend/display_cmds.h"
 #include "frontend/display_sdl.h"
 #include "frontend/monitor.h"
+#include "frontend/net.h"
 #include "frontend/options.h"
 #include "frontend/qmp.h"
 
@@ -61,6 +62,7 @@ typedef struct Frontend {
     PCBoard *board;
     DisplayCmds *dcmds;
     SdlDisplay *sdl;
+    NetFrontend *net; /* -netdev backends and pcap dumps */
 } Frontend;
 
 static void frontend_close(Frontend *fe)
@@ -82,6 +84,7 @@ static void frontend_close(Frontend *fe)
             fe->m->serial_chr[i] = NULL;
         }
     }
+    net_frontend_close(fe->net); /* before the machine: slirp's timers live on its clock */
     machine_free(fe->m);
     pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
@@ -95,7 +98,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     for (int i = 0; i < cfg->n_serial; i++) {
         fe->serial[i] = char_open(m, cfg->serial[i], CHAR_OPEN_RAW_STDIO, e, sizeof(e));
         if (!fe->serial[i] && e[0]) {
-            snprintf(err, errlen, "-serial %s: %s", cfg->serial[i], e);
+            snprintf(err, errlen, "-serial %.200s: %.200s", cfg->serial[i], e);
             return -1;
         }
         m->serial_chr[i] = fe->serial[i];
@@ -103,7 +106,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->debugcon[0]) {
         fe->debugcon = char_open(m, cfg->debugcon, 0, e, sizeof(e));
         if (!fe->debugcon && e[0]) {
-            snprintf(err, errlen, "-debugcon %s: %s", cfg->debugcon, e);
+            snprintf(err, errlen, "-debugcon %.200s: %.200s", cfg->debugcon, e);
             return -1;
         }
         m->debugcon_chr = fe->debugcon;
@@ -116,7 +119,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->monitor[0]) {
         fe->mon_chr = char_open(m, cfg->monitor, 0, e, sizeof(e));
         if (!fe->mon_chr && e[0]) {
-            snprintf(err, errlen, "-monitor %s: %s", cfg->monitor, e);
+            snprintf(err, errlen, "-monitor %.200s: %.200s", cfg->monitor, e);
             return -1;
         }
         if (fe->mon_chr && !(fe->mon = monitor_new(fe->hub, fe->mon_chr))) {
@@ -127,7 +130,7 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     if (cfg->qmp[0]) {
         fe->qmp_chr = char_open(m, cfg->qmp, 0, e, sizeof(e));
         if (!fe->qmp_chr && e[0]) {
-            snprintf(err, errlen, "-qmp %s: %s", cfg->qmp, e);
+            snprintf(err, errlen, "-qmp %.200s: %.200s", cfg->qmp, e);
             return -1;
         }
         if (fe->qmp_chr && !(fe->qmp = qmp_new(fe->hub, fe->qmp_chr))) {
@@ -180,6 +183,12 @@ int main(int argc, char **argv)
     install_signals(fe.m);
     int status = 1;
     if (frontend_open(&fe, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        goto out;
+    }
+    /* Networking: the backends exist before the board connects its NICs to them. */
+    fe.net = net_frontend_open(fe.m, err, sizeof(err));
+    if (!fe.net && err[0]) {
         fprintf(stderr, "anyvm: %s\n", err);
         goto out;
     }

@@ -23,9 +23,14 @@ struct Monitor {
     CharBackend *chr;
     char line[MONITOR_LINE_MAX];
     size_t len;
-    bool overlong;        /* the current line exceeded MONITOR_LINE_MAX: discard it */
-    bool last_cr;         /* swallow the \n of a \r\n */
+    bool overlong; /* the current line exceeded MONITOR_LINE_MAX: discard it */
+    bool last_cr;  /* swallow the \n of a \r\n */
+    char *capture; /* human-monitor-command: output collected here instead */
+    size_t capture_len;
+    bool capture_oom;
 };
+
+#define MONITOR_CAPTURE_MAX (64 * 1024)
 
 /* ---- causes ---- */
 
@@ -126,8 +131,8 @@ static void hmp_help(Monitor *mon, const char *args, void *opaque)
         if (*args && strcmp(args, c->name)) {
             continue;
         }
-        monitor_printf(mon, "%s%s%s -- %s\n", c->name, c->args_help[0] ? " " : "",
-                       c->args_help, c->help);
+        monitor_printf(mon, "%s%s%s -- %s\n", c->name, c->args_help[0] ? " " : "", c->args_help,
+                       c->help);
     }
 }
 
@@ -212,8 +217,8 @@ static QmpErrorClass qmp_query_status(MonitorHub *hub, const JsonValue *args, Js
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -222,8 +227,8 @@ static QmpErrorClass qmp_stop(MonitorHub *hub, const JsonValue *args, JsonValue 
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_cont(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_cont(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -242,8 +247,8 @@ static QmpErrorClass qmp_system_reset(MonitorHub *hub, const JsonValue *args, Js
     return QMP_OK;
 }
 
-static QmpErrorClass qmp_quit(MonitorHub *hub, const JsonValue *args, JsonValue **ret,
-                              char *err, size_t errlen, void *opaque)
+static QmpErrorClass qmp_quit(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                              size_t errlen, void *opaque)
 {
     if (!qmp_no_args(args, err, errlen)) {
         return QMP_ERR_GENERIC;
@@ -307,6 +312,43 @@ static QmpErrorClass qmp_query_version(MonitorHub *hub, const JsonValue *args, J
     return QMP_OK;
 }
 
+/* human-monitor-command: run a human monitor line and return its output as a string. */
+static QmpErrorClass qmp_hmp(MonitorHub *hub, const JsonValue *args, JsonValue **ret, char *err,
+                             size_t errlen, void *opaque)
+{
+    const JsonValue *cl = json_object_get(args, "command-line");
+    for (size_t i = 0; i < args->n; i++) {
+        if (strcmp(args->keys[i], "command-line") && strcmp(args->keys[i], "cpu-index")) {
+            snprintf(err, errlen, "Parameter '%.64s' is unexpected", args->keys[i]);
+            return QMP_ERR_GENERIC;
+        }
+    }
+    if (!cl || cl->type != JSON_STRING) {
+        snprintf(err, errlen, "Parameter 'command-line' is missing or not a string");
+        return QMP_ERR_GENERIC;
+    }
+    if (strlen(cl->str) != cl->len || cl->len >= MONITOR_LINE_MAX) {
+        snprintf(err, errlen, "Parameter 'command-line' is too long or contains NUL");
+        return QMP_ERR_GENERIC;
+    }
+    Monitor tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.hub = hub;
+    tmp.capture = calloc(1, 1);
+    if (!tmp.capture) {
+        snprintf(err, errlen, "out of memory");
+        return QMP_ERR_GENERIC;
+    }
+    monitor_handle_line(&tmp, cl->str);
+    *ret = json_string(tmp.capture);
+    free(tmp.capture);
+    if (!*ret) {
+        snprintf(err, errlen, "out of memory");
+        return QMP_ERR_GENERIC;
+    }
+    return QMP_OK;
+}
+
 /* ---- machine events -> QMP ---- */
 
 typedef struct CauseData {
@@ -354,8 +396,10 @@ MonitorHub *monitor_hub_new(Machine *m)
     int rc = 0;
     rc |= monitor_register(hub, "help", "[cmd]", "show the commands, or one command", hmp_help,
                            NULL);
-    rc |= monitor_register(hub, "info", "[item]", "show machine information (info alone lists "
-                           "the items)", hmp_info, NULL);
+    rc |= monitor_register(hub, "info", "[item]",
+                           "show machine information (info alone lists "
+                           "the items)",
+                           hmp_info, NULL);
     rc |= monitor_register(hub, "stop", "", "pause the guest", hmp_stop, NULL);
     rc |= monitor_register(hub, "cont", "", "resume the guest", hmp_cont, NULL);
     rc |= monitor_register(hub, "c", "", "resume the guest (short for cont)", hmp_cont, NULL);
@@ -371,6 +415,7 @@ MonitorHub *monitor_hub_new(Machine *m)
     rc |= qmp_register(hub, "quit", qmp_quit, NULL);
     rc |= qmp_register(hub, "query-commands", qmp_query_commands, NULL);
     rc |= qmp_register(hub, "query-version", qmp_query_version, NULL);
+    rc |= qmp_register(hub, "human-monitor-command", qmp_hmp, NULL);
     if (rc != 0 || machine_add_observer(m, hub_on_event, hub) < 0) {
         free(hub);
         return NULL;
@@ -410,6 +455,21 @@ void monitor_printf(Monitor *mon, const char *fmt, ...)
         return;
     }
     size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+    if (mon->capture || mon->capture_oom) {
+        if (mon->capture_oom || mon->capture_len + len > MONITOR_CAPTURE_MAX) {
+            return; /* output beyond the cap is cut off */
+        }
+        char *p = realloc(mon->capture, mon->capture_len + len + 1);
+        if (!p) {
+            mon->capture_oom = true;
+            return;
+        }
+        memcpy(p + mon->capture_len, buf, len);
+        mon->capture = p;
+        mon->capture_len += len;
+        p[mon->capture_len] = '\0';
+        return;
+    }
     chr_write(mon->chr, (const uint8_t *)buf, len);
 }
 
@@ -485,8 +545,8 @@ static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
 
 static void mon_greet(Monitor *mon)
 {
-    monitor_printf(mon, "anyvm %s monitor - type 'help' for more information\n%s",
-                   ANYVM_VERSION, MONITOR_PROMPT);
+    monitor_printf(mon, "anyvm %s monitor - type 'help' for more information\n%s", ANYVM_VERSION,
+                   MONITOR_PROMPT);
 }
 
 static void mon_event(void *opaque, int event)

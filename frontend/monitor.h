@@ -21,7 +21,7 @@ typedef void (*MonitorCmdFn)(Monitor *mon, const char *args, void *opaque);
 /* QMP error classes, as QMP names them. */
 typedef enum QmpErrorClass {
     QMP_OK = 0,
-    QMP_ERR_GENERIC,          /* "GenericError" */
+    QMP_ERR_GENERIC,           /* "GenericError" */
     QMP_ERR_COMMAND_NOT_FOUND, /* "CommandNotFound" */
 } QmpErrorClass;
 
@@ -55,7 +55,7 @@ struct MonitorHub {
     Machine *m;
     MonitorCmd cmds[MONITOR_MAX_CMDS];
     int n_cmds;
-    MonitorCmd infos[MONITOR_MAX_CMDS];  /* "info NAME" subcommands */
+    MonitorCmd infos[MONITOR_MAX_CMDS]; /* "info NAME" subcommands */
     int n_infos;
     QmpCmd qmp[MONITOR_MAX_CMDS];
     int n_qmp;
@@ -65,7 +65,9 @@ struct MonitorHub {
 
 /* monitor_hub_new: a hub with the built-in commands (help, info status, stop, cont,
  * system_reset, quit; QMP query-status, stop, cont, system_reset, quit, query-commands,
- * query-version). It observes m's events until monitor_hub_free(). NULL on failure. */
+ * query-version, human-monitor-command, which runs any human command and returns its output,
+ * so commands registered with monitor_register are reachable over QMP too). It observes m's
+ * events until monitor_hub_free(). NULL on failure. */
 MonitorHub *monitor_hub_new(Machine *m);
 
 /* monitor_hub_free: free the hub (free its sessions first). NULL is fine. */

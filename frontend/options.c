@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "frontend/char.h"
+#include "frontend/net.h"
 
 #ifndef ANYVM_VERSION
 #define ANYVM_VERSION "0.0.0"
@@ -26,8 +27,8 @@ typedef struct OptCtx {
     OptionsAction *action;
     char *err;
     size_t errlen;
-    const char *opt;    /* the option as the user spelled it, for messages */
-    bool drive_syntax;  /* name files as "-drive file=PATH" in messages */
+    const char *opt;   /* the option as the user spelled it, for messages */
+    bool drive_syntax; /* name files as "-drive file=PATH" in messages */
     bool positional_seen;
 } OptCtx;
 
@@ -218,8 +219,8 @@ static int drive_add(OptCtx *c, const DriveConfig *d)
         return opt_fail(c, "%s: too many drives (at most %d)", c->opt, MACHINE_MAX_DRIVES);
     }
     if (d->index >= 0 && drive_find(c->cfg, d->iface, d->index) >= 0) {
-        return opt_fail(c, "%s %s: drive with if=%s,index=%d is already in use", c->opt,
-                        d->file, d->iface == DRIVE_IF_FLOPPY ? "floppy" : "ide", d->index);
+        return opt_fail(c, "%s %s: drive with if=%s,index=%d is already in use", c->opt, d->file,
+                        d->iface == DRIVE_IF_FLOPPY ? "floppy" : "ide", d->index);
     }
     int rc = check_file(c, d->file);
     if (rc < 0) {
@@ -229,8 +230,7 @@ static int drive_add(OptCtx *c, const DriveConfig *d)
     return 0;
 }
 
-static int opt_simple_drive(OptCtx *c, const char *val, DriveIf iface, DriveMedia media,
-                            int index)
+static int opt_simple_drive(OptCtx *c, const char *val, DriveIf iface, DriveMedia media, int index)
 {
     DriveConfig d;
     memset(&d, 0, sizeof(d));
@@ -501,6 +501,9 @@ static int opt_device(OptCtx *c, const char *val)
     strcpy(buf, val);
     char *rest = buf;
     char *name = next_item(&rest);
+    if (net_opt_is_nic_model(name)) {
+        return net_opt_device(c->cfg, c->opt, val, c->err, c->errlen); /* frontend/net.c */
+    }
     if (strcmp(name, "isa-debug-exit")) {
         return opt_fail(c, "%s %s: unsupported device '%s' (isa-debug-exit)", c->opt, val, name);
     }
@@ -539,9 +542,41 @@ static int opt_file(OptCtx *c, const char *val, char *dst, size_t dstlen)
 
 /* The option table. Handlers get the value (or NULL for flags). */
 typedef enum OptId {
-    O_HELP, O_VERSION, O_M, O_SMP, O_BIOS, O_KERNEL, O_INITRD, O_APPEND, O_HDA, O_HDB, O_HDC,
-    O_HDD, O_CDROM, O_FDA, O_FDB, O_DRIVE, O_BOOT, O_SERIAL, O_DISPLAY, O_NOGRAPHIC, O_MONITOR,
-    O_QMP, O_DEBUGCON, O_D, O_DFILE, O_ICOUNT, O_NO_REBOOT, O_SNAPSHOT, O_S, O_ACCEL, O_DEVICE,
+    O_HELP,
+    O_VERSION,
+    O_M,
+    O_SMP,
+    O_BIOS,
+    O_KERNEL,
+    O_INITRD,
+    O_APPEND,
+    O_HDA,
+    O_HDB,
+    O_HDC,
+    O_HDD,
+    O_CDROM,
+    O_FDA,
+    O_FDB,
+    O_DRIVE,
+    O_BOOT,
+    O_SERIAL,
+    O_DISPLAY,
+    O_NOGRAPHIC,
+    O_MONITOR,
+    O_QMP,
+    O_DEBUGCON,
+    O_D,
+    O_DFILE,
+    O_ICOUNT,
+    O_NO_REBOOT,
+    O_SNAPSHOT,
+    O_S,
+    O_ACCEL,
+    O_DEVICE,
+    /* networking: handled by frontend/net.c */
+    O_NETDEV,
+    O_NIC,
+    O_OBJECT,
 } OptId;
 
 static const struct OptDef {
@@ -549,23 +584,42 @@ static const struct OptDef {
     OptId id;
     bool has_arg;
 } opt_defs[] = {
-    {"h", O_HELP, false},          {"help", O_HELP, false},
-    {"version", O_VERSION, false}, {"m", O_M, true},
-    {"smp", O_SMP, true},          {"bios", O_BIOS, true},
-    {"kernel", O_KERNEL, true},    {"initrd", O_INITRD, true},
-    {"append", O_APPEND, true},    {"hda", O_HDA, true},
-    {"hdb", O_HDB, true},          {"hdc", O_HDC, true},
-    {"hdd", O_HDD, true},          {"cdrom", O_CDROM, true},
-    {"fda", O_FDA, true},          {"fdb", O_FDB, true},
-    {"drive", O_DRIVE, true},      {"boot", O_BOOT, true},
-    {"serial", O_SERIAL, true},    {"display", O_DISPLAY, true},
-    {"nographic", O_NOGRAPHIC, false}, {"monitor", O_MONITOR, true},
-    {"qmp", O_QMP, true},          {"debugcon", O_DEBUGCON, true},
+    {"h", O_HELP, false},
+    {"help", O_HELP, false},
+    {"version", O_VERSION, false},
+    {"m", O_M, true},
+    {"smp", O_SMP, true},
+    {"bios", O_BIOS, true},
+    {"kernel", O_KERNEL, true},
+    {"initrd", O_INITRD, true},
+    {"append", O_APPEND, true},
+    {"hda", O_HDA, true},
+    {"hdb", O_HDB, true},
+    {"hdc", O_HDC, true},
+    {"hdd", O_HDD, true},
+    {"cdrom", O_CDROM, true},
+    {"fda", O_FDA, true},
+    {"fdb", O_FDB, true},
+    {"drive", O_DRIVE, true},
+    {"boot", O_BOOT, true},
+    {"serial", O_SERIAL, true},
+    {"display", O_DISPLAY, true},
+    {"nographic", O_NOGRAPHIC, false},
+    {"monitor", O_MONITOR, true},
+    {"qmp", O_QMP, true},
+    {"debugcon", O_DEBUGCON, true},
     {"d", O_D, true},
-    {"D", O_DFILE, true},          {"icount", O_ICOUNT, true},
-    {"no-reboot", O_NO_REBOOT, false}, {"snapshot", O_SNAPSHOT, false},
-    {"S", O_S, false},             {"accel", O_ACCEL, true},
+    {"D", O_DFILE, true},
+    {"icount", O_ICOUNT, true},
+    {"no-reboot", O_NO_REBOOT, false},
+    {"snapshot", O_SNAPSHOT, false},
+    {"S", O_S, false},
+    {"accel", O_ACCEL, true},
     {"device", O_DEVICE, true},
+    /* networking */
+    {"netdev", O_NETDEV, true},
+    {"nic", O_NIC, true},
+    {"object", O_OBJECT, true},
 };
 
 static int opt_apply(OptCtx *c, OptId id, const char *val)
@@ -637,6 +691,13 @@ static int opt_apply(OptCtx *c, OptId id, const char *val)
         return opt_accel(c, val);
     case O_DEVICE:
         return opt_device(c, val);
+    /* networking (frontend/net.c) */
+    case O_NETDEV:
+        return net_opt_netdev(cfg, c->opt, val, c->err, c->errlen);
+    case O_NIC:
+        return net_opt_nic(cfg, c->opt, val, c->err, c->errlen);
+    case O_OBJECT:
+        return net_opt_object(cfg, c->opt, val, c->err, c->errlen);
     }
     return opt_fail(c, "%s: internal error", c->opt);
 }
@@ -750,51 +811,55 @@ int options_parse(int argc, char *const argv[], MachineConfig *cfg, OptionsActio
     if (rc < 0) {
         return rc;
     }
+    rc = net_opt_check(cfg, err, errlen); /* networking: NICs and dumps name real netdevs */
+    if (rc < 0) {
+        return rc;
+    }
     return check_conflicts(&c);
 }
 
 void options_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: anyvm [options] [disk_image]\n"
-            "\n"
-            "Machine:\n"
-            "  -m SIZE                 RAM size in MiB, or with a K/M/G suffix (default 128)\n"
-            "  -smp 1                  number of CPUs (only 1)\n"
-            "  -accel interp|jit       execution engine (default interp)\n"
-            "  -bios FILE              firmware image instead of the built-in BIOS\n"
-            "  -kernel FILE            boot a Linux kernel directly\n"
-            "  -initrd FILE            initial ram disk for -kernel\n"
-            "  -append CMDLINE         kernel command line for -kernel\n"
-            "  -device isa-debug-exit[,iobase=0x501][,iosize=2]\n"
-            "                          a port that ends the emulator with status (v << 1) | 1\n"
-            "Disks:\n"
-            "  -hda/-hdb/-hdc/-hdd FILE   IDE disk 0..3\n"
-            "  -cdrom FILE             IDE CD-ROM (secondary master)\n"
-            "  -fda/-fdb FILE          floppy disk 0/1\n"
-            "  -drive file=F[,format=raw|qcow2][,if=ide|floppy][,media=disk|cdrom]\n"
-            "         [,index=N][,readonly=on][,snapshot=on]\n"
-            "  -snapshot               write to temporary overlays, never to the images\n"
-            "  -boot [order=]DRIVES    boot order: a, b (floppy), c (disk), d (CD-ROM), n\n"
-            "Display and character devices:\n"
-            "  -display sdl|none       the window, or no window\n"
-            "  -nographic              no window; first serial port on the terminal\n"
-            "  -serial DEV             a serial port (repeatable): stdio, null, none,\n"
-            "                          file:PATH, unix:PATH,server[,nowait],\n"
-            "                          tcp:[HOST]:PORT,server[,nowait]\n"
-            "  -monitor DEV            human monitor on DEV (stdio, unix:..., tcp:...)\n"
-            "  -qmp DEV                QMP (JSON) monitor on DEV\n"
-            "  -debugcon DEV           port 0xE9 debug console output to DEV\n"
-            "Debugging:\n"
-            "  -d ITEM,...             log items (-d help lists them)\n"
-            "  -D FILE                 log to FILE instead of stderr\n"
-            "  -icount [shift=]N[,sleep=on|off]  deterministic time: 2^N ns per instruction\n"
-            "  -S                      start paused (use the monitor's cont)\n"
-            "  -no-reboot              exit instead of rebooting\n"
-            "  -h, --help              this text\n"
-            "  --version               version information\n"
-            "\n"
-            "With -serial stdio, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
+    fprintf(f, "usage: anyvm [options] [disk_image]\n"
+               "\n"
+               "Machine:\n"
+               "  -m SIZE                 RAM size in MiB, or with a K/M/G suffix (default 128)\n"
+               "  -smp 1                  number of CPUs (only 1)\n"
+               "  -accel interp|jit       execution engine (default interp)\n"
+               "  -bios FILE              firmware image instead of the built-in BIOS\n"
+               "  -kernel FILE            boot a Linux kernel directly\n"
+               "  -initrd FILE            initial ram disk for -kernel\n"
+               "  -append CMDLINE         kernel command line for -kernel\n"
+               "  -device isa-debug-exit[,iobase=0x501][,iosize=2]\n"
+               "                          a port that ends the emulator with status (v << 1) | 1\n"
+               "Disks:\n"
+               "  -hda/-hdb/-hdc/-hdd FILE   IDE disk 0..3\n"
+               "  -cdrom FILE             IDE CD-ROM (secondary master)\n"
+               "  -fda/-fdb FILE          floppy disk 0/1\n"
+               "  -drive file=F[,format=raw|qcow2][,if=ide|floppy][,media=disk|cdrom]\n"
+               "         [,index=N][,readonly=on][,snapshot=on]\n"
+               "  -snapshot               write to temporary overlays, never to the images\n"
+               "  -boot [order=]DRIVES    boot order: a, b (floppy), c (disk), d (CD-ROM), n\n"
+               "Display and character devices:\n"
+               "  -display sdl|none       the window, or no window\n"
+               "  -nographic              no window; first serial port on the terminal\n"
+               "  -serial DEV             a serial port (repeatable): stdio, null, none,\n"
+               "                          file:PATH, unix:PATH,server[,nowait],\n"
+               "                          tcp:[HOST]:PORT,server[,nowait]\n"
+               "  -monitor DEV            human monitor on DEV (stdio, unix:..., tcp:...)\n"
+               "  -qmp DEV                QMP (JSON) monitor on DEV\n"
+               "  -debugcon DEV           port 0xE9 debug console output to DEV\n");
+    net_opt_usage(f); /* networking options, frontend/net.c */
+    fprintf(f, "Debugging:\n"
+               "  -d ITEM,...             log items (-d help lists them)\n"
+               "  -D FILE                 log to FILE instead of stderr\n"
+               "  -icount [shift=]N[,sleep=on|off]  deterministic time: 2^N ns per instruction\n"
+               "  -S                      start paused (use the monitor's cont)\n"
+               "  -no-reboot              exit instead of rebooting\n"
+               "  -h, --help              this text\n"
+               "  --version               version information\n"
+               "\n"
+               "With -serial stdio, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
 
 void options_version(FILE *f)

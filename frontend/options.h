@@ -9,10 +9,10 @@
 
 /* What main should do after a successful parse. */
 typedef enum OptionsAction {
-    OPTIONS_RUN,        /* start the machine described by the config */
-    OPTIONS_HELP,       /* print options_usage() and exit 0 */
-    OPTIONS_VERSION,    /* print options_version() and exit 0 */
-    OPTIONS_LOG_HELP,   /* -d help: print log_help() and exit 0 */
+    OPTIONS_RUN,      /* start the machine described by the config */
+    OPTIONS_HELP,     /* print options_usage() and exit 0 */
+    OPTIONS_VERSION,  /* print options_version() and exit 0 */
+    OPTIONS_LOG_HELP, /* -d help: print log_help() and exit 0 */
 } OptionsAction;
 
 /* options_parse: fill cfg (starting from machine_config_defaults) from argv[1..argc).

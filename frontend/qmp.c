@@ -29,8 +29,8 @@ struct QmpServer {
     JsonStreamer js;
     bool connected;
     bool negotiated;
-    bool busy;            /* inside a command: queue events */
-    char *pending;        /* queued event lines */
+    bool busy;     /* inside a command: queue events */
+    char *pending; /* queued event lines */
     size_t pending_len;
 };
 
@@ -168,8 +168,8 @@ char *qmp_handle_text(QmpServer *q, const char *text, size_t len)
         goto done;
     }
     if (args && args->type != JSON_OBJECT) {
-        out = qmp_error_line(QMP_ERR_GENERIC, "QMP input member 'arguments' must be an object",
-                             id);
+        out =
+            qmp_error_line(QMP_ERR_GENERIC, "QMP input member 'arguments' must be an object", id);
         goto done;
     }
     const char *name = exec->str;

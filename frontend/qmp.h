@@ -25,7 +25,7 @@ void qmp_send_event(QmpServer *q, const char *name, JsonValue *data);
 
 /* qmp_broadcast_event: qmp_send_event to every session of hub (data is copied per session via
  * a fresh build: pass a builder). */
-void qmp_broadcast_event(MonitorHub *hub, const char *name,
-                         JsonValue *(*build)(void *opaque), void *opaque);
+void qmp_broadcast_event(MonitorHub *hub, const char *name, JsonValue *(*build)(void *opaque),
+                         void *opaque);
 
 #endif

@@ -113,6 +113,13 @@ static void op_int(CPUState *cpu, const DecodedInsn *d)
     cpu_do_interrupt(cpu, (int)(d->imm & 0xFF), true, false, 0, cpu->eip);
 }
 
+/* INT1 (ICEBP, F1): a #DB trap delivered like an external event: no IOPL or gate-DPL check,
+ * EIP after the instruction (SDM Vol. 2, INTn/INTO/INT3/INT1). */
+static void op_int1(CPUState *cpu, const DecodedInsn *d)
+{
+    cpu_do_interrupt(cpu, EXC_DB, false, false, 0, cpu->eip);
+}
+
 static void op_into(CPUState *cpu, const DecodedInsn *d)
 {
     if (cpu_get_eflags(cpu) & EF_OF) {
@@ -524,6 +531,8 @@ static void op_mov_cr_r(CPUState *cpu, const DecodedInsn *d)
         break;
     case 4: {
         if (v & ~(uint32_t)CR4_SUPPORTED) {
+            LOG_ONCE(cpu->log, LOG_UNIMP, "cpu: CR4 bits %#x are not supported: #GP\n",
+                     v & ~(uint32_t)CR4_SUPPORTED);
             cpu_raise_gp(cpu, 0);
         }
         uint32_t changed = v ^ cpu->cr4;
@@ -616,7 +625,7 @@ static bool msr_write(CPUState *cpu, uint32_t idx, uint64_t v)
 {
     switch (idx) {
     case MSR_IA32_TSC:
-        cpu->tsc_offset = v - cpu->icount;
+        cpu_set_tsc(cpu, v);
         return true;
     case MSR_IA32_APIC_BASE:
         cpu->apic_base = v & 0xFFFFF900u;
@@ -756,6 +765,7 @@ void x86_interp_sys_register(InterpFn table[OP_COUNT])
     table[0xCC] = op_int3;
     table[0xCD] = op_int;
     table[0xCE] = op_into;
+    table[0xF1] = op_int1;
     table[0x63] = op_arpl;
     table[0xF4] = op_hlt;
     table[0xFA] = op_cli;

@@ -22,6 +22,8 @@
 #include "devices/ps2.h"
 #include "devices/serial.h"
 #include "devices/vga.h"
+#include "devices/e1000.h"
+#include "devices/ne2000.h"
 
 /* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
 #define PC_PM_BASE 0x600
@@ -46,7 +48,78 @@ struct PCBoard {
     uint32_t rsdp;
     VGAState *vga;
     InputSink input;
+    /* networking: the NICs of cfg.nics, see pc_nics_new */
+    E1000State *e1000[MACHINE_MAX_NICS];
+    NE2000State *ne2k[MACHINE_MAX_NICS];
 };
+
+/* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
+
+#define PC_NIC_SLOT0 3
+#define PC_NIC_MMIO_BASE 0xFEB80000u /* 128 KiB per NIC */
+#define PC_NIC_IO_BASE 0xC400u       /* 256 ports per NIC */
+
+/* Firmware duty for the NICs on every reset: BARs, interrupt line (PIRQ -> IRQ as
+ * pc_firmware_setup routes it), I/O and memory decoding on. */
+static void pc_nics_firmware(void *opaque)
+{
+    PCBoard *b = opaque;
+    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
+    for (int i = 0; i < MACHINE_MAX_NICS; i++) {
+        PCIDevice *d = b->e1000[i] ? e1000_pci(b->e1000[i])
+                       : b->ne2k[i] ? ne2000_pci(b->ne2k[i]) : NULL;
+        if (!d) {
+            continue;
+        }
+        unsigned slot = PC_NIC_SLOT0 + (unsigned)i, devfn = PCI_DEVFN(slot, 0);
+        uint32_t io = PC_NIC_IO_BASE + 0x100u * (unsigned)i;
+        if (b->e1000[i]) {
+            pci_config_write(b->pci, devfn, PCI_BAR0, PC_NIC_MMIO_BASE + 0x20000u * i, 4);
+            pci_config_write(b->pci, devfn, PCI_BAR0 + 4, io, 4);
+        } else {
+            pci_config_write(b->pci, devfn, PCI_BAR0, io, 4);
+        }
+        pci_config_write(b->pci, devfn, PCI_INTERRUPT_LINE, pirq_irq[pci_slot_pirq(slot, 1)], 1);
+        pci_config_write(b->pci, devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+    }
+}
+
+static int pc_nics_new(PCBoard *b, char *err, size_t errlen)
+{
+    Machine *m = b->m;
+    for (int i = 0; i < m->cfg.n_nics && i < MACHINE_MAX_NICS; i++) {
+        const NicConfig *nc = &m->cfg.nics[i];
+        NICConf conf = {.backend = m->nic_backend[i]};
+        if (nc->has_mac) {
+            memcpy(conf.mac, nc->mac, 6);
+        } else {
+            net_default_mac((unsigned)i, conf.mac);
+        }
+        unsigned devfn = PCI_DEVFN(PC_NIC_SLOT0 + (unsigned)i, 0);
+        if (!strcmp(nc->model, "ne2k_pci")) {
+            b->ne2k[i] = ne2000_pci_new(m, b->pci, devfn, &conf);
+        } else {
+            b->e1000[i] = e1000_pci_new(m, b->pci, devfn, &conf);
+        }
+        if (!b->ne2k[i] && !b->e1000[i]) {
+            snprintf(err, errlen, "cannot create NIC %d (%s)", i, nc->model);
+            return -1;
+        }
+    }
+    if (m->cfg.n_nics > 0 && machine_add_reset(m, pc_nics_firmware, b) < 0) {
+        snprintf(err, errlen, "too many reset handlers");
+        return -1;
+    }
+    return 0;
+}
+
+static void pc_nics_free(PCBoard *b)
+{
+    for (int i = 0; i < MACHINE_MAX_NICS; i++) {
+        e1000_free(b->e1000[i]);
+        ne2000_free(b->ne2k[i]);
+    }
+}
 
 /* --- CPU glue --- */
 
@@ -124,12 +197,7 @@ static const IOOps fpu_latch_ops = {
 
 static void pc_set_a20(PCBoard *b)
 {
-    bool on = b->a20_kbc || b->a20_port92;
-    uint32_t mask = on ? 0xFFFFFFFFu : ~(1u << 20);
-    if (b->cpu->a20_mask != mask) {
-        b->cpu->a20_mask = mask;
-        tlb_flush(b->cpu, true);
-    }
+    cpu_set_a20(b->cpu, b->a20_kbc || b->a20_port92);
 }
 
 static void pc_kbc_a20(void *opaque, int on)
@@ -225,10 +293,21 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
     ps2_mouse_move(i8042_mouse(b->kbc), dx, dy, dz, buttons);
 }
 
+#define PC_VGA_DEVFN PCI_DEVFN(2, 0)
+#define PC_VGA_LFB 0xFD000000u /* where PC firmware customarily puts the Bochs VGA's LFB */
+
+/* Firmware duty on every reset, until bios/ does it: the LFB BAR and decoding on. */
+static void pc_vga_firmware(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+}
+
 static int pc_display_init(PCBoard *b)
 {
-    b->vga = vga_new(b->m, b->pci, PCI_DEVFN(2, 0));
-    if (!b->vga) {
+    b->vga = vga_new(b->m, b->pci, PC_VGA_DEVFN);
+    if (!b->vga || machine_add_reset(b->m, pc_vga_firmware, b) < 0) {
         return -1;
     }
     b->m->display = vga_display_source(b->vga);
@@ -268,6 +347,14 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     }
 
     cpu_init(cpu, &m->mem, &m->io, &m->log);
+    cpu->clock = &m->clock;
+    cpu_set_tsc(cpu, 0);
+    if (vmstate_register(&m->vmstate, "cpu0", &cpu_vmstate, cpu) < 0) {
+        snprintf(err, errlen, "cannot register the CPU state");
+        free(cpu);
+        free(b);
+        return NULL;
+    }
     cpu->hooks.intr_ack = pc_intr_ack;
     cpu->hooks.triple_fault = pc_triple_fault;
     cpu->hooks.ferr = pc_ferr;
@@ -312,6 +399,9 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the VGA adapter");
         goto fail;
     }
+    if (pc_nics_new(b, err, errlen) < 0) { /* networking */
+        goto fail;
+    }
     mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
     if (machine_add_reset(m, pc_board_reset, b) < 0) {
         snprintf(err, errlen, "too many reset handlers");
@@ -349,6 +439,7 @@ void pc_board_free(PCBoard *b)
         return;
     }
     vga_free(b->vga); /* the machine (and its display/input pointers) is already gone */
+    pc_nics_free(b); /* networking */
     piix_free(b->piix);
     i440fx_free(b->host);
     pci_bus_free(b->pci);

@@ -7,12 +7,13 @@
  * ROM at the top of the 4 GiB space and at 0xF0000 below 1 MiB, and the CPU starts from its
  * RESET state at F000:FFF0.
  *
- * The machine: 32 MiB of RAM at 0, and three ports:
+ * The machine: 32 MiB of RAM at 0, and four ports:
  *   0xE9   debug console: bytes written go to stdout;
  *   0x501  debug exit: writing V ends the run; V = 0 means the test passed (exit status 0),
  *          anything else is a failure code (exit status 1, V printed);
  *   0x510  interrupt injector: writing V (16 bits) raises INTR with vector V & 0xFF, or NMI
- *          when V = 0x100; INTR stays asserted until the CPU acknowledges it.
+ *          when V = 0x100; INTR stays asserted until the CPU acknowledges it;
+ *   0x92   bit 1 is the A20 gate (on after reset).
  * A triple fault ends the run: a pass with --expect-shutdown, a failure otherwise. So do HLT
  * with interrupts disabled and running out of the instruction budget (default 50 million).
  */
@@ -72,6 +73,21 @@ static void inj_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
 }
 
 static const IOOps inj_ops = {.write = inj_write, .min_access = 2, .max_access = 2};
+
+/* Port 92h, bit 1: the A20 gate, as on the PS/2 "fast A20" port. */
+static uint64_t a20_read(void *opaque, uint64_t addr, unsigned size)
+{
+    Guest *g = opaque;
+    return g->cpu->a20_enabled ? 2 : 0;
+}
+
+static void a20_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    Guest *g = opaque;
+    cpu_set_a20(g->cpu, (val & 2) != 0);
+}
+
+static const IOOps a20_ops = {.read = a20_read, .write = a20_write, .max_access = 1};
 
 static int guest_intr_ack(void *opaque)
 {
@@ -205,6 +221,9 @@ int main(int argc, char **argv)
     }
     if (rc >= 0) {
         rc = port_map(&g->io, "irq-inject", 0x510, 2, &inj_ops, g);
+    }
+    if (rc >= 0) {
+        rc = port_map(&g->io, "a20", 0x92, 1, &a20_ops, g);
     }
     if (rc < 0) {
         fprintf(stderr, "guesttest: machine setup failed (%d)\n", rc);

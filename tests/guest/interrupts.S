@@ -93,8 +93,22 @@ after_into:
     xorl %eax, %eax
     into                    /* OF = 0: nothing */
     CHECK_EQ trap_eip, 0, "INTO with OF = 0"
+    /* INT1 (ICEBP) from ring 3 reaches a DPL 0 #DB gate (no DPL check) as a trap. */
+    movl $1, %eax
+    movl $trap_handler, %ebx
+    movl $ATTR_INTGATE0, %ecx
+    call set_gate
+    movl $0, trap_eip
+    movl $user_icebp, %eax
+    call to_ring3
+    CHECK_EQ trap_eip, after_icebp, "EIP pushed by INT1"
     PUTS "interrupts ok"
     ret
+
+user_icebp:
+    .byte 0xF1
+after_icebp:
+    int $0x7F
 
 irq_handler:
     incl irq_count

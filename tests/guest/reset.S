@@ -1,7 +1,7 @@
 /* reset.S: a 64 KiB ROM started from the RESET state: checks the Pentium II reset values,
  * then real mode: IVT delivery and IRET, segment-limit faults (#GP, #SS), INTR with the STI
  * shadow and HLT wake-up, far CALL/RET, POPF of IOPL/NT, CPUID, and a round trip through
- * protected mode that leaves 4 GiB data limits behind ("unreal mode"). */
+ * protected mode that leaves 4 GiB data limits behind ("unreal mode"), and the A20 gate. */
 #include "guest.h"
 
 #define FLAG 0x600          /* RAM scratch words (DS = 0) */
@@ -157,6 +157,26 @@ real_again:
     cmpl $0xCAFEF00D, (%esi)
     jne bad_unreal
 
+    /* A20: with the gate off, FFFF:0010 wraps to 0000:0000. */
+    movw $0xFFFF, %ax
+    movw %ax, %es
+    movw $0x1111, 0x0000
+    movw $0x2222, %es:0x0010
+    cmpw $0x1111, 0x0000
+    jne bad_a20
+    inb $0x92, %al
+    andb $~2, %al
+    outb %al, $0x92
+    movw $0x3333, %es:0x0010
+    cmpw $0x3333, 0x0000
+    jne bad_a20
+    orb $2, %al
+    outb %al, $0x92
+    cmpw $0x2222, %es:0x0010
+    jne bad_a20
+    xorw %ax, %ax
+    movw %ax, %es
+
     PUTS16 "real mode ok"
     PUTS16 "PASS"
     EXIT16 0
@@ -222,6 +242,8 @@ bad_far: PUTS16 "FAIL: far call/ret"
 bad_popf: PUTS16 "FAIL: POPF of IOPL/NT in real mode"
     EXIT16 1
 bad_cpuid: PUTS16 "FAIL: CPUID"
+    EXIT16 1
+bad_a20: PUTS16 "FAIL: A20 gate"
     EXIT16 1
 bad_unreal: PUTS16 "FAIL: 4 GiB limit after leaving protected mode"
     EXIT16 1

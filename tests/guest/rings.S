@@ -2,7 +2,7 @@
  * and the inner stack from the TSS, RET imm16 back to the outer level (nulling DPL 0 data
  * segment registers), interrupt and trap gates from ring 3 (IF cleared or kept), the gate DPL
  * check for INT n, conforming code, IOPL-sensitive instructions and the I/O bitmap at CPL 3,
- * POPF's silent IF rule, SYSENTER/SYSEXIT. */
+ * POPF's silent IF rule, SYSENTER/SYSEXIT, alignment checks (#AC). */
 #include "guest.h"
 
 #define SEL_CGATE 0x40     /* call gate DPL 3 -> ring 0, 2 dword parameters */
@@ -52,6 +52,9 @@ test_main:
     movl $sysenter_target, %eax
     wrmsr
 
+    movl %cr0, %eax
+    orl $0x40000, %eax         /* CR0.AM */
+    movl %eax, %cr0
     sti
     movl $user_code, %eax
     call to_ring3
@@ -221,6 +224,20 @@ user_code:
     jne bad_esp
     incl steps                                          /* 8 */
 
+    /* Alignment checks: CR0.AM (set by the ring 0 part) and EFLAGS.AC at CPL 3. */
+    movl misaligned, %eax      /* AC = 0: fine */
+    pushfl
+    orl $0x40000, (%esp)
+    popfl
+    movl aligned, %eax
+    EXPECT_FAULT 17, 1f
+    movl misaligned, %eax
+    jmp user_fail
+1:  CHECK_EQ last_err, 0, "#AC error code"
+    pushfl
+    andl $~0x40000, (%esp)
+    popfl
+
     /* A far return to ring 0 from ring 3 is #GP(selector). */
     pushl $SEL_CODE0
     pushl $user_fail
@@ -260,3 +277,7 @@ int_flags: .long 0
 int_cs: .long 0
 sys_cs: .long 0
 sys_esp: .long 0
+    .align 4
+aligned: .long 0
+    .byte 0
+misaligned: .long 0

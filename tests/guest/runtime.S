@@ -254,7 +254,7 @@ tss_init:
 /* Exception stubs: push a zero error code where the CPU pushes none, then the vector. */
 .macro EXC_STUB v
 exc_stub_\v:
-    .if (\v == 8) || (\v == 10) || (\v == 11) || (\v == 12) || (\v == 13) || (\v == 14) || (\v == 17)
+    .if (\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17)
     .else
     pushl $0
     .endif

@@ -141,9 +141,20 @@ test_main:
     andl $0x4000, %eax
     CHECK_EQ %eax, 0, "NT in the caller after the return"
 
-    /* 3. INT through a task gate. */
+    /* 3. INT through a task gate, with the T bit set in task2's TSS: a #DB trap (DR6.BT)
+     * arrives before task2's first instruction. */
+    movw $1, TSS2 + 0x64
+    movl $1, %eax
+    movl $db_handler, %ebx
+    movl $ATTR_INTGATE0, %ecx
+    call set_gate
     int $0x90
     CHECK_EQ task2_runs, 3, "task2 ran from INT"
+    movl db_dr6, %eax
+    andl $0x8000, %eax
+    CHECK_EQ %eax, 0x8000, "DR6.BT after a switch to a TSS with the T bit"
+    CHECK_EQ db_eip, task2_int, "EIP of the T-bit trap"
+    movw $0, TSS2 + 0x64
 
     /* 4. JMP to a busy TSS (our own): #GP(selector). */
     EXPECT_FAULT 13, 1f
@@ -188,7 +199,19 @@ task2:
     incl task2_runs
     iret
     /* Resumed by INT 90h. */
+task2_int:
     incl task2_runs
+    iret
+
+db_handler:
+    pushl %eax
+    movl %dr6, %eax
+    movl %eax, db_dr6
+    movl 4(%esp), %eax
+    movl %eax, db_eip
+    movl $0xFFFF0FF0, %eax
+    movl %eax, %dr6
+    popl %eax
     iret
 
     .section .rodata
@@ -200,6 +223,8 @@ busy_seen: .long 0
 old_busy_seen: .long 0
 nt_seen: .long 0
 link_seen: .long 0
+db_dr6: .long 0
+db_eip: .long 0
 cr3_seen: .long 0
 mapped_seen: .long 0
 ldt_seen: .long 0

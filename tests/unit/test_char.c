@@ -33,7 +33,7 @@ static Machine *new_machine(void)
 typedef struct Sink {
     uint8_t buf[8192];
     size_t len;
-    size_t room;        /* what can_receive reports */
+    size_t room; /* what can_receive reports */
     int opened, closed;
 } Sink;
 
@@ -64,7 +64,9 @@ static void sink_event(void *opaque, int ev)
 
 static void attach(CharBackend *cb, Sink *s)
 {
-    CharFrontend fe = {.can_receive = sink_can_receive, .receive = sink_receive, .opaque = s,
+    CharFrontend fe = {.can_receive = sink_can_receive,
+                       .receive = sink_receive,
+                       .opaque = s,
                        .event = sink_event};
     chr_set_frontend(cb, &fe);
 }
@@ -242,10 +244,18 @@ Test(char, stdio_on_a_terminal_is_raw_with_ctrl_a_escapes)
     Sink s = {.room = 100};
     attach(cb, &s);
 
-    cr_assert_eq(write(master, "ab\x01\x01" "c\x01x", 7), 7);
+    cr_assert_eq(write(master,
+                       "ab\x01\x01"
+                       "c\x01x",
+                       7),
+                 7);
     pump(m, 3);
     cr_assert_eq(s.len, 4);
-    cr_assert_eq(memcmp(s.buf, "ab\x01" "c", 4), 0, "Ctrl-A Ctrl-A sends one Ctrl-A");
+    cr_assert_eq(memcmp(s.buf,
+                        "ab\x01"
+                        "c",
+                        4),
+                 0, "Ctrl-A Ctrl-A sends one Ctrl-A");
     cr_assert_eq(m->state, RUN_STATE_SHUTDOWN, "Ctrl-A x quits");
     cr_assert_eq(m->shutdown_cause, SHUTDOWN_HOST_QUIT);
 
@@ -278,6 +288,34 @@ Test(char, stdio_from_a_pipe_passes_bytes_unchanged)
     cr_assert_eq(m->state, RUN_STATE_RUNNING, "no escapes without a terminal");
     close(p[1]);
     pump(m, 2); /* EOF: input stops, nothing breaks */
+    char_close(cb);
+    machine_free(m);
+    dup2(saved_in, 0);
+    close(saved_in);
+    close(p[0]);
+}
+
+Test(char, input_held_back_by_a_full_device_survives_the_writer_closing)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    int saved_in = dup(0);
+    cr_assert_eq(dup2(p[0], 0), 0);
+    Machine *m = new_machine();
+    char err[128];
+    CharBackend *cb = char_open(m, "stdio", 0, err, sizeof(err));
+    cr_assert_not_null(cb, "%s", err);
+    Sink s = {.room = 2};
+    attach(cb, &s);
+    cr_assert_eq(write(p[1], "abcd", 4), 4);
+    close(p[1]);
+    pump(m, 3);
+    cr_assert_eq(s.len, 2);
+    s.room = 10;
+    chr_accept_input(cb);
+    pump(m, 3);
+    cr_assert_eq(s.len, 4, "the bytes after the hang-up are not lost");
+    cr_assert_eq(memcmp(s.buf, "abcd", 4), 0);
     char_close(cb);
     machine_free(m);
     dup2(saved_in, 0);

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,8 +65,8 @@ typedef struct FakeCPU {
     int exit_code;                   /* returned after executing the budget */
     void (*hook)(struct FakeCPU *f); /* called at the start of every exec */
     int64_t max_budget;
-    int stop_after;                  /* request shutdown (status 99) after this many execs */
-    int *order;                      /* reset order log */
+    int stop_after; /* request shutdown (status 99) after this many execs */
+    int *order;     /* reset order log */
     int *order_n;
     bool *freed;
 } FakeCPU;
@@ -330,8 +331,7 @@ Test(machine, halted_cpu_in_host_mode_sleeps_until_the_timer)
     int64_t host = host_monotonic_ns(NULL) - t0;
     cr_assert_geq(host, 30000000);
     cr_assert_geq(s.fired_at[0], 30000000);
-    cr_assert_lt(f.execs, 10, "halted: the loop blocked instead of spinning (%d execs)",
-                 f.execs);
+    cr_assert_lt(f.execs, 10, "halted: the loop blocked instead of spinning (%d execs)", f.execs);
     machine_free(m);
 }
 
@@ -345,8 +345,8 @@ static void request_reset_once(FakeCPU *f)
 Test(machine, reset_request_runs_handlers_from_the_loop_and_reports_it)
 {
     Machine *m = new_machine(NULL);
-    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET, .hook = request_reset_once,
-                 .stop_after = 4};
+    FakeCPU f = {
+        .m = m, .exit_code = CPU_EXIT_BUDGET, .hook = request_reset_once, .stop_after = 4};
     machine_set_cpu(m, &fake_ops, &f);
     EventLog ev = {0};
     cr_assert_eq(machine_add_observer(m, log_event, &ev), 0);
@@ -510,4 +510,39 @@ Test(machine, fd_table_rejects_duplicates_and_overflow)
         close(fds[i][1]);
     }
     machine_free(m);
+}
+
+/* A per-process log path, so parallel test runs do not collide. */
+static void stats_path(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/anyvm-stats-%d.log", (int)getpid());
+}
+
+static void cfg_stats(MachineConfig *c)
+{
+    c->icount_shift = 0;
+    strcpy(c->log_items, "stats");
+    stats_path(c->log_file, sizeof(c->log_file));
+}
+
+Test(machine, stats_log_reports_the_instructions_run)
+{
+    char path[64];
+    stats_path(path, sizeof(path));
+    Machine *m = new_machine(cfg_stats);
+    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET};
+    machine_set_cpu(m, &fake_ops, &f);
+    TickState s = {.m = m, .period = 10000, .limit = 3};
+    timer_init(&s.t, &m->clock, tick, &s);
+    timer_mod(&s.t, 10000);
+    cr_assert_eq(machine_run(m), 5);
+    machine_free(m); /* closes the log */
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    char line[256] = "";
+    cr_assert_not_null(fgets(line, sizeof(line), fp));
+    fclose(fp);
+    unlink(path);
+    cr_assert(strstr(line, "stats: 30000 instructions in "), "%s", line);
+    cr_assert(strstr(line, "virtual time 0.000 s"), "%s", line);
 }

@@ -116,7 +116,7 @@ static void paging_on(void)
 /* Run an access and catch a fault: returns the vector, or -1. */
 #define CATCH(stmt)                                                                            \
     ({                                                                                         \
-        int v_ = -1;                                                                           \
+        volatile int v_ = -1;                                                                  \
         if (setjmp(cpu->jmp_env) == 0) {                                                       \
             stmt;                                                                              \
         } else {                                                                               \
@@ -470,4 +470,24 @@ Test(mmu, cpu_state_survives_a_snapshot)
     cr_assert_eq(cpu->dr[0], 0x4000);
     cr_assert_eq(cpu->fpu.st[3].sig, 0x8000000000000001ull);
     cr_assert_eq(cpu->a20_mask, ~(1u << 20));
+}
+
+Test(mmu, debug_access_has_no_side_effects)
+{
+    flat_pm(0);
+    paging_on();
+    put32(PT + 0x70 * 4, 0x71000 | 3);           /* 0x70000 -> 0x71000, A clear */
+    put32(PT + 0x71 * 4, 0);                     /* 0x71000 absent */
+    put32(0x71FFC, 0x12345678);
+    uint32_t v = 0;
+    cr_assert_eq(cpu_debug_rw(cpu, 0x70FFC, &v, 4, false), 0);
+    cr_assert_eq(v, 0x12345678);
+    cr_assert_eq(get32(PT + 0x70 * 4) & 0x60, 0, "no A/D bits from a debugger read");
+    v = 0xCAFE;
+    cr_assert_eq(cpu_debug_rw(cpu, 0x70000, &v, 4, true), 0);
+    cr_assert_eq(get32(0x71000), 0xCAFE);
+    uint8_t buf[8];
+    uint32_t cr2 = cpu->cr2;
+    cr_assert_eq(cpu_debug_rw(cpu, 0x70FFC, buf, 8, false), -1);
+    cr_assert_eq(cpu->cr2, cr2);
 }

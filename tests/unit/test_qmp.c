@@ -59,9 +59,11 @@ Test(json, emits_what_it_parses)
 
 Test(json, rejects_malformed_input)
 {
-    const char *bad[] = {"", "{", "{\"a\" 1}", "{\"a\": }", "[1,]", "[1 2]", "tru", "01",
-                         "1.", "-", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"",
-                         "{\"a\":1} x", "{a: 1}", "\"tab\there\"", "[1]]", "nul"};
+    const char *bad[] = {
+        "",          "{",           "{\"a\" 1}",   "{\"a\": }", "[1,]",          "[1 2]",
+        "tru",       "01",          "1.",          "-",         "\"abc",         "\"\\x\"",
+        "\"\\u12\"", "\"\\ud800\"", "{\"a\":1} x", "{a: 1}",    "\"tab\there\"", "[1]]",
+        "nul"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char err[128] = "";
         JsonValue *v = json_parse(bad[i], strlen(bad[i]), err, sizeof(err));
@@ -256,6 +258,13 @@ Test(qmp, negotiation_dispatch_errors_and_ids)
     r = qmp_do(q, "{\"execute\": \"query-status\"}");
     cr_assert_str_eq(r, "{\"return\": {\"status\": \"paused\", \"singlestep\": false, "
                         "\"running\": false}}\r\n");
+    free(r);
+    r = qmp_do(q, "{\"execute\": \"human-monitor-command\", "
+                  "\"arguments\": {\"command-line\": \"info status\"}}");
+    cr_assert_str_eq(r, "{\"return\": \"VM status: paused\\n\"}\r\n");
+    free(r);
+    r = qmp_do(q, "{\"execute\": \"human-monitor-command\", \"arguments\": {}}");
+    cr_assert(strstr(r, "'command-line' is missing"), "%s", r);
     free(r);
     r = qmp_do(q, "{\"execute\": \"query-commands\"}");
     cr_assert(strstr(r, "{\"name\": \"x-echo\"}"), "%s", r);
