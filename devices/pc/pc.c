@@ -447,10 +447,21 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
     ps2_mouse_move(i8042_mouse(b->kbc), dx, dy, dz, buttons);
 }
 
+#define PC_VGA_DEVFN PCI_DEVFN(2, 0)
+#define PC_VGA_LFB 0xFD000000u /* where PC firmware customarily puts the Bochs VGA's LFB */
+
+/* Firmware duty on every reset, until bios/ does it: the LFB BAR and decoding on. */
+static void pc_vga_firmware(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+}
+
 static int pc_display_init(PCBoard *b)
 {
-    b->vga = vga_new(b->m, b->pci, PCI_DEVFN(2, 0));
-    if (!b->vga) {
+    b->vga = vga_new(b->m, b->pci, PC_VGA_DEVFN);
+    if (!b->vga || machine_add_reset(b->m, pc_vga_firmware, b) < 0) {
         return -1;
     }
     b->m->display = vga_display_source(b->vga);

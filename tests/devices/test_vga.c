@@ -908,6 +908,13 @@ Test(vga_board, pc_board_puts_the_vga_at_00_02_0_and_host_input_reaches_the_8042
     cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0x11111234u);
     cr_assert_not_null(pm->display);
     cr_assert_not_null(pm->input);
+    /* As firmware would, the board maps the LFB at 0xFD000000. */
+    port_write(&pm->io, 0xCF8, 0x80000000u | (2u << 11) | PCI_BAR0, 4);
+    cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0xFD000008u);
+    mem_write(&pm->mem, 0xFD000010, 0xA5, 1);
+    cr_assert_eq(mem_read(&pm->mem, 0xFD000010, 1), 0xA5);
+    port_write(&pm->io, 0x1CE, VBE_INDEX_ID, 2);
+    cr_assert_eq(port_read(&pm->io, 0x1CF, 2), VBE_ID5);
     /* The legacy ports answer on the board too. */
     port_write(&pm->io, 0x3C8, 0x21, 1);
     cr_assert_eq(port_read(&pm->io, 0x3C8, 1), 0x21);
