@@ -15,7 +15,7 @@
 #include "frontend/block.h"
 
 #define RAM_SIZE (1u << 20)
-#define FREEDOS "/work/shared/guests/freedos-1.44M.img"
+#define FREEDOS ANYVM_SOURCE_DIR "/../shared/guests/freedos-1.44M.img"
 
 static Machine *m;
 static I8237 *dma;
