@@ -32,6 +32,10 @@
 /* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
 #define PC_PM_BASE 0x600
 
+/* PCI interrupt routing the board programs (PIRQA-D -> ISA IRQ), as firmware would, and
+ * describes to the OS in the DSDT's _PRT. */
+static const uint8_t pc_pirq_irq[4] = {10, 10, 11, 11};
+
 struct PCBoard {
     Machine *m;
     CPUState *cpu;
@@ -74,7 +78,6 @@ struct PCBoard {
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
-    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
     for (int i = 0; i < MACHINE_MAX_NICS; i++) {
         PCIDevice *d = b->e1000[i] ? e1000_pci(b->e1000[i])
                        : b->ne2k[i] ? ne2000_pci(b->ne2k[i]) : NULL;
@@ -89,7 +92,8 @@ static void pc_nics_firmware(void *opaque)
         } else {
             pci_config_write(b->pci, devfn, PCI_BAR0, io, 4);
         }
-        pci_config_write(b->pci, devfn, PCI_INTERRUPT_LINE, pirq_irq[pci_slot_pirq(slot, 1)], 1);
+        pci_config_write(b->pci, devfn, PCI_INTERRUPT_LINE, pc_pirq_irq[pci_slot_pirq(slot, 1)],
+                         1);
         pci_config_write(b->pci, devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
     }
 }
@@ -255,9 +259,8 @@ static void pc_firmware_setup(PCBoard *b)
     }
     pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMBA, PC_PM_BASE | 1, 4);
     pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMREGMISC, 1, 1);
-    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
     for (unsigned i = 0; i < 4; i++) {
-        pci_cfg_write(m, PIIX_DEVFN_ISA, PIIX_PIRQRC + i, pirq_irq[i], 1);
+        pci_cfg_write(m, PIIX_DEVFN_ISA, PIIX_PIRQRC + i, pc_pirq_irq[i], 1);
     }
     port_write(&m->io, 0x4D1, (1u << (10 - 8)) | (1u << (11 - 8)), 1);
     AcpiConfig acfg = {
@@ -265,6 +268,7 @@ static void pc_firmware_setup(PCBoard *b)
         .sci_irq = PIIX4_SCI_IRQ,
         .s5_slp_typ = PIIX4_SLP_TYP_S5,
         .smi_cmd = PIIX_APMC_PORT,
+        .pirq_irq = pc_pirq_irq,
     };
     b->rsdp = pc_build_acpi(&m->mem, &acfg);
     b->a20_port92 = true;
