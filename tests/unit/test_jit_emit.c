@@ -20,7 +20,7 @@ static void disasm_one(size_t n, char *out, size_t outlen)
     size_t count = cs_disasm(h, buf, n, 0x1000, 0, &insn);
     cr_assert_eq(count, 1, "expected one instruction in %zu bytes, got %zu", n, count);
     cr_assert_eq(insn[0].size, n, "instruction is %u bytes, emitted %zu", insn[0].size, n);
-    snprintf(out, outlen, "%s%s%s", insn[0].mnemonic, insn[0].op_str[0] ? " " : "",
+    snprintf(out, outlen, "%.31s%s%.90s", insn[0].mnemonic, insn[0].op_str[0] ? " " : "",
              insn[0].op_str);
     cs_free(insn, count);
     cs_close(&h);
