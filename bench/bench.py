@@ -19,6 +19,7 @@ when an available configuration failed to run its workloads (the harness rotted)
 """
 import argparse
 import csv
+import json
 import math
 import os
 import platform
@@ -265,22 +266,26 @@ def version_of(cmd):
         return "?"
 
 
-def write_outputs(args, wls, configs, avail, runs, rss, notes, loads):
-    names = ["boot"] + [w.name for w in wls]
-    what = {"boot": "boot to the shell marker"}
-    what.update({w.name: w.what for w in wls})
-    with open(os.path.join(args.out, "runs.csv"), "w", newline="") as f:
+def write_outputs(out, meta, runs):
+    """Write runs.csv, meta.json, summary.csv, table.md and chart.png into out; returns the
+    table. meta: what the run was (configs, availability, workloads, RSS, notes, machine)."""
+    configs, avail, rss, notes = meta["configs"], meta["avail"], meta["rss"], meta["notes"]
+    names = [n for n, _ in meta["workloads"]]
+    what = dict(meta["workloads"])
+    with open(os.path.join(out, "runs.csv"), "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["round", "config", "workload", "seconds", "output", "peak_rss_kib"])
         for r in runs:
             wr.writerow(r)
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
     med = {}
     for cfg in configs:
         for n in names:
             xs = [r[3] for r in runs if r[1] == cfg and r[2] == n]
             med[cfg, n] = statistics.median(xs) if xs else None
     rss_med = {c: (statistics.median(rss[c]) / 1024 if rss.get(c) else None) for c in configs}
-    with open(os.path.join(args.out, "summary.csv"), "w", newline="") as f:
+    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["workload"] + ["%s_s" % c for c in configs])
         for n in names:
@@ -288,14 +293,11 @@ def write_outputs(args, wls, configs, avail, runs, rss, notes, loads):
         wr.writerow(["peak_rss_mib"] + ["" if rss_med[c] is None else "%.1f" % rss_med[c]
                                         for c in configs])
     # Outputs must agree with the native run (same BusyBox): a mismatch is a correctness bug.
-    outputs = {}
-    for r in runs:
-        outputs.setdefault((r[2], r[4]), set()).add(r[1])
     ref = {r[2]: r[4] for r in runs if r[1] == "native"}
     mism = sorted({"%s on %s" % (r[2], LABEL[r[1]]) for r in runs
                    if r[2] in ref and r[4] != ref[r[2]]})
 
-    anyvm_cfgs = [c for c in ("jit", "interp") if c in configs]
+    anyvm_cfgs = [c for c in ("jit", "interp") if c in configs and avail[c]]
     ratio_cols = [(a, b) for a in anyvm_cfgs for b in ("qemu", "native") if b in configs]
     head = ["workload"] + ["%s (s)" % LABEL[c] for c in configs] + \
         ["%s / %s" % (LABEL[a].replace("anyvm ", ""), LABEL[b]) for a, b in ratio_cols]
@@ -322,10 +324,10 @@ def write_outputs(args, wls, configs, avail, runs, rss, notes, loads):
                                  for c in configs] + [""] * len(ratio_cols)
     lines.append("| " + " | ".join(rrow) + " |")
     nrounds = max([r[0] for r in runs] or [0])
-    foot = ["", "Median of %d interleaved round(s), wall time from the host between serial "
+    foot = ["%s. Median of %d interleaved round(s), wall time from the host between serial "
             "markers; `--scale %g`. %s; load average %s at the start, %s at the end. "
-            "anyvm %s; %s." % (nrounds, args.scale, machine_info(), loads[0], loads[1],
-                               args.anyvm_version, args.qemu_version)]
+            "anyvm %s; %s." % (meta["date"], nrounds, meta["scale"], meta["machine"], meta["loads"][0],
+                               meta["loads"][1], meta["anyvm_version"], meta["qemu_version"])]
     if "jit" in configs and not avail["jit"]:
         foot.append("anyvm JIT: not available in this build (`-accel jit,tb-size=N` rejected).")
     if "native" in configs:
@@ -336,10 +338,10 @@ def write_outputs(args, wls, configs, avail, runs, rss, notes, loads):
     for c, ns in notes.items():
         for n in ns:
             foot.append("%s: %s" % (LABEL[c], n))
-    table = "\n".join(lines + foot) + "\n"
-    with open(os.path.join(args.out, "table.md"), "w") as f:
+    table = "\n".join(lines) + "\n\n" + "\n\n".join(foot) + "\n"
+    with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table)
-    chart(args.out, names, configs, avail, med)
+    chart(out, names, configs, avail, med)
     return table
 
 
@@ -369,6 +371,16 @@ def chart(out, names, configs, avail, med):
         print("bench: gnuplot failed: %s" % res.stderr.strip(), file=sys.stderr)
 
 
+def render(out):
+    """Rebuild the outputs of a finished run from its runs.csv and meta.json."""
+    with open(os.path.join(out, "meta.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(out, "runs.csv"), newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    runs = [[int(r[0]), r[1], r[2], float(r[3]), r[4], int(r[5])] for r in rows]
+    return write_outputs(out, meta, runs)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--anyvm", default=os.path.join(TOP, "build/release/frontend/anyvm"))
@@ -383,7 +395,12 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800, help="per marker, seconds")
     ap.add_argument("--quick", action="store_true",
                     help="CI: one short workload, one round, every configuration")
+    ap.add_argument("--render", metavar="DIR",
+                    help="only rewrite DIR's summary, table and chart from its runs.csv")
     args = ap.parse_args()
+    if args.render:
+        print(render(args.render))
+        return
 
     wls = workloads(args.scale)
     if args.quick:
@@ -396,7 +413,6 @@ def main():
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.out = args.out or os.path.join(TOP, "bench", "results", stamp)
     os.makedirs(args.out, exist_ok=True)
-    args.jit_log = os.path.join(args.out, "jit-stats.log")
     for f in ("vmlinuz", "initrd.img", "busybox"):
         if not os.path.exists(os.path.join(args.images, f)):
             sys.exit("bench: %s missing: run scripts/build-guest.sh" % f)
@@ -413,11 +429,12 @@ def main():
             avail[c] = True
         print("bench: %-13s %s" % (LABEL[c], "available" if avail[c] else "not available"),
               flush=True)
-    args.anyvm_version = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"],
+    anyvm_version = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"],
                                         capture_output=True, text=True).stdout.strip() or "?"
-    args.qemu_version = version_of([args.qemu, "--version"]) if avail.get("qemu") else "no QEMU"
+    qemu_version = version_of([args.qemu, "--version"]) if avail.get("qemu") else "no QEMU"
 
     loads = ["%.2f" % os.getloadavg()[0], None]
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     runs, rss, notes = [], {}, {}
     failed = False
     active = [c for c in configs if avail[c]]
@@ -426,6 +443,7 @@ def main():
         for cfg in active[k:] + active[:k]:
             print("bench: round %d/%d: %s ..." % (rnd, args.runs, LABEL[cfg]), end="",
                   flush=True)
+            args.jit_log = os.path.join(args.out, "jit-stats-round%d.log" % rnd)
             if cfg == "native":
                 res, peak, ns = native_session(args, wls)
             else:
@@ -439,7 +457,11 @@ def main():
             print(" " + ", ".join("%s %.2fs" % (n, s) for n, (s, _) in res.items()) +
                   (" FAILED: %s" % "; ".join(ns) if ns else ""), flush=True)
     loads[1] = "%.2f" % os.getloadavg()[0]
-    table = write_outputs(args, wls, configs, avail, runs, rss, notes, loads)
+    meta = {"date": date, "scale": args.scale, "configs": configs, "avail": avail,
+            "workloads": [["boot", "boot to the shell marker"]] + [[w.name, w.what] for w in wls],
+            "rss": rss, "notes": notes, "loads": loads, "machine": machine_info(),
+            "anyvm_version": anyvm_version, "qemu_version": qemu_version}
+    table = write_outputs(args.out, meta, runs)
     print("\n" + table)
     print("bench: results in %s" % args.out)
     if not args.quick and args.out.startswith(os.path.join(TOP, "bench", "results")):
