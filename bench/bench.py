@@ -326,8 +326,9 @@ def write_outputs(out, meta, runs):
     nrounds = max([r[0] for r in runs] or [0])
     foot = ["%s. Median of %d interleaved round(s), wall time from the host between serial "
             "markers; `--scale %g`. %s; load average %s at the start, %s at the end. "
-            "anyvm %s; %s." % (meta["date"], nrounds, meta["scale"], meta["machine"], meta["loads"][0],
-                               meta["loads"][1], meta["anyvm_version"], meta["qemu_version"])]
+            "anyvm %s; %s." % (meta["date"], nrounds, meta["scale"], meta["machine"],
+                               meta["loads"][0], meta["loads"][1], meta["anyvm_version"],
+                               meta["qemu_version"])]
     if "jit" in configs and not avail["jit"]:
         foot.append("anyvm JIT: not available in this build (`-accel jit,tb-size=N` rejected).")
     if "native" in configs:
