@@ -177,7 +177,7 @@ def guest_session(cfg, args, wls):
             results[w.name] = run_marked(con, proc, w, args.timeout)
         proc.stdin.write(b"poweroff -f\n")
         proc.stdin.flush()
-    except SessionError as e:
+    except (SessionError, BrokenPipeError) as e:
         notes.append(str(e))
     status, rss = wait_rusage(proc, 60 if not notes else 0)
     if status != 0 and not notes:
