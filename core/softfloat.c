@@ -207,13 +207,17 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
         if (!(env->masks & SF_OE)) {
             Rounded b = round_core(env->rc, sign, e2 - X87_BIAS_ADJ, m, prec, EXT_EMIN, EXT_EMAX,
                                    den_lsb, true);
-            env->flags |= SF_OE | (b.inexact ? SF_PE : 0);
-            env->c1 = b.up;
             int32_t be = b.exp + EXT_BIAS;
-            if (be > 0x7FFE) {
-                be = 0x7FFE;
+            if (be <= 0x7FFE) {
+                env->flags |= SF_OE | (b.inexact ? SF_PE : 0);
+                env->c1 = b.up;
+                return fx_make(sign, be, b.sig);
             }
-            return fx_make(sign, be, b.sig);
+            /* Still too large after the bias (only FSCALE gets here): infinity whatever the
+             * rounding control, OE, PE and C1 = 1 (host x87). */
+            env->flags |= SF_OE | SF_PE;
+            env->c1 = true;
+            return fx_inf(sign);
         }
         env->flags |= SF_OE | SF_PE;
         bool to_inf = env->rc == SF_RN || (env->rc == SF_RU && !sign) ||
@@ -228,13 +232,17 @@ static Floatx80 pack_ext_prec(SFEnv *env, bool sign, int32_t e2, u128 m, int pre
     if (r.tiny && !(env->masks & SF_UE)) {
         Rounded b = round_core(env->rc, sign, e2 + X87_BIAS_ADJ, m, prec, EXT_EMIN, EXT_EMAX,
                                den_lsb, true);
-        env->flags |= SF_UE | (b.inexact ? SF_PE : 0);
-        env->c1 = b.up;
         int32_t be = b.exp + EXT_BIAS;
-        if (be < 1) {
-            be = 1;
+        if (be >= 1) {
+            env->flags |= SF_UE | (b.inexact ? SF_PE : 0);
+            env->c1 = b.up;
+            return fx_make(sign, be, b.sig);
         }
-        return fx_make(sign, be, b.sig);
+        /* Still too small after the bias (FSCALE): a signed zero whatever the rounding
+         * control, UE and PE (host x87). */
+        env->flags |= SF_UE | SF_PE;
+        env->c1 = false;
+        return fx_zero(sign);
     }
     if (r.inexact) {
         env->flags |= SF_PE;
@@ -315,8 +323,12 @@ static Floatx80 nan_result2(SFEnv *env, Floatx80 a, FxClass ca, Floatx80 b, FxCl
         if (ca == FX_SNAN && cb == FX_QNAN) {
             return b;
         }
-        /* Both of one kind: the larger significand; on a tie the first operand. */
+        /* Both of one kind: the larger significand; on a tie the positive one, else the
+         * first operand (the host x87). */
         uint64_t sa = a.sig << 1, sb = b.sig << 1;
+        if (sa == sb && fx_sign(a) != fx_sign(b)) {
+            return quiet(fx_sign(a) ? b : a);
+        }
         return quiet(sb > sa ? b : a);
     }
     return quiet(an ? a : b);
@@ -574,6 +586,12 @@ Floatx80 fx_rem(SFEnv *env, Floatx80 a, Floatx80 b, bool ieee, bool *done, unsig
     if (is_denormal_class(ca) || is_denormal_class(cb)) {
         env->flags |= SF_DE;
     }
+    if (cb == FX_INF && is_denormal_class(ca)) {
+        /* The remainder is the dividend, delivered like any tiny result: normalised from a
+         * pseudo-denormal, re-biased with UE unmasked (host x87). */
+        Unp u = unpack(a);
+        return pack_ext_prec(env, u.sign, u.exp - 63, u.sig, 64);
+    }
     if (ca == FX_ZERO || cb == FX_INF) {
         return a;
     }
@@ -591,9 +609,11 @@ Floatx80 fx_rem(SFEnv *env, Floatx80 a, Floatx80 b, bool ieee, bool *done, unsig
     }
     int shift = d;
     if (d >= 64) {
-        /* Partial remainder (SDM FPREM): reduce by a quotient scaled to 2^(d - N), N = 63. */
+        /* Partial remainder (SDM FPREM): reduce by a quotient scaled to 2^(d - N). N is
+         * implementation-dependent (32..63); the host x87 uses N = 32 + (d mod 32), and so do
+         * we, so that the quotient bits after a chain of partial steps agree too. */
         *done = false;
-        shift = 63;
+        shift = 32 + (d & 31);
     }
     u128 num = (u128)ua.sig << shift;
     u128 q = num / ub.sig;
@@ -1191,7 +1211,9 @@ static bool special_nan1(SFEnv *env, Floatx80 a, Floatx80 *out)
     return false;
 }
 
-bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
+/* fx_sincos_sel: FSIN (want 1), FCOS (want 2) or FSINCOS (want 3); the flags and C1 come only from
+ * the results the instruction delivers (FCOS of a tiny operand must not underflow). */
+static bool fx_sincos_sel(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c, unsigned want)
 {
     FxClass ca = fx_class(a);
     Floatx80 n;
@@ -1217,7 +1239,12 @@ bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
     if (!reduce_pi66(a, &r, &q)) {
         return false;
     }
-    BF sr = bf_sin_small(r), cr = bf_cos_small(r);
+    /* Only the series the delivered results need (FSIN and FCOS take one of the two). */
+    bool odd = q & 1;
+    bool need_s = ((want & 1) && !odd) || ((want & 2) && odd);
+    bool need_c = ((want & 1) && odd) || ((want & 2) && !odd);
+    BF zero = {0};
+    BF sr = need_s ? bf_sin_small(r) : zero, cr = need_c ? bf_cos_small(r) : zero;
     BF sv, cv;
     switch (q) {
     case 0: sv = sr; cv = cr; break;
@@ -1226,11 +1253,28 @@ bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
     default: sv = bf_neg(cr); cv = sr; break;
     }
     SFEnv e1 = *env, e2 = *env;
-    *s = round_bf(&e1, sv);
-    *c = round_bf(&e2, cv);
-    env->flags |= e1.flags | e2.flags;
-    env->c1 = e1.c1;
+    *s = (want & 1) ? round_bf(&e1, sv) : fx_zero(false);
+    *c = (want & 2) ? round_bf(&e2, cv) : fx_zero(false);
+    env->flags |= ((want & 1) ? e1.flags : 0) | ((want & 2) ? e2.flags : 0);
+    env->c1 = (want & 1) ? e1.c1 : e2.c1;
     return true;
+}
+
+bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *s, Floatx80 *c)
+{
+    return fx_sincos_sel(env, a, s, c, 3);
+}
+
+bool fx_sin(SFEnv *env, Floatx80 a, Floatx80 *s)
+{
+    Floatx80 c;
+    return fx_sincos_sel(env, a, s, &c, 1);
+}
+
+bool fx_cos(SFEnv *env, Floatx80 a, Floatx80 *c)
+{
+    Floatx80 s;
+    return fx_sincos_sel(env, a, &s, c, 2);
 }
 
 bool fx_tan(SFEnv *env, Floatx80 a, Floatx80 *t)
@@ -1361,12 +1405,13 @@ Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x)
     if (is_nan_or_unsupported(cy) || is_nan_or_unsupported(cx)) {
         return nan_result2(env, x, cx, y, cy);
     }
+    uint8_t before = env->flags;
     if (is_denormal_class(cy) || is_denormal_class(cx)) {
         env->flags |= SF_DE;
     }
     bool sx = fx_sign(x), sy = fx_sign(y);
     if (sx && cx != FX_ZERO) {
-        env->flags |= SF_IE;
+        env->flags = before | SF_IE; /* the invalid operand hides DE (host x87) */
         return FX_INDEFINITE;
     }
     if (cx == FX_ZERO) {
@@ -1375,7 +1420,7 @@ Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x)
             return FX_INDEFINITE;
         }
         if (cy != FX_INF) {
-            env->flags |= SF_ZE;
+            env->flags = before | SF_ZE; /* the zero divide hides a denormal y (host) */
         }
         return fx_inf(!sy);
     }

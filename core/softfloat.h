@@ -101,6 +101,9 @@ uint64_t fx_to_f64(SFEnv *env, Floatx80 a);
  * |a| >= 2^63: the x87 then sets C2 and leaves the operand unchanged. */
 bool fx_sincos(SFEnv *env, Floatx80 a, Floatx80 *sin_out, Floatx80 *cos_out);
 bool fx_tan(SFEnv *env, Floatx80 a, Floatx80 *tan_out);
+/* fx_sin/fx_cos: FSIN/FCOS alone (flags and C1 of that result only); false as fx_sincos. */
+bool fx_sin(SFEnv *env, Floatx80 a, Floatx80 *sin_out);
+bool fx_cos(SFEnv *env, Floatx80 a, Floatx80 *cos_out);
 Floatx80 fx_atan2(SFEnv *env, Floatx80 y, Floatx80 x);  /* FPATAN: atan(y / x) by quadrant */
 Floatx80 fx_2xm1(SFEnv *env, Floatx80 a);               /* F2XM1 */
 Floatx80 fx_yl2x(SFEnv *env, Floatx80 y, Floatx80 x);   /* FYL2X: y * log2(x) */

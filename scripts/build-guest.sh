@@ -115,6 +115,7 @@ grep -E '^(vendor_id|cpu family|model|flags|fpu)' /proc/cpuinfo
 busybox awk 'BEGIN { s = 0; p = 1; for (i = 1; i <= 20000; i++) { s += 1 / (i * i); p *= 1.0001 } printf "awk %.15f %.10e %.3f\n", s, p, 1e15 / 7 }'
 cat /proc/interrupts
 SELFTEST
+printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
 (cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
     gzip -9 -n > "$out/initrd.img.tmp"
 cp "$vmlinuz" "$out/vmlinuz.tmp"

@@ -199,6 +199,20 @@ static inline bool tc_bytes_equal(const TCEntry *e, const uint8_t *host, unsigne
     return tc_bytes_equal_tail(e, host, len);
 }
 
+/* interp_log_in_asm: -d in_asm: an instruction as it is decoded (a decoded-instruction cache
+ * miss: new or changed code, the interpreter's equivalent of QEMU's per-translation log). */
+static __attribute__((noinline)) void interp_log_in_asm(CPUState *cpu, const uint8_t *buf,
+                                                       unsigned len, uint32_t eip, bool code32)
+{
+    char text[128], hex[3 * X86_MAX_INSN_LEN + 1];
+    x86_disasm(buf, len, eip, code32, text, sizeof(text));
+    for (unsigned i = 0; i < len; i++) {
+        snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", buf[i]);
+    }
+    log_msg(cpu->log, LOG_IN_ASM, "in_asm: %04x:%08x  %-30s %s\n", cpu->seg[S_CS].sel, eip, hex,
+            text);
+}
+
 static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_t eip,
                                 bool code32, DecodedInsn *d)
 {
@@ -220,6 +234,9 @@ static inline int interp_decode(CPUState *cpu, uint8_t *buf, unsigned n, uint32_
     }
     if (len < 0) {
         cpu_raise_ud(cpu);
+    }
+    if (__builtin_expect(log_enabled(cpu->log, LOG_IN_ASM), 0)) {
+        interp_log_in_asm(cpu, buf, (unsigned)len, eip, code32);
     }
     return len;
 }

@@ -79,10 +79,13 @@ static inline SFEnv fenv(const FPUState *f) { return sf_env_from_fcw(f->fcw); }
  * IE/DE/ZE). C1 is the round-up bit for arithmetic results. */
 static bool fpu_commit(FPUState *f, const SFEnv *e)
 {
-    f->fsw |= e->flags & 0x3F;
-    set_c1(f, e->c1);
+    bool stop = (e->flags & ~f->fcw & (SF_IE | SF_DE | SF_ZE)) != 0;
+    /* An unmasked pre-computation exception stops the operation before it rounds: the
+     * flags of the result (PE/UE/OE, C1) do not appear (host x87). */
+    f->fsw |= e->flags & (stop ? (SF_IE | SF_DE | SF_ZE) : 0x3F);
+    set_c1(f, (stop || (e->flags & SF_IE)) ? false : e->c1); /* masked IE: C1 = 0 too */
     update_es(f);
-    return !(e->flags & ~f->fcw & (SF_IE | SF_DE | SF_ZE));
+    return !stop;
 }
 
 /* Stack faults (SDM Vol. 1 8.5.1.1): IE + SF, C1 = 1 for overflow, 0 for underflow. Returns
@@ -106,6 +109,14 @@ static void fpu_push(FPUState *f, Floatx80 v)
         v = FX_INDEFINITE;
     }
     f->top = np;
+    st_set(f, 0, v);
+}
+
+/* push_over: push v after a stack underflow was already reported: the underflow wins over a
+ * full stack (C1 stays 0) and v goes over whatever ST(7) held (host x87). */
+static void push_over(FPUState *f, Floatx80 v)
+{
+    f->top = (f->top - 1) & 7;
     st_set(f, 0, v);
 }
 
@@ -189,13 +200,33 @@ static void st_m64(CPUState *cpu, int seg, uint32_t off, uint64_t v)
 }
 
 /* Memory operand of the D8/DA/DC/DE arithmetic group, converted to extended. */
+/* keep_snan: an SNaN m32/m64 operand widened as an SNaN (the conversion quiets it), so that
+ * the NaN rules of the operation (SDM Vol. 1 table 4-7: a QNaN beats an SNaN) see its class;
+ * the operation raises IE for it. */
+static Floatx80 keep_snan(SFEnv *e, Floatx80 v, uint8_t flags_before, bool snan)
+{
+    if (snan) {
+        v.sig &= ~(1ull << 62);
+        e->flags = flags_before;
+    }
+    return v;
+}
+
 static Floatx80 ld_arith_operand(CPUState *cpu, const DecodedInsn *d, uint32_t ea, SFEnv *e)
 {
+    uint8_t before = e->flags;
     switch (d->op & 0xFF) {
-    case 0xD8:
-        return fx_from_f32(e, cpu_ld32(cpu, d->seg, ea));
-    case 0xDC:
-        return fx_from_f64(e, ld_m64(cpu, d->seg, ea));
+    case 0xD8: {
+        uint32_t v = cpu_ld32(cpu, d->seg, ea);
+        bool snan = (v & 0x7F800000u) == 0x7F800000u && (v & 0x7FFFFFu) && !(v & 0x400000u);
+        return keep_snan(e, fx_from_f32(e, v), before, snan);
+    }
+    case 0xDC: {
+        uint64_t v = ld_m64(cpu, d->seg, ea);
+        bool snan = ((v >> 52) & 0x7FF) == 0x7FF && (v & 0xFFFFFFFFFFFFFull) &&
+                    !(v & (1ull << 51));
+        return keep_snan(e, fx_from_f64(e, v), before, snan);
+    }
     case 0xDA:
         return fx_from_i64((int32_t)cpu_ld32(cpu, d->seg, ea));
     default: /* 0xDE */
@@ -247,13 +278,22 @@ static void op_arith_mem(CPUState *cpu, const DecodedInsn *d)
     Floatx80 m = ld_arith_operand(cpu, d, ea, &e);
     fpu_record(cpu, d, ea);
     int op = d->reg;
+    /* A denormal m32/m64 operand is normal once widened, so its DE comes from the load. A
+     * NaN or unsupported ST(0) takes precedence over it (SDM Vol. 1 8.7), and so does the
+     * zero divide of FDIVR by a zero ST(0) (the host x87 agrees). */
+    if (e.flags & SF_DE) {
+        FxClass c0 = fx_class(st_get(f, 0));
+        if (c0 == FX_QNAN || c0 == FX_SNAN || c0 == FX_UNSUPPORTED ||
+            (op == 7 && c0 == FX_ZERO)) {
+            e.flags &= (uint8_t)~SF_DE;
+        }
+    }
     if (st_empty(f, 0)) {
         if (stack_fault(f, false) && op != 2 && op != 3) {
             st_set(f, 0, FX_INDEFINITE);
         } else if (op == 2 || op == 3) {
-            if (f->fcw & FSW_IE) {
-                set_cc(f, 1, 1, 0, 1);
-            }
+            /* Compares report "unordered" even when IE is unmasked (host x87). */
+            set_cc(f, 1, 1, 0, 1);
             if (op == 3 && (f->fcw & FSW_IE)) {
                 fpu_pop(f);
             }
@@ -285,11 +325,9 @@ static void op_arith_reg(CPUState *cpu, const DecodedInsn *d, int dst_is_sti, bo
     if (st_empty(f, 0) || st_empty(f, i)) {
         bool masked = stack_fault(f, false);
         if (cmp) {
-            if (masked) {
-                set_cc(f, 1, 1, 0, 1);
-                if (op == 3 || pop) {
-                    fpu_pop(f);
-                }
+            set_cc(f, 1, 1, 0, 1); /* also with IE unmasked (host x87) */
+            if (masked && (op == 3 || pop)) {
+                fpu_pop(f);
             }
             return;
         }
@@ -331,28 +369,29 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
     FPUState *f = &cpu->fpu;
     FxCmp c;
     SFEnv e = fenv(f);
+    bool ok, fault = false, c1 = (f->fsw & FSW_C1) != 0;
+    /* The result is reported even when an unmasked exception suppresses the pop (host x87:
+     * FCOM* set C3/C2/C0 and FCOMI* set ZF/PF/CF to "unordered"). */
     if (st_empty(f, 0) || st_empty(f, i)) {
-        if (!stack_fault(f, false)) {
-            return false;
-        }
+        ok = stack_fault(f, false);
+        fault = true;
         c = FX_UNORDERED;
     } else {
         c = fx_compare(&e, st_get(f, 0), st_get(f, i), quiet);
         e.c1 = false;
-        if (!fpu_commit(f, &e)) {
-            return false;
-        }
+        ok = fpu_commit(f, &e);
     }
     static const uint8_t bits[4] = {1, 4, 0, 7}; /* bit0 = C0/CF, bit1 = C2/PF, bit2 = C3/ZF */
     unsigned b = bits[c];
     if (eflags) {
         uint32_t v = ((b & 1) ? EF_CF : 0) | ((b & 2) ? EF_PF : 0) | ((b & 4) ? EF_ZF : 0);
         cpu_set_eflags(cpu, v, EF_ARITH);
-        set_c1(f, false);
+        /* FCOMI*: C1 = 0 after a stack underflow, else kept (host x87). */
+        set_c1(f, c1 && !fault);
     } else {
         set_cc(f, b & 4, b & 2, 0, b & 1);
     }
-    return true;
+    return ok;
 }
 
 /* --- loads and stores --- */
@@ -360,9 +399,14 @@ static bool do_compare(CPUState *cpu, int i, bool quiet, bool eflags)
 static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
 {
     FPUState *f = &cpu->fpu;
+    if (tag_get(f, (f->top - 1) & 7) != FPU_TAG_EMPTY) {
+        fpu_push(f, v); /* stack overflow: the source operand is not examined (no DE/IE) */
+        return;
+    }
     f->fsw |= e->flags & 0x3F;
     update_es(f);
-    if (e->flags & ~f->fcw & (SF_IE | SF_DE)) {
+    if (e->flags & ~f->fcw & SF_IE) {
+        set_c1(f, false); /* nothing loaded; an unmasked DE still loads (host x87) */
         return;
     }
     set_c1(f, false);
@@ -372,10 +416,13 @@ static void fpu_load(CPUState *cpu, Floatx80 v, const SFEnv *e)
 /* store_st0: the common part of FST/FIST/FBSTP: returns false when nothing may be stored. */
 static bool store_check(FPUState *f, const SFEnv *e)
 {
-    f->fsw |= e->flags & 0x3F;
-    set_c1(f, e->c1);
+    bool stop = (e->flags & ~f->fcw & (SF_IE | SF_OE | SF_UE)) != 0;
+    /* Stopped by an unmasked IE/OE/UE: nothing is stored, only that flag is raised (no PE)
+     * and C1 = 0 (host x87). */
+    f->fsw |= e->flags & (stop ? (SF_IE | SF_OE | SF_UE) : 0x3F);
+    set_c1(f, (stop || (e->flags & SF_IE)) ? false : e->c1); /* masked IE: C1 = 0 too */
     update_es(f);
-    return !(e->flags & ~f->fcw & (SF_IE | SF_OE | SF_UE));
+    return !stop;
 }
 
 static const uint64_t pow10_tab[19] = {
@@ -780,6 +827,9 @@ static void binary_st01(CPUState *cpu, int which)
 {
     FPUState *f = &cpu->fpu;
     if (st_empty(f, 0) || st_empty(f, 1)) {
+        if (which != 0) {
+            f->fsw &= (uint16_t)~FSW_C2; /* FPREM/FPREM1: C2 cleared, C0/C3 kept (host) */
+        }
         if (stack_fault(f, false)) {
             st_set(f, 0, FX_INDEFINITE);
         }
@@ -798,9 +848,18 @@ static void binary_st01(CPUState *cpu, int which)
     unsigned q;
     r = fx_rem(&e, a, b, which == 2, &done, &q);
     e.c1 = false;
-    if (fpu_commit(f, &e)) {
+    if (!fpu_commit(f, &e)) {
+        /* Unmasked IE/DE: nothing is written; C1 = C2 = 0 and C0/C3 kept (host x87). */
+        set_cc(f, (f->fsw & FSW_C3) != 0, 0, 0, (f->fsw & FSW_C0) != 0);
+    } else {
         st_set(f, 0, r);
-        set_cc(f, (q >> 1) & 1, !done, q & 1, (q >> 2) & 1);
+        if (fx_is_nan(r)) {
+            /* No quotient (NaN operand, or invalid: inf dividend, zero divisor): C1 and C2
+             * are cleared and C0/C3 keep their values, as the host x87 does. */
+            set_cc(f, (f->fsw & FSW_C3) != 0, 0, 0, (f->fsw & FSW_C0) != 0);
+        } else {
+            set_cc(f, (q >> 1) & 1, !done, q & 1, (q >> 2) & 1);
+        }
     }
 }
 
@@ -810,7 +869,7 @@ static void fxtract(CPUState *cpu)
     if (st_empty(f, 0)) {
         if (stack_fault(f, false)) {
             st_set(f, 0, FX_INDEFINITE);
-            fpu_push(f, FX_INDEFINITE);
+            push_over(f, FX_INDEFINITE);
         }
         return;
     }
@@ -844,7 +903,7 @@ static void fcmov(CPUState *cpu, int i, int cc)
         }
         return;
     }
-    set_c1(f, false);
+    /* C1 is only written on a stack underflow (SDM FCMOVcc); the host leaves it alone. */
     if (cpu_cond(cpu, cc)) {
         st_set(f, 0, st_get(f, i));
     }
@@ -859,8 +918,10 @@ static void x87_d9_reg(CPUState *cpu, const DecodedInsn *d)
     switch (d->reg) {
     case 0: { /* FLD ST(i) */
         if (st_empty(f, i)) {
+            /* Underflow wins over a full stack: C1 = 0 and the indefinite is pushed over
+             * whatever ST(7) held (host x87). */
             if (stack_fault(f, false)) {
-                fpu_push(f, FX_INDEFINITE);
+                push_over(f, FX_INDEFINITE);
             }
             return;
         }
@@ -900,18 +961,16 @@ static void x87_d9_reg(CPUState *cpu, const DecodedInsn *d)
         case 1: unary(cpu, 1); return;
         case 4: { /* FTST */
             if (st_empty(f, 0)) {
-                if (stack_fault(f, false)) {
-                    set_cc(f, 1, 1, 0, 1);
-                }
+                stack_fault(f, false);
+                set_cc(f, 1, 1, 0, 1); /* also with IE unmasked (host x87) */
                 return;
             }
             SFEnv e = fenv(f);
             FxCmp c = fx_compare(&e, st_get(f, 0), fx_zero(false), false);
             static const uint8_t cc[4][3] = {{0, 0, 1}, {1, 0, 0}, {0, 0, 0}, {1, 1, 1}};
             e.c1 = false;
-            if (fpu_commit(f, &e)) {
-                set_cc(f, cc[c][0], cc[c][1], 0, cc[c][2]);
-            }
+            fpu_commit(f, &e);
+            set_cc(f, cc[c][0], cc[c][1], 0, cc[c][2]);
             return;
         }
         case 5: fxam(f); return;
@@ -950,10 +1009,11 @@ fstp_reg:
         if (!stack_fault(f, false)) {
             return;
         }
-        st_set(f, 0, FX_INDEFINITE);
+        st_set(f, i, FX_INDEFINITE); /* only the destination is written (host x87) */
+    } else {
+        st_set(f, i, st_get(f, 0));
+        set_c1(f, false);
     }
-    st_set(f, i, st_get(f, 0));
-    set_c1(f, false);
     fpu_pop(f);
     return;
 transcendental:
@@ -969,7 +1029,12 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
     uint32_t ea = mem ? interp_ea(cpu, d) : 0;
     int reg = d->reg;
 
-    /* Control instructions that neither wait nor record the instruction pointer. */
+    /* Control instructions that do not record the instruction pointer. FLDENV, FLDCW and
+     * FRSTOR are waiting instructions: a pending unmasked exception traps first (host x87);
+     * FNSTENV, FNSTCW, FNSAVE and FNSTSW are not. */
+    if (mem && ((esc == 1 && (reg == 4 || reg == 5)) || (esc == 5 && reg == 4))) {
+        fpu_check_pending(cpu);
+    }
     if (mem && esc == 1 && reg >= 4) {
         switch (reg) {
         case 4: fldenv(cpu, d->seg, ea, d->opsize); return;
@@ -1140,8 +1205,9 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
         return;
     case 5:
         switch (reg) {
-        case 0: /* FFREE */
+        case 0: /* FFREE (clears C1 on the host x87) */
             tag_set(f, st_phys(f, i), FPU_TAG_EMPTY);
+            set_c1(f, false);
             return;
         case 1: /* FXCH4 alias */
             x87_d9_reg(cpu, &(DecodedInsn){.op = 0xD9, .reg = 1, .rm = (uint8_t)i});
@@ -1152,10 +1218,11 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
                 if (!stack_fault(f, false)) {
                     return;
                 }
-                st_set(f, 0, FX_INDEFINITE);
+                st_set(f, i, FX_INDEFINITE); /* ST(0) itself is not written (host x87) */
+            } else {
+                st_set(f, i, st_get(f, 0));
+                set_c1(f, false);
             }
-            st_set(f, i, st_get(f, 0));
-            set_c1(f, false);
             if (reg == 3) {
                 fpu_pop(f);
             }
@@ -1193,6 +1260,7 @@ static void op_x87(CPUState *cpu, const DecodedInsn *d)
         switch (reg) {
         case 0: /* FFREEP */
             tag_set(f, st_phys(f, i), FPU_TAG_EMPTY);
+            set_c1(f, false);
             fpu_pop(f);
             return;
         case 1:
@@ -1258,6 +1326,10 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     unsigned which = (unsigned)(d->reg == 6 ? d->rm : 8 + d->rm);
     bool binary = which == 1 || which == 3 || which == 9;  /* FYL2X, FPATAN, FYL2XP1 */
     bool pushes = which == 2 || which == 11;                /* FPTAN, FSINCOS */
+    bool ranged = which == 2 || which >= 11;                /* C2 = operand out of range */
+    if (ranged && (st_empty(f, 0) || (pushes && !st_empty(f, 7)))) {
+        f->fsw &= (uint16_t)~FSW_C2; /* a stack fault clears it (host x87) */
+    }
     if (st_empty(f, 0) || (binary && st_empty(f, 1))) {
         if (stack_fault(f, false)) {
             if (binary) {
@@ -1266,7 +1338,7 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
             } else {
                 st_set(f, 0, FX_INDEFINITE);
                 if (pushes) {
-                    fpu_push(f, FX_INDEFINITE);
+                    push_over(f, FX_INDEFINITE);
                 }
             }
         }
@@ -1285,22 +1357,31 @@ static void x87_transcendental(CPUState *cpu, const DecodedInsn *d)
     switch (which) {
     case 0: r = fx_2xm1(&e, a); break;
     case 1: r = fx_yl2x(&e, st_get(f, 1), a); break;
-    case 2: in_range = fx_tan(&e, a, &r); r2 = fx_make(false, 0x3FFF, 1ull << 63); break;
+    case 2:
+        in_range = fx_tan(&e, a, &r);
+        /* 1.0 is pushed after a tangent; a NaN result (NaN or invalid operand) twice. */
+        r2 = fx_is_nan(r) ? r : fx_make(false, 0x3FFF, 1ull << 63);
+        break;
     case 3: r = fx_atan2(&e, st_get(f, 1), a); break;
     case 9: r = fx_yl2xp1(&e, st_get(f, 1), a); break;
     case 11: in_range = fx_sincos(&e, a, &r, &r2); break;
-    case 14: in_range = fx_sincos(&e, a, &r, &r2); break;
-    case 15: in_range = fx_sincos(&e, a, &r2, &r); break;
+    case 14: in_range = fx_sin(&e, a, &r); break;
+    case 15: in_range = fx_cos(&e, a, &r); break;
     default: cpu_raise_ud(cpu);
     }
     if (!in_range) {
-        f->fsw |= FSW_C2; /* operand out of range: unchanged, software reduces it */
+        /* Operand out of range: unchanged, C2 = 1 and C1 = 0; software reduces it. */
+        f->fsw = (uint16_t)((f->fsw | FSW_C2) & ~FSW_C1);
         return;
+    }
+    if (ranged) {
+        /* In range (also when an unmasked exception stops it); F2XM1, FYL2X, FYL2XP1 and
+         * FPATAN leave C2 alone (host x87). */
+        f->fsw &= (uint16_t)~FSW_C2;
     }
     if (!fpu_commit(f, &e)) {
         return;
     }
-    f->fsw &= (uint16_t)~FSW_C2;
     if (binary) {
         st_set(f, 1, r);
         fpu_pop(f);

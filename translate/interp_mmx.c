@@ -2,7 +2,8 @@
  *
  * MMX register i is the significand of physical x87 register i. Every MMX instruction except
  * EMMS sets TOP to 0 and tags all registers valid; a write also sets that register's exponent
- * and sign to all ones (SDM Vol. 1 9.5). EMMS empties the tag word. CR0.EM gives #UD, CR0.TS
+ * and sign to all ones (SDM Vol. 1 9.5). EMMS empties the tag word and also sets TOP to 0
+ * (table 9-2; the host's EMMS does the same). CR0.EM gives #UD, CR0.TS
  * #NM, and a pending unmasked x87 exception #MF (SDM Vol. 3 table 12-1). Forms with a 66, F2
  * or F3 prefix are SSE2 and not implemented here (#UD: SSE is not advertised).
  */
@@ -300,11 +301,12 @@ static void op_mmx_mov(CPUState *cpu, const DecodedInsn *d)
     }
 }
 
-/* 0F 77 EMMS: every tag empty. */
+/* 0F 77 EMMS: every tag empty and TOP = 0 (SDM Vol. 1 table 9-2). */
 static void op_emms(CPUState *cpu, const DecodedInsn *d)
 {
     mmx_enter(cpu, d);
     cpu->fpu.ftw = 0xFFFF;
+    cpu->fpu.top = 0;
 }
 
 void x86_interp_mmx_register(InterpFn table[OP_COUNT])

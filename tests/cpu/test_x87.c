@@ -225,3 +225,164 @@ Test(x87, transcendentals_of_a_double)
     cr_assert_eq(h->cpu->regs[R_EAX] & FSW_C2, 0u, "in range");
     th_free(h);
 }
+
+/* --- behaviour pinned by the native differential fuzzer (anyvm-fuzz --x87) on the host x87:
+ * each test is one mismatch that was found and fixed (tests/cpu/fuzz/FINDINGS.md). --- */
+
+static uint16_t fsw_of(Harness *h) { return (uint16_t)h->cpu->regs[R_EAX]; }
+
+Test(mmx, emms_also_sets_top_to_zero)
+{
+    /* fninit; fld1; fld1; emms; fnstsw ax */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0xE8, 0xD9, 0xE8, 0x0F, 0x77, 0xDF, 0xE0};
+    Harness *h = th_new();
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    cr_assert_eq(fsw_of(h) & FSW_TOP, 0u, "TOP = 0 after EMMS (FSW %04x)", fsw_of(h));
+    cr_assert_eq(h->cpu->fpu.ftw, 0xFFFF);
+    th_free(h);
+}
+
+/* nine pushes: the last overflows and sets C1 */
+#define PUSH9 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, \
+              0xD9, 0xE8, 0xD9, 0xE8
+
+Test(x87, fcmov_and_fcomi_leave_c1_alone_ffree_clears_it)
+{
+    /* fninit; 9 x fld1; fcmovb st0, st1; fcomi st0, st1; fnstsw ax */
+    static const uint8_t code[] = {0xDB, 0xE3, PUSH9, 0xDA, 0xC1, 0xDB, 0xF1, 0xDF, 0xE0};
+    Harness *h = th_new();
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    cr_assert(fsw_of(h) & FSW_C1, "C1 from the overflow kept (FSW %04x)", fsw_of(h));
+    th_free(h);
+    /* fninit; 9 x fld1; ffree st(3); fnstsw ax */
+    static const uint8_t code2[] = {0xDB, 0xE3, PUSH9, 0xDD, 0xC3, 0xDF, 0xE0};
+    h = th_new();
+    cr_assert_eq(th_run(h, code2, sizeof(code2)), -1);
+    cr_assert_eq(fsw_of(h) & FSW_C1, 0u, "FFREE clears C1");
+    th_free(h);
+}
+
+Test(x87, fld_of_an_empty_register_with_a_full_stack_reports_underflow)
+{
+    /* fninit; 8 x fld1; ffree st(3); fld st(3); fnstsw ax */
+    static const uint8_t code[] = {0xDB, 0xE3, PUSH9, 0xD9, 0xF7, 0xDD, 0xC3, 0xD9, 0xC3,
+                                   0xDF, 0xE0};
+    Harness *h = th_new();
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    uint16_t sw = fsw_of(h);
+    cr_assert(sw & FSW_SF);
+    cr_assert_eq(sw & FSW_C1, 0u, "underflow (C1 = 0) wins over the full stack (FSW %04x)", sw);
+    th_free(h);
+}
+
+Test(x87, fst_sti_from_an_empty_st0_writes_only_the_destination)
+{
+    /* fninit; fld1; fincstp; fst st(7); -- ST(0) (physical 0) is empty, ST(7) is 1.0 */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0xE8, 0xD9, 0xF7, 0xDD, 0xD7};
+    Harness *h = th_new();
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    FPUState *f = &h->cpu->fpu;
+    cr_assert_eq((f->ftw >> 0) & 3, (unsigned)FPU_TAG_EMPTY, "ST(0) stays empty");
+    cr_assert_eq(f->st[7].se, 0xFFFF, "ST(7) = indefinite");
+    cr_assert_eq(f->st[7].sig, 0xC000000000000000ull);
+    th_free(h);
+}
+
+Test(x87, fldcw_is_a_waiting_instruction)
+{
+    /* mov eax,cr0; or eax,0x20; mov cr0,eax; fninit; fldcw [0x2020]; fld1; fldz; fdivp;
+     * fldcw [0x2020]: #MF at the second FLDCW */
+    static const uint8_t code[] = {0x0F, 0x20, 0xC0, 0x66, 0x83, 0xC8, 0x20, 0x0F, 0x22, 0xC0,
+                                   0xDB, 0xE3, 0xD9, 0x2E, 0x20, 0x20, 0xD9, 0xE8, 0xD9, 0xEE,
+                                   0xDE, 0xF9, 0xD9, 0x2E, 0x20, 0x20};
+    Harness *h = th_new();
+    h->ram[0x2020] = 0x7B; /* FCW 037B: ZE unmasked */
+    h->ram[0x2021] = 0x03;
+    cr_assert_eq(th_run(h, code, sizeof(code)), EXC_MF);
+    cr_assert_eq(rd16(h->ram + 0x7FFA), TH_CODE + 22, "#MF points at the FLDCW");
+    th_free(h);
+}
+
+Test(x87, compares_report_unordered_without_popping_when_ie_is_unmasked)
+{
+    /* fninit; fldcw [0x2020]; fld qword [0x2000] (QNaN); fld1; fcomp st(1); fnstsw ax */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0x2E, 0x20, 0x20, 0xDD, 0x06, 0x00, 0x20,
+                                   0xD9, 0xE8, 0xD8, 0xD9, 0xDF, 0xE0};
+    Harness *h = th_new();
+    h->ram[0x2020] = 0x7E; /* FCW 037E: IE unmasked */
+    h->ram[0x2021] = 0x03;
+    wr64(h->ram + 0x2000, 0x7FF8000000000000ull);
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    uint16_t sw = fsw_of(h);
+    cr_assert_eq(sw & (FSW_C3 | FSW_C2 | FSW_C0), FSW_C3 | FSW_C2 | FSW_C0, "FSW %04x", sw);
+    cr_assert_eq(sw & FSW_TOP, 6u << 11, "no pop");
+    cr_assert(sw & FSW_ES);
+    th_free(h);
+}
+
+Test(x87, fptan_of_infinity_pushes_the_indefinite_twice)
+{
+    /* fninit; fld qword [0x2000] (+inf); fptan */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xDD, 0x06, 0x00, 0x20, 0xD9, 0xF2};
+    Harness *h = th_new();
+    wr64(h->ram + 0x2000, 0x7FF0000000000000ull);
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    FPUState *f = &h->cpu->fpu;
+    for (int i = 0; i < 2; i++) {
+        Floatx80 v = f->st[(f->top + i) & 7];
+        cr_assert_eq(v.se, 0xFFFF, "ST(%d)", i);
+        cr_assert_eq(v.sig, 0xC000000000000000ull, "ST(%d)", i);
+    }
+    th_free(h);
+}
+
+Test(x87, fsin_out_of_range_sets_c2_and_clears_c1)
+{
+    /* fninit; 9 x fld1 (C1 = 1); fstp st(0) x2; fld tbyte [0x2000] (2^64); fsin; fnstsw ax */
+    static const uint8_t code[] = {0xDB, 0xE3, PUSH9, 0xDD, 0xD8, 0xDD, 0xD8, 0xDB, 0x2E, 0x00,
+                                   0x20, 0xD9, 0xFE, 0xDF, 0xE0};
+    Harness *h = th_new();
+    wr64(h->ram + 0x2000, 1ull << 63);
+    h->ram[0x2008] = 0x3F; /* 0x403F: 2^64 */
+    h->ram[0x2009] = 0x40;
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    uint16_t sw = fsw_of(h);
+    cr_assert(sw & FSW_C2, "FSW %04x", sw);
+    cr_assert_eq(sw & FSW_C1, 0u, "FSW %04x", sw);
+    th_free(h);
+}
+
+Test(x87, fld_of_a_denormal_with_de_unmasked_still_loads)
+{
+    /* fninit; fldcw [0x2020]; fld qword [0x2000] (denormal) */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0x2E, 0x20, 0x20, 0xDD, 0x06, 0x00, 0x20};
+    Harness *h = th_new();
+    h->ram[0x2020] = 0x7D; /* FCW 037D: DE unmasked */
+    h->ram[0x2021] = 0x03;
+    wr64(h->ram + 0x2000, 0x000000007FFFFFFFull);
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    FPUState *f = &h->cpu->fpu;
+    cr_assert_eq(f->top, 7u, "pushed");
+    cr_assert(f->fsw & FSW_DE);
+    cr_assert(f->fsw & FSW_ES);
+    th_free(h);
+}
+
+Test(x87, unmasked_denormal_operand_stops_fadd_before_rounding)
+{
+    /* fninit; fldcw [0x2020]; fld tbyte [0x2010] (107); fadd dword [0x2000] (denormal) */
+    static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0x2E, 0x20, 0x20, 0xDB, 0x2E, 0x10, 0x20,
+                                   0xD8, 0x06, 0x00, 0x20};
+    Harness *h = th_new();
+    h->ram[0x2020] = 0x7D; /* DE unmasked */
+    h->ram[0x2021] = 0x03;
+    wr64(h->ram + 0x2000, 0x800000DDull);
+    wr64(h->ram + 0x2010, 0xD600000000000000ull);
+    h->ram[0x2018] = 0x05;
+    h->ram[0x2019] = 0x40;
+    cr_assert_eq(th_run(h, code, sizeof(code)), -1);
+    FPUState *f = &h->cpu->fpu;
+    cr_assert_eq(f->fsw & 0x3F, (unsigned)FSW_DE, "only DE, no PE (FSW %04x)", f->fsw);
+    cr_assert_eq(f->st[7].sig, 0xD600000000000000ull, "ST(0) unchanged");
+    th_free(h);
+}

@@ -6,6 +6,9 @@
       commands over the serial line (uname, /proc/cpuinfo, a floating-point awk program whose
       output must equal the same BusyBox binary run natively on the host) and powers off:
       anyvm must exit with status 0.
+  linux_boot.py reboot --anyvm BIN --images DIR
+      boots with a script that runs `reboot -f`: with -no-reboot anyvm must exit with status 0
+      instead of booting again.
   linux_boot.py deterministic --anyvm BIN --images DIR
       boots twice with -icount and a script run by /init without any input, and checks that
       the two serial logs are byte-identical and that the run powered off with status 0.
@@ -142,9 +145,23 @@ def deterministic(args):
     print("deterministic: both runs byte-identical; awk matches the native run")
 
 
+def reboot(args):
+    res = subprocess.run(anyvm_cmd(args, "console=ttyS0 panic=-1 anyvm.run=reboot"),
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=args.timeout)
+    out = res.stdout
+    if b"rebooting" not in out:
+        fail("the reboot script did not run", out)
+    if out.count(b"Linux version") != 1:
+        fail("the kernel booted %d times: -no-reboot must end the run at the reset"
+             % out.count(b"Linux version"), out)
+    if res.returncode != 0:
+        fail("anyvm exited with status %d after the guest reset" % res.returncode, out)
+    print("reboot with -no-reboot: anyvm exited with status 0")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["interactive", "deterministic"])
+    ap.add_argument("mode", choices=["interactive", "deterministic", "reboot"])
     ap.add_argument("--anyvm", required=True)
     ap.add_argument("--images", required=True)
     ap.add_argument("--timeout", type=int, default=900)
@@ -153,7 +170,7 @@ def main():
     for f in ("vmlinuz", "initrd.img", "busybox"):
         if not os.path.exists(os.path.join(args.images, f)):
             fail("%s missing: run scripts/build-guest.sh" % os.path.join(args.images, f))
-    interactive(args) if args.mode == "interactive" else deterministic(args)
+    {"interactive": interactive, "deterministic": deterministic, "reboot": reboot}[args.mode](args)
 
 
 if __name__ == "__main__":

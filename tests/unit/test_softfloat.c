@@ -476,3 +476,84 @@ Test(softfloat, transcendentals_within_one_ulp_of_host_x87)
 }
 
 #endif
+
+/* --- pinned by the native differential fuzzer (anyvm-fuzz --x87) on the host x87 --- */
+
+Test(softfloat, nan_tie_gives_the_positive_nan)
+{
+    SFEnv e = sf_env_from_fcw(0x037F);
+    Floatx80 neg = fx(0xFFFF, 0xC000000000000000ull), pos = fx(0x7FFF, 0xC000000000000000ull);
+    cr_assert(same(fx_add(&e, neg, pos), pos));
+    cr_assert(same(fx_mul(&e, pos, neg), pos));
+    cr_assert_eq(e.flags, 0);
+}
+
+Test(softfloat, fprem_partial_steps_use_n_32_plus_d_mod_32)
+{
+    /* Measured on the host: one FPREM step of a (exponent difference D) by b. */
+    static const struct { int d; uint16_t se; uint64_t sig; } want[] = {
+        {64, 0x401E, 0xE773557788AD3E6Aull}, {100, 0x403E, 0xC81FB909E4B652EAull},
+        {128, 0x405E, 0xE773557788AD3E6Aull}, {1000, 0x43BB, 0x8AE233420023CE60ull},
+    };
+    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        SFEnv e = sf_env_from_fcw(0x037F);
+        bool done;
+        unsigned q;
+        Floatx80 r = fx_rem(&e, fx((uint16_t)(0x3FFF + want[i].d), 0xD2E4F1A3B5C69788ull),
+                            fx(0x3FFF, 0x9F3B2A1C4D5E6F71ull), false, &done, &q);
+        cr_assert(!done);
+        cr_assert(same(r, fx(want[i].se, want[i].sig)), "D=%d: %04x:%016llx", want[i].d, r.se,
+                  (unsigned long long)r.sig);
+    }
+}
+
+Test(softfloat, fscale_beyond_the_rebiased_range_with_unmasked_oe_ue)
+{
+    Floatx80 v = fx(0xC006, 0xF880000000000000ull);
+    SFEnv o = sf_env_from_fcw(0x0F67); /* round toward zero, OE/UE unmasked */
+    cr_assert(same(fx_scale(&o, v, fx(0x7FF4, 0x819EA2C0B82CB40Cull)), fx_inf(true)));
+    cr_assert_eq(o.flags, SF_OE | SF_PE);
+    cr_assert(o.c1);
+    SFEnv u = sf_env_from_fcw(0x0767); /* round down */
+    cr_assert(same(fx_scale(&u, v, fx(0xFFF4, 0x819EA2C0B82CB40Cull)), fx_zero(true)));
+    cr_assert_eq(u.flags, SF_UE | SF_PE);
+    cr_assert(!u.c1);
+}
+
+Test(softfloat, fyl2x_invalid_or_zero_divide_hides_denormal)
+{
+    Floatx80 den = fx(0x0000, 0x7FFFFFFFull), nden = fx(0x8000, 0x7FFFFFFFull);
+    SFEnv z = sf_env_from_fcw(0x037F);
+    fx_yl2x(&z, den, fx_zero(false));
+    cr_assert_eq(z.flags, SF_ZE);
+    SFEnv i = sf_env_from_fcw(0x037F);
+    cr_assert(same(fx_yl2x(&i, fx_zero(false), nden), FX_INDEFINITE));
+    cr_assert_eq(i.flags, SF_IE);
+}
+
+Test(softfloat, fcos_of_a_denormal_does_not_underflow)
+{
+    SFEnv e = sf_env_from_fcw(0x037F);
+    Floatx80 c;
+    cr_assert(fx_cos(&e, fx(0x0000, 0x7FFFFFFFull), &c));
+    cr_assert(same(c, fx(0x3FFF, 1ull << 63)));
+    cr_assert_eq(e.flags, SF_DE | SF_PE);
+    SFEnv s = sf_env_from_fcw(0x037F);
+    Floatx80 sn;
+    cr_assert(fx_sin(&s, fx(0x0000, 0x7FFFFFFFull), &sn));
+    cr_assert_eq(s.flags, SF_DE | SF_UE | SF_PE);
+}
+
+Test(softfloat, fprem_by_infinity_delivers_a_tiny_dividend_like_a_result)
+{
+    bool done;
+    unsigned q;
+    SFEnv m = sf_env_from_fcw(0x037F);
+    Floatx80 r = fx_rem(&m, fx(0x0000, 0xC8BA22EC64B3D585ull), fx_inf(false), true, &done, &q);
+    cr_assert(same(r, fx(0x0001, 0xC8BA22EC64B3D585ull)), "pseudo-denormal normalised");
+    SFEnv u = sf_env_from_fcw(0x0842 | 0x0300); /* UE unmasked */
+    r = fx_rem(&u, fx(0x8000, 0xFBAull), fx_inf(false), false, &done, &q);
+    cr_assert(same(r, fx(0xDFCD, 0xFBA0000000000000ull)), "%04x:%016llx", r.se,
+              (unsigned long long)r.sig);
+    cr_assert(u.flags & SF_UE);
+}

@@ -616,8 +616,8 @@ static char *make_tmpdir(void)
 
 static void cleanup_dir(const char *dir, const char *path)
 {
-    char tmp[512];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    char tmp[600];
+    snprintf(tmp, sizeof(tmp), "%.500s.tmp", path);
     unlink(path);
     rmdir(tmp);
     unlink(tmp);

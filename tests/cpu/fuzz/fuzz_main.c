@@ -36,6 +36,7 @@
 
 #define FUZZ_DEFAULT_SEED 0x616E766D66757A7Aull /* "anvmfuzz" */
 #define FUZZ_DEFAULT_INSNS 1000000ull
+#define FUZZ_X87_DEFAULT_INSNS 1000000ull
 
 static const char *const reg_names[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
 
@@ -48,6 +49,7 @@ typedef struct Options {
     bool verbose;
     bool block;            /* --block: one cpu_exec budget per case */
     bool minimize;         /* shrink each printed mismatch (default on) */
+    bool x87;              /* --x87: x87/MMX sequences (fuzz_gen_x87.c) */
     unsigned max_report;
     const char *native;
     const char *argv0;
@@ -62,6 +64,7 @@ typedef struct Native {
 
 typedef struct Stats {
     uint64_t cases, insns, mismatches;
+    uint64_t fp_ops, ulp_tolerated;
     uint64_t vectors[33];  /* native exceptions by vector (32: other) */
     double t_gen, t_emu, t_wait;
 } Stats;
@@ -292,10 +295,23 @@ static bool sig_equal(const DiffSig *a, const DiffSig *b)
 /* compare: append the differences between the native and emulated results to why (and their
  * kinds to *sig); returns the number of differences. */
 static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzCaseOut *emu,
-                   char *why, size_t cap, DiffSig *sig)
+                   char *why, size_t cap, DiffSig *sig, unsigned *tolerated)
 {
     size_t wl = 0;
     int nd = 0;
+    FuzzCaseOut *ruled = NULL;
+    if (meta->n_rules) {
+        /* x87 cases: fields that may legitimately differ are taken from the native side. */
+        ruled = malloc(sizeof(*ruled));
+        if (ruled) {
+            *ruled = *emu;
+            unsigned t = fuzz_apply_rules(meta, nat, ruled);
+            if (tolerated) {
+                *tolerated = t;
+            }
+            emu = ruled;
+        }
+    }
     memset(sig, 0, sizeof(*sig));
     sig->nat_vec = nat->vector;
     sig->emu_vec = emu->vector;
@@ -319,12 +335,14 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
         WHY("    eip: native %08x, anyvm %08x\n", nat->eip, emu->eip);
     }
     if (nd) {
+        free(ruled);
         return nd; /* different places: the rest of the state is not comparable */
     }
     const FuzzMark *m = fuzz_meta_at(meta, nat->eip - FUZZ_CODE_BASE);
     if (!m) {
         sig->kinds |= DIFF_BOUNDARY;
         WHY("    eip %08x is not an instruction boundary of the sequence\n", nat->eip);
+        free(ruled);
         return nd;
     }
     for (int r = 0; r < 8; r++) {
@@ -389,6 +407,7 @@ static int compare(const FuzzCaseMeta *meta, const FuzzCaseOut *nat, const FuzzC
         }
     }
 #undef WHY
+    free(ruled);
     return nd;
 }
 
@@ -398,13 +417,20 @@ static void print_case(FILE *f, const Options *o, uint64_t index, const FuzzCase
 {
     fprintf(f, "%s seed=0x%016" PRIx64 " case=%" PRIu64 "\n", why ? "MISMATCH" : "CASE", o->seed,
             index);
-    fprintf(f, "  reproduce: %s --seed 0x%016" PRIx64 " --case %" PRIu64 "\n", o->argv0,
-            o->seed, index);
+    fprintf(f, "  reproduce: %s%s --seed 0x%016" PRIx64 " --case %" PRIu64 "\n", o->argv0,
+            o->x87 ? " --x87" : "", o->seed, index);
     print_regs(f, "initial", in->regs, in->eflags | 0x202u, FUZZ_CODE_BASE);
+    if (o->x87) {
+        fuzz_print_x87_inputs(f, in);
+    }
     fprintf(f, "  code (%u bytes):\n", in->code_len);
     print_code(f, in, meta);
     print_out(f, "native", nat);
     print_out(f, "anyvm", emu);
+    if (o->x87) {
+        fuzz_print_fpu(f, "native", nat->data);
+        fuzz_print_fpu(f, "anyvm", emu->data);
+    }
     const FuzzMark *m = fuzz_meta_at(meta, nat->eip - FUZZ_CODE_BASE);
     if (m) {
         fprintf(f, "  undefined at that point: flags %03x regs %02x\n", m->undef_flags,
@@ -483,7 +509,7 @@ static void minimize(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
                 }
                 continue;
             }
-            if (compare(meta, nat, eo, why, cap, &sig) && sig_equal(&sig, want)) {
+            if (compare(meta, nat, eo, why, cap, &sig, NULL) && sig_equal(&sig, want)) {
                 *cur = *cand;
             }
         }
@@ -502,9 +528,13 @@ static void minimize(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
     }
     if (run_one(nv, emu, cur, nat, eo) == 0) {
         DiffSig sig;
-        compare(meta, nat, eo, why, cap, &sig);
+        compare(meta, nat, eo, why, cap, &sig, NULL);
         print_out(f, "native", nat);
         print_out(f, "anyvm", eo);
+        if (meta->n_rules) {
+            fuzz_print_fpu(f, "native", nat->data);
+            fuzz_print_fpu(f, "anyvm", eo->data);
+        }
         fprintf(f, "  differences:\n%s", why);
     }
     fprintf(f, "  (%u of %u instructions kept)\n", kept, meta->n_marks);
@@ -515,11 +545,71 @@ out:
     free(eo);
 }
 
+/* x87_bisect: an x87 case is a chain of state changes, so instead of NOPs it is cut after
+ * each instruction in turn (plus the FXSAVE/FNSTENV epilogue) to find the first instruction
+ * after which the two states differ. */
+static void x87_bisect(FILE *f, Native *nv, const char *native_path, FuzzEmu *emu,
+                       const FuzzCaseIn *orig, const FuzzCaseMeta *meta, char *why, size_t cap)
+{
+    FuzzCaseIn *cand = malloc(sizeof(*cand));
+    FuzzCaseMeta *m = malloc(sizeof(*m));
+    FuzzCaseOut *nat = malloc(sizeof(*nat)), *eo = malloc(sizeof(*eo));
+    uint8_t *before = malloc(FUZZ_DATA_SIZE);
+    if (!cand || !m || !nat || !eo || !before) {
+        goto out;
+    }
+    memcpy(before, orig->data, FUZZ_DATA_SIZE);
+    for (unsigned k = 1; k <= meta->n_marks; k++) {
+        if (k < meta->n_marks && meta->marks[k - 1].essential && meta->marks[k].essential) {
+            continue; /* inside a setup or an FPREM loop: partial states are not compared */
+        }
+        uint32_t end = k < meta->n_marks ? meta->marks[k].off : orig->code_len;
+        *cand = *orig;
+        *m = *meta;
+        cand->code_len = end + fuzz_x87_epilogue(cand->code + end);
+        m->n_marks = k;
+        m->final = k < meta->n_marks ? meta->marks[k] : meta->final;
+        m->final.off = (uint16_t)cand->code_len;
+        if (run_one(nv, emu, cand, nat, eo) != 0) {
+            native_died(nv, true);
+            if (native_start(nv, native_path) != 0) {
+                goto out;
+            }
+            continue;
+        }
+        DiffSig sig;
+        if (compare(m, nat, eo, why, cap, &sig, NULL)) {
+            char text[160];
+            uint32_t off = meta->marks[k - 1].off;
+            x86_disasm(orig->code + off, orig->code_len - off, FUZZ_CODE_BASE + off, true, text,
+                       sizeof(text));
+            fprintf(f, "  first difference after instruction %u: %08x  %s\n", k,
+                    FUZZ_CODE_BASE + off, text);
+            print_out(f, "native", nat);
+            print_out(f, "anyvm", eo);
+            fuzz_print_fpu(f, "before", before);
+            fuzz_print_fpu(f, "native", nat->data);
+            fuzz_print_fpu(f, "anyvm", eo->data);
+            fprintf(f, "  differences:\n%s", why);
+            goto out;
+        }
+        memcpy(before, nat->data, FUZZ_DATA_SIZE);
+    }
+    fprintf(f, "  (no prefix of the case differs)\n");
+out:
+    free(before);
+    free(cand);
+    free(m);
+    free(nat);
+    free(eo);
+}
+
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--seed S] [--insns N | --cases N] [--first I] [--case I]\n"
             "          [--native PATH] [--max-report K] [--block] [--no-minimize] [--verbose]\n"
+            "          [--x87]\n"
             "  --seed S      run seed (default 0x%016llx, or $ANYVM_FUZZ_SEED; 'random')\n"
             "  --insns N     stop after N emulated instructions (default %llu)\n"
             "  --cases N     stop after N cases instead\n"
@@ -528,9 +618,11 @@ static void usage(FILE *f, const char *argv0)
             "  --native PATH the 32-bit runner (default %s, or $ANYVM_FUZZ_NATIVE)\n"
             "  --max-report K print at most K mismatching cases (default 5)\n"
             "  --block       run each case with one cpu_exec budget, not one per insn\n"
-            "  --no-minimize do not shrink the printed mismatching cases\n",
+            "  --no-minimize do not shrink the printed mismatching cases\n"
+            "  --x87         x87/MMX sequences (default %llu instructions)\n",
             argv0, (unsigned long long)FUZZ_DEFAULT_SEED,
-            (unsigned long long)FUZZ_DEFAULT_INSNS, FUZZ_NATIVE_PATH);
+            (unsigned long long)FUZZ_DEFAULT_INSNS, FUZZ_NATIVE_PATH,
+            (unsigned long long)FUZZ_X87_DEFAULT_INSNS);
 }
 
 static uint64_t parse_seed(const char *s)
@@ -558,7 +650,7 @@ static int parse_args(int argc, char **argv, Options *o)
         o->seed = parse_seed(env_seed);
     }
     const char *env_insns = getenv("ANYVM_FUZZ_INSNS");
-    o->insns = env_insns && env_insns[0] ? strtoull(env_insns, NULL, 0) : FUZZ_DEFAULT_INSNS;
+    o->insns = env_insns && env_insns[0] ? strtoull(env_insns, NULL, 0) : 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -568,6 +660,10 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--block")) {
             o->block = true;
+            continue;
+        }
+        if (!strcmp(a, "--x87")) {
+            o->x87 = true;
             continue;
         }
         if (!strcmp(a, "--no-minimize")) {
@@ -608,7 +704,7 @@ static int parse_args(int argc, char **argv, Options *o)
         }
     }
     if (o->insns == 0 && o->cases == 0) {
-        o->insns = FUZZ_DEFAULT_INSNS;
+        o->insns = o->x87 ? FUZZ_X87_DEFAULT_INSNS : FUZZ_DEFAULT_INSNS;
     }
     return 0;
 }
@@ -619,11 +715,13 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0) {
         return 2;
     }
-    printf("anyvm-fuzz: seed 0x%016" PRIx64 ", %s %" PRIu64 ", first case %" PRIu64 "\n", o.seed,
-           o.insns ? "instructions" : "cases", o.insns ? o.insns : o.cases, o.first);
+    const char *mode = o.x87 ? " --x87" : "";
+    printf("anyvm-fuzz:%s seed 0x%016" PRIx64 ", %s %" PRIu64 ", first case %" PRIu64 "\n", mode,
+           o.seed, o.insns ? "instructions" : "cases", o.insns ? o.insns : o.cases, o.first);
     if (!o.single) {
-        printf("anyvm-fuzz: rerun with: %s --seed 0x%016" PRIx64 " --%s %" PRIu64 "\n", argv[0],
-               o.seed, o.insns ? "insns" : "cases", o.insns ? o.insns : o.cases);
+        printf("anyvm-fuzz: rerun with: %s%s --seed 0x%016" PRIx64 " --%s %" PRIu64 "\n",
+               argv[0], mode, o.seed, o.insns ? "insns" : "cases",
+               o.insns ? o.insns : o.cases);
     }
     fflush(stdout);
     signal(SIGPIPE, SIG_IGN);
@@ -656,7 +754,11 @@ int main(int argc, char **argv)
         }
         double t = now_s();
         for (uint32_t i = 0; i < n; i++) {
-            fuzz_gen_case(o.seed, next + i, &ins[i], &metas[i]);
+            if (o.x87) {
+                fuzz_gen_x87_case(o.seed, next + i, &ins[i], &metas[i]);
+            } else {
+                fuzz_gen_case(o.seed, next + i, &ins[i], &metas[i]);
+            }
         }
         /* The batch lives in the driver's arrays; the shared memory is only the transport,
          * since the minimizer may have to replace the runner (and its mapping). */
@@ -691,8 +793,11 @@ int main(int argc, char **argv)
             st.vectors[v >= 0 && v < 32 ? v : 32] += v != FUZZ_NO_EXC;
             st.cases++;
             st.insns += steps[i];
+            st.fp_ops += metas[i].fp_ops;
             DiffSig sig;
-            int nd = compare(&metas[i], nat, &emu_outs[i], why, 8192, &sig);
+            unsigned tol = 0;
+            int nd = compare(&metas[i], nat, &emu_outs[i], why, 8192, &sig, &tol);
+            st.ulp_tolerated += tol;
             if (nd) {
                 st.mismatches++;
                 if (st.mismatches <= o.max_report) {
@@ -701,8 +806,13 @@ int main(int argc, char **argv)
                         FuzzCaseIn *copy = malloc(sizeof(*copy));
                         if (copy) {
                             *copy = ins[i];
-                            minimize(stdout, &nv, o.native, emu, copy, &metas[i], &sig, why,
-                                     8192);
+                            if (o.x87) {
+                                x87_bisect(stdout, &nv, o.native, emu, copy, &metas[i], why,
+                                           8192);
+                            } else {
+                                minimize(stdout, &nv, o.native, emu, copy, &metas[i], &sig, why,
+                                         8192);
+                            }
                             if (nv.pid <= 0) {
                                 rc = 2;
                                 done = true;
@@ -735,6 +845,10 @@ int main(int argc, char **argv)
            " generate %.2f s, anyvm %.2f s, native wait %.2f s)\n",
            o.seed, st.cases, st.insns, st.mismatches, el, el > 0 ? (double)st.insns / el : 0.0,
            st.t_gen, st.t_emu, st.t_wait);
+    if (o.x87) {
+        printf("anyvm-fuzz: %" PRIu64 " x87/MMX instructions generated; %" PRIu64
+               " transcendental results 1 ulp apart (allowed)\n", st.fp_ops, st.ulp_tolerated);
+    }
     printf("anyvm-fuzz: native exceptions:");
     for (int v = 0; v < 33; v++) {
         if (st.vectors[v]) {
