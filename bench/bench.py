@@ -406,7 +406,8 @@ def main():
     wls = workloads(args.scale)
     if args.quick:
         args.runs = 1
-        wls = [w for w in workloads(1.0 / 64) if w.name in QUICK_WORKLOADS]
+        args.scale = 1.0 / 64
+        wls = [w for w in workloads(args.scale) if w.name in QUICK_WORKLOADS]
     if args.workloads:
         keep = args.workloads.split(",")
         wls = [w for w in wls if w.name in keep]
