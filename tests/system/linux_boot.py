@@ -102,6 +102,10 @@ def interactive(args):
     for want in ("GenuineIntel", "fpu\t\t: yes", " fpu ", " cmov", " mmx", " fxsr"):
         if want not in cpuinfo:
             fail("/proc/cpuinfo lacks %r:\n%s" % (want, cpuinfo))
+    pci = con.run("ls /sys/bus/pci/devices")
+    for dev in ("0000:00:00.0", "0000:00:01.0", "0000:00:01.3"):
+        if dev not in pci:
+            fail("PCI device %s not enumerated through ACPI: %s" % (dev, pci.split()))
     guest = con.run(AWK).strip()
     native = native_awk(args.images)
     print("awk in the guest: %s\nawk natively:     %s" % (guest, native))
