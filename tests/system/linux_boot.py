@@ -36,7 +36,8 @@ def fail(msg, log=b""):
 
 
 def anyvm_cmd(args, append, extra=()):
-    return [args.anyvm, "-m", "256", "-kernel", os.path.join(args.images, "vmlinuz"),
+    accel = ["-accel", args.accel] if getattr(args, "accel", None) else []
+    return [args.anyvm, "-m", "256"] + accel + [ "-kernel", os.path.join(args.images, "vmlinuz"),
             "-initrd", os.path.join(args.images, "initrd.img"), "-append", append,
             "-nographic", "-serial", "stdio", "-no-reboot", "-display", "none"] + list(extra)
 
@@ -170,6 +171,7 @@ def main():
     ap.add_argument("--images", required=True)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--shift", type=int, default=0)
+    ap.add_argument("--accel", default=None, help="interp (default) or jit")
     args = ap.parse_args()
     for f in ("vmlinuz", "initrd.img", "busybox"):
         if not os.path.exists(os.path.join(args.images, f)):
