@@ -217,6 +217,8 @@ static int cpu_post_load(void *opaque)
     cpu->last_exc = -1;
     cpu->a20_mask = cpu->a20_enabled ? 0xFFFFFFFFu : ~(1u << 20);
     tlb_flush(cpu, true);
+    /* Guest memory was replaced: translated blocks (and their chains) may be stale. */
+    x86_jit_flush(cpu);
     return 0;
 }
 

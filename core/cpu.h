@@ -220,6 +220,13 @@ typedef struct CPUState {
     /* Physical 4 KiB frames translate/ caches code from (cpu_code_page_mark): writes to them
      * take the slow path and call x86_tcache_invalidate_phys(). One bit per frame. */
     uint8_t code_pages[1u << 17];
+
+    /* The JIT (translate/jit.c) when -accel jit: NULL runs the interpreter alone. */
+    void *jit;
+    /* store_hook: when set, called by the store slow path before it writes n bytes at phys
+     * (host: the host pointer, NULL for MMIO). The JIT's lockstep mode journals stores with
+     * it; it marks every frame as code so that all stores take the slow path. */
+    void (*store_hook)(struct CPUState *cpu, void *host, uint32_t phys, unsigned n);
 } CPUState;
 
 /* Exception classes for the double-fault rules (SDM Vol. 3, 6.15, table 6-5). */
@@ -416,6 +423,14 @@ bool cpu_io_allowed(CPUState *cpu, uint16_t port, unsigned size);
 
 /* x86_interp_step: execute one instruction at CS:EIP. Faults longjmp out. */
 void x86_interp_step(CPUState *cpu);
+
+/* x86_jit_run: run translated blocks until icount reaches end or something needs the
+ * execution loop's boundary checks (the JIT's counterpart of the interpreter's fast loop;
+ * only called with cpu->jit set). Faults longjmp out as usual. */
+void x86_jit_run(CPUState *cpu, uint64_t end);
+
+/* x86_jit_flush: drop every translated block (no-op without a JIT); snapshot loads. */
+void x86_jit_flush(CPUState *cpu);
 
 /* x86_tcache_free: release translate/'s per-CPU data. */
 void x86_tcache_free(CPUState *cpu);

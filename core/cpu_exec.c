@@ -204,7 +204,12 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
             }
         } else if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
                    !log_enabled(cpu->log, LOG_EXEC)) {
-            run_fast(cpu, start + (uint64_t)budget);
+            if (cpu->jit) {
+                /* -accel jit: translated blocks instead of the interpreter's fast loop. */
+                x86_jit_run(cpu, start + (uint64_t)budget);
+            } else {
+                run_fast(cpu, start + (uint64_t)budget);
+            }
             continue;
         }
 

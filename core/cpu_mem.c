@@ -143,6 +143,10 @@ static uint32_t ref_load(CPUState *cpu, const PageRef *r, unsigned n)
 
 static void ref_store(CPUState *cpu, const PageRef *r, uint32_t v, unsigned n)
 {
+    if (__builtin_expect(cpu->store_hook != NULL, 0)) {
+        /* JIT lockstep mode journals the bytes about to be overwritten. */
+        cpu->store_hook(cpu, r->host, r->phys, n);
+    }
     if (r->host) {
         memcpy(r->host, &v, n);
     } else if (n == 3) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/display.h"
 #include "core/ioport.h"
 #include "core/irq.h"
 #include "core/log.h"
@@ -151,6 +152,7 @@ typedef void (*FdHandler)(void *opaque, int fd, short revents);
 #define MACHINE_WAKE_BYTE 0
 
 typedef struct CharBackend CharBackend;
+typedef struct BlockBackend BlockBackend;
 
 typedef struct CPUState CPUState;
 
@@ -193,6 +195,15 @@ typedef struct Machine {
     /* Host network backends for cfg.nics[i], opened and owned by the frontend (they must
      * outlive every use by the NICs); NULL = the NIC is not connected. */
     struct NetBackend *nic_backend[MACHINE_MAX_NICS];
+
+    /* The opened media of cfg.drives[i] (same index), opened and owned by the frontend
+     * (frontend/block.h blk_open_drives); the board attaches them to IDE and the FDC. */
+    BlockBackend *drive_blk[MACHINE_MAX_DRIVES];
+
+    /* The board's display adapter and input devices, for the display frontend and the
+     * monitor (screendump, sendkey). Owned by the board; NULL = none. */
+    DisplaySource *display;
+    InputSink *input;
 } Machine;
 
 /* machine_new: allocate RAM, init maps, clock and logging from cfg (copied). Returns NULL with

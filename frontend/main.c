@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include "core/machine.h"
+#include "frontend/block.h"
 #include "devices/pc/pc.h"
 #include "frontend/char.h"
+#include "frontend/display_cmds.h"
+#include "frontend/display_sdl.h"
 #include "frontend/monitor.h"
 #include "frontend/net.h"
 #include "frontend/options.h"
@@ -59,13 +62,17 @@ typedef struct Frontend {
     QmpServer *qmp;
     PCBoard *board;
     NetFrontend *net; /* -netdev backends and pcap dumps */
+    DisplayCmds *dcmds;
+    SdlDisplay *sdl;
 } Frontend;
 
 static void frontend_close(Frontend *fe)
 {
+    sdl_display_free(fe->sdl);
     qmp_free(fe->qmp);
     monitor_free(fe->mon);
     monitor_hub_free(fe->hub);
+    display_cmds_free(fe->dcmds);
     char_close(fe->qmp_chr);
     char_close(fe->mon_chr);
     char_close(fe->debugcon);
@@ -79,6 +86,9 @@ static void frontend_close(Frontend *fe)
         }
     }
     net_frontend_close(fe->net); /* before the machine: slirp's timers live on its clock */
+    if (fe->m) {
+        blk_close_drives(fe->m); /* flushes the images */
+    }
     machine_free(fe->m);
     pc_board_free(fe->board); /* after the machine, as pc.h asks */
 }
@@ -89,6 +99,9 @@ static int frontend_open(Frontend *fe, char *err, size_t errlen)
     Machine *m = fe->m;
     const MachineConfig *cfg = &m->cfg;
     char e[256];
+    if (blk_open_drives(m, err, errlen) < 0) {
+        return -1;
+    }
     for (int i = 0; i < cfg->n_serial; i++) {
         fe->serial[i] = char_open(m, cfg->serial[i], CHAR_OPEN_RAW_STDIO, e, sizeof(e));
         if (!fe->serial[i] && e[0]) {
@@ -187,30 +200,24 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* The PC board brings the CPU and the devices. Until bios/ provides firmware, only a
-     * direct kernel boot (-kernel) has code to run; without it the machine stays without a
-     * CPU and machine_run only serves the monitors. */
+    /* The PC board brings the CPU, the devices and the firmware: a direct kernel boot with
+     * -kernel, else the built-in BIOS (bios/) or the -bios FILE image. */
     const MachineConfig *c = &fe.m->cfg;
-    if (c->kernel[0]) {
-        fe.board = pc_board_new(fe.m, err, sizeof(err));
-        if (!fe.board) {
-            fprintf(stderr, "anyvm: %s\n", err);
-            goto out;
+    fe.board = pc_board_new(fe.m, err, sizeof(err));
+    if (!fe.board) {
+        fprintf(stderr, "anyvm: %s\n", err);
+        goto out;
+    }
+    /* The window (-display sdl, the default) when the board has a display; a host without
+     * one (no X server) runs headless with a warning, like -display none. */
+    fe.dcmds = display_cmds_new(fe.hub);
+    if (fe.m->display && !c->nographic && !strcmp(c->display, "sdl")) {
+        fe.sdl = sdl_display_new(fe.m, fe.m->display, fe.m->input, SDL_DISPLAY_DEFAULT_HZ, err,
+                                 sizeof(err));
+        if (!fe.sdl) {
+            fprintf(stderr, "anyvm: warning: no window (%s); running headless\n", err);
         }
     }
-    bool guest_requested = c->n_drives > 0 || c->kernel[0] || c->bios[0];
-    bool have_monitor = fe.mon || fe.qmp;
-    if (!fe.m->cpu_ops) {
-        if (!have_monitor) {
-            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel)\n");
-            goto out;
-        }
-        if (guest_requested) {
-            fprintf(stderr, "anyvm: no guest can run yet (firmware not built in; use -kernel); "
-                            "monitor active\n");
-        }
-    }
-
     status = machine_run(fe.m);
     if (fe.m->last_signal) {
         fprintf(stderr, "anyvm: terminating on signal %d\n", fe.m->last_signal);

@@ -12,6 +12,7 @@
 
 #include "frontend/char.h"
 #include "frontend/net.h"
+#include "translate/jit.h"
 
 #ifndef ANYVM_VERSION
 #define ANYVM_VERSION "0.0.0"
@@ -485,8 +486,14 @@ static int opt_icount(OptCtx *c, const char *val)
 
 static int opt_accel(OptCtx *c, const char *val)
 {
-    if (strcmp(val, "interp") && strcmp(val, "jit")) {
-        return opt_fail(c, "%s %s: unsupported accelerator (interp or jit)", c->opt, val);
+    /* interp, or jit[,verify=on][,tb-size=MiB][,inline=off] (translate/jit.h). */
+    bool use_jit;
+    JitOptions jo;
+    char err[128];
+    if (strlen(val) >= sizeof(c->cfg->accel) ||
+        jit_parse_accel(val, &use_jit, &jo, err, sizeof(err)) < 0) {
+        return opt_fail(c, "%s %s: unsupported accelerator (interp or jit[,options])", c->opt,
+                        val);
     }
     strcpy(c->cfg->accel, val);
     return 0;
@@ -825,7 +832,7 @@ void options_usage(FILE *f)
                "Machine:\n"
                "  -m SIZE                 RAM size in MiB, or with a K/M/G suffix (default 128)\n"
                "  -smp 1                  number of CPUs (only 1)\n"
-               "  -accel interp|jit       execution engine (default interp)\n"
+               "  -accel interp|jit[,verify=on][,tb-size=MiB]  execution engine (default interp)\n"
                "  -bios FILE              firmware image instead of the built-in BIOS\n"
                "  -kernel FILE            boot a Linux kernel directly\n"
                "  -initrd FILE            initial ram disk for -kernel\n"

@@ -1,7 +1,8 @@
 /* interp_bench.c: anyvm-interp-bench, guest MIPS of the reference interpreter on loop-heavy
  * real-mode code (an ALU/compare/branch inner loop, then REP MOVSB/STOSB over 64 KiB).
  *
- * Usage: anyvm-interp-bench [OUTER_ITERATIONS]   (default 16384: about 82M instructions)
+ * Usage: anyvm-interp-bench [--accel interp|jit[,OPTIONS]] [OUTER_ITERATIONS]
+ *        (default 16384 iterations: about 82M instructions; --accel jit measures the JIT)
  * Prints the instructions executed, the time and the rate for each kernel. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -42,9 +44,16 @@ static double run(CPUState *cpu, uint8_t *ram, const uint8_t *code, size_t len, 
 
 int main(int argc, char **argv)
 {
+    const char *accel = "interp";
+    if (argc > 2 && strcmp(argv[1], "--accel") == 0) {
+        accel = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
     unsigned outer = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 0x4000;
     if (outer == 0 || outer > 0xFFFF) {
-        fprintf(stderr, "usage: anyvm-interp-bench [OUTER_ITERATIONS 1..65535]\n");
+        fprintf(stderr, "usage: anyvm-interp-bench [--accel interp|jit] [OUTER_ITERATIONS "
+                        "1..65535]\n");
         return 2;
     }
     uint8_t *ram = calloc(1, RAM_SIZE);
@@ -63,6 +72,18 @@ int main(int argc, char **argv)
     }
     cpu_init(cpu, &mem, &io, &log);
     cpu_set_a20(cpu, true);
+    bool use_jit;
+    JitOptions jo;
+    char err[128];
+    if (jit_parse_accel(accel, &use_jit, &jo, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm-interp-bench: --accel: %s\n", err);
+        return 2;
+    }
+    if (use_jit && x86_jit_enable(cpu, &jo) < 0) {
+        fprintf(stderr, "anyvm-interp-bench: cannot enable the JIT\n");
+        return 2;
+    }
+    printf("accel: %s\n", accel);
 
     /* mov cx,OUTER; l1: mov si,0; l2: add ax,si; xor dx,ax; inc si; cmp si,1000; jne l2;
      * loop l1 */
@@ -80,6 +101,9 @@ int main(int argc, char **argv)
     t = run(cpu, ram, str, sizeof(str), &n);
     printf("rep movs/stos: 64 x 2 x 64 KiB in %.3f s = %.0f MB/s\n", t,
            64.0 * 2 * 65535 / t / 1e6);
+    if (use_jit) {
+        x86_jit_print_stats(cpu, stdout);
+    }
     x86_tcache_free(cpu);
     free(cpu);
     free(ram);

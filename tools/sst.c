@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 #include "translate/decode.h"
 
 #define RAM_SIZE (16u << 20)
@@ -578,6 +579,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *skip_path = NULL;
+    const char *accel = "interp";
 #ifdef ANYVM_SOURCE_DIR
     skip_path = ANYVM_SOURCE_DIR "/tests/cpu/sst-skip.txt";
 #endif
@@ -589,13 +591,15 @@ int main(int argc, char **argv)
             skip_path = argv[++first];
         } else if (!strcmp(argv[first], "--no-skip")) {
             skip_path = NULL;
+        } else if (!strcmp(argv[first], "--accel") && first + 1 < argc) {
+            accel = argv[++first]; /* interp (default) or jit[,verify=on,...] */
         } else {
-            fprintf(stderr, "usage: anyvm-sst [-v] [--skip FILE|--no-skip] FILE_OR_DIR...\n");
+            fprintf(stderr, "usage: anyvm-sst [-v] [--skip FILE|--no-skip] [--accel interp|jit] FILE_OR_DIR...\n");
             return 2;
         }
     }
     if (first >= argc) {
-        fprintf(stderr, "usage: anyvm-sst [-v] [--skip FILE|--no-skip] FILE_OR_DIR...\n");
+        fprintf(stderr, "usage: anyvm-sst [-v] [--skip FILE|--no-skip] [--accel interp|jit] FILE_OR_DIR...\n");
         return 2;
     }
     if (skip_path && load_skips(r, skip_path) < 0) {
@@ -614,6 +618,19 @@ int main(int argc, char **argv)
         return 2;
     }
     cpu_init(r->cpu, &r->mem, &r->io, &r->log);
+    {
+        bool use_jit;
+        JitOptions jo;
+        char err[128];
+        if (jit_parse_accel(accel, &use_jit, &jo, err, sizeof(err)) < 0) {
+            fprintf(stderr, "anyvm-sst: --accel: %s\n", err);
+            return 2;
+        }
+        if (use_jit && x86_jit_enable(r->cpu, &jo) < 0) {
+            fprintf(stderr, "anyvm-sst: cannot enable the JIT\n");
+            return 2;
+        }
+    }
     int rc = 0;
     for (int i = first; i < argc; i++) {
         DIR *d = opendir(argv[i]);
@@ -640,6 +657,9 @@ int main(int argc, char **argv)
     printf("%ld passed, %ld failed, %ld skipped\n", r->passed, r->failed, r->skipped);
     if (r->failed) {
         rc = 1;
+    }
+    if (r->cpu->jit) {
+        x86_jit_print_stats(r->cpu, stderr);
     }
     x86_tcache_free(r->cpu);
     free(r->cpu);

@@ -10,8 +10,9 @@
  *      size and the handler; it is used only if those bytes still equal the bytes in memory
  *      (two 8-byte compares). Decoding depends on nothing else, so self-modifying code, DMA
  *      into code pages and memory-map changes can never run a stale decoding, and writes
- *      need no invalidation (x86_tcache_invalidate_phys is a no-op; no page is ever marked
- *      with cpu_code_page_mark, so stores keep their fast path).
+ *      need no invalidation here (x86_tcache_invalidate_phys only forwards to the JIT, which
+ *      marks the frames it translates with cpu_code_page_mark; without it stores keep their
+ *      fast path).
  *   3. Where no host pointer exists (MMIO, ROM behind callbacks) the bytes are fetched with
  *      cpu_fetch_code(), which faults exactly as the hardware would, and decoded uncached.
  *   4. cpu->eip is set past the instruction and the handler from the dispatch table runs.
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "translate/interp.h"
+#include "translate/jit.h"
 
 #define TC_BITS 14
 #define TC_SIZE (1u << TC_BITS)
@@ -144,6 +146,7 @@ static Interp *interp_get(CPUState *cpu)
 
 void x86_tcache_free(CPUState *cpu)
 {
+    x86_jit_free(cpu); /* the JIT's blocks, if -accel jit */
     free(cpu->tcache);
     cpu->tcache = NULL;
 }
@@ -151,10 +154,8 @@ void x86_tcache_free(CPUState *cpu)
 void x86_tcache_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
 {
     /* Cache entries are validated against the bytes in memory on every hit (see the file
-     * comment), so a write needs no invalidation here. The JIT will track pages. */
-    (void)cpu;
-    (void)paddr;
-    (void)len;
+     * comment), so a write needs no invalidation here; the JIT tracks pages. */
+    x86_jit_invalidate_phys(cpu, paddr, len);
 }
 
 static inline unsigned tc_hash(const uint8_t *host)

@@ -2,7 +2,10 @@
  * find the PIIX4 power-management block and power the machine off. Layouts: ACPI 1.0b, 5.2. */
 #include "devices/pc/loader.h"
 
+#include <assert.h>
 #include <string.h>
+
+#include "devices/pci.h"
 
 enum { ACPI_HDR_LEN = 36, FADT_LEN = 116, FACS_LEN = 64 };
 
@@ -37,6 +40,87 @@ static void acpi_finish(uint8_t *t, uint32_t len)
     t[9] = acpi_checksum(t, len);
 }
 
+/* Aml: a small AML byte-code builder. Packages and scopes are opened with aml_begin, which
+ * reserves a 3-byte PkgLength, and closed with aml_end, which encodes the real length in 1-3
+ * bytes (ACPI 1.0b 16.2.4) and moves the body down. The DSDT is built once at start-up from
+ * constants, so an overflow of AML_MAX is a programming error. */
+#define AML_MAX 4096
+
+typedef struct Aml {
+    uint8_t buf[AML_MAX];
+    size_t len;
+} Aml;
+
+static void aml_init(Aml *a)
+{
+    a->len = 0;
+}
+
+static void aml_put(Aml *a, const uint8_t *p, size_t n)
+{
+    assert(a->len + n <= AML_MAX);
+    memcpy(a->buf + a->len, p, n);
+    a->len += n;
+}
+
+static void aml_byte(Aml *a, uint8_t v)
+{
+    aml_put(a, &v, 1);
+}
+
+/* aml_byte_const: Zero, One or BytePrefix v. */
+static void aml_byte_const(Aml *a, uint8_t v)
+{
+    if (v <= 1) {
+        aml_byte(a, v);
+    } else {
+        aml_put(a, (const uint8_t[]){0x0A, v}, 2);
+    }
+}
+
+static void aml_dword_const(Aml *a, uint32_t v)
+{
+    aml_put(a, (const uint8_t[]){0x0C, (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                                 (uint8_t)(v >> 24)}, 5);
+}
+
+/* aml_begin: emit op and room for a PkgLength; returns where the PkgLength starts. */
+static size_t aml_begin(Aml *a, uint8_t op)
+{
+    aml_byte(a, op);
+    size_t at = a->len;
+    aml_put(a, (const uint8_t[]){0, 0, 0}, 3);
+    return at;
+}
+
+static void aml_end(Aml *a, size_t at)
+{
+    size_t body = a->len - (at + 3);
+    size_t total;
+    uint8_t enc[3];
+    int n;
+    if (body + 1 < 0x40) {
+        n = 1;
+        total = body + 1;
+        enc[0] = (uint8_t)total;
+    } else if (body + 2 < 0x1000) {
+        n = 2;
+        total = body + 2;
+        enc[0] = (uint8_t)(0x40 | (total & 0xF));
+        enc[1] = (uint8_t)(total >> 4);
+    } else {
+        n = 3;
+        total = body + 3;
+        assert(total < 0x100000);
+        enc[0] = (uint8_t)(0x80 | (total & 0xF));
+        enc[1] = (uint8_t)(total >> 4);
+        enc[2] = (uint8_t)(total >> 12);
+    }
+    memmove(a->buf + at + n, a->buf + at + 3, body);
+    memcpy(a->buf + at, enc, (size_t)n);
+    a->len = at + (size_t)n + body;
+}
+
 uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
 {
     const uint32_t rsdp_at = LOADER_ACPI_BASE;
@@ -45,19 +129,53 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
     const uint32_t fadt_at = rsdp_at + 0x100;
     const uint32_t dsdt_at = rsdp_at + 0x200;
 
-    /* DSDT: Name (_S5, Package (4) {typ, typ, 0, 0}) in AML (ACPI 1.0b, 16.2). */
-    const uint8_t aml[] = {
-        0x08, '_', 'S', '5', '_',       /* NameOp "_S5_" */
-        0x12, 0x08, 0x04,               /* PackageOp, PkgLength 8, NumElements 4 */
-        0x0A, cfg->s5_slp_typ,          /* BytePrefix */
-        0x0A, cfg->s5_slp_typ,
-        0x00, 0x00,                     /* ZeroOp, ZeroOp */
-    };
-    uint8_t dsdt[ACPI_HDR_LEN + sizeof(aml)];
+    /* DSDT: \_S5 and the PCI root bridge (AML: ACPI 1.0b section 16). */
+    Aml aml;
+    aml_init(&aml);
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'S', '5', '_'}, 5); /* NameOp "_S5_" */
+    size_t pkg = aml_begin(&aml, 0x12);                              /* PackageOp */
+    aml_byte(&aml, 4);                                               /* NumElements */
+    aml_byte_const(&aml, cfg->s5_slp_typ);
+    aml_byte_const(&aml, cfg->s5_slp_typ);
+    aml_byte_const(&aml, 0);
+    aml_byte_const(&aml, 0);
+    aml_end(&aml, pkg);
+    size_t scope = aml_begin(&aml, 0x10);                            /* ScopeOp \_SB_ */
+    aml_put(&aml, (const uint8_t[]){'\\', '_', 'S', 'B', '_'}, 5);
+    aml_byte(&aml, 0x5B);                                            /* DeviceOp */
+    size_t dev = aml_begin(&aml, 0x82);
+    aml_put(&aml, (const uint8_t[]){'P', 'C', 'I', '0'}, 4);
+    /* Name (_HID, EisaId ("PNP0A03")): the PCI host bridge. */
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03}, 10);
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'A', 'D', 'R', 0x00}, 6);
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'U', 'I', 'D', 0x00}, 6);
+    /* Name (_PRT, Package () { Package () {0xSSSSFFFF, pin, 0, IRQ}, ... }): every slot's
+     * INTA-D as the PIIX routes them (devices/pci.c pci_slot_pirq), as static ISA IRQs. */
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'P', 'R', 'T'}, 5);
+    size_t prt = aml_begin(&aml, 0x12);
+    aml_byte(&aml, 31 * 4);
+    for (unsigned slot = 1; slot < 32; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            size_t e = aml_begin(&aml, 0x12);
+            aml_byte(&aml, 4);
+            aml_dword_const(&aml, slot << 16 | 0xFFFF);
+            aml_byte_const(&aml, (uint8_t)pin);
+            aml_byte_const(&aml, 0);
+            uint8_t irq = cfg->pirq_irq ? cfg->pirq_irq[pci_slot_pirq(slot, pin + 1)] : 0;
+            aml_byte_const(&aml, irq);
+            aml_end(&aml, e);
+        }
+    }
+    aml_end(&aml, prt);
+    aml_end(&aml, dev);
+    aml_end(&aml, scope);
+
+    uint8_t dsdt[ACPI_HDR_LEN + AML_MAX];
+    size_t dsdt_len = ACPI_HDR_LEN + aml.len;
     memset(dsdt, 0, sizeof(dsdt));
-    acpi_header(dsdt, "DSDT", sizeof(dsdt), 1);
-    memcpy(dsdt + ACPI_HDR_LEN, aml, sizeof(aml));
-    acpi_finish(dsdt, sizeof(dsdt));
+    acpi_header(dsdt, "DSDT", (uint32_t)dsdt_len, 1);
+    memcpy(dsdt + ACPI_HDR_LEN, aml.buf, aml.len);
+    acpi_finish(dsdt, (uint32_t)dsdt_len);
 
     uint8_t facs[FACS_LEN];
     memset(facs, 0, sizeof(facs));
@@ -104,6 +222,6 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
     mem_write_buf(mem, rsdt_at, rsdt, sizeof(rsdt));
     mem_write_buf(mem, facs_at, facs, sizeof(facs));
     mem_write_buf(mem, fadt_at, fadt, sizeof(fadt));
-    mem_write_buf(mem, dsdt_at, dsdt, sizeof(dsdt));
+    mem_write_buf(mem, dsdt_at, dsdt, dsdt_len);
     return rsdp_at;
 }

@@ -41,9 +41,11 @@ typedef struct AcpiConfig {
     uint8_t sci_irq;      /* usually 9 */
     uint8_t s5_slp_typ;   /* SLP_TYP value for soft-off that the PM device recognises */
     uint16_t smi_cmd;     /* 0: ACPI is always enabled (no SMM handshake) */
+    const uint8_t *pirq_irq; /* ISA IRQ of PIRQA..D (4 entries), for the PCI root's _PRT */
 } AcpiConfig;
 
-/* pc_build_acpi: write RSDP, RSDT, FADT, FACS and a DSDT (with \_S5) at LOADER_ACPI_BASE.
+/* pc_build_acpi: write RSDP, RSDT, FADT, FACS and a DSDT (\_S5, and the PCI root bridge
+ * \_SB.PCI0 with a static _PRT) at LOADER_ACPI_BASE.
  * Returns the RSDP address. */
 uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg);
 

@@ -7,24 +7,35 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 #include "devices/debugcon.h"
 #include "devices/debugexit.h"
+#include "devices/fdc.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
+#include "devices/i8237.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
+#include "devices/ide.h"
 #include "devices/mc146818.h"
+#include "bios/bios.h"
 #include "devices/pc/loader.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
 #include "devices/port80.h"
 #include "devices/port92.h"
+#include "devices/ps2.h"
 #include "devices/serial.h"
 #include "devices/e1000.h"
 #include "devices/ne2000.h"
+#include "devices/vga.h"
 
 /* The PM I/O base the board programs into PIIX4 (as a BIOS would) and describes in the FADT. */
 #define PC_PM_BASE 0x600
+
+/* PCI interrupt routing the board programs (PIRQA-D -> ISA IRQ), as firmware would, and
+ * describes to the OS in the DSDT's _PRT. */
+static const uint8_t pc_pirq_irq[4] = {10, 10, 11, 11};
 
 struct PCBoard {
     Machine *m;
@@ -41,12 +52,20 @@ struct PCBoard {
     PCIBus *pci;
     I440FXState *host;
     PiixState *piix;
+    IDEState *ide;   /* storage block: see pc_storage_init */
+    I8237 *dma;
+    FDCState *fdc;
     int ferr_handle;
     bool a20_kbc, a20_port92;
     uint32_t rsdp;
     /* networking: the NICs of cfg.nics, see pc_nics_new */
     E1000State *e1000[MACHINE_MAX_NICS];
     NE2000State *ne2k[MACHINE_MAX_NICS];
+    /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
+    uint8_t *bios;
+    size_t bios_size;
+    VGAState *vga;
+    InputSink input;
 };
 
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
@@ -60,7 +79,6 @@ struct PCBoard {
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
-    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
     for (int i = 0; i < MACHINE_MAX_NICS; i++) {
         PCIDevice *d = b->e1000[i] ? e1000_pci(b->e1000[i])
                        : b->ne2k[i] ? ne2000_pci(b->ne2k[i]) : NULL;
@@ -75,7 +93,8 @@ static void pc_nics_firmware(void *opaque)
         } else {
             pci_config_write(b->pci, devfn, PCI_BAR0, io, 4);
         }
-        pci_config_write(b->pci, devfn, PCI_INTERRUPT_LINE, pirq_irq[pci_slot_pirq(slot, 1)], 1);
+        pci_config_write(b->pci, devfn, PCI_INTERRUPT_LINE, pc_pirq_irq[pci_slot_pirq(slot, 1)],
+                         1);
         pci_config_write(b->pci, devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
     }
 }
@@ -241,9 +260,8 @@ static void pc_firmware_setup(PCBoard *b)
     }
     pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMBA, PC_PM_BASE | 1, 4);
     pci_cfg_write(m, PIIX_DEVFN_PM, PIIX4_PMREGMISC, 1, 1);
-    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
     for (unsigned i = 0; i < 4; i++) {
-        pci_cfg_write(m, PIIX_DEVFN_ISA, PIIX_PIRQRC + i, pirq_irq[i], 1);
+        pci_cfg_write(m, PIIX_DEVFN_ISA, PIIX_PIRQRC + i, pc_pirq_irq[i], 1);
     }
     port_write(&m->io, 0x4D1, (1u << (10 - 8)) | (1u << (11 - 8)), 1);
     AcpiConfig acfg = {
@@ -251,6 +269,7 @@ static void pc_firmware_setup(PCBoard *b)
         .sci_irq = PIIX4_SCI_IRQ,
         .s5_slp_typ = PIIX4_SLP_TYP_S5,
         .smi_cmd = PIIX_APMC_PORT,
+        .pirq_irq = pc_pirq_irq,
     };
     b->rsdp = pc_build_acpi(&m->mem, &acfg);
     b->a20_port92 = true;
@@ -273,6 +292,189 @@ static void pc_board_reset(void *opaque)
             machine_request_shutdown(b->m, SHUTDOWN_FATAL, 1);
         }
     }
+}
+
+/* --- storage: IDE (00:01.1), the 8237 DMA controllers and the floppy controller --- */
+
+/* Firmware duty on every reset: enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE
+ * decode enable", 82371SB section 2.3.14) as every PC BIOS does; operating systems (Linux's
+ * ata_piix) ignore a channel whose enable bit is clear. The PIIX3 resets it to 0. */
+static void pc_storage_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
+}
+
+/* pc_storage_init: attach m->cfg.drives (opened by the frontend into m->drive_blk) to the
+ * PIIX3 IDE function (hda..hdd, CD-ROMs; ISA IRQ 14/15) and the floppy controller (fda/fdb;
+ * IRQ 6, DMA 2), and record the floppy drives in CMOS 0x10/0x14. Returns 0 or -1 with a
+ * message in err. */
+static int pc_storage_init(PCBoard *b, char *err, size_t errlen)
+{
+    Machine *m = b->m;
+    const MachineConfig *cfg = &m->cfg;
+    IDEDriveConfig ide[4];
+    BlockBackend *fd[2] = {NULL, NULL};
+    memset(ide, 0, sizeof(ide));
+    for (int i = 0; i < cfg->n_drives && i < MACHINE_MAX_DRIVES; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        bool cd = d->media == DRIVE_MEDIA_CDROM;
+        if (d->iface == DRIVE_IF_IDE && d->index >= 0 && d->index < 4 &&
+            (m->drive_blk[i] || cd)) {
+            ide[d->index].blk = m->drive_blk[i];
+            ide[d->index].present = true;
+            ide[d->index].cdrom = cd;
+        } else if (d->iface == DRIVE_IF_FLOPPY && d->index >= 0 && d->index < 2) {
+            fd[d->index] = m->drive_blk[i];
+            if (fd[d->index] &&
+                !fdc_geometry_for_size(fd[d->index]->sectors * BLK_SECTOR_SIZE)) {
+                snprintf(err, errlen, "floppy %s: %llu bytes is no floppy format (360K, 720K, "
+                         "1.2M, 1.44M, 2.88M)", d->file,
+                         (unsigned long long)(fd[d->index]->sectors * BLK_SECTOR_SIZE));
+                return -1;
+            }
+        }
+    }
+    b->ide = ide_new(m, b->pci, i8259_irq(b->pic, IDE_PRIMARY_IRQ),
+                     i8259_irq(b->pic, IDE_SECONDARY_IRQ), ide);
+    b->dma = i8237_new(m);
+    b->fdc = b->dma ? fdc_new(m, i8259_irq(b->pic, FDC_IRQ), b->dma, fd) : NULL;
+    if (!b->ide || !b->dma || !b->fdc || machine_add_reset(m, pc_storage_reset, b) < 0) {
+        snprintf(err, errlen, "cannot create the storage controllers (resource conflict)");
+        return -1;
+    }
+    uint8_t t0 = fdc_cmos_type(b->fdc, 0), t1 = fdc_cmos_type(b->fdc, 1);
+    mc146818_cmos_set(b->rtc, 0x10, (uint8_t)(t0 << 4 | t1));
+    int nfd = (t0 != 0) + (t1 != 0);
+    uint8_t equip = mc146818_cmos_get(b->rtc, 0x14) & 0x3E;
+    if (nfd) {
+        equip |= (uint8_t)(0x01 | (nfd - 1) << 6);
+    }
+    mc146818_cmos_set(b->rtc, 0x14, equip);
+    mc146818_update_checksum(b->rtc);
+    return 0;
+}
+
+static void pc_storage_free(PCBoard *b)
+{
+    fdc_free(b->fdc);
+    i8237_free(b->dma);
+    ide_free(b->ide);
+}
+
+/* --- end of the storage block --- */
+
+/* --- firmware boot: the BIOS image (built-in bios/ or -bios FILE) when there is no -kernel --- */
+
+/* On every reset the image is put into the F-segment shadow RAM (the board's PAM reset value
+ * has 0xF0000 reading DRAM, as after a BIOS shadowed itself) and the boot order goes into
+ * CMOS 0x3D/0x38 (bios/bios.h). The ROM itself sits at the top of 4 GiB (reset alias) and
+ * below the PAM overlay at 0xE0000/0xF0000. */
+static void pc_bios_reset(void *opaque)
+{
+    PCBoard *b = opaque;
+    Machine *m = b->m;
+    memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    uint8_t code[3] = {0, 0, 0};
+    int n = 0;
+    for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
+        uint8_t c = *p == 'a' ? 1 : *p == 'c' ? 2 : *p == 'd' ? 3 : 0;
+        if (c) {
+            code[n++] = c;
+        }
+    }
+    if (!n) { /* default "cad" */
+        code[0] = 2;
+        code[1] = 1;
+        code[2] = 3;
+    }
+    mc146818_cmos_set(b->rtc, BIOS_CMOS_BOOT_ORDER, (uint8_t)(code[0] | code[1] << 4));
+    mc146818_cmos_set(b->rtc, BIOS_CMOS_BOOT_ORDER3,
+                      (uint8_t)((mc146818_cmos_get(b->rtc, BIOS_CMOS_BOOT_ORDER3) & 0x0F) |
+                                code[2] << 4));
+    mc146818_update_checksum(b->rtc);
+}
+
+/* pc_bios_init: load the firmware (cfg.bios or the built-in image; 64 or 128 KiB) and map it.
+ * Returns 0 or -1 with a message in err. */
+static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
+{
+    Machine *m = b->m;
+    const char *file = m->cfg.bios;
+    if (file[0]) {
+        FILE *f = fopen(file, "rb");
+        if (!f) {
+            snprintf(err, errlen, "-bios %s: %s", file, strerror(errno));
+            return -1;
+        }
+        b->bios = malloc(0x20000);
+        size_t got = b->bios ? fread(b->bios, 1, 0x20000, f) : 0;
+        int extra = fgetc(f);
+        fclose(f);
+        if (!b->bios || (got != 0x10000 && got != 0x20000) || extra != EOF) {
+            snprintf(err, errlen, "-bios %s: the image must be 64 or 128 KiB", file);
+            return -1;
+        }
+        b->bios_size = got;
+    } else {
+        b->bios = malloc(anyvm_bios_size);
+        if (!b->bios) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(b->bios, anyvm_bios_image, anyvm_bios_size);
+        b->bios_size = anyvm_bios_size;
+    }
+    uint64_t sz = b->bios_size;
+    if (mem_map_rom(&m->mem, "bios-high", 0x100000000ull - sz, sz, b->bios, 0) < 0 ||
+        mem_map_rom(&m->mem, "bios", 0x100000 - sz, sz, b->bios, 1) < 0 ||
+        machine_add_reset(m, pc_bios_reset, b) < 0) {
+        snprintf(err, errlen, "cannot map the BIOS");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- end of the firmware boot block --- */
+
+/* --- display and input (VGA on PCI slot 2, host input into the 8042's PS/2 devices) --- */
+
+static void pc_input_key(void *opaque, uint16_t set2_code, bool down)
+{
+    PCBoard *b = opaque;
+    ps2_kbd_key(i8042_kbd(b->kbc), set2_code, down);
+}
+
+static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    PCBoard *b = opaque;
+    ps2_mouse_move(i8042_mouse(b->kbc), dx, dy, dz, buttons);
+}
+
+#define PC_VGA_DEVFN PCI_DEVFN(2, 0)
+#define PC_VGA_LFB 0xFD000000u /* where PC firmware customarily puts the Bochs VGA's LFB */
+
+/* Firmware duty on every reset, until bios/ does it: the LFB BAR and decoding on. */
+static void pc_vga_firmware(void *opaque)
+{
+    PCBoard *b = opaque;
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
+    pci_config_write(b->pci, PC_VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+}
+
+static int pc_display_init(PCBoard *b)
+{
+    b->vga = vga_new(b->m, b->pci, PC_VGA_DEVFN);
+    if (!b->vga || machine_add_reset(b->m, pc_vga_firmware, b) < 0) {
+        return -1;
+    }
+    b->m->display = vga_display_source(b->vga);
+    b->input.key = pc_input_key;
+    b->input.mouse = pc_input_mouse;
+    b->input.opaque = b;
+    b->m->input = &b->input;
+    return 0;
 }
 
 PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
@@ -311,6 +513,18 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
         free(cpu);
         free(b);
         return NULL;
+    }
+    {
+        /* -accel jit[,options]: attach the JIT (translate/jit.c); interp needs nothing. */
+        bool use_jit;
+        JitOptions jo;
+        if (jit_parse_accel(cfg->accel, &use_jit, &jo, err, errlen) < 0) {
+            goto fail;
+        }
+        if (use_jit && x86_jit_enable(cpu, &jo) < 0) {
+            snprintf(err, errlen, "-accel jit: cannot allocate executable memory");
+            goto fail;
+        }
     }
     cpu->hooks.intr_ack = pc_intr_ack;
     cpu->hooks.triple_fault = pc_triple_fault;
@@ -355,7 +569,17 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     if (pc_nics_new(b, err, errlen) < 0) { /* networking */
         goto fail;
     }
+    if (pc_display_init(b) < 0) {
+        snprintf(err, errlen, "cannot create the VGA adapter");
+        goto fail;
+    }
     mc146818_setup_pc(b->rtc, ram, 0x06); /* equipment: FPU present, VGA/EGA */
+    if (pc_storage_init(b, err, errlen) < 0) {
+        goto fail;
+    }
+    if (!cfg->kernel[0] && pc_bios_init(b, err, errlen) < 0) { /* firmware boot */
+        goto fail;
+    }
     if (machine_add_reset(m, pc_board_reset, b) < 0) {
         snprintf(err, errlen, "too many reset handlers");
         goto fail;
@@ -392,6 +616,8 @@ void pc_board_free(PCBoard *b)
         return;
     }
     pc_nics_free(b); /* networking */
+    pc_storage_free(b);
+    vga_free(b->vga); /* the machine (and its display/input pointers) is already gone */
     piix_free(b->piix);
     i440fx_free(b->host);
     pci_bus_free(b->pci);
@@ -405,5 +631,6 @@ void pc_board_free(PCBoard *b)
     mc146818_free(b->rtc);
     i8254_free(b->pit);
     i8259_free(b->pic);
+    free(b->bios);
     free(b);
 }

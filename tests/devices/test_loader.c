@@ -217,7 +217,9 @@ static uint8_t sum(const uint8_t *p, size_t n)
 Test(acpi, tables_are_linked_checksummed_and_describe_pm_block)
 {
     Env *e = env_new();
-    AcpiConfig cfg = {.pm_base = 0x600, .sci_irq = 9, .s5_slp_typ = 0, .smi_cmd = 0};
+    static const uint8_t pirq[4] = {10, 10, 11, 11};
+    AcpiConfig cfg = {.pm_base = 0x600, .sci_irq = 9, .s5_slp_typ = 0, .smi_cmd = 0,
+                      .pirq_irq = pirq};
     uint32_t rsdp = pc_build_acpi(&e->mem, &cfg);
     cr_assert_eq(rsdp & 0xF, 0u, "RSDP on a 16-byte boundary");
     cr_assert(rsdp >= 0xE0000 && rsdp < 0x100000);
@@ -240,5 +242,16 @@ Test(acpi, tables_are_linked_checksummed_and_describe_pm_block)
     cr_assert_eq(memcmp(dsdt, "DSDT", 4), 0);
     cr_assert_eq(sum(dsdt, rd32(dsdt + 4)), 0);
     cr_assert(memmem(dsdt, rd32(dsdt + 4), "_S5_", 4) != NULL);
+    /* The PCI root bridge with its routing table: Device (PCI0) {_HID PNP0A03 ... _PRT}. */
+    const uint8_t *pci0 = memmem(dsdt, rd32(dsdt + 4), "PCI0", 4);
+    cr_assert_not_null(pci0);
+    static const uint8_t hid[] = {0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03};
+    cr_assert(memmem(pci0, rd32(dsdt + 4) - (size_t)(pci0 - dsdt), hid, sizeof(hid)) != NULL);
+    const uint8_t *prt = memmem(dsdt, rd32(dsdt + 4), "_PRT", 4);
+    cr_assert_not_null(prt);
+    cr_assert_eq(prt[4], 0x12, "_PRT is a package");
+    /* Slot 3 INTA routes through PIRQ (3 + 1 - 2) & 3 = C -> IRQ 11. */
+    static const uint8_t slot3a[] = {0x0C, 0xFF, 0xFF, 0x03, 0x00, 0x00, 0x00, 0x0A, 11};
+    cr_assert(memmem(prt, rd32(dsdt + 4) - (size_t)(prt - dsdt), slot3a, sizeof(slot3a)) != NULL);
     env_free(e);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 
 #define RAM_SIZE (32u << 20)
 
@@ -136,7 +137,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: anyvm-guesttest [--reset] [--expect-shutdown] [--max-insns N] "
+    fprintf(stderr, "usage: anyvm-guesttest [--reset] [--expect-shutdown] [--max-insns N] [--accel interp|jit[,verify=on]] "
                     "[-d ITEMS] IMAGE [LOADADDR]\n");
     return 2;
 }
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 {
     bool reset = false, expect_shutdown = false;
     long long max_insns = 50000000;
-    const char *image = NULL, *items = NULL;
+    const char *image = NULL, *items = NULL, *accel = "interp";
     uint32_t load = 0x8000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reset")) {
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
             max_insns = strtoll(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
             items = argv[++i];
+        } else if (!strcmp(argv[i], "--accel") && i + 1 < argc) {
+            accel = argv[++i];
         } else if (argv[i][0] == '-') {
             return usage();
         } else if (!image) {
@@ -235,6 +238,20 @@ int main(int argc, char **argv)
     cpu->hooks.intr_ack = guest_intr_ack;
     cpu->hooks.triple_fault = guest_triple;
     cpu->hooks.opaque = g;
+    {
+        /* --accel jit[,verify=on]: run under the JIT (translate/jit.c). */
+        bool use_jit;
+        JitOptions jo;
+        char err[128];
+        if (jit_parse_accel(accel, &use_jit, &jo, err, sizeof(err)) < 0) {
+            fprintf(stderr, "guesttest: --accel: %s\n", err);
+            return 2;
+        }
+        if (use_jit && x86_jit_enable(cpu, &jo) < 0) {
+            fprintf(stderr, "guesttest: cannot enable the JIT\n");
+            return 1;
+        }
+    }
     if (!reset) {
         for (int s = 0; s < S_NSEG; s++) {
             cpu_set_seg_real(cpu, s, 0);

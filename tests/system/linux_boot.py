@@ -36,7 +36,8 @@ def fail(msg, log=b""):
 
 
 def anyvm_cmd(args, append, extra=()):
-    return [args.anyvm, "-m", "256", "-kernel", os.path.join(args.images, "vmlinuz"),
+    accel = ["-accel", args.accel] if getattr(args, "accel", None) else []
+    return [args.anyvm, "-m", "256"] + accel + [ "-kernel", os.path.join(args.images, "vmlinuz"),
             "-initrd", os.path.join(args.images, "initrd.img"), "-append", append,
             "-nographic", "-serial", "stdio", "-no-reboot", "-display", "none"] + list(extra)
 
@@ -102,6 +103,10 @@ def interactive(args):
     for want in ("GenuineIntel", "fpu\t\t: yes", " fpu ", " cmov", " mmx", " fxsr"):
         if want not in cpuinfo:
             fail("/proc/cpuinfo lacks %r:\n%s" % (want, cpuinfo))
+    pci = con.run("ls /sys/bus/pci/devices")
+    for dev in ("0000:00:00.0", "0000:00:01.0", "0000:00:01.3"):
+        if dev not in pci:
+            fail("PCI device %s not enumerated through ACPI: %s" % (dev, pci.split()))
     guest = con.run(AWK).strip()
     native = native_awk(args.images)
     print("awk in the guest: %s\nawk natively:     %s" % (guest, native))
@@ -166,6 +171,7 @@ def main():
     ap.add_argument("--images", required=True)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--shift", type=int, default=0)
+    ap.add_argument("--accel", default=None, help="interp (default) or jit")
     args = ap.parse_args()
     for f in ("vmlinuz", "initrd.img", "busybox"):
         if not os.path.exists(os.path.join(args.images, f)):

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "translate/jit.h"
 #include "core/log.h"
 #include "core/memmap.h"
 
@@ -158,6 +159,22 @@ FuzzEmu *fuzz_emu_new(bool block)
     build_page_tables(e->pt);
     cpu_init(&e->cpu, &e->mem, &e->io, &e->log);
     return e;
+}
+
+int fuzz_emu_set_accel(FuzzEmu *e, const char *accel)
+{
+    bool use_jit;
+    JitOptions jo;
+    char err[128];
+    if (jit_parse_accel(accel, &use_jit, &jo, err, sizeof(err)) < 0) {
+        fprintf(stderr, "anyvm-fuzz: --accel: %s\n", err);
+        return -1;
+    }
+    if (use_jit && x86_jit_enable(&e->cpu, &jo) < 0) {
+        fprintf(stderr, "anyvm-fuzz: cannot enable the JIT\n");
+        return -1;
+    }
+    return 0;
 }
 
 void fuzz_emu_free(FuzzEmu *e)

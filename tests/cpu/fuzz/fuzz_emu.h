@@ -22,6 +22,10 @@ typedef struct FuzzEmu FuzzEmu;
  * instruction count is then taken from icount. Returns NULL on allocation failure. Free with
  * fuzz_emu_free. */
 FuzzEmu *fuzz_emu_new(bool block);
+
+/* fuzz_emu_set_accel: run the cases under "interp" (default) or "jit[,options]" (see
+ * translate/jit.h). Returns 0, or -1 after printing why to stderr. */
+int fuzz_emu_set_accel(FuzzEmu *e, const char *accel);
 void fuzz_emu_free(FuzzEmu *e);
 
 /* fuzz_emu_run: run one case to its end stub or first exception; fills *out the way the

@@ -48,6 +48,7 @@ typedef struct Options {
     bool single;           /* --case: one case, printed in full */
     bool verbose;
     bool block;            /* --block: one cpu_exec budget per case */
+    const char *accel;     /* --accel interp|jit[,verify=on] */
     bool minimize;         /* shrink each printed mismatch (default on) */
     bool x87;              /* --x87: x87/MMX sequences (fuzz_gen_x87.c) */
     unsigned max_report;
@@ -609,6 +610,7 @@ static void usage(FILE *f, const char *argv0)
     fprintf(f,
             "usage: %s [--seed S] [--insns N | --cases N] [--first I] [--case I]\n"
             "          [--native PATH] [--max-report K] [--block] [--no-minimize] [--verbose]\n"
+            "          [--accel interp|jit[,verify=on]]\n"
             "          [--x87]\n"
             "  --seed S      run seed (default 0x%016llx, or $ANYVM_FUZZ_SEED; 'random')\n"
             "  --insns N     stop after N emulated instructions (default %llu)\n"
@@ -618,6 +620,7 @@ static void usage(FILE *f, const char *argv0)
             "  --native PATH the 32-bit runner (default %s, or $ANYVM_FUZZ_NATIVE)\n"
             "  --max-report K print at most K mismatching cases (default 5)\n"
             "  --block       run each case with one cpu_exec budget, not one per insn\n"
+            "  --accel A     execution engine: interp (default) or jit (best with --block)\n"
             "  --no-minimize do not shrink the printed mismatching cases\n"
             "  --x87         x87/MMX sequences (default %llu instructions)\n",
             argv0, (unsigned long long)FUZZ_DEFAULT_SEED,
@@ -687,6 +690,8 @@ static int parse_args(int argc, char **argv, Options *o)
         } else if (!strcmp(a, "--cases")) {
             o->cases = strtoull(v, NULL, 0);
             o->insns = 0;
+        } else if (!strcmp(a, "--accel")) {
+            o->accel = v;
         } else if (!strcmp(a, "--first")) {
             o->first = strtoull(v, NULL, 0);
         } else if (!strcmp(a, "--case")) {
@@ -731,6 +736,9 @@ int main(int argc, char **argv)
         return 2;
     }
     FuzzEmu *emu = fuzz_emu_new(o.block);
+    if (emu && o.accel && fuzz_emu_set_accel(emu, o.accel) < 0) {
+        return 2;
+    }
     FuzzCaseMeta *metas = calloc(FUZZ_BATCH, sizeof(*metas));
     FuzzCaseOut *emu_outs = calloc(FUZZ_BATCH, sizeof(*emu_outs));
     FuzzCaseOut *nat_outs = calloc(FUZZ_BATCH, sizeof(*nat_outs));

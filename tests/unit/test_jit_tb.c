@@ -1,0 +1,367 @@
+/* test_jit_tb.c: the JIT's translation blocks on a bare real-mode CPU: results equal the
+ * interpreter's, direct jumps are chained, code written by the running block takes effect at
+ * the next instruction, a fault in mid-block leaves exact state and icount, the instruction
+ * budget is exact, interrupts are taken between chained blocks, invalidation and full
+ * flushes, and -accel option parsing. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "translate/jit.h"
+
+#define RAM_SIZE (1u << 20)
+#define CODE 0x1000u
+#define HANDLER 0x0F00u
+
+typedef struct Rig {
+    Logger log;
+    MemMap mem;
+    PortMap io;
+    uint8_t *ram;
+    CPUState *cpu;
+    int vector;           /* what intr_ack returns */
+} Rig;
+
+static int rig_ack(void *opaque)
+{
+    Rig *r = opaque;
+    r->cpu->intr_pending = false;
+    return r->vector;
+}
+
+/* rig_new: 1 MiB of RAM, real mode, every IVT vector at 0000:0F00 (HLT), code at 0000:1000,
+ * stack at 0000:8000; with the JIT when jit (code_size 0: the default buffer). */
+static Rig *rig_new(bool jit, size_t code_size, const uint8_t *code, size_t len)
+{
+    Rig *r = calloc(1, sizeof(*r));
+    cr_assert_not_null(r);
+    r->ram = calloc(1, RAM_SIZE);
+    r->cpu = calloc(1, sizeof(CPUState));
+    cr_assert(r->ram && r->cpu);
+    log_init(&r->log);
+    memmap_init(&r->mem, &r->log);
+    portmap_init(&r->io, &r->log);
+    cr_assert_geq(mem_map_ram(&r->mem, "ram", 0, RAM_SIZE, r->ram, 0), 0);
+    cpu_init(r->cpu, &r->mem, &r->io, &r->log);
+    cpu_set_a20(r->cpu, true);
+    r->cpu->hooks.intr_ack = rig_ack;
+    r->cpu->hooks.opaque = r;
+    for (int v = 0; v < 256; v++) {
+        r->ram[4 * v] = HANDLER & 0xFF;
+        r->ram[4 * v + 1] = HANDLER >> 8;
+        r->ram[4 * v + 2] = 0;
+        r->ram[4 * v + 3] = 0;
+    }
+    r->ram[HANDLER] = 0xF4;
+    memcpy(r->ram + CODE, code, len);
+    for (int s = 0; s < S_NSEG; s++) {
+        cpu_set_seg_real(r->cpu, s, 0);
+    }
+    r->cpu->eip = CODE;
+    r->cpu->regs[R_ESP] = 0x8000;
+    if (jit) {
+        JitOptions o;
+        jit_options_default(&o);
+        o.verify = false;
+        if (code_size) {
+            o.code_size = code_size;
+        }
+        cr_assert_eq(x86_jit_enable(r->cpu, &o), 0);
+    }
+    return r;
+}
+
+static void rig_free(Rig *r)
+{
+    x86_tcache_free(r->cpu);
+    free(r->cpu);
+    free(r->ram);
+    free(r);
+}
+
+/* rig_run: until HLT (or a limit). */
+static void rig_run(Rig *r, uint64_t limit)
+{
+    uint64_t start = r->cpu->icount;
+    while (!r->cpu->halted && !r->cpu->shutdown && r->cpu->icount - start < limit) {
+        cpu_exec(r->cpu, 1 << 16);
+    }
+}
+
+/* assert_same: the JIT rig ended in the interpreter rig's state. */
+static void assert_same(Rig *a, Rig *b)
+{
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(a->cpu->regs[i], b->cpu->regs[i], "reg %d: jit %08x interp %08x", i,
+                     a->cpu->regs[i], b->cpu->regs[i]);
+    }
+    cr_assert_eq(a->cpu->eip, b->cpu->eip);
+    cr_assert_eq(cpu_get_eflags(a->cpu), cpu_get_eflags(b->cpu));
+    cr_assert_eq(a->cpu->icount, b->cpu->icount, "icount: jit %llu interp %llu",
+                 (unsigned long long)a->cpu->icount, (unsigned long long)b->cpu->icount);
+    cr_assert_eq(memcmp(a->ram, b->ram, 0x10000), 0, "low 64 KiB differ");
+}
+
+static void run_both(const uint8_t *code, size_t len, Rig **jit_out, Rig **int_out)
+{
+    Rig *j = rig_new(true, 0, code, len);
+    Rig *i = rig_new(false, 0, code, len);
+    rig_run(j, 10000000);
+    rig_run(i, 10000000);
+    assert_same(j, i);
+    *jit_out = j;
+    *int_out = i;
+}
+
+/* mov cx,200; l1: mov si,0; l2: add ax,si; xor dx,ax; inc si; cmp si,100; jne l2; loop l1; hlt */
+static const uint8_t alu_loop[] = {0xB9, 0xC8, 0x00, 0xBE, 0x00, 0x00, 0x01, 0xF0, 0x31, 0xC2,
+                                   0x46, 0x83, 0xFE, 0x64, 0x75, 0xF6, 0xE2, 0xF1, 0xF4};
+
+Test(jit_tb, a_loop_gives_the_interpreters_result_with_chained_blocks)
+{
+    Rig *j, *i;
+    run_both(alu_loop, sizeof(alu_loop), &j, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_not_null(s);
+    cr_assert_gt(s->chain_patches, 0);
+    /* 200 x 100 iterations: almost every block transition goes through a chained jump. */
+    cr_assert_lt(s->block_entries, 1000, "block entries from C: %llu",
+                 (unsigned long long)s->block_entries);
+    cr_assert_gt(s->insns_inline, 0);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, an_inline_store_into_the_running_block_changes_the_next_instruction)
+{
+    /* mov byte [0x1008], 0x42; nop; nop; mov al, 0 (its immediate is at 0x1008); hlt */
+    static const uint8_t code[] = {0xC6, 0x06, 0x08, 0x10, 0x42, 0x90, 0x90, 0xB0, 0x00, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFF, 0x42);
+    cr_assert_geq(x86_jit_stats(j->cpu)->invalidations, 1);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_helper_store_into_the_running_block_changes_the_next_instruction)
+{
+    /* mov di,0x1010; mov al,0x42; stosb; 8 x nop; mov ah,0 (immediate at 0x1010); hlt */
+    uint8_t code[32];
+    size_t n = 0;
+    const uint8_t head[] = {0xBF, 0x10, 0x10, 0xB0, 0x42, 0xAA};
+    memcpy(code, head, sizeof(head));
+    n = sizeof(head);
+    while (n < 0x0F) {
+        code[n++] = 0x90;
+    }
+    code[n++] = 0xB4;
+    code[n++] = 0x00;
+    code[n++] = 0xF4;
+    Rig *j, *i;
+    run_both(code, n, &j, &i);
+    cr_assert_eq((j->cpu->regs[R_EAX] >> 8) & 0xFF, 0x42);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_fault_in_mid_block_leaves_exact_state_and_icount)
+{
+    /* inc ax; inc ax; mov ax,[0xFFFF] (a word past the DS limit: #GP); hlt */
+    static const uint8_t code[] = {0x40, 0x40, 0x8B, 0x06, 0xFF, 0xFF, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, 2);
+    /* The #GP frame holds the faulting instruction's IP: 0x1002. */
+    uint16_t sp = (uint16_t)j->cpu->regs[R_ESP];
+    cr_assert_eq(j->ram[sp] | (j->ram[sp + 1] << 8), 0x1002);
+    /* inc, inc, the faulting mov (counted by cpu_exec), the handler's HLT. */
+    cr_assert_eq(j->cpu->icount, 4);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, the_instruction_budget_is_exact)
+{
+    /* l: inc ax; jmp l */
+    static const uint8_t code[] = {0x40, 0xEB, 0xFD};
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    cr_assert_eq(cpu_exec(j->cpu, 1001), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->icount, 1001);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, 501);
+    cr_assert_eq(cpu_exec(j->cpu, 10), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->icount, 1011);
+    rig_free(j);
+}
+
+Test(jit_tb, an_interrupt_is_taken_between_chained_blocks)
+{
+    /* sti; l: inc ax; jmp l. Vector 0x20 -> 0000:0F10: mov bx,0x1234; hlt */
+    static const uint8_t code[] = {0xFB, 0x40, 0xEB, 0xFD};
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    const uint8_t isr[] = {0xBB, 0x34, 0x12, 0xF4};
+    memcpy(j->ram + 0x0F10, isr, sizeof(isr));
+    j->ram[4 * 0x20] = 0x10;
+    j->ram[4 * 0x20 + 1] = 0x0F;
+    j->vector = 0x20;
+    cr_assert_eq(cpu_exec(j->cpu, 5001), CPU_EXIT_BUDGET);
+    cr_assert_gt(x86_jit_stats(j->cpu)->chain_patches, 0);
+    uint64_t before = j->cpu->icount;
+    j->cpu->intr_pending = true;
+    cr_assert_eq(cpu_exec(j->cpu, 1000000), CPU_EXIT_HALT);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 0x1234);
+    /* Taken at the next block boundary: one delivery, mov, hlt, nothing else. */
+    cr_assert_leq(j->cpu->icount - before, 4);
+    rig_free(j);
+}
+
+Test(jit_tb, invalidating_a_range_drops_its_blocks_and_they_are_translated_again)
+{
+    Rig *j = rig_new(true, 0, alu_loop, sizeof(alu_loop));
+    rig_run(j, 10000000);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    uint64_t translated = s->blocks_translated, inval = s->invalidations;
+    x86_jit_invalidate_phys(j->cpu, CODE, 1);
+    cr_assert_eq(s->invalidations, inval + 1);
+    j->cpu->halted = false;
+    j->cpu->eip = CODE;
+    rig_run(j, 10000000);
+    cr_assert_gt(s->blocks_translated, translated);
+    rig_free(j);
+}
+
+Test(jit_tb, bytes_changed_behind_the_cpu_are_noticed_at_lookup)
+{
+    /* mov al,1; hlt; rewritten by the host (as DMA would) to mov al,2; hlt */
+    static const uint8_t code[] = {0xB0, 0x01, 0xF4};
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    rig_run(j, 100);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFF, 1);
+    j->ram[CODE + 1] = 2;
+    j->cpu->halted = false;
+    j->cpu->eip = CODE;
+    rig_run(j, 100);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFF, 2);
+    rig_free(j);
+}
+
+Test(jit_tb, a_small_code_buffer_flushes_and_keeps_running_correctly)
+{
+    /* 3000 x (inc ax; jmp +0): 3000 blocks, far more code than 256 KiB holds. */
+    size_t n = 3000 * 3 + 1;
+    uint8_t *code = malloc(n);
+    for (size_t k = 0; k < 3000; k++) {
+        code[3 * k] = 0x40;
+        code[3 * k + 1] = 0xEB;
+        code[3 * k + 2] = 0x00;
+    }
+    code[n - 1] = 0xF4;
+    Rig *j = rig_new(true, 256u << 10, code, n);
+    rig_run(j, 10000000);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, 3000);
+    cr_assert_eq(j->cpu->icount, 6001);
+    cr_assert_gt(x86_jit_stats(j->cpu)->flushes, 0);
+    rig_free(j);
+    free(code);
+}
+
+Test(jit_tb, lockstep_mode_verifies_blocks_and_agrees_with_the_interpreter)
+{
+    Rig *j = rig_new(false, 0, alu_loop, sizeof(alu_loop));
+    JitOptions o;
+    jit_options_default(&o);
+    o.verify = true;
+    cr_assert_eq(x86_jit_enable(j->cpu, &o), 0);
+    Rig *i = rig_new(false, 0, alu_loop, sizeof(alu_loop));
+    rig_run(j, 10000000);
+    rig_run(i, 10000000);
+    assert_same(j, i);
+    cr_assert(!x86_jit_verify_failed(j->cpu));
+    cr_assert_gt(x86_jit_stats(j->cpu)->verified_blocks, 100);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_options, accel_values_parse_or_are_rejected)
+{
+    bool use;
+    JitOptions o;
+    char err[128];
+    cr_assert_eq(jit_parse_accel("interp", &use, &o, err, sizeof(err)), 0);
+    cr_assert(!use);
+    cr_assert_eq(jit_parse_accel("jit", &use, &o, err, sizeof(err)), 0);
+    cr_assert(use);
+    cr_assert_eq(o.code_size, JIT_DEFAULT_CODE_SIZE);
+    cr_assert_eq(jit_parse_accel("jit,verify=on,tb-size=4,inline=off", &use, &o, err,
+                                 sizeof(err)), 0);
+    cr_assert(o.verify && o.no_inline);
+    cr_assert_eq(o.code_size, 4u << 20);
+    cr_assert_lt(jit_parse_accel("jit,bogus", &use, &o, err, sizeof(err)), 0);
+    cr_assert_lt(jit_parse_accel("kvm", &use, &o, err, sizeof(err)), 0);
+    cr_assert_lt(jit_parse_accel("jitter", &use, &o, err, sizeof(err)), 0);
+    cr_assert_lt(jit_parse_accel("jit,tb-size=0", &use, &o, err, sizeof(err)), 0);
+}
+
+Test(jit_tb, a_call_whose_push_lands_in_a_code_page_still_reaches_its_target)
+{
+    /* mov sp,0x1100 (the stack in the code's own page); call +3; hlt; hlt; hlt;
+     * target: mov bx,0x55AA; hlt */
+    static const uint8_t code[] = {0xBC, 0x00, 0x11, 0xE8, 0x03, 0x00, 0xF4, 0xF4, 0xF4,
+                                   0xBB, 0xAA, 0x55, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 0x55AA);
+    cr_assert_eq(j->ram[0x10FE] | (j->ram[0x10FF] << 8), 0x1006);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, push_pop_and_ret_match_the_interpreter)
+{
+    /* mov ax,0x1234; push ax; pop cx; call f; hlt; f: push cx; pop dx; ret */
+    static const uint8_t code[] = {0xB8, 0x34, 0x12, 0x50, 0x59, 0xE8, 0x01, 0x00, 0xF4,
+                                   0x51, 0x5A, 0xC3};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EDX] & 0xFFFF, 0x1234);
+    cr_assert_eq(j->cpu->regs[R_ESP] & 0xFFFF, 0x8000);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, flags_at_a_mid_block_fault_are_those_of_the_last_op_before_it)
+{
+    /* mov ax,0xFFFF; add ax,1 (ZF CF); sub ax,3 (SF CF, no ZF); mov bx,[0xFFFF] (#GP): the
+     * FLAGS image the handler's frame holds must be SUB's, as under the interpreter. */
+    static const uint8_t code[] = {0xB8, 0xFF, 0xFF, 0x83, 0xC0, 0x01, 0x83, 0xE8, 0x03,
+                                   0x8B, 0x1E, 0xFF, 0xFF, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i); /* compares the stack (low 64 KiB) too */
+    uint16_t sp = (uint16_t)j->cpu->regs[R_ESP];
+    uint16_t flags = (uint16_t)(j->ram[sp + 4] | (j->ram[sp + 5] << 8));
+    cr_assert(flags & EF_CF);
+    cr_assert(flags & EF_SF);
+    cr_assert(!(flags & EF_ZF));
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_chained_target_rewritten_behind_the_cpu_runs_its_new_code_next_slice)
+{
+    /* 1000: inc ax; jmp 1011 / 1011: mov bx,1; jmp 1000 -- both blocks chain to each other */
+    uint8_t code[0x20] = {0};
+    code[0x00] = 0x40;
+    code[0x01] = 0xEB;
+    code[0x02] = 0x0E;
+    const uint8_t b[] = {0xBB, 0x01, 0x00, 0xEB, 0xEA};
+    memcpy(code + 0x11, b, sizeof(b));
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 1);
+    cr_assert_geq(x86_jit_stats(j->cpu)->chain_patches, 2);
+    j->ram[CODE + 0x12] = 2; /* as a DMA transfer would: no CPU store, no invalidation */
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->regs[R_EBX] & 0xFFFF, 2);
+    rig_free(j);
+}

@@ -1,0 +1,657 @@
+/* jit.c: the JIT's driver: translation-block cache (hash on physical PC + EIP + mode), block
+ * chaining, invalidation of blocks whose code is written, full flushes, the run loop called by
+ * cpu_exec, lockstep verification against the interpreter, -d out_asm and -d jit-stats.
+ *
+ * A block is looked up by the physical address of CS:EIP (through the code TLB), EIP, CS
+ * base and limit, and the mode bits of TBF_*; its guest bytes are compared with memory on
+ * every lookup from the C loop, which catches writes that bypass the CPU (DMA, loaders).
+ * Stores by the CPU to a frame holding translated code take the TLB slow path (TLB_FLAG_CODE)
+ * and end in x86_jit_invalidate_phys(), which drops the overlapping blocks and, if generated
+ * code is running, makes it leave after the writing instruction (JitState.stop).
+ * A direct jump is chained (its jmp patched to the target's entry) only when the target lies
+ * in the same guest page, both virtual and physical, so a change of page mapping can never
+ * make a chain go to the wrong code.
+ */
+#define _GNU_SOURCE
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu_internal.h"
+#include "translate/jit_internal.h"
+
+#define ARENA_SIZE (8u << 20)
+#define CODE_HEADROOM (48u << 10) /* more than the largest block's code */
+
+void jit_options_default(JitOptions *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->code_size = JIT_DEFAULT_CODE_SIZE;
+    const char *v = getenv("ANYVM_JIT_VERIFY");
+    o->verify = v && *v && strcmp(v, "0") != 0;
+}
+
+int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, size_t errlen)
+{
+    jit_options_default(o);
+    if (strcmp(val, "interp") == 0) {
+        *use_jit = false;
+        return 0;
+    }
+    if (strncmp(val, "jit", 3) != 0 || (val[3] != '\0' && val[3] != ',')) {
+        snprintf(err, errlen, "unsupported accelerator '%s' (interp or jit)", val);
+        return -EINVAL;
+    }
+    *use_jit = true;
+    const char *p = val + 3;
+    while (*p == ',') {
+        p++;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[64];
+        if (n >= sizeof(item)) {
+            snprintf(err, errlen, "jit option too long");
+            return -EINVAL;
+        }
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (strcmp(item, "verify=on") == 0) {
+            o->verify = true;
+        } else if (strcmp(item, "verify=off") == 0) {
+            o->verify = false;
+        } else if (strcmp(item, "inline=off") == 0) {
+            o->no_inline = true;
+        } else if (strcmp(item, "inline=on") == 0) {
+            o->no_inline = false;
+        } else if (strncmp(item, "tb-size=", 8) == 0) {
+            char *e;
+            unsigned long mb = strtoul(item + 8, &e, 10);
+            if (*e || mb < 1 || mb > 1024) {
+                snprintf(err, errlen, "tb-size: 1..1024 (MiB)");
+                return -EINVAL;
+            }
+            o->code_size = (size_t)mb << 20;
+        } else {
+            snprintf(err, errlen, "unknown jit option '%s'", item);
+            return -EINVAL;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+static void jit_flush_all(JitState *j, CPUState *cpu)
+{
+    memset(j->hash, 0, sizeof(j->hash));
+    memset(j->pages, 0, sizeof(j->pages));
+    j->ntbs = 0;
+    j->npages = 0;
+    j->nchains = 0;
+    j->arena_used = 0;
+    codebuf_reset(&j->cb, j->tramp_size);
+    /* No frame holds translated code any more; TLB entries keep TLB_FLAG_CODE until they are
+     * refilled, which only costs slow-path stores. */
+    memset(cpu->code_pages, j->opt.verify ? 0xFF : 0, sizeof(cpu->code_pages));
+    j->stop = 1;
+}
+
+int x86_jit_enable(CPUState *cpu, const JitOptions *o)
+{
+    if (cpu->jit) {
+        return 0;
+    }
+    JitState *j = calloc(1, sizeof(*j));
+    if (!j) {
+        return -ENOMEM;
+    }
+    j->opt = *o;
+    if (j->opt.code_size < JIT_MIN_CODE_SIZE) {
+        j->opt.code_size = JIT_MIN_CODE_SIZE;
+    }
+    int r = codebuf_init(&j->cb, j->opt.code_size);
+    if (r < 0) {
+        free(j);
+        return r;
+    }
+    j->max_tbs = j->cb.size / 128;
+    j->tbs = calloc(j->max_tbs, sizeof(*j->tbs));
+    j->page_pool = calloc(j->max_tbs, sizeof(*j->page_pool));
+    j->arena_size = ARENA_SIZE;
+    j->arena = malloc(j->arena_size);
+    j->chains = calloc(2 * j->max_tbs, sizeof(*j->chains));
+    if (!j->tbs || !j->page_pool || !j->arena || !j->chains) {
+        free(j->chains);
+        free(j->tbs);
+        free(j->page_pool);
+        free(j->arena);
+        codebuf_destroy(&j->cb);
+        free(j);
+        return -ENOMEM;
+    }
+    x86_interp_table_init(j->table);
+    jit_gen_trampolines(j);
+    j->mem_generation = cpu->mem ? cpu->mem->generation : 0;
+    cpu->jit = j;
+    if (j->opt.verify) {
+        /* Every frame counts as code so that every store reaches the journal. */
+        memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
+        tlb_flush(cpu, true);
+    }
+    return 0;
+}
+
+void x86_jit_free(CPUState *cpu)
+{
+    JitState *j = cpu->jit;
+    if (!j) {
+        return;
+    }
+    if (cpu->log && log_enabled(cpu->log, LOG_JIT_STATS)) {
+        x86_jit_print_stats(cpu, cpu->log->out ? cpu->log->out : stderr);
+    }
+    if (j->dis) {
+        x86_disasm_free(j->dis);
+    }
+    if (j->cs64_open) {
+        cs_close(&j->cs64);
+    }
+    free(j->verify_copy);
+    free(j->chains);
+    free(j->tbs);
+    free(j->page_pool);
+    free(j->arena);
+    codebuf_destroy(&j->cb);
+    free(j);
+    cpu->jit = NULL;
+}
+
+const JitStats *x86_jit_stats(const CPUState *cpu)
+{
+    const JitState *j = cpu->jit;
+    return j ? &j->stats : NULL;
+}
+
+bool x86_jit_verify_failed(const CPUState *cpu)
+{
+    const JitState *j = cpu->jit;
+    return j && j->verify_failed;
+}
+
+void x86_jit_print_stats(const CPUState *cpu, FILE *f)
+{
+    const JitState *j = cpu->jit;
+    if (!j) {
+        return;
+    }
+    const JitStats *s = &j->stats;
+    uint64_t tot = s->insns_inline + s->insns_helper;
+    fprintf(f,
+            "jit: %llu blocks translated, %llu bytes generated, %llu flushes, "
+            "%llu invalidations\n"
+            "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
+            "jit: %llu block entries from C, %llu chain patches, %llu interpreter steps, "
+            "%llu blocks verified, %llu indirect lookups from generated code\n",
+            (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
+            (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
+            (unsigned long long)s->insns_inline, tot ? 100.0 * (double)s->insns_inline / tot : 0,
+            (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
+            (unsigned long long)s->chain_patches, (unsigned long long)s->interp_steps,
+            (unsigned long long)s->verified_blocks, (unsigned long long)s->lookup_hits);
+}
+
+void x86_jit_flush(CPUState *cpu)
+{
+    JitState *j = cpu->jit;
+    if (j) {
+        jit_flush_all(j, cpu);
+        j->stats.flushes++;
+    }
+}
+
+/* ---- block cache ---- */
+
+static uint32_t tb_mode_flags(const CPUState *cpu)
+{
+    uint32_t f = 0;
+    if (cpu_code32(cpu)) {
+        f |= TBF_CODE32;
+    }
+    if (cpu_stack32(cpu)) {
+        f |= TBF_STACK32;
+    }
+    f |= (uint32_t)(cpu->cpl & 3) << TBF_CPL_SHIFT;
+    if (cpu->cr0 & CR0_PE) {
+        f |= TBF_PE;
+    }
+    if (cpu->eflags & EF_VM) {
+        f |= TBF_VM;
+    }
+    if (cpu->cr0 & CR0_PG) {
+        f |= TBF_PG;
+    }
+    return f;
+}
+
+static inline bool keep_running(const CPUState *cpu, uint64_t end, unsigned gen)
+{
+    return cpu->icount < end &&
+           !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
+             cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
+           !cpu->pending_db && !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+           cpu->mem->generation == gen;
+}
+
+static inline unsigned tb_hash(uint32_t phys, uint32_t eip, uint32_t flags)
+{
+    uint32_t h = phys * 0x9E3779B1u ^ eip * 0x85EBCA77u ^ flags;
+    return (h ^ (h >> 15)) & ((1u << TB_HASH_BITS) - 1);
+}
+
+static inline unsigned page_hash(uint32_t frame)
+{
+    return (frame * 0x9E3779B1u >> 20) & ((1u << TB_PAGE_HASH_BITS) - 1);
+}
+
+static JitPage *page_find(JitState *j, uint32_t frame)
+{
+    for (JitPage *p = j->pages[page_hash(frame)]; p; p = p->next) {
+        if (p->frame == frame) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void patch_jmp(JitState *j, TranslationBlock *src, int slot, const uint8_t *target)
+{
+    size_t field = src->jmp_field[slot];
+    size_t to = target ? (size_t)(target - j->cb.rx) : field + 4;
+    codebuf_begin_write(&j->cb);
+    x64_patch_rel32(j->cb.rw, field, to);
+    codebuf_end_write(&j->cb);
+}
+
+/* tb_unlink_in: remove (src, slot) from dest's incoming list. */
+static void tb_unlink_in(TranslationBlock *dest, TranslationBlock *src, int slot)
+{
+    uintptr_t want = (uintptr_t)src | (uintptr_t)slot;
+    uintptr_t *pp = &dest->jmp_in;
+    while (*pp) {
+        TranslationBlock *t = (TranslationBlock *)(*pp & ~(uintptr_t)3);
+        int s = (int)(*pp & 3);
+        if (*pp == want) {
+            *pp = t->jmp_in_next[s];
+            return;
+        }
+        pp = &t->jmp_in_next[s];
+    }
+}
+
+static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
+{
+    if (!tb->valid) {
+        return;
+    }
+    tb->valid = false;
+    j->stats.invalidations++;
+    j->stop = 1;
+    /* Out of the hash chain. */
+    TranslationBlock **pp = &j->hash[tb_hash(tb->phys_pc, tb->eip, tb->flags)];
+    while (*pp && *pp != tb) {
+        pp = &(*pp)->hash_next;
+    }
+    if (*pp) {
+        *pp = tb->hash_next;
+    }
+    /* Out of its page list; an empty page is no longer code. */
+    JitPage *pg = page_find(j, tb->phys_pc >> 12);
+    if (pg) {
+        TranslationBlock **q = &pg->first;
+        while (*q && *q != tb) {
+            q = &(*q)->page_next;
+        }
+        if (*q) {
+            *q = tb->page_next;
+        }
+        if (!pg->first && !j->opt.verify) {
+            cpu_code_page_unmark(cpu, tb->phys_pc);
+        }
+    }
+    /* Jumps into it go back to their exits. */
+    uintptr_t in = tb->jmp_in;
+    while (in) {
+        TranslationBlock *src = (TranslationBlock *)(in & ~(uintptr_t)3);
+        int s = (int)(in & 3);
+        patch_jmp(j, src, s, NULL);
+        src->jmp_dest[s] = NULL;
+        in = src->jmp_in_next[s];
+    }
+    tb->jmp_in = 0;
+    for (int s = 0; s < 2; s++) {
+        if (tb->jmp_dest[s]) {
+            tb_unlink_in(tb->jmp_dest[s], tb, s);
+            tb->jmp_dest[s] = NULL;
+        }
+    }
+}
+
+void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
+{
+    JitState *j = cpu->jit;
+    if (!j || len == 0) {
+        return;
+    }
+    uint64_t endp = (uint64_t)paddr + len;
+    for (uint64_t fr = paddr >> 12; fr <= (endp - 1) >> 12; fr++) {
+        JitPage *pg = page_find(j, (uint32_t)fr);
+        if (!pg) {
+            continue;
+        }
+        TranslationBlock *tb = pg->first;
+        while (tb) {
+            TranslationBlock *nx = tb->page_next;
+            if (tb->phys_pc < endp && paddr < (uint64_t)tb->phys_pc + tb->size) {
+                tb_invalidate(j, cpu, tb);
+            }
+            tb = nx;
+        }
+    }
+}
+
+static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
+{
+    Logger *lg = cpu->log;
+    if (!j->dis) {
+        j->dis = x86_disasm_new();
+    }
+    log_msg(lg, LOG_OUT_ASM, "OUT: [%04x:%08x phys %08x, %u guest insns, %u bytes]\n",
+            cpu->seg[S_CS].sel, tb->eip, tb->phys_pc, tb->ninsns, tb->host_size);
+    if (!j->dis) {
+        return;
+    }
+    /* The guest instructions, then the host code (Capstone, x86-64). */
+    char line[160];
+    unsigned off = 0;
+    uint32_t eip = tb->eip;
+    while (off < tb->size) {
+        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size - off, eip,
+                                (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
+        if (n <= 0) {
+            break;
+        }
+        log_msg(lg, LOG_OUT_ASM, "  guest %08x: %s\n", eip, line);
+        off += (unsigned)n;
+        eip += (uint32_t)n;
+    }
+    if (!j->cs64_open) {
+        if (cs_open(CS_ARCH_X86, CS_MODE_64, &j->cs64) != CS_ERR_OK) {
+            return;
+        }
+        j->cs64_open = true;
+    }
+    cs_insn *insn;
+    size_t count = cs_disasm(j->cs64, tb->host_code, tb->host_size,
+                             (uint64_t)(uintptr_t)tb->host_code, 0, &insn);
+    for (size_t k = 0; k < count; k++) {
+        log_msg(lg, LOG_OUT_ASM, "  %012llx: %s %s\n", (unsigned long long)insn[k].address,
+                insn[k].mnemonic, insn[k].op_str);
+    }
+    if (count) {
+        cs_free(insn, count);
+    }
+}
+
+static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys, uint32_t flags,
+                                      const uint8_t *code, unsigned avail)
+{
+    size_t need_arena = TB_MAX_INSNS * sizeof(DecodedInsn) + 4096 + 16;
+    if (j->ntbs >= j->max_tbs || j->npages >= j->max_tbs ||
+        j->arena_used + need_arena > j->arena_size || j->cb.used + CODE_HEADROOM > j->cb.size) {
+        jit_flush_all(j, cpu);
+        j->stats.flushes++;
+    }
+    TranslationBlock *tb = &j->tbs[j->ntbs];
+    memset(tb, 0, sizeof(*tb));
+    tb->phys_pc = phys;
+    tb->eip = cpu->eip;
+    tb->cs_base = cpu->seg[S_CS].base;
+    tb->cs_limit = cpu->seg[S_CS].limit;
+    tb->flags = flags;
+    size_t arena_mark = j->arena_used;
+    if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow) {
+        j->arena_used = arena_mark; /* nothing of a failed translation stays */
+        return NULL;
+    }
+    if (!jit_backend(j, tb, &j->ir)) {
+        /* The buffer filled up after all: flush, translate again into the empty buffer. */
+        jit_flush_all(j, cpu);
+        j->stats.flushes++;
+        tb = &j->tbs[0];
+        memset(tb, 0, sizeof(*tb));
+        tb->phys_pc = phys;
+        tb->eip = cpu->eip;
+        tb->cs_base = cpu->seg[S_CS].base;
+        tb->cs_limit = cpu->seg[S_CS].limit;
+        tb->flags = flags;
+        if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow ||
+            !jit_backend(j, tb, &j->ir)) {
+            return NULL;
+        }
+    }
+    j->ntbs++;
+    tb->valid = true;
+    unsigned h = tb_hash(phys, tb->eip, flags);
+    tb->hash_next = j->hash[h];
+    j->hash[h] = tb;
+    JitPage *pg = page_find(j, phys >> 12);
+    if (!pg) {
+        pg = &j->page_pool[j->npages++];
+        pg->frame = phys >> 12;
+        pg->first = NULL;
+        unsigned ph = page_hash(pg->frame);
+        pg->next = j->pages[ph];
+        j->pages[ph] = pg;
+    }
+    tb->page_next = pg->first;
+    pg->first = tb;
+    cpu_code_page_mark(cpu, phys);
+    j->stats.blocks_translated++;
+    if (log_enabled(cpu->log, LOG_JIT)) {
+        log_msg(cpu->log, LOG_JIT, "jit: block %04x:%08x phys %08x: %u insns, %u IR ops\n",
+                cpu->seg[S_CS].sel, tb->eip, tb->phys_pc, tb->ninsns, j->ir.n);
+        ir_dump(&j->ir, cpu->log->out ? cpu->log->out : stderr);
+    }
+    if (log_enabled(cpu->log, LOG_OUT_ASM)) {
+        log_out_asm(j, cpu, tb);
+    }
+    return tb;
+}
+
+/* tb_find: the block for CS:EIP, translated if needed; NULL when the interpreter must run
+ * the next instruction (code outside RAM, an instruction crossing the page or the limit).
+ * May raise #PF/#GP for the fetch, as the interpreter would. */
+static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
+{
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    uint32_t lin = cs->base + eip;
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+    const uint8_t *host;
+    unsigned avail;
+    uint32_t phys;
+    if (te->tag_code == (lin & ~0xFFFu) && eip <= cs->limit) {
+        host = (const uint8_t *)(te->addend + lin);
+        phys = te->paddr | (lin & 0xFFF);
+        uint64_t room = (uint64_t)cs->limit - eip + 1;
+        avail = 0x1000 - (lin & 0xFFF);
+        if (room < avail) {
+            avail = (unsigned)room;
+        }
+    } else {
+        host = cpu_code_ptr(cpu, eip, &avail, &phys);
+        if (!host) {
+            return NULL;
+        }
+    }
+    uint32_t flags = tb_mode_flags(cpu);
+    unsigned h = tb_hash(phys, eip, flags);
+    for (TranslationBlock *tb = j->hash[h]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
+            tb->cs_base == cs->base && tb->cs_limit == cs->limit) {
+            if (tb->size <= avail && memcmp(tb->guest_copy, host, tb->size) == 0) {
+                return tb;
+            }
+            tb_invalidate(j, cpu, tb); /* written behind the CPU's back (DMA, loader) */
+            break;
+        }
+    }
+    return tb_translate(j, cpu, phys, flags, host, avail);
+}
+
+/* jit_helper_lookup: called by generated code at an indirect exit (RET, a helper that
+ * branched or changed the mode): the host code of the block for the current state when it
+ * is already translated and nothing needs the C loop; NULL sends the block back to C. */
+const void *jit_helper_lookup(CPUState *cpu)
+{
+    JitState *j = cpu->jit;
+    if (j->opt.verify || j->stop || cpu->mem->generation != cpu->mem_generation ||
+        !keep_running(cpu, j->end, cpu->mem_generation)) {
+        return NULL;
+    }
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    uint32_t lin = cs->base + eip;
+    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
+    if (te->tag_code != (lin & ~0xFFFu) || eip > cs->limit) {
+        return NULL;
+    }
+    const uint8_t *host = (const uint8_t *)(te->addend + lin);
+    uint32_t phys = te->paddr | (lin & 0xFFF);
+    uint32_t flags = tb_mode_flags(cpu);
+    for (TranslationBlock *tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
+            tb->cs_base == cs->base && tb->cs_limit == cs->limit) {
+            if (tb->ninsns > j->end - cpu->icount ||
+                memcmp(tb->guest_copy, host, tb->size) != 0) {
+                return NULL;
+            }
+            j->stats.lookup_hits++;
+            return tb->host_code;
+        }
+    }
+    return NULL;
+}
+
+/* unlink_all_chains: every chained jump goes back to its exit. Done at the start of each
+ * execution slice: devices may have written guest RAM directly (DMA) since the last one, and
+ * a chained jump, unlike a lookup, does not compare the target's bytes. */
+static void unlink_all_chains(JitState *j)
+{
+    if (!j->nchains) {
+        return;
+    }
+    codebuf_begin_write(&j->cb);
+    for (size_t k = 0; k < j->nchains; k++) {
+        TranslationBlock *src = (TranslationBlock *)(j->chains[k] & ~(uintptr_t)3);
+        int s = (int)(j->chains[k] & 3);
+        if (src->jmp_dest[s]) {
+            src->jmp_dest[s]->jmp_in = 0;
+            x64_patch_rel32(j->cb.rw, src->jmp_field[s], src->jmp_field[s] + 4);
+            src->jmp_dest[s] = NULL;
+        }
+        src->jmp_in_next[s] = 0;
+    }
+    codebuf_end_write(&j->cb);
+    j->nchains = 0;
+}
+
+/* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page. */
+static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBlock *dest)
+{
+    if (!src->valid || !dest->valid || src->jmp_dest[slot] || src->jmp_field[slot] == TB_NO_SLOT ||
+        (src->phys_pc >> 12) != (dest->phys_pc >> 12) ||
+        ((src->cs_base + src->eip) >> 12) != ((dest->cs_base + dest->eip) >> 12) ||
+        src->flags != dest->flags || src->cs_base != dest->cs_base ||
+        src->cs_limit != dest->cs_limit) {
+        return;
+    }
+    if (j->nchains >= 2 * j->max_tbs) {
+        return;
+    }
+    j->chains[j->nchains++] = (uintptr_t)src | (uintptr_t)slot;
+    patch_jmp(j, src, slot, dest->host_code);
+    src->jmp_dest[slot] = dest;
+    src->jmp_in_next[slot] = dest->jmp_in;
+    dest->jmp_in = (uintptr_t)src | (uintptr_t)slot;
+    j->stats.chain_patches++;
+}
+
+/* ---- run loop ---- */
+
+
+void x86_jit_run(CPUState *cpu, uint64_t end)
+{
+    JitState *j = cpu->jit;
+    const unsigned gen = cpu->mem_generation;
+    if (j->mem_generation != cpu->mem->generation || end != j->last_end) {
+        /* A new execution slice (devices may have written RAM directly since the last one)
+         * or a memory-map change (PAM, BARs: a physical address may now hold other bytes).
+         * Lookups compare every block's bytes with memory, chained jumps do not: unlink them.
+         * Flushing instead would retranslate everything after each of the many map changes
+         * a booting OS makes. */
+        unlink_all_chains(j);
+        j->mem_generation = cpu->mem->generation;
+        j->last_end = end;
+    }
+    j->end = end;
+    if (cpu->nmi_pending || (cpu->intr_pending && (cpu->eflags & EF_IF))) {
+        /* Entered in an interrupt shadow (after STI, MOV SS, POP SS): exactly one
+         * instruction runs before the event, as in the interpreter's loop. */
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        j->stats.interp_steps++;
+        x86_interp_step(cpu);
+        cpu->icount++;
+        if (!keep_running(cpu, end, gen)) {
+            return;
+        }
+    }
+    TranslationBlock *last = NULL;
+    int last_slot = 0;
+    do {
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        uint64_t flushes_before = j->stats.flushes;
+        TranslationBlock *tb = tb_find(j, cpu);
+        if (j->stats.flushes != flushes_before) {
+            last = NULL; /* flushed */
+        }
+        if (tb && last && !j->opt.verify) {
+            tb_chain(j, last, last_slot, tb);
+        }
+        last = NULL;
+        if (!tb || tb->ninsns > end - cpu->icount) {
+            j->stats.interp_steps++;
+            x86_interp_step(cpu);
+            cpu->icount++;
+            continue;
+        }
+        j->stats.block_entries++;
+        if (j->opt.verify) {
+            if (!jit_verify_block(j, cpu, tb)) {
+                return;
+            }
+            continue;
+        }
+        j->stop = 0;
+        uintptr_t r = j->enter(cpu, j, tb->host_code);
+        if (r & 3) {
+            last = (TranslationBlock *)(r & ~(uintptr_t)3);
+            last_slot = (int)(r & 3) - 1;
+            if (!last->valid) {
+                last = NULL;
+            }
+        }
+    } while (keep_running(cpu, end, gen));
+}

@@ -1,0 +1,72 @@
+/* jit.h: the dynamic binary translator's public interface (x86-64 hosts): enabling it on a
+ * CPU, options, statistics, invalidation. The execution loop (core/cpu_exec.c) calls
+ * x86_jit_run() where the interpreter would run instructions back to back. */
+#ifndef ANYVM_TRANSLATE_JIT_H
+#define ANYVM_TRANSLATE_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/cpu.h"
+
+#define JIT_DEFAULT_CODE_SIZE (32u << 20)
+#define JIT_MIN_CODE_SIZE (256u << 10)
+
+/* JitOptions: -accel jit[,tb-size=MiB][,verify=on|off][,inline=on|off]. */
+typedef struct JitOptions {
+    size_t code_size;    /* bytes of generated code before a full flush */
+    bool verify;         /* lockstep: re-run every block under the interpreter and compare */
+    bool no_inline;      /* every instruction as a helper call (debugging the backend) */
+} JitOptions;
+
+/* JitStats: the -d jit-stats counters. */
+typedef struct JitStats {
+    uint64_t blocks_translated;
+    uint64_t bytes_generated;
+    uint64_t insns_inline;      /* guest instructions translated inline */
+    uint64_t insns_helper;      /* guest instructions translated as helper calls */
+    uint64_t chain_patches;     /* direct jumps patched to go block to block */
+    uint64_t block_entries;     /* blocks entered from the C loop */
+    uint64_t interp_steps;      /* instructions the C loop ran under the interpreter */
+    uint64_t flushes;           /* full code-buffer flushes */
+    uint64_t invalidations;     /* blocks dropped because their code was written */
+    uint64_t verified_blocks;   /* blocks compared in lockstep mode */
+    uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
+} JitStats;
+
+/* jit_options_default: the defaults (32 MiB, no verification, inline translation on). The
+ * environment variable ANYVM_JIT_VERIFY=1 turns verification on (for test runs). */
+void jit_options_default(JitOptions *o);
+
+/* jit_parse_accel: parse an -accel value. Sets *use_jit and fills o (defaults first).
+ * Returns 0, or -EINVAL with a message in err. */
+int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* x86_jit_enable: attach a JIT to cpu (cpu->jit). Returns 0 or -errno (no executable memory). */
+int x86_jit_enable(CPUState *cpu, const JitOptions *o) __attribute__((warn_unused_result));
+
+/* x86_jit_free: detach and release the JIT of cpu (no-op without one); prints the counters
+ * when -d jit-stats is on. */
+void x86_jit_free(CPUState *cpu);
+
+/* x86_jit_invalidate_phys: guest code at [paddr, paddr+len) was written: drop the blocks
+ * translated from it. */
+void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len);
+
+/* x86_jit_flush: drop every translated block (memory map change, tests). */
+void x86_jit_flush(CPUState *cpu);
+
+/* x86_jit_stats: the counters of cpu's JIT, or NULL without one. */
+const JitStats *x86_jit_stats(const CPUState *cpu);
+
+/* x86_jit_print_stats: the counters as text. */
+void x86_jit_print_stats(const CPUState *cpu, FILE *f);
+
+/* x86_jit_verify_failed: lockstep mode found a difference (the report went to the log);
+ * execution stopped with a shutdown. */
+bool x86_jit_verify_failed(const CPUState *cpu);
+
+#endif

@@ -1,0 +1,601 @@
+/* jit_backend.c: IR -> x86-64 machine code, plus the enter/exit trampolines.
+ *
+ * Host register use inside generated code: rbx = CPUState *, r12 = JitState *, rax/rcx/rdx/
+ * rsi/rdi scratch; IR temps live in an 8-byte stack slot each ([rsp + 8 * t]) of the frame the
+ * enter trampoline sets up, so a helper call never has to save anything. Guest registers stay
+ * in the CPUState, which keeps the state exact at every helper call and fault.
+ *
+ * Every block starts with the checks the C loop would make between blocks (instruction
+ * budget, halt/NMI/interrupt shadow/exit request/shutdown, a maskable interrupt with IF set, a
+ * block invalidated by a store), because chained jumps enter it without going through C.
+ * icount is kept in a compile-time counter of retired instructions and added to
+ * cpu->icount before anything that can fault and on every exit, so a fault in the middle of a
+ * block counts exactly the instructions before it (cpu_exec adds the faulting one).
+ *
+ * Example: the block "40 EB FD" (INC AX; JMP -3) in real mode becomes
+ *     <entry checks>  ; call jit_helper_cf ; ldreg/add/streg AX ; setcc INC16
+ *     mov dword [rbx+eip], 0x1000 ; add qword [rbx+icount], 2 ; jmp <slot 0> ; exit stub
+ * and after the first run the C loop patches slot 0's jmp to the block's own entry.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/jit_internal.h"
+
+#define FRAME_BYTES (8 + 8 * IR_MAX_TEMPS)
+#define OFF(f) ((int32_t)offsetof(CPUState, f))
+#define JOFF(f) ((int32_t)offsetof(JitState, f))
+#define TEMP(t) ((int32_t)(8 * (t)))
+
+_Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
+_Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, halted) + 1,
+               "the entry check reads halted..inhibit_irq as one dword");
+_Static_assert(offsetof(CPUState, nmi_pending) == offsetof(CPUState, halted) + 2, "layout");
+_Static_assert(offsetof(CPUState, inhibit_irq) == offsetof(CPUState, halted) + 3, "layout");
+_Static_assert(offsetof(CPUState, shutdown) == offsetof(CPUState, exit_request) + 1,
+               "the entry check reads exit_request and shutdown as one word");
+
+uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
+{
+    return interp_ld(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+}
+
+uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off)
+{
+    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+}
+
+void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
+{
+    interp_st(cpu, (int)(seg_size & 0xFF), off, val, seg_size >> 8);
+}
+
+void jit_helper_gp0(CPUState *cpu)
+{
+    cpu_raise_gp(cpu, 0);
+}
+
+void jit_gen_trampolines(JitState *j)
+{
+    CodeBuf *cb = &j->cb;
+    X64Emit e;
+    codebuf_begin_write(cb);
+    x64_init(&e, cb->rw, cb->rx, 0, cb->size);
+    /* enter(cpu, j, code): save the callee-saved registers, set up the temp frame. */
+    x64_push(&e, X_RBP);
+    x64_push(&e, X_RBX);
+    x64_push(&e, X_R12);
+    x64_push(&e, X_R13);
+    x64_push(&e, X_R14);
+    x64_push(&e, X_R15);
+    x64_alu_ri(&e, 8, XA_SUB, X_RSP, FRAME_BYTES);
+    x64_mov_rr(&e, 8, X_RBX, X_RDI);
+    x64_mov_rr(&e, 8, X_R12, X_RSI);
+    x64_jmp_r(&e, X_RDX);
+    /* epilogue: rax holds the exit value. */
+    while (e.pos & 15) {
+        x64_byte(&e, 0xCC);
+    }
+    j->epilogue_off = e.pos;
+    x64_alu_ri(&e, 8, XA_ADD, X_RSP, FRAME_BYTES);
+    x64_pop(&e, X_R15);
+    x64_pop(&e, X_R14);
+    x64_pop(&e, X_R13);
+    x64_pop(&e, X_R12);
+    x64_pop(&e, X_RBX);
+    x64_pop(&e, X_RBP);
+    x64_ret(&e);
+    while (e.pos & 63) {
+        x64_byte(&e, 0xCC);
+    }
+    codebuf_end_write(cb);
+    j->tramp_size = e.pos;
+    cb->used = e.pos;
+    j->enter = (uintptr_t(*)(CPUState *, JitState *, const void *))(uintptr_t)cb->rx;
+}
+
+/* Exit stubs are emitted after the block body: each adds its retired-instruction count. */
+typedef struct ExitStub {
+    size_t field;
+    unsigned pending;
+} ExitStub;
+
+typedef struct Backend {
+    X64Emit e;
+    JitState *j;
+    unsigned pending;
+    ExitStub stubs[IR_MAX_INSNS / 2];
+    unsigned nstubs;
+    int rax_temp;                 /* the temp whose value rax holds, or -1 */
+    bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
+    size_t label_pos[IR_MAX_LABELS];
+    size_t label_fix[IR_MAX_LABELS][4];
+    unsigned nfix[IR_MAX_LABELS];
+    bool overflow;
+} Backend;
+
+static void exit_on(Backend *b, int cc)
+{
+    if (b->nstubs >= sizeof(b->stubs) / sizeof(b->stubs[0])) {
+        b->overflow = true;
+        return;
+    }
+    b->stubs[b->nstubs].field = x64_jcc_rel32(&b->e, cc);
+    b->stubs[b->nstubs].pending = b->pending;
+    b->nstubs++;
+}
+
+static void flush_icount(Backend *b, unsigned n)
+{
+    if (n) {
+        x64_alu_mi(&b->e, 8, XA_ADD, X_RBX, OFF(icount), (int32_t)n);
+    }
+}
+
+static void jmp_epilogue(Backend *b)
+{
+    size_t f = x64_jmp_rel32(&b->e);
+    if (!b->e.overflow) {
+        x64_patch_rel32(b->e.buf, f, b->j->epilogue_off);
+    }
+}
+
+/* stop_checks: jump to an exit stub if the C loop has work to do before the next
+ * instruction (the same conditions as run_fast in core/cpu_exec.c). */
+static void stop_checks(Backend *b, bool after_helper)
+{
+    X64Emit *e = &b->e;
+    x64_load(e, 4, X_RAX, X_RBX, OFF(halted));
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)0xFFFF00FF);
+    exit_on(b, XC_NE);
+    x64_load(e, 2, X_RAX, X_RBX, OFF(exit_request));
+    x64_test_rr(e, 4, X_RAX, X_RAX);
+    exit_on(b, XC_NE);
+    x64_alu_mi(e, 1, XA_CMP, X_R12, JOFF(stop), 0);
+    exit_on(b, XC_NE);
+    if (after_helper) {
+        x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
+        x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
+        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
+        exit_on(b, XC_NE);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
+        exit_on(b, XC_NE);
+        x64_test_mi(e, 1, X_RBX, OFF(dr[7]), 0xFF);
+        exit_on(b, XC_NE);
+    } else {
+        /* A maskable interrupt waits when IF is set. */
+        x64_test_mi(e, 1, X_RBX, OFF(intr_pending), 1);
+        size_t skip = x64_jcc_rel32(e, XC_E);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
+        exit_on(b, XC_NE);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, skip, e->pos);
+        }
+    }
+}
+
+static void reg_ref(int reg, unsigned size, int32_t *disp)
+{
+    if (size == 1 && reg >= 4) {
+        *disp = OFF(regs) + 4 * (reg - 4) + 1;
+    } else {
+        *disp = OFF(regs) + 4 * reg;
+    }
+}
+
+static void load_temp(Backend *b, int r, int t)
+{
+    x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+}
+
+static void store_temp(Backend *b, int t, int r)
+{
+    x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+}
+
+static void call_abs(Backend *b, const void *fn)
+{
+    x64_mov_ri64(&b->e, X_RAX, (uint64_t)(uintptr_t)fn);
+    x64_call_r(&b->e, X_RAX);
+}
+
+/* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
+ * limit (and, in protected mode, a present, non-expand-down data segment writable for a
+ * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page, and a
+ * TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
+ * then the host access at addend + linear.
+ * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
+static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    bool store = i->opc == IR_ST;
+    bool rmw = i->opc == IR_LD && i->sub == 1; /* the load of a read-modify-write */
+    bool wr = store || rmw;                    /* checked for writing */
+    int seg = (int)i->imm;
+    unsigned size = i->size;
+    size_t slow[8];
+    unsigned ns = 0;
+    bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+
+    load_temp(b, X_RDX, i->a);                       /* edx = offset */
+    x64_mov_rr(e, 4, X_RCX, X_RDX);
+    x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
+    slow[ns++] = x64_jcc_rel32(e, XC_B);             /* offset wrapped */
+    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
+    slow[ns++] = x64_jcc_rel32(e, XC_A);
+    if (pm) {
+        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
+        uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
+        x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    }
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
+    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);          /* ecx = linear */
+    if (user && size > 1) {
+        /* A misaligned access at CPL 3 with EFLAGS.AC may be an #AC: the slow path knows. */
+        x64_mov_rr(e, 4, X_RAX, X_RCX);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
+        size_t aligned = x64_jcc_rel32(e, XC_E);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, aligned, e->pos);
+        }
+    }
+    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
+    x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)(0x1000 - size));
+    slow[ns++] = x64_jcc_rel32(e, XC_A);             /* crosses the page */
+    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+    x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
+    x64_mov_rr(e, 4, X_RSI, X_RCX);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
+               tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                  : offsetof(TLBEntry, tag_read)));
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 8, X_RSI, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RCX);          /* rsi = host address */
+    if (store) {
+        load_temp(b, X_RAX, i->b);
+        x64_store(e, (int)size, X_RSI, 0, X_RAX);
+    } else {
+        x64_load(e, (int)size, X_RAX, X_RSI, 0);
+        store_temp(b, i->dst, X_RAX);
+    }
+    size_t done = x64_jmp_rel32(e);
+    for (unsigned k = 0; k < ns && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, slow[k], e->pos);
+    }
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
+    if (store) {
+        load_temp(b, X_RCX, i->b);
+        call_abs(b, (const void *)jit_helper_st);
+    } else {
+        call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
+        store_temp(b, i->dst, X_RAX);
+    }
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, done, e->pos);
+    }
+}
+
+/* host_flags: recompute the host flags of the guest operation of IR_BRFLAGS/IR_SETFLAGS at
+ * its width: the condition codes of x86 are the same on both sides. Clobbers rax. */
+static void host_flags(Backend *b, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    int w = i->size;
+    load_temp(b, X_RAX, i->a);
+    if (i->c == 2) {
+        x64_test_rr(e, w, X_RAX, X_RAX);
+    } else {
+        x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
+    }
+}
+
+static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
+{
+    X64Emit *e = &b->e;
+    int32_t d;
+    /* rax caching: an op that starts by loading a temp rax already holds skips the load. */
+    int hold = b->rax_temp;
+    b->rax_temp = -1;
+    switch ((IROpc)i->opc) {
+    case IR_INSN_START:
+    case IR_SETEIP:
+        b->rax_temp = hold;
+        if (i->opc == IR_SETEIP) {
+            x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
+        }
+        break;
+    case IR_INSN_END:
+        b->rax_temp = hold;
+        b->pending++;
+        break;
+    case IR_SYNC:
+        x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)i->imm);
+        x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
+        x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
+        flush_icount(b, b->pending);
+        b->pending = 0;
+        break;
+    case IR_CALL:
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_mov_ri64(e, X_RSI, (uint64_t)(uintptr_t)i->ptr2);
+        call_abs(b, i->ptr);
+        if (i->dst >= 0) {
+            store_temp(b, i->dst, X_RAX);
+        }
+        break;
+    case IR_CHECK:
+        if (!i->sub) {
+            x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
+            exit_on(b, XC_NE);
+        }
+        stop_checks(b, true);
+        break;
+    case IR_MOVI:
+        x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        b->rax_temp = hold == i->dst ? -1 : hold;
+        break;
+    case IR_LDREG:
+        reg_ref(i->a, i->size, &d);
+        x64_load(e, i->size, X_RAX, X_RBX, d);
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    case IR_STREG:
+        reg_ref(i->a, i->size, &d);
+        if (hold != i->b) {
+            load_temp(b, X_RAX, i->b);
+        }
+        x64_store(e, i->size, X_RBX, d, X_RAX);
+        b->rax_temp = i->b;
+        break;
+    case IR_ALU:
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
+        if (i->sub == IR_ALU_SEXT8 || i->sub == IR_ALU_SEXT16) {
+            x64_movsx_rr(e, i->sub == IR_ALU_SEXT8 ? 1 : 2, X_RAX, X_RAX);
+        } else if (i->sub >= 16) {
+            x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
+        } else {
+            x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+        }
+        if (i->size == 1) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFF);
+        } else if (i->size == 2) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
+        }
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    case IR_SETCC:
+        if (dead) {
+            /* A later op of the block replaces the lazy flags before anything (a helper, a
+             * possible fault, an exit) can look at them. */
+            b->rax_temp = hold;
+            break;
+        }
+        x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
+        x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
+        if (i->b >= 0) {
+            load_temp(b, X_RAX, i->b);
+            x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
+        } else {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
+        }
+        if (i->c >= 0) {
+            load_temp(b, X_RAX, i->c);
+            x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
+        } else {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), 0);
+        }
+        break;
+    case IR_LD:
+    case IR_ST:
+        gen_mem(b, tb, i);
+        break;
+    case IR_BRCOND: {
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
+        x64_test_rr(e, 4, X_RAX, X_RAX);
+        size_t f = x64_jcc_rel32(e, XC_NE);
+        unsigned l = i->imm;
+        if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
+            b->label_fix[l][b->nfix[l]++] = f;
+        } else {
+            b->overflow = true;
+        }
+        break;
+    }
+    case IR_LABEL:
+        if (i->imm < IR_MAX_LABELS) {
+            b->label_pos[i->imm] = e->pos;
+        }
+        break;
+    case IR_SETFLAGS:
+        x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
+        host_flags(b, i);
+        x64_setcc(e, i->sub & 0xF, X_RCX);
+        store_temp(b, i->dst, X_RCX);
+        break;
+    case IR_BRFLAGS: {
+        host_flags(b, i);
+        size_t f = x64_jcc_rel32(e, i->sub & 0xF);
+        unsigned l = i->imm;
+        if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
+            b->label_fix[l][b->nfix[l]++] = f;
+        } else {
+            b->overflow = true;
+        }
+        break;
+    }
+    case IR_JUMP_IND: {
+        load_temp(b, X_RAX, i->a);
+        if (i->size == 2) {
+            x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
+        }
+        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
+        size_t ok = x64_jcc_rel32(e, XC_BE);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)jit_helper_gp0); /* does not return */
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, ok, e->pos);
+        }
+        x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+        break;
+    }
+    case IR_GOTO_TB_IF: {
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
+        size_t skip = x64_jcc_rel32(e, XC_NE);
+        flush_icount(b, b->pending);
+        size_t f = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, f, e->pos);
+        }
+        tb->jmp_field[i->imm & 1] = (uint32_t)f;
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
+        jmp_epilogue(b);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, skip, e->pos);
+        }
+        break;
+    }
+    case IR_GOTO_TB: {
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
+        flush_icount(b, b->pending);
+        size_t f = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
+        }
+        tb->jmp_field[i->imm & 1] = (uint32_t)f;
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
+        jmp_epilogue(b);
+        break;
+    }
+    case IR_EXIT: {
+        /* Indirect exit: look the next block up without going back to C. */
+        flush_icount(b, b->pending);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)jit_helper_lookup);
+        x64_test_rr(e, 8, X_RAX, X_RAX);
+        size_t none = x64_jcc_rel32(e, XC_E);
+        x64_jmp_r(e, X_RAX);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, none, e->pos);
+        }
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        jmp_epilogue(b);
+        break;
+    }
+    }
+}
+
+bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
+{
+    CodeBuf *cb = &j->cb;
+    static const Backend zero;
+    Backend *b = malloc(sizeof(*b));
+    if (!b) {
+        return false;
+    }
+    *b = zero;
+    b->j = j;
+    size_t start = (cb->used + 15) & ~(size_t)15;
+    if (start >= cb->size) {
+        free(b);
+        return false;
+    }
+    x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
+    X64Emit *e = &b->e;
+    tb->jmp_field[0] = tb->jmp_field[1] = TB_NO_SLOT;
+
+    /* Entry: instruction budget, then the boundary events. */
+    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
+    x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    exit_on(b, XC_A);
+    stop_checks(b, false);
+
+    /* Dead lazy-flag updates: a SETCC followed by another SETCC with nothing in between
+     * that could observe the flags (helpers, syncs before possible faults, control flow). */
+    bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (!dead) {
+        free(b);
+        return false;
+    }
+    bool killed = false;
+    for (unsigned k = ir->n; k-- > 0;) {
+        switch ((IROpc)ir->insn[k].opc) {
+        case IR_SETCC:
+            dead[k] = killed;
+            killed = true;
+            break;
+        case IR_INSN_START:
+        case IR_INSN_END:
+        case IR_MOVI:
+        case IR_LDREG:
+        case IR_STREG:
+        case IR_ALU:
+        case IR_SETEIP:
+        case IR_SETFLAGS:
+            break;
+        default:
+            killed = false;
+            break;
+        }
+    }
+    b->rax_temp = -1;
+    for (unsigned k = 0; k < ir->n; k++) {
+        gen_op(b, tb, &ir->insn[k], dead[k]);
+    }
+    free(dead);
+    /* One exit stub per distinct retired-instruction count. */
+    for (unsigned s = 0; s < b->nstubs; s++) {
+        bool seen = false;
+        for (unsigned t = 0; t < s && !seen; t++) {
+            seen = b->stubs[t].pending == b->stubs[s].pending;
+        }
+        if (seen) {
+            continue;
+        }
+        for (unsigned t = s; t < b->nstubs && !e->overflow; t++) {
+            if (b->stubs[t].pending == b->stubs[s].pending) {
+                x64_patch_rel32(e->buf, b->stubs[t].field, e->pos);
+            }
+        }
+        flush_icount(b, b->stubs[s].pending);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        jmp_epilogue(b);
+    }
+    for (int l = 0; l < IR_MAX_LABELS && !e->overflow; l++) {
+        for (unsigned f = 0; f < b->nfix[l]; f++) {
+            x64_patch_rel32(e->buf, b->label_fix[l][f], b->label_pos[l]);
+        }
+    }
+    bool ok = !e->overflow && !b->overflow;
+    if (ok) {
+        tb->host_code = cb->rx + start;
+        tb->host_size = (uint32_t)(e->pos - start);
+        cb->used = e->pos;
+        j->stats.bytes_generated += tb->host_size;
+    }
+    free(b);
+    return ok;
+}

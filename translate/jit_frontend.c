@@ -1,0 +1,649 @@
+/* jit_frontend.c: guest instructions -> IR for one translation block.
+ *
+ * A block runs from CS:EIP to the first instruction that ends it: a control transfer, an
+ * instruction that can change the mode or needs the loop's boundary checks (anything not in
+ * the straight-line set below), the end of the guest page, or TB_MAX_INSNS. An instruction is
+ * translated inline when the frontend knows it (register MOV/ALU/INC/DEC/LEA, MOV to and from
+ * memory through the soft MMU, Jcc/JMP rel); everything else becomes a call of the
+ * interpreter's handler with a copy of its DecodedInsn, after making EIP, ESP and icount
+ * exact, and a check that it fell through (a REP string instruction that stops early, or a
+ * fault-free branch, leaves the block). So every instruction runs under the JIT, and inline
+ * coverage grows one instruction at a time.
+ */
+#include <string.h>
+
+#include "translate/jit_internal.h"
+
+/* straight_line: opcodes whose handlers never change CS, the mode, IF/TF, or do port I/O,
+ * and normally continue at the next instruction: a block may go on after them. */
+static bool straight_line(const DecodedInsn *d)
+{
+    unsigned op = d->op;
+    if (op < 0x100) {
+        if (op < 0x40) {
+            /* ALU block and BCD adjusts; 0F is never here, 06/07/0E/16/17/1E/1F are segment
+             * pushes and pops (POP SS inhibits interrupts, POP seg loads descriptors). */
+            unsigned lo = op & 7;
+            return lo < 6 || op == 0x27 || op == 0x2F || op == 0x37 || op == 0x3F;
+        }
+        if (op <= 0x61) {
+            return true; /* INC/DEC, PUSH/POP reg, PUSHA/POPA */
+        }
+        if (op >= 0x68 && op <= 0x6B) {
+            return true;
+        }
+        if (op >= 0x80 && op <= 0x8D) {
+            return true;
+        }
+        if (op >= 0x90 && op <= 0x99) {
+            return true;
+        }
+        if (op == 0x9E || op == 0x9F || (op >= 0xA0 && op <= 0xBF)) {
+            return true;
+        }
+        if (op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xC7 ||
+            (op >= 0xD0 && op <= 0xDF)) {
+            return true; /* shifts, MOV r/m imm, AAM/AAD/SALC/XLAT, x87 */
+        }
+        if (op == 0xF5 || op == 0xF6 || op == 0xF7 || op == 0xF8 || op == 0xF9 ||
+            op == 0xFC || op == 0xFD || op == 0xFE) {
+            return true;
+        }
+        if (op == 0xFF) {
+            return d->reg == 0 || d->reg == 1 || d->reg == 6;
+        }
+        return false;
+    }
+    unsigned x = op & 0xFF;
+    if ((op & 0xF00) != OP_MAP_0F) {
+        return false;
+    }
+    return (x >= 0x40 && x <= 0x4F) || (x >= 0x90 && x <= 0x9F) || x == 0xA3 || x == 0xA4 ||
+           x == 0xA5 || x == 0xAB || x == 0xAC || x == 0xAD || x == 0xAF || x == 0xB0 ||
+           x == 0xB1 || x == 0xB3 || (x >= 0xB6 && x <= 0xBF) || x == 0xC0 || x == 0xC1 ||
+           (x >= 0xC8 && x <= 0xCF);
+}
+
+typedef struct Fe {
+    JitState *j;
+    CPUState *cpu;
+    IRBlock *ir;
+    const DecodedInsn *d;
+    uint32_t eip, next;
+    bool code32;
+    bool stack32;
+    uint32_t cs_limit;
+    /* The flags as left by the last inline ALU op of this block, for Jcc fusion. */
+    struct {
+        bool valid;
+        int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a */
+        int a, b;
+        unsigned size;
+    } fl;
+} Fe;
+
+static uint32_t helper_cf(CPUState *cpu, const void *unused)
+{
+    (void)unused;
+    return cpu_cc_cf(cpu) ? 1 : 0;
+}
+
+static uint32_t helper_cond(CPUState *cpu, const void *cc)
+{
+    return cpu_cond(cpu, (int)(uintptr_t)cc) ? 1 : 0;
+}
+
+static unsigned op_size(const DecodedInsn *d)
+{
+    return (d->op & 1) ? d->opsize : 1;
+}
+
+/* branch_target: the EIP a relative branch goes to (interp_jump's wrap). */
+static uint32_t branch_target(const Fe *f)
+{
+    uint32_t t = f->next + f->d->imm;
+    return f->d->opsize == 2 ? (t & 0xFFFF) : t;
+}
+
+/* gen_ea: temp = the memory operand's offset (without segment base). */
+static int gen_ea(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    int t = ir_temp(ir);
+    ir_movi(ir, t, d->disp);
+    if (d->base >= 0) {
+        int r = ir_temp(ir);
+        ir_ldreg(ir, r, d->base, 4);
+        ir_alu(ir, XA_ADD, t, t, r, 4);
+    }
+    if (d->index >= 0) {
+        int r = ir_temp(ir);
+        ir_ldreg(ir, r, d->index, 4);
+        if (d->scale) {
+            ir_alu(ir, 16 + d->scale, r, r, -1, 4);
+        }
+        ir_alu(ir, XA_ADD, t, t, r, 4);
+    }
+    if (d->addrsize == 2) {
+        int m = ir_temp(ir);
+        ir_movi(ir, m, 0xFFFF);
+        ir_alu(ir, XA_AND, t, t, m, 4);
+    }
+    return t;
+}
+
+/* gen_alu: dst_reg op= src temp for ADD/OR/AND/SUB/XOR/CMP with lazy flags. */
+static void gen_alu(Fe *f, int aop, int dst_reg, int src, unsigned size)
+{
+    IRBlock *ir = f->ir;
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int a = ir_temp(ir), r = ir_temp(ir);
+    ir_ldreg(ir, a, dst_reg, size);
+    ir_alu(ir, aop == XA_CMP ? XA_SUB : aop, r, a, src, size);
+    if (aop != XA_CMP) {
+        ir_streg(ir, dst_reg, size, r);
+    }
+    f->fl.valid = true;
+    f->fl.size = size;
+    f->fl.b = src;
+    switch (aop) {
+    case XA_ADD:
+        ir_setcc(ir, CC_OP_ADD8 + si, r, src, -1);
+        f->fl.kind = 1;
+        f->fl.a = a;
+        break;
+    case XA_SUB:
+    case XA_CMP:
+        ir_setcc(ir, CC_OP_SUB8 + si, r, src, -1);
+        f->fl.kind = 0;
+        f->fl.a = a;
+        break;
+    default:
+        ir_setcc(ir, CC_OP_LOGIC8 + si, r, -1, -1);
+        f->fl.kind = 2;
+        f->fl.a = r;
+        break;
+    }
+}
+
+static bool alu_inline_op(int aop)
+{
+    return aop == XA_ADD || aop == XA_OR || aop == XA_AND || aop == XA_SUB || aop == XA_XOR ||
+           aop == XA_CMP;
+}
+
+static uint32_t size_mask(unsigned size)
+{
+    return size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+/* gen_alu_vals: r = a op b with the lazy flags (and fusion state); returns r. */
+static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
+{
+    IRBlock *ir = f->ir;
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int r = ir_temp(ir);
+    int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
+    ir_alu(ir, op, r, a, src, size);
+    f->fl.valid = true;
+    f->fl.size = size;
+    f->fl.b = src;
+    if (op == XA_ADD) {
+        ir_setcc(ir, CC_OP_ADD8 + si, r, src, -1);
+        f->fl.kind = 1;
+        f->fl.a = a;
+    } else if (op == XA_SUB) {
+        ir_setcc(ir, CC_OP_SUB8 + si, r, src, -1);
+        f->fl.kind = 0;
+        f->fl.a = a;
+    } else {
+        ir_setcc(ir, CC_OP_LOGIC8 + si, r, -1, -1);
+        f->fl.kind = 2;
+        f->fl.a = r;
+    }
+    return r;
+}
+
+/* try_inline_mem: ALU with a memory operand, TEST, MOV r/m imm, MOV moffs, MOVZX/MOVSX.
+ * Returns as try_inline. */
+static int try_inline_more(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    bool mem = (d->flags & DI_MEM) != 0;
+    int aop = -1;
+    unsigned size = op_size(d);
+    bool imm_src = false, to_reg = false;
+    if (op < 0x40 && (op & 7) < 4 && mem) {
+        aop = (int)(op >> 3) & 7;
+        to_reg = (op & 2) != 0;
+    } else if (op >= 0x80 && op <= 0x83 && op != 0x82 && mem) {
+        aop = d->reg;
+        imm_src = true;
+    } else if (op == 0x84 || op == 0x85) {
+        aop = 8;
+    } else if ((op == 0xF6 || op == 0xF7) && d->reg <= 1) {
+        aop = 8;
+        imm_src = true;
+    } else if (op == 0xA8 || op == 0xA9) {
+        int a = ir_temp(ir), c = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_ldreg(ir, a, R_EAX, size);
+        ir_movi(ir, c, d->imm & size_mask(size));
+        gen_alu_vals(f, 8, a, c, size);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (aop >= 0) {
+        if (aop == XA_ADC || aop == XA_SBB) {
+            return 0;
+        }
+        int src = ir_temp(ir), a = ir_temp(ir), ea = -1;
+        ir_insn_start(ir, f->eip, f->next);
+        if (mem) {
+            ir_sync(ir, f->eip, f->next);
+            ea = gen_ea(f);
+        }
+        if (imm_src) {
+            ir_movi(ir, src, d->imm & size_mask(size));
+        } else if (to_reg) {
+            ir_ld(ir, src, d->seg, ea, size);
+        } else {
+            ir_ldreg(ir, src, d->reg, size);
+        }
+        bool writes = aop != XA_CMP && aop != 8;
+        if (to_reg) {
+            ir_ldreg(ir, a, d->reg, size);
+        } else if (mem) {
+            if (writes) {
+                ir_ld_rmw(ir, a, d->seg, ea, size);
+            } else {
+                ir_ld(ir, a, d->seg, ea, size);
+            }
+        } else {
+            ir_ldreg(ir, a, d->rm, size);
+        }
+        int r = gen_alu_vals(f, aop, a, src, size);
+        if (writes) {
+            if (to_reg) {
+                ir_streg(ir, d->reg, size, r);
+            } else if (mem) {
+                ir_st(ir, d->seg, ea, r, size);
+            } else {
+                ir_streg(ir, d->rm, size, r);
+            }
+        }
+        ir_insn_end(ir);
+        if (writes && mem && !to_reg) {
+            ir_check(ir, f->next); /* the store may have hit translated code */
+        }
+        return 1;
+    }
+    if (op == 0xC6 || op == 0xC7) {
+        if (d->reg != 0) {
+            return 0;
+        }
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (!mem) {
+            ir_movi(ir, v, d->imm & size_mask(size));
+            ir_streg(ir, d->rm, size, v);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_sync(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        ir_movi(ir, v, d->imm & size_mask(size));
+        ir_st(ir, d->seg, ea, v, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if (op >= 0xA0 && op <= 0xA3) {
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        if (op < 0xA2) {
+            ir_ld(ir, v, d->seg, ea, size);
+            ir_streg(ir, R_EAX, size, v);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_ldreg(ir, v, R_EAX, size);
+        ir_st(ir, d->seg, ea, v, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if (op == 0x1B6 || op == 0x1B7 || op == 0x1BE || op == 0x1BF) {
+        unsigned ssize = (op & 1) ? 2 : 1;
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (mem) {
+            ir_sync(ir, f->eip, f->next);
+            ir_ld(ir, v, d->seg, gen_ea(f), ssize);
+        } else {
+            ir_ldreg(ir, v, d->rm, ssize);
+        }
+        if (op >= 0x1BE) {
+            ir_alu(ir, ssize == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, v, v, -1, 4);
+        }
+        ir_streg(ir, d->reg, d->opsize, v);
+        ir_insn_end(ir);
+        return 1;
+    }
+    return 0;
+}
+
+/* try_inline: translate f->d inline. Returns 1 (done, block continues), 2 (done, block
+ * ended), 0 (not handled: use the helper). */
+static int try_inline(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    bool mem = (d->flags & DI_MEM) != 0;
+    if (d->flags & DI_LOCK) {
+        return 0;
+    }
+    if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7)) {
+        int aop = (int)(op >> 3) & 7;
+        unsigned size = op_size(d);
+        unsigned form = op & 7;
+        int src = ir_temp(ir);
+        if (form >= 4) {
+            ir_insn_start(ir, f->eip, f->next);
+            ir_movi(ir, src, d->imm & (size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFF));
+            gen_alu(f, aop, R_EAX, src, size);
+            ir_insn_end(ir);
+            return 1;
+        }
+        if (mem) {
+            return 0;
+        }
+        ir_insn_start(ir, f->eip, f->next);
+        int dst = (form & 2) ? d->reg : d->rm;
+        ir_ldreg(ir, src, (form & 2) ? d->rm : d->reg, size);
+        gen_alu(f, aop, dst, src, size);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op >= 0x80 && op <= 0x83 && op != 0x82 && !mem && alu_inline_op(d->reg)) {
+        unsigned size = op_size(d);
+        int src = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_movi(ir, src, d->imm & (size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFF));
+        gen_alu(f, d->reg, d->rm, src, size);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op >= 0x40 && op <= 0x4F) {
+        unsigned size = d->opsize;
+        uint32_t si = size == 2 ? 1 : 2;
+        bool dec = (op & 8) != 0;
+        int r = (int)(op & 7);
+        int cf = ir_temp(ir), v = ir_temp(ir), one = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (f->fl.valid && f->fl.kind == 2) {
+            ir_movi(ir, cf, 0); /* after a logic op CF is clear */
+        } else if (f->fl.valid) {
+            ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+        } else {
+            ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
+        }
+        ir_ldreg(ir, v, r, size);
+        ir_movi(ir, one, 1);
+        ir_alu(ir, dec ? XA_SUB : XA_ADD, v, v, one, size);
+        ir_streg(ir, r, size, v);
+        ir_setcc(ir, (dec ? CC_OP_DEC8 : CC_OP_INC8) + si, v, -1, cf);
+        ir_insn_end(ir);
+        f->fl.valid = false;
+        return 1;
+    }
+    if (op >= 0x88 && op <= 0x8B) {
+        unsigned size = op_size(d);
+        int t = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (!mem) {
+            ir_ldreg(ir, t, (op & 2) ? d->rm : d->reg, size);
+            ir_streg(ir, (op & 2) ? d->reg : d->rm, size, t);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_sync(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        if (op & 2) {
+            ir_ld(ir, t, d->seg, ea, size);
+            ir_streg(ir, d->reg, size, t);
+            ir_insn_end(ir);
+            return 1;
+        }
+        ir_ldreg(ir, t, d->reg, size);
+        ir_st(ir, d->seg, ea, t, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next); /* the store may have hit translated code */
+        return 1;
+    }
+    if (op >= 0xB0 && op <= 0xBF) {
+        unsigned size = op < 0xB8 ? 1 : d->opsize;
+        int t = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_movi(ir, t, d->imm);
+        ir_streg(ir, (int)(op & 7), size, t);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op == 0x8D && mem) {
+        ir_insn_start(ir, f->eip, f->next);
+        int ea = gen_ea(f);
+        ir_streg(ir, d->reg, d->opsize, ea);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F)) {
+        uint32_t target = branch_target(f);
+        if (target > f->cs_limit) {
+            return 0;
+        }
+        int l = ir_label(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_insn_end(ir);
+        if (f->fl.valid) {
+            ir_brflags(ir, (int)(op & 0xF), f->fl.kind, f->fl.a, f->fl.b, f->fl.size, l);
+        } else {
+            int c = ir_temp(ir);
+            ir_call_helper(ir, c, (const void *)helper_cond,
+                           (const void *)(uintptr_t)(op & 0xF));
+            ir_brcond(ir, c, l);
+        }
+        ir_goto_tb(ir, 1, f->next);
+        ir_set_label(ir, l);
+        ir_goto_tb(ir, 0, target);
+        return 2;
+    }
+    if ((op >= 0x50 && op <= 0x57) || op == 0xE8) {
+        /* PUSH reg; CALL rel pushes the return address then jumps. */
+        unsigned size = d->opsize;
+        uint32_t target = 0;
+        if (op == 0xE8) {
+            target = branch_target(f);
+            if (target > f->cs_limit) {
+                return 0;
+            }
+        }
+        int v = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        if (op == 0xE8) {
+            ir_movi(ir, v, f->next);
+        } else {
+            ir_ldreg(ir, v, (int)(op & 7), size);
+        }
+        ir_ldreg(ir, sp, R_ESP, 4);
+        ir_movi(ir, k, size);
+        ir_alu(ir, XA_SUB, sp, sp, k, f->stack32 ? 4 : 2);
+        ir_st(ir, S_SS, sp, v, size);
+        ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        ir_insn_end(ir);
+        if (op == 0xE8) {
+            ir_seteip(ir, target);
+            ir_check_events(ir); /* the push may have hit translated code */
+            ir_goto_tb(ir, 0, target);
+            return 2;
+        }
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if ((op >= 0x58 && op <= 0x5F) || op == 0xC3) {
+        /* POP reg; RET near pops the target, checked against the CS limit. */
+        unsigned size = d->opsize;
+        int v = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        ir_ldreg(ir, sp, R_ESP, f->stack32 ? 4 : 2);
+        ir_ld(ir, v, S_SS, sp, size);
+        ir_movi(ir, k, size);
+        ir_alu(ir, XA_ADD, sp, sp, k, f->stack32 ? 4 : 2);
+        ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        if (op == 0xC3) {
+            ir_jump_ind(ir, v, size);
+            ir_insn_end(ir);
+            ir_exit_tb(ir);
+            return 2;
+        }
+        ir_streg(ir, (int)(op & 7), size, v);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op == 0xE2) {
+        /* LOOP: (E)CX by address size, no flags. */
+        uint32_t target = branch_target(f);
+        if (target > f->cs_limit) {
+            return 0;
+        }
+        int c = ir_temp(ir), one = ir_temp(ir);
+        int l = ir_label(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_ldreg(ir, c, R_ECX, d->addrsize);
+        ir_movi(ir, one, 1);
+        ir_alu(ir, XA_SUB, c, c, one, d->addrsize);
+        ir_streg(ir, R_ECX, d->addrsize, c);
+        ir_insn_end(ir);
+        ir_brcond(ir, c, l);
+        ir_goto_tb(ir, 1, f->next);
+        ir_set_label(ir, l);
+        ir_goto_tb(ir, 0, target);
+        return 2;
+    }
+    int more = try_inline_more(f);
+    if (more) {
+        return more;
+    }
+    if (op == 0xE9 || op == 0xEB) {
+        uint32_t target = branch_target(f);
+        if (target > f->cs_limit) {
+            return 0;
+        }
+        ir_insn_start(ir, f->eip, f->next);
+        ir_insn_end(ir);
+        ir_goto_tb(ir, 0, target);
+        return 2;
+    }
+    return 0;
+}
+
+/* gen_helper: the instruction as a call of the interpreter's handler. Returns true when the
+ * block may continue after it. */
+static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
+{
+    IRBlock *ir = f->ir;
+    const DecodedInsn *d = f->d;
+    f->fl.valid = false;
+    ir_insn_start(ir, f->eip, f->next);
+    ir_sync(ir, f->eip, f->next);
+    ir_call_helper(ir, -1, (const void *)f->j->table[d->op & (OP_COUNT - 1)], copy);
+    ir_insn_end(ir);
+    if (d->op == 0xE8 || (d->op >= 0xE0 && d->op <= 0xE3)) {
+        /* CALL rel, LOOPcc, JCXZ: chain to wherever the handler went, if it is one of the
+         * two direct targets and nothing needs the C loop. */
+        ir_check_events(ir);
+        ir_goto_tb_if(ir, 0, branch_target(f));
+        ir_goto_tb_if(ir, 1, f->next);
+        ir_exit_tb(ir);
+        return false;
+    }
+    if (!straight_line(d)) {
+        ir_exit_tb(ir);
+        return false;
+    }
+    ir_check(ir, f->next);
+    if (last) {
+        ir_goto_tb(ir, 0, f->next);
+    }
+    return true;
+}
+
+unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
+                      unsigned avail)
+{
+    IRBlock *ir = &j->ir;
+    Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
+            .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit};
+    DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
+    unsigned n = 0, off = 0;
+    uint32_t eip = tb->eip;
+    ir_init(ir);
+    tb->insns = copies;
+    for (;;) {
+        DecodedInsn *d = &copies[n];
+        DecodeEnv env = {.bytes = code + off, .avail = avail - off, .code32 = f.code32};
+        int len = x86_decode(&env, d);
+        if (len <= 0) {
+            /* Undefined, too long, or crossing the page/limit: the interpreter's job, in the
+             * next block. */
+            if (n) {
+                ir_goto_tb(ir, 0, eip);
+            }
+            break;
+        }
+        f.d = d;
+        f.eip = eip;
+        f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
+        off += (unsigned)len;
+        n++;
+        /* An instruction needs at most 8 temps and 64 IR ops: stop while both fit. */
+        bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
+                    ir->ntemps > IR_MAX_TEMPS - 8 || (!f.code32 && f.next < eip);
+        int r = j->opt.no_inline ? 0 : try_inline(&f);
+        bool cont;
+        if (r == 1) {
+            j->stats.insns_inline++;
+            cont = true;
+            if (last) {
+                ir_goto_tb(ir, 0, f.next);
+            }
+        } else if (r == 2) {
+            j->stats.insns_inline++;
+            cont = false;
+        } else {
+            j->stats.insns_helper++;
+            cont = gen_helper(&f, d, last);
+        }
+        eip = f.next;
+        if (!cont || last) {
+            break;
+        }
+    }
+    tb->ninsns = (uint16_t)n;
+    tb->size = (uint16_t)off;
+    if (n) {
+        j->arena_used += n * sizeof(DecodedInsn);
+        memcpy(j->arena + j->arena_used, code, off);
+        tb->guest_copy = j->arena + j->arena_used;
+        j->arena_used += (off + 15) & ~15u;
+    }
+    return n;
+}

@@ -1,0 +1,297 @@
+/* jit_internal.h: the JIT's internal types: executable code buffer, x86-64 emitter, IR,
+ * translation blocks and the per-CPU JIT state. Included by translate/jit*.c and the JIT's
+ * unit tests only. */
+#ifndef ANYVM_TRANSLATE_JIT_INTERNAL_H
+#define ANYVM_TRANSLATE_JIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translate/decode.h"
+#include "translate/interp.h"
+#include "translate/jit.h"
+
+/* ---- code buffer (jit_codebuf.c) ----
+ * W^X: the buffer is one memfd mapped twice, read-write at rw and read-execute at rx, so no
+ * page is ever writable and executable through the same mapping. Where memfd is unavailable
+ * the buffer is one mapping flipped with mprotect around writes (codebuf_begin_write /
+ * codebuf_end_write); then rw == rx. */
+typedef struct CodeBuf {
+    uint8_t *rw;         /* where the emitter writes */
+    uint8_t *rx;         /* where the host executes (same offsets) */
+    size_t size;
+    size_t used;
+    bool dual;           /* two mappings; false: mprotect flips */
+    bool writable;       /* single mapping currently RW */
+} CodeBuf;
+
+/* codebuf_init: map size bytes (rounded to pages). Returns 0 or -errno. */
+int codebuf_init(CodeBuf *cb, size_t size) __attribute__((warn_unused_result));
+void codebuf_destroy(CodeBuf *cb);
+/* codebuf_begin_write / codebuf_end_write: bracket every write (emission, patching). */
+void codebuf_begin_write(CodeBuf *cb);
+void codebuf_end_write(CodeBuf *cb);
+/* codebuf_reset: forget everything after offset keep (the fixed trampolines). */
+void codebuf_reset(CodeBuf *cb, size_t keep);
+
+/* ---- x86-64 emitter (jit_x64.c) ---- */
+enum {
+    X_RAX, X_RCX, X_RDX, X_RBX, X_RSP, X_RBP, X_RSI, X_RDI,
+    X_R8, X_R9, X_R10, X_R11, X_R12, X_R13, X_R14, X_R15,
+};
+/* Condition codes of Jcc/SETcc (the low nibble of 0F 8x). */
+enum { XC_O, XC_NO, XC_B, XC_AE, XC_E, XC_NE, XC_BE, XC_A, XC_S, XC_NS, XC_P, XC_NP,
+       XC_L, XC_GE, XC_LE, XC_G };
+/* Two-operand ALU opcodes (the /digit of 81 and the base of 01/03). */
+enum { XA_ADD = 0, XA_OR = 1, XA_ADC = 2, XA_SBB = 3, XA_AND = 4, XA_SUB = 5, XA_XOR = 6,
+       XA_CMP = 7 };
+
+/* X64Emit: a cursor in a code buffer. Emission past cap sets overflow and writes nothing;
+ * the caller checks it once at the end. Offsets are relative to the buffer start, and rx is
+ * the address the code will run at (for rel32 and absolute addresses). */
+typedef struct X64Emit {
+    uint8_t *buf;        /* write view */
+    const uint8_t *rx;   /* execute view (same offsets) */
+    size_t pos, cap;
+    bool overflow;
+} X64Emit;
+
+void x64_init(X64Emit *e, uint8_t *buf, const uint8_t *rx, size_t pos, size_t cap);
+void x64_byte(X64Emit *e, uint8_t b);
+void x64_u32(X64Emit *e, uint32_t v);
+void x64_u64(X64Emit *e, uint64_t v);
+void x64_push(X64Emit *e, int r);
+void x64_pop(X64Emit *e, int r);
+void x64_ret(X64Emit *e);
+/* mov r64, imm64 (or the shorter mov r32, imm32 when it fits zero-extended). */
+void x64_mov_ri64(X64Emit *e, int r, uint64_t imm);
+void x64_mov_ri32(X64Emit *e, int r, uint32_t imm);
+/* Register-register, width 4 or 8. */
+void x64_mov_rr(X64Emit *e, int w, int dst, int src);
+void x64_alu_rr(X64Emit *e, int w, int aop, int dst, int src);
+void x64_alu_ri(X64Emit *e, int w, int aop, int dst, int32_t imm);
+/* Loads and stores at [base + disp]: width 1, 2, 4 or 8; loads of 1 and 2 zero-extend. */
+void x64_load(X64Emit *e, int w, int dst, int base, int32_t disp);
+void x64_store(X64Emit *e, int w, int base, int32_t disp, int src);
+void x64_store_imm(X64Emit *e, int w, int base, int32_t disp, int32_t imm);
+/* op [base+disp], imm (width 1, 4 or 8) and op reg, [base+disp] (width 1, 2, 4 or 8). */
+void x64_alu_mi(X64Emit *e, int w, int aop, int base, int32_t disp, int32_t imm);
+void x64_alu_rm(X64Emit *e, int w, int aop, int dst, int base, int32_t disp);
+/* test [base+disp], imm (width 1 or 4); test r, r (width 1, 2, 4 or 8). */
+void x64_test_mi(X64Emit *e, int w, int base, int32_t disp, uint32_t imm);
+void x64_test_rr(X64Emit *e, int w, int a, int b);
+/* lea dst, [base + index*scale + disp] (64-bit). */
+void x64_lea(X64Emit *e, int dst, int base, int32_t disp);
+void x64_shift_ri(X64Emit *e, int w, int sub, int r, uint8_t count); /* C1 /sub */
+void x64_call_r(X64Emit *e, int r);
+void x64_jmp_r(X64Emit *e, int r);
+/* Branches with rel32: return the offset of the rel32 field for x64_patch_rel32. */
+size_t x64_jmp_rel32(X64Emit *e);
+size_t x64_jcc_rel32(X64Emit *e, int cc);
+/* x64_patch_rel32: point the rel32 field at offset field to code offset target. */
+void x64_patch_rel32(uint8_t *buf, size_t field, size_t target);
+void x64_setcc(X64Emit *e, int cc, int r8);
+/* movsx dst32, src8/src16 (from_w 1 or 2). */
+void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src);
+
+/* ---- IR (jit_ir.c) ----
+ * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
+ * live bits are given by each op's size: 1, 2 or 4 bytes). Guest registers stay in the
+ * CPUState; IR_LDREG/IR_STREG move them to and from temps. Example, ADD EAX, EBX:
+ *     insn_start 0x1000 0x1002 ; ldreg t0, eax, 4 ; ldreg t1, ebx, 4 ; add t2, t0, t1, 4
+ *     streg eax, 4, t2 ; setcc ADD32, t2, t1 ; insn_end
+ */
+typedef enum IROpc {
+    IR_INSN_START,   /* imm: guest EIP, imm2: next EIP */
+    IR_INSN_END,     /* the instruction retired (icount) */
+    IR_SYNC,         /* precise state before something that can fault: insn_eip = imm,
+                        insn_esp = ESP, eip = imm2, icount flushed */
+    IR_CALL,         /* dst (or -1) = fn(cpu, arg): ptr = fn, ptr2 = arg */
+    IR_CHECK,        /* after a helper: leave the block unless eip == imm and nothing asks the
+                        loop to stop (interrupt, exit request, SMC, map change, TF);
+                        sub = 1: without the EIP test */
+    IR_MOVI,         /* dst = imm */
+    IR_LDREG,        /* dst = guest reg a (size; 1: AL..BH numbering) */
+    IR_STREG,        /* guest reg a (size) = temp b */
+    IR_ALU,          /* dst = a <sub> b, masked to size; sub = XA_* (ADD OR AND SUB XOR),
+                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits */
+    IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
+    IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
+                        sub = 1: the load of a read-modify-write (checked for writing) */
+    IR_ST,           /* store size bytes of b at seg imm : offset a (may fault) */
+    IR_SETEIP,       /* eip = imm */
+    IR_BRCOND,       /* if temp a != 0 goto label imm */
+    IR_LABEL,        /* label imm */
+    IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
+    IR_EXIT,         /* leave the block to the C loop (eip already set) */
+    IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
+                        branched: LOOP, JCXZ, CALL rel) */
+    IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
+                        (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
+                        goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
+    IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
+    IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
+                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
+} IROpc;
+
+#define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
+#define IR_ALU_SEXT8 32
+#define IR_ALU_SEXT16 33
+#define IR_MAX_INSNS 4096
+#define IR_MAX_LABELS 8
+
+typedef struct IRInsn {
+    uint8_t opc;
+    uint8_t size;
+    uint8_t sub;
+    int8_t dst, a, b, c;
+    uint32_t imm, imm2;
+    const void *ptr, *ptr2;
+} IRInsn;
+
+typedef struct IRBlock {
+    IRInsn insn[IR_MAX_INSNS];
+    unsigned n;
+    int ntemps;
+    int nlabels;
+    bool overflow;
+} IRBlock;
+
+void ir_init(IRBlock *b);
+int ir_temp(IRBlock *b);
+int ir_label(IRBlock *b);
+void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next);
+void ir_insn_end(IRBlock *b);
+void ir_sync(IRBlock *b, uint32_t eip, uint32_t next);
+/* ir_call_helper: dst (or -1) = fn(cpu, arg); fn has the InterpFn-like shape
+ * uint32_t fn(CPUState *, const void *) or void fn(CPUState *, const DecodedInsn *). */
+void ir_call_helper(IRBlock *b, int dst, const void *fn, const void *arg);
+void ir_check(IRBlock *b, uint32_t next);
+/* ir_check_events: IR_CHECK without the EIP test (sub = 1). */
+void ir_check_events(IRBlock *b);
+void ir_movi(IRBlock *b, int dst, uint32_t imm);
+void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
+void ir_streg(IRBlock *b, int reg, unsigned size, int src);
+void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
+void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
+void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size);
+void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
+void ir_st(IRBlock *b, int seg, int off, int val, unsigned size);
+void ir_seteip(IRBlock *b, uint32_t eip);
+void ir_brcond(IRBlock *b, int cond, int label);
+void ir_set_label(IRBlock *b, int label);
+void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
+void ir_exit_tb(IRBlock *b);
+void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
+void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
+void ir_jump_ind(IRBlock *b, int t, unsigned size);
+void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
+/* ir_dump: the IR as text, one op per line (for -d jit and tests). */
+void ir_dump(const IRBlock *b, FILE *f);
+
+/* ---- translation blocks ---- */
+#define TB_MAX_INSNS 64
+#define TB_HASH_BITS 15
+#define TB_PAGE_HASH_BITS 12
+#define TB_NO_SLOT 0xFFFFFFFFu
+
+typedef struct TranslationBlock TranslationBlock;
+struct TranslationBlock {
+    /* Key: where and in which mode the code was translated. */
+    uint32_t phys_pc;
+    uint32_t eip;
+    uint32_t cs_base;
+    uint32_t cs_limit;
+    uint32_t flags;               /* TBF_* mode bits */
+    uint16_t size;                /* guest bytes */
+    uint16_t ninsns;
+    uint8_t *host_code;           /* rx address */
+    uint32_t host_size;
+    const uint8_t *guest_copy;    /* the guest bytes it was translated from (arena) */
+    const DecodedInsn *insns;     /* copies for helper calls (arena) */
+    /* Chaining: slot i's jmp rel32 field offset in the code buffer, the block it is patched
+     * to, and the list of (block, slot) pairs jumping into this block. */
+    uint32_t jmp_field[2];
+    TranslationBlock *jmp_dest[2];
+    uintptr_t jmp_in;             /* first incoming (tb | slot), 0 = none */
+    uintptr_t jmp_in_next[2];     /* next incoming after (this, slot) in dest's list */
+    TranslationBlock *hash_next;
+    TranslationBlock *page_next;
+    bool valid;
+};
+
+/* Mode bits that change decoding or semantics of translated code. */
+enum {
+    TBF_CODE32 = 1u << 0,    /* CS.D */
+    TBF_STACK32 = 1u << 1,   /* SS.B */
+    TBF_CPL_SHIFT = 2,       /* 2 bits */
+    TBF_PE = 1u << 4,
+    TBF_VM = 1u << 5,
+    TBF_PG = 1u << 6,
+};
+
+/* JitPage: the blocks translated from one physical frame. */
+typedef struct JitPage {
+    uint32_t frame;
+    TranslationBlock *first;
+    struct JitPage *next;
+} JitPage;
+
+/* JitState: cpu->jit. The first fields are read by generated code through r12. */
+typedef struct JitState {
+    uint64_t end;                 /* icount bound of the current x86_jit_run */
+    uint8_t stop;                 /* a block was invalidated while generated code ran */
+    uint8_t in_code;              /* generated code is on the stack */
+    JitOptions opt;
+    CodeBuf cb;
+    size_t tramp_size;            /* trampolines at the start of the buffer */
+    uintptr_t (*enter)(CPUState *cpu, struct JitState *j, const void *code);
+    size_t epilogue_off;
+    InterpFn table[OP_COUNT];
+    TranslationBlock *hash[1u << TB_HASH_BITS];
+    JitPage *pages[1u << TB_PAGE_HASH_BITS];
+    TranslationBlock *tbs;        /* pool */
+    size_t ntbs, max_tbs;
+    JitPage *page_pool;
+    size_t npages;
+    uint8_t *arena;               /* DecodedInsn copies and guest byte copies */
+    size_t arena_used, arena_size;
+    unsigned mem_generation;
+    uintptr_t *chains;            /* every patched (tb | slot), for unlinking them all */
+    size_t nchains;
+    uint64_t last_end;            /* end of the previous x86_jit_run: a new one is a new slice */
+    IRBlock ir;
+    JitStats stats;
+    bool verify_failed;
+    struct X86Disasm *dis;
+    void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
+    size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
+    bool cs64_open;
+} JitState;
+
+/* jit_translate: guest code at the current CS:EIP (already resolved to host bytes at
+ * code, avail bytes to the page end / limit) -> IR in j->ir. Returns the instruction count
+ * and fills *size; 0 when the first instruction cannot be translated (crosses the page). */
+unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
+                      unsigned avail);
+
+/* jit_backend: IR -> host code at the code buffer's end for tb. Returns false when the
+ * buffer is full. */
+bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir);
+
+/* jit_gen_trampolines: the enter/exit stubs at the start of the buffer. */
+void jit_gen_trampolines(JitState *j);
+
+/* jit_verify_block: run tb in lockstep mode (jit_verify.c). Returns false when a mismatch
+ * stopped the machine; a fault raised by the block is re-raised (longjmp) after the check. */
+bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb);
+
+/* Helpers called by generated code (jit_helpers in jit_backend.c). */
+uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off);
+uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off);
+void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val);
+_Noreturn void jit_helper_gp0(CPUState *cpu);
+const void *jit_helper_lookup(CPUState *cpu);
+
+#endif

@@ -1,0 +1,276 @@
+/* jit_ir.c: building the JIT's IR (see jit_internal.h for the op set) and printing it. */
+#include <stdio.h>
+
+#include "translate/jit_internal.h"
+
+void ir_init(IRBlock *b)
+{
+    b->n = 0;
+    b->ntemps = 0;
+    b->nlabels = 0;
+    b->overflow = false;
+}
+
+static IRInsn *ir_emit(IRBlock *b, IROpc opc)
+{
+    static const IRInsn zero = {.dst = -1, .a = -1, .b = -1, .c = -1};
+    if (b->n >= IR_MAX_INSNS) {
+        b->overflow = true;
+        return NULL;
+    }
+    IRInsn *i = &b->insn[b->n++];
+    *i = zero;
+    i->opc = (uint8_t)opc;
+    return i;
+}
+
+int ir_temp(IRBlock *b)
+{
+    if (b->ntemps >= IR_MAX_TEMPS) {
+        b->overflow = true;
+        return 0;
+    }
+    return b->ntemps++;
+}
+
+int ir_label(IRBlock *b)
+{
+    if (b->nlabels >= IR_MAX_LABELS) {
+        b->overflow = true;
+        return 0;
+    }
+    return b->nlabels++;
+}
+
+void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next)
+{
+    IRInsn *i = ir_emit(b, IR_INSN_START);
+    if (i) {
+        i->imm = eip;
+        i->imm2 = next;
+    }
+}
+
+void ir_insn_end(IRBlock *b)
+{
+    ir_emit(b, IR_INSN_END);
+}
+
+void ir_sync(IRBlock *b, uint32_t eip, uint32_t next)
+{
+    IRInsn *i = ir_emit(b, IR_SYNC);
+    if (i) {
+        i->imm = eip;
+        i->imm2 = next;
+    }
+}
+
+void ir_call_helper(IRBlock *b, int dst, const void *fn, const void *arg)
+{
+    IRInsn *i = ir_emit(b, IR_CALL);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->ptr = fn;
+        i->ptr2 = arg;
+    }
+}
+
+void ir_check(IRBlock *b, uint32_t next)
+{
+    IRInsn *i = ir_emit(b, IR_CHECK);
+    if (i) {
+        i->imm = next;
+    }
+}
+
+void ir_check_events(IRBlock *b)
+{
+    IRInsn *i = ir_emit(b, IR_CHECK);
+    if (i) {
+        i->sub = 1;
+    }
+}
+
+void ir_movi(IRBlock *b, int dst, uint32_t imm)
+{
+    IRInsn *i = ir_emit(b, IR_MOVI);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->imm = imm;
+        i->size = 4;
+    }
+}
+
+void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_LDREG);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->a = (int8_t)reg;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_streg(IRBlock *b, int reg, unsigned size, int src)
+{
+    IRInsn *i = ir_emit(b, IR_STREG);
+    if (i) {
+        i->a = (int8_t)reg;
+        i->b = (int8_t)src;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_ALU);
+    if (i) {
+        i->sub = (uint8_t)aop;
+        i->dst = (int8_t)dst;
+        i->a = (int8_t)a;
+        i->b = (int8_t)c;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2)
+{
+    IRInsn *i = ir_emit(b, IR_SETCC);
+    if (i) {
+        i->imm = cc_op;
+        i->a = (int8_t)dst;
+        i->b = (int8_t)src;
+        i->c = (int8_t)src2;
+    }
+}
+
+void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_LD);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->imm = (uint32_t)seg;
+        i->a = (int8_t)off;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size)
+{
+    ir_ld(b, dst, seg, off, size);
+    if (!b->overflow) {
+        b->insn[b->n - 1].sub = 1;
+    }
+}
+
+void ir_st(IRBlock *b, int seg, int off, int val, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_ST);
+    if (i) {
+        i->imm = (uint32_t)seg;
+        i->a = (int8_t)off;
+        i->b = (int8_t)val;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_seteip(IRBlock *b, uint32_t eip)
+{
+    IRInsn *i = ir_emit(b, IR_SETEIP);
+    if (i) {
+        i->imm = eip;
+    }
+}
+
+void ir_brcond(IRBlock *b, int cond, int label)
+{
+    IRInsn *i = ir_emit(b, IR_BRCOND);
+    if (i) {
+        i->a = (int8_t)cond;
+        i->imm = (uint32_t)label;
+    }
+}
+
+void ir_set_label(IRBlock *b, int label)
+{
+    IRInsn *i = ir_emit(b, IR_LABEL);
+    if (i) {
+        i->imm = (uint32_t)label;
+    }
+}
+
+void ir_goto_tb(IRBlock *b, int slot, uint32_t eip)
+{
+    IRInsn *i = ir_emit(b, IR_GOTO_TB);
+    if (i) {
+        i->imm = (uint32_t)slot;
+        i->imm2 = eip;
+    }
+}
+
+void ir_exit_tb(IRBlock *b)
+{
+    ir_emit(b, IR_EXIT);
+}
+
+void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip)
+{
+    IRInsn *i = ir_emit(b, IR_GOTO_TB_IF);
+    if (i) {
+        i->imm = (uint32_t)slot;
+        i->imm2 = eip;
+    }
+}
+
+void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label)
+{
+    IRInsn *i = ir_emit(b, IR_BRFLAGS);
+    if (i) {
+        i->sub = (uint8_t)cc;
+        i->c = (int8_t)kind;
+        i->a = (int8_t)a;
+        i->b = (int8_t)c;
+        i->size = (uint8_t)size;
+        i->imm = (uint32_t)label;
+    }
+}
+
+void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_SETFLAGS);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->sub = (uint8_t)cc;
+        i->c = (int8_t)kind;
+        i->a = (int8_t)a;
+        i->b = (int8_t)c;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_jump_ind(IRBlock *b, int t, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_JUMP_IND);
+    if (i) {
+        i->a = (int8_t)t;
+        i->size = (uint8_t)size;
+    }
+}
+
+void ir_dump(const IRBlock *b, FILE *f)
+{
+    static const char *const names[] = {
+        [IR_INSN_START] = "insn_start", [IR_INSN_END] = "insn_end", [IR_SYNC] = "sync",
+        [IR_CALL] = "call", [IR_CHECK] = "check", [IR_MOVI] = "movi", [IR_LDREG] = "ldreg",
+        [IR_STREG] = "streg", [IR_ALU] = "alu", [IR_SETCC] = "setcc", [IR_LD] = "ld",
+        [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
+        [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
+        [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
+        [IR_SETFLAGS] = "setflags",
+    };
+    for (unsigned k = 0; k < b->n; k++) {
+        const IRInsn *i = &b->insn[k];
+        fprintf(f, "  %-10s size=%u sub=%u dst=%d a=%d b=%d c=%d imm=%#x imm2=%#x\n",
+                names[i->opc], i->size, i->sub, i->dst, i->a, i->b, i->c, i->imm, i->imm2);
+    }
+}
