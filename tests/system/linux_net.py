@@ -28,10 +28,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_boot import MARKER, PROMPT, Serial, anyvm_cmd, fail  # noqa: E402
 
-# pci=noacpi: anyvm's DSDT describes no PCI root bridge (PNP0A03), so with ACPI PCI the kernel
-# would enumerate no PCI device at all; this makes it probe bus 0 by configuration mechanism #1
-# and take the interrupt line the board programmed (PIRQ routing done by devices/pc/pc.c).
-APPEND = "console=ttyS0 panic=-1 pci=noacpi"
+# The kernel finds the NICs through ACPI: the DSDT's \_SB.PCI0 (PNP0A03) and its _PRT.
+APPEND = "console=ttyS0 panic=-1"
 GUEST_IP = "10.0.2.15"
 HOST_IP = "10.0.2.2"
 GUEST_HTTP_PORT = 8080
