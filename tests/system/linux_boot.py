@@ -14,7 +14,9 @@
       the two serial logs are byte-identical and that the run powered off with status 0.
 """
 import argparse
+import atexit
 import os
+import re
 import select
 import subprocess
 import sys
@@ -42,12 +44,22 @@ def anyvm_cmd(args, append, extra=()):
             "-nographic", "-serial", "stdio", "-no-reboot", "-display", "none"] + list(extra)
 
 
+KERNEL_LINE = re.compile(r"^\[ *[0-9]+\.[0-9]+\] .*\n?", re.M)
+
+
 class Serial:
-    """The guest console on anyvm's stdin/stdout."""
+    """The guest console on anyvm's stdin/stdout. The emulator is killed when the test ends
+    (also on failure), so a failed test never leaves a guest running."""
 
     def __init__(self, proc):
         self.proc = proc
         self.buf = b""
+        atexit.register(self.kill)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def expect(self, pattern, timeout):
         deadline = time.monotonic() + timeout
@@ -74,7 +86,9 @@ class Serial:
         self.proc.stdin.flush()
         self.expect(("BEGIN-%s\r\n" % tag).encode(), timeout)
         out = self.expect(("END-%s" % tag).encode(), timeout)
-        return out[: -len("END-%s" % tag)].replace(b"\r\n", b"\n").decode("utf-8", "replace")
+        text = out[: -len("END-%s" % tag)].replace(b"\r\n", b"\n").decode("utf-8", "replace")
+        # Kernel console messages can land in the middle of a command's output.
+        return KERNEL_LINE.sub("", text)
 
 
 def native_awk(images):
@@ -95,6 +109,7 @@ def interactive(args):
     boot = time.monotonic() - start
     print("boot to shell marker: %.1f s wall time" % boot)
     con.expect(PROMPT, 120)
+    con.run("dmesg -n 1")  # keep kernel messages off the console from here on
     uname = con.run("uname -a")
     print("uname:", uname.strip())
     if "Linux anyvm 6.1" not in uname or "i686" not in uname:
