@@ -100,6 +100,7 @@ def main():
     ap.add_argument("--emulators", default="anyvm,qemu")
     ap.add_argument("--mib", type=int, default=16, help="MiB the guest sends")
     ap.add_argument("--qemu-accel", default="tcg")
+    ap.add_argument("--accel", default="jit", help="anyvm engine: jit or interp")
     ap.add_argument("--timeout", type=int, default=1800)
     args = ap.parse_args()
     for emulator in args.emulators.split(","):
