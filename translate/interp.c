@@ -58,35 +58,11 @@ void interp_unimpl(CPUState *cpu, const DecodedInsn *d)
     cpu_raise_ud(cpu);
 }
 
-/* x87 escape: #NM when CR0.EM or CR0.TS (SDM Vol. 3 2.5, Table 2-2). This is only the
- * default entry: x86_interp_fpu_register() (interp_fpu.c) installs the FPU over it; an
- * escape it leaves unregistered is logged once and raises #UD. */
-static void op_x87(CPUState *cpu, const DecodedInsn *d)
-{
-    if (cpu->cr0 & (CR0_EM | CR0_TS)) {
-        cpu_raise_exception(cpu, EXC_NM, false, 0);
-    }
-    LOG_ONCE(cpu->log, LOG_UNIMP, "interp: x87 instructions are not implemented yet\n");
-    cpu_raise_ud(cpu);
-}
-
-/* WAIT/FWAIT default (interp_fpu.c replaces it): #NM if CR0.MP and CR0.TS. */
-static void op_wait(CPUState *cpu, const DecodedInsn *d)
-{
-    if ((cpu->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) {
-        cpu_raise_exception(cpu, EXC_NM, false, 0);
-    }
-}
-
 void x86_interp_table_init(InterpFn table[OP_COUNT])
 {
     for (int i = 0; i < OP_COUNT; i++) {
         table[i] = interp_unimpl;
     }
-    for (int i = 0xD8; i <= 0xDF; i++) {
-        table[i] = op_x87;
-    }
-    table[0x9B] = op_wait;
     interp_alu_register(table);
     interp_ctl_register(table);
     interp_str_register(table);
