@@ -522,6 +522,41 @@ static void pio_write_block_done(IDEChannel *c)
     }
 }
 
+/* The sector read/write commands (ATA/ATAPI-6 command set): how each one transfers. */
+typedef struct AtaRwCmd {
+    uint8_t cmd;
+    bool write, multiple, dma, lba48;
+} AtaRwCmd;
+
+static const AtaRwCmd ata_rw_cmds[] = {
+    {0x20, false, false, false, false}, /* READ SECTORS */
+    {0x21, false, false, false, false}, /* READ SECTORS without retries */
+    {0x24, false, false, false, true},  /* READ SECTORS EXT */
+    {0x30, true, false, false, false},  /* WRITE SECTORS */
+    {0x31, true, false, false, false},  /* WRITE SECTORS without retries */
+    {0x34, true, false, false, true},   /* WRITE SECTORS EXT */
+    {0xC4, false, true, false, false},  /* READ MULTIPLE */
+    {0x29, false, true, false, true},   /* READ MULTIPLE EXT */
+    {0xC5, true, true, false, false},   /* WRITE MULTIPLE */
+    {0x39, true, true, false, true},    /* WRITE MULTIPLE EXT */
+    {0xC8, false, false, true, false},  /* READ DMA */
+    {0xC9, false, false, true, false},  /* READ DMA without retries */
+    {0x25, false, false, true, true},   /* READ DMA EXT */
+    {0xCA, true, false, true, false},   /* WRITE DMA */
+    {0xCB, true, false, true, false},   /* WRITE DMA without retries */
+    {0x35, true, false, true, true},    /* WRITE DMA EXT */
+};
+
+static const AtaRwCmd *ata_rw_cmd(uint8_t cmd)
+{
+    for (size_t i = 0; i < sizeof(ata_rw_cmds) / sizeof(ata_rw_cmds[0]); i++) {
+        if (ata_rw_cmds[i].cmd == cmd) {
+            return &ata_rw_cmds[i];
+        }
+    }
+    return NULL;
+}
+
 /* ata_rw: start READ/WRITE (MULTIPLE, DMA) once the range is validated. */
 static void ata_rw(IDEChannel *c, bool write, bool multiple, bool dma)
 {
@@ -1114,6 +1149,12 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
             return;
         }
     }
+    const AtaRwCmd *rw = ata_rw_cmd(cmd);
+    if (rw) {
+        c->lba48 = rw->lba48;
+        ata_rw(c, rw->write, rw->multiple, rw->dma);
+        return;
+    }
     switch (cmd) {
     case 0xEC: /* IDENTIFY DEVICE */
         ata_identify(c);
@@ -1122,52 +1163,6 @@ static void ide_exec(IDEChannel *c, uint8_t cmd)
         c->xfer = XFER_INFO;
         c->status = IDE_STAT_DRDY | IDE_STAT_DSC | IDE_STAT_DRQ;
         raise_irq(c);
-        return;
-    case 0x20:
-    case 0x21: /* READ SECTORS (with and without retries) */
-        ata_rw(c, false, false, false);
-        return;
-    case 0x24: /* READ SECTORS EXT */
-        c->lba48 = true;
-        ata_rw(c, false, false, false);
-        return;
-    case 0x30:
-    case 0x31: /* WRITE SECTORS */
-        ata_rw(c, true, false, false);
-        return;
-    case 0x34: /* WRITE SECTORS EXT */
-        c->lba48 = true;
-        ata_rw(c, true, false, false);
-        return;
-    case 0xC4: /* READ MULTIPLE */
-        ata_rw(c, false, true, false);
-        return;
-    case 0x29: /* READ MULTIPLE EXT */
-        c->lba48 = true;
-        ata_rw(c, false, true, false);
-        return;
-    case 0xC5: /* WRITE MULTIPLE */
-        ata_rw(c, true, true, false);
-        return;
-    case 0x39: /* WRITE MULTIPLE EXT */
-        c->lba48 = true;
-        ata_rw(c, true, true, false);
-        return;
-    case 0xC8:
-    case 0xC9: /* READ DMA */
-        ata_rw(c, false, false, true);
-        return;
-    case 0x25: /* READ DMA EXT */
-        c->lba48 = true;
-        ata_rw(c, false, false, true);
-        return;
-    case 0xCA:
-    case 0xCB: /* WRITE DMA */
-        ata_rw(c, true, false, true);
-        return;
-    case 0x35: /* WRITE DMA EXT */
-        c->lba48 = true;
-        ata_rw(c, true, false, true);
         return;
     case 0x40:
     case 0x41:
