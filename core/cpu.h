@@ -167,13 +167,21 @@ typedef struct CPUState {
     int cpl;
     FPUState fpu;
 
-    /* Execution state. */
-    bool halted;
-    bool intr_pending;      /* INTR pin level (from the PIC) */
-    bool nmi_pending;
-    bool inhibit_irq;       /* one-instruction shadow after STI / MOV SS / POP SS */
-    bool exit_request;
-    bool shutdown;          /* triple fault or INIT-level reset requested */
+    /* Execution state. The flags that can stop execution between blocks share one 8-byte
+     * word (exit_word), so the JIT's block prologue tests them all with one compare. */
+    union {
+        struct {
+            bool halted;
+            bool intr_pending;      /* INTR pin level (from the PIC; counts only with IF) */
+            bool nmi_pending;
+            bool inhibit_irq;       /* one-instruction shadow after STI / MOV SS / POP SS */
+            bool exit_request;
+            bool shutdown;          /* triple fault or INIT-level reset requested */
+            uint8_t jit_stop;       /* the JIT dropped blocks while generated code ran */
+            uint8_t exit_spare;
+        };
+        uint64_t exit_word;
+    };
     uint32_t a20_mask;      /* 0xFFFFFFFF with A20 on, ~(1 << 20) off */
     uint32_t insn_eip;      /* EIP of the instruction being executed */
     uint32_t insn_esp;      /* ESP at its start (restored on a fault) */

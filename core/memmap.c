@@ -445,6 +445,7 @@ static void mem_access_bytes(MemMap *m, uint64_t addr, uint8_t *buf, size_t len,
                 memcpy(buf, r->host + off, (size_t)chunk);
             } else if (r->kind == MR_RAM) {
                 memcpy(r->host + off, buf, (size_t)chunk);
+                mem_notify_ram_write(m, addr, chunk);
             } else {
                 LOG_ONCE(m->log, LOG_GUEST_ERROR, "memmap: write to ROM '%s' at 0x%llx ignored\n",
                          r->name, (unsigned long long)addr);
@@ -484,6 +485,7 @@ void mem_write(MemMap *m, uint64_t addr, uint64_t val, unsigned size)
         const MemRegion *r = &m->regions[m->spans[si].region];
         if (r->kind == MR_RAM) {
             store_le(r->host + (addr - r->base), val, size);
+            mem_notify_ram_write(m, addr, size);
             return;
         }
         if (r->kind == MR_MMIO) {
@@ -505,6 +507,13 @@ void mem_write_buf(MemMap *m, uint64_t addr, const void *buf, size_t len)
 {
     /* The write path only reads from buf; the cast keeps one walker for both directions. */
     mem_access_bytes(m, addr, (uint8_t *)buf, len, true);
+}
+
+void mem_notify_ram_write(MemMap *m, uint64_t addr, uint64_t len)
+{
+    if (m->ram_written && len) {
+        m->ram_written(m->ram_written_opaque, addr, len);
+    }
 }
 
 uint8_t *mem_ram_ptr(MemMap *m, uint64_t addr, size_t len, bool writable)

@@ -38,6 +38,11 @@ typedef struct MemMap {
     int n_spans;
     unsigned generation;     /* bumped on every change: TLBs and TBs flush on mismatch */
     Logger *log;
+    /* ram_written: called after anything but the CPU's own stores wrote guest RAM (DMA,
+     * loaders, the monitor, mem_write of RAM): the JIT drops the blocks translated from it.
+     * NULL when nothing caches code. */
+    void (*ram_written)(void *opaque, uint64_t addr, uint64_t len);
+    void *ram_written_opaque;
 } MemMap;
 
 /* memmap_init: an empty map (every address unassigned). log may be NULL. */
@@ -68,9 +73,15 @@ const MemRegion *mem_find(const MemMap *m, uint64_t addr);
 uint64_t mem_read(MemMap *m, uint64_t addr, unsigned size);
 void mem_write(MemMap *m, uint64_t addr, uint64_t val, unsigned size);
 
-/* mem_rw: copy len bytes between guest physical memory and buf (DMA, loaders). */
+/* mem_rw: copy len bytes between guest physical memory and buf (DMA, loaders). Writes to
+ * RAM call the ram_written hook. */
 void mem_read_buf(MemMap *m, uint64_t addr, void *buf, size_t len);
 void mem_write_buf(MemMap *m, uint64_t addr, const void *buf, size_t len);
+
+/* mem_notify_ram_write: [addr, addr+len) of RAM was written behind the memory map's back
+ * (a device holding a host pointer into RAM): tell the ram_written hook. mem_write,
+ * mem_write_buf and every device DMA path that goes through them do this already. */
+void mem_notify_ram_write(MemMap *m, uint64_t addr, uint64_t len);
 
 /* mem_ram_ptr: host pointer for [addr, addr+len) if it lies entirely in one RAM region
  * (writable) or ROM region (writable == false only), else NULL. The fast path for the CPU. */

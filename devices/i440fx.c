@@ -114,6 +114,8 @@ static void pam_wo_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
     for (unsigned i = 0; i < size; i++) {
         ram[w->base + addr + i] = (uint8_t)(val >> (8 * i));
     }
+    /* RAM written by host pointer: translated code from it must go. */
+    mem_notify_ram_write(&w->owner->m->mem, w->base + addr, size);
 }
 
 static const IOOps pam_wo_ops = {

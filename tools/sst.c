@@ -205,6 +205,7 @@ static void load_state(Runner *r, const TestState *init)
         uint32_t a = rd32(init->ram + 5 * i);
         if (a < RAM_SIZE) {
             r->ram[a] = init->ram[5 * i + 4];
+            mem_notify_ram_write(&r->mem, a, 1); /* a loader: the JIT drops stale code */
         }
     }
 }
@@ -242,6 +243,7 @@ static int run_test(Runner *r, const char *fname, const char *name, const TestSt
         /* The 286 reports a real-mode stack-segment overrun as INT 13 where the P6 raises
          * #SS (INT 12): send vector 12 to the test's INT 13 handler. */
         memcpy(r->ram + 4 * EXC_SS, r->ram + 4 * EXC_GP, 4);
+        mem_notify_ram_write(&r->mem, 4 * EXC_SS, 4);
     }
     /* A REP instruction takes at most 64K iterations, a few steps of the interpreter; a
      * test that has not halted after this many steps ran away. */
@@ -306,11 +308,13 @@ static int run_test(Runner *r, const char *fname, const char *name, const TestSt
     }
     /* Scrub the bytes this test used so the next one starts from zeroed memory. */
     memset(r->ram + 4 * EXC_SS, 0, 4);
+    mem_notify_ram_write(&r->mem, 4 * EXC_SS, 4);
     for (int s = 0; s < 2; s++) {
         for (uint32_t i = 0; i < sets[s]->nram; i++) {
             uint32_t a = rd32(sets[s]->ram + 5 * i);
             if (a < RAM_SIZE) {
                 r->ram[a] = 0;
+                mem_notify_ram_write(&r->mem, a, 1);
             }
         }
     }

@@ -3,14 +3,18 @@
  * cpu_exec, lockstep verification against the interpreter, -d out_asm and -d jit-stats.
  *
  * A block is looked up by the physical address of CS:EIP (through the code TLB), EIP, CS
- * base and limit, and the mode bits of TBF_*; its guest bytes are compared with memory on
- * every lookup from the C loop, which catches writes that bypass the CPU (DMA, loaders).
- * Stores by the CPU to a frame holding translated code take the TLB slow path (TLB_FLAG_CODE)
- * and end in x86_jit_invalidate_phys(), which drops the overlapping blocks and, if generated
- * code is running, makes it leave after the writing instruction (JitState.stop).
+ * base and limit, the mode bits of TBF_* and the host address of its bytes (a memory-map
+ * change can put other RAM or ROM under a physical frame); a per-CPU jump cache indexed by the
+ * linear PC answers most lookups before the hash table. Guest bytes are never compared:
+ * every write to a frame holding translated code drops the overlapping blocks
+ * (x86_jit_invalidate_phys). Stores by the CPU take the TLB slow path (TLB_FLAG_CODE); every
+ * other write to RAM (DMA, loaders, the monitor) goes through the MemMap's ram_written hook.
+ * If generated code is running, it leaves after the writing instruction (CPUState.jit_stop).
  * A direct jump is chained (its jmp patched to the target's entry) only when the target lies
  * in the same guest page, both virtual and physical, so a change of page mapping can never
- * make a chain go to the wrong code.
+ * make a chain go to the wrong code; a jump to another page is patched to the lookup
+ * trampoline instead, which checks the mapping through the TLB. Chains stay until their
+ * target is dropped (each block lists its incoming jumps) or the buffer flushes.
  */
 #define _GNU_SOURCE
 #include <capstone/capstone.h>
@@ -21,7 +25,6 @@
 #include "core/cpu_internal.h"
 #include "translate/jit_internal.h"
 
-#define ARENA_SIZE (8u << 20)
 #define CODE_HEADROOM (48u << 10) /* more than the largest block's code */
 
 void jit_options_default(JitOptions *o)
@@ -81,19 +84,59 @@ int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, si
     return 0;
 }
 
+/* exec_totals: fold the entry counters of the blocks in the pool into execs_flushed. */
+static void exec_totals(const JitState *j, uint64_t out[3])
+{
+    out[0] = j->execs_flushed[0];
+    out[1] = j->execs_flushed[1];
+    out[2] = j->execs_flushed[2];
+    for (size_t k = 0; k < j->ntbs; k++) {
+        const TranslationBlock *tb = &j->tbs[k];
+        out[0] += tb->execs;
+        out[1] += tb->execs * tb->n_inline;
+        out[2] += tb->execs * (uint64_t)(tb->ninsns - tb->n_inline);
+    }
+}
+
 static void jit_flush_all(JitState *j, CPUState *cpu)
 {
+    if (j->count_execs) {
+        exec_totals(j, j->execs_flushed);
+    }
     memset(j->hash, 0, sizeof(j->hash));
+    memset(j->jc, 0, sizeof(j->jc));
     memset(j->pages, 0, sizeof(j->pages));
     j->ntbs = 0;
     j->npages = 0;
-    j->nchains = 0;
     j->arena_used = 0;
     codebuf_reset(&j->cb, j->tramp_size);
     /* No frame holds translated code any more; TLB entries keep TLB_FLAG_CODE until they are
      * refilled, which only costs slow-path stores. */
     memset(cpu->code_pages, j->opt.verify ? 0xFF : 0, sizeof(cpu->code_pages));
-    j->stop = 1;
+    cpu->jit_stop = 1;
+}
+
+/* jit_ram_written: the MemMap's ram_written hook: something other than the CPU's stores
+ * wrote guest RAM; drop the blocks translated from it. */
+static void jit_ram_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    CPUState *cpu = opaque;
+    JitState *j = cpu->jit;
+    if (!j || addr >= (1ull << 32)) {
+        return;
+    }
+    uint64_t end = addr + len > (1ull << 32) ? (1ull << 32) : addr + len;
+    for (uint64_t fr = addr >> 12; fr <= (end - 1) >> 12; fr++) {
+        if (code_page_marked(cpu, (uint32_t)(fr << 12))) {
+            uint64_t lo = fr << 12 > addr ? fr << 12 : addr;
+            uint64_t hi = (fr + 1) << 12 < end ? (fr + 1) << 12 : end;
+            uint64_t before = j->stats.invalidations;
+            x86_jit_invalidate_phys(cpu, (uint32_t)lo, (uint32_t)(hi - lo));
+            if (j->stats.invalidations != before) {
+                j->stats.ram_writes++;
+            }
+        }
+    }
 }
 
 int x86_jit_enable(CPUState *cpu, const JitOptions *o)
@@ -117,11 +160,11 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
     j->max_tbs = j->cb.size / 128;
     j->tbs = calloc(j->max_tbs, sizeof(*j->tbs));
     j->page_pool = calloc(j->max_tbs, sizeof(*j->page_pool));
-    j->arena_size = ARENA_SIZE;
+    /* DecodedInsn and guest-byte copies: about half a block's code size, so that the code
+     * buffer, not the arena, decides when to flush. */
+    j->arena_size = j->cb.size / 2 + (1u << 20);
     j->arena = malloc(j->arena_size);
-    j->chains = calloc(2 * j->max_tbs, sizeof(*j->chains));
-    if (!j->tbs || !j->page_pool || !j->arena || !j->chains) {
-        free(j->chains);
+    if (!j->tbs || !j->page_pool || !j->arena) {
         free(j->tbs);
         free(j->page_pool);
         free(j->arena);
@@ -131,8 +174,11 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
     }
     x86_interp_table_init(j->table);
     jit_gen_trampolines(j);
-    j->mem_generation = cpu->mem ? cpu->mem->generation : 0;
     cpu->jit = j;
+    if (cpu->mem) {
+        cpu->mem->ram_written = jit_ram_written;
+        cpu->mem->ram_written_opaque = cpu;
+    }
     if (j->opt.verify) {
         /* Every frame counts as code so that every store reaches the journal. */
         memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
@@ -156,8 +202,11 @@ void x86_jit_free(CPUState *cpu)
     if (j->cs64_open) {
         cs_close(&j->cs64);
     }
+    if (cpu->mem && cpu->mem->ram_written_opaque == cpu) {
+        cpu->mem->ram_written = NULL;
+        cpu->mem->ram_written_opaque = NULL;
+    }
     free(j->verify_copy);
-    free(j->chains);
     free(j->tbs);
     free(j->page_pool);
     free(j->arena);
@@ -188,16 +237,37 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
     uint64_t tot = s->insns_inline + s->insns_helper;
     fprintf(f,
             "jit: %llu blocks translated, %llu bytes generated, %llu flushes, "
-            "%llu invalidations\n"
+            "%llu invalidations (%llu by device/loader RAM writes)\n"
             "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
-            "jit: %llu block entries from C, %llu chain patches, %llu interpreter steps, "
-            "%llu blocks verified, %llu indirect lookups from generated code\n",
+            "jit: %llu block entries from C, %llu chain patches, %llu cross-page jumps via "
+            "lookup, %llu interpreter steps, %llu blocks verified\n"
+            "jit: %llu indirect lookups from generated code, jump cache %llu hits / %llu "
+            "misses\n",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
             (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
+            (unsigned long long)s->ram_writes,
             (unsigned long long)s->insns_inline, tot ? 100.0 * (double)s->insns_inline / tot : 0,
             (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
-            (unsigned long long)s->chain_patches, (unsigned long long)s->interp_steps,
-            (unsigned long long)s->verified_blocks, (unsigned long long)s->lookup_hits);
+            (unsigned long long)s->chain_patches, (unsigned long long)s->lookup_links,
+            (unsigned long long)s->interp_steps, (unsigned long long)s->verified_blocks,
+            (unsigned long long)s->lookup_hits, (unsigned long long)s->jc_hits,
+            (unsigned long long)s->jc_misses);
+    if (j->count_execs) {
+        /* Entries counted by the blocks themselves: from C, from the lookup, or chained. */
+        uint64_t ex[3];
+        exec_totals(j, ex);
+        uint64_t chained = ex[0] - (ex[0] < s->block_entries + s->lookup_hits
+                                        ? ex[0]
+                                        : s->block_entries + s->lookup_hits);
+        uint64_t run = ex[1] + ex[2];
+        fprintf(f,
+                "jit: %llu block executions (%llu entered by a chained jump); guest insns "
+                "executed (upper bound: a block may leave early) inline %llu (%.1f%%), "
+                "through helpers %llu\n",
+                (unsigned long long)ex[0], (unsigned long long)chained,
+                (unsigned long long)ex[1], run ? 100.0 * (double)ex[1] / (double)run : 0,
+                (unsigned long long)ex[2]);
+    }
 }
 
 void x86_jit_flush(CPUState *cpu)
@@ -233,12 +303,21 @@ static uint32_t tb_mode_flags(const CPUState *cpu)
     return f;
 }
 
+/* The byte of CPUState.exit_word that holds intr_pending: it stops execution only with IF. */
+#define EXIT_WORD_INTR ((uint64_t)0xFF << (8 * (offsetof(CPUState, intr_pending) - \
+                                               offsetof(CPUState, exit_word))))
+
+/* exit_wanted: something in exit_word needs the C loop (an interrupt only with IF set). */
+static inline bool exit_wanted(const CPUState *cpu)
+{
+    uint64_t w = cpu->exit_word;
+    return w && ((w & ~EXIT_WORD_INTR) || (cpu->eflags & EF_IF));
+}
+
 static inline bool keep_running(const CPUState *cpu, uint64_t end, unsigned gen)
 {
-    return cpu->icount < end &&
-           !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
-             cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&
-           !cpu->pending_db && !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
+    return cpu->icount < end && !exit_wanted(cpu) && !cpu->pending_db &&
+           !(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
            cpu->mem->generation == gen;
 }
 
@@ -246,6 +325,12 @@ static inline unsigned tb_hash(uint32_t phys, uint32_t eip, uint32_t flags)
 {
     uint32_t h = phys * 0x9E3779B1u ^ eip * 0x85EBCA77u ^ flags;
     return (h ^ (h >> 15)) & ((1u << TB_HASH_BITS) - 1);
+}
+
+static inline unsigned jc_hash(uint32_t lin)
+{
+    /* Neighbouring PCs of one page spread over neighbouring slots. */
+    return (lin ^ (lin >> TB_JC_BITS)) & ((1u << TB_JC_BITS) - 1);
 }
 
 static inline unsigned page_hash(uint32_t frame)
@@ -295,7 +380,11 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
     }
     tb->valid = false;
     j->stats.invalidations++;
-    j->stop = 1;
+    cpu->jit_stop = 1;
+    TranslationBlock **jc = &j->jc[jc_hash(tb->cs_base + tb->eip)];
+    if (*jc == tb) {
+        *jc = NULL;
+    }
     /* Out of the hash chain. */
     TranslationBlock **pp = &j->hash[tb_hash(tb->phys_pc, tb->eip, tb->flags)];
     while (*pp && *pp != tb) {
@@ -402,6 +491,21 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
     }
 }
 
+/* tb_start: a fresh block for the current CS:EIP in the pool slot after the last one. */
+static TranslationBlock *tb_start(JitState *j, CPUState *cpu, uint32_t phys, uint32_t flags,
+                                  const uint8_t *code)
+{
+    TranslationBlock *tb = &j->tbs[j->ntbs];
+    memset(tb, 0, sizeof(*tb));
+    tb->phys_pc = phys;
+    tb->eip = cpu->eip;
+    tb->cs_base = cpu->seg[S_CS].base;
+    tb->cs_limit = cpu->seg[S_CS].limit;
+    tb->flags = flags;
+    tb->host_src = code;
+    return tb;
+}
+
 static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys, uint32_t flags,
                                       const uint8_t *code, unsigned avail)
 {
@@ -411,14 +515,9 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
         jit_flush_all(j, cpu);
         j->stats.flushes++;
     }
-    TranslationBlock *tb = &j->tbs[j->ntbs];
-    memset(tb, 0, sizeof(*tb));
-    tb->phys_pc = phys;
-    tb->eip = cpu->eip;
-    tb->cs_base = cpu->seg[S_CS].base;
-    tb->cs_limit = cpu->seg[S_CS].limit;
-    tb->flags = flags;
+    TranslationBlock *tb = tb_start(j, cpu, phys, flags, code);
     size_t arena_mark = j->arena_used;
+    uint64_t inline_before = j->stats.insns_inline;
     if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow) {
         j->arena_used = arena_mark; /* nothing of a failed translation stays */
         return NULL;
@@ -427,23 +526,20 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
         /* The buffer filled up after all: flush, translate again into the empty buffer. */
         jit_flush_all(j, cpu);
         j->stats.flushes++;
-        tb = &j->tbs[0];
-        memset(tb, 0, sizeof(*tb));
-        tb->phys_pc = phys;
-        tb->eip = cpu->eip;
-        tb->cs_base = cpu->seg[S_CS].base;
-        tb->cs_limit = cpu->seg[S_CS].limit;
-        tb->flags = flags;
+        tb = tb_start(j, cpu, phys, flags, code);
+        inline_before = j->stats.insns_inline;
         if (jit_frontend(j, cpu, tb, code, avail) == 0 || j->ir.overflow ||
             !jit_backend(j, tb, &j->ir)) {
             return NULL;
         }
     }
+    tb->n_inline = (uint16_t)(j->stats.insns_inline - inline_before);
     j->ntbs++;
     tb->valid = true;
     unsigned h = tb_hash(phys, tb->eip, flags);
     tb->hash_next = j->hash[h];
     j->hash[h] = tb;
+    j->jc[jc_hash(tb->cs_base + tb->eip)] = tb;
     JitPage *pg = page_find(j, phys >> 12);
     if (!pg) {
         pg = &j->page_pool[j->npages++];
@@ -468,57 +564,18 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     return tb;
 }
 
-/* tb_find: the block for CS:EIP, translated if needed; NULL when the interpreter must run
- * the next instruction (code outside RAM, an instruction crossing the page or the limit).
- * May raise #PF/#GP for the fetch, as the interpreter would. */
-static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
+static inline bool tb_key_match(const TranslationBlock *tb, uint32_t phys, uint32_t eip,
+                                uint32_t flags, const SegCache *cs)
 {
-    uint32_t eip = cpu->eip;
-    const SegCache *cs = &cpu->seg[S_CS];
-    uint32_t lin = cs->base + eip;
-    const TLBEntry *te = &(cpu->cpl == 3 ? cpu->tlb_user : cpu->tlb)[(lin >> 12) & (TLB_SIZE - 1)];
-    const uint8_t *host;
-    unsigned avail;
-    uint32_t phys;
-    if (te->tag_code == (lin & ~0xFFFu) && eip <= cs->limit) {
-        host = (const uint8_t *)(te->addend + lin);
-        phys = te->paddr | (lin & 0xFFF);
-        uint64_t room = (uint64_t)cs->limit - eip + 1;
-        avail = 0x1000 - (lin & 0xFFF);
-        if (room < avail) {
-            avail = (unsigned)room;
-        }
-    } else {
-        host = cpu_code_ptr(cpu, eip, &avail, &phys);
-        if (!host) {
-            return NULL;
-        }
-    }
-    uint32_t flags = tb_mode_flags(cpu);
-    unsigned h = tb_hash(phys, eip, flags);
-    for (TranslationBlock *tb = j->hash[h]; tb; tb = tb->hash_next) {
-        if (tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
-            tb->cs_base == cs->base && tb->cs_limit == cs->limit) {
-            if (tb->size <= avail && memcmp(tb->guest_copy, host, tb->size) == 0) {
-                return tb;
-            }
-            tb_invalidate(j, cpu, tb); /* written behind the CPU's back (DMA, loader) */
-            break;
-        }
-    }
-    return tb_translate(j, cpu, phys, flags, host, avail);
+    return tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
+           tb->cs_base == cs->base && tb->cs_limit == cs->limit;
 }
 
-/* jit_helper_lookup: called by generated code at an indirect exit (RET, a helper that
- * branched or changed the mode): the host code of the block for the current state when it
- * is already translated and nothing needs the C loop; NULL sends the block back to C. */
-const void *jit_helper_lookup(CPUState *cpu)
+/* tb_lookup: the translated block for CS:EIP when the code TLB already maps the page:
+ * the jump cache first, then the hash table. NULL on a TLB miss, a block not translated yet,
+ * or one translated from other memory than the frame holds now (see tb_find). */
+static TranslationBlock *tb_lookup(JitState *j, CPUState *cpu)
 {
-    JitState *j = cpu->jit;
-    if (j->opt.verify || j->stop || cpu->mem->generation != cpu->mem_generation ||
-        !keep_running(cpu, j->end, cpu->mem_generation)) {
-        return NULL;
-    }
     uint32_t eip = cpu->eip;
     const SegCache *cs = &cpu->seg[S_CS];
     uint32_t lin = cs->base + eip;
@@ -529,57 +586,93 @@ const void *jit_helper_lookup(CPUState *cpu)
     const uint8_t *host = (const uint8_t *)(te->addend + lin);
     uint32_t phys = te->paddr | (lin & 0xFFF);
     uint32_t flags = tb_mode_flags(cpu);
-    for (TranslationBlock *tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
-        if (tb->phys_pc == phys && tb->eip == eip && tb->flags == flags &&
-            tb->cs_base == cs->base && tb->cs_limit == cs->limit) {
-            if (tb->ninsns > j->end - cpu->icount ||
-                memcmp(tb->guest_copy, host, tb->size) != 0) {
+    TranslationBlock **jc = &j->jc[jc_hash(lin)];
+    TranslationBlock *tb = *jc;
+    if (tb && tb->host_src == host && tb_key_match(tb, phys, eip, flags, cs)) {
+        j->stats.jc_hits++;
+        return tb;
+    }
+    j->stats.jc_misses++;
+    for (tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
+        if (tb_key_match(tb, phys, eip, flags, cs)) {
+            if (tb->host_src != host) {
                 return NULL;
             }
-            j->stats.lookup_hits++;
-            return tb->host_code;
+            *jc = tb;
+            return tb;
         }
     }
     return NULL;
 }
 
-/* unlink_all_chains: every chained jump goes back to its exit. Done at the start of each
- * execution slice: devices may have written guest RAM directly (DMA) since the last one, and
- * a chained jump, unlike a lookup, does not compare the target's bytes. */
-static void unlink_all_chains(JitState *j)
+/* tb_find: the block for CS:EIP, translated if needed; NULL when the interpreter must run
+ * the next instruction (code outside RAM, an instruction crossing the page or the limit).
+ * May raise #PF/#GP for the fetch, as the interpreter would. */
+static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
 {
-    if (!j->nchains) {
-        return;
+    TranslationBlock *tb = tb_lookup(j, cpu);
+    if (tb) {
+        return tb;
     }
-    codebuf_begin_write(&j->cb);
-    for (size_t k = 0; k < j->nchains; k++) {
-        TranslationBlock *src = (TranslationBlock *)(j->chains[k] & ~(uintptr_t)3);
-        int s = (int)(j->chains[k] & 3);
-        if (src->jmp_dest[s]) {
-            src->jmp_dest[s]->jmp_in = 0;
-            x64_patch_rel32(j->cb.rw, src->jmp_field[s], src->jmp_field[s] + 4);
-            src->jmp_dest[s] = NULL;
+    uint32_t eip = cpu->eip;
+    const SegCache *cs = &cpu->seg[S_CS];
+    unsigned avail;
+    uint32_t phys;
+    const uint8_t *host = cpu_code_ptr(cpu, eip, &avail, &phys);
+    if (!host) {
+        return NULL;
+    }
+    uint32_t flags = tb_mode_flags(cpu);
+    for (tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
+        if (tb_key_match(tb, phys, eip, flags, cs)) {
+            if (tb->host_src == host && tb->size <= avail) {
+                j->jc[jc_hash(cs->base + eip)] = tb;
+                return tb;
+            }
+            /* Translated from the memory this frame held before a memory-map change. */
+            tb_invalidate(j, cpu, tb);
+            break;
         }
-        src->jmp_in_next[s] = 0;
     }
-    codebuf_end_write(&j->cb);
-    j->nchains = 0;
+    return tb_translate(j, cpu, phys, flags, host, avail);
 }
 
-/* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page. */
+/* jit_helper_lookup: called by generated code (the lookup trampoline) at an indirect exit
+ * (RET, a helper that branched or changed the mode) and at a direct jump to another page:
+ * the host code of the block for the current state when it is already translated and
+ * nothing needs the C loop; NULL sends the block back to C. */
+const void *jit_helper_lookup(CPUState *cpu)
+{
+    JitState *j = cpu->jit;
+    if (exit_wanted(cpu) || j->opt.verify || cpu->mem->generation != cpu->mem_generation ||
+        cpu->pending_db || (cpu->eflags & (EF_TF | EF_RF)) || (cpu->dr[7] & 0xFF)) {
+        return NULL;
+    }
+    TranslationBlock *tb = tb_lookup(j, cpu);
+    if (!tb || tb->ninsns > j->end - cpu->icount) {
+        return NULL;
+    }
+    j->stats.lookup_hits++;
+    return tb->host_code;
+}
+
+/* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page
+ * (virtual and physical) and mode; a jump elsewhere goes to the lookup trampoline, which
+ * finds its target through the TLB and the jump cache without returning to C. */
 static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBlock *dest)
 {
-    if (!src->valid || !dest->valid || src->jmp_dest[slot] || src->jmp_field[slot] == TB_NO_SLOT ||
-        (src->phys_pc >> 12) != (dest->phys_pc >> 12) ||
+    if (!src->valid || !dest->valid || src->jmp_dest[slot] ||
+        src->jmp_field[slot] == TB_NO_SLOT) {
+        return;
+    }
+    if ((src->phys_pc >> 12) != (dest->phys_pc >> 12) ||
         ((src->cs_base + src->eip) >> 12) != ((dest->cs_base + dest->eip) >> 12) ||
         src->flags != dest->flags || src->cs_base != dest->cs_base ||
         src->cs_limit != dest->cs_limit) {
+        patch_jmp(j, src, slot, j->cb.rx + j->lookup_off);
+        j->stats.lookup_links++;
         return;
     }
-    if (j->nchains >= 2 * j->max_tbs) {
-        return;
-    }
-    j->chains[j->nchains++] = (uintptr_t)src | (uintptr_t)slot;
     patch_jmp(j, src, slot, dest->host_code);
     src->jmp_dest[slot] = dest;
     src->jmp_in_next[slot] = dest->jmp_in;
@@ -589,22 +682,13 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
 
 /* ---- run loop ---- */
 
-
 void x86_jit_run(CPUState *cpu, uint64_t end)
 {
     JitState *j = cpu->jit;
     const unsigned gen = cpu->mem_generation;
-    if (j->mem_generation != cpu->mem->generation || end != j->last_end) {
-        /* A new execution slice (devices may have written RAM directly since the last one)
-         * or a memory-map change (PAM, BARs: a physical address may now hold other bytes).
-         * Lookups compare every block's bytes with memory, chained jumps do not: unlink them.
-         * Flushing instead would retranslate everything after each of the many map changes
-         * a booting OS makes. */
-        unlink_all_chains(j);
-        j->mem_generation = cpu->mem->generation;
-        j->last_end = end;
-    }
     j->end = end;
+    j->count_execs = log_enabled(cpu->log, LOG_JIT_STATS);
+    cpu->jit_stop = 0;
     if (cpu->nmi_pending || (cpu->intr_pending && (cpu->eflags & EF_IF))) {
         /* Entered in an interrupt shadow (after STI, MOV SS, POP SS): exactly one
          * instruction runs before the event, as in the interpreter's loop. */
@@ -625,12 +709,13 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
         uint64_t flushes_before = j->stats.flushes;
         TranslationBlock *tb = tb_find(j, cpu);
         if (j->stats.flushes != flushes_before) {
-            last = NULL; /* flushed */
+            last = NULL; /* flushed: last's code is gone */
         }
         if (tb && last && !j->opt.verify) {
             tb_chain(j, last, last_slot, tb);
         }
         last = NULL;
+        cpu->jit_stop = 0; /* invalidations by the lookup itself concern no running code */
         if (!tb || tb->ninsns > end - cpu->icount) {
             j->stats.interp_steps++;
             x86_interp_step(cpu);
@@ -642,10 +727,11 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
             if (!jit_verify_block(j, cpu, tb)) {
                 return;
             }
+            cpu->jit_stop = 0;
             continue;
         }
-        j->stop = 0;
         uintptr_t r = j->enter(cpu, j, tb->host_code);
+        cpu->jit_stop = 0;
         if (r & 3) {
             last = (TranslationBlock *)(r & ~(uintptr_t)3);
             last_slot = (int)(r & 3) - 1;

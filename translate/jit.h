@@ -11,7 +11,7 @@
 
 #include "core/cpu.h"
 
-#define JIT_DEFAULT_CODE_SIZE (32u << 20)
+#define JIT_DEFAULT_CODE_SIZE (128u << 20)
 #define JIT_MIN_CODE_SIZE (256u << 10)
 
 /* JitOptions: -accel jit[,tb-size=MiB][,verify=on|off][,inline=on|off]. */
@@ -34,9 +34,13 @@ typedef struct JitStats {
     uint64_t invalidations;     /* blocks dropped because their code was written */
     uint64_t verified_blocks;   /* blocks compared in lockstep mode */
     uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
+    uint64_t jc_hits;           /* lookups answered by the jump cache */
+    uint64_t jc_misses;         /* lookups that went to the hash table */
+    uint64_t lookup_links;      /* cross-page direct jumps sent to the lookup trampoline */
+    uint64_t ram_writes;        /* non-CPU RAM writes that dropped translated code */
 } JitStats;
 
-/* jit_options_default: the defaults (32 MiB, no verification, inline translation on). The
+/* jit_options_default: the defaults (128 MiB, no verification, inline translation on). The
  * environment variable ANYVM_JIT_VERIFY=1 turns verification on (for test runs). */
 void jit_options_default(JitOptions *o);
 

@@ -5,9 +5,11 @@
  * enter trampoline sets up, so a helper call never has to save anything. Guest registers stay
  * in the CPUState, which keeps the state exact at every helper call and fault.
  *
- * Every block starts with the checks the C loop would make between blocks (instruction
- * budget, halt/NMI/interrupt shadow/exit request/shutdown, a maskable interrupt with IF set, a
- * block invalidated by a store), because chained jumps enter it without going through C.
+ * Every block starts with the checks the C loop would make between blocks, because chained
+ * jumps enter it without going through C: the instruction budget (one compare), then one test
+ * of CPUState.exit_word, where every other cause lives (halt, NMI, interrupt shadow, exit
+ * request, shutdown, blocks dropped while code ran, and INTR, which counts only with IF: that
+ * case is sorted out of line).
  * icount is kept in a compile-time counter of retired instructions and added to
  * cpu->icount before anything that can fault and on every exit, so a fault in the middle of a
  * block counts exactly the instructions before it (cpu_exec adds the faulting one).
@@ -29,12 +31,12 @@
 #define TEMP(t) ((int32_t)(8 * (t)))
 
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
-_Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, halted) + 1,
-               "the entry check reads halted..inhibit_irq as one dword");
-_Static_assert(offsetof(CPUState, nmi_pending) == offsetof(CPUState, halted) + 2, "layout");
-_Static_assert(offsetof(CPUState, inhibit_irq) == offsetof(CPUState, halted) + 3, "layout");
-_Static_assert(offsetof(CPUState, shutdown) == offsetof(CPUState, exit_request) + 1,
-               "the entry check reads exit_request and shutdown as one word");
+_Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, exit_word) + 1,
+               "EXIT_INTR_MASK: intr_pending is byte 1 of exit_word");
+_Static_assert(offsetof(CPUState, jit_stop) < offsetof(CPUState, exit_word) + 8,
+               "jit_stop lies in exit_word");
+/* exit_word without intr_pending, as a sign-extended imm32 for and r64, imm32. */
+#define EXIT_NO_INTR ((int32_t)0xFFFF00FF)
 
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
 {
@@ -73,10 +75,21 @@ void jit_gen_trampolines(JitState *j)
     x64_mov_rr(&e, 8, X_RBX, X_RDI);
     x64_mov_rr(&e, 8, X_R12, X_RSI);
     x64_jmp_r(&e, X_RDX);
-    /* epilogue: rax holds the exit value. */
+    /* lookup: the next block through jit_helper_lookup (eip and icount are up to date);
+     * jump to it, or leave to the C loop with rax = 0. */
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }
+    j->lookup_off = e.pos;
+    x64_mov_rr(&e, 8, X_RDI, X_RBX);
+    x64_mov_ri64(&e, X_RAX, (uint64_t)(uintptr_t)jit_helper_lookup);
+    x64_call_r(&e, X_RAX);
+    x64_test_rr(&e, 8, X_RAX, X_RAX);
+    size_t none = x64_jcc_rel32(&e, XC_E);
+    x64_jmp_r(&e, X_RAX);
+    x64_patch_rel32(e.buf, none, e.pos);
+    x64_alu_rr(&e, 4, XA_XOR, X_RAX, X_RAX);
+    /* epilogue (right after the lookup's miss path): rax holds the exit value. */
     j->epilogue_off = e.pos;
     x64_alu_ri(&e, 8, XA_ADD, X_RSP, FRAME_BYTES);
     x64_pop(&e, X_R15);
@@ -141,37 +154,31 @@ static void jmp_epilogue(Backend *b)
     }
 }
 
-/* stop_checks: jump to an exit stub if the C loop has work to do before the next
- * instruction (the same conditions as run_fast in core/cpu_exec.c). */
-static void stop_checks(Backend *b, bool after_helper)
+/* stop_checks: after a helper inside a block, jump to an exit stub if the C loop has work to
+ * do before the next instruction (the same conditions as run_fast in core/cpu_exec.c, except
+ * INTR: whatever enables interrupts ends the block). */
+static void stop_checks(Backend *b)
 {
     X64Emit *e = &b->e;
-    x64_load(e, 4, X_RAX, X_RBX, OFF(halted));
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)0xFFFF00FF);
+    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
+    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
     exit_on(b, XC_NE);
-    x64_load(e, 2, X_RAX, X_RBX, OFF(exit_request));
-    x64_test_rr(e, 4, X_RAX, X_RAX);
+    x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
+    x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
     exit_on(b, XC_NE);
-    x64_alu_mi(e, 1, XA_CMP, X_R12, JOFF(stop), 0);
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
     exit_on(b, XC_NE);
-    if (after_helper) {
-        x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
-        x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
-        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
-        exit_on(b, XC_NE);
-        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
-        exit_on(b, XC_NE);
-        x64_test_mi(e, 1, X_RBX, OFF(dr[7]), 0xFF);
-        exit_on(b, XC_NE);
-    } else {
-        /* A maskable interrupt waits when IF is set. */
-        x64_test_mi(e, 1, X_RBX, OFF(intr_pending), 1);
-        size_t skip = x64_jcc_rel32(e, XC_E);
-        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
-        exit_on(b, XC_NE);
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, skip, e->pos);
-        }
+    x64_test_mi(e, 1, X_RBX, OFF(dr[7]), 0xFF);
+    exit_on(b, XC_NE);
+}
+
+/* jmp_lookup: leave through the lookup trampoline (eip and icount are up to date). */
+static void jmp_lookup(Backend *b)
+{
+    size_t f = x64_jmp_rel32(&b->e);
+    if (!b->e.overflow) {
+        x64_patch_rel32(b->e.buf, f, b->j->lookup_off);
     }
 }
 
@@ -342,7 +349,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
             x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
             exit_on(b, XC_NE);
         }
-        stop_checks(b, true);
+        stop_checks(b);
         break;
     case IR_MOVI:
         x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
@@ -492,16 +499,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
     case IR_EXIT: {
         /* Indirect exit: look the next block up without going back to C. */
         flush_icount(b, b->pending);
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        call_abs(b, (const void *)jit_helper_lookup);
-        x64_test_rr(e, 8, X_RAX, X_RAX);
-        size_t none = x64_jcc_rel32(e, XC_E);
-        x64_jmp_r(e, X_RAX);
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, none, e->pos);
-        }
-        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
-        jmp_epilogue(b);
+        jmp_lookup(b);
         break;
     }
     }
@@ -526,12 +524,19 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     X64Emit *e = &b->e;
     tb->jmp_field[0] = tb->jmp_field[1] = TB_NO_SLOT;
 
-    /* Entry: instruction budget, then the boundary events. */
+    /* Entry: instruction budget, then every other boundary event in one word; INTR with
+     * IF clear (the only cause that may not stop the block) is sorted out of line. */
     x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
     x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
     x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
     exit_on(b, XC_A);
-    stop_checks(b, false);
+    x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
+    size_t events = x64_jcc_rel32(e, XC_NE);
+    size_t body = e->pos;
+    if (j->count_execs) {
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
+        x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
+    }
 
     /* Dead lazy-flag updates: a SETCC followed by another SETCC with nothing in between
      * that could observe the flags (helpers, syncs before possible faults, control flow). */
@@ -566,6 +571,19 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         gen_op(b, tb, &ir->insn[k], dead[k]);
     }
     free(dead);
+    /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, events, e->pos);
+    }
+    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
+    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
+    exit_on(b, XC_NE);
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
+    exit_on(b, XC_NE);
+    size_t back = x64_jmp_rel32(e);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, back, body);
+    }
     /* One exit stub per distinct retired-instruction count. */
     for (unsigned s = 0; s < b->nstubs; s++) {
         bool seen = false;

@@ -192,7 +192,8 @@ void ir_dump(const IRBlock *b, FILE *f);
 
 /* ---- translation blocks ---- */
 #define TB_MAX_INSNS 64
-#define TB_HASH_BITS 15
+#define TB_HASH_BITS 16
+#define TB_JC_BITS 12         /* the jump cache: blocks by linear PC */
 #define TB_PAGE_HASH_BITS 12
 #define TB_NO_SLOT 0xFFFFFFFFu
 
@@ -209,6 +210,9 @@ struct TranslationBlock {
     uint8_t *host_code;           /* rx address */
     uint32_t host_size;
     const uint8_t *guest_copy;    /* the guest bytes it was translated from (arena) */
+    const uint8_t *host_src;      /* where those bytes were in host memory (the RAM or ROM
+                                     backing the frame then): a lookup through a TLB entry
+                                     with another backing (memory map change) misses */
     const DecodedInsn *insns;     /* copies for helper calls (arena) */
     /* Chaining: slot i's jmp rel32 field offset in the code buffer, the block it is patched
      * to, and the list of (block, slot) pairs jumping into this block. */
@@ -218,6 +222,8 @@ struct TranslationBlock {
     uintptr_t jmp_in_next[2];     /* next incoming after (this, slot) in dest's list */
     TranslationBlock *hash_next;
     TranslationBlock *page_next;
+    uint64_t execs;               /* entries (counted only under -d jit-stats) */
+    uint16_t n_inline;            /* of ninsns: translated inline / as helper calls */
     bool valid;
 };
 
@@ -241,15 +247,17 @@ typedef struct JitPage {
 /* JitState: cpu->jit. The first fields are read by generated code through r12. */
 typedef struct JitState {
     uint64_t end;                 /* icount bound of the current x86_jit_run */
-    uint8_t stop;                 /* a block was invalidated while generated code ran */
     uint8_t in_code;              /* generated code is on the stack */
+    bool count_execs;             /* -d jit-stats: blocks count their entries */
     JitOptions opt;
     CodeBuf cb;
     size_t tramp_size;            /* trampolines at the start of the buffer */
     uintptr_t (*enter)(CPUState *cpu, struct JitState *j, const void *code);
     size_t epilogue_off;
+    size_t lookup_off;            /* trampoline: jit_helper_lookup, then jump or exit */
     InterpFn table[OP_COUNT];
     TranslationBlock *hash[1u << TB_HASH_BITS];
+    TranslationBlock *jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */
     JitPage *pages[1u << TB_PAGE_HASH_BITS];
     TranslationBlock *tbs;        /* pool */
     size_t ntbs, max_tbs;
@@ -257,10 +265,8 @@ typedef struct JitState {
     size_t npages;
     uint8_t *arena;               /* DecodedInsn copies and guest byte copies */
     size_t arena_used, arena_size;
-    unsigned mem_generation;
-    uintptr_t *chains;            /* every patched (tb | slot), for unlinking them all */
-    size_t nchains;
-    uint64_t last_end;            /* end of the previous x86_jit_run: a new one is a new slice */
+    uint64_t execs_flushed[3];    /* -d jit-stats: block entries, inline and helper insns
+                                     executed by blocks already flushed */
     IRBlock ir;
     JitStats stats;
     bool verify_failed;

@@ -98,7 +98,7 @@ static int run_jit_side(JitState *j, CPUState *cpu, TranslationBlock *tb)
     if (setjmp(cpu->jmp_env)) {
         return cpu->exc_vector;
     }
-    j->stop = 0;
+    cpu->jit_stop = 0;
     (void)j->enter(cpu, j, tb->host_code);
     return -1;
 }

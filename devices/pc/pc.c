@@ -376,6 +376,7 @@ static void pc_bios_reset(void *opaque)
     PCBoard *b = opaque;
     Machine *m = b->m;
     memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    mem_notify_ram_write(&m->mem, 0x100000 - b->bios_size, b->bios_size);
     uint8_t code[3] = {0, 0, 0};
     int n = 0;
     for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
