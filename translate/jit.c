@@ -98,13 +98,21 @@ static void exec_totals(const JitState *j, uint64_t out[3])
     }
 }
 
+static void jc_clear(JitState *j)
+{
+    for (size_t k = 0; k < sizeof(j->jc) / sizeof(j->jc[0]); k++) {
+        j->jc[k].flags = JC_EMPTY;
+        j->jc[k].tb = NULL;
+    }
+}
+
 static void jit_flush_all(JitState *j, CPUState *cpu)
 {
     if (j->count_execs) {
         exec_totals(j, j->execs_flushed);
     }
     memset(j->hash, 0, sizeof(j->hash));
-    memset(j->jc, 0, sizeof(j->jc));
+    jc_clear(j);
     memset(j->pages, 0, sizeof(j->pages));
     j->ntbs = 0;
     j->npages = 0;
@@ -174,6 +182,7 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
     }
     x86_interp_table_init(j->table);
     jit_gen_trampolines(j);
+    jc_clear(j);
     cpu->jit = j;
     if (cpu->mem) {
         cpu->mem->ram_written = jit_ram_written;
@@ -333,6 +342,20 @@ static inline unsigned jc_hash(uint32_t lin)
     return (lin ^ (lin >> TB_JC_BITS)) & ((1u << TB_JC_BITS) - 1);
 }
 
+static inline void jc_fill(JitState *j, TranslationBlock *tb)
+{
+    JitJcEntry *e = &j->jc[jc_hash(tb->cs_base + tb->eip)];
+    e->eip = tb->eip;
+    e->cs_base = tb->cs_base;
+    e->phys = tb->phys_pc;
+    e->cs_limit = tb->cs_limit;
+    e->flags = (uint16_t)tb->flags;
+    e->ninsns = tb->ninsns;
+    e->host_src = tb->host_src;
+    e->tb = tb;
+    e->code = tb->host_code;
+}
+
 static inline unsigned page_hash(uint32_t frame)
 {
     return (frame * 0x9E3779B1u >> 20) & ((1u << TB_PAGE_HASH_BITS) - 1);
@@ -381,9 +404,10 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
     tb->valid = false;
     j->stats.invalidations++;
     cpu->jit_stop = 1;
-    TranslationBlock **jc = &j->jc[jc_hash(tb->cs_base + tb->eip)];
-    if (*jc == tb) {
-        *jc = NULL;
+    JitJcEntry *jc = &j->jc[jc_hash(tb->cs_base + tb->eip)];
+    if (jc->tb == tb) {
+        jc->flags = JC_EMPTY;
+        jc->tb = NULL;
     }
     /* Out of the hash chain. */
     TranslationBlock **pp = &j->hash[tb_hash(tb->phys_pc, tb->eip, tb->flags)];
@@ -539,7 +563,7 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     unsigned h = tb_hash(phys, tb->eip, flags);
     tb->hash_next = j->hash[h];
     j->hash[h] = tb;
-    j->jc[jc_hash(tb->cs_base + tb->eip)] = tb;
+    jc_fill(j, tb);
     JitPage *pg = page_find(j, phys >> 12);
     if (!pg) {
         pg = &j->page_pool[j->npages++];
@@ -571,10 +595,11 @@ static inline bool tb_key_match(const TranslationBlock *tb, uint32_t phys, uint3
            tb->cs_base == cs->base && tb->cs_limit == cs->limit;
 }
 
-/* tb_lookup: the translated block for CS:EIP when the code TLB already maps the page:
- * the jump cache first, then the hash table. NULL on a TLB miss, a block not translated yet,
- * or one translated from other memory than the frame holds now (see tb_find). */
-static TranslationBlock *tb_lookup(JitState *j, CPUState *cpu)
+/* tb_lookup: the jump-cache slot of the translated block for CS:EIP when the code TLB
+ * already maps the page: the jump cache first, then the hash table (which refills the slot).
+ * NULL on a TLB miss, a block not translated yet, or one translated from other memory than
+ * the frame holds now (see tb_find). */
+static JitJcEntry *tb_lookup(JitState *j, CPUState *cpu)
 {
     uint32_t eip = cpu->eip;
     const SegCache *cs = &cpu->seg[S_CS];
@@ -586,20 +611,20 @@ static TranslationBlock *tb_lookup(JitState *j, CPUState *cpu)
     const uint8_t *host = (const uint8_t *)(te->addend + lin);
     uint32_t phys = te->paddr | (lin & 0xFFF);
     uint32_t flags = tb_mode_flags(cpu);
-    TranslationBlock **jc = &j->jc[jc_hash(lin)];
-    TranslationBlock *tb = *jc;
-    if (tb && tb->host_src == host && tb_key_match(tb, phys, eip, flags, cs)) {
+    JitJcEntry *jc = &j->jc[jc_hash(lin)];
+    if (jc->eip == eip && jc->cs_base == cs->base && jc->flags == flags &&
+        jc->host_src == host && jc->phys == phys && jc->cs_limit == cs->limit) {
         j->stats.jc_hits++;
-        return tb;
+        return jc;
     }
     j->stats.jc_misses++;
-    for (tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
+    for (TranslationBlock *tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
         if (tb_key_match(tb, phys, eip, flags, cs)) {
             if (tb->host_src != host) {
                 return NULL;
             }
-            *jc = tb;
-            return tb;
+            jc_fill(j, tb);
+            return jc;
         }
     }
     return NULL;
@@ -610,10 +635,11 @@ static TranslationBlock *tb_lookup(JitState *j, CPUState *cpu)
  * May raise #PF/#GP for the fetch, as the interpreter would. */
 static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
 {
-    TranslationBlock *tb = tb_lookup(j, cpu);
-    if (tb) {
-        return tb;
+    const JitJcEntry *jc = tb_lookup(j, cpu);
+    if (jc) {
+        return jc->tb;
     }
+    TranslationBlock *tb;
     uint32_t eip = cpu->eip;
     const SegCache *cs = &cpu->seg[S_CS];
     unsigned avail;
@@ -626,7 +652,7 @@ static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
     for (tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
         if (tb_key_match(tb, phys, eip, flags, cs)) {
             if (tb->host_src == host && tb->size <= avail) {
-                j->jc[jc_hash(cs->base + eip)] = tb;
+                jc_fill(j, tb);
                 return tb;
             }
             /* Translated from the memory this frame held before a memory-map change. */
@@ -648,12 +674,12 @@ const void *jit_helper_lookup(CPUState *cpu)
         cpu->pending_db || (cpu->eflags & (EF_TF | EF_RF)) || (cpu->dr[7] & 0xFF)) {
         return NULL;
     }
-    TranslationBlock *tb = tb_lookup(j, cpu);
-    if (!tb || tb->ninsns > j->end - cpu->icount) {
+    const JitJcEntry *jc = tb_lookup(j, cpu);
+    if (!jc || jc->ninsns > j->end - cpu->icount) {
         return NULL;
     }
     j->stats.lookup_hits++;
-    return tb->host_code;
+    return jc->code;
 }
 
 /* tb_chain: patch src's exit slot to go straight to dest when both lie in one guest page

@@ -237,6 +237,17 @@ enum {
     TBF_PG = 1u << 6,
 };
 
+/* JitJcEntry: a jump-cache slot, holding a copy of its block's key so that a hit reads one
+ * slot and no TranslationBlock. flags == JC_EMPTY: unused. */
+#define JC_EMPTY 0xFFFFu
+typedef struct JitJcEntry {
+    uint32_t eip, cs_base, phys, cs_limit;
+    uint16_t flags, ninsns;
+    const uint8_t *host_src;
+    TranslationBlock *tb;
+    const uint8_t *code;          /* tb->host_code */
+} JitJcEntry;
+
 /* JitPage: the blocks translated from one physical frame. */
 typedef struct JitPage {
     uint32_t frame;
@@ -257,7 +268,7 @@ typedef struct JitState {
     size_t lookup_off;            /* trampoline: jit_helper_lookup, then jump or exit */
     InterpFn table[OP_COUNT];
     TranslationBlock *hash[1u << TB_HASH_BITS];
-    TranslationBlock *jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */
+    JitJcEntry jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */
     JitPage *pages[1u << TB_PAGE_HASH_BITS];
     TranslationBlock *tbs;        /* pool */
     size_t ntbs, max_tbs;
