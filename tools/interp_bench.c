@@ -26,6 +26,8 @@ static double run(CPUState *cpu, uint8_t *ram, const uint8_t *code, size_t len, 
 {
     memcpy(ram + 0x1000, code, len);
     ram[0x1000 + len] = 0xF4;
+    /* A loader: the JIT drops what it translated from the previous kernel. */
+    mem_notify_ram_write(cpu->mem, 0x1000, len + 1);
     for (int s = 0; s < S_NSEG; s++) {
         cpu_set_seg_real(cpu, s, 0);
     }
