@@ -32,7 +32,7 @@ void machine_config_defaults(MachineConfig *cfg)
     strcpy(cfg->boot_order, "cad");
     strcpy(cfg->display, "sdl");
     cfg->icount_shift = -1;
-    strcpy(cfg->accel, "interp");
+    strcpy(cfg->accel, MACHINE_DEFAULT_ACCEL);
     cfg->debug_exit.enabled = false;
     cfg->debug_exit.iobase = 0x501;
     cfg->debug_exit.iosize = 2;

@@ -59,6 +59,14 @@ typedef struct NetDumpConfig {
     uint32_t maxlen;            /* bytes kept per frame (pcap snaplen) */
 } NetDumpConfig;
 
+/* The execution engine without -accel: the JIT on x86-64 hosts (the only ones it generates
+ * code for), the interpreter elsewhere. */
+#if defined(__x86_64__)
+#define MACHINE_DEFAULT_ACCEL "jit"
+#else
+#define MACHINE_DEFAULT_ACCEL "interp"
+#endif
+
 typedef struct MachineConfig {
     uint64_t ram_size;          /* bytes (-m, default 128 MiB) */
     int smp;                    /* only 1 is supported */
@@ -83,7 +91,7 @@ typedef struct MachineConfig {
     bool no_reboot;
     bool snapshot;              /* -snapshot: every drive writes to a temporary overlay */
     bool start_paused;          /* -S */
-    char accel[32];             /* "interp" (default until the JIT lands) */
+    char accel[32];             /* MACHINE_DEFAULT_ACCEL unless -accel */
     DebugExitConfig debug_exit;
     NetdevConfig netdevs[MACHINE_MAX_NETDEVS];
     int n_netdevs;

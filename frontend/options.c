@@ -832,7 +832,7 @@ void options_usage(FILE *f)
                "Machine:\n"
                "  -m SIZE                 RAM size in MiB, or with a K/M/G suffix (default 128)\n"
                "  -smp 1                  number of CPUs (only 1)\n"
-               "  -accel interp|jit[,verify=on][,tb-size=MiB]  execution engine (default interp)\n"
+               "  -accel interp|jit[,verify=on][,tb-size=MiB]  execution engine (default: jit on x86-64 hosts)\n"
                "  -bios FILE              firmware image instead of the built-in BIOS\n"
                "  -kernel FILE            boot a Linux kernel directly\n"
                "  -initrd FILE            initial ram disk for -kernel\n"

@@ -152,6 +152,10 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
     if (cpu->jit) {
         return 0;
     }
+#if !defined(__x86_64__)
+    (void)o;
+    return -ENOTSUP; /* the backend emits x86-64 code */
+#endif
     JitState *j = calloc(1, sizeof(*j));
     if (!j) {
         return -ENOMEM;
@@ -472,6 +476,32 @@ void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
     }
 }
 
+/* log_in_asm: -d in_asm: the guest instructions of a new block, one line each, in the
+ * interpreter's format (translation is the JIT's equivalent of a decode-cache miss). */
+static void log_in_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
+{
+    if (!j->dis) {
+        j->dis = x86_disasm_new();
+    }
+    unsigned off = 0;
+    uint32_t eip = tb->eip;
+    while (j->dis && off < tb->size) {
+        char text[128], hex[3 * X86_MAX_INSN_LEN + 1];
+        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size - off, eip,
+                                (tb->flags & TBF_CODE32) != 0, text, sizeof(text));
+        if (n <= 0) {
+            break;
+        }
+        for (int i = 0; i < n && i < X86_MAX_INSN_LEN; i++) {
+            snprintf(hex + 3 * i, sizeof(hex) - 3 * (size_t)i, "%02x ", tb->guest_copy[off + i]);
+        }
+        log_msg(cpu->log, LOG_IN_ASM, "in_asm: %04x:%08x  %-30s %s\n", cpu->seg[S_CS].sel, eip,
+                hex, text);
+        off += (unsigned)n;
+        eip += (uint32_t)n;
+    }
+}
+
 static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
 {
     Logger *lg = cpu->log;
@@ -581,6 +611,9 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
         log_msg(cpu->log, LOG_JIT, "jit: block %04x:%08x phys %08x: %u insns, %u IR ops\n",
                 cpu->seg[S_CS].sel, tb->eip, tb->phys_pc, tb->ninsns, j->ir.n);
         ir_dump(&j->ir, cpu->log->out ? cpu->log->out : stderr);
+    }
+    if (log_enabled(cpu->log, LOG_IN_ASM)) {
+        log_in_asm(j, cpu, tb);
     }
     if (log_enabled(cpu->log, LOG_OUT_ASM)) {
         log_out_asm(j, cpu, tb);

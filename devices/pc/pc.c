@@ -523,7 +523,13 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
             goto fail;
         }
         if (use_jit && x86_jit_enable(cpu, &jo) < 0) {
-            snprintf(err, errlen, "-accel jit: cannot allocate executable memory");
+            snprintf(err, errlen, "-accel jit: %s",
+#if defined(__x86_64__)
+                     "cannot allocate executable memory"
+#else
+                     "the JIT generates x86-64 code only (use -accel interp)"
+#endif
+            );
             goto fail;
         }
     }

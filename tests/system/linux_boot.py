@@ -186,7 +186,7 @@ def main():
     ap.add_argument("--images", required=True)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--shift", type=int, default=0)
-    ap.add_argument("--accel", default=None, help="interp (default) or jit")
+    ap.add_argument("--accel", default=None, help="interp or jit (default: anyvm's, jit on x86-64)")
     args = ap.parse_args()
     for f in ("vmlinuz", "initrd.img", "busybox"):
         if not os.path.exists(os.path.join(args.images, f)):

@@ -79,7 +79,7 @@ Test(cli, no_arguments_give_the_defaults)
     cr_assert_eq(p->cfg.smp, 1);
     cr_assert_str_eq(p->cfg.boot_order, "cad");
     cr_assert_eq(p->cfg.icount_shift, -1);
-    cr_assert_str_eq(p->cfg.accel, "interp");
+    cr_assert_str_eq(p->cfg.accel, MACHINE_DEFAULT_ACCEL);
     cr_assert_eq(p->cfg.n_drives, 0);
     cr_assert_eq(p->cfg.n_serial, 0);
     cr_assert_not(p->cfg.debug_exit.enabled);

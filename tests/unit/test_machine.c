@@ -146,7 +146,10 @@ Test(machine, defaults_match_the_documented_ones)
     cr_assert_eq(cfg.smp, 1);
     cr_assert_str_eq(cfg.boot_order, "cad");
     cr_assert_eq(cfg.icount_shift, -1);
-    cr_assert_str_eq(cfg.accel, "interp");
+    cr_assert_str_eq(cfg.accel, MACHINE_DEFAULT_ACCEL);
+#if defined(__x86_64__)
+    cr_assert_str_eq(cfg.accel, "jit");
+#endif
     cr_assert_eq(cfg.debug_exit.iobase, 0x501);
     cr_assert_eq(cfg.debug_exit.iosize, 2);
 }
