@@ -223,7 +223,8 @@ serial_out:
     ret
 
 /* rom_scan: option ROMs at C0000-DFFFF in 2 KiB steps (55AAh, length in 512-byte units at
- * offset 2, bytes summing to zero): far call to offset 3 of each */
+ * offset 2, bytes summing to zero): far call to offset 3 of each; then the VGA BIOS's shadow
+ * (C0000-C7FFF) is made read-only */
 rom_scan:
     pushal
     pushw %ds
@@ -268,7 +269,13 @@ rom_scan:
     jmp 1b
 5:  addw $0x80, %bx
     jmp 1b
-9:  popw %es
+9:  movl $0x80000058, %eax  /* i440FX PAM1 (0x5A): C0000-C7FFF shadow read-only */
+    movw $0xCF8, %dx
+    outl %eax, %dx
+    movw $0xCFE, %dx
+    movb $0x11, %al
+    outb %al, %dx
+    popw %es
     popw %ds
     popal
     ret

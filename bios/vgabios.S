@@ -454,13 +454,16 @@ clear_mem:
     movw $0x4000, %cx
     rep stosw
     jmp 9f
-1:  cmpb $C_PLANAR, %bl
+1:  movw $0x8000, %cx                /* A000: 64 KiB */
+    cmpb $C_PLANAR, %bl
     jne 2f
     movw $0x3C4, %dx
     movw $0x0F02, %ax
     outw %ax, %dx
-2:  xorw %ax, %ax
-    movw $0x8000, %cx
+2:  cmpw $0xA000, %cs:M_SEG(%si)
+    je 3f
+    movw $0x4000, %cx                /* B800: 32 KiB (the ROM follows at C000) */
+3:  xorw %ax, %ax
     rep stosw
 9:  popw %es
     popa
