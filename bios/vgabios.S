@@ -1161,9 +1161,121 @@ planar_glyph_row:
     popa
     ret
 
-/* gfx_readc: the character at page 0's cursor, matched against the font -> AL (0: none) */
+/* gfx_readc: the character at page 0's cursor, matched against the INT 43h font: the cell's
+ * pixels that are not colour 0 form the pattern -> AX (AH 0; AL 0 when nothing matches) */
 gfx_readc:
-    xorw %ax, %ax
+    pushw %bx
+    pushw %cx
+    pushw %dx
+    pushw %si
+    pushw %di
+    pushw %bp
+    pushw %ds
+    pushw %es
+    subw $16, %sp
+    movw %sp, %bp                    /* SS:BP: the pattern, a byte a line */
+    movzbw 0x485, %cx
+    cmpw $16, %cx
+    jbe 1f
+    movw $16, %cx
+1:  movb 0x451, %al                  /* first scan line: row * height */
+    mulb %cl
+    movw %ax, %di
+    movzbw 0x450, %dx                /* DX = column */
+    movw %cs:M_SEG(%si), %es
+    xorw %bx, %bx                    /* BX = line */
+2:  pushw %cx
+    pushw %di
+    movw %di, %ax
+    addw %bx, %ax
+    call gfx_line_addr
+    movw %ax, %di
+    movb %cs:M_CLASS(%si), %ah
+    movw %dx, %ax
+    cmpb $C_LIN8, %cs:M_CLASS(%si)
+    je 5f
+    cmpb $C_CGA2, %cs:M_CLASS(%si)
+    je 4f
+    addw %ax, %di                    /* planar / CGA1: a byte a column */
+    movb %es:(%di), %al
+    cmpb $C_PLANAR, %cs:M_CLASS(%si)
+    jne 8f
+    pushw %dx                        /* planar: the planes ORed */
+    movw $0x3CE, %dx
+    xorb %ch, %ch
+    movb $3, %ah
+3:  movb $0x04, %al
+    outw %ax, %dx
+    orb %es:(%di), %ch
+    decb %ah
+    jns 3b
+    movw $0x0004, %ax
+    outw %ax, %dx
+    movb %ch, %al
+    popw %dx
+    jmp 8f
+4:  shlw $1, %ax                     /* CGA 2 bpp: a pixel is set when its 2 bits are */
+    addw %ax, %di
+    movw %es:(%di), %cx
+    xchgb %cl, %ch
+    xorb %al, %al
+    pushw %dx
+    movb $8, %dl
+41: shlb $1, %al
+    testw $0xC000, %cx
+    jz 42f
+    orb $1, %al
+42: shlw $2, %cx
+    decb %dl
+    jnz 41b
+    popw %dx
+    jmp 8f
+5:  shlw $3, %ax                     /* 8 bpp: eight bytes */
+    addw %ax, %di
+    xorb %al, %al
+    movw $8, %cx
+51: shlb $1, %al
+    cmpb $0, %es:(%di)
+    je 52f
+    orb $1, %al
+52: incw %di
+    loop 51b
+8:  pushw %bp
+    addw %bx, %bp
+    movb %al, (%bp)                  /* SS:BP + line */
+    popw %bp
+    popw %di
+    popw %cx
+    incw %bx
+    cmpw %cx, %bx
+    jb 2b
+    /* compare with the font: CX lines a glyph */
+    lesw 0x10C, %si                  /* ES:SI the font */
+    xorw %ax, %ax                    /* AL = candidate */
+6:  xorw %bx, %bx
+61: movb %es:(%bx, %si), %dl
+    pushw %bp
+    addw %bx, %bp
+    cmpb %dl, (%bp)
+    popw %bp
+    jne 62f
+    incw %bx
+    cmpw %cx, %bx
+    jb 61b
+    jmp 7f                           /* found */
+62: addw %cx, %si
+    incb %al
+    jnz 6b
+7:  xorb %ah, %ah
+    addw $16, %sp
+    popw %es
+    popw %ds
+    popw %bp
+    popw %di
+    popw %si
+    popw %dx
+    popw %cx
+    popw %bx
     ret
 
 /* ---- AH=0Bh CGA palette ---- */

@@ -221,6 +221,11 @@ main:
     incw %dx
     cmpw $8, %dx
     jb 7b
+    movb $0x08, %ah                  /* 08h reads it back from the pixels */
+    xorb %bh, %bh
+    int $0x10
+    cmpb $0x48, %al
+    jne 6f
     cmpw $10, %si
     jb 6f
     cmpw $60, %si
@@ -232,6 +237,54 @@ main:
     addw $4, %bx
     jmp 4b
 5:
+    /* teletype scrolling in graphics modes: rows + 1 lines of "X" leave an X in row 0 and an
+     * empty last row */
+    movw $scroll_modes, %bx
+20: movb (%bx), %al
+    testb %al, %al
+    jz 25f
+    pushw %bx
+    xorb %ah, %ah
+    int $0x10
+    pushw %ds
+    xorw %ax, %ax
+    movw %ax, %ds
+    movzbw 0x484, %cx
+    popw %ds
+    addw $2, %cx
+21: movw $0x0E58, %ax
+    movw $0x000F, %bx
+    int $0x10
+    movw $0x0E0D, %ax
+    int $0x10
+    movw $0x0E0A, %ax
+    int $0x10
+    loop 21b
+    movb $0x02, %ah
+    xorw %bx, %bx
+    xorw %dx, %dx
+    int $0x10
+    movb $0x08, %ah
+    int $0x10
+    cmpb $0x58, %al
+    jne 22f
+    pushw %ds
+    xorw %ax, %ax
+    movw %ax, %ds
+    movb 0x484, %dh
+    popw %ds
+    xorb %dl, %dl
+    movb $0x02, %ah
+    int $0x10
+    movb $0x08, %ah
+    int $0x10
+    cmpb $0, %al
+22: popw %bx
+    movw 2(%bx), %si
+    call check
+    addw $4, %bx
+    jmp 20b
+25:
     /* VBE */
     movw $vbe_buf, %di
     movl $0x32454256, (%di)          /* "VBE2" */
@@ -344,6 +397,18 @@ gfx_modes:
     .word n_mode13
     .byte 0
 
+scroll_modes:
+    .byte 0x12, 0
+    .word n_scroll12
+    .byte 0x04, 0
+    .word n_scroll04
+    .byte 0x13, 0
+    .word n_scroll13
+    .byte 0
+
+n_scroll12: .asciz "mode12-tty-scroll"
+n_scroll04: .asciz "mode04-tty-scroll"
+n_scroll13: .asciz "mode13-tty-scroll"
 n_getmode: .asciz "getmode"
 n_dcc:     .asciz "dcc"
 n_font:    .asciz "font8x16"
