@@ -1,6 +1,7 @@
 /* vga_bootsect.S: a boot floppy for system/vga-mode13-sdl: checks the VGA BIOS's INT 10h
  * services (modes, pixels, fonts, palette, VBE) and reports "OK name" / "FAIL name" through
- * teletype output (mirrored to COM1), then draws moving frames in mode 13h forever. */
+ * teletype output (mirrored to COM1), then draws moving frames in mode 13h forever, writing
+ * "F" to COM1 after every 16th frame. */
     .code16
     .text
     .globl _start
@@ -382,6 +383,11 @@ main:
     cmpw $184, %dx
     jb 11b
     incb %bl
+    testb $15, %bl                   /* every 16th frame: "F" straight to COM1 */
+    jnz 10b
+    movw $0x3F8, %dx
+    movb $'F', %al
+    outb %al, %dx
     jmp 10b
 
 gfx_modes:
