@@ -475,7 +475,10 @@ static void pc_vga_firmware(void *opaque)
 
 static int pc_display_init(PCBoard *b)
 {
-    b->vga = vga_new(b->m, b->pci, PC_VGA_DEVFN);
+    /* The VGA BIOS also sits behind the VGA's expansion ROM BAR, for firmware (-bios) that
+     * loads option ROMs from PCI devices; the built-in BIOS finds the copy at 0xC0000. */
+    b->vga = vga_new_with_rom(b->m, b->pci, PC_VGA_DEVFN, anyvm_vgabios_image,
+                              anyvm_vgabios_size);
     if (!b->vga || machine_add_reset(b->m, pc_vga_firmware, b) < 0) {
         return -1;
     }
