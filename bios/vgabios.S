@@ -2454,7 +2454,7 @@ vbe_scanline:                        /* BL 0 set CX pixels, 1 get, 2 set CX byte
     cmpb $0x01, %bl
     je 4f
     cmpb $0x03, %bl
-    je 4f
+    je 3f
     movw %cx, %ax
     cmpb $0x02, %bl
     jne 2f
@@ -2463,6 +2463,25 @@ vbe_scanline:                        /* BL 0 set CX pixels, 1 get, 2 set CX byte
 2:  movw %ax, %bx
     movb $6, %al
     call dispi_set
+    jmp 4f
+3:  movb $2, %al                     /* maximum: the widest line that fits yres lines in VRAM */
+    call dispi_get
+    movzwl %ax, %ecx
+    movl $0x1000000, %eax
+    xorl %edx, %edx
+    divl %ecx
+    cmpl $0xFFFF, %eax
+    jbe 31f
+    movw $0xFFFF, %ax
+31: xorw %dx, %dx
+    divw %si
+    movw %ax, R_CX(%bp)
+    mulw %si
+    movw %ax, R_BX(%bp)
+    movb $2, %al
+    call dispi_get
+    movw %ax, R_DX(%bp)
+    VBE_OK
 4:  movb $6, %al
     call dispi_get
     movw %ax, R_CX(%bp)

@@ -327,6 +327,26 @@ main:
     cmpw $0x4112, %bx
 1:  movw $n_vbeset, %si
     call check
+    /* 4F06h: 640 pixels = 1920 bytes a line; 03h: the maximum is wider */
+    movw $0x4F06, %ax
+    movb $0x01, %bl
+    int $0x10
+    cmpw $0x004F, %ax
+    jne 1f
+    cmpw $1920, %bx
+    jne 1f
+    cmpw $640, %cx
+    jne 1f
+    movw $0x4F06, %ax
+    movb $0x03, %bl
+    int $0x10
+    cmpw $640, %cx
+    jbe 2f
+    cmpw $0x004F, %ax
+    jmp 1f
+2:  cmpw $1, %ax
+1:  movw $n_vbeline, %si
+    call check
     /* banked access: window A at bank 1 reaches byte 64 KiB of the LFB */
     movw $0x4F05, %ax
     xorw %bx, %bx
@@ -431,6 +451,7 @@ n_vbeinfo: .asciz "vbe-info"
 n_vbemode: .asciz "vbe-modeinfo"
 n_vbeset:  .asciz "vbe-setmode"
 n_vbebank: .asciz "vbe-bank"
+n_vbeline: .asciz "vbe-scanline"
 msg_title: .asciz "anyvm 13h\r\n"
 msg_drawing: .asciz "VGA-TEST-DRAWING\r\n"
 
