@@ -166,6 +166,31 @@ main:
 1:  movw $n_dac, %si
     call check
 
+    /* 1112h: the 8x8 font makes 50 rows (1130h reports them), and the CRTC follows */
+    pushw %es
+    pushw %bp
+    movw $0x1112, %ax
+    xorb %bl, %bl
+    int $0x10
+    movw $0x1130, %ax
+    xorb %bh, %bh
+    int $0x10
+    popw %bp
+    popw %es
+    cmpb $49, %dl
+    jne 1f
+    cmpw $8, %cx
+    jne 1f
+    movw $0x3D4, %dx
+    movb $0x09, %al
+    outb %al, %dx
+    incw %dx
+    inb %dx, %al
+    andb $0x1F, %al
+    cmpb $7, %al
+1:  movw $n_font8x8, %si
+    call check
+
     /* pixels in every graphics memory model */
     movw $gfx_modes, %bx
 4:  movb (%bx), %al
@@ -451,6 +476,7 @@ n_vbeinfo: .asciz "vbe-info"
 n_vbemode: .asciz "vbe-modeinfo"
 n_vbeset:  .asciz "vbe-setmode"
 n_vbebank: .asciz "vbe-bank"
+n_font8x8: .asciz "font-1112h-50-rows"
 n_vbeline: .asciz "vbe-scanline"
 msg_title: .asciz "anyvm 13h\r\n"
 msg_drawing: .asciz "VGA-TEST-DRAWING\r\n"
