@@ -308,8 +308,12 @@ def bochsfb(args):
                  "-kernel", os.path.join(args.images, "vmlinuz"),
                  "-initrd", os.path.join(args.images, "initrd.img"),
                  "-append", "console=ttyS0 anyvm.run=bochsfb"]
+        t0 = time.monotonic()
         proc, s, qmp = start_anyvm(args, xvfb, extra)
+        s.expect(b"ANYVM-RUN-BEGIN bochsfb", 240)
+        t_boot = time.monotonic() - t0
         out = s.expect(b"ANYVM-FB-READY", 240).decode("utf-8", "replace")
+        t_fb = time.monotonic() - t0
         m = re.search(r"fb0: (\S+) (\d+),(\d+) bpp (\d+)", out)
         if not m or "bochs" not in m.group(1):
             fail("bochs-drm did not register fb0", out.encode())
@@ -326,9 +330,10 @@ def bochsfb(args):
             fail("the framebuffer console shows no text (%d pixels, %d lines)" % (lit, lines))
         err = stop_anyvm(args, proc, qmp)
         frames, secs = frames_line(err)
-        print("bochsfb: fb0 %s %sx%s bpp %s; %s %dx%d with %d text pixels in the top 64 lines; "
-              "window presented %s frames in %s s" % (m.group(1), m.group(2), m.group(3),
-                                                      m.group(4), png, w, h, lit, frames, secs))
+        print("bochsfb: shell script after %.1f s, fb0 after %.1f s: %s %sx%s bpp %s; %s %dx%d "
+              "with %d text pixels in the top 64 lines; window presented %s frames in %s s"
+              % (t_boot, t_fb, m.group(1), m.group(2), m.group(3), m.group(4), png, w, h, lit,
+                 frames, secs))
     finally:
         xvfb.stop()
 
