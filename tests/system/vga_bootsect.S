@@ -407,6 +407,29 @@ main:
     /* mode 13h: a title through teletype, then frames forever */
     movw $0x0013, %ax
     int $0x10
+    /* the default palette: 32 blue, 40 red, 20 grey 14 */
+    movw $0x1015, %ax
+    movw $32, %bx
+    int $0x10
+    cmpw $0x003F, %cx
+    jne 1f
+    cmpb $0, %dh
+    jne 1f
+    movw $0x1015, %ax
+    movw $40, %bx
+    int $0x10
+    cmpw $0x0000, %cx
+    jne 1f
+    cmpb $63, %dh
+    jne 1f
+    movw $0x1015, %ax
+    movw $20, %bx
+    int $0x10
+    cmpw $0x0E0E, %cx
+    jne 1f
+    cmpb $14, %dh
+1:  movw $n_palette, %si
+    call check
     movw $msg_title, %si
     call puts
     movw $msg_drawing, %si
@@ -476,6 +499,7 @@ n_vbeinfo: .asciz "vbe-info"
 n_vbemode: .asciz "vbe-modeinfo"
 n_vbeset:  .asciz "vbe-setmode"
 n_vbebank: .asciz "vbe-bank"
+n_palette: .asciz "mode13-default-palette"
 n_font8x8: .asciz "font-1112h-50-rows"
 n_vbeline: .asciz "vbe-scanline"
 msg_title: .asciz "anyvm 13h\r\n"
