@@ -191,6 +191,50 @@ main:
 1:  movw $n_font8x8, %si
     call check
 
+    /* text modes 1 (40 columns) and 7 (monochrome at B000): 0Fh, then a character written at
+     * (3, 39) and read back, and found in the right place in video memory */
+    movw $text_modes, %bx
+30: movb (%bx), %al
+    testb %al, %al
+    jz 35f
+    pushw %bx
+    xorb %ah, %ah
+    int $0x10
+    movb $0x0F, %ah
+    int $0x10
+    popw %bx
+    pushw %bx
+    cmpb (%bx), %al
+    jne 34f
+    cmpb 1(%bx), %ah
+    jne 34f
+    movb $0x02, %ah
+    xorb %bh, %bh
+    movw $0x0327, %dx
+    int $0x10
+    movw $0x095A, %ax
+    movw $0x0007, %bx
+    movw $1, %cx
+    int $0x10
+    movb $0x08, %ah
+    int $0x10
+    cmpw $0x075A, %ax
+    jne 34f
+    popw %bx
+    pushw %bx
+    pushw %es
+    movw 2(%bx), %es
+    movw 4(%bx), %di
+    cmpw $0x075A, %es:(%di)
+    popw %es
+34: popw %bx
+    movw 6(%bx), %si
+    call check
+    addw $8, %bx
+    jmp 30b
+35: movw $0x0003, %ax
+    int $0x10
+
     /* pixels in every graphics memory model */
     movw $gfx_modes, %bx
 4:  movb (%bx), %al
@@ -470,6 +514,16 @@ gfx_modes:
     .byte 0x13, 0x2A
     .word n_mode13
     .byte 0
+
+text_modes:                          /* mode, columns, segment, offset of (3, 39), name */
+    .byte 0x01, 40
+    .word 0xB800, (3 * 40 + 39) * 2, n_text01
+    .byte 0x07, 80
+    .word 0xB000, (3 * 80 + 39) * 2, n_text07
+    .byte 0
+
+n_text01: .asciz "mode01-40x25"
+n_text07: .asciz "mode07-mono"
 
 scroll_modes:
     .byte 0x12, 0
