@@ -450,3 +450,42 @@ Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
     cr_assert_eq((uint16_t)((uint16_t)j->cpu->regs[R_EAX] - ax), 500);
     rig_free(j);
 }
+
+Test(jit_tb, jit_stats_count_executed_instructions_and_chained_entries)
+{
+    /* 1000: inc ax; jmp 1000 -- one block, chained to itself: 500 executions in 1000 insns,
+     * each with one inline INC and one inline JMP. */
+    static const uint8_t code[] = {0x40, 0xEB, 0xFD};
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    j->log.mask |= LOG_JIT_STATS;
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    x86_jit_print_stats(j->cpu, f);
+    fclose(f);
+    cr_assert(strstr(text, "500 block executions") != NULL, "%s", text);
+    cr_assert(strstr(text, "inline 1000 (100.0%)") != NULL, "%s", text);
+    free(text);
+    j->log.mask = 0;
+    rig_free(j);
+}
+
+Test(jit_tb, device_writes_to_data_pages_drop_nothing)
+{
+    /* A loop at 0x1000; DMA into 0x5000 (no code there) leaves its block and chain alone. */
+    static const uint8_t code[] = {0x40, 0xEB, 0xFD};
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    uint64_t translated = s->blocks_translated;
+    uint8_t buf[4096];
+    memset(buf, 0x90, sizeof(buf));
+    mem_write_buf(&j->mem, 0x5000, buf, sizeof(buf));
+    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(s->ram_writes, 0);
+    cr_assert_eq(s->invalidations, 0);
+    cr_assert_eq(s->blocks_translated, translated);
+    rig_free(j);
+}
