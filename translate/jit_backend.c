@@ -32,7 +32,7 @@
 
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, exit_word) + 1,
-               "EXIT_INTR_MASK: intr_pending is byte 1 of exit_word");
+               "EXIT_NO_INTR: intr_pending is byte 1 of exit_word");
 _Static_assert(offsetof(CPUState, jit_stop) < offsetof(CPUState, exit_word) + 8,
                "jit_stop lies in exit_word");
 /* exit_word without intr_pending, as a sign-extended imm32 for and r64, imm32. */
