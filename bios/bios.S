@@ -508,6 +508,9 @@ k_peek:
     lret $2                  /* ZF from the compare */
 k_flags:
     movb 0x417, %al
+    cmpb $0x12, %ah
+    jne k_out
+    xorb %ah, %ah            /* 12h: no extended (left/right, SysRq) key state is kept */
     jmp k_out
 k_store:
     movw %cx, %ax
@@ -1439,6 +1442,8 @@ int13:
     outb %al, $0xE9
     popw %ax
 #endif
+    cmpb $0xE0, %dl
+    je cd_int13              /* the CD-ROM (cdrom.S) */
     testb $0x80, %dl
     jnz hd_entry
     /* floppy */
@@ -1881,10 +1886,11 @@ ata_rw:
     cmpl %edx, %ecx
     ja 7f                    /* past the end */
     call ata_sector
+    testb %dl, %dl           /* status in DL: AH is part of the LBA in EAX */
+    jz 6f
     movb %dl, %ah
-    testb %ah, %ah
-    jnz 9f
-    incl %eax
+    jmp 9f
+6:  incl %eax
     movw %es, %dx
     addw $0x20, %dx
     movw %dx, %es
@@ -2011,12 +2017,15 @@ ide_detect:
     cmpb $0xFF, %al
     je 9f
     testb %al, %al
-    jz 9f
+    jz 10f                   /* status 0: a packet device after reset? */
     movb $0xEC, %al          /* IDENTIFY DEVICE */
     outb %al, %dx
     call ata_wait
     testb $0x01, %al
-    jnz 9f
+    jz 11f
+10: call cd_probe            /* ATAPI CD-ROM (cdrom.S) */
+    jmp 9f
+11:
     testb $0x08, %al
     jz 9f
     subw $7, %dx
@@ -2114,9 +2123,7 @@ b_step:
     loop b_next
     int $0x18
 b_cd:
-    movw $msg_nocd, %si
-    call print_str
-    jmp b_step
+    jmp cd_boot              /* El Torito (cdrom.S); back at b_step when it cannot boot */
 b_floppy:
     movb $0x10, %al
     call cmos_read
@@ -2177,6 +2184,8 @@ b_go:
     xorb %dh, %dh
     sti
     ljmp $0, $0x7C00
+
+#include "cdrom.S"
 
 /* ---------- tables ---------- */
 ide_bases:  .word 0x1F0, 0x170
@@ -2247,7 +2256,6 @@ ivt_table:
 
 msg_banner: .asciz "anyvm BIOS\r\n"
 msg_noboot: .asciz "No bootable device.\r\n"
-msg_nocd:   .asciz "CD-ROM boot is not supported yet.\r\n"
 msg_boot:   .asciz "Booting from drive "
 msg_tsc:    .asciz ", TSC "
 msg_crlf:   .asciz "\r\n"
