@@ -4,6 +4,8 @@
 #   build-boot-media.sh iso IMAGES OUT.iso   El Torito no-emulation ISO: isolinux.bin +
 #                                            ldlinux.c32 (packages isolinux, syslinux-common),
 #                                            made with xorriso
+#   build-boot-media.sh plain IMAGES OUT.iso ISO 9660 with the same files and no El Torito boot
+#                                            record (the BIOS must refuse it)
 #   build-boot-media.sh hdd IMAGES OUT.img   32 MiB raw disk: syslinux's mbr.bin, one FAT16
 #                                            partition at sector 2048 made with mkfs.fat
 #                                            --offset, files copied with mtools, and syslinux
@@ -13,7 +15,7 @@
 # the kernel with console=ttyS0; syslinux also talks on COM1 (SERIAL 0 115200).
 set -euo pipefail
 
-mode=${1:?usage: build-boot-media.sh iso|hdd IMAGES OUT}
+mode=${1:?usage: build-boot-media.sh iso|plain|hdd IMAGES OUT}
 images=${2:?missing IMAGES directory}
 out=${3:?missing output file}
 
@@ -58,6 +60,12 @@ iso)
         -no-emul-boot -boot-load-size 4 -boot-info-table "$work/iso"
     mv "$out.tmp" "$out"
     ;;
+plain)
+    mkdir -p "$work/iso"
+    cp "$images/vmlinuz" "$images/initrd.img" "$work/iso/"
+    xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_PLAIN "$work/iso"
+    mv "$out.tmp" "$out"
+    ;;
 hdd)
     need "$MBR_BIN" "$(command -v syslinux || echo /usr/bin/syslinux)" \
          "$(command -v mkfs.fat || echo /usr/sbin/mkfs.fat)" "$(command -v mcopy || echo mcopy)"
@@ -92,7 +100,7 @@ EOF
     mv "$img" "$out"
     ;;
 *)
-    echo "build-boot-media: unknown mode '$mode' (iso or hdd)" >&2
+    echo "build-boot-media: unknown mode '$mode' (iso, plain or hdd)" >&2
     exit 1
     ;;
 esac
