@@ -1444,9 +1444,11 @@ int13:
 #endif
     cmpb $0xE0, %dl
     je cd_int13              /* the CD-ROM (cdrom.S) */
+    testb %dl, %dl
+    jz cd_fd13               /* 00h: an El Torito floppy image, else back at fd_entry */
     testb $0x80, %dl
     jnz hd_entry
-    /* floppy */
+fd_entry:                   /* floppy */
     cmpb $0x00, %ah
     je d_ok
     cmpb $0x01, %ah

@@ -7,7 +7,8 @@
  * Record Volume Descriptor at sector 17 points at the boot catalog; its validation entry
  * (header 01h, key 55AAh, words summing to 0) is followed by the initial/default entry
  * (88h = bootable, media type, load segment, sector count in 512-byte units, image LBA).
- * Only no-emulation images boot; see docs/bios.md.
+ * No-emulation images and floppy emulation (the image becomes drive 00h) boot; see
+ * docs/bios.md.
  */
 
 #define CD        0x1C0      /* EBDA offset of the CD state */
@@ -24,6 +25,10 @@
 #define CD_LEFT   CD + 16    /* dword: data-in bytes the caller still wants */
 #define CD_PKT    CD + 20    /* 12 bytes: the ATAPI packet */
 #define CD_WANT   CD + 32    /* dword: data-in bytes asked for */
+#define CD_SKIP   CD + 36    /* dword: data-in bytes to drop before keeping any */
+#define CD_EMUL   CD + 40    /* byte: 1 = drive 00h is the booted floppy image */
+#define CD_SPT    CD + 41    /* byte: its sectors per track (2 heads, 80 cylinders) */
+#define CD_FDTYPE CD + 42    /* byte: its INT 13h 08h drive type */
 #define CD_DRIVE_NO 0xE0
 
 /* cd_probe (POST, from ide_detect when a device reads status 0 after reset, as a packet
@@ -127,6 +132,20 @@ cd_packet:
     incw %cx
     shrw $1, %cx
     movzwl %cx, %ecx         /* words in the chunk */
+    movl %fs:CD_SKIP, %eax   /* words to drop first */
+    shrl $1, %eax
+    cmpl %ecx, %eax
+    jbe 20f
+    movl %ecx, %eax
+20: subl %eax, %ecx
+    pushw %cx
+    movw %ax, %cx
+    shll $1, %eax
+    subl %eax, %fs:CD_SKIP
+    jcxz 22f
+21: inw %dx, %ax
+    loop 21b
+22: popw %cx
     movl %fs:CD_LEFT, %eax
     shrl $1, %eax            /* words still wanted */
     cmpl %ecx, %eax
@@ -376,6 +395,92 @@ cd_eltorito:                /* 4B00h terminate / 4B01h status: specification pac
     movb $0, %es:18(%di)
     jmp d_ok
 
+/* ---------- INT 13h drive 00h while it is an El Torito floppy image ---------- */
+cd_fd13:
+    cmpb $0, %fs:CD_EMUL
+    je fd_entry
+    cmpb $0x02, %ah
+    je cd_fd_read
+    cmpb $0x08, %ah
+    je cd_fd_params
+    cmpb $0x15, %ah
+    je cd_fd_type
+    cmpb $0x01, %ah
+    je fd_status
+    cmpb $0x03, %ah
+    je cd_wprot
+    cmpb $0x05, %ah
+    je cd_wprot
+    cmpb $0x00, %ah          /* reset, verify, change line (never changed), media type */
+    je d_ok
+    cmpb $0x04, %ah
+    je d_ok
+    cmpb $0x16, %ah
+    je d_ok
+    cmpb $0x17, %ah
+    je d_ok
+    cmpb $0x18, %ah
+    je d_ok
+    jmp d_bad
+cd_fd_type:
+    movb $0x01, F_AH(%bp)    /* a floppy drive without change line */
+    jmp frame_ok
+cd_fd_params:
+    movzbw %fs:CD_FDTYPE, %ax
+    movw %ax, F_BX(%bp)
+    movb %fs:CD_SPT, %cl
+    movb $79, %ch
+    movw %cx, F_CX(%bp)
+    movw $0x0101, F_DX(%bp)  /* last head 1, one drive */
+    movw $diskette_param, F_DI(%bp)
+    movw $0xF000, F_ES(%bp)
+    movw $0, F_AX(%bp)
+    jmp frame_ok
+cd_fd_read:                 /* AL sectors at CHS CH/CL/DH to ES:BX, one 512-byte sector each */
+    movzbw %al, %si          /* SI = sectors asked */
+    movzbl %ch, %eax         /* LBA = (C * 2 + H) * spt + S - 1 */
+    shll $1, %eax
+    movzbl %dh, %edx
+    andb $1, %dl
+    addl %edx, %eax
+    movzbl %fs:CD_SPT, %edx
+    imull %edx, %eax
+    andl $0x3F, %ecx
+    jz d_bad
+    decl %ecx
+    cmpb %fs:CD_SPT, %cl
+    jae d_bad
+    addl %ecx, %eax
+    movw %bx, %di
+    xorw %bx, %bx            /* BX = sectors done */
+1:  cmpw %si, %bx
+    jae 3f
+    movzbl %fs:CD_SPT, %edx  /* past the image (spt * 160 sectors)? */
+    imull $160, %edx
+    cmpl %edx, %eax
+    jae 2f
+    pushl %eax
+    movl %eax, %edx
+    andl $3, %edx
+    shll $9, %edx
+    movl %edx, %fs:CD_SKIP
+    movl $512, %fs:CD_LEFT
+    shrl $2, %eax
+    addl %fs:CD_ILBA, %eax
+    movw $1, %cx
+    call cd_read
+    movl $0, %fs:CD_SKIP
+    popl %eax
+    jc 2f
+    incl %eax
+    incw %bx
+    jmp 1b
+2:  movb $0x04, %ah          /* sector not found / read error */
+    jmp 4f
+3:  xorb %ah, %ah
+4:  movb %bl, F_AX(%bp)
+    jmp d_status
+
 /* ---------- El Torito boot (from INT 19h: DS = ES = 0, BX/CX the boot order loop) ---------- */
 cd_boot:
     pushw %bx
@@ -421,8 +526,14 @@ cd_boot:
     movw $msg_cdemul, %si
     movb 0x7C21, %al
     andb $0x0F, %al
-    jnz cb_fail              /* floppy/hard disk emulation: not yet */
+    cmpb $3, %al
+    ja cb_fail               /* hard disk emulation: not yet */
     movb %al, %fs:CD_MEDIA
+    movzbw %al, %bx
+    movb %cs:cd_fd_spts(%bx), %ah
+    movb %ah, %fs:CD_SPT
+    movb %cs:cd_fd_types(%bx), %ah
+    movb %ah, %fs:CD_FDTYPE
     movw 0x7C22, %ax
     testw %ax, %ax
     jnz 3f
@@ -449,9 +560,15 @@ cd_boot:
     movb $1, %fs:CD_BOOTED
     xorw %ax, %ax
     movw %ax, %es
-    movw $msg_boot, %si
+    movl $CD_DRIVE_NO, %edx
+    cmpb $0, %fs:CD_MEDIA
+    je 5f
+    movb $1, %fs:CD_EMUL     /* floppy image as drive 00h; the equipment word shows a floppy */
+    orw $1, 0x410
+    xorl %edx, %edx
+5:  movw $msg_boot, %si
     call print_str
-    movl $CD_DRIVE_NO, %eax
+    movl %edx, %eax
     call print_hex32
     movw $msg_tsc, %si
     call print_str
@@ -467,7 +584,7 @@ cd_boot:
     movw %ax, %es
     pushw %fs:CD_LSEG
     pushw %ax
-    movw $CD_DRIVE_NO, %dx
+    movzbw %dl, %dx
     xorl %ebx, %ebx
     xorw %si, %si
     xorw %di, %di
@@ -493,6 +610,9 @@ cd_read_7c00:
     popw %cx
     ret
 
+/* El Torito media types 0-3: sectors per track, INT 13h 08h drive type */
+cd_fd_spts:     .byte 0, 15, 18, 36
+cd_fd_types:    .byte 0, 2, 4, 6
 cd_brvd:        .byte 0
                 .ascii "CD001"
                 .byte 1
@@ -500,4 +620,4 @@ cd_brvd:        .byte 0
 msg_cdnone:     .asciz "No CD-ROM drive.\r\n"
 msg_cdnotready: .asciz "CD-ROM: not ready.\r\n"
 msg_cdnoboot:   .asciz "CD-ROM: no bootable El Torito image.\r\n"
-msg_cdemul:     .asciz "CD-ROM: El Torito emulation is not supported, only no-emulation.\r\n"
+msg_cdemul:     .asciz "CD-ROM: El Torito hard disk emulation is not supported.\r\n"

@@ -6,6 +6,9 @@
 #                                            made with xorriso
 #   build-boot-media.sh plain IMAGES OUT.iso ISO 9660 with the same files and no El Torito boot
 #                                            record (the BIOS must refuse it)
+#   build-boot-media.sh fdemu FLOPPY OUT.iso El Torito floppy emulation: the 1.44M image
+#                                            FLOPPY as the boot image (xorriso picks the
+#                                            emulation from its size)
 #   build-boot-media.sh hdd IMAGES OUT.img   32 MiB raw disk: syslinux's mbr.bin, one FAT16
 #                                            partition at sector 2048 made with mkfs.fat
 #                                            --offset, files copied with mtools, and syslinux
@@ -15,7 +18,7 @@
 # the kernel with console=ttyS0; syslinux also talks on COM1 (SERIAL 0 115200).
 set -euo pipefail
 
-mode=${1:?usage: build-boot-media.sh iso|plain|hdd IMAGES OUT}
+mode=${1:?usage: build-boot-media.sh iso|plain|fdemu|hdd IMAGES|FLOPPY OUT}
 images=${2:?missing IMAGES directory}
 out=${3:?missing output file}
 
@@ -31,7 +34,9 @@ need() {
         fi
     done
 }
-need "$images/vmlinuz" "$images/initrd.img"
+if [ "$mode" != fdemu ]; then
+    need "$images/vmlinuz" "$images/initrd.img"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -58,6 +63,18 @@ iso)
     xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_CD \
         -b isolinux/isolinux.bin -c isolinux/boot.cat \
         -no-emul-boot -boot-load-size 4 -boot-info-table "$work/iso"
+    mv "$out.tmp" "$out"
+    ;;
+fdemu)
+    need "$images"
+    if [ "$(stat -c %s "$images")" -ne 1474560 ]; then
+        echo "build-boot-media: $images is not a 1.44M floppy image" >&2
+        exit 1
+    fi
+    mkdir -p "$work/iso"
+    cp "$images" "$work/iso/floppy.img"
+    xorriso -as mkisofs -quiet -o "$out.tmp" -V ANYVM_FDEMU \
+        -b floppy.img -c boot.cat "$work/iso"
     mv "$out.tmp" "$out"
     ;;
 plain)
@@ -100,7 +117,7 @@ EOF
     mv "$img" "$out"
     ;;
 *)
-    echo "build-boot-media: unknown mode '$mode' (iso, plain or hdd)" >&2
+    echo "build-boot-media: unknown mode '$mode' (iso, plain, fdemu or hdd)" >&2
     exit 1
     ;;
 esac

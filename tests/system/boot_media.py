@@ -9,6 +9,11 @@
       the boot protocol's type_of_loader is SYSLINUX; measures reset to boot image in guest
       instructions with -icount 0; and checks that a CD without an El Torito boot record is
       refused (the BIOS's message, then INT 18h's "No bootable device.").
+  boot_media.py fdemu --anyvm BIN --floppy IMG --work DIR
+      puts an AUTOEXEC.BAT into a copy of the FreeDOS 1.44M floppy IMG (mtools), makes it the
+      boot image of an El Torito floppy-emulation ISO (build-boot-media.sh fdemu) and boots it
+      with -cdrom x.iso -boot d: the BIOS serves drive 00h from the CD, FreeDOS boots from it
+      and writes VER and DIR A:\\ to COM1.
   boot_media.py harddisk --anyvm BIN --images DIR --work DIR
       builds a raw disk with syslinux's MBR and a FAT16 partition (build-boot-media.sh hdd),
       boots it with -hda disk.img -accel jit to ANYVM-SHELL-READY and checks the command line
@@ -17,6 +22,7 @@
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -101,6 +107,42 @@ def cdrom(args):
           "shell" % (insns, insns / 1000.0, t_sector, t_shell))
 
 
+AUTOEXEC = (b"@ECHO OFF\r\n"
+            b"ECHO ANYVM-DOS-READY > COM1\r\n"
+            b"VER > COM1\r\n"
+            b"DIR A:\\ > COM1\r\n"
+            b"ECHO ANYVM-DOS-DONE > COM1\r\n")
+
+
+def fdemu(args):
+    os.makedirs(args.work, exist_ok=True)
+    img = os.path.join(args.work, "fdemu-floppy.img")
+    shutil.copyfile(args.floppy, img)
+    bat = os.path.join(args.work, "AUTOEXEC.BAT")
+    with open(bat, "wb") as f:
+        f.write(AUTOEXEC)
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    args.images = img
+    iso = build("fdemu", args, "boot-media-fdemu.iso")
+    t0 = time.monotonic()
+    proc = subprocess.Popen([args.anyvm, "-m", "32", "-cdrom", iso, "-boot", "d",
+                             "-nographic", "-serial", "stdio", "-display", "none",
+                             "-no-reboot"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    s = Serial(proc)
+    s.expect(b"Booting from drive 00000000", 30)
+    s.expect(b"ANYVM-DOS-READY", 120)
+    out = s.expect(b"ANYVM-DOS-DONE", 120).decode("utf-8", "replace")
+    wall = time.monotonic() - t0
+    s.kill()
+    if "FreeCom version" not in out:
+        fail("VER printed no FreeCom version", out.encode())
+    if not re.search(r"KERNEL\s+SYS", out) or not re.search(r"COMMAND\s+COM", out):
+        fail("DIR A:\\ did not list KERNEL.SYS and COMMAND.COM", out.encode())
+    print("fdemu: FreeDOS booted from the CD's floppy image as drive 00h, VER and DIR A:\\ "
+          "on COM1 after %.2f s wall" % wall)
+
+
 def harddisk(args):
     img = build("hdd", args, "boot-media.img")
     s, t_sector, t_shell = boot(args, ["-hda", img], b"00000080", b"SYSLINUX 6")
@@ -113,12 +155,19 @@ def harddisk(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["cdrom", "harddisk"])
+    ap.add_argument("mode", choices=["cdrom", "fdemu", "harddisk"])
     ap.add_argument("--anyvm", required=True)
-    ap.add_argument("--images", required=True)
+    ap.add_argument("--images")
+    ap.add_argument("--floppy")
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    if args.mode == "cdrom":
+    if args.mode == "fdemu":
+        if not args.floppy or not os.path.exists(args.floppy):
+            fail("no FreeDOS floppy at %s" % args.floppy)
+        fdemu(args)
+    elif not args.images:
+        fail("--images is needed for %s" % args.mode)
+    elif args.mode == "cdrom":
         cdrom(args)
     else:
         harddisk(args)
