@@ -41,6 +41,14 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# xorriso prints its banner on stderr even with -quiet: show its output only when it fails.
+run_xorriso() {
+    if ! xorriso "$@" 2>"$work/xorriso.log"; then
+        cat "$work/xorriso.log" >&2
+        exit 1
+    fi
+}
+
 syslinux_cfg() {
     cat <<'EOF'
 SERIAL 0 115200
@@ -60,7 +68,7 @@ iso)
     cp "$ISOLINUX_BIN" "$LDLINUX_C32" "$work/iso/isolinux/"
     cp "$images/vmlinuz" "$images/initrd.img" "$work/iso/"
     syslinux_cfg > "$work/iso/isolinux/isolinux.cfg"
-    xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_CD \
+    run_xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_CD \
         -b isolinux/isolinux.bin -c isolinux/boot.cat \
         -no-emul-boot -boot-load-size 4 -boot-info-table "$work/iso"
     mv "$out.tmp" "$out"
@@ -73,14 +81,14 @@ fdemu)
     fi
     mkdir -p "$work/iso"
     cp "$images" "$work/iso/floppy.img"
-    xorriso -as mkisofs -quiet -o "$out.tmp" -V ANYVM_FDEMU \
+    run_xorriso -as mkisofs -quiet -o "$out.tmp" -V ANYVM_FDEMU \
         -b floppy.img -c boot.cat "$work/iso"
     mv "$out.tmp" "$out"
     ;;
 plain)
     mkdir -p "$work/iso"
     cp "$images/vmlinuz" "$images/initrd.img" "$work/iso/"
-    xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_PLAIN "$work/iso"
+    run_xorriso -as mkisofs -quiet -o "$out.tmp" -R -J -V ANYVM_PLAIN "$work/iso"
     mv "$out.tmp" "$out"
     ;;
 hdd)
