@@ -139,8 +139,23 @@ def fdemu(args):
         fail("VER printed no FreeCom version", out.encode())
     if not re.search(r"KERNEL\s+SYS", out) or not re.search(r"COMMAND\s+COM", out):
         fail("DIR A:\\ did not list KERNEL.SYS and COMMAND.COM", out.encode())
+    # Boot order between the CD and a hard disk (CMOS 0x3D from -boot order=): a disk whose
+    # sector 0 is the same FreeDOS boot sector (55AAh) boots as 80h when it comes first.
+    disk = os.path.join(args.work, "fdemu-disk.img")
+    shutil.copyfile(img, disk)
+    for order, drive in (("dc", b"00000000"), ("cd", b"00000080")):
+        proc = subprocess.Popen([args.anyvm, "-m", "32", "-hda", disk, "-cdrom", iso, "-boot",
+                                 "order=" + order, "-nographic", "-serial", "stdio", "-display",
+                                 "none", "-no-reboot"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        s = Serial(proc)
+        s.expect(b"Booting from drive ", 30)
+        got = s.expect(b",", 10)[:-1]
+        s.kill()
+        if got != drive:
+            fail("-boot order=%s booted drive %s, expected %s" % (order, got, drive))
     print("fdemu: FreeDOS booted from the CD's floppy image as drive 00h, VER and DIR A:\\ "
-          "on COM1 after %.2f s wall" % wall)
+          "on COM1 after %.2f s wall; -boot order=dc boots the CD, order=cd the disk" % wall)
 
 
 def harddisk(args):
