@@ -1080,7 +1080,7 @@ int13:
     testb %dl, %dl
     jz cd_fd13               /* 00h: an El Torito floppy image, else back at fd_entry */
     testb $0x80, %dl
-    jnz hd_entry
+    jnz cd_hd13              /* 80h: an El Torito hard disk image, else on to hd_entry */
 fd_entry:                   /* floppy */
     cmpb $0x00, %ah
     je d_ok
@@ -1462,7 +1462,7 @@ hd_chs:                     /* LBA = (C * heads + H) * spt + S - 1 */
     movzwl %ax, %eax
     movzbl %fs:10(%si), %ebx
     mull %ebx
-    movzbl %dh, %ebx
+    movzbl F_DX + 1(%bp), %ebx   /* head (the MUL cleared DH) */
     addl %ebx, %eax
     movzbl %fs:11(%si), %ebx
     mull %ebx

@@ -26,9 +26,12 @@
 #define CD_PKT    CD + 20    /* 12 bytes: the ATAPI packet */
 #define CD_WANT   CD + 32    /* dword: data-in bytes asked for */
 #define CD_SKIP   CD + 36    /* dword: data-in bytes to drop before keeping any */
-#define CD_EMUL   CD + 40    /* byte: 1 = drive 00h is the booted floppy image */
+#define CD_EMUL   CD + 40    /* byte: 1 = drive 00h is the floppy image, 2 = 80h the disk */
 #define CD_SPT    CD + 41    /* byte: its sectors per track (2 heads, 80 cylinders) */
 #define CD_FDTYPE CD + 42    /* byte: its INT 13h 08h drive type */
+#define CD_HEADS  CD + 43    /* byte: heads of the emulated drive */
+#define CD_VTOTAL CD + 44    /* dword: 512-byte sectors of the emulated drive */
+#define CD_CYLS   CD + 48    /* word: its cylinders (at most 1024) */
 #define CD_DRIVE_NO 0xE0
 
 /* cd_probe (POST, from ide_detect when a device reads status 0 after reset, as a packet
@@ -452,12 +455,17 @@ cd_fd_read:                 /* AL sectors at CHS CH/CL/DH to ES:BX, one 512-byte
     jae d_bad
     addl %ecx, %eax
     movw %bx, %di
+    call cd_vread
+    movb %bl, F_AX(%bp)
+    jmp d_status
+
+/* cd_vread: SI 512-byte sectors of the emulated drive from sector EAX to ES:DI, one READ(10)
+ * each (keeping the right quarter of the CD block). Returns BX = sectors done, AH = status. */
+cd_vread:
     xorw %bx, %bx            /* BX = sectors done */
 1:  cmpw %si, %bx
     jae 3f
-    movzbl %fs:CD_SPT, %edx  /* past the image (spt * 160 sectors)? */
-    imull $160, %edx
-    cmpl %edx, %eax
+    cmpl %fs:CD_VTOTAL, %eax /* past the image? */
     jae 2f
     pushl %eax
     movl %eax, %edx
@@ -476,9 +484,131 @@ cd_fd_read:                 /* AL sectors at CHS CH/CL/DH to ES:BX, one 512-byte
     incw %bx
     jmp 1b
 2:  movb $0x04, %ah          /* sector not found / read error */
-    jmp 4f
+    ret
 3:  xorb %ah, %ah
-4:  movb %bl, F_AX(%bp)
+    ret
+
+/* ---------- INT 13h drive 80h while it is an El Torito hard disk image ---------- */
+/* cd_hd13: DL >= 80h. Without hard disk emulation the disks; with it 80h is the image and
+ * 81h.. are the IDE disks 80h.. */
+cd_hd13:
+    cmpb $2, %fs:CD_EMUL
+    jne hd_entry
+    cmpb $0x80, %dl
+    je 1f
+    decb %dl
+    jmp hd_entry
+1:  cmpb $0x02, %ah
+    je cd_hd_chs
+    cmpb $0x42, %ah
+    je cd_hd_ext
+    cmpb $0x41, %ah
+    je hd_edd_check
+    cmpb $0x08, %ah
+    je cd_hd_params
+    cmpb $0x48, %ah
+    je cd_hd_edd
+    cmpb $0x15, %ah
+    je cd_hd_type
+    cmpb $0x01, %ah
+    je hd_status
+    cmpb $0x03, %ah
+    je cd_wprot
+    cmpb $0x43, %ah
+    je cd_wprot
+    cmpb $0x00, %ah
+    je d_ok
+    cmpb $0x04, %ah
+    je d_ok
+    cmpb $0x0C, %ah
+    jb d_bad
+    cmpb $0x14, %ah
+    jbe d_ok
+    cmpb $0x44, %ah
+    je d_ok
+    cmpb $0x47, %ah
+    je d_ok
+    jmp d_bad
+cd_hd_type:
+    movl %fs:CD_VTOTAL, %eax
+    movw %ax, F_DX(%bp)
+    shrl $16, %eax
+    movw %ax, F_CX(%bp)
+    movb $0x03, F_AH(%bp)
+    jmp frame_ok
+cd_hd_params:
+    movw %fs:CD_CYLS, %ax
+    decw %ax
+    movb %al, %ch
+    movb %fs:CD_SPT, %cl
+    shlb $6, %ah
+    orb %ah, %cl
+    movw %cx, F_CX(%bp)
+    movb %fs:CD_HEADS, %dh
+    decb %dh
+    movb 0x475, %dl
+    incb %dl
+    movw %dx, F_DX(%bp)
+    movw $0, F_AX(%bp)
+    jmp frame_ok
+cd_hd_edd:
+    movw F_DS(%bp), %es
+    movw F_SI(%bp), %di
+    cmpw $26, %es:(%di)
+    jb d_bad
+    movw $26, %es:(%di)
+    movw $0x0002, %es:2(%di)
+    movzwl %fs:CD_CYLS, %eax
+    movl %eax, %es:4(%di)
+    movzbl %fs:CD_HEADS, %eax
+    movl %eax, %es:8(%di)
+    movzbl %fs:CD_SPT, %eax
+    movl %eax, %es:12(%di)
+    movl %fs:CD_VTOTAL, %eax
+    movl %eax, %es:16(%di)
+    movl $0, %es:20(%di)
+    movw $512, %es:24(%di)
+    jmp d_ok
+cd_hd_chs:                  /* LBA = (C * heads + H) * spt + S - 1 */
+    movzbw %al, %si
+    movb %cl, %ah
+    shrb $6, %ah
+    movb %ch, %al
+    movzwl %ax, %eax
+    movzbl %fs:CD_HEADS, %ebx
+    mull %ebx
+    movzbl F_DX + 1(%bp), %ebx   /* head (the MUL cleared DH) */
+    addl %ebx, %eax
+    movzbl %fs:CD_SPT, %ebx
+    mull %ebx
+    andl $0x3F, %ecx
+    jz d_bad
+    decl %ecx
+    addl %ecx, %eax
+    movw F_BX(%bp), %di
+    call cd_vread
+    movb %bl, F_AX(%bp)
+    jmp d_status
+cd_hd_ext:                  /* DS:SI packet: size, count, offset, segment, LBA */
+    pushw %ds
+    movw F_DS(%bp), %ds
+    movw F_SI(%bp), %bx
+    movw 2(%bx), %si
+    movw 4(%bx), %di
+    movw 6(%bx), %es
+    movl 8(%bx), %eax
+    movl 12(%bx), %edx
+    popw %ds
+    testl %edx, %edx
+    jnz d_bad
+    cmpw $127, %si
+    ja d_bad
+    call cd_vread
+    pushw %ds
+    movw F_DS(%bp), %ds
+    movw F_SI(%bp), %si
+    movw %bx, 2(%si)
+    popw %ds
     jmp d_status
 
 /* ---------- El Torito boot (from INT 19h: DS = ES = 0, BX/CX the boot order loop) ---------- */
@@ -526,9 +656,10 @@ cd_boot:
     movw $msg_cdemul, %si
     movb 0x7C21, %al
     andb $0x0F, %al
-    cmpb $3, %al
-    ja cb_fail               /* hard disk emulation: not yet */
+    cmpb $4, %al
+    ja cb_fail
     movb %al, %fs:CD_MEDIA
+    movb $2, %fs:CD_HEADS
     movzbw %al, %bx
     movb %cs:cd_fd_spts(%bx), %ah
     movb %ah, %fs:CD_SPT
@@ -563,17 +694,29 @@ cd_boot:
     movl $CD_DRIVE_NO, %edx
     cmpb $0, %fs:CD_MEDIA
     je 5f
+    cmpb $4, %fs:CD_MEDIA
+    je 6f
     movb $1, %fs:CD_EMUL     /* floppy image as drive 00h; the equipment word shows a floppy */
     orw $1, 0x410
+    movzbl %fs:CD_SPT, %eax
+    imull $160, %eax
+    movl %eax, %fs:CD_VTOTAL
+    movw $80, %fs:CD_CYLS
     xorl %edx, %edx
+    jmp 5f
+6:  call cd_hd_geometry      /* hard disk image as drive 80h, the IDE disks move up one */
+    movb $2, %fs:CD_EMUL
+    movl $0x80, %edx
 5:  movw $msg_boot, %si
     call print_str
     movl %edx, %eax
     call print_hex32
     movw $msg_tsc, %si
     call print_str
+    pushl %edx               /* the boot drive (RDTSC writes EDX) */
     rdtsc
     call print_hex32
+    popl %edx
     movw $msg_crlf, %si
     call print_str
     cli
@@ -596,6 +739,54 @@ cb_fail:
     popw %bx
     jmp b_step
 
+/* cd_hd_geometry: the emulated disk's geometry from the partition table of its MBR (loaded
+ * at CD_LSEG:0): heads and sectors per track from the first entry's end CHS (else 16/63), size
+ * the highest partition end (at least one cylinder), cylinders = size / (heads * spt) */
+cd_hd_geometry:
+    pushw %es
+    movw %fs:CD_LSEG, %es
+    movb $16, %fs:CD_HEADS
+    movb $63, %fs:CD_SPT
+    movl $0, %fs:CD_VTOTAL
+    movw $0x1BE, %di
+1:  cmpb $0, %es:4(%di)      /* partition type */
+    je 3f
+    movb %es:5(%di), %al     /* end head */
+    movb %es:6(%di), %ah     /* end sector */
+    andb $0x3F, %ah
+    jz 2f
+    incb %al
+    jz 2f
+    cmpw $0x1BE, %di
+    jne 2f
+    movb %al, %fs:CD_HEADS
+    movb %ah, %fs:CD_SPT
+2:  movl %es:8(%di), %eax    /* start + count */
+    addl %es:12(%di), %eax
+    jc 3f
+    cmpl %fs:CD_VTOTAL, %eax
+    jbe 3f
+    movl %eax, %fs:CD_VTOTAL
+3:  addw $16, %di
+    cmpw $0x1FE, %di
+    jb 1b
+    movzbl %fs:CD_HEADS, %ecx
+    movzbl %fs:CD_SPT, %eax
+    imull %eax, %ecx         /* ECX = sectors per cylinder */
+    movl %fs:CD_VTOTAL, %eax
+    cmpl %ecx, %eax
+    jae 4f
+    movl %ecx, %eax
+    movl %eax, %fs:CD_VTOTAL
+4:  xorl %edx, %edx
+    divl %ecx
+    cmpl $1024, %eax
+    jbe 5f
+    movl $1024, %eax
+5:  movw %ax, %fs:CD_CYLS
+    popw %es
+    ret
+
 /* cd_read_7c00: one block at LBA EAX into 0000:7C00 (ES = 0 after) */
 cd_read_7c00:
     pushw %cx
@@ -610,9 +801,9 @@ cd_read_7c00:
     popw %cx
     ret
 
-/* El Torito media types 0-3: sectors per track, INT 13h 08h drive type */
-cd_fd_spts:     .byte 0, 15, 18, 36
-cd_fd_types:    .byte 0, 2, 4, 6
+/* El Torito media types 0-4: sectors per track, INT 13h 08h drive type */
+cd_fd_spts:     .byte 0, 15, 18, 36, 0
+cd_fd_types:    .byte 0, 2, 4, 6, 0
 cd_brvd:        .byte 0
                 .ascii "CD001"
                 .byte 1
@@ -620,4 +811,4 @@ cd_brvd:        .byte 0
 msg_cdnone:     .asciz "No CD-ROM drive.\r\n"
 msg_cdnotready: .asciz "CD-ROM: not ready.\r\n"
 msg_cdnoboot:   .asciz "CD-ROM: no bootable El Torito image.\r\n"
-msg_cdemul:     .asciz "CD-ROM: El Torito hard disk emulation is not supported.\r\n"
+msg_cdemul:     .asciz "CD-ROM: unknown El Torito media type.\r\n"

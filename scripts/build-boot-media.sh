@@ -9,6 +9,8 @@
 #   build-boot-media.sh fdemu FLOPPY OUT.iso El Torito floppy emulation: the 1.44M image
 #                                            FLOPPY as the boot image (xorriso picks the
 #                                            emulation from its size)
+#   build-boot-media.sh hdemu IMAGES OUT.iso El Torito hard disk emulation: the hdd image
+#                                            below as the CD's boot image
 #   build-boot-media.sh hdd IMAGES OUT.img   32 MiB raw disk: syslinux's mbr.bin, one FAT16
 #                                            partition at sector 2048 made with mkfs.fat
 #                                            --offset, files copied with mtools, and syslinux
@@ -18,7 +20,7 @@
 # the kernel with console=ttyS0; syslinux also talks on COM1 (SERIAL 0 115200).
 set -euo pipefail
 
-mode=${1:?usage: build-boot-media.sh iso|plain|fdemu|hdd IMAGES|FLOPPY OUT}
+mode=${1:?usage: build-boot-media.sh iso|plain|fdemu|hdemu|hdd IMAGES|FLOPPY OUT}
 images=${2:?missing IMAGES directory}
 out=${3:?missing output file}
 
@@ -85,6 +87,14 @@ fdemu)
         -b floppy.img -c boot.cat "$work/iso"
     mv "$out.tmp" "$out"
     ;;
+hdemu)
+    bash "$0" hdd "$images" "$work/disk.img"
+    mkdir -p "$work/iso"
+    mv "$work/disk.img" "$work/iso/disk.img"
+    run_xorriso -as mkisofs -quiet -o "$out.tmp" -V ANYVM_HDEMU \
+        -b disk.img -hard-disk-boot -c boot.cat "$work/iso"
+    mv "$out.tmp" "$out"
+    ;;
 plain)
     mkdir -p "$work/iso"
     cp "$images/vmlinuz" "$images/initrd.img" "$work/iso/"
@@ -125,7 +135,7 @@ EOF
     mv "$img" "$out"
     ;;
 *)
-    echo "build-boot-media: unknown mode '$mode' (iso, plain, fdemu or hdd)" >&2
+    echo "build-boot-media: unknown mode '$mode' (iso, plain, fdemu, hdemu or hdd)" >&2
     exit 1
     ;;
 esac

@@ -14,6 +14,10 @@
       boot image of an El Torito floppy-emulation ISO (build-boot-media.sh fdemu) and boots it
       with -cdrom x.iso -boot d: the BIOS serves drive 00h from the CD, FreeDOS boots from it
       and writes VER and DIR A:\\ to COM1.
+  boot_media.py hdemu --anyvm BIN --images DIR --work DIR
+      the harddisk image below as the boot image of an El Torito hard-disk-emulation ISO
+      (build-boot-media.sh hdemu): -cdrom x.iso -boot d boots syslinux's MBR from it as drive
+      80h, and syslinux loads the kernel through the BIOS's emulated drive to the shell.
   boot_media.py harddisk --anyvm BIN --images DIR --work DIR
       builds a raw disk with syslinux's MBR and a FAT16 partition (build-boot-media.sh hdd),
       boots it with -hda disk.img -accel jit to ANYVM-SHELL-READY and checks the command line
@@ -158,6 +162,16 @@ def fdemu(args):
           "on COM1 after %.2f s wall; -boot order=dc boots the CD, order=cd the disk" % wall)
 
 
+def hdemu(args):
+    iso = build("hdemu", args, "boot-media-hdemu.iso")
+    s, t_sector, t_shell = boot(args, ["-cdrom", iso, "-boot", "d"], b"00000080", b"SYSLINUX 6")
+    cmdline, loader = check_guest(s)
+    s.kill()
+    print("hdemu: the CD's hard disk image as drive 80h -> MBR -> syslinux -> Linux -> shell; "
+          "cmdline %r, type_of_loader %sh; wall: %.2f s to the MBR, %.1f s to the shell"
+          % (cmdline, loader, t_sector, t_shell))
+
+
 def harddisk(args):
     img = build("hdd", args, "boot-media.img")
     s, t_sector, t_shell = boot(args, ["-hda", img], b"00000080", b"SYSLINUX 6")
@@ -170,7 +184,7 @@ def harddisk(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["cdrom", "fdemu", "harddisk"])
+    ap.add_argument("mode", choices=["cdrom", "fdemu", "hdemu", "harddisk"])
     ap.add_argument("--anyvm", required=True)
     ap.add_argument("--images")
     ap.add_argument("--floppy")
@@ -184,6 +198,8 @@ def main():
         fail("--images is needed for %s" % args.mode)
     elif args.mode == "cdrom":
         cdrom(args)
+    elif args.mode == "hdemu":
+        hdemu(args)
     else:
         harddisk(args)
 
