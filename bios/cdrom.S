@@ -304,7 +304,7 @@ cd_wprot:
     movb $0x03, %ah
     jmp d_status
 
-cd_ext_read:                /* DS:SI packet: size, count (2048-byte blocks), offset, segment, LBA */
+cd_ext_read:                /* DS:SI packet: size, count (2048-byte blocks), buffer, LBA */
     pushw %ds
     movw F_DS(%bp), %ds
     movw F_SI(%bp), %si
