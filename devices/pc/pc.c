@@ -47,6 +47,7 @@ struct PCBoard {
     Port92 *p92;
     Port80 *p80;
     DebugCon *dcon;
+    DebugCon *dcon402; /* -debugcon also at 0x402, QEMU's firmware debug port (SeaBIOS) */
     DebugExit *dexit;
     SerialState *com[2];
     PCIBus *pci;
@@ -68,6 +69,14 @@ struct PCBoard {
     InputSink input;
 };
 
+/* pc_external_bios: true when a -bios image (a third-party BIOS such as SeaBIOS) runs; the
+ * board then leaves the chipset, PCI devices and ACPI tables in their reset state for it, as
+ * real hardware does, instead of doing the firmware duties below. */
+static bool pc_external_bios(const PCBoard *b)
+{
+    return !b->m->cfg.kernel[0] && b->m->cfg.bios[0];
+}
+
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
 
 #define PC_NIC_SLOT0 3
@@ -79,6 +88,9 @@ struct PCBoard {
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
+    if (pc_external_bios(b)) {
+        return;
+    }
     for (int i = 0; i < MACHINE_MAX_NICS; i++) {
         PCIDevice *d = b->e1000[i] ? e1000_pci(b->e1000[i])
                        : b->ne2k[i] ? ne2000_pci(b->ne2k[i]) : NULL;
@@ -243,6 +255,7 @@ static IRQLine *pc_isa_irq(void *opaque, int n)
 
 /* --- firmware duties for direct boot --- */
 
+
 static void pci_cfg_write(Machine *m, unsigned devfn, unsigned reg, uint32_t val, unsigned size)
 {
     port_write(&m->io, 0xCF8, 0x80000000u | (devfn << 8) | (reg & 0xFC), 4);
@@ -281,6 +294,9 @@ static void pc_board_reset(void *opaque)
 {
     PCBoard *b = opaque;
     const MachineConfig *cfg = &b->m->cfg;
+    if (pc_external_bios(b)) {
+        return; /* a -bios image sets the chipset up itself, from its reset state */
+    }
     pc_firmware_setup(b);
     if (cfg->kernel[0]) {
         char err[256];
@@ -302,6 +318,9 @@ static void pc_board_reset(void *opaque)
 static void pc_storage_reset(void *opaque)
 {
     PCBoard *b = opaque;
+    if (pc_external_bios(b)) {
+        return;
+    }
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
 }
@@ -375,7 +394,9 @@ static void pc_bios_reset(void *opaque)
 {
     PCBoard *b = opaque;
     Machine *m = b->m;
-    memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    if (!pc_external_bios(b)) {
+        memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    }
     uint8_t code[3] = {0, 0, 0};
     int n = 0;
     for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
@@ -408,12 +429,12 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
             snprintf(err, errlen, "-bios %s: %s", file, strerror(errno));
             return -1;
         }
-        b->bios = malloc(0x20000);
-        size_t got = b->bios ? fread(b->bios, 1, 0x20000, f) : 0;
+        b->bios = malloc(0x40000);
+        size_t got = b->bios ? fread(b->bios, 1, 0x40000, f) : 0;
         int extra = fgetc(f);
         fclose(f);
-        if (!b->bios || (got != 0x10000 && got != 0x20000) || extra != EOF) {
-            snprintf(err, errlen, "-bios %s: the image must be 64 or 128 KiB", file);
+        if (!b->bios || (got != 0x10000 && got != 0x20000 && got != 0x40000) || extra != EOF) {
+            snprintf(err, errlen, "-bios %s: the image must be 64, 128 or 256 KiB", file);
             return -1;
         }
         b->bios_size = got;
@@ -426,9 +447,10 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
         memcpy(b->bios, anyvm_bios_image, anyvm_bios_size);
         b->bios_size = anyvm_bios_size;
     }
-    uint64_t sz = b->bios_size;
+    /* The whole image ends at 4 GiB; its last 128 KiB (at most) also ends at 1 MiB. */
+    uint64_t sz = b->bios_size, low = sz > 0x20000 ? 0x20000 : sz;
     if (mem_map_rom(&m->mem, "bios-high", 0x100000000ull - sz, sz, b->bios, 0) < 0 ||
-        mem_map_rom(&m->mem, "bios", 0x100000 - sz, sz, b->bios, 1) < 0 ||
+        mem_map_rom(&m->mem, "bios", 0x100000 - low, low, b->bios + (sz - low), 1) < 0 ||
         machine_add_reset(m, pc_bios_reset, b) < 0) {
         snprintf(err, errlen, "cannot map the BIOS");
         return -1;
@@ -459,6 +481,9 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
 static void pc_vga_firmware(void *opaque)
 {
     PCBoard *b = opaque;
+    if (pc_external_bios(b)) {
+        return;
+    }
     pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
     pci_config_write(b->pci, PC_VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
 }
@@ -549,6 +574,9 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     b->p92 = port92_new(m, &ph);
     b->p80 = port80_new(m);
     b->dcon = debugcon_new(m, 0xE9, m->debugcon_chr);
+    if (m->debugcon_chr) {
+        b->dcon402 = debugcon_new(m, 0x402, m->debugcon_chr);
+    }
     if (cfg->debug_exit.enabled) {
         b->dexit = debugexit_new(m, cfg->debug_exit.iobase, cfg->debug_exit.iosize);
     }
@@ -625,6 +653,7 @@ void pc_board_free(PCBoard *b)
     serial_free(b->com[1]);
     debugexit_free(b->dexit);
     debugcon_free(b->dcon);
+    debugcon_free(b->dcon402);
     port80_free(b->p80);
     port92_free(b->p92);
     i8042_free(b->kbc);
