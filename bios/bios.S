@@ -179,6 +179,8 @@ post:
     movw $msg_banner, %si
     call print_str
 
+    call pci_post                   /* bios/pci.S */
+    call smbios_post                /* bios/smbios.S */
     call ide_detect
 
     sti
@@ -2177,6 +2179,10 @@ b_go:
     xorb %dh, %dh
     sti
     ljmp $0, $0x7C00
+
+/* ---------- POST parts in their own files ---------- */
+    .include "pci.S"
+    .include "smbios.S"
 
 /* ---------- tables ---------- */
 ide_bases:  .word 0x1F0, 0x170

@@ -77,6 +77,14 @@ static bool pc_external_bios(const PCBoard *b)
     return !b->m->cfg.kernel[0] && b->m->cfg.bios[0];
 }
 
+/* pc_direct_boot: true for -kernel, where no BIOS runs: the board then assigns the PCI BARs,
+ * interrupt lines and decode enables itself (pc_nics_firmware, pc_vga_firmware,
+ * pc_storage_reset). With the built-in BIOS its POST does that (bios/pci.S). */
+static bool pc_direct_boot(const PCBoard *b)
+{
+    return b->m->cfg.kernel[0] != 0;
+}
+
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
 
 #define PC_NIC_SLOT0 3
@@ -88,7 +96,7 @@ static bool pc_external_bios(const PCBoard *b)
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
-    if (pc_external_bios(b)) {
+    if (!pc_direct_boot(b)) {
         return;
     }
     for (int i = 0; i < MACHINE_MAX_NICS; i++) {
@@ -318,7 +326,7 @@ static void pc_board_reset(void *opaque)
 static void pc_storage_reset(void *opaque)
 {
     PCBoard *b = opaque;
-    if (pc_external_bios(b)) {
+    if (!pc_direct_boot(b)) {
         return;
     }
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
@@ -481,7 +489,7 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
 static void pc_vga_firmware(void *opaque)
 {
     PCBoard *b = opaque;
-    if (pc_external_bios(b)) {
+    if (!pc_direct_boot(b)) {
         return;
     }
     pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
