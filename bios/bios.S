@@ -4,7 +4,8 @@
  *   EBDA 0x00 size in KiB, 0x10 hard disk table (4 x 16 bytes: +0 I/O base, +2 drive select
  *   bit, +4 sectors (LBA28), +8 cylinders, +10 heads, +11 sectors/track), 0x60/0x70 the fixed
  *   disk parameter tables of disks 0/1 (INT 41h/46h), 0x200 a 512-byte DMA bounce buffer.
- * The board does the PCI/ACPI duties (see docs/bios.md); the boot order comes from CMOS
+ * POST assigns the PCI resources (pci.S) and builds SMBIOS (smbios.S); the board does the
+ * PM/PIRQ/ACPI duties (see docs/bios.md); the boot order comes from CMOS
  * 0x3D/0x38 (bios/bios.h).
  */
     .code16
@@ -509,7 +510,10 @@ k_peek:
     popw %ds
     lret $2                  /* ZF from the compare */
 k_flags:
-    movb 0x417, %al
+    cmpb $0x12, %ah
+    jne 1f
+    xorb %ah, %ah            /* 12h: no left/right modifier or SysRq state kept */
+1:  movb 0x417, %al
     jmp k_out
 k_store:
     movw %cx, %ax
@@ -1883,10 +1887,11 @@ ata_rw:
     cmpl %edx, %ecx
     ja 7f                    /* past the end */
     call ata_sector
+    testb %dl, %dl           /* status (kept out of AH: EAX is the LBA) */
+    jz 6f
     movb %dl, %ah
-    testb %ah, %ah
-    jnz 9f
-    incl %eax
+    jmp 9f
+6:  incl %eax
     movw %es, %dx
     addw $0x20, %dx
     movw %dx, %es

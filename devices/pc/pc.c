@@ -65,6 +65,7 @@ struct PCBoard {
     /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
     uint8_t *bios;
     size_t bios_size;
+    bool bios_is_anyvm; /* -bios FILE is a build of bios/ (e.g. with -DTRACE13) */
     VGAState *vga;
     InputSink input;
 };
@@ -74,7 +75,7 @@ struct PCBoard {
  * real hardware does, instead of doing the firmware duties below. */
 static bool pc_external_bios(const PCBoard *b)
 {
-    return !b->m->cfg.kernel[0] && b->m->cfg.bios[0];
+    return !b->m->cfg.kernel[0] && b->m->cfg.bios[0] && !b->bios_is_anyvm;
 }
 
 /* pc_direct_boot: true for -kernel, where no BIOS runs: the board then assigns the PCI BARs,
@@ -91,8 +92,9 @@ static bool pc_direct_boot(const PCBoard *b)
 #define PC_NIC_MMIO_BASE 0xFEB80000u /* 128 KiB per NIC */
 #define PC_NIC_IO_BASE 0xC400u       /* 256 ports per NIC */
 
-/* Firmware duty for the NICs on every reset: BARs, interrupt line (PIRQ -> IRQ as
- * pc_firmware_setup routes it), I/O and memory decoding on. */
+/* Firmware duty for the NICs on every reset of a direct (-kernel) boot: BARs, interrupt line
+ * (PIRQ -> IRQ as pc_firmware_setup routes it), I/O and memory decoding on. With a BIOS, its
+ * POST assigns them. */
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
@@ -320,8 +322,9 @@ static void pc_board_reset(void *opaque)
 
 /* --- storage: IDE (00:01.1), the 8237 DMA controllers and the floppy controller --- */
 
-/* Firmware duty on every reset: enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE
- * decode enable", 82371SB section 2.3.14) as every PC BIOS does; operating systems (Linux's
+/* Firmware duty on every reset of a direct (-kernel) boot (a BIOS's POST does it otherwise):
+ * enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE decode enable", 82371SB section
+ * 2.3.14) as every PC BIOS does; operating systems (Linux's
  * ata_piix) ignore a channel whose enable bit is clear. The PIIX3 resets it to 0. */
 static void pc_storage_reset(void *opaque)
 {
@@ -446,6 +449,14 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
             return -1;
         }
         b->bios_size = got;
+        /* a build of bios/ (say with -DTRACE13) is treated like the built-in image */
+        static const char banner[] = "anyvm BIOS\r\n";
+        for (size_t i = 0; got == 0x10000 && i + sizeof(banner) - 1 <= got; i++) {
+            if (!memcmp(b->bios + i, banner, sizeof(banner) - 1)) {
+                b->bios_is_anyvm = true;
+                break;
+            }
+        }
     } else {
         b->bios = malloc(anyvm_bios_size);
         if (!b->bios) {
@@ -485,7 +496,8 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
 #define PC_VGA_DEVFN PCI_DEVFN(2, 0)
 #define PC_VGA_LFB 0xFD000000u /* where PC firmware customarily puts the Bochs VGA's LFB */
 
-/* Firmware duty on every reset, until bios/ does it: the LFB BAR and decoding on. */
+/* Firmware duty on every reset of a direct (-kernel) boot: the LFB BAR and decoding on (with
+ * the built-in BIOS, bios/pci.S assigns the BAR from its memory window). */
 static void pc_vga_firmware(void *opaque)
 {
     PCBoard *b = opaque;
