@@ -1,4 +1,4 @@
-/* smbios.S: SMBIOS 2.4 entry point and tables in the F segment, completed by POST. */
+/* smbios.S: the F-segment tables an OS scans for: SMBIOS 2.4 and the $PnP installation check. */
 /*
  * Included from bios.S. The structures are assembled here; smbios_post fills in what depends
  * on the machine (the processor's CPUID vendor, signature and feature flags; the RAM size
@@ -7,6 +7,9 @@
  * 0000h BIOS (type 0), 0100h system (1), 0300h chassis (3), 0400h processor (4), 1000h memory
  * array (16), 1100h memory device (17), 1300h array mapped address (19), 2000h boot
  * information (32), 7F00h end of table (127).
+ * The PnP BIOS installation check structure ($PnP, Plug and Play BIOS Specification 1.0A,
+ * 4.4) announces real- and 16-bit protected-mode entry points that answer every function
+ * with 82h (FUNCTION_NOT_SUPPORTED): the devices are described by ACPI instead.
  */
     .equ SMBIOS_SEG_BASE, 0xF0000
 
@@ -62,6 +65,13 @@ smbios_post:
     call smb_sum
     negb %al
     movb %al, smbios_ep + 4
+    /* $PnP checksum (33 bytes) */
+    movb $0, pnp_check + 8
+    movw $pnp_check, %si
+    movw $0x21, %cx
+    call smb_sum
+    negb %al
+    movb %al, pnp_check + 8
     popw %ds
     popal
     ret
@@ -73,6 +83,26 @@ smb_sum:
     incw %si
     loop 1b
     ret
+
+/* pnp_entry: the PnP BIOS entry (far call, function number on the stack): not supported */
+pnp_entry:
+    movw $0x82, %ax
+    lret
+
+    .balign 16
+pnp_check:
+    .ascii "$PnP"
+    .byte 0x10                      /* version 1.0 */
+    .byte 0x21                      /* length */
+    .word 0                         /* no event notification */
+    .byte 0                         /* checksum */
+    .long 0                         /* event notification flag address */
+    .word pnp_entry, 0xF000         /* real-mode entry */
+    .word pnp_entry                 /* 16-bit protected-mode entry offset */
+    .long SMBIOS_SEG_BASE           /* ... and code segment base */
+    .long 0                         /* OEM device identifier */
+    .word 0xF000                    /* real-mode data segment */
+    .long SMBIOS_SEG_BASE           /* protected-mode data segment base */
 
 /* ---- entry point: 16-byte aligned in F0000h-FFFFFh, where the OS scans for "_SM_" ---- */
     .balign 16

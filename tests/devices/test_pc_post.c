@@ -233,3 +233,27 @@ Test(pc_post, smbios_entry_point_and_tables_in_the_f_segment)
     machine_free(m);
     pc_board_free(b);
 }
+
+Test(pc_post, pnp_installation_check_structure)
+{
+    PCBoard *b;
+    Machine *m = post_machine(&b);
+    uint32_t at = 0;
+    for (uint32_t a = 0xF0000; a < 0x100000; a += 16) {
+        if (mem_read(&m->mem, a, 4) == 0x506E5024u) { /* "$PnP" */
+            at = a;
+            break;
+        }
+    }
+    cr_assert_neq(at, 0, "no $PnP structure on a 16-byte boundary");
+    cr_assert_eq(mem_read(&m->mem, at + 4, 1), 0x10, "version 1.0");
+    cr_assert_eq(mem_read(&m->mem, at + 5, 1), 0x21, "length");
+    cr_assert_eq(sum(m, at, 0x21), 0, "checksum");
+    cr_assert_eq(mem_read(&m->mem, at + 0x0F, 2), 0xF000, "real-mode entry segment");
+    cr_assert_eq(mem_read(&m->mem, at + 0x13, 4), 0xF0000, "protected-mode code base");
+    /* the entry answers FUNCTION_NOT_SUPPORTED: MOV AX, 82h; RETF */
+    uint32_t entry = 0xF0000 + (uint32_t)mem_read(&m->mem, at + 0x0D, 2);
+    cr_assert_eq(mem_read(&m->mem, entry, 4), 0xCB0082B8u);
+    machine_free(m);
+    pc_board_free(b);
+}
