@@ -61,7 +61,7 @@ def main():
     con = Serial(proc)
     con.expect(b"Booting from drive 00000080", 30)
     con.expect(b"SYSLINUX", 30)
-    con.expect(b"ANYVM-SHELL-READY", 150)
+    con.expect(b"ANYVM-SHELL-READY", 420)
     t_shell = time.monotonic() - t0
     con.expect(b"anyvm# ", 60)
     con.run("dmesg -n 1")
