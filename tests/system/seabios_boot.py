@@ -7,7 +7,9 @@ Boots SeaBIOS with its debug output (port 0x402, -debugcon) and checks that its 
 chipset (PCI devices, PIIX4 PM timer, RAM size from CMOS) and handed over to the boot sector;
 then boots a copy of the FreeDOS floppy (an AUTOEXEC.BAT in the copy writes a marker and VER
 to COM1; the original image is never modified) and the hard-disk boot sector test
-(hd_bootsect.S: INT 13h 41h/48h/42h/02h, exit status through isa-debug-exit).
+(hd_bootsect.S: INT 13h 41h/48h/42h/02h, exit status through isa-debug-exit). SeaBIOS loads
+anyvm's VGA BIOS from the VGA's expansion ROM BAR, so the FreeDOS boot is also checked on the
+text screen (monitor "info screen").
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_boot import Serial, fail  # noqa: E402
+from bios_boot import monitor  # noqa: E402
 
 AUTOEXEC = (b"@ECHO OFF\r\n"
             b"ECHO ANYVM-DOS-READY > COM1\r\n"
@@ -37,9 +40,13 @@ def freedos(args):
     dbg = os.path.join(args.work, "seabios-freedos-debug.txt")
     if os.path.exists(dbg):
         os.unlink(dbg)
+    mon_path = os.path.join(args.work, "seabios-mon.sock")
+    if os.path.exists(mon_path):
+        os.unlink(mon_path)
     t0 = time.monotonic()
     proc = subprocess.Popen([args.anyvm, "-bios", args.bios, "-fda", img, "-serial", "stdio",
-                             "-display", "none", "-monitor", "none", "-m", "32",
+                             "-display", "none", "-monitor",
+                             "unix:%s,server,nowait" % mon_path, "-m", "32",
                              "-accel", "jit", "-debugcon", "file:" + dbg],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -49,17 +56,23 @@ def freedos(args):
         out = s.expect(b"ANYVM-DOS-DONE", 60)
         if b"FreeCom version" not in out:
             fail("VER printed no FreeCom version", out)
+        screen = monitor(mon_path, [], "info screen")
+        for want in ("SeaBIOS (version", "Booting from Floppy", "FreeDOS kernel"):
+            if want not in screen:
+                fail("the VGA text screen lacks %r" % want, screen.encode())
     finally:
         proc.kill()
         proc.wait()
     with open(dbg, "rb") as f:
         log = f.read()
     for want in (rb"SeaBIOS \(version", rb"RamSize: 0x02000000", rb"Found \d+ PCI devices",
-                 rb"Using pmtimer", rb"Booting from Floppy", rb"Booting from 0000:7c00"):
+                 rb"Using pmtimer", rb"Running option rom at c000:0003",
+                 rb"Booting from Floppy", rb"Booting from 0000:7c00"):
         if not re.search(want, log):
             fail("SeaBIOS debug output lacks %r" % want, log)
     print("seabios: FreeDOS from floppy reached its AUTOEXEC marker after %.1f s wall "
-          "(SeaBIOS found the PCI devices and the PM timer, RAM from CMOS)" % t_dos)
+          "(SeaBIOS found the PCI devices, the PM timer and the VGA BIOS in the ROM BAR, RAM from "
+          "CMOS; its messages and FreeDOS's on the VGA text screen)" % t_dos)
 
 
 def harddisk(args):
