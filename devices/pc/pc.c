@@ -398,11 +398,13 @@ static void pc_storage_free(PCBoard *b)
 
 /* --- firmware boot: the BIOS image (built-in bios/ or -bios FILE) when there is no -kernel --- */
 
-/* On every reset the image is put into the F-segment shadow RAM (the board's PAM reset value
- * has 0xF0000 reading DRAM, as after a BIOS shadowed itself), the VGA BIOS option ROM
- * (bios/vgabios.S) into the C-segment shadow RAM at 0xC0000 (where the BIOS's option ROM scan
- * finds it), and the boot order goes into CMOS 0x3D/0x38 (bios/bios.h). The ROMs themselves
- * sit at the top of 4 GiB (reset alias) and below the PAM overlays at 0xC0000 and 0xF0000. */
+/* On every reset, for the built-in BIOS, the image is put into the F-segment shadow RAM
+ * (pc_firmware_setup has 0xF0000 reading DRAM, as after a BIOS shadowed itself) and the VGA
+ * BIOS option ROM (bios/vgabios.S) into the C-segment shadow RAM at 0xC0000 (where the BIOS's
+ * option ROM scan finds it); a third-party -bios image shadows itself from the ROMs (PAM all
+ * 0 at reset). The boot order goes into CMOS 0x3D/0x38 (bios/bios.h) in both cases. The ROMs
+ * sit at the top of 4 GiB (reset alias; the whole image) and below the PAM overlays at
+ * 0xC0000 and 0x100000 minus at most 128 KiB. */
 static void pc_bios_reset(void *opaque)
 {
     PCBoard *b = opaque;
@@ -431,7 +433,7 @@ static void pc_bios_reset(void *opaque)
     mc146818_update_checksum(b->rtc);
 }
 
-/* pc_bios_init: load the firmware (cfg.bios or the built-in image; 64 or 128 KiB) and map it.
+/* pc_bios_init: load the firmware (cfg.bios, 64/128/256 KiB, or the built-in image) and map it.
  * Returns 0 or -1 with a message in err. */
 static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
 {
