@@ -3,8 +3,10 @@
  * One 64 KiB segment at F000. Data lives in the BDA (0x400) and an EBDA of 1 KiB at 9FC0:
  *   EBDA 0x00 size in KiB, 0x10 hard disk table (4 x 16 bytes: +0 I/O base, +2 drive select
  *   bit, +4 sectors (LBA28), +8 cylinders, +10 heads, +11 sectors/track), 0x60/0x70 the fixed
- *   disk parameter tables of disks 0/1 (INT 41h/46h), 0x200 a 512-byte DMA bounce buffer.
- * The board does the PCI/ACPI duties (see docs/bios.md); the boot order comes from CMOS
+ *   disk parameter tables of disks 0/1 (INT 41h/46h), 0x1C0 the CD-ROM state (cdrom.S), 0x200
+ *   a 512-byte DMA bounce buffer.
+ * POST assigns the PCI resources (pci.S) and builds SMBIOS (smbios.S); the board does the
+ * PM/PIRQ/ACPI duties (see docs/bios.md); the boot order comes from CMOS
  * 0x3D/0x38 (bios/bios.h).
  */
     .code16
@@ -172,6 +174,9 @@ post:
     outb %al, $0xD6
     xorb %al, %al
     outb %al, $0xD4
+
+    call pci_post                   /* bios/pci.S: BARs and decoding before option ROMs */
+    call smbios_post                /* bios/smbios.S */
 
     /* option ROMs: the VGA BIOS hooks INT 10h and sets mode 3 */
     call rom_scan
@@ -564,10 +569,10 @@ k_peek:
     popw %ds
     lret $2                  /* ZF from the compare */
 k_flags:
-    movb 0x417, %al
     cmpb $0x12, %ah
-    jne k_out
-    xorb %ah, %ah            /* 12h: no extended (left/right, SysRq) key state is kept */
+    jne 1f
+    xorb %ah, %ah            /* 12h: no left/right modifier or SysRq state kept */
+1:  movb 0x417, %al
     jmp k_out
 k_store:
     movw %cx, %ax
@@ -1521,7 +1526,7 @@ ata_rw:
     cmpl %edx, %ecx
     ja 7f                    /* past the end */
     call ata_sector
-    testb %dl, %dl           /* status in DL: AH is part of the LBA in EAX */
+    testb %dl, %dl           /* status (kept out of AH: EAX is the LBA) */
     jz 6f
     movb %dl, %ah
     jmp 9f
@@ -1820,6 +1825,9 @@ b_go:
     sti
     ljmp $0, $0x7C00
 
+/* ---------- POST parts in their own files ---------- */
+    .include "pci.S"
+    .include "smbios.S"
 #include "cdrom.S"
 
 /* ---------- tables ---------- */
