@@ -70,7 +70,9 @@ for m in drivers/ata/ata_piix.ko drivers/ata/libata.ko drivers/scsi/sd_mod.ko \
          drivers/net/ethernet/intel/e1000/e1000.ko drivers/net/ethernet/8390/ne2k-pci.ko \
          drivers/net/ethernet/8390/8390.ko lib/crc-t10dif.ko drivers/scsi/scsi_common.ko \
          fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko \
-         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko; do
+         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko block/t10-pi.ko \
+         crypto/crct10dif_common.ko crypto/crct10dif_generic.ko lib/crc64.ko \
+         lib/crc64-rocksoft.ko crypto/crc64_rocksoft_generic.ko; do
     for f in "$moddir/$m" "$moddir/$m.xz" "$moddir/$m.zst"; do
         if [ -f "$f" ]; then
             mkdir -p "$ir/lib/modules/$kver/$(dirname "$m")"
@@ -144,6 +146,25 @@ exit 0
 DHCP
 chmod +x "$ir/etc/udhcpc/default.script"
 printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
+# storage.sh: load the IDE/ATAPI stack (ata_piix, sd_mod, sr_mod, isofs) in dependency order
+# and wait for the disks the kernel finds to appear in /dev.
+cat > "$ir/etc/anyvm/storage.sh" <<'STORAGE'
+M=/lib/modules/$(uname -r)
+for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata \
+         drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic \
+         lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft \
+         block/t10-pi drivers/scsi/sd_mod drivers/cdrom/cdrom \
+         drivers/scsi/sr_mod fs/isofs/isofs; do
+    [ -f "$M/$m.ko" ] || { echo "storage: $m.ko missing"; continue; }
+    insmod "$M/$m.ko" 2>/dev/null || grep -q "^$(basename "$m" | tr - _) " /proc/modules ||
+        echo "storage: insmod $m failed"
+done
+# The SCSI scan is asynchronous: wait (up to ~10 s) for the block devices.
+i=0
+while [ $i -lt 50 ] && ! ls /sys/block | grep -q -E '^(sd|sr)'; do sleep 0.2; i=$((i + 1)); done
+mdev -s 2>/dev/null
+echo "storage: $(ls /sys/block | grep -E '^(sd|sr)' | tr '\n' ' ')"
+STORAGE
 (cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
     gzip -9 -n > "$out/initrd.img.tmp"
 cp "$vmlinuz" "$out/vmlinuz.tmp"

@@ -84,6 +84,28 @@ static void aml_dword_const(Aml *a, uint32_t v)
                                  (uint8_t)(v >> 24)}, 5);
 }
 
+/* crs_word: a Word Address Space Descriptor (ACPI 2.0 6.4.3.5.3) for bus numbers (rtype 2) or
+ * I/O (rtype 1, tflags 3: ISA and non-ISA ranges), a producer with fixed minimum and maximum. */
+static void crs_word(Aml *a, uint8_t rtype, uint8_t tflags, uint16_t min, uint16_t max)
+{
+    uint16_t len = (uint16_t)(max - min + 1u);
+    aml_put(a, (const uint8_t[]){0x88, 0x0D, 0x00, rtype, 0x0C, tflags, 0, 0,
+                                 (uint8_t)min, (uint8_t)(min >> 8), (uint8_t)max,
+                                 (uint8_t)(max >> 8), 0, 0, (uint8_t)len,
+                                 (uint8_t)(len >> 8)}, 16);
+}
+
+/* crs_dword_mem: a DWord Address Space Descriptor (6.4.3.5.2) for read-write memory. */
+static void crs_dword_mem(Aml *a, uint32_t min, uint32_t max)
+{
+    uint32_t f[5] = {0, min, max, 0, max - min + 1u}; /* granularity, min, max, offset, len */
+    aml_put(a, (const uint8_t[]){0x87, 0x17, 0x00, 0x00, 0x0C, 0x01}, 6);
+    for (int i = 0; i < 5; i++) {
+        aml_put(a, (const uint8_t[]){(uint8_t)f[i], (uint8_t)(f[i] >> 8), (uint8_t)(f[i] >> 16),
+                                     (uint8_t)(f[i] >> 24)}, 4);
+    }
+}
+
 /* aml_begin: emit op and room for a PkgLength; returns where the PkgLength starts. */
 static size_t aml_begin(Aml *a, uint8_t op)
 {
@@ -167,6 +189,23 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
         }
     }
     aml_end(&aml, prt);
+    /* Name (_CRS, ResourceTemplate () {...}): the root bridge's windows. Without them Linux
+     * claims no BAR (legacy IDE ports included) under PCI0. */
+    Aml crs;
+    aml_init(&crs);
+    crs_word(&crs, 2, 0, 0x00, 0xFF);                                     /* bus numbers */
+    aml_put(&crs, (const uint8_t[]){0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08}, 8);
+    crs_word(&crs, 1, 3, 0x0000, 0x0CF7);                                 /* I/O below CF8 */
+    crs_word(&crs, 1, 3, 0x0D00, 0xFFFF);                                 /* I/O above CFF */
+    crs_dword_mem(&crs, 0x000A0000u, 0x000BFFFFu);                        /* VGA window */
+    uint32_t mem_start = cfg->pci_mem_start ? cfg->pci_mem_start : 0xE0000000u;
+    crs_dword_mem(&crs, mem_start, 0xFEBFFFFFu);                          /* PCI memory */
+    aml_put(&crs, (const uint8_t[]){0x79, 0x00}, 2);                      /* EndTag */
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'C', 'R', 'S'}, 5);
+    size_t buf = aml_begin(&aml, 0x11);                                   /* BufferOp */
+    aml_put(&aml, (const uint8_t[]){0x0A, (uint8_t)crs.len}, 2);          /* BufferSize */
+    aml_put(&aml, crs.buf, crs.len);
+    aml_end(&aml, buf);
     aml_end(&aml, dev);
     aml_end(&aml, scope);
 

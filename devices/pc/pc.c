@@ -73,6 +73,7 @@ struct PCBoard {
 #define PC_NIC_SLOT0 3
 #define PC_NIC_MMIO_BASE 0xFEB80000u /* 128 KiB per NIC */
 #define PC_NIC_IO_BASE 0xC400u       /* 256 ports per NIC */
+#define PC_IDE_BM_BASE 0xC000u       /* the PIIX3 IDE bus-master registers (BAR4) */
 
 /* Firmware duty for the NICs on every reset: BARs, interrupt line (PIRQ -> IRQ as
  * pc_firmware_setup routes it), I/O and memory decoding on. */
@@ -270,6 +271,8 @@ static void pc_firmware_setup(PCBoard *b)
         .s5_slp_typ = PIIX4_SLP_TYP_S5,
         .smi_cmd = PIIX_APMC_PORT,
         .pirq_irq = pc_pirq_irq,
+        /* RAM ends at most at 0xE0000000 (pc_new); the window starts at the next 256 MiB. */
+        .pci_mem_start = (uint32_t)((m->cfg.ram_size + 0xFFFFFFFull) & ~0xFFFFFFFull),
     };
     b->rsdp = pc_build_acpi(&m->mem, &acfg);
     b->a20_port92 = true;
@@ -304,6 +307,10 @@ static void pc_storage_reset(void *opaque)
     PCBoard *b = opaque;
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
+    /* The bus-master block (BAR4, 16 ports) at PC_IDE_BM_BASE and I/O decoding on, as a BIOS
+     * leaves it: ata_piix only uses DMA when BAR4 holds an address. */
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, PCI_BAR0 + 16, PC_IDE_BM_BASE, 4);
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, PCI_COMMAND, PCI_COMMAND_IO, 2);
 }
 
 /* pc_storage_init: attach m->cfg.drives (opened by the frontend into m->drive_blk) to the

@@ -125,6 +125,22 @@ Test(pc_storage, drives_reach_ide_and_fdc)
     pc_board_free(b);
 }
 
+/* Regression: the firmware left BAR4 at 0, so Linux's ata_piix found no bus-master block
+ * (and, the BAR being unclaimable, no DMA). The board now assigns it like a BIOS. */
+Test(pc_storage, firmware_assigns_the_bus_master_bar)
+{
+    PCBoard *b;
+    Machine *m = board_machine(false, &b);
+    cr_assert_eq(cfg_read(m, PIIX_DEVFN_IDE, 0x20), 0xC001u, "BAR4: I/O at 0xC000");
+    cr_assert(cfg_read(m, PIIX_DEVFN_IDE, 0x04) & 1, "I/O decoding on");
+    /* The bus-master registers answer there: write the PRD pointer, read it back. */
+    port_write(&m->io, 0xC004, 0x12345678, 4);
+    cr_assert_eq(port_read(&m->io, 0xC004, 4), 0x12345678u & ~3u);
+    blk_close_drives(m);
+    machine_free(m);
+    pc_board_free(b);
+}
+
 Test(pc_storage, snapshot_leaves_the_disk_image_untouched)
 {
     PCBoard *b;
