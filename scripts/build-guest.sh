@@ -147,11 +147,14 @@ DHCP
 chmod +x "$ir/etc/udhcpc/default.script"
 printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
 # storage.sh: load the IDE/ATAPI stack (ata_piix, sd_mod, sr_mod, isofs) in dependency order
-# and wait for the disks the kernel finds to appear in /dev.
+# and wait for the disks the kernel finds to appear in /dev. LIBATA_OPTS (e.g. "dma=0" for PIO
+# only) is passed to libata.
 cat > "$ir/etc/anyvm/storage.sh" <<'STORAGE'
 M=/lib/modules/$(uname -r)
-for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata \
-         drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic \
+insmod "$M/drivers/scsi/scsi_common.ko"
+insmod "$M/drivers/scsi/scsi_mod.ko"
+insmod "$M/drivers/ata/libata.ko" $LIBATA_OPTS
+for m in drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic \
          lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft \
          block/t10-pi drivers/scsi/sd_mod drivers/cdrom/cdrom \
          drivers/scsi/sr_mod fs/isofs/isofs; do
