@@ -51,12 +51,17 @@ CHUNK = 65536  # the file is this 64 KiB block of `seq` text repeated
 
 class Workload:
     """One timed shell command. cmd uses `busybox APPLET` and $D (a tmpfs directory).
-    native=False: guest-only (e.g. disk, network). emu_args: extra emulator options it needs
-    (a disk image, a NIC), added to the anyvm and QEMU command lines of every session."""
+    native=False: guest-only (e.g. network). emu_args: extra emulator options it needs (a NIC),
+    added to the anyvm and QEMU command lines of every session. disk=True: the session gets a
+    raw scratch image on the host disk (`-drive file=IMG,format=raw,if=ide` for the emulators,
+    the guest loads ata_piix; natively a file in the same directory), $DISK names it in cmd,
+    and $RDIRECT / $WDIRECT are dd's iflag=direct / oflag=direct where O_DIRECT works.
+    needs: workloads whose files this one reads (run first, in the same session)."""
 
-    def __init__(self, name, what, cmd, native=True, emu_args=()):
+    def __init__(self, name, what, cmd, native=True, emu_args=(), disk=False, needs=()):
         self.name, self.what, self.cmd = name, what, cmd
         self.native, self.emu_args = native, list(emu_args)
+        self.disk, self.needs = disk, list(needs)
 
 
 def workloads(scale):
@@ -84,15 +89,49 @@ def workloads(scale):
                  "printf \"%%.12f %%.12f\\n\", s, p }'" % awk_iters),
         Workload("sort", "seq 1 %d | sort | md5sum" % sort_lines,
                  "busybox seq 1 %d | busybox sort | busybox md5sum" % sort_lines),
-        # Hook: disk and network workloads go here once those devices land, e.g.
-        #   Workload("disk-read", "...", "busybox dd if=/dev/sda of=/dev/null bs=1M",
-        #            native=False, emu_args=["-drive", "file=...,format=raw"]),
+        # The file to the disk and back (O_DIRECT both ways, so neither the guest's nor the
+        # host's page cache serves the read), then the md5 of what came back.
+        Workload("disk", "copy the %g MiB file to and from the disk" % mib,
+                 "busybox dd if=$D/data of=$DISK bs=%s $WDIRECT conv=fsync 2>/dev/null && "
+                 "busybox dd if=$DISK bs=%s count=%d $RDIRECT 2>/dev/null | busybox md5sum"
+                 % (disk_bs(file_bytes), disk_bs(file_bytes),
+                    file_bytes // disk_bs_bytes(file_bytes)), disk=True, needs=["create"]),
+        # Hook: network workloads go here once those devices land, e.g.
         #   Workload("net-wget", "...", "busybox wget -O /dev/null http://10.0.2.2:PORT/f",
         #            native=False, emu_args=["-nic", "user,model=e1000"]),
     ]
 
 
+def disk_bs_bytes(nbytes):
+    return 2**20 if nbytes % 2**20 == 0 else CHUNK
+
+
+def disk_bs(nbytes):
+    return "1M" if disk_bs_bytes(nbytes) == 2**20 else "64k"
+
+
 QUICK_WORKLOADS = ["sort"]
+
+
+def scratch_image(args, wls, tag):
+    """A sparse raw image on the host disk for the disk workload (None when none needs it)."""
+    if not any(w.disk for w in wls):
+        return None
+    path = os.path.join(args.out, "scratch-%s.raw" % tag)
+    with open(path, "wb") as f:
+        f.truncate(int(64 * 2**20 * args.scale) + 4 * 2**20)
+    return path
+
+
+def o_direct_works(path):
+    """True when the file system holding path accepts O_DIRECT (tmpfs and some overlays do
+    not); the native disk workload then bypasses the host's page cache like the guest's."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECT", 0))
+        os.close(fd)
+        return hasattr(os, "O_DIRECT")
+    except OSError:
+        return False
 
 
 class SessionError(Exception):
@@ -158,6 +197,9 @@ def run_marked(con, proc, wl, timeout):
 def guest_session(cfg, args, wls):
     """Boot cfg, run wls, power off. Returns ({workload: (s, output)}, maxrss KiB, notes)."""
     extra = [a for w in wls for a in w.emu_args]
+    disk = scratch_image(args, wls, cfg)
+    if disk:
+        extra += ["-drive", "file=%s,format=raw,if=ide" % disk]
     cmd = emulator_cmd(cfg, args, extra)
     results, notes = {}, []
     t0 = time.monotonic()
@@ -168,8 +210,12 @@ def guest_session(cfg, args, wls):
         expect(con, MARKER, args.timeout)
         results["boot"] = (time.monotonic() - t0, "")
         expect(con, PROMPT, args.timeout)
-        setup = ("mkdir -p /bench && mount -t tmpfs -o size=200m tmpfs /bench && D=/bench; "
-                 "echo BENCH-SETUP-$((6*7))\n")
+        setup = "mkdir -p /bench && mount -t tmpfs -o size=200m tmpfs /bench && D=/bench; "
+        if disk:
+            # The IDE stack (ata_piix, sd_mod) from the initramfs; the disk is /dev/sda.
+            setup += ("sh /etc/anyvm/storage.sh >/dev/null 2>&1; [ -b /dev/sda ] && DISK=/dev/sda "
+                      "RDIRECT=iflag=direct,fullblock WDIRECT=oflag=direct; ")
+        setup += "echo BENCH-SETUP-$((6*7))\n"
         proc.stdin.write(setup.encode())
         proc.stdin.flush()
         expect(con, b"BENCH-SETUP-42", args.timeout)
@@ -182,6 +228,8 @@ def guest_session(cfg, args, wls):
     status, rss = wait_rusage(proc, 60 if not notes else 0)
     if status != 0 and not notes:
         notes.append("exit status %s after poweroff" % status)
+    if disk:
+        os.unlink(disk)
     return results, rss, notes
 
 
@@ -194,6 +242,13 @@ def native_session(args, wls):
     os.symlink(os.path.abspath(os.path.join(args.images, "busybox")),
                os.path.join(bindir, "busybox"))
     env = {"PATH": bindir + ":/usr/bin:/bin", "LC_ALL": "C", "D": work}
+    disk = scratch_image(args, wls, "native")
+    if disk:
+        env["DISK"] = disk
+        if o_direct_works(disk):
+            env["RDIRECT"], env["WDIRECT"] = "iflag=direct,fullblock", "oflag=direct"
+        else:
+            env["RDIRECT"], env["WDIRECT"] = "iflag=fullblock", ""
     proc = subprocess.Popen([os.path.join(bindir, "busybox"), "sh"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     con = Serial(proc)
@@ -210,6 +265,8 @@ def native_session(args, wls):
     if status != 0 and not notes:
         notes.append("busybox sh exited with status %s" % status)
     shutil.rmtree(work, ignore_errors=True)
+    if disk:
+        os.unlink(disk)
     return results, rss, notes
 
 
@@ -410,6 +467,7 @@ def main():
         wls = [w for w in workloads(args.scale) if w.name in QUICK_WORKLOADS]
     if args.workloads:
         keep = args.workloads.split(",")
+        keep += [n for w in wls if w.name in keep for n in w.needs]
         wls = [w for w in wls if w.name in keep]
     configs = [c for c, _ in CONFIGS if c in args.configs.split(",")]
     stamp = time.strftime("%Y%m%d-%H%M%S")
