@@ -22,6 +22,7 @@ import csv
 import json
 import math
 import os
+import random
 import platform
 import shutil
 import statistics
@@ -33,6 +34,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "system"))
 from linux_boot import MARKER, PROMPT, Serial  # noqa: E402  (the shared serial-console helper)
+from linux_net import HostHttp  # noqa: E402  (a loopback HTTP server serving /blob)
 
 # The configurations, in table order. kind: anyvm / qemu / native.
 CONFIGS = [
@@ -51,21 +53,39 @@ CHUNK = 65536  # the file is this 64 KiB block of `seq` text repeated
 
 class Workload:
     """One timed shell command. cmd uses `busybox APPLET` and $D (a tmpfs directory).
-    native=False: guest-only (e.g. network). emu_args: extra emulator options it needs (a NIC),
-    added to the anyvm and QEMU command lines of every session. disk=True: the session gets a
-    raw scratch image on the host disk (`-drive file=IMG,format=raw,if=ide` for the emulators,
-    the guest loads ata_piix; natively a file in the same directory), $DISK names it in cmd,
-    and $RDIRECT / $WDIRECT are dd's iflag=direct / oflag=direct where O_DIRECT works.
+    native=False: guest-only (e.g. disk, network). emu_args: extra emulator options it needs
+    (a disk image, a NIC), added to the anyvm and QEMU command lines of every session.
+    guest_setup: an untimed command run in the guest before the timed ones (load a driver,
+    get a DHCP lease). host_env: variables the command reads, for the native shell; the guest
+    gets its values from guest_setup. disk=True: the session gets a raw scratch image on the
+    host disk (`-drive file=IMG,format=raw,if=ide` for the emulators; natively the file itself
+    in $DISK, with $RDIRECT / $WDIRECT = dd's O_DIRECT flags where the file system takes them).
     needs: workloads whose files this one reads (run first, in the same session)."""
 
-    def __init__(self, name, what, cmd, native=True, emu_args=(), disk=False, needs=()):
+    def __init__(self, name, what, cmd, native=True, emu_args=(), guest_setup=None,
+                 host_env=None, disk=False, needs=()):
         self.name, self.what, self.cmd = name, what, cmd
         self.native, self.emu_args = native, list(emu_args)
+        self.guest_setup, self.host_env = guest_setup, dict(host_env or {})
         self.disk, self.needs = disk, list(needs)
 
 
-def workloads(scale):
-    file_bytes = max(CHUNK, int(64 * 2**20 * scale) // CHUNK * CHUNK)
+# The network workload's server: the host's loopback, seen by a guest on user-mode networking
+# as 10.0.2.2 (the emulators' default slirp address), by the native run as 127.0.0.1.
+E1000_KO = "/lib/modules/$(uname -r)/drivers/net/ethernet/intel/e1000/e1000.ko"
+
+
+def net_blob(nbytes):
+    """The file the network workload downloads: deterministic pseudo-random bytes."""
+    return random.Random(20261121).randbytes(nbytes)
+
+
+def _file_bytes(scale):
+    return max(CHUNK, int(64 * 2**20 * scale) // CHUNK * CHUNK)
+
+
+def workloads(scale, net_port=0):
+    file_bytes = _file_bytes(scale)
     gzip_bytes = max(CHUNK, file_bytes // 8)
     awk_iters = max(1000, int(320000 * scale))
     sort_lines = max(1000, int(160000 * scale))
@@ -90,15 +110,26 @@ def workloads(scale):
         Workload("sort", "seq 1 %d | sort | md5sum" % sort_lines,
                  "busybox seq 1 %d | busybox sort | busybox md5sum" % sort_lines),
         # The file to the disk and back (O_DIRECT both ways, so neither the guest's nor the
-        # host's page cache serves the read), then the md5 of what came back.
+        # host's page cache serves the read), then the md5 of what came back. The guest loads
+        # the IDE stack (libata, ata_piix, sd_mod) untimed; the disk is /dev/sda.
         Workload("disk", "copy the %g MiB file to and from the disk" % mib,
                  "busybox dd if=$D/data of=$DISK bs=%s $WDIRECT conv=fsync 2>/dev/null && "
                  "busybox dd if=$DISK bs=%s count=%d $RDIRECT 2>/dev/null | busybox md5sum"
                  % (disk_bs(file_bytes), disk_bs(file_bytes),
-                    file_bytes // disk_bs_bytes(file_bytes)), disk=True, needs=["create"]),
-        # Hook: network workloads go here once those devices land, e.g.
-        #   Workload("net-wget", "...", "busybox wget -O /dev/null http://10.0.2.2:PORT/f",
-        #            native=False, emu_args=["-nic", "user,model=e1000"]),
+                    file_bytes // disk_bs_bytes(file_bytes)),
+                 guest_setup="sh /etc/anyvm/storage.sh >/dev/null 2>&1; DISK=/dev/sda "
+                             "RDIRECT=iflag=direct,fullblock WDIRECT=oflag=direct",
+                 disk=True, needs=["create"]),
+        # Network: an e1000 on user-mode networking (the same options for anyvm and QEMU)
+        # downloads the file from an HTTP server bench.py runs on the host's loopback; the
+        # driver and the DHCP lease are set up untimed. Native: the same wget over loopback.
+        Workload("net-wget", "wget of a %g MiB file from the host (e1000, user net)" % mib,
+                 "busybox wget -q -O - http://$NETHOST:$NETPORT/blob | busybox md5sum",
+                 emu_args=["-netdev", "user,id=bn0", "-device", "e1000,netdev=bn0"],
+                 guest_setup="insmod %s && busybox udhcpc -i eth0 -q -n -t 6 -T 3 "
+                             ">/dev/null 2>&1; NETHOST=10.0.2.2; NETPORT=%d"
+                             % (E1000_KO, net_port),
+                 host_env={"NETHOST": "127.0.0.1", "NETPORT": str(net_port)}),
     ]
 
 
@@ -119,7 +150,7 @@ def scratch_image(args, wls, tag):
         return None
     path = os.path.join(args.out, "scratch-%s.raw" % tag)
     with open(path, "wb") as f:
-        f.truncate(int(64 * 2**20 * args.scale) + 4 * 2**20)
+        f.truncate(_file_bytes(args.scale) + 4 * 2**20)
     return path
 
 
@@ -210,15 +241,16 @@ def guest_session(cfg, args, wls):
         expect(con, MARKER, args.timeout)
         results["boot"] = (time.monotonic() - t0, "")
         expect(con, PROMPT, args.timeout)
-        setup = "mkdir -p /bench && mount -t tmpfs -o size=200m tmpfs /bench && D=/bench; "
-        if disk:
-            # The IDE stack (ata_piix, sd_mod) from the initramfs; the disk is /dev/sda.
-            setup += ("sh /etc/anyvm/storage.sh >/dev/null 2>&1; [ -b /dev/sda ] && DISK=/dev/sda "
-                      "RDIRECT=iflag=direct,fullblock WDIRECT=oflag=direct; ")
-        setup += "echo BENCH-SETUP-$((6*7))\n"
+        setup = ("mkdir -p /bench && mount -t tmpfs -o size=200m tmpfs /bench && D=/bench; "
+                 "echo BENCH-SETUP-$((6*7))\n")
         proc.stdin.write(setup.encode())
         proc.stdin.flush()
         expect(con, b"BENCH-SETUP-42", args.timeout)
+        for w in wls:
+            if w.guest_setup:
+                proc.stdin.write(("%s; echo BENCH-SETUP-$((7*7))\n" % w.guest_setup).encode())
+                proc.stdin.flush()
+                expect(con, b"BENCH-SETUP-49", args.timeout)
         for w in wls:
             results[w.name] = run_marked(con, proc, w, args.timeout)
         proc.stdin.write(b"poweroff -f\n")
@@ -242,6 +274,8 @@ def native_session(args, wls):
     os.symlink(os.path.abspath(os.path.join(args.images, "busybox")),
                os.path.join(bindir, "busybox"))
     env = {"PATH": bindir + ":/usr/bin:/bin", "LC_ALL": "C", "D": work}
+    for w in wls:
+        env.update(w.host_env)
     disk = scratch_image(args, wls, "native")
     if disk:
         env["DISK"] = disk
@@ -460,15 +494,18 @@ def main():
         print(render(args.render))
         return
 
-    wls = workloads(args.scale)
     if args.quick:
         args.runs = 1
         args.scale = 1.0 / 64
-        wls = [w for w in workloads(args.scale) if w.name in QUICK_WORKLOADS]
-    if args.workloads:
-        keep = args.workloads.split(",")
-        keep += [n for w in wls if w.name in keep for n in w.needs]
-        wls = [w for w in wls if w.name in keep]
+    names = [w.name for w in workloads(args.scale)]
+    keep = QUICK_WORKLOADS if args.quick else (args.workloads.split(",") if args.workloads
+                                               else names)
+    keep = keep + [n for w in workloads(args.scale) if w.name in keep for n in w.needs]
+    http = None
+    if "net-wget" in keep:
+        # Serve the download for every session of the run (guest and native).
+        http = HostHttp(net_blob(_file_bytes(args.scale)))
+    wls = [w for w in workloads(args.scale, http.port if http else 0) if w.name in keep]
     configs = [c for c, _ in CONFIGS if c in args.configs.split(",")]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.out = args.out or os.path.join(TOP, "bench", "results", stamp)
@@ -530,6 +567,8 @@ def main():
             if os.path.islink(latest):
                 os.unlink(latest)
             os.symlink(os.path.basename(args.out), latest)
+    if http:
+        http.close()
     sys.exit(1 if failed else 0)
 
 
