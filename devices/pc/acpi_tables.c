@@ -84,28 +84,6 @@ static void aml_dword_const(Aml *a, uint32_t v)
                                  (uint8_t)(v >> 24)}, 5);
 }
 
-/* crs_word: a Word Address Space Descriptor (ACPI 2.0 6.4.3.5.3) for bus numbers (rtype 2) or
- * I/O (rtype 1, tflags 3: ISA and non-ISA ranges), a producer with fixed minimum and maximum. */
-static void crs_word(Aml *a, uint8_t rtype, uint8_t tflags, uint16_t min, uint16_t max)
-{
-    uint16_t len = (uint16_t)(max - min + 1u);
-    aml_put(a, (const uint8_t[]){0x88, 0x0D, 0x00, rtype, 0x0C, tflags, 0, 0,
-                                 (uint8_t)min, (uint8_t)(min >> 8), (uint8_t)max,
-                                 (uint8_t)(max >> 8), 0, 0, (uint8_t)len,
-                                 (uint8_t)(len >> 8)}, 16);
-}
-
-/* crs_dword_mem: a DWord Address Space Descriptor (6.4.3.5.2) for read-write memory. */
-static void crs_dword_mem(Aml *a, uint32_t min, uint32_t max)
-{
-    uint32_t f[5] = {0, min, max, 0, max - min + 1u}; /* granularity, min, max, offset, len */
-    aml_put(a, (const uint8_t[]){0x87, 0x17, 0x00, 0x00, 0x0C, 0x01}, 6);
-    for (int i = 0; i < 5; i++) {
-        aml_put(a, (const uint8_t[]){(uint8_t)f[i], (uint8_t)(f[i] >> 8), (uint8_t)(f[i] >> 16),
-                                     (uint8_t)(f[i] >> 24)}, 4);
-    }
-}
-
 /* aml_begin: emit op and room for a PkgLength; returns where the PkgLength starts. */
 static size_t aml_begin(Aml *a, uint8_t op)
 {
@@ -171,6 +149,35 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
     aml_put(&aml, (const uint8_t[]){0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03}, 10);
     aml_put(&aml, (const uint8_t[]){0x08, '_', 'A', 'D', 'R', 0x00}, 6);
     aml_put(&aml, (const uint8_t[]){0x08, '_', 'U', 'I', 'D', 0x00}, 6);
+    /* Name (_CRS, ResourceTemplate ()): what the root bridge decodes, so the OS can claim the
+     * BARs the firmware assigned and the legacy IDE ports: bus 0-255, CONFADD/CONFDATA, I/O
+     * around them, the VGA window and the PCI memory window above the largest RAM (the
+     * board's 3.5 GiB limit) up to the I/O APIC (large descriptors: ACPI 1.0b 6.4.3). */
+    aml_put(&aml, (const uint8_t[]){0x08, '_', 'C', 'R', 'S'}, 5);
+    size_t crs = aml_begin(&aml, 0x11);                              /* BufferOp */
+    static const uint8_t crs_body[] = {
+        /* WordBusNumber: producer, min/max fixed, 0x00-0xFF */
+        0x88, 0x0D, 0x00, 0x02, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0x00, 0x00, 0x00,
+        0x00, 0x01,
+        /* IO (Decode16, 0xCF8, 0xCF8, 1, 8) */
+        0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08,
+        /* WordIO 0x0000-0x0CF7 and 0x0D00-0xFFFF: producer, fixed, entire range */
+        0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0x00, 0x00, 0x00, 0x00, 0xF7, 0x0C, 0x00, 0x00,
+        0xF8, 0x0C,
+        0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0x00, 0x00, 0x00, 0x0D, 0xFF, 0xFF, 0x00, 0x00,
+        0x00, 0xF3,
+        /* DWordMemory 0xA0000-0xBFFFF (VGA): producer, fixed, read/write */
+        0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0A, 0x00,
+        0xFF, 0xFF, 0x0B, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00,
+        /* DWordMemory 0xE0000000-0xFEBFFFFF: the PCI memory window (bios/pci.S) */
+        0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0,
+        0xFF, 0xFF, 0xBF, 0xFE, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x1E,
+        /* EndTag */
+        0x79, 0x00,
+    };
+    aml_put(&aml, (const uint8_t[]){0x0A, (uint8_t)sizeof(crs_body)}, 2); /* BufferSize */
+    aml_put(&aml, crs_body, sizeof(crs_body));
+    aml_end(&aml, crs);
     /* Name (_PRT, Package () { Package () {0xSSSSFFFF, pin, 0, IRQ}, ... }): every slot's
      * INTA-D as the PIIX routes them (devices/pci.c pci_slot_pirq), as static ISA IRQs. */
     aml_put(&aml, (const uint8_t[]){0x08, '_', 'P', 'R', 'T'}, 5);
@@ -189,23 +196,6 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
         }
     }
     aml_end(&aml, prt);
-    /* Name (_CRS, ResourceTemplate () {...}): the root bridge's windows. Without them Linux
-     * claims no BAR (legacy IDE ports included) under PCI0. */
-    Aml crs;
-    aml_init(&crs);
-    crs_word(&crs, 2, 0, 0x00, 0xFF);                                     /* bus numbers */
-    aml_put(&crs, (const uint8_t[]){0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08}, 8);
-    crs_word(&crs, 1, 3, 0x0000, 0x0CF7);                                 /* I/O below CF8 */
-    crs_word(&crs, 1, 3, 0x0D00, 0xFFFF);                                 /* I/O above CFF */
-    crs_dword_mem(&crs, 0x000A0000u, 0x000BFFFFu);                        /* VGA window */
-    uint32_t mem_start = cfg->pci_mem_start ? cfg->pci_mem_start : 0xE0000000u;
-    crs_dword_mem(&crs, mem_start, 0xFEBFFFFFu);                          /* PCI memory */
-    aml_put(&crs, (const uint8_t[]){0x79, 0x00}, 2);                      /* EndTag */
-    aml_put(&aml, (const uint8_t[]){0x08, '_', 'C', 'R', 'S'}, 5);
-    size_t buf = aml_begin(&aml, 0x11);                                   /* BufferOp */
-    aml_put(&aml, (const uint8_t[]){0x0A, (uint8_t)crs.len}, 2);          /* BufferSize */
-    aml_put(&aml, crs.buf, crs.len);
-    aml_end(&aml, buf);
     aml_end(&aml, dev);
     aml_end(&aml, scope);
 

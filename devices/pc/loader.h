@@ -42,12 +42,10 @@ typedef struct AcpiConfig {
     uint8_t s5_slp_typ;   /* SLP_TYP value for soft-off that the PM device recognises */
     uint16_t smi_cmd;     /* 0: ACPI is always enabled (no SMM handshake) */
     const uint8_t *pirq_irq; /* ISA IRQ of PIRQA..D (4 entries), for the PCI root's _PRT */
-    uint32_t pci_mem_start;  /* first address of the 32-bit PCI memory window (above RAM) */
 } AcpiConfig;
 
 /* pc_build_acpi: write RSDP, RSDT, FADT, FACS and a DSDT (\_S5, and the PCI root bridge
- * \_SB.PCI0 with a static _PRT and a _CRS: bus 0-255, I/O 0-0xCF7 and 0xD00-0xFFFF, memory
- * 0xA0000-0xBFFFF and pci_mem_start-0xFEBFFFFF) at LOADER_ACPI_BASE.
+ * \_SB.PCI0 with a static _PRT) at LOADER_ACPI_BASE.
  * Returns the RSDP address. */
 uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg);
 

@@ -255,7 +255,7 @@ Test(acpi, tables_are_linked_checksummed_and_describe_pm_block)
     cr_assert(memmem(prt, rd32(dsdt + 4) - (size_t)(prt - dsdt), slot3a, sizeof(slot3a)) != NULL);
     /* Regression: without a _CRS Linux gave the root bus no I/O or memory window and claimed
      * no BAR (ata_piix: "BAR 0 not assigned; can't enable device"). The windows: Word I/O
-     * descriptors 0-0xCF7 and 0xD00-0xFFFF, DWord memory from pci_mem_start (0 = 0xE0000000). */
+     * descriptors 0-0xCF7 and 0xD00-0xFFFF, DWord memory 0xE0000000-0xFEBFFFFF. */
     const uint8_t *crs = memmem(dsdt, rd32(dsdt + 4), "_CRS", 4);
     cr_assert_not_null(crs);
     cr_assert_eq(crs[4], 0x11, "_CRS is a buffer");
