@@ -109,6 +109,8 @@ typedef struct Backend {
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
     bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
+    bool known[IR_MAX_TEMPS];     /* the temp holds a constant from IR_MOVI (kval) */
+    uint32_t kval[IR_MAX_TEMPS];
     size_t label_pos[IR_MAX_LABELS];
     size_t label_fix[IR_MAX_LABELS][4];
     unsigned nfix[IR_MAX_LABELS];
@@ -298,7 +300,12 @@ static void host_flags(Backend *b, const IRInsn *i)
     if (i->c == 2) {
         x64_test_rr(e, w, X_RAX, X_RAX);
     } else {
-        x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
+        int aop = i->c == 1 ? XA_ADD : XA_CMP;
+        if (b->known[i->b] && w != 2 && w != 1) {
+            x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
+        } else {
+            x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
+        }
     }
 }
 
@@ -309,6 +316,13 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
     /* rax caching: an op that starts by loading a temp rax already holds skips the load. */
     int hold = b->rax_temp;
     b->rax_temp = -1;
+    /* Constant tracking: a temp written by anything but IR_MOVI is no longer known; a label
+     * joins paths, so nothing is known after it. */
+    if (i->opc == IR_LABEL) {
+        memset(b->known, 0, sizeof(b->known));
+    } else if (i->dst >= 0 && i->opc != IR_MOVI) {
+        b->known[i->dst] = false;
+    }
     switch ((IROpc)i->opc) {
     case IR_INSN_START:
     case IR_SETEIP:
@@ -345,6 +359,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         stop_checks(b, true);
         break;
     case IR_MOVI:
+        b->known[i->dst] = true;
+        b->kval[i->dst] = i->imm;
         x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
         b->rax_temp = hold == i->dst ? -1 : hold;
         break;
@@ -366,12 +382,47 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
-        if (i->sub == IR_ALU_SEXT8 || i->sub == IR_ALU_SEXT16) {
+        switch (i->sub) {
+        case IR_ALU_SEXT8:
+        case IR_ALU_SEXT16:
             x64_movsx_rr(e, i->sub == IR_ALU_SEXT8 ? 1 : 2, X_RAX, X_RAX);
-        } else if (i->sub >= 16) {
-            x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
-        } else {
-            x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+            break;
+        case IR_ALU_SHL:
+        case IR_ALU_SHR:
+        case IR_ALU_SAR: {
+            int sub = i->sub == IR_ALU_SHL ? 4 : i->sub == IR_ALU_SHR ? 5 : 7;
+            if (b->known[i->b]) {
+                if (b->kval[i->b] & 31) {
+                    x64_shift_ri(e, 4, sub, X_RAX, (uint8_t)(b->kval[i->b] & 31));
+                }
+            } else {
+                load_temp(b, X_RCX, i->b);
+                x64_shift_cl(e, 4, sub, X_RAX);
+            }
+            break;
+        }
+        case IR_ALU_MUL:
+            x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
+            break;
+        case IR_ALU_IMULH:
+            x64_movsxd_rr(e, X_RAX, X_RAX);
+            load_temp(b, X_RCX, i->b);
+            x64_movsxd_rr(e, X_RCX, X_RCX);
+            x64_imul_rr(e, 8, X_RAX, X_RCX);
+            x64_shift_ri(e, 8, 5, X_RAX, 32);
+            break;
+        case IR_ALU_BSWAP:
+            x64_bswap(e, X_RAX);
+            break;
+        default:
+            if (i->sub >= 16) {
+                x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
+            } else if (b->known[i->b]) {
+                x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
+            } else {
+                x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+            }
+            break;
         }
         if (i->size == 1) {
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFF);
@@ -393,13 +444,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
             load_temp(b, X_RAX, i->a);
         }
         x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
-        if (i->b >= 0) {
+        if (i->b >= 0 && b->known[i->b]) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src), (int32_t)b->kval[i->b]);
+        } else if (i->b >= 0) {
             load_temp(b, X_RAX, i->b);
             x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
         } else {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
         }
-        if (i->c >= 0) {
+        if (i->c >= 0 && b->known[i->c]) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), (int32_t)b->kval[i->c]);
+        } else if (i->c >= 0) {
             load_temp(b, X_RAX, i->c);
             x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
         } else {
@@ -415,7 +470,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
             load_temp(b, X_RAX, i->a);
         }
         x64_test_rr(e, 4, X_RAX, X_RAX);
-        size_t f = x64_jcc_rel32(e, XC_NE);
+        size_t f = x64_jcc_rel32(e, i->sub ? XC_E : XC_NE);
         unsigned l = i->imm;
         if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
             b->label_fix[l][b->nfix[l]++] = f;

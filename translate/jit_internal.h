@@ -94,6 +94,14 @@ void x64_patch_rel32(uint8_t *buf, size_t field, size_t target);
 void x64_setcc(X64Emit *e, int cc, int r8);
 /* movsx dst32, src8/src16 (from_w 1 or 2). */
 void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src);
+/* shl/shr/sar r, cl (D3 /sub), width 4 or 8. */
+void x64_shift_cl(X64Emit *e, int w, int sub, int r);
+/* imul dst, src / imul dst, [base+disp] (0F AF), width 4 or 8. */
+void x64_imul_rr(X64Emit *e, int w, int dst, int src);
+void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
+/* movsxd dst64, src32. */
+void x64_movsxd_rr(X64Emit *e, int dst, int src);
+void x64_bswap(X64Emit *e, int r);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
@@ -115,13 +123,16 @@ typedef enum IROpc {
     IR_LDREG,        /* dst = guest reg a (size; 1: AL..BH numbering) */
     IR_STREG,        /* guest reg a (size) = temp b */
     IR_ALU,          /* dst = a <sub> b, masked to size; sub = XA_* (ADD OR AND SUB XOR),
-                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits */
+                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits,
+                        IR_ALU_SHL/SHR/SAR: a shifted by temp b (0..31, 32-bit shift),
+                        IR_ALU_MUL: low 32 bits of a * b, IR_ALU_IMULH: high 32 bits of the
+                        signed 64-bit product, IR_ALU_BSWAP: a byte-swapped */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
     IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
                         sub = 1: the load of a read-modify-write (checked for writing) */
     IR_ST,           /* store size bytes of b at seg imm : offset a (may fault) */
     IR_SETEIP,       /* eip = imm */
-    IR_BRCOND,       /* if temp a != 0 goto label imm */
+    IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
     IR_EXIT,         /* leave the block to the C loop (eip already set) */
@@ -138,8 +149,14 @@ typedef enum IROpc {
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
+#define IR_ALU_SHL 34
+#define IR_ALU_SHR 35
+#define IR_ALU_SAR 36
+#define IR_ALU_MUL 37
+#define IR_ALU_IMULH 38
+#define IR_ALU_BSWAP 39
 #define IR_MAX_INSNS 4096
-#define IR_MAX_LABELS 8
+#define IR_MAX_LABELS 32
 
 typedef struct IRInsn {
     uint8_t opc;
@@ -180,6 +197,8 @@ void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_st(IRBlock *b, int seg, int off, int val, unsigned size);
 void ir_seteip(IRBlock *b, uint32_t eip);
 void ir_brcond(IRBlock *b, int cond, int label);
+/* ir_brzero: if temp cond == 0 goto label. */
+void ir_brzero(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);

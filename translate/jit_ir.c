@@ -191,6 +191,14 @@ void ir_brcond(IRBlock *b, int cond, int label)
     }
 }
 
+void ir_brzero(IRBlock *b, int cond, int label)
+{
+    ir_brcond(b, cond, label);
+    if (!b->overflow) {
+        b->insn[b->n - 1].sub = 1;
+    }
+}
+
 void ir_set_label(IRBlock *b, int label)
 {
     IRInsn *i = ir_emit(b, IR_LABEL);
