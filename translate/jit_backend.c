@@ -324,6 +324,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         b->known[i->dst] = false;
     }
     switch ((IROpc)i->opc) {
+    case IR_NOP:
+        b->rax_temp = hold;
+        break;
     case IR_INSN_START:
     case IR_SETEIP:
         b->rax_temp = hold;
@@ -588,34 +591,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     exit_on(b, XC_A);
     stop_checks(b, false);
 
-    /* Dead lazy-flag updates: a SETCC followed by another SETCC with nothing in between
-     * that could observe the flags (helpers, syncs before possible faults, control flow). */
     bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!dead) {
         free(b);
         return false;
     }
-    bool killed = false;
-    for (unsigned k = ir->n; k-- > 0;) {
-        switch ((IROpc)ir->insn[k].opc) {
-        case IR_SETCC:
-            dead[k] = killed;
-            killed = true;
-            break;
-        case IR_INSN_START:
-        case IR_INSN_END:
-        case IR_MOVI:
-        case IR_LDREG:
-        case IR_STREG:
-        case IR_ALU:
-        case IR_SETEIP:
-        case IR_SETFLAGS:
-            break;
-        default:
-            killed = false;
-            break;
-        }
-    }
+    jit_opt_dead_flags(ir, dead);
     b->rax_temp = -1;
     for (unsigned k = 0; k < ir->n; k++) {
         gen_op(b, tb, &ir->insn[k], dead[k]);

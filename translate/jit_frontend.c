@@ -827,8 +827,9 @@ static int try_inline(Fe *f)
         int l = ir_label(ir);
         ir_insn_start(ir, f->eip, f->next);
         ir_insn_end(ir);
-        if (f->fl.valid) {
-            ir_brflags(ir, (int)(op & 0xF), f->fl.kind, f->fl.a, f->fl.b, f->fl.size, l);
+        if (fl_ok(f, (int)(op & 0xF))) {
+            ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
+                       f->fl.size, l);
         } else {
             int c = ir_temp(ir);
             ir_call_helper(ir, c, (const void *)helper_cond,
@@ -987,12 +988,18 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         f.d = d;
         f.eip = eip;
+        if (f.fl.valid) {
+            ir_temps_recycle(ir, f.fl.a, f.fl.b);
+        } else {
+            ir_temps_recycle(ir, -1, -1);
+        }
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
         off += (unsigned)len;
         n++;
-        /* An instruction needs at most 20 temps, 64 IR ops and 4 labels: stop while they fit. */
+        /* An instruction needs at most 64 IR ops and 4 labels: stop while they fit (temps are
+         * recycled at every instruction). */
         bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
-                    ir->ntemps > IR_MAX_TEMPS - 20 || ir->nlabels > IR_MAX_LABELS - 4 ||
+                    ir->nlabels > IR_MAX_LABELS - 4 ||
                     (!f.code32 && f.next < eip);
         int r = j->opt.no_inline ? 0 : try_inline(&f);
         bool cont;
@@ -1013,6 +1020,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         if (!cont || last) {
             break;
         }
+    }
+    if (n && !ir->overflow && !j->opt.no_inline) {
+        jit_opt_forward_regs(ir);
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;

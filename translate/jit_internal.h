@@ -144,6 +144,7 @@ typedef enum IROpc {
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
+    IR_NOP,          /* nothing (an op removed by a pass) */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -170,13 +171,19 @@ typedef struct IRInsn {
 typedef struct IRBlock {
     IRInsn insn[IR_MAX_INSNS];
     unsigned n;
-    int ntemps;
+    int ntemps;                   /* high-water mark of temps in use */
+    int next_temp;                /* ir_temp's next candidate */
+    int keep[2];                  /* temps ir_temps_recycle kept live (-1: none) */
     int nlabels;
     bool overflow;
 } IRBlock;
 
 void ir_init(IRBlock *b);
 int ir_temp(IRBlock *b);
+/* ir_temps_recycle: at an instruction boundary, every temp is free again except keep_a and
+ * keep_b (-1: none), the operands of the lazy flags a later Jcc may still read. Keeps blocks
+ * to a few stack slots (short displacements) instead of running out of temps. */
+void ir_temps_recycle(IRBlock *b, int keep_a, int keep_b);
 int ir_label(IRBlock *b);
 void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next);
 void ir_insn_end(IRBlock *b);
@@ -206,6 +213,16 @@ void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
+/* ---- IR passes (jit_opt.c) ---- */
+/* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
+ * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
+ * fault, a branch, a label, an exit). */
+void jit_opt_dead_flags(const IRBlock *b, bool *dead);
+/* jit_opt_forward_regs: drop IR_LDREGs of a 32-bit guest register whose value a temp still
+ * holds (from an earlier IR_LDREG or IR_STREG of it with no helper call or label in between),
+ * reading that temp instead. Returns the number of loads removed. */
+unsigned jit_opt_forward_regs(IRBlock *b);
+
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 

@@ -7,6 +7,8 @@ void ir_init(IRBlock *b)
 {
     b->n = 0;
     b->ntemps = 0;
+    b->next_temp = 0;
+    b->keep[0] = b->keep[1] = -1;
     b->nlabels = 0;
     b->overflow = false;
 }
@@ -26,11 +28,25 @@ static IRInsn *ir_emit(IRBlock *b, IROpc opc)
 
 int ir_temp(IRBlock *b)
 {
-    if (b->ntemps >= IR_MAX_TEMPS) {
+    while (b->next_temp == b->keep[0] || b->next_temp == b->keep[1]) {
+        b->next_temp++;
+    }
+    if (b->next_temp >= IR_MAX_TEMPS) {
         b->overflow = true;
         return 0;
     }
-    return b->ntemps++;
+    int t = b->next_temp++;
+    if (t >= b->ntemps) {
+        b->ntemps = t + 1;
+    }
+    return t;
+}
+
+void ir_temps_recycle(IRBlock *b, int keep_a, int keep_b)
+{
+    b->next_temp = 0;
+    b->keep[0] = keep_a;
+    b->keep[1] = keep_b;
 }
 
 int ir_label(IRBlock *b)
@@ -274,7 +290,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
-        [IR_SETFLAGS] = "setflags",
+        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];
