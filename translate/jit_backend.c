@@ -109,6 +109,10 @@ typedef struct Backend {
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
     bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
+    bool *lazy;                   /* per IR op: an IR_SYNC done in the slow paths only */
+    bool sync_lazy;               /* the current instruction's sync is deferred: */
+    uint32_t sync_eip, sync_next; /* what it would write */
+    bool eip_stale;               /* cpu->eip not yet set to sync_next */
     bool known[IR_MAX_TEMPS];     /* the temp holds a constant from IR_MOVI (kval) */
     uint32_t kval[IR_MAX_TEMPS];
     size_t label_pos[IR_MAX_LABELS];
@@ -202,6 +206,18 @@ static void call_abs(Backend *b, const void *fn)
     x64_call_r(&b->e, X_RAX);
 }
 
+/* emit_sync: the precise state before something that can fault: insn_eip, insn_esp, eip
+ * and the retired-instruction count. */
+static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending)
+{
+    X64Emit *e = &b->e;
+    x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)eip);
+    x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
+    x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+    x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)next);
+    flush_icount(b, pending);
+}
+
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
  * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page, and a
@@ -276,6 +292,10 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     for (unsigned k = 0; k < ns && !e->overflow; k++) {
         x64_patch_rel32(e->buf, slow[k], e->pos);
     }
+    if (b->sync_lazy) {
+        /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
+        emit_sync(b, b->sync_eip, b->sync_next, b->pending);
+    }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
     if (store) {
@@ -284,6 +304,10 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     } else {
         call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
         store_temp(b, i->dst, X_RAX);
+    }
+    if (b->sync_lazy && b->pending) {
+        /* The fast path has not counted them: the compile-time count still holds them. */
+        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)b->pending);
     }
     if (!e->overflow) {
         x64_patch_rel32(e->buf, done, e->pos);
@@ -309,7 +333,7 @@ static void host_flags(Backend *b, const IRInsn *i)
     }
 }
 
-static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
+static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)
 {
     X64Emit *e = &b->e;
     int32_t d;
@@ -330,7 +354,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
     case IR_INSN_START:
     case IR_SETEIP:
         b->rax_temp = hold;
+        b->sync_lazy = false;
         if (i->opc == IR_SETEIP) {
+            b->eip_stale = false;
             x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
         }
         break;
@@ -339,12 +365,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         b->pending++;
         break;
     case IR_SYNC:
-        x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)i->imm);
-        x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
-        x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
-        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
-        flush_icount(b, b->pending);
+        if (lazy) {
+            b->rax_temp = hold;
+            b->sync_lazy = true;
+            b->sync_eip = i->imm;
+            b->sync_next = i->imm2;
+            b->eip_stale = true;
+            break;
+        }
+        emit_sync(b, i->imm, i->imm2, b->pending);
         b->pending = 0;
+        b->eip_stale = false;
         break;
     case IR_CALL:
         x64_mov_rr(e, 8, X_RDI, X_RBX);
@@ -355,7 +386,16 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         }
         break;
     case IR_CHECK:
-        if (!i->sub) {
+        if (b->eip_stale) {
+            /* After a deferred sync EIP is only known here: an inline instruction goes on
+             * at its successor, so there is nothing to compare. */
+            x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)b->sync_next);
+            b->eip_stale = false;
+            if (!i->sub && i->imm != b->sync_next) {
+                x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
+                exit_on(b, XC_NE);
+            }
+        } else if (!i->sub) {
             x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
             exit_on(b, XC_NE);
         }
@@ -597,11 +637,19 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         return false;
     }
     jit_opt_dead_flags(ir, dead);
+    bool *lazy = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (!lazy) {
+        free(dead);
+        free(b);
+        return false;
+    }
+    jit_opt_lazy_sync(ir, lazy);
     b->rax_temp = -1;
     for (unsigned k = 0; k < ir->n; k++) {
-        gen_op(b, tb, &ir->insn[k], dead[k]);
+        gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
     }
     free(dead);
+    free(lazy);
     /* One exit stub per distinct retired-instruction count. */
     for (unsigned s = 0; s < b->nstubs; s++) {
         bool seen = false;

@@ -223,6 +223,12 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead);
  * reading that temp instead. Returns the number of loads removed. */
 unsigned jit_opt_forward_regs(IRBlock *b);
 
+/* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
+ * and stores (and register/ALU ops, ESP written after the last access) before its end: the
+ * backend then writes the precise state only on the soft-MMU slow paths, which are the only
+ * places that can fault, and EIP at the instruction's IR_CHECK. */
+void jit_opt_lazy_sync(const IRBlock *b, bool *lazy);
+
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 

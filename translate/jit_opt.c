@@ -183,3 +183,42 @@ unsigned jit_opt_forward_regs(IRBlock *b)
     }
     return removed;
 }
+
+void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
+{
+    for (unsigned k = 0; k < b->n; k++) {
+        lazy[k] = false;
+        if (b->insn[k].opc != IR_SYNC) {
+            continue;
+        }
+        bool ok = true, esp_written = false;
+        for (unsigned p = k + 1; p < b->n && ok; p++) {
+            const IRInsn *i = &b->insn[p];
+            if (i->opc == IR_INSN_END) {
+                break;
+            }
+            switch ((IROpc)i->opc) {
+            case IR_LD:
+            case IR_ST:
+                ok = !esp_written; /* the slow path records ESP for a fault */
+                break;
+            case IR_STREG:
+                if (i->a == R_ESP && i->size >= 2) {
+                    esp_written = true;
+                }
+                break;
+            case IR_MOVI:
+            case IR_LDREG:
+            case IR_ALU:
+            case IR_SETCC:
+            case IR_SETFLAGS:
+            case IR_NOP:
+                break;
+            default:
+                ok = false; /* helpers, #GP checks, control flow: the state must be exact */
+                break;
+            }
+        }
+        lazy[k] = ok;
+    }
+}
