@@ -27,6 +27,11 @@
 #define OFF(f) ((int32_t)offsetof(CPUState, f))
 #define JOFF(f) ((int32_t)offsetof(JitState, f))
 #define TEMP(t) ((int32_t)(8 * (t)))
+/* A byte of the frame after the temps (the frame's alignment padding): set by the slow path
+ * of a memory access whose instruction deferred its sync, tested by that instruction's
+ * IR_CHECK, which runs the stop checks only when the slow path ran. */
+#define SLOW_FLAG TEMP(IR_MAX_TEMPS)
+_Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
 
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, halted) + 1,
@@ -113,6 +118,7 @@ typedef struct Backend {
     bool sync_lazy;               /* the current instruction's sync is deferred: */
     uint32_t sync_eip, sync_next; /* what it would write */
     bool eip_stale;               /* cpu->eip not yet set to sync_next */
+    int64_t cc_op_known;          /* the value cpu->cc_op holds, or -1 */
     bool known[IR_MAX_TEMPS];     /* the temp holds a constant from IR_MOVI (kval) */
     uint32_t kval[IR_MAX_TEMPS];
     size_t label_pos[IR_MAX_LABELS];
@@ -295,6 +301,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     if (b->sync_lazy) {
         /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
         emit_sync(b, b->sync_eip, b->sync_next, b->pending);
+        x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
     }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
@@ -342,6 +349,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     b->rax_temp = -1;
     /* Constant tracking: a temp written by anything but IR_MOVI is no longer known; a label
      * joins paths, so nothing is known after it. */
+    if (i->opc == IR_LABEL || i->opc == IR_CALL) {
+        b->cc_op_known = -1; /* a helper may set it; at a label paths join */
+    }
     if (i->opc == IR_LABEL) {
         memset(b->known, 0, sizeof(b->known));
     } else if (i->dst >= 0 && i->opc != IR_MOVI) {
@@ -387,14 +397,23 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     case IR_CHECK:
         if (b->eip_stale) {
-            /* After a deferred sync EIP is only known here: an inline instruction goes on
-             * at its successor, so there is nothing to compare. */
+            /* After a deferred sync only a slow path (a helper) can have changed anything
+             * the checks look at; EIP is set here, before any exit. An inline instruction
+             * goes on at its successor, so there is nothing to compare. EIP stays stale on
+             * the fast path: every later exit sets it. */
+            x64_alu_mi(e, 1, XA_CMP, X_RSP, SLOW_FLAG, 0);
+            size_t skip = x64_jcc_rel32(e, XC_E);
+            x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 0);
             x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)b->sync_next);
-            b->eip_stale = false;
             if (!i->sub && i->imm != b->sync_next) {
                 x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
                 exit_on(b, XC_NE);
             }
+            stop_checks(b, true);
+            if (!e->overflow) {
+                x64_patch_rel32(e->buf, skip, e->pos);
+            }
+            break;
         } else if (!i->sub) {
             x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
             exit_on(b, XC_NE);
@@ -482,24 +501,40 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             b->rax_temp = hold;
             break;
         }
-        x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+        if (b->cc_op_known != (int64_t)i->imm) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+            b->cc_op_known = i->imm;
+        }
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
         x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
+        b->rax_temp = i->a;
+        /* cc_src is unused after a logic op and cc_src2 (carry in) is read only for ADC, SBB,
+         * INC and DEC (core/cpu_flags.c): those stores are left out. */
+        if (i->imm >= CC_OP_LOGIC8 && i->imm <= CC_OP_LOGIC32) {
+            break;
+        }
         if (i->b >= 0 && b->known[i->b]) {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src), (int32_t)b->kval[i->b]);
         } else if (i->b >= 0) {
             load_temp(b, X_RAX, i->b);
             x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
+            b->rax_temp = i->b;
         } else {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
+        }
+        if (!(i->imm >= CC_OP_ADC8 && i->imm <= CC_OP_ADC32) &&
+            !(i->imm >= CC_OP_SBB8 && i->imm <= CC_OP_SBB32) &&
+            !(i->imm >= CC_OP_INC8 && i->imm <= CC_OP_DEC32)) {
+            break;
         }
         if (i->c >= 0 && b->known[i->c]) {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src2), (int32_t)b->kval[i->c]);
         } else if (i->c >= 0) {
             load_temp(b, X_RAX, i->c);
             x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
+            b->rax_temp = i->c;
         } else {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src2), 0);
         }
@@ -645,6 +680,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     }
     jit_opt_lazy_sync(ir, lazy);
     b->rax_temp = -1;
+    b->cc_op_known = -1;
     for (unsigned k = 0; k < ir->n; k++) {
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
     }
