@@ -196,14 +196,34 @@ static void reg_ref(int reg, unsigned size, int32_t *disp)
     }
 }
 
+/* temp_reg: the host register temp t lives in, or -1 for its stack slot. Temps are recycled
+ * at every instruction, so the lowest ones are the busiest: they live in the callee-saved
+ * registers the enter trampoline saves and generated code does not otherwise use, which
+ * helper calls preserve. */
+static int temp_reg(int t)
+{
+    static const int8_t regs[] = {X_R13, X_R14, X_R15, X_RBP};
+    return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
+}
+
 static void load_temp(Backend *b, int r, int t)
 {
-    x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+    int h = temp_reg(t);
+    if (h < 0) {
+        x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+    } else if (h != r) {
+        x64_mov_rr(&b->e, 4, r, h);
+    }
 }
 
 static void store_temp(Backend *b, int t, int r)
 {
-    x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+    int h = temp_reg(t);
+    if (h < 0) {
+        x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+    } else if (h != r) {
+        x64_mov_rr(&b->e, 4, h, r);
+    }
 }
 
 static void call_abs(Backend *b, const void *fn)
@@ -335,7 +355,11 @@ static void host_flags(Backend *b, const IRInsn *i)
         if (b->known[i->b] && w != 2 && w != 1) {
             x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
         } else {
-            x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
+            if (temp_reg(i->b) >= 0) {
+                x64_alu_rr_w(e, w, aop, X_RAX, temp_reg(i->b));
+            } else {
+                x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
+            }
         }
     }
 }
@@ -423,7 +447,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_MOVI:
         b->known[i->dst] = true;
         b->kval[i->dst] = i->imm;
-        x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        if (temp_reg(i->dst) >= 0) {
+            x64_mov_ri32(e, temp_reg(i->dst), i->imm);
+        } else {
+            x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        }
         b->rax_temp = hold == i->dst ? -1 : hold;
         break;
     case IR_LDREG:
@@ -464,7 +492,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             break;
         }
         case IR_ALU_MUL:
-            x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
+            if (temp_reg(i->b) >= 0) {
+                x64_imul_rr(e, 4, X_RAX, temp_reg(i->b));
+            } else {
+                x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
+            }
             break;
         case IR_ALU_IMULH:
             x64_movsxd_rr(e, X_RAX, X_RAX);
@@ -482,7 +514,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             } else if (b->known[i->b]) {
                 x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
             } else {
-                x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+                if (temp_reg(i->b) >= 0) {
+                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_reg(i->b));
+                } else {
+                    x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+                }
             }
             break;
         }

@@ -102,6 +102,8 @@ void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);
+/* op dst, src at width 1, 2, 4 or 8 (00/01 + aop * 8). */
+void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose

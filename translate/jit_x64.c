@@ -343,3 +343,14 @@ void x64_bswap(X64Emit *e, int r)
     x64_byte(e, 0x0F);
     x64_byte(e, (uint8_t)(0xC8 | (r & 7)));
 }
+
+void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src)
+{
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, src, dst,
+        w == 1 && ((src >= X_RSP && src <= X_RDI) || (dst >= X_RSP && dst <= X_RDI)));
+    x64_byte(e, (uint8_t)(aop * 8 + (w == 1 ? 0 : 1)));
+    modrm_rr(e, src, dst);
+}

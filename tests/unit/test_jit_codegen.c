@@ -54,6 +54,10 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("movsxd r10, eax", x64_movsxd_rr(&e, X_R10, X_RAX));
     CHECK_EMIT("bswap eax", x64_bswap(&e, X_RAX));
     CHECK_EMIT("bswap r11d", x64_bswap(&e, X_R11));
+    CHECK_EMIT("cmp al, r13b", x64_alu_rr_w(&e, 1, XA_CMP, X_RAX, X_R13));
+    CHECK_EMIT("cmp al, bpl", x64_alu_rr_w(&e, 1, XA_CMP, X_RAX, X_RBP));
+    CHECK_EMIT("add ax, r14w", x64_alu_rr_w(&e, 2, XA_ADD, X_RAX, X_R14));
+    CHECK_EMIT("cmp eax, r15d", x64_alu_rr_w(&e, 4, XA_CMP, X_RAX, X_R15));
 }
 
 /* ---- IR passes ---- */
