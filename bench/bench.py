@@ -22,6 +22,7 @@ import csv
 import json
 import math
 import os
+import random
 import platform
 import shutil
 import statistics
@@ -33,6 +34,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "system"))
 from linux_boot import MARKER, PROMPT, Serial  # noqa: E402  (the shared serial-console helper)
+from linux_net import HostHttp  # noqa: E402  (a loopback HTTP server serving /blob)
 
 # The configurations, in table order. kind: anyvm / qemu / native.
 CONFIGS = [
@@ -52,15 +54,34 @@ CHUNK = 65536  # the file is this 64 KiB block of `seq` text repeated
 class Workload:
     """One timed shell command. cmd uses `busybox APPLET` and $D (a tmpfs directory).
     native=False: guest-only (e.g. disk, network). emu_args: extra emulator options it needs
-    (a disk image, a NIC), added to the anyvm and QEMU command lines of every session."""
+    (a disk image, a NIC), added to the anyvm and QEMU command lines of every session.
+    guest_setup: an untimed command run in the guest before the timed ones (load a driver,
+    get a DHCP lease). host_env: variables the command reads, for the native shell; the guest
+    gets its values from guest_setup."""
 
-    def __init__(self, name, what, cmd, native=True, emu_args=()):
+    def __init__(self, name, what, cmd, native=True, emu_args=(), guest_setup=None,
+                 host_env=None):
         self.name, self.what, self.cmd = name, what, cmd
         self.native, self.emu_args = native, list(emu_args)
+        self.guest_setup, self.host_env = guest_setup, dict(host_env or {})
 
 
-def workloads(scale):
-    file_bytes = max(CHUNK, int(64 * 2**20 * scale) // CHUNK * CHUNK)
+# The network workload's server: the host's loopback, seen by a guest on user-mode networking
+# as 10.0.2.2 (the emulators' default slirp address), by the native run as 127.0.0.1.
+E1000_KO = "/lib/modules/$(uname -r)/drivers/net/ethernet/intel/e1000/e1000.ko"
+
+
+def net_blob(nbytes):
+    """The file the network workload downloads: deterministic pseudo-random bytes."""
+    return random.Random(20261121).randbytes(nbytes)
+
+
+def _file_bytes(scale):
+    return max(CHUNK, int(64 * 2**20 * scale) // CHUNK * CHUNK)
+
+
+def workloads(scale, net_port=0):
+    file_bytes = _file_bytes(scale)
     gzip_bytes = max(CHUNK, file_bytes // 8)
     awk_iters = max(1000, int(320000 * scale))
     sort_lines = max(1000, int(160000 * scale))
@@ -84,11 +105,16 @@ def workloads(scale):
                  "printf \"%%.12f %%.12f\\n\", s, p }'" % awk_iters),
         Workload("sort", "seq 1 %d | sort | md5sum" % sort_lines,
                  "busybox seq 1 %d | busybox sort | busybox md5sum" % sort_lines),
-        # Hook: disk and network workloads go here once those devices land, e.g.
-        #   Workload("disk-read", "...", "busybox dd if=/dev/sda of=/dev/null bs=1M",
-        #            native=False, emu_args=["-drive", "file=...,format=raw"]),
-        #   Workload("net-wget", "...", "busybox wget -O /dev/null http://10.0.2.2:PORT/f",
-        #            native=False, emu_args=["-nic", "user,model=e1000"]),
+        # Network: an e1000 on user-mode networking (the same options for anyvm and QEMU)
+        # downloads the file from an HTTP server bench.py runs on the host's loopback; the
+        # driver and the DHCP lease are set up untimed. Native: the same wget over loopback.
+        Workload("net-wget", "wget of a %g MiB file from the host (e1000, user net)" % mib,
+                 "busybox wget -q -O - http://$NETHOST:$NETPORT/blob | busybox md5sum",
+                 emu_args=["-netdev", "user,id=bn0", "-device", "e1000,netdev=bn0"],
+                 guest_setup="insmod %s && busybox udhcpc -i eth0 -q -n -t 6 -T 3 "
+                             ">/dev/null 2>&1; NETHOST=10.0.2.2; NETPORT=%d"
+                             % (E1000_KO, net_port),
+                 host_env={"NETHOST": "127.0.0.1", "NETPORT": str(net_port)}),
     ]
 
 
@@ -174,6 +200,11 @@ def guest_session(cfg, args, wls):
         proc.stdin.flush()
         expect(con, b"BENCH-SETUP-42", args.timeout)
         for w in wls:
+            if w.guest_setup:
+                proc.stdin.write(("%s; echo BENCH-SETUP-$((7*7))\n" % w.guest_setup).encode())
+                proc.stdin.flush()
+                expect(con, b"BENCH-SETUP-49", args.timeout)
+        for w in wls:
             results[w.name] = run_marked(con, proc, w, args.timeout)
         proc.stdin.write(b"poweroff -f\n")
         proc.stdin.flush()
@@ -194,6 +225,8 @@ def native_session(args, wls):
     os.symlink(os.path.abspath(os.path.join(args.images, "busybox")),
                os.path.join(bindir, "busybox"))
     env = {"PATH": bindir + ":/usr/bin:/bin", "LC_ALL": "C", "D": work}
+    for w in wls:
+        env.update(w.host_env)
     proc = subprocess.Popen([os.path.join(bindir, "busybox"), "sh"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     con = Serial(proc)
@@ -403,14 +436,17 @@ def main():
         print(render(args.render))
         return
 
-    wls = workloads(args.scale)
     if args.quick:
         args.runs = 1
         args.scale = 1.0 / 64
-        wls = [w for w in workloads(args.scale) if w.name in QUICK_WORKLOADS]
-    if args.workloads:
-        keep = args.workloads.split(",")
-        wls = [w for w in wls if w.name in keep]
+    names = [w.name for w in workloads(args.scale)]
+    keep = QUICK_WORKLOADS if args.quick else (args.workloads.split(",") if args.workloads
+                                               else names)
+    http = None
+    if "net-wget" in keep:
+        # Serve the download for every session of the run (guest and native).
+        http = HostHttp(net_blob(_file_bytes(args.scale)))
+    wls = [w for w in workloads(args.scale, http.port if http else 0) if w.name in keep]
     configs = [c for c, _ in CONFIGS if c in args.configs.split(",")]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.out = args.out or os.path.join(TOP, "bench", "results", stamp)
@@ -472,6 +508,8 @@ def main():
             if os.path.islink(latest):
                 os.unlink(latest)
             os.symlink(os.path.basename(args.out), latest)
+    if http:
+        http.close()
     sys.exit(1 if failed else 0)
 
 
