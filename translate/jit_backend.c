@@ -479,8 +479,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             break;
         case IR_ALU_SHL:
         case IR_ALU_SHR:
-        case IR_ALU_SAR: {
-            int sub = i->sub == IR_ALU_SHL ? 4 : i->sub == IR_ALU_SHR ? 5 : 7;
+        case IR_ALU_SAR:
+        case IR_ALU_ROL:
+        case IR_ALU_ROR: {
+            static const int8_t subs[] = {4, 5, 7, -1, -1, -1, 0, 1}; /* SHL..ROR */
+            int sub = subs[i->sub - IR_ALU_SHL];
             if (b->known[i->b]) {
                 if (b->kval[i->b] & 31) {
                     x64_shift_ri(e, 4, sub, X_RAX, (uint8_t)(b->kval[i->b] & 31));

@@ -73,6 +73,10 @@ typedef struct Fe {
     bool code32;
     bool stack32;
     uint32_t cs_limit;
+    const uint8_t *code;   /* the block's guest bytes, for looking ahead */
+    unsigned off, avail;   /* offset of the next instruction, bytes available */
+    unsigned n;            /* this instruction's number in the block (1-based) */
+    bool last;             /* the block ends after this instruction */
     /* The flags as left by the last inline ALU op of this block, for Jcc fusion. */
     struct {
         bool valid;
@@ -476,6 +480,72 @@ static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
     return 1;
 }
 
+/* flags_dead_after: the arithmetic flags this instruction leaves are all overwritten later in
+ * this block before anything can read them, fault or leave: the next instructions (at most
+ * four) are register MOVs, MOV reg, imm and LEA, then one that writes all six flags without
+ * reading them (a register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). */
+static bool flags_dead_after(const Fe *f)
+{
+    unsigned off = f->off;
+    uint32_t eip = f->next;
+    if (f->last) {
+        return false;
+    }
+    for (unsigned k = 0; k < 4; k++) {
+        if (f->n + k + 1 > TB_MAX_INSNS || off >= f->avail ||
+            f->ir->n + 64 * (k + 2) > IR_MAX_INSNS - 64) {
+            return false;
+        }
+        DecodedInsn d;
+        DecodeEnv env = {.bytes = f->code + off, .avail = f->avail - off, .code32 = f->code32};
+        int len = x86_decode(&env, &d);
+        if (len <= 0 || (d.flags & DI_LOCK)) {
+            return false;
+        }
+        unsigned op = d.op;
+        bool mem = (d.flags & DI_MEM) != 0;
+        if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
+            (!mem || (op & 7) >= 4)) {
+            return true;
+        }
+        if (!mem && op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg)) {
+            return true;
+        }
+        if ((!mem && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9) {
+            return true;
+        }
+        bool pure = (!mem && op >= 0x88 && op <= 0x8B) || (op >= 0xB0 && op <= 0xBF) ||
+                    (op == 0x8D && mem);
+        off += (unsigned)len;
+        uint32_t nx = eip + (uint32_t)len;
+        if (!f->code32) {
+            nx &= 0xFFFF;
+        }
+        if (!pure || off >= f->avail || (!f->code32 && nx < eip)) {
+            return false; /* the block would end before the overwriting instruction */
+        }
+        eip = nx;
+    }
+    return false;
+}
+
+/* gen_rotate_noflags: ROL/ROR r32 by an immediate whose flags nothing reads (see
+ * flags_dead_after): a host rotate and no lazy-flag update. */
+static int gen_rotate_noflags(Fe *f, unsigned cnt)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    int v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    ir_ldreg(ir, v, d->rm, 4);
+    ir_movi(ir, k, cnt);
+    ir_alu(ir, d->reg == 0 ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
+    ir_streg(ir, d->rm, 4, r);
+    ir_insn_end(ir);
+    f->fl.valid = false;
+    return 1;
+}
+
 /* gen_shift: SHL/SAL/SHR/SAR by an immediate, 1 or CL (the count masked to 5 bits; a zero
  * count changes nothing, not even the flags, but still checks a memory operand). */
 static int gen_shift(Fe *f)
@@ -485,7 +555,13 @@ static int gen_shift(Fe *f)
     unsigned op = d->op;
     int sop = d->reg;
     if (sop < 4) {
-        return 0; /* rotates: the helper */
+        /* Rotates: inline only as ROL/ROR r32, imm whose flags are dead; else the helper. */
+        unsigned c = op <= 0xC1 ? (d->imm & 0x1F) : 1;
+        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c &&
+            flags_dead_after(f)) {
+            return gen_rotate_noflags(f, c);
+        }
+        return 0;
     }
     unsigned size = op_size(d);
     uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
@@ -988,6 +1064,8 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         f.d = d;
         f.eip = eip;
+        f.code = code;
+        f.avail = avail;
         if (f.fl.valid) {
             ir_temps_recycle(ir, f.fl.a, f.fl.b);
         } else {
@@ -1001,6 +1079,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
                     ir->nlabels > IR_MAX_LABELS - 4 ||
                     (!f.code32 && f.next < eip);
+        f.off = off;
+        f.n = n;
+        f.last = last;
         int r = j->opt.no_inline ? 0 : try_inline(&f);
         bool cont;
         if (r == 1) {

@@ -128,7 +128,8 @@ typedef enum IROpc {
                         16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits,
                         IR_ALU_SHL/SHR/SAR: a shifted by temp b (0..31, 32-bit shift),
                         IR_ALU_MUL: low 32 bits of a * b, IR_ALU_IMULH: high 32 bits of the
-                        signed 64-bit product, IR_ALU_BSWAP: a byte-swapped */
+                        signed 64-bit product, IR_ALU_BSWAP: a byte-swapped,
+                        IR_ALU_ROL/ROR: a rotated by temp b (32-bit) */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
     IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
                         sub = 1: the load of a read-modify-write (checked for writing) */
@@ -158,6 +159,8 @@ typedef enum IROpc {
 #define IR_ALU_MUL 37
 #define IR_ALU_IMULH 38
 #define IR_ALU_BSWAP 39
+#define IR_ALU_ROL 40
+#define IR_ALU_ROR 41
 #define IR_MAX_INSNS 4096
 #define IR_MAX_LABELS 32
 

@@ -353,3 +353,33 @@ Test(jit_codegen, a_fault_on_a_deferred_sync_path_is_precise)
     cr_assert_eq(j->cpu->icount, 4); /* inc, inc, the faulting add, the handler's HLT */
     rig_free(j);
 }
+
+Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep_their_flags)
+{
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x78, 0x56, 0x34, 0x92, /* mov eax, 0x92345678 */
+        0x66, 0xBB, 0x01, 0x00, 0x00, 0x80, /* mov ebx, 0x80000001 */
+        0xB9, 0x10, 0x00,                   /* mov cx, 16 */
+        /* top: */
+        0x66, 0xC1, 0xC0, 0x07,             /* rol eax, 7 (flags dead: the add) */
+        0x66, 0x01, 0xD8,                   /* add eax, ebx */
+        0x66, 0xD1, 0xCB,                   /* ror ebx, 1 (dead: mov, lea, then xor) */
+        0x66, 0x89, 0xC2,                   /* mov edx, eax */
+        0x8D, 0x77, 0x03,                   /* lea si, [bx+3] */
+        0x66, 0x31, 0xDA,                   /* xor edx, ebx */
+        0x66, 0xC1, 0xCA, 0x0B,             /* ror edx, 11 (flags read by setc/seto) */
+        0x0F, 0x92, 0xC7,                   /* setc bh */
+        0x0F, 0x90, 0x06, 0x00, 0x20,       /* seto [0x2000] */
+        0x66, 0xC1, 0xC2, 0x03,             /* rol edx, 3 (flags live at the loop branch) */
+        0xE2, 0x100 - 0x25,                 /* loop top */
+        0xF4,                               /* hlt */
+    };
+    cr_assert_eq(sizeof(code) - 1 - 15, 0x25);
+    JitStats s = run_and_compare(code, sizeof(code));
+    /* Three blocks (the first run through, the loop body, the HLT): ror edx,11 and
+     * rol edx,3 go through the helper in the first two (4), plus the HLT; rol eax,7 and
+     * ror ebx,1 are inline (with them as helpers this would be 8 + 1). */
+    cr_assert_gt(s.insns_inline, 0);
+    cr_assert_eq(s.insns_helper, 5, "helper-translated: %llu",
+                 (unsigned long long)s.insns_helper);
+}
