@@ -246,8 +246,8 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending)
 
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
- * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page, and a
- * TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
+ * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page (checked
+ * by the tag compare of its last byte's page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
  * then the host access at addend + linear.
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
@@ -292,14 +292,17 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
         }
     }
     x64_mov_rr(e, 4, X_RAX, X_RCX);
-    x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
-    x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)(0x1000 - size));
-    slow[ns++] = x64_jcc_rel32(e, XC_A);             /* crosses the page */
-    x64_mov_rr(e, 4, X_RAX, X_RCX);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
     x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
+    /* The tag is compared with the page of the access's LAST byte: an access crossing into
+     * the next page (or wrapping at 4 GiB) cannot match the tag stored at its first page's
+     * index (tags are page-aligned and stored at their own page's index; invalid ones have
+     * low bits set), so it takes the slow path without a separate page-offset test. */
     x64_mov_rr(e, 4, X_RSI, X_RCX);
+    if (size > 1) {
+        x64_alu_ri(e, 4, XA_ADD, X_RSI, (int32_t)size - 1);
+    }
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
     x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
                tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)

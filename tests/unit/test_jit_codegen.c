@@ -383,3 +383,19 @@ Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep
     cr_assert_eq(s.insns_helper, 5, "helper-translated: %llu",
                  (unsigned long long)s.insns_helper);
 }
+
+Test(jit_codegen, accesses_crossing_a_page_take_the_slow_path_and_give_the_same_bytes)
+{
+    /* Warm the TLB for both pages, then word/dword accesses straddling 0x3000. */
+    static const uint8_t code[] = {
+        0xC6, 0x06, 0xFF, 0x2F, 0x11,       /* mov byte [0x2FFF], 0x11 */
+        0xC6, 0x06, 0x00, 0x30, 0x22,       /* mov byte [0x3000], 0x22 */
+        0xA1, 0xFF, 0x2F,                   /* mov ax, [0x2FFF] */
+        0x66, 0x8B, 0x1E, 0xFE, 0x2F,       /* mov ebx, [0x2FFE] */
+        0x66, 0xC7, 0x06, 0xFD, 0x2F, 0x44, 0x33, 0x22, 0x11, /* mov dword [0x2FFD], .. */
+        0x81, 0x06, 0xFF, 0x2F, 0x01, 0x01, /* add word [0x2FFF], 0x0101 */
+        0x8B, 0x0E, 0xFF, 0x2F,             /* mov cx, [0x2FFF] */
+        0xF4,                               /* hlt */
+    };
+    run_and_compare(code, sizeof(code));
+}
