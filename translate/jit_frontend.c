@@ -84,6 +84,7 @@ typedef struct Fe {
                               only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...) */
         int a, b;
         unsigned size;
+        int cf;            /* kind 3: a temp holding CF (after INC/DEC), or -1 */
     } fl;
 } Fe;
 
@@ -173,6 +174,8 @@ static int gen_cf(Fe *f)
         ir_movi(ir, cf, 0); /* after a logic op CF is clear */
     } else if (f->fl.valid && f->fl.kind != 3) {
         ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else if (f->fl.valid && f->fl.cf >= 0) {
+        return f->fl.cf; /* INC/DEC kept the CF they were given */
     } else {
         ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
     }
@@ -187,6 +190,7 @@ static void fl_result(Fe *f, int r, unsigned size)
     f->fl.a = r;
     f->fl.b = -1;
     f->fl.size = size;
+    f->fl.cf = -1;
 }
 
 /* gen_alu: dst_reg op= src temp for ADD/OR/AND/SUB/XOR/CMP with lazy flags. */
@@ -201,6 +205,7 @@ static void gen_alu(Fe *f, int aop, int dst_reg, int src, unsigned size)
         ir_streg(ir, dst_reg, size, r);
     }
     f->fl.valid = true;
+    f->fl.cf = -1;
     f->fl.size = size;
     f->fl.b = src;
     switch (aop) {
@@ -252,6 +257,7 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
     int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
     ir_alu(ir, op, r, a, src, size);
     f->fl.valid = true;
+    f->fl.cf = -1;
     f->fl.size = size;
     f->fl.b = src;
     if (op == XA_ADD) {
@@ -477,6 +483,7 @@ static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
     ir_setcc(ir, (dec ? CC_OP_DEC8 : CC_OP_INC8) + si, r, -1, cf);
     gen_rm_end(f, ea, true);
     fl_result(f, r, size);
+    f->fl.cf = cf;
     return 1;
 }
 
@@ -705,6 +712,7 @@ static int try_inline_ext(Fe *f)
             gen_rm_store(f, ea, r, size);
             ir_setcc(ir, CC_OP_SUB8 + si, r, v, -1);
             f->fl.valid = true;
+            f->fl.cf = -1;
             f->fl.kind = 0;
             f->fl.a = k;
             f->fl.b = v;
@@ -1066,11 +1074,13 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         f.eip = eip;
         f.code = code;
         f.avail = avail;
+        int keep[3] = {-1, -1, -1};
         if (f.fl.valid) {
-            ir_temps_recycle(ir, f.fl.a, f.fl.b);
-        } else {
-            ir_temps_recycle(ir, -1, -1);
+            keep[0] = f.fl.a;
+            keep[1] = f.fl.b;
+            keep[2] = f.fl.cf;
         }
+        ir_temps_recycle(ir, keep);
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
         off += (unsigned)len;
         n++;

@@ -178,17 +178,18 @@ typedef struct IRBlock {
     unsigned n;
     int ntemps;                   /* high-water mark of temps in use */
     int next_temp;                /* ir_temp's next candidate */
-    int keep[2];                  /* temps ir_temps_recycle kept live (-1: none) */
+    int keep[3];                  /* temps ir_temps_recycle kept live (-1: none) */
     int nlabels;
     bool overflow;
 } IRBlock;
 
 void ir_init(IRBlock *b);
 int ir_temp(IRBlock *b);
-/* ir_temps_recycle: at an instruction boundary, every temp is free again except keep_a and
- * keep_b (-1: none), the operands of the lazy flags a later Jcc may still read. Keeps blocks
- * to a few stack slots (short displacements) instead of running out of temps. */
-void ir_temps_recycle(IRBlock *b, int keep_a, int keep_b);
+/* ir_temps_recycle: at an instruction boundary, every temp is free again except keep[0..2]
+ * (-1: none), the operands of the lazy flags a later Jcc, SETcc or CF reader may still read.
+ * Keeps blocks to a few slots (registers or short displacements) instead of running out of
+ * temps. */
+void ir_temps_recycle(IRBlock *b, const int keep[3]);
 int ir_label(IRBlock *b);
 void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next);
 void ir_insn_end(IRBlock *b);

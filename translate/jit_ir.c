@@ -8,7 +8,7 @@ void ir_init(IRBlock *b)
     b->n = 0;
     b->ntemps = 0;
     b->next_temp = 0;
-    b->keep[0] = b->keep[1] = -1;
+    b->keep[0] = b->keep[1] = b->keep[2] = -1;
     b->nlabels = 0;
     b->overflow = false;
 }
@@ -28,7 +28,8 @@ static IRInsn *ir_emit(IRBlock *b, IROpc opc)
 
 int ir_temp(IRBlock *b)
 {
-    while (b->next_temp == b->keep[0] || b->next_temp == b->keep[1]) {
+    while (b->next_temp == b->keep[0] || b->next_temp == b->keep[1] ||
+           b->next_temp == b->keep[2]) {
         b->next_temp++;
     }
     if (b->next_temp >= IR_MAX_TEMPS) {
@@ -42,11 +43,12 @@ int ir_temp(IRBlock *b)
     return t;
 }
 
-void ir_temps_recycle(IRBlock *b, int keep_a, int keep_b)
+void ir_temps_recycle(IRBlock *b, const int keep[3])
 {
     b->next_temp = 0;
-    b->keep[0] = keep_a;
-    b->keep[1] = keep_b;
+    for (int k = 0; k < 3; k++) {
+        b->keep[k] = keep[k];
+    }
 }
 
 int ir_label(IRBlock *b)

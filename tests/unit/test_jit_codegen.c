@@ -399,3 +399,26 @@ Test(jit_codegen, accesses_crossing_a_page_take_the_slow_path_and_give_the_same_
     };
     run_and_compare(code, sizeof(code));
 }
+
+Test(jit_codegen, inc_and_dec_pass_the_carry_on_without_helper_calls)
+{
+    /* stc; inc si; inc di; dec cx; adc ax, 0; hlt: one block. Only the first INC asks a
+     * helper for CF (set by STC, a helper); the others reuse it. */
+    static const uint8_t code[] = {0xF9, 0x46, 0x47, 0x49, 0x83, 0xD0, 0x00, 0xF4};
+    Rig *j = rig_new(true, code, sizeof(code));
+    rig_run(j);
+    cr_assert(j->cpu->halted);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, 1);
+    cr_assert_eq(j->cpu->regs[R_ECX] & 0xFFFF, 0xFFFF);
+    cr_assert_not(cpu_get_eflags(j->cpu) & EF_CF); /* adc ax,0: 0 + 0 + 1 */
+    const IRBlock *ir = &((JitState *)j->cpu->jit)->ir;
+    unsigned calls = 0;
+    for (unsigned k = 0; k < ir->n; k++) {
+        calls += ir->insn[k].opc == IR_CALL;
+    }
+    /* STC, the first INC's CF, HLT. */
+    cr_assert_eq(calls, 3, "helper calls in the block: %u", calls);
+    rig_free(j);
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 2);
+}
