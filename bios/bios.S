@@ -1,4 +1,4 @@
-/* bios.S: anyvm's BIOS: POST and the real-mode services (INT 10h-1Ah) for the PC board. */
+/* bios.S: anyvm's BIOS: POST and the real-mode services (INT 11h-1Ah) for the PC board. */
 /*
  * One 64 KiB segment at F000. Data lives in the BDA (0x400) and an EBDA of 1 KiB at 9FC0:
  *   EBDA 0x00 size in KiB, 0x10 hard disk table (4 x 16 bytes: +0 I/O base, +2 drive select
@@ -173,9 +173,8 @@ post:
     xorb %al, %al
     outb %al, $0xD4
 
-    /* clear the screen (mode 3) */
-    movw $0x0003, %ax
-    int $0x10
+    /* option ROMs: the VGA BIOS hooks INT 10h and sets mode 3 */
+    call rom_scan
     movw $msg_banner, %si
     call print_str
 
@@ -221,6 +220,64 @@ serial_out:
     outb %al, %dx
     popw %cx
     popw %dx
+    ret
+
+/* rom_scan: option ROMs at C0000-DFFFF in 2 KiB steps (55AAh, length in 512-byte units at
+ * offset 2, bytes summing to zero): far call to offset 3 of each; then the VGA BIOS's shadow
+ * (C0000-C7FFF) is made read-only */
+rom_scan:
+    pushal
+    pushw %ds
+    pushw %es
+    movw $0xC000, %bx
+1:  cmpw $0xE000, %bx
+    jae 9f
+    movw %bx, %ds
+    cmpw $0xAA55, 0
+    jne 5f
+    movzbw 2, %cx
+    jcxz 5f
+    pushw %cx
+    xorb %al, %al
+2:  xorw %si, %si
+3:  addb (%si), %al
+    incw %si
+    cmpw $512, %si
+    jb 3b
+    movw %ds, %dx
+    addw $0x20, %dx
+    movw %dx, %ds
+    loop 2b
+    popw %cx
+    testb %al, %al
+    jnz 5f
+    pushw %bx
+    pushw %cx
+    pushw %bx                /* far pointer bx:0003 */
+    pushw $3
+    movw %sp, %bp
+    lcall *(%bp)
+    addw $4, %sp
+    popw %cx
+    popw %bx
+    cli
+    cld
+    shlw $5, %cx             /* paragraphs, rounded up to 2 KiB */
+    addw $0x7F, %cx
+    andw $0xFF80, %cx
+    addw %cx, %bx
+    jmp 1b
+5:  addw $0x80, %bx
+    jmp 1b
+9:  movl $0x80000058, %eax  /* i440FX PAM1 (0x5A): C0000-C7FFF shadow read-only */
+    movw $0xCF8, %dx
+    outl %eax, %dx
+    movw $0xCFE, %dx
+    movb $0x11, %al
+    outb %al, %dx
+    popw %es
+    popw %ds
+    popal
     ret
 
 /* print_str: CS:SI, NUL-terminated, through INT 10h teletype */
@@ -517,430 +574,6 @@ k_out:
     popw %bx
     popw %ds
     iret
-
-/* INT 10h: video (text mode 3 at B800, teletype also to COM1) */
-int10:
-    sti
-    cld
-    pushw %ds
-    pushw %es
-    pushw %si
-    pushw %di
-    pushw %bx
-    pushw %cx
-    pushw %dx
-    pushw %bp
-    pushw %ax
-    xorw %si, %si
-    movw %si, %ds
-    cmpb $0x0E, %ah
-    je v_tty
-    cmpb $0x02, %ah
-    je v_setcur
-    cmpb $0x03, %ah
-    je v_getcur
-    cmpb $0x06, %ah
-    je v_scrollup
-    cmpb $0x07, %ah
-    je v_scrolldn
-    cmpb $0x09, %ah
-    je v_writeca
-    cmpb $0x0A, %ah
-    je v_writec
-    cmpb $0x08, %ah
-    je v_readc
-    cmpb $0x0F, %ah
-    je v_getmode
-    cmpb $0x00, %ah
-    je v_setmode
-    cmpb $0x01, %ah
-    je v_cursize
-    cmpb $0x13, %ah
-    je v_string
-    cmpb $0x1A, %ah
-    je v_dcc
-    cmpb $0x12, %ah
-    je v_ega
-    jmp v_out
-v_setmode:
-    call vga_mode3
-    movb $3, 0x449
-    movw $0, 0x450
-    movw $0x0700, %ax
-    xorw %cx, %cx
-    movw $0x184F, %dx
-    movb $0x07, %bh
-    call scroll_up
-    call set_hwcur
-    jmp v_out
-v_cursize:
-    movw %cx, 0x460
-    jmp v_out
-v_setcur:
-    movw %dx, 0x450
-    call set_hwcur
-    jmp v_out
-v_getcur:
-    movw 0x450, %dx
-    movw 0x460, %cx
-    movw %dx, %bp
-    movw %sp, %si
-    movw %bp, %ss:4(%si)     /* saved DX */
-    movw %cx, %ss:6(%si)     /* saved CX */
-    jmp v_out
-v_scrollup:
-    call scroll_up
-    jmp v_out
-v_scrolldn:
-    call scroll_down
-    jmp v_out
-v_writeca:                  /* AL char, BL attribute, CX count */
-    call cur_addr
-    movb %bl, %ah
-    rep stosw
-    jmp v_out
-v_writec:
-    call cur_addr
-1:  stosb
-    incw %di
-    loop 1b
-    jmp v_out
-v_readc:
-    call cur_addr
-    movw %es:(%di), %ax
-    movw %sp, %si
-    movw %ax, %ss:(%si)
-    jmp v_out
-v_getmode:
-    movw %sp, %si
-    movb 0x449, %al
-    movb 0x44A, %ah
-    movw %ax, %ss:(%si)
-    movb $0, %ss:9(%si)      /* BH = page 0 */
-    jmp v_out
-v_dcc:
-    movw %sp, %si
-    movb $0x1A, %ss:(%si)
-    movw $0x0008, %ss:8(%si)
-    jmp v_out
-v_ega:
-    cmpb $0x10, %bl
-    jne v_out
-    movw %sp, %si
-    movw $0x0003, %ss:8(%si)
-    movw $0x0009, %ss:6(%si)
-    jmp v_out
-v_string:                   /* ES:BP string, CX length, DX position, AL bit 0 move cursor */
-    movw 0x450, %si
-    pushw %si
-    movw %dx, 0x450
-1:  jcxz 2f
-    movb %es:(%bp), %al
-    incw %bp
-    call tty_char
-    decw %cx
-    jmp 1b
-2:  popw %si
-    movw %sp, %bx
-    testb $1, %ss:(%bx)
-    jnz 3f
-    movw %si, 0x450
-3:  call set_hwcur
-    jmp v_out
-v_tty:
-    call tty_char
-    call set_hwcur
-v_out:
-    popw %ax
-    popw %bp
-    popw %dx
-    popw %cx
-    popw %bx
-    popw %di
-    popw %si
-    popw %es
-    popw %ds
-    iret
-
-/* vga_mode3: program a VGA for 80x25 colour text (register values of the VGA's mode 3; the
- * font is not loaded: see docs/bios.md) */
-vga_mode3:
-    pusha
-    movw $0x3C2, %dx
-    movb $0x67, %al
-    outb %al, %dx
-    movw $0x3C4, %dx
-    movw $vga_seq, %si
-    movw $5, %cx
-    call vga_index_out
-    movw $0x3D4, %dx
-    movw $0x0011, %ax            /* unlock CRTC 0-7 */
-    outw %ax, %dx
-    movw $vga_crtc, %si
-    movw $25, %cx
-    call vga_index_out
-    movw $0x3CE, %dx
-    movw $vga_gc, %si
-    movw $9, %cx
-    call vga_index_out
-    movw $0x3DA, %dx
-    inb %dx, %al
-    movw $0x3C0, %dx
-    xorb %ah, %ah
-    movw $vga_ac, %si
-1:  movb %ah, %al
-    outb %al, %dx
-    movb %cs:(%si), %al
-    outb %al, %dx
-    incw %si
-    incb %ah
-    cmpb $21, %ah
-    jb 1b
-    movb $0x20, %al
-    outb %al, %dx
-    /* DAC: the 64 EGA colours (bits 0-2 blue/green/red at 2/3, bits 3-5 at 1/3) */
-    movw $0x3C8, %dx
-    xorb %al, %al
-    outb %al, %dx
-    incw %dx
-    xorb %bl, %bl
-2:  movw $2, %cx                 /* red: bits 2 and 5 */
-    call ega_level
-    outb %al, %dx
-    movw $1, %cx                 /* green: bits 1 and 4 */
-    call ega_level
-    outb %al, %dx
-    movw $0, %cx                 /* blue: bits 0 and 3 */
-    call ega_level
-    outb %al, %dx
-    incb %bl
-    cmpb $64, %bl
-    jb 2b
-    popa
-    ret
-/* ega_level: BL colour, CL component bit -> AL 6-bit DAC level */
-ega_level:
-    xorb %al, %al
-    btw %cx, %bx
-    jnc 1f
-    addb $0x2A, %al
-1:  addb $3, %cl
-    btw %cx, %bx
-    jnc 2f
-    addb $0x15, %al
-2:  ret
-/* vga_index_out: CX (index, value) writes from CS:SI at index port DX, indices from 0 */
-vga_index_out:
-    xorb %ah, %ah
-1:  movb %ah, %al
-    outb %al, %dx
-    incw %dx
-    movb %cs:(%si), %al
-    outb %al, %dx
-    decw %dx
-    incw %si
-    incb %ah
-    loop 1b
-    ret
-
-/* tty_char: AL at the cursor with teletype semantics, also to COM1 (DS = 0) */
-tty_char:
-    pushw %ax
-    pushw %bx
-    pushw %cx
-    pushw %dx
-    pushw %di
-    pushw %es
-    call serial_out
-    movw 0x450, %dx          /* DH row, DL col */
-    cmpb $0x07, %al
-    je 9f
-    cmpb $0x08, %al
-    jne 1f
-    testb %dl, %dl
-    jz 9f
-    decb %dl
-    jmp 8f
-1:  cmpb $0x0D, %al
-    jne 2f
-    xorb %dl, %dl
-    jmp 8f
-2:  cmpb $0x0A, %al
-    je 3f
-    pushw %dx
-    call cur_addr
-    popw %dx
-    stosb
-    incb %dl
-    cmpb $80, %dl
-    jb 8f
-    xorb %dl, %dl
-3:  incb %dh
-    cmpb $25, %dh
-    jb 8f
-    movb $24, %dh
-    pushw %dx
-    movw $0x0601, %ax
-    movb $0x07, %bh
-    xorw %cx, %cx
-    movw $0x184F, %dx
-    call scroll_up
-    popw %dx
-8:  movw %dx, 0x450
-9:  popw %es
-    popw %di
-    popw %dx
-    popw %cx
-    popw %bx
-    popw %ax
-    ret
-
-/* cur_addr: ES:DI = text cell of the cursor (DS = 0); clobbers DX */
-cur_addr:
-    pushw %ax
-    movw $0xB800, %ax
-    movw %ax, %es
-    movw 0x450, %dx
-    movb %dh, %al
-    movb $80, %ah
-    mulb %ah
-    xorb %dh, %dh
-    addw %dx, %ax
-    shlw $1, %ax
-    movw %ax, %di
-    popw %ax
-    ret
-
-/* set_hwcur: the CRTC cursor location from the BDA */
-set_hwcur:
-    pushw %ax
-    pushw %bx
-    pushw %dx
-    movw 0x450, %dx
-    movb %dh, %al
-    movb $80, %ah
-    mulb %ah
-    xorb %dh, %dh
-    addw %dx, %ax
-    movw %ax, %bx
-    movw $0x3D4, %dx
-    movb $0x0E, %al
-    movb %bh, %ah
-    outw %ax, %dx
-    movb $0x0F, %al
-    movb %bl, %ah
-    outw %ax, %dx
-    popw %dx
-    popw %bx
-    popw %ax
-    ret
-
-/* scroll_up / scroll_down: AL lines (0 = clear), BH fill attribute, window CH,CL..DH,DL */
-scroll_setup:
-    movw $0xB800, %si
-    movw %si, %ds
-    movw %si, %es
-    cmpb $24, %dh
-    jbe 1f
-    movb $24, %dh
-1:  cmpb $79, %dl
-    jbe 2f
-    movb $79, %dl
-2:  movzbw %dl, %bp
-    movzbw %cl, %si
-    subw %si, %bp
-    incw %bp                 /* BP = width */
-    movb %dh, %ah
-    subb %ch, %ah
-    incb %ah                 /* AH = rows */
-    testb %al, %al
-    jz 3f
-    cmpb %ah, %al
-    jbe 4f
-3:  movb %ah, %al
-4:  movb %al, %bl            /* BL = lines */
-    ret
-/* row_addr: AL row -> AX offset of (row, CL) */
-row_addr:
-    movb $80, %ah
-    mulb %ah
-    addb %cl, %al
-    adcb $0, %ah
-    shlw $1, %ax
-    ret
-/* row_move: row AH from row AL (copy, or fill when AL is outside the window: CF set) */
-row_fill:
-    pushw %ax
-    pushw %cx
-    movb %ah, %al
-    call row_addr
-    movw %ax, %di
-    movb %bh, %ah
-    movb $0x20, %al
-    movw %bp, %cx
-    rep stosw
-    popw %cx
-    popw %ax
-    ret
-row_copy:
-    pushw %ax
-    pushw %cx
-    pushw %ax
-    call row_addr
-    movw %ax, %si
-    popw %ax
-    movb %ah, %al
-    call row_addr
-    movw %ax, %di
-    movw %bp, %cx
-    rep movsw
-    popw %cx
-    popw %ax
-    ret
-scroll_up:
-    pushw %ds
-    pushw %es
-    pusha
-    call scroll_setup
-    movb %ch, %ah
-1:  cmpb %dh, %ah
-    ja 9f
-    movb %ah, %al
-    addb %bl, %al
-    jc 2f
-    cmpb %dh, %al
-    ja 2f
-    call row_copy
-    jmp 3f
-2:  call row_fill
-3:  incb %ah
-    jmp 1b
-9:  popa
-    popw %es
-    popw %ds
-    ret
-scroll_down:
-    pushw %ds
-    pushw %es
-    pusha
-    call scroll_setup
-    movb %dh, %ah
-1:  movb %ah, %al
-    subb %bl, %al
-    jc 2f
-    cmpb %ch, %al
-    jb 2f
-    call row_copy
-    jmp 3f
-2:  call row_fill
-3:  cmpb %ch, %ah
-    je 9f
-    decb %ah
-    jmp 1b
-9:  popa
-    popw %es
-    popw %ds
-    ret
 
 /* ---------- frame-based handlers: DS, ES, FS, then PUSHAL ---------- */
 #define F_DI 0
@@ -2240,7 +1873,7 @@ ivt_table:
     .word 0x0C, irq_master, 0x0D, irq_master, 0x0E, irq_floppy, 0x0F, irq_master
     .word 0x70, irq_rtc, 0x71, irq_slave, 0x72, irq_slave, 0x73, irq_slave
     .word 0x74, irq_slave, 0x75, irq_slave, 0x76, irq_ide, 0x77, irq_ide
-    .word 0x10, int10, 0x11, int11, 0x12, int12, 0x13, int13, 0x14, int14
+    .word 0x11, int11, 0x12, int12, 0x13, int13, 0x14, int14
     .word 0x15, int15, 0x16, int16, 0x17, int17, 0x18, int18, 0x19, int19
     .word 0x1A, int1a, 0x1E, diskette_param
     .word 0xFFFF

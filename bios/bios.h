@@ -8,6 +8,12 @@
 extern const unsigned char anyvm_bios_image[];
 extern const size_t anyvm_bios_size;
 
+/* The VGA BIOS (bios/vgabios.S): a 32 KiB option ROM for 0xC0000, signature, length and
+ * checksum fixed at build time. */
+extern const unsigned char anyvm_vgabios_image[];
+extern const size_t anyvm_vgabios_size;
+#define VGABIOS_ADDR 0xC0000
+
 /* CMOS bytes the board fills for the BIOS (anyvm's own convention): the boot order as
  * device codes, 1 = floppy A:, 2 = first hard disk, 3 = CD-ROM (not bootable yet), 0 = end.
  * Byte 0x3D: first device in bits 0-3, second in bits 4-7; byte 0x38 bits 4-7: third. */

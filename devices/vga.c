@@ -663,6 +663,15 @@ static int source_text(void *opaque, uint16_t *cells, int max, int *cols, int *r
 
 VGAState *vga_new(Machine *m, PCIBus *bus, unsigned devfn)
 {
+    return vga_new_with_rom(m, bus, devfn, NULL, 0);
+}
+
+VGAState *vga_new_with_rom(Machine *m, PCIBus *bus, unsigned devfn, const uint8_t *rom,
+                           size_t rom_size)
+{
+    if (rom && (rom_size == 0 || rom_size > VGA_ROM_MAX)) {
+        return NULL;
+    }
     VGAState *s = calloc(1, sizeof(*s));
     if (!s) {
         return NULL;
@@ -686,8 +695,25 @@ VGAState *vga_new(Machine *m, PCIBus *bus, unsigned devfn)
     if (bus) {
         pci_device_init(&s->pci, "vga", VGA_PCI_VENDOR, VGA_PCI_DEVICE, 2, 0x030000, 0, 0);
         if (pci_register_bar(&s->pci, 0, PCI_BAR_RAM, VGA_VRAM_SIZE, NULL, NULL, s->vram,
-                             true) < 0 ||
-            pci_bus_add_device(bus, &s->pci, devfn) < 0) {
+                             true) < 0) {
+            goto fail;
+        }
+        if (rom) {
+            /* The BAR decodes a power of two of at least 2 KiB: the copy is padded to it. */
+            uint32_t sz = 2048;
+            while (sz < rom_size) {
+                sz <<= 1;
+            }
+            s->rom = calloc(1, sz);
+            if (!s->rom) {
+                goto fail;
+            }
+            memcpy(s->rom, rom, rom_size);
+            if (pci_register_rom(&s->pci, s->rom, sz) < 0) {
+                goto fail;
+            }
+        }
+        if (pci_bus_add_device(bus, &s->pci, devfn) < 0) {
             goto fail;
         }
         s->has_pci = true;
@@ -708,6 +734,7 @@ fail:
     if (s->vbe_handle >= 0) {
         port_unmap(&m->io, s->vbe_handle);
     }
+    free(s->rom);
     free(s->shadow);
     free(s);
     return NULL;
@@ -721,6 +748,7 @@ void vga_free(VGAState *s)
     display_surface_free(&s->surface);
     free(s->text_cache);
     free(s->shadow);
+    free(s->rom);
     free(s);
 }
 

@@ -12,6 +12,7 @@
 #define ANYVM_DEVICES_VGA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/display.h"
@@ -49,6 +50,8 @@ enum {
 #define VBE_ID0 0xB0C0
 #define VBE_ID5 0xB0C5
 
+#define VGA_ROM_MAX (64u << 10)
+
 #define VGA_PCI_VENDOR 0x1234
 #define VGA_PCI_DEVICE 0x1111
 
@@ -57,6 +60,12 @@ enum {
  * RAM-backed). Registers vmstate "vga" and a reset handler. NULL on failure. The caller frees
  * it with vga_free() after machine_free(). */
 VGAState *vga_new(Machine *m, PCIBus *bus, unsigned devfn);
+
+/* vga_new_with_rom: vga_new, and (with a bus) an expansion ROM BAR (config 0x30) over a copy of
+ * rom, rom_size bytes (at most VGA_ROM_MAX): the VGA BIOS for firmware that loads option ROMs
+ * from PCI devices. NULL on failure or a bad size. */
+VGAState *vga_new_with_rom(Machine *m, PCIBus *bus, unsigned devfn, const uint8_t *rom,
+                           size_t rom_size);
 void vga_free(VGAState *s);
 
 /* vga_display_source: the DisplaySource for the frontend (owned by s). */

@@ -30,6 +30,7 @@ struct VGAState {
     Machine *m;
     PCIDevice pci;
     bool has_pci;
+    uint8_t *rom;                        /* the expansion ROM BAR's image (NULL: none) */
     int window_handle, port_handle, vbe_handle;
 
     /* Registers (IBM VGA Technical Reference names). */

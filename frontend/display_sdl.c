@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "frontend/keymap.h"
 #include "frontend/screendump.h"
 
@@ -37,6 +38,8 @@ struct SdlDisplay {
     RunState last_state;
     int last_w, last_h;
     char title[160];
+    uint64_t frames;      /* presents since the window opened */
+    int64_t opened_ns;
 };
 
 static void update_title(SdlDisplay *d, int w, int h)
@@ -235,6 +238,7 @@ bool sdl_display_refresh(SdlDisplay *d)
     SDL_RenderCopy(d->ren, d->tex, NULL, NULL);
     SDL_RenderPresent(d->ren);
     d->need_present = false;
+    d->frames++;
     return true;
 }
 
@@ -314,7 +318,16 @@ SdlDisplay *sdl_display_new(Machine *m, DisplaySource *src, InputSink *input, in
         return NULL;
     }
     update_title(d, 640, 400);
+    d->opened_ns = host_monotonic_ns(NULL);
     return d;
+}
+
+uint64_t sdl_display_frames(const SdlDisplay *d, double *secs)
+{
+    if (secs) {
+        *secs = (double)(host_monotonic_ns(NULL) - d->opened_ns) / 1e9;
+    }
+    return d->frames;
 }
 
 void sdl_display_free(SdlDisplay *d)
@@ -381,6 +394,15 @@ SdlDisplay *sdl_display_new(Machine *m, DisplaySource *src, InputSink *input, in
 
 void sdl_display_free(SdlDisplay *d)
 {
+}
+
+uint64_t sdl_display_frames(const SdlDisplay *d, double *secs)
+{
+    (void)d;
+    if (secs) {
+        *secs = 0;
+    }
+    return 0;
 }
 
 bool sdl_display_refresh(SdlDisplay *d)

@@ -32,6 +32,10 @@ bool sdl_display_refresh(SdlDisplay *d);
 int sdl_display_screenshot(SdlDisplay *d, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* sdl_display_frames: how many frames were presented since the window opened, and (secs) the
+ * seconds since then (-d stats prints them at exit). */
+uint64_t sdl_display_frames(const SdlDisplay *d, double *secs);
+
 /* sdl_display_title: the current window title (for tests). */
 const char *sdl_display_title(const SdlDisplay *d);
 

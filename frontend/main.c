@@ -219,6 +219,13 @@ int main(int argc, char **argv)
         }
     }
     status = machine_run(fe.m);
+    if (fe.sdl && log_enabled(&fe.m->log, LOG_STATS)) {
+        double secs;
+        unsigned long long frames = (unsigned long long)sdl_display_frames(fe.sdl, &secs);
+        log_msg(&fe.m->log, LOG_STATS,
+                "stats: display: %llu frames presented in %.3f s (%.1f/s)\n", frames, secs,
+                secs > 0 ? (double)frames / secs : 0.0);
+    }
     if (fe.m->last_signal) {
         fprintf(stderr, "anyvm: terminating on signal %d\n", fe.m->last_signal);
     }

@@ -70,7 +70,12 @@ for m in drivers/ata/ata_piix.ko drivers/ata/libata.ko drivers/scsi/sd_mod.ko \
          drivers/net/ethernet/intel/e1000/e1000.ko drivers/net/ethernet/8390/ne2k-pci.ko \
          drivers/net/ethernet/8390/8390.ko lib/crc-t10dif.ko drivers/scsi/scsi_common.ko \
          fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko \
-         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko; do
+         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko \
+         drivers/gpu/drm/drm.ko drivers/gpu/drm/drm_kms_helper.ko \
+         drivers/gpu/drm/drm_ttm_helper.ko drivers/gpu/drm/drm_vram_helper.ko \
+         drivers/gpu/drm/ttm/ttm.ko drivers/gpu/drm/tiny/bochs.ko \
+         drivers/video/fbdev/core/fb_sys_fops.ko drivers/video/fbdev/core/syscopyarea.ko \
+         drivers/video/fbdev/core/sysfillrect.ko drivers/video/fbdev/core/sysimgblt.ko; do
     for f in "$moddir/$m" "$moddir/$m.xz" "$moddir/$m.zst"; do
         if [ -f "$f" ]; then
             mkdir -p "$ir/lib/modules/$kver/$(dirname "$m")"
@@ -144,6 +149,22 @@ exit 0
 DHCP
 chmod +x "$ir/etc/udhcpc/default.script"
 printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
+# bochsfb: the bochs-drm driver (Bochs VBE/DISPI on PCI 1234:1111) and its DRM dependencies;
+# fbcon takes tty1 over, a text goes there, the mode is reported, and the screen stays up.
+cat > "$ir/etc/anyvm/bochsfb.sh" <<'BOCHSFB'
+for m in drm fb_sys_fops syscopyarea sysfillrect sysimgblt drm_kms_helper ttm drm_ttm_helper \
+         drm_vram_helper bochs; do
+    insmod "$(find /lib/modules -name "$m.ko*" | head -n 1)" || echo "insmod $m failed"
+done
+sleep 1
+echo "fb0: $(cat /sys/class/graphics/fb0/name 2>/dev/null)" \
+     "$(cat /sys/class/graphics/fb0/virtual_size 2>/dev/null)" \
+     "bpp $(cat /sys/class/graphics/fb0/bits_per_pixel 2>/dev/null)"
+printf '\033[2J\033[HANYVM FRAMEBUFFER CONSOLE\n' > /dev/tty1
+ls / > /dev/tty1
+echo ANYVM-FB-READY
+sleep 60
+BOCHSFB
 (cd "$ir" && find . -print0 | sort -z | cpio --null -o -H newc --quiet --reproducible) |
     gzip -9 -n > "$out/initrd.img.tmp"
 cp "$vmlinuz" "$out/vmlinuz.tmp"

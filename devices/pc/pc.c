@@ -64,6 +64,7 @@ struct PCBoard {
     /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
     uint8_t *bios;
     size_t bios_size;
+    uint8_t *vgabios; /* the VGA BIOS option ROM (bios/vgabios.S) */
     VGAState *vga;
     InputSink input;
 };
@@ -368,14 +369,16 @@ static void pc_storage_free(PCBoard *b)
 /* --- firmware boot: the BIOS image (built-in bios/ or -bios FILE) when there is no -kernel --- */
 
 /* On every reset the image is put into the F-segment shadow RAM (the board's PAM reset value
- * has 0xF0000 reading DRAM, as after a BIOS shadowed itself) and the boot order goes into
- * CMOS 0x3D/0x38 (bios/bios.h). The ROM itself sits at the top of 4 GiB (reset alias) and
- * below the PAM overlay at 0xE0000/0xF0000. */
+ * has 0xF0000 reading DRAM, as after a BIOS shadowed itself), the VGA BIOS option ROM
+ * (bios/vgabios.S) into the C-segment shadow RAM at 0xC0000 (where the BIOS's option ROM scan
+ * finds it), and the boot order goes into CMOS 0x3D/0x38 (bios/bios.h). The ROMs themselves
+ * sit at the top of 4 GiB (reset alias) and below the PAM overlays at 0xC0000 and 0xF0000. */
 static void pc_bios_reset(void *opaque)
 {
     PCBoard *b = opaque;
     Machine *m = b->m;
     memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+    memcpy(m->ram + VGABIOS_ADDR, b->vgabios, anyvm_vgabios_size);
     uint8_t code[3] = {0, 0, 0};
     int n = 0;
     for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
@@ -426,9 +429,16 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
         memcpy(b->bios, anyvm_bios_image, anyvm_bios_size);
         b->bios_size = anyvm_bios_size;
     }
+    b->vgabios = malloc(anyvm_vgabios_size);
+    if (!b->vgabios) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(b->vgabios, anyvm_vgabios_image, anyvm_vgabios_size);
     uint64_t sz = b->bios_size;
     if (mem_map_rom(&m->mem, "bios-high", 0x100000000ull - sz, sz, b->bios, 0) < 0 ||
         mem_map_rom(&m->mem, "bios", 0x100000 - sz, sz, b->bios, 1) < 0 ||
+        mem_map_rom(&m->mem, "vgabios", VGABIOS_ADDR, anyvm_vgabios_size, b->vgabios, 1) < 0 ||
         machine_add_reset(m, pc_bios_reset, b) < 0) {
         snprintf(err, errlen, "cannot map the BIOS");
         return -1;
@@ -465,7 +475,10 @@ static void pc_vga_firmware(void *opaque)
 
 static int pc_display_init(PCBoard *b)
 {
-    b->vga = vga_new(b->m, b->pci, PC_VGA_DEVFN);
+    /* The VGA BIOS also sits behind the VGA's expansion ROM BAR, for firmware (-bios) that
+     * loads option ROMs from PCI devices; the built-in BIOS finds the copy at 0xC0000. */
+    b->vga = vga_new_with_rom(b->m, b->pci, PC_VGA_DEVFN, anyvm_vgabios_image,
+                              anyvm_vgabios_size);
     if (!b->vga || machine_add_reset(b->m, pc_vga_firmware, b) < 0) {
         return -1;
     }
@@ -610,6 +623,11 @@ fail:
     return NULL;
 }
 
+VGAState *pc_board_vga(PCBoard *b)
+{
+    return b->vga;
+}
+
 void pc_board_free(PCBoard *b)
 {
     if (!b) {
@@ -632,5 +650,6 @@ void pc_board_free(PCBoard *b)
     i8254_free(b->pit);
     i8259_free(b->pic);
     free(b->bios);
+    free(b->vgabios);
     free(b);
 }

@@ -7,6 +7,7 @@
 #include "core/machine.h"
 
 typedef struct PCBoard PCBoard;
+typedef struct VGAState VGAState;
 
 /* pc_board_new: build the PC on m from m->cfg: RAM map, CPU (attached as m's CPU), 8259 pair,
  * 8254, RTC/CMOS, 8042 with PS/2, COM1/COM2 on m->serial_chr[0..1], ports 0x80/0x92/0xE9,
@@ -18,5 +19,8 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen);
 
 /* pc_board_free: release the devices (the CPU goes with machine_free). NULL is fine. */
 void pc_board_free(PCBoard *b);
+
+/* pc_board_vga: the board's VGA adapter (for tests). */
+VGAState *pc_board_vga(PCBoard *b);
 
 #endif

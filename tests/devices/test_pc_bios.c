@@ -10,7 +10,9 @@
 #include "core/cpu.h"
 #include "core/ioport.h"
 #include "core/machine.h"
+#include "core/display.h"
 #include "devices/pc/pc.h"
+#include "devices/vga.h"
 
 static Machine *new_machine(const char *boot_order, const char *bios)
 {
@@ -99,10 +101,75 @@ Test(pc_bios, post_fills_ivt_bda_and_halts_without_a_boot_device)
     cr_assert_eq(mem_read(&m->mem, 0x40E, 2), 0x9FC0, "EBDA segment");
     cr_assert_eq(mem_read(&m->mem, 0x400, 2), 0x3F8, "COM1 base");
     cr_assert_eq(mem_read(&m->mem, 0x475, 1), 0, "no hard disks");
-    for (unsigned v = 0x10; v <= 0x1A; v++) {
+    for (unsigned v = 0x11; v <= 0x1A; v++) {
         cr_assert_eq(mem_read(&m->mem, v * 4 + 2, 2), 0xF000, "INT %02xh in the BIOS", v);
     }
+    cr_assert_eq(mem_read(&m->mem, 0x10 * 4 + 2, 2), 0xC000, "INT 10h in the VGA BIOS");
+    cr_assert_eq(mem_read(&m->mem, 0x43 * 4 + 2, 2), 0xC000, "INT 43h: the VGA BIOS's font");
     cr_assert_eq(mem_read(&m->mem, 0x08 * 4 + 2, 2), 0xF000, "timer IRQ handler");
+    machine_free(m);
+    pc_board_free(b);
+}
+
+/* The VGA BIOS option ROM: header and checksum as built, found by POST's ROM scan, which runs
+ * its initialisation: mode 3 with the 8x16 font in plane 2, and the BIOS's messages shown. */
+Test(pc_bios, vga_bios_option_rom_sets_mode_3_with_a_font)
+{
+    cr_assert_eq(anyvm_vgabios_size, 0x8000u);
+    cr_assert_eq(anyvm_vgabios_image[0], 0x55);
+    cr_assert_eq(anyvm_vgabios_image[1], 0xAA);
+    cr_assert_eq(anyvm_vgabios_image[2], 0x8000 / 512);
+    uint8_t sum = 0;
+    for (size_t i = 0; i < anyvm_vgabios_size; i++) {
+        sum = (uint8_t)(sum + anyvm_vgabios_image[i]);
+    }
+    cr_assert_eq(sum, 0, "option ROM checksum");
+
+    Machine *m = new_machine(NULL, NULL);
+    char err[256] = "";
+    PCBoard *b = pc_board_new(m, err, sizeof(err));
+    cr_assert_not_null(b, "%s", err);
+    cr_assert_eq(mem_read(&m->mem, VGABIOS_ADDR, 2), 0xAA55, "ROM copied to C0000");
+    CPUState *cpu = m->cpu;
+    for (int i = 0; i < 200 && !cpu->halted; i++) {
+        cpu_exec(cpu, 10000);
+    }
+    cr_assert(cpu->halted);
+    cr_assert_eq(mem_read(&m->mem, 0x449, 1), 3, "BDA mode");
+    cr_assert_eq(mem_read(&m->mem, 0x44A, 2), 80, "BDA columns");
+    cr_assert_eq(mem_read(&m->mem, 0x485, 2), 16, "BDA character height");
+    cr_assert_eq(mem_read(&m->mem, 0x463, 2), 0x3D4, "BDA CRTC port");
+
+    uint16_t cells[80 * 25];
+    int cols = 0, rows = 0;
+    cr_assert_eq(m->display->text(m->display->opaque, cells, 80 * 25, &cols, &rows), 0);
+    cr_assert_eq(cols, 80);
+    cr_assert_eq(rows, 25);
+    char screen[80 * 25 + 1];
+    for (int i = 0; i < 80 * 25; i++) {
+        screen[i] = (char)(cells[i] & 0xFF);
+    }
+    screen[80 * 25] = 0;
+    cr_assert(strncmp(screen, "anyvm BIOS", 10) == 0, "row 0: %.80s", screen);
+    cr_assert(strstr(screen, "No bootable device.") != NULL, "screen: %s", screen);
+    cr_assert_eq(cells[0] >> 8, 0x07, "grey on black");
+
+    /* plane 2 (vram byte a * 4 + 2): 32-byte glyph slots; 'A' has pixels, ' ' none, and the
+     * glyph fits the 16 lines (the rest of the slot is clear) */
+    const uint8_t *vram = vga_vram(pc_board_vga(b));
+    unsigned a_bits = 0, sp_bits = 0, tail = 0;
+    for (unsigned l = 0; l < 32; l++) {
+        uint8_t ga = vram[('A' * 32 + l) * 4 + 2], gs = vram[(' ' * 32 + l) * 4 + 2];
+        if (l < 16) {
+            a_bits += (unsigned)__builtin_popcount(ga);
+            sp_bits += (unsigned)__builtin_popcount(gs);
+        } else {
+            tail |= ga;
+        }
+    }
+    cr_assert_gt(a_bits, 20, "'A' glyph in plane 2");
+    cr_assert_eq(sp_bits, 0, "blank space glyph");
+    cr_assert_eq(tail, 0);
     machine_free(m);
     pc_board_free(b);
 }

@@ -894,6 +894,75 @@ Test(vga, snapshot_round_trip_restores_registers_and_memory)
 
 /* --- the PC board's wiring --- */
 
+/* The expansion ROM BAR (vga_new_with_rom): sized by the usual all-ones probe, decoding only
+ * with its enable bit and memory space on, read-only, padded to a power of two. */
+Test(vga_rom, expansion_rom_bar_maps_the_image_read_only_when_enabled)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = 2u << 20;
+    char err[256];
+    Machine *rm = machine_new(&cfg, err, sizeof(err));
+    cr_assert_not_null(rm, "%s", err);
+    PCIBus *rbus = pci_bus_new(rm);
+    cr_assert_not_null(rbus);
+    static uint8_t image[3000];
+    for (size_t i = 0; i < sizeof(image); i++) {
+        image[i] = (uint8_t)(i * 7 + 1);
+    }
+    image[0] = 0x55;
+    image[1] = 0xAA;
+    cr_assert_null(vga_new_with_rom(rm, rbus, VGA_DEVFN, image, VGA_ROM_MAX + 1),
+                   "an oversized ROM is refused");
+    VGAState *rv = vga_new_with_rom(rm, rbus, VGA_DEVFN, image, sizeof(image));
+    cr_assert_not_null(rv);
+    pci_config_write(rbus, VGA_DEVFN, PCI_ROM_ADDRESS, 0xFFFFFFFF, 4);
+    cr_assert_eq(pci_config_read(rbus, VGA_DEVFN, PCI_ROM_ADDRESS, 4), 0xFFFFF001u,
+                 "3000 bytes decode as 4 KiB");
+    const uint32_t base = 0xFEB00000u;
+    pci_config_write(rbus, VGA_DEVFN, PCI_ROM_ADDRESS, base, 4);
+    pci_config_write(rbus, VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    cr_assert_neq(mem_read(&rm->mem, base, 2), 0xAA55, "not enabled: no ROM");
+    pci_config_write(rbus, VGA_DEVFN, PCI_ROM_ADDRESS, base | 1, 4);
+    cr_assert_eq(mem_read(&rm->mem, base, 2), 0xAA55);
+    cr_assert_eq(mem_read(&rm->mem, base + 2999, 1), image[2999]);
+    cr_assert_eq(mem_read(&rm->mem, base + 3000, 1), 0, "padding");
+    mem_write(&rm->mem, base + 100, 0xEE, 1);
+    cr_assert_eq(mem_read(&rm->mem, base + 100, 1), image[100], "read-only");
+    pci_config_write(rbus, VGA_DEVFN, PCI_COMMAND, 0, 2);
+    cr_assert_neq(mem_read(&rm->mem, base, 2), 0xAA55, "memory space off: no ROM");
+    machine_free(rm);
+    pci_bus_free(rbus);
+    vga_free(rv);
+}
+
+/* On the PC board the ROM BAR holds the VGA BIOS. */
+Test(vga_board, pc_board_vga_rom_bar_holds_the_vga_bios)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = 16u << 20;
+    char err[256];
+    Machine *pm = machine_new(&cfg, err, sizeof(err));
+    cr_assert_not_null(pm, "%s", err);
+    PCBoard *b = pc_board_new(pm, err, sizeof(err));
+    cr_assert_not_null(b, "%s", err);
+    uint32_t cfg_rom = 0x80000000u | (2u << 11) | PCI_ROM_ADDRESS;
+    port_write(&pm->io, 0xCF8, cfg_rom, 4);
+    port_write(&pm->io, 0xCFC, 0xFFFFFFFFu, 4);
+    cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0xFFFF8001u, "32 KiB ROM BAR");
+    port_write(&pm->io, 0xCFC, 0xFEB00001u, 4);
+    cr_assert_eq(mem_read(&pm->mem, 0xFEB00000u, 2), 0xAA55);
+    cr_assert_eq(mem_read(&pm->mem, 0xFEB00002u, 1), 0x40, "length byte: 64 x 512");
+    uint8_t sum = 0;
+    for (uint32_t i = 0; i < 0x8000; i++) {
+        sum = (uint8_t)(sum + mem_read(&pm->mem, 0xFEB00000u + i, 1));
+    }
+    cr_assert_eq(sum, 0);
+    machine_free(pm);
+    pc_board_free(b);
+}
+
 Test(vga_board, pc_board_puts_the_vga_at_00_02_0_and_host_input_reaches_the_8042)
 {
     MachineConfig cfg;

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""mkfont.py: the VGA BIOS fonts (8x8, 8x14, 8x16 in code page 437 order) from Debian's console
+fonts (console-setup-linux, /usr/share/consolefonts/*.psf.gz), written as an assembler include.
+
+  mkfont.py OUT.inc [FONTDIR]
+
+Each PSF font's unicode table says which glyph draws which code point; the 256 code page 437
+characters are looked up through it (the control range 00h-1Fh and 7Fh use CP437's graphic
+characters). A character the font lacks is drawn from a fallback (another font of the family,
+else blank) and counted on stderr. Nothing generated here is committed.
+"""
+import gzip
+import os
+import struct
+import sys
+
+# CP437 00h-1Fh and 7Fh as graphics (the rest decodes with Python's cp437 codec).
+CP437_LOW = ("\u0000\u263A\u263B\u2665\u2666\u2663\u2660\u2022\u25D8\u25CB\u25D9\u2642\u2640"
+             "\u266A\u266B\u263C\u25BA\u25C4\u2195\u203C\u00B6\u00A7\u25AC\u21A8\u2191\u2193"
+             "\u2192\u2190\u221F\u2194\u25B2\u25BC")
+
+
+# Look-alikes tried when a font lacks a character (pointers, pesetas, ...).
+ALIASES = {0x25BA: 0x25B6, 0x25C4: 0x25C0, 0x2310: 0x00AC}
+
+
+def cp437_codepoints():
+    cps = []
+    for b in range(256):
+        if b < 32:
+            cps.append(ord(CP437_LOW[b]))
+        elif b == 0x7F:
+            cps.append(0x2302)
+        else:
+            cps.append(ord(bytes([b]).decode("cp437")))
+    return cps
+
+
+def read_psf(path):
+    """-> (height, width, [glyph bytes], {codepoint: glyph index})"""
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
+        data = f.read()
+    umap = {}
+    if data[:2] == b"\x36\x04":                      # PSF1
+        mode, size = data[2], data[3]
+        n = 512 if mode & 1 else 256
+        glyphs = [data[4 + i * size:4 + (i + 1) * size] for i in range(n)]
+        height, width = size, 8
+        if mode & 2:                                 # unicode table: u16 entries, FFFF ends
+            pos = 4 + n * size
+            for g in range(n):
+                seq = False
+                while pos + 1 < len(data):
+                    u = struct.unpack_from("<H", data, pos)[0]
+                    pos += 2
+                    if u == 0xFFFF:
+                        break
+                    if u == 0xFFFE:
+                        seq = True
+                    elif not seq:
+                        umap.setdefault(u, g)
+    elif data[:4] == b"\x72\xb5\x4a\x86":            # PSF2
+        _, hsize, flags, n, size, height, width = struct.unpack_from("<7I", data, 4)
+        glyphs = [data[hsize + i * size:hsize + (i + 1) * size] for i in range(n)]
+        if flags & 1:                                # UTF-8 table: FF ends, FE starts a seq
+            pos = hsize + n * size
+            for g in range(n):
+                end = data.index(b"\xff", pos)
+                entry = data[pos:end].split(b"\xfe")[0]
+                for ch in entry.decode("utf-8", "replace"):
+                    umap.setdefault(ord(ch), g)
+                pos = end + 1
+    else:
+        raise SystemExit("mkfont: %s is not a PSF font" % path)
+    if width != 8:
+        raise SystemExit("mkfont: %s is %d pixels wide, need 8" % (path, width))
+    return height, glyphs, umap
+
+
+def build(paths, height):
+    fonts = [read_psf(p) for p in paths]
+    for p, (h, _, _) in zip(paths, fonts):
+        if h != height:
+            raise SystemExit("mkfont: %s is %d lines high, need %d" % (p, h, height))
+    out, missing = [], []
+    for b, cp in enumerate(cp437_codepoints()):
+        glyph = bytes(height)
+        if b != 0:
+            found = False
+            for want in (cp, ALIASES.get(cp, cp)):
+                for _, glyphs, umap in fonts:
+                    if want in umap:
+                        glyph = glyphs[umap[want]][:height]
+                        found = True
+                        break
+                if found:
+                    break
+            if not found:
+                missing.append("%02X" % b)
+        out.append(glyph)
+    if missing:
+        sys.stderr.write("mkfont: %d-line font lacks CP437 %s (blank)\n"
+                         % (height, " ".join(missing)))
+    return out
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        raise SystemExit(__doc__)
+    fontdir = sys.argv[2] if len(sys.argv) == 3 else "/usr/share/consolefonts"
+    sets = []
+    for height in (8, 14, 16):
+        paths = [os.path.join(fontdir, "%s-VGA%d.psf.gz" % (fam, height))
+                 for fam in ("Uni2", "FullGreek", "Uni1", "FullCyrSlav", "Arabic")]
+        paths = [p for p in paths if os.path.exists(p)]
+        if not paths:
+            raise SystemExit("mkfont: no %d-line VGA console font in %s (install Debian's "
+                             "console-setup-linux: scripts/deps.sh)" % (height, fontdir))
+        sets.append((height, build(paths, height)))
+    with open(sys.argv[1], "w") as f:
+        f.write("/* generated by bios/mkfont.py from %s; do not edit */\n" % fontdir)
+        for height, glyphs in sets:
+            f.write("    .globl font8x%d\nfont8x%d:\n" % (height, height))
+            for g in glyphs:
+                f.write("    .byte " + ",".join("0x%02x" % x for x in g) + "\n")
+
+
+if __name__ == "__main__":
+    main()
