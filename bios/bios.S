@@ -3,8 +3,10 @@
  * One 64 KiB segment at F000. Data lives in the BDA (0x400) and an EBDA of 1 KiB at 9FC0:
  *   EBDA 0x00 size in KiB, 0x10 hard disk table (4 x 16 bytes: +0 I/O base, +2 drive select
  *   bit, +4 sectors (LBA28), +8 cylinders, +10 heads, +11 sectors/track), 0x60/0x70 the fixed
- *   disk parameter tables of disks 0/1 (INT 41h/46h), 0x200 a 512-byte DMA bounce buffer.
- * The board does the PCI/ACPI duties (see docs/bios.md); the boot order comes from CMOS
+ *   disk parameter tables of disks 0/1 (INT 41h/46h), 0x1C0 the CD-ROM state (cdrom.S), 0x200
+ *   a 512-byte DMA bounce buffer.
+ * POST assigns the PCI resources (pci.S) and builds SMBIOS (smbios.S); the board does the
+ * PM/PIRQ/ACPI duties (see docs/bios.md); the boot order comes from CMOS
  * 0x3D/0x38 (bios/bios.h).
  */
     .code16
@@ -172,6 +174,9 @@ post:
     outb %al, $0xD6
     xorb %al, %al
     outb %al, $0xD4
+
+    call pci_post                   /* bios/pci.S: BARs and decoding before option ROMs */
+    call smbios_post                /* bios/smbios.S */
 
     /* option ROMs: the VGA BIOS hooks INT 10h and sets mode 3 */
     call rom_scan
@@ -564,7 +569,10 @@ k_peek:
     popw %ds
     lret $2                  /* ZF from the compare */
 k_flags:
-    movb 0x417, %al
+    cmpb $0x12, %ah
+    jne 1f
+    xorb %ah, %ah            /* 12h: no left/right modifier or SysRq state kept */
+1:  movb 0x417, %al
     jmp k_out
 k_store:
     movw %cx, %ax
@@ -1072,9 +1080,13 @@ int13:
     outb %al, $0xE9
     popw %ax
 #endif
+    cmpb $0xE0, %dl
+    je cd_int13              /* the CD-ROM (cdrom.S) */
+    testb %dl, %dl
+    jz cd_fd13               /* 00h: an El Torito floppy image, else back at fd_entry */
     testb $0x80, %dl
-    jnz hd_entry
-    /* floppy */
+    jnz cd_hd13              /* 80h: an El Torito hard disk image, else on to hd_entry */
+fd_entry:                   /* floppy */
     cmpb $0x00, %ah
     je d_ok
     cmpb $0x01, %ah
@@ -1455,7 +1467,7 @@ hd_chs:                     /* LBA = (C * heads + H) * spt + S - 1 */
     movzwl %ax, %eax
     movzbl %fs:10(%si), %ebx
     mull %ebx
-    movzbl %dh, %ebx
+    movzbl F_DX + 1(%bp), %ebx   /* head (the MUL cleared DH) */
     addl %ebx, %eax
     movzbl %fs:11(%si), %ebx
     mull %ebx
@@ -1514,10 +1526,11 @@ ata_rw:
     cmpl %edx, %ecx
     ja 7f                    /* past the end */
     call ata_sector
+    testb %dl, %dl           /* status (kept out of AH: EAX is the LBA) */
+    jz 6f
     movb %dl, %ah
-    testb %ah, %ah
-    jnz 9f
-    incl %eax
+    jmp 9f
+6:  incl %eax
     movw %es, %dx
     addw $0x20, %dx
     movw %dx, %es
@@ -1644,12 +1657,15 @@ ide_detect:
     cmpb $0xFF, %al
     je 9f
     testb %al, %al
-    jz 9f
+    jz 10f                   /* status 0: a packet device after reset? */
     movb $0xEC, %al          /* IDENTIFY DEVICE */
     outb %al, %dx
     call ata_wait
     testb $0x01, %al
-    jnz 9f
+    jz 11f
+10: call cd_probe            /* ATAPI CD-ROM (cdrom.S) */
+    jmp 9f
+11:
     testb $0x08, %al
     jz 9f
     subw $7, %dx
@@ -1747,9 +1763,7 @@ b_step:
     loop b_next
     int $0x18
 b_cd:
-    movw $msg_nocd, %si
-    call print_str
-    jmp b_step
+    jmp cd_boot              /* El Torito (cdrom.S); back at b_step when it cannot boot */
 b_floppy:
     movb $0x10, %al
     call cmos_read
@@ -1810,6 +1824,11 @@ b_go:
     xorb %dh, %dh
     sti
     ljmp $0, $0x7C00
+
+/* ---------- POST parts in their own files ---------- */
+    .include "pci.S"
+    .include "smbios.S"
+#include "cdrom.S"
 
 /* ---------- tables ---------- */
 ide_bases:  .word 0x1F0, 0x170
@@ -1880,7 +1899,6 @@ ivt_table:
 
 msg_banner: .asciz "anyvm BIOS\r\n"
 msg_noboot: .asciz "No bootable device.\r\n"
-msg_nocd:   .asciz "CD-ROM boot is not supported yet.\r\n"
 msg_boot:   .asciz "Booting from drive "
 msg_tsc:    .asciz ", TSC "
 msg_crlf:   .asciz "\r\n"

@@ -65,10 +65,26 @@
 _start:
     .byte 0x55, 0xAA, 64            /* 64 x 512 bytes */
     jmp vga_init
+    .org 0x18
+    .word pci_data                  /* PCI data structure, for firmware that loads the ROM
+                                     * from the VGA's expansion ROM BAR (SeaBIOS) */
     .org 0x1E
     .ascii "IBM"                    /* some programs look for it here */
     .org 0x40
     .asciz "anyvm VGA BIOS"
+    .balign 4
+pci_data:                           /* PCI Firmware Specification 3.0, 5.1.2 */
+    .ascii "PCIR"
+    .word 0x1234, 0x1111            /* vendor, device: the Bochs-style VGA (devices/vga.c) */
+    .word 0                         /* no vital product data */
+    .word 0x18                      /* structure length */
+    .byte 0                         /* structure revision */
+    .byte 0x00, 0x00, 0x03          /* class code 030000h: VGA-compatible controller */
+    .word 64                        /* image length, 512-byte units */
+    .word 1                         /* code revision */
+    .byte 0                         /* code type: x86 PC-AT */
+    .byte 0x80                      /* last image */
+    .word 0
 
 /* ---------- initialisation (far call from POST) ---------- */
 vga_init:

@@ -855,7 +855,7 @@ void options_usage(FILE *f)
                "                          tcp:[HOST]:PORT,server[,nowait]\n"
                "  -monitor DEV            human monitor on DEV (stdio, unix:..., tcp:...)\n"
                "  -qmp DEV                QMP (JSON) monitor on DEV\n"
-               "  -debugcon DEV           port 0xE9 debug console output to DEV\n");
+               "  -debugcon DEV           debug console (ports 0xE9 and 0x402) output to DEV\n");
     net_opt_usage(f); /* networking options, frontend/net.c */
     fprintf(f, "Debugging:\n"
                "  -d ITEM,...             log items (-d help lists them)\n"

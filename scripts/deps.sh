@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config gcc-multilib
       libcapstone-dev libsdl2-dev libslirp-dev libcriterion-dev zlib1g-dev libpng-dev xvfb
       python3 cpio xz-utils zstd qemu-utils mtools
-      console-setup-linux)
+      console-setup-linux seabios syslinux dosfstools isolinux syslinux-common xorriso)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -47,6 +47,7 @@ struct PCBoard {
     Port92 *p92;
     Port80 *p80;
     DebugCon *dcon;
+    DebugCon *dcon402; /* -debugcon also at 0x402, QEMU's firmware debug port (SeaBIOS) */
     DebugExit *dexit;
     SerialState *com[2];
     PCIBus *pci;
@@ -64,10 +65,27 @@ struct PCBoard {
     /* firmware boot (no -kernel): the BIOS image, see pc_bios_init */
     uint8_t *bios;
     size_t bios_size;
+    bool bios_is_anyvm; /* -bios FILE is a build of bios/ (e.g. with -DTRACE13) */
     uint8_t *vgabios; /* the VGA BIOS option ROM (bios/vgabios.S) */
     VGAState *vga;
     InputSink input;
 };
+
+/* pc_external_bios: true when a -bios image (a third-party BIOS such as SeaBIOS) runs; the
+ * board then leaves the chipset, PCI devices and ACPI tables in their reset state for it, as
+ * real hardware does, instead of doing the firmware duties below. */
+static bool pc_external_bios(const PCBoard *b)
+{
+    return !b->m->cfg.kernel[0] && b->m->cfg.bios[0] && !b->bios_is_anyvm;
+}
+
+/* pc_direct_boot: true for -kernel, where no BIOS runs: the board then assigns the PCI BARs,
+ * interrupt lines and decode enables itself (pc_nics_firmware, pc_vga_firmware,
+ * pc_storage_reset). With the built-in BIOS its POST does that (bios/pci.S). */
+static bool pc_direct_boot(const PCBoard *b)
+{
+    return b->m->cfg.kernel[0] != 0;
+}
 
 /* --- networking: NICs from cfg.nics[] on PCI slots 3.., wired to m->nic_backend[] --- */
 
@@ -75,11 +93,15 @@ struct PCBoard {
 #define PC_NIC_MMIO_BASE 0xFEB80000u /* 128 KiB per NIC */
 #define PC_NIC_IO_BASE 0xC400u       /* 256 ports per NIC */
 
-/* Firmware duty for the NICs on every reset: BARs, interrupt line (PIRQ -> IRQ as
- * pc_firmware_setup routes it), I/O and memory decoding on. */
+/* Firmware duty for the NICs on every reset of a direct (-kernel) boot: BARs, interrupt line
+ * (PIRQ -> IRQ as pc_firmware_setup routes it), I/O and memory decoding on. With a BIOS, its
+ * POST assigns them. */
 static void pc_nics_firmware(void *opaque)
 {
     PCBoard *b = opaque;
+    if (!pc_direct_boot(b)) {
+        return;
+    }
     for (int i = 0; i < MACHINE_MAX_NICS; i++) {
         PCIDevice *d = b->e1000[i] ? e1000_pci(b->e1000[i])
                        : b->ne2k[i] ? ne2000_pci(b->ne2k[i]) : NULL;
@@ -244,6 +266,7 @@ static IRQLine *pc_isa_irq(void *opaque, int n)
 
 /* --- firmware duties for direct boot --- */
 
+
 static void pci_cfg_write(Machine *m, unsigned devfn, unsigned reg, uint32_t val, unsigned size)
 {
     port_write(&m->io, 0xCF8, 0x80000000u | (devfn << 8) | (reg & 0xFC), 4);
@@ -282,6 +305,9 @@ static void pc_board_reset(void *opaque)
 {
     PCBoard *b = opaque;
     const MachineConfig *cfg = &b->m->cfg;
+    if (pc_external_bios(b)) {
+        return; /* a -bios image sets the chipset up itself, from its reset state */
+    }
     pc_firmware_setup(b);
     if (cfg->kernel[0]) {
         char err[256];
@@ -297,12 +323,16 @@ static void pc_board_reset(void *opaque)
 
 /* --- storage: IDE (00:01.1), the 8237 DMA controllers and the floppy controller --- */
 
-/* Firmware duty on every reset: enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE
- * decode enable", 82371SB section 2.3.14) as every PC BIOS does; operating systems (Linux's
+/* Firmware duty on every reset of a direct (-kernel) boot (a BIOS's POST does it otherwise):
+ * enable both IDE channels in IDETIM/SIDETIM (bit 15, "IDE decode enable", 82371SB section
+ * 2.3.14) as every PC BIOS does; operating systems (Linux's
  * ata_piix) ignore a channel whose enable bit is clear. The PIIX3 resets it to 0. */
 static void pc_storage_reset(void *opaque)
 {
     PCBoard *b = opaque;
+    if (!pc_direct_boot(b)) {
+        return;
+    }
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
 }
@@ -368,17 +398,21 @@ static void pc_storage_free(PCBoard *b)
 
 /* --- firmware boot: the BIOS image (built-in bios/ or -bios FILE) when there is no -kernel --- */
 
-/* On every reset the image is put into the F-segment shadow RAM (the board's PAM reset value
- * has 0xF0000 reading DRAM, as after a BIOS shadowed itself), the VGA BIOS option ROM
- * (bios/vgabios.S) into the C-segment shadow RAM at 0xC0000 (where the BIOS's option ROM scan
- * finds it), and the boot order goes into CMOS 0x3D/0x38 (bios/bios.h). The ROMs themselves
- * sit at the top of 4 GiB (reset alias) and below the PAM overlays at 0xC0000 and 0xF0000. */
+/* On every reset, for the built-in BIOS, the image is put into the F-segment shadow RAM
+ * (pc_firmware_setup has 0xF0000 reading DRAM, as after a BIOS shadowed itself) and the VGA
+ * BIOS option ROM (bios/vgabios.S) into the C-segment shadow RAM at 0xC0000 (where the BIOS's
+ * option ROM scan finds it); a third-party -bios image shadows itself from the ROMs (PAM all
+ * 0 at reset). The boot order goes into CMOS 0x3D/0x38 (bios/bios.h) in both cases. The ROMs
+ * sit at the top of 4 GiB (reset alias; the whole image) and below the PAM overlays at
+ * 0xC0000 and 0x100000 minus at most 128 KiB. */
 static void pc_bios_reset(void *opaque)
 {
     PCBoard *b = opaque;
     Machine *m = b->m;
-    memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
-    memcpy(m->ram + VGABIOS_ADDR, b->vgabios, anyvm_vgabios_size);
+    if (!pc_external_bios(b)) { /* a third-party BIOS shadows itself and option ROMs */
+        memcpy(m->ram + 0x100000 - b->bios_size, b->bios, b->bios_size);
+        memcpy(m->ram + VGABIOS_ADDR, b->vgabios, anyvm_vgabios_size);
+    }
     uint8_t code[3] = {0, 0, 0};
     int n = 0;
     for (const char *p = m->cfg.boot_order; *p && n < 3; p++) {
@@ -399,7 +433,7 @@ static void pc_bios_reset(void *opaque)
     mc146818_update_checksum(b->rtc);
 }
 
-/* pc_bios_init: load the firmware (cfg.bios or the built-in image; 64 or 128 KiB) and map it.
+/* pc_bios_init: load the firmware (cfg.bios, 64/128/256 KiB, or the built-in image) and map it.
  * Returns 0 or -1 with a message in err. */
 static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
 {
@@ -411,15 +445,23 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
             snprintf(err, errlen, "-bios %s: %s", file, strerror(errno));
             return -1;
         }
-        b->bios = malloc(0x20000);
-        size_t got = b->bios ? fread(b->bios, 1, 0x20000, f) : 0;
+        b->bios = malloc(0x40000);
+        size_t got = b->bios ? fread(b->bios, 1, 0x40000, f) : 0;
         int extra = fgetc(f);
         fclose(f);
-        if (!b->bios || (got != 0x10000 && got != 0x20000) || extra != EOF) {
-            snprintf(err, errlen, "-bios %s: the image must be 64 or 128 KiB", file);
+        if (!b->bios || (got != 0x10000 && got != 0x20000 && got != 0x40000) || extra != EOF) {
+            snprintf(err, errlen, "-bios %s: the image must be 64, 128 or 256 KiB", file);
             return -1;
         }
         b->bios_size = got;
+        /* a build of bios/ (say with -DTRACE13) is treated like the built-in image */
+        static const char banner[] = "anyvm BIOS\r\n";
+        for (size_t i = 0; got == 0x10000 && i + sizeof(banner) - 1 <= got; i++) {
+            if (!memcmp(b->bios + i, banner, sizeof(banner) - 1)) {
+                b->bios_is_anyvm = true;
+                break;
+            }
+        }
     } else {
         b->bios = malloc(anyvm_bios_size);
         if (!b->bios) {
@@ -435,9 +477,10 @@ static int pc_bios_init(PCBoard *b, char *err, size_t errlen)
         return -1;
     }
     memcpy(b->vgabios, anyvm_vgabios_image, anyvm_vgabios_size);
-    uint64_t sz = b->bios_size;
+    /* The whole image ends at 4 GiB; its last 128 KiB (at most) also ends at 1 MiB. */
+    uint64_t sz = b->bios_size, low = sz > 0x20000 ? 0x20000 : sz;
     if (mem_map_rom(&m->mem, "bios-high", 0x100000000ull - sz, sz, b->bios, 0) < 0 ||
-        mem_map_rom(&m->mem, "bios", 0x100000 - sz, sz, b->bios, 1) < 0 ||
+        mem_map_rom(&m->mem, "bios", 0x100000 - low, low, b->bios + (sz - low), 1) < 0 ||
         mem_map_rom(&m->mem, "vgabios", VGABIOS_ADDR, anyvm_vgabios_size, b->vgabios, 1) < 0 ||
         machine_add_reset(m, pc_bios_reset, b) < 0) {
         snprintf(err, errlen, "cannot map the BIOS");
@@ -465,10 +508,14 @@ static void pc_input_mouse(void *opaque, int dx, int dy, int dz, unsigned button
 #define PC_VGA_DEVFN PCI_DEVFN(2, 0)
 #define PC_VGA_LFB 0xFD000000u /* where PC firmware customarily puts the Bochs VGA's LFB */
 
-/* Firmware duty on every reset, until bios/ does it: the LFB BAR and decoding on. */
+/* Firmware duty on every reset of a direct (-kernel) boot: the LFB BAR and decoding on (with
+ * the built-in BIOS, bios/pci.S assigns the BAR from its memory window). */
 static void pc_vga_firmware(void *opaque)
 {
     PCBoard *b = opaque;
+    if (!pc_direct_boot(b)) {
+        return;
+    }
     pci_config_write(b->pci, PC_VGA_DEVFN, PCI_BAR0, PC_VGA_LFB, 4);
     pci_config_write(b->pci, PC_VGA_DEVFN, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
 }
@@ -562,6 +609,9 @@ PCBoard *pc_board_new(Machine *m, char *err, size_t errlen)
     b->p92 = port92_new(m, &ph);
     b->p80 = port80_new(m);
     b->dcon = debugcon_new(m, 0xE9, m->debugcon_chr);
+    if (m->debugcon_chr) {
+        b->dcon402 = debugcon_new(m, 0x402, m->debugcon_chr);
+    }
     if (cfg->debug_exit.enabled) {
         b->dexit = debugexit_new(m, cfg->debug_exit.iobase, cfg->debug_exit.iosize);
     }
@@ -643,6 +693,7 @@ void pc_board_free(PCBoard *b)
     serial_free(b->com[1]);
     debugexit_free(b->dexit);
     debugcon_free(b->dcon);
+    debugcon_free(b->dcon402);
     port80_free(b->p80);
     port92_free(b->p92);
     i8042_free(b->kbc);

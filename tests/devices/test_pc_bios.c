@@ -81,7 +81,7 @@ Test(pc_bios, bios_file_of_a_wrong_size_is_a_start_up_error)
     char err[256] = "";
     PCBoard *b = pc_board_new(m, err, sizeof(err));
     cr_assert_null(b);
-    cr_assert(strstr(err, "64 or 128 KiB") != NULL, "%s", err);
+    cr_assert(strstr(err, "64, 128 or 256 KiB") != NULL, "%s", err);
     machine_free(m);
     unlink(path);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/cpu.h"
 #include "core/display.h"
 #include "core/machine.h"
 #include "core/vmstate.h"
@@ -952,6 +953,9 @@ Test(vga_board, pc_board_vga_rom_bar_holds_the_vga_bios)
     port_write(&pm->io, 0xCFC, 0xFFFFFFFFu, 4);
     cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0xFFFF8001u, "32 KiB ROM BAR");
     port_write(&pm->io, 0xCFC, 0xFEB00001u, 4);
+    /* memory decoding on, as firmware does (the built-in BIOS's POST, bios/pci.S) */
+    port_write(&pm->io, 0xCF8, 0x80000000u | (2u << 11) | PCI_COMMAND, 4);
+    port_write(&pm->io, 0xCFC, PCI_COMMAND_MEMORY, 2);
     cr_assert_eq(mem_read(&pm->mem, 0xFEB00000u, 2), 0xAA55);
     cr_assert_eq(mem_read(&pm->mem, 0xFEB00002u, 1), 0x40, "length byte: 64 x 512");
     uint8_t sum = 0;
@@ -977,11 +981,18 @@ Test(vga_board, pc_board_puts_the_vga_at_00_02_0_and_host_input_reaches_the_8042
     cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0x11111234u);
     cr_assert_not_null(pm->display);
     cr_assert_not_null(pm->input);
-    /* As firmware would, the board maps the LFB at 0xFD000000. */
+    /* The BIOS's POST (bios/pci.S) maps the LFB in its PCI memory window; without a boot
+     * device POST ends halted in INT 18h. */
+    for (int i = 0; i < 200 && !pm->cpu->halted; i++) {
+        cpu_exec(pm->cpu, 10000);
+    }
     port_write(&pm->io, 0xCF8, 0x80000000u | (2u << 11) | PCI_BAR0, 4);
-    cr_assert_eq(port_read(&pm->io, 0xCFC, 4), 0xFD000008u);
-    mem_write(&pm->mem, 0xFD000010, 0xA5, 1);
-    cr_assert_eq(mem_read(&pm->mem, 0xFD000010, 1), 0xA5);
+    uint32_t lfb = (uint32_t)port_read(&pm->io, 0xCFC, 4);
+    cr_assert_eq(lfb & 0xF, 8, "prefetchable 32-bit memory BAR");
+    lfb &= ~0xFu;
+    cr_assert(lfb >= 0xE0000000u && lfb < 0xFEC00000u, "LFB at %08x", lfb);
+    mem_write(&pm->mem, lfb + 0x10, 0xA5, 1);
+    cr_assert_eq(mem_read(&pm->mem, lfb + 0x10, 1), 0xA5);
     port_write(&pm->io, 0x1CE, VBE_INDEX_ID, 2);
     cr_assert_eq(port_read(&pm->io, 0x1CF, 2), VBE_ID5);
     /* The legacy ports answer on the board too. */
