@@ -57,13 +57,17 @@ class Workload:
     (a disk image, a NIC), added to the anyvm and QEMU command lines of every session.
     guest_setup: an untimed command run in the guest before the timed ones (load a driver,
     get a DHCP lease). host_env: variables the command reads, for the native shell; the guest
-    gets its values from guest_setup."""
+    gets its values from guest_setup. disk=True: the session gets a raw scratch image on the
+    host disk (`-drive file=IMG,format=raw,if=ide` for the emulators; natively the file itself
+    in $DISK, with $RDIRECT / $WDIRECT = dd's O_DIRECT flags where the file system takes them).
+    needs: workloads whose files this one reads (run first, in the same session)."""
 
     def __init__(self, name, what, cmd, native=True, emu_args=(), guest_setup=None,
-                 host_env=None):
+                 host_env=None, disk=False, needs=()):
         self.name, self.what, self.cmd = name, what, cmd
         self.native, self.emu_args = native, list(emu_args)
         self.guest_setup, self.host_env = guest_setup, dict(host_env or {})
+        self.disk, self.needs = disk, list(needs)
 
 
 # The network workload's server: the host's loopback, seen by a guest on user-mode networking
@@ -105,6 +109,17 @@ def workloads(scale, net_port=0):
                  "printf \"%%.12f %%.12f\\n\", s, p }'" % awk_iters),
         Workload("sort", "seq 1 %d | sort | md5sum" % sort_lines,
                  "busybox seq 1 %d | busybox sort | busybox md5sum" % sort_lines),
+        # The file to the disk and back (O_DIRECT both ways, so neither the guest's nor the
+        # host's page cache serves the read), then the md5 of what came back. The guest loads
+        # the IDE stack (libata, ata_piix, sd_mod) untimed; the disk is /dev/sda.
+        Workload("disk", "copy the %g MiB file to and from the disk" % mib,
+                 "busybox dd if=$D/data of=$DISK bs=%s $WDIRECT conv=fsync 2>/dev/null && "
+                 "busybox dd if=$DISK bs=%s count=%d $RDIRECT 2>/dev/null | busybox md5sum"
+                 % (disk_bs(file_bytes), disk_bs(file_bytes),
+                    file_bytes // disk_bs_bytes(file_bytes)),
+                 guest_setup="sh /etc/anyvm/storage.sh >/dev/null 2>&1; DISK=/dev/sda "
+                             "RDIRECT=iflag=direct,fullblock WDIRECT=oflag=direct",
+                 disk=True, needs=["create"]),
         # Network: an e1000 on user-mode networking (the same options for anyvm and QEMU)
         # downloads the file from an HTTP server bench.py runs on the host's loopback; the
         # driver and the DHCP lease are set up untimed. Native: the same wget over loopback.
@@ -118,7 +133,36 @@ def workloads(scale, net_port=0):
     ]
 
 
+def disk_bs_bytes(nbytes):
+    return 2**20 if nbytes % 2**20 == 0 else CHUNK
+
+
+def disk_bs(nbytes):
+    return "1M" if disk_bs_bytes(nbytes) == 2**20 else "64k"
+
+
 QUICK_WORKLOADS = ["sort"]
+
+
+def scratch_image(args, wls, tag):
+    """A sparse raw image on the host disk for the disk workload (None when none needs it)."""
+    if not any(w.disk for w in wls):
+        return None
+    path = os.path.join(args.out, "scratch-%s.raw" % tag)
+    with open(path, "wb") as f:
+        f.truncate(_file_bytes(args.scale) + 4 * 2**20)
+    return path
+
+
+def o_direct_works(path):
+    """True when the file system holding path accepts O_DIRECT (tmpfs and some overlays do
+    not); the native disk workload then bypasses the host's page cache like the guest's."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECT", 0))
+        os.close(fd)
+        return hasattr(os, "O_DIRECT")
+    except OSError:
+        return False
 
 
 class SessionError(Exception):
@@ -184,6 +228,9 @@ def run_marked(con, proc, wl, timeout):
 def guest_session(cfg, args, wls):
     """Boot cfg, run wls, power off. Returns ({workload: (s, output)}, maxrss KiB, notes)."""
     extra = [a for w in wls for a in w.emu_args]
+    disk = scratch_image(args, wls, cfg)
+    if disk:
+        extra += ["-drive", "file=%s,format=raw,if=ide" % disk]
     cmd = emulator_cmd(cfg, args, extra)
     results, notes = {}, []
     t0 = time.monotonic()
@@ -213,6 +260,8 @@ def guest_session(cfg, args, wls):
     status, rss = wait_rusage(proc, 60 if not notes else 0)
     if status != 0 and not notes:
         notes.append("exit status %s after poweroff" % status)
+    if disk:
+        os.unlink(disk)
     return results, rss, notes
 
 
@@ -227,6 +276,13 @@ def native_session(args, wls):
     env = {"PATH": bindir + ":/usr/bin:/bin", "LC_ALL": "C", "D": work}
     for w in wls:
         env.update(w.host_env)
+    disk = scratch_image(args, wls, "native")
+    if disk:
+        env["DISK"] = disk
+        if o_direct_works(disk):
+            env["RDIRECT"], env["WDIRECT"] = "iflag=direct,fullblock", "oflag=direct"
+        else:
+            env["RDIRECT"], env["WDIRECT"] = "iflag=fullblock", ""
     proc = subprocess.Popen([os.path.join(bindir, "busybox"), "sh"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     con = Serial(proc)
@@ -243,6 +299,8 @@ def native_session(args, wls):
     if status != 0 and not notes:
         notes.append("busybox sh exited with status %s" % status)
     shutil.rmtree(work, ignore_errors=True)
+    if disk:
+        os.unlink(disk)
     return results, rss, notes
 
 
@@ -442,6 +500,7 @@ def main():
     names = [w.name for w in workloads(args.scale)]
     keep = QUICK_WORKLOADS if args.quick else (args.workloads.split(",") if args.workloads
                                                else names)
+    keep = keep + [n for w in workloads(args.scale) if w.name in keep for n in w.needs]
     http = None
     if "net-wget" in keep:
         # Serve the download for every session of the run (guest and native).

@@ -70,7 +70,9 @@ for m in drivers/ata/ata_piix.ko drivers/ata/libata.ko drivers/scsi/sd_mod.ko \
          drivers/net/ethernet/intel/e1000/e1000.ko drivers/net/ethernet/8390/ne2k-pci.ko \
          drivers/net/ethernet/8390/8390.ko lib/crc-t10dif.ko drivers/scsi/scsi_common.ko \
          fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko \
-         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko \
+         fs/isofs/isofs.ko fs/mbcache.ko fs/ext2/ext2.ko block/t10-pi.ko \
+         crypto/crct10dif_common.ko crypto/crct10dif_generic.ko lib/crc64.ko \
+         lib/crc64-rocksoft.ko crypto/crc64_rocksoft_generic.ko \
          drivers/gpu/drm/drm.ko drivers/gpu/drm/drm_kms_helper.ko \
          drivers/gpu/drm/drm_ttm_helper.ko drivers/gpu/drm/drm_vram_helper.ko \
          drivers/gpu/drm/ttm/ttm.ko drivers/gpu/drm/tiny/bochs.ko \
@@ -149,6 +151,28 @@ exit 0
 DHCP
 chmod +x "$ir/etc/udhcpc/default.script"
 printf 'echo rebooting\nreboot -f\n' > "$ir/etc/anyvm/reboot.sh"
+# storage.sh: load the IDE/ATAPI stack (ata_piix, sd_mod, sr_mod, isofs) in dependency order
+# and wait for the disks the kernel finds to appear in /dev. LIBATA_OPTS (e.g. "dma=0" for PIO
+# only) is passed to libata.
+cat > "$ir/etc/anyvm/storage.sh" <<'STORAGE'
+M=/lib/modules/$(uname -r)
+insmod "$M/drivers/scsi/scsi_common.ko"
+insmod "$M/drivers/scsi/scsi_mod.ko"
+insmod "$M/drivers/ata/libata.ko" $LIBATA_OPTS
+for m in drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic \
+         lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft \
+         block/t10-pi drivers/scsi/sd_mod drivers/cdrom/cdrom \
+         drivers/scsi/sr_mod fs/isofs/isofs; do
+    [ -f "$M/$m.ko" ] || { echo "storage: $m.ko missing"; continue; }
+    insmod "$M/$m.ko" 2>/dev/null || grep -q "^$(basename "$m" | tr - _) " /proc/modules ||
+        echo "storage: insmod $m failed"
+done
+# The SCSI scan is asynchronous: wait (up to ~10 s) for the block devices.
+i=0
+while [ $i -lt 50 ] && ! ls /sys/block | grep -q -E '^(sd|sr)'; do sleep 0.2; i=$((i + 1)); done
+mdev -s 2>/dev/null
+echo "storage: $(ls /sys/block | grep -E '^(sd|sr)' | tr '\n' ' ')"
+STORAGE
 # bochsfb: the bochs-drm driver (Bochs VBE/DISPI on PCI 1234:1111) and its DRM dependencies;
 # fbcon takes tty1 over, a text goes there, the mode is reported, and the screen stays up.
 cat > "$ir/etc/anyvm/bochsfb.sh" <<'BOCHSFB'

@@ -29,6 +29,11 @@
 #define OFF(f) ((int32_t)offsetof(CPUState, f))
 #define JOFF(f) ((int32_t)offsetof(JitState, f))
 #define TEMP(t) ((int32_t)(8 * (t)))
+/* A byte of the frame after the temps (the frame's alignment padding): set by the slow path
+ * of a memory access whose instruction deferred its sync, tested by that instruction's
+ * IR_CHECK, which runs the stop checks only when the slow path ran. */
+#define SLOW_FLAG TEMP(IR_MAX_TEMPS)
+_Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
 
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, exit_word) + 1,
@@ -122,6 +127,13 @@ typedef struct Backend {
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
     bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
+    bool *lazy;                   /* per IR op: an IR_SYNC done in the slow paths only */
+    bool sync_lazy;               /* the current instruction's sync is deferred: */
+    uint32_t sync_eip, sync_next; /* what it would write */
+    bool eip_stale;               /* cpu->eip not yet set to sync_next */
+    int64_t cc_op_known;          /* the value cpu->cc_op holds, or -1 */
+    bool known[IR_MAX_TEMPS];     /* the temp holds a constant from IR_MOVI (kval) */
+    uint32_t kval[IR_MAX_TEMPS];
     size_t label_pos[IR_MAX_LABELS];
     size_t label_fix[IR_MAX_LABELS][4];
     unsigned nfix[IR_MAX_LABELS];
@@ -191,14 +203,34 @@ static void reg_ref(int reg, unsigned size, int32_t *disp)
     }
 }
 
+/* temp_reg: the host register temp t lives in, or -1 for its stack slot. Temps are recycled
+ * at every instruction, so the lowest ones are the busiest: they live in the callee-saved
+ * registers the enter trampoline saves and generated code does not otherwise use, which
+ * helper calls preserve. */
+static int temp_reg(int t)
+{
+    static const int8_t regs[] = {X_R13, X_R14, X_R15, X_RBP};
+    return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
+}
+
 static void load_temp(Backend *b, int r, int t)
 {
-    x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+    int h = temp_reg(t);
+    if (h < 0) {
+        x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+    } else if (h != r) {
+        x64_mov_rr(&b->e, 4, r, h);
+    }
 }
 
 static void store_temp(Backend *b, int t, int r)
 {
-    x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+    int h = temp_reg(t);
+    if (h < 0) {
+        x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+    } else if (h != r) {
+        x64_mov_rr(&b->e, 4, h, r);
+    }
 }
 
 static void call_abs(Backend *b, const void *fn)
@@ -207,10 +239,22 @@ static void call_abs(Backend *b, const void *fn)
     x64_call_r(&b->e, X_RAX);
 }
 
+/* emit_sync: the precise state before something that can fault: insn_eip, insn_esp, eip
+ * and the retired-instruction count. */
+static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending)
+{
+    X64Emit *e = &b->e;
+    x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)eip);
+    x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
+    x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+    x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)next);
+    flush_icount(b, pending);
+}
+
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
- * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page, and a
- * TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
+ * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page (checked
+ * by the tag compare of its last byte's page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
  * then the host access at addend + linear.
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
@@ -255,14 +299,17 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
         }
     }
     x64_mov_rr(e, 4, X_RAX, X_RCX);
-    x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
-    x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)(0x1000 - size));
-    slow[ns++] = x64_jcc_rel32(e, XC_A);             /* crosses the page */
-    x64_mov_rr(e, 4, X_RAX, X_RCX);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
     x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
+    /* The tag is compared with the page of the access's LAST byte: an access crossing into
+     * the next page (or wrapping at 4 GiB) cannot match the tag stored at its first page's
+     * index (tags are page-aligned and stored at their own page's index; invalid ones have
+     * low bits set), so it takes the slow path without a separate page-offset test. */
     x64_mov_rr(e, 4, X_RSI, X_RCX);
+    if (size > 1) {
+        x64_alu_ri(e, 4, XA_ADD, X_RSI, (int32_t)size - 1);
+    }
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
     x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
                tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
@@ -281,6 +328,11 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     for (unsigned k = 0; k < ns && !e->overflow; k++) {
         x64_patch_rel32(e->buf, slow[k], e->pos);
     }
+    if (b->sync_lazy) {
+        /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
+        emit_sync(b, b->sync_eip, b->sync_next, b->pending);
+        x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
+    }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
     if (store) {
@@ -289,6 +341,10 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     } else {
         call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
         store_temp(b, i->dst, X_RAX);
+    }
+    if (b->sync_lazy && b->pending) {
+        /* The fast path has not counted them: the compile-time count still holds them. */
+        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)b->pending);
     }
     if (!e->overflow) {
         x64_patch_rel32(e->buf, done, e->pos);
@@ -305,22 +361,46 @@ static void host_flags(Backend *b, const IRInsn *i)
     if (i->c == 2) {
         x64_test_rr(e, w, X_RAX, X_RAX);
     } else {
-        x64_alu_rm(e, w, i->c == 1 ? XA_ADD : XA_CMP, X_RAX, X_RSP, TEMP(i->b));
+        int aop = i->c == 1 ? XA_ADD : XA_CMP;
+        if (b->known[i->b] && w != 2 && w != 1) {
+            x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
+        } else {
+            if (temp_reg(i->b) >= 0) {
+                x64_alu_rr_w(e, w, aop, X_RAX, temp_reg(i->b));
+            } else {
+                x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
+            }
+        }
     }
 }
 
-static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
+static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)
 {
     X64Emit *e = &b->e;
     int32_t d;
     /* rax caching: an op that starts by loading a temp rax already holds skips the load. */
     int hold = b->rax_temp;
     b->rax_temp = -1;
+    /* Constant tracking: a temp written by anything but IR_MOVI is no longer known; a label
+     * joins paths, so nothing is known after it. */
+    if (i->opc == IR_LABEL || i->opc == IR_CALL) {
+        b->cc_op_known = -1; /* a helper may set it; at a label paths join */
+    }
+    if (i->opc == IR_LABEL) {
+        memset(b->known, 0, sizeof(b->known));
+    } else if (i->dst >= 0 && i->opc != IR_MOVI) {
+        b->known[i->dst] = false;
+    }
     switch ((IROpc)i->opc) {
+    case IR_NOP:
+        b->rax_temp = hold;
+        break;
     case IR_INSN_START:
     case IR_SETEIP:
         b->rax_temp = hold;
+        b->sync_lazy = false;
         if (i->opc == IR_SETEIP) {
+            b->eip_stale = false;
             x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm);
         }
         break;
@@ -329,12 +409,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         b->pending++;
         break;
     case IR_SYNC:
-        x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)i->imm);
-        x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
-        x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
-        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
-        flush_icount(b, b->pending);
+        if (lazy) {
+            b->rax_temp = hold;
+            b->sync_lazy = true;
+            b->sync_eip = i->imm;
+            b->sync_next = i->imm2;
+            b->eip_stale = true;
+            break;
+        }
+        emit_sync(b, i->imm, i->imm2, b->pending);
         b->pending = 0;
+        b->eip_stale = false;
         break;
     case IR_CALL:
         x64_mov_rr(e, 8, X_RDI, X_RBX);
@@ -345,14 +430,38 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         }
         break;
     case IR_CHECK:
-        if (!i->sub) {
+        if (b->eip_stale) {
+            /* After a deferred sync only a slow path (a helper) can have changed anything
+             * the checks look at; EIP is set here, before any exit. An inline instruction
+             * goes on at its successor, so there is nothing to compare. EIP stays stale on
+             * the fast path: every later exit sets it. */
+            x64_alu_mi(e, 1, XA_CMP, X_RSP, SLOW_FLAG, 0);
+            size_t skip = x64_jcc_rel32(e, XC_E);
+            x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 0);
+            x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)b->sync_next);
+            if (!i->sub && i->imm != b->sync_next) {
+                x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
+                exit_on(b, XC_NE);
+            }
+            stop_checks(b);
+            if (!e->overflow) {
+                x64_patch_rel32(e->buf, skip, e->pos);
+            }
+            break;
+        } else if (!i->sub) {
             x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
             exit_on(b, XC_NE);
         }
         stop_checks(b);
         break;
     case IR_MOVI:
-        x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        b->known[i->dst] = true;
+        b->kval[i->dst] = i->imm;
+        if (temp_reg(i->dst) >= 0) {
+            x64_mov_ri32(e, temp_reg(i->dst), i->imm);
+        } else {
+            x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
+        }
         b->rax_temp = hold == i->dst ? -1 : hold;
         break;
     case IR_LDREG:
@@ -373,12 +482,58 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
-        if (i->sub == IR_ALU_SEXT8 || i->sub == IR_ALU_SEXT16) {
+        switch (i->sub) {
+        case IR_ALU_SEXT8:
+        case IR_ALU_SEXT16:
             x64_movsx_rr(e, i->sub == IR_ALU_SEXT8 ? 1 : 2, X_RAX, X_RAX);
-        } else if (i->sub >= 16) {
-            x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
-        } else {
-            x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+            break;
+        case IR_ALU_SHL:
+        case IR_ALU_SHR:
+        case IR_ALU_SAR:
+        case IR_ALU_ROL:
+        case IR_ALU_ROR: {
+            static const int8_t subs[] = {4, 5, 7, -1, -1, -1, 0, 1}; /* SHL..ROR */
+            int sub = subs[i->sub - IR_ALU_SHL];
+            if (b->known[i->b]) {
+                if (b->kval[i->b] & 31) {
+                    x64_shift_ri(e, 4, sub, X_RAX, (uint8_t)(b->kval[i->b] & 31));
+                }
+            } else {
+                load_temp(b, X_RCX, i->b);
+                x64_shift_cl(e, 4, sub, X_RAX);
+            }
+            break;
+        }
+        case IR_ALU_MUL:
+            if (temp_reg(i->b) >= 0) {
+                x64_imul_rr(e, 4, X_RAX, temp_reg(i->b));
+            } else {
+                x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
+            }
+            break;
+        case IR_ALU_IMULH:
+            x64_movsxd_rr(e, X_RAX, X_RAX);
+            load_temp(b, X_RCX, i->b);
+            x64_movsxd_rr(e, X_RCX, X_RCX);
+            x64_imul_rr(e, 8, X_RAX, X_RCX);
+            x64_shift_ri(e, 8, 5, X_RAX, 32);
+            break;
+        case IR_ALU_BSWAP:
+            x64_bswap(e, X_RAX);
+            break;
+        default:
+            if (i->sub >= 16) {
+                x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
+            } else if (b->known[i->b]) {
+                x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
+            } else {
+                if (temp_reg(i->b) >= 0) {
+                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_reg(i->b));
+                } else {
+                    x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+                }
+            }
+            break;
         }
         if (i->size == 1) {
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFF);
@@ -395,20 +550,40 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
             b->rax_temp = hold;
             break;
         }
-        x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+        if (b->cc_op_known != (int64_t)i->imm) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
+            b->cc_op_known = i->imm;
+        }
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
         x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
-        if (i->b >= 0) {
+        b->rax_temp = i->a;
+        /* cc_src is unused after a logic op and cc_src2 (carry in) is read only for ADC, SBB,
+         * INC and DEC (core/cpu_flags.c): those stores are left out. */
+        if (i->imm >= CC_OP_LOGIC8 && i->imm <= CC_OP_LOGIC32) {
+            break;
+        }
+        if (i->b >= 0 && b->known[i->b]) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src), (int32_t)b->kval[i->b]);
+        } else if (i->b >= 0) {
             load_temp(b, X_RAX, i->b);
             x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
+            b->rax_temp = i->b;
         } else {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
         }
-        if (i->c >= 0) {
+        if (!(i->imm >= CC_OP_ADC8 && i->imm <= CC_OP_ADC32) &&
+            !(i->imm >= CC_OP_SBB8 && i->imm <= CC_OP_SBB32) &&
+            !(i->imm >= CC_OP_INC8 && i->imm <= CC_OP_DEC32)) {
+            break;
+        }
+        if (i->c >= 0 && b->known[i->c]) {
+            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), (int32_t)b->kval[i->c]);
+        } else if (i->c >= 0) {
             load_temp(b, X_RAX, i->c);
             x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
+            b->rax_temp = i->c;
         } else {
             x64_store_imm(e, 4, X_RBX, OFF(cc_src2), 0);
         }
@@ -422,7 +597,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead)
             load_temp(b, X_RAX, i->a);
         }
         x64_test_rr(e, 4, X_RAX, X_RAX);
-        size_t f = x64_jcc_rel32(e, XC_NE);
+        size_t f = x64_jcc_rel32(e, i->sub ? XC_E : XC_NE);
         unsigned l = i->imm;
         if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
             b->label_fix[l][b->nfix[l]++] = f;
@@ -538,39 +713,26 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
     }
 
-    /* Dead lazy-flag updates: a SETCC followed by another SETCC with nothing in between
-     * that could observe the flags (helpers, syncs before possible faults, control flow). */
     bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!dead) {
         free(b);
         return false;
     }
-    bool killed = false;
-    for (unsigned k = ir->n; k-- > 0;) {
-        switch ((IROpc)ir->insn[k].opc) {
-        case IR_SETCC:
-            dead[k] = killed;
-            killed = true;
-            break;
-        case IR_INSN_START:
-        case IR_INSN_END:
-        case IR_MOVI:
-        case IR_LDREG:
-        case IR_STREG:
-        case IR_ALU:
-        case IR_SETEIP:
-        case IR_SETFLAGS:
-            break;
-        default:
-            killed = false;
-            break;
-        }
+    jit_opt_dead_flags(ir, dead);
+    bool *lazy = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (!lazy) {
+        free(dead);
+        free(b);
+        return false;
     }
+    jit_opt_lazy_sync(ir, lazy);
     b->rax_temp = -1;
+    b->cc_op_known = -1;
     for (unsigned k = 0; k < ir->n; k++) {
-        gen_op(b, tb, &ir->insn[k], dead[k]);
+        gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
     }
     free(dead);
+    free(lazy);
     /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */
     if (!e->overflow) {
         x64_patch_rel32(e->buf, events, e->pos);

@@ -73,12 +73,18 @@ typedef struct Fe {
     bool code32;
     bool stack32;
     uint32_t cs_limit;
+    const uint8_t *code;   /* the block's guest bytes, for looking ahead */
+    unsigned off, avail;   /* offset of the next instruction, bytes available */
+    unsigned n;            /* this instruction's number in the block (1-based) */
+    bool last;             /* the block ends after this instruction */
     /* The flags as left by the last inline ALU op of this block, for Jcc fusion. */
     struct {
         bool valid;
-        int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a */
+        int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a; 3 result in a,
+                              only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...) */
         int a, b;
         unsigned size;
+        int cf;            /* kind 3: a temp holding CF (after INC/DEC), or -1 */
     } fl;
 } Fe;
 
@@ -111,11 +117,15 @@ static int gen_ea(Fe *f)
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     int t = ir_temp(ir);
-    ir_movi(ir, t, d->disp);
     if (d->base >= 0) {
-        int r = ir_temp(ir);
-        ir_ldreg(ir, r, d->base, 4);
-        ir_alu(ir, XA_ADD, t, t, r, 4);
+        ir_ldreg(ir, t, d->base, 4);
+        if (d->disp) {
+            int k = ir_temp(ir);
+            ir_movi(ir, k, d->disp);
+            ir_alu(ir, XA_ADD, t, t, k, 4);
+        }
+    } else {
+        ir_movi(ir, t, d->disp);
     }
     if (d->index >= 0) {
         int r = ir_temp(ir);
@@ -133,6 +143,56 @@ static int gen_ea(Fe *f)
     return t;
 }
 
+/* fl_ok: the fusion state can evaluate guest condition cc inline. */
+static bool fl_ok(const Fe *f, int cc)
+{
+    if (!f->fl.valid) {
+        return false;
+    }
+    return f->fl.kind != 3 || (cc >= XC_E && cc <= XC_NE) || (cc >= XC_S && cc <= XC_NP);
+}
+
+/* gen_cond: temp = guest condition cc (0/1), inline when the flags' producer is known. */
+static int gen_cond(Fe *f, int cc)
+{
+    IRBlock *ir = f->ir;
+    int c = ir_temp(ir);
+    if (fl_ok(f, cc)) {
+        ir_setflags(ir, c, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else {
+        ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
+    }
+    return c;
+}
+
+/* gen_cf: temp = the current CF (0/1). */
+static int gen_cf(Fe *f)
+{
+    IRBlock *ir = f->ir;
+    int cf = ir_temp(ir);
+    if (f->fl.valid && f->fl.kind == 2) {
+        ir_movi(ir, cf, 0); /* after a logic op CF is clear */
+    } else if (f->fl.valid && f->fl.kind != 3) {
+        ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else if (f->fl.valid && f->fl.cf >= 0) {
+        return f->fl.cf; /* INC/DEC kept the CF they were given */
+    } else {
+        ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
+    }
+    return cf;
+}
+
+/* fl_result: after this op only ZF/SF/PF of result r are known inline. */
+static void fl_result(Fe *f, int r, unsigned size)
+{
+    f->fl.valid = true;
+    f->fl.kind = 3;
+    f->fl.a = r;
+    f->fl.b = -1;
+    f->fl.size = size;
+    f->fl.cf = -1;
+}
+
 /* gen_alu: dst_reg op= src temp for ADD/OR/AND/SUB/XOR/CMP with lazy flags. */
 static void gen_alu(Fe *f, int aop, int dst_reg, int src, unsigned size)
 {
@@ -145,6 +205,7 @@ static void gen_alu(Fe *f, int aop, int dst_reg, int src, unsigned size)
         ir_streg(ir, dst_reg, size, r);
     }
     f->fl.valid = true;
+    f->fl.cf = -1;
     f->fl.size = size;
     f->fl.b = src;
     switch (aop) {
@@ -184,9 +245,19 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
     IRBlock *ir = f->ir;
     uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
     int r = ir_temp(ir);
+    if (aop == XA_ADC || aop == XA_SBB) {
+        int cf = gen_cf(f), t = ir_temp(ir);
+        int op = aop == XA_ADC ? XA_ADD : XA_SUB;
+        ir_alu(ir, op, t, a, src, 4);
+        ir_alu(ir, op, r, t, cf, size);
+        ir_setcc(ir, (aop == XA_ADC ? CC_OP_ADC8 : CC_OP_SBB8) + si, r, src, cf);
+        fl_result(f, r, size);
+        return r;
+    }
     int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
     ir_alu(ir, op, r, a, src, size);
     f->fl.valid = true;
+    f->fl.cf = -1;
     f->fl.size = size;
     f->fl.b = src;
     if (op == XA_ADD) {
@@ -216,10 +287,19 @@ static int try_inline_more(Fe *f)
     int aop = -1;
     unsigned size = op_size(d);
     bool imm_src = false, to_reg = false;
-    if (op < 0x40 && (op & 7) < 4 && mem) {
+    int rm = d->rm;
+    /* Register forms of ADD/OR/AND/SUB/XOR/CMP were handled by try_inline: what reaches
+     * here is a memory form or ADC/SBB. */
+    if (op < 0x40 && (op & 7) < 4) {
         aop = (int)(op >> 3) & 7;
         to_reg = (op & 2) != 0;
-    } else if (op >= 0x80 && op <= 0x83 && op != 0x82 && mem) {
+    } else if (op < 0x40 && (op & 7) < 6 && (((op >> 3) & 7) == XA_ADC ||
+                                             ((op >> 3) & 7) == XA_SBB)) {
+        aop = (int)(op >> 3) & 7; /* ADC/SBB AL/eAX, imm */
+        imm_src = true;
+        rm = R_EAX;
+        mem = false;
+    } else if (op >= 0x80 && op <= 0x83 && op != 0x82) {
         aop = d->reg;
         imm_src = true;
     } else if (op == 0x84 || op == 0x85) {
@@ -237,9 +317,6 @@ static int try_inline_more(Fe *f)
         return 1;
     }
     if (aop >= 0) {
-        if (aop == XA_ADC || aop == XA_SBB) {
-            return 0;
-        }
         int src = ir_temp(ir), a = ir_temp(ir), ea = -1;
         ir_insn_start(ir, f->eip, f->next);
         if (mem) {
@@ -248,8 +325,10 @@ static int try_inline_more(Fe *f)
         }
         if (imm_src) {
             ir_movi(ir, src, d->imm & size_mask(size));
-        } else if (to_reg) {
+        } else if (to_reg && mem) {
             ir_ld(ir, src, d->seg, ea, size);
+        } else if (to_reg) {
+            ir_ldreg(ir, src, d->rm, size);
         } else {
             ir_ldreg(ir, src, d->reg, size);
         }
@@ -263,7 +342,7 @@ static int try_inline_more(Fe *f)
                 ir_ld(ir, a, d->seg, ea, size);
             }
         } else {
-            ir_ldreg(ir, a, d->rm, size);
+            ir_ldreg(ir, a, rm, size);
         }
         int r = gen_alu_vals(f, aop, a, src, size);
         if (writes) {
@@ -272,7 +351,7 @@ static int try_inline_more(Fe *f)
             } else if (mem) {
                 ir_st(ir, d->seg, ea, r, size);
             } else {
-                ir_streg(ir, d->rm, size, r);
+                ir_streg(ir, rm, size, r);
             }
         }
         ir_insn_end(ir);
@@ -338,6 +417,405 @@ static int try_inline_more(Fe *f)
     return 0;
 }
 
+/* gen_rm_load: the r/m operand's value; for memory also its offset in *ea (the state is
+ * synced first: the load may fault). rmw: the load of a read-modify-write. */
+static int gen_rm_load(Fe *f, unsigned size, bool rmw, int *ea)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    int v = ir_temp(ir);
+    *ea = -1;
+    if (d->flags & DI_MEM) {
+        ir_sync(ir, f->eip, f->next);
+        *ea = gen_ea(f);
+        if (rmw) {
+            ir_ld_rmw(ir, v, d->seg, *ea, size);
+        } else {
+            ir_ld(ir, v, d->seg, *ea, size);
+        }
+    } else {
+        ir_ldreg(ir, v, d->rm, size);
+    }
+    return v;
+}
+
+/* gen_rm_store: write r back to the r/m operand loaded by gen_rm_load. */
+static void gen_rm_store(Fe *f, int ea, int r, unsigned size)
+{
+    if (ea >= 0) {
+        ir_st(f->ir, f->d->seg, ea, r, size);
+    } else {
+        ir_streg(f->ir, f->d->rm, size, r);
+    }
+}
+
+/* gen_rm_end: the instruction's end; after a store to memory, the check that it did not hit
+ * translated code. */
+static void gen_rm_end(Fe *f, int ea, bool stored)
+{
+    ir_insn_end(f->ir);
+    if (ea >= 0 && stored) {
+        ir_check(f->ir, f->next);
+    }
+}
+
+/* gen_incdec: INC/DEC of register reg (>= 0) or of the r/m operand (reg < 0). */
+static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
+{
+    IRBlock *ir = f->ir;
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int one = ir_temp(ir), r = ir_temp(ir), ea = -1, v;
+    ir_insn_start(ir, f->eip, f->next);
+    int cf = gen_cf(f);
+    if (reg >= 0) {
+        v = ir_temp(ir);
+        ir_ldreg(ir, v, reg, size);
+    } else {
+        v = gen_rm_load(f, size, true, &ea);
+    }
+    ir_movi(ir, one, 1);
+    ir_alu(ir, dec ? XA_SUB : XA_ADD, r, v, one, size);
+    if (reg >= 0) {
+        ir_streg(ir, reg, size, r);
+    } else {
+        gen_rm_store(f, ea, r, size);
+    }
+    ir_setcc(ir, (dec ? CC_OP_DEC8 : CC_OP_INC8) + si, r, -1, cf);
+    gen_rm_end(f, ea, true);
+    fl_result(f, r, size);
+    f->fl.cf = cf;
+    return 1;
+}
+
+/* flags_dead_after: the arithmetic flags this instruction leaves are all overwritten later in
+ * this block before anything can read them, fault or leave: the next instructions (at most
+ * four) are register MOVs, MOV reg, imm and LEA, then one that writes all six flags without
+ * reading them (a register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). */
+static bool flags_dead_after(const Fe *f)
+{
+    unsigned off = f->off;
+    uint32_t eip = f->next;
+    if (f->last) {
+        return false;
+    }
+    for (unsigned k = 0; k < 4; k++) {
+        if (f->n + k + 1 > TB_MAX_INSNS || off >= f->avail ||
+            f->ir->n + 64 * (k + 2) > IR_MAX_INSNS - 64) {
+            return false;
+        }
+        DecodedInsn d;
+        DecodeEnv env = {.bytes = f->code + off, .avail = f->avail - off, .code32 = f->code32};
+        int len = x86_decode(&env, &d);
+        if (len <= 0 || (d.flags & DI_LOCK)) {
+            return false;
+        }
+        unsigned op = d.op;
+        bool mem = (d.flags & DI_MEM) != 0;
+        if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
+            (!mem || (op & 7) >= 4)) {
+            return true;
+        }
+        if (!mem && op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg)) {
+            return true;
+        }
+        if ((!mem && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9) {
+            return true;
+        }
+        bool pure = (!mem && op >= 0x88 && op <= 0x8B) || (op >= 0xB0 && op <= 0xBF) ||
+                    (op == 0x8D && mem);
+        off += (unsigned)len;
+        uint32_t nx = eip + (uint32_t)len;
+        if (!f->code32) {
+            nx &= 0xFFFF;
+        }
+        if (!pure || off >= f->avail || (!f->code32 && nx < eip)) {
+            return false; /* the block would end before the overwriting instruction */
+        }
+        eip = nx;
+    }
+    return false;
+}
+
+/* gen_rotate_noflags: ROL/ROR r32 by an immediate whose flags nothing reads (see
+ * flags_dead_after): a host rotate and no lazy-flag update. */
+static int gen_rotate_noflags(Fe *f, unsigned cnt)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    int v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    ir_ldreg(ir, v, d->rm, 4);
+    ir_movi(ir, k, cnt);
+    ir_alu(ir, d->reg == 0 ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
+    ir_streg(ir, d->rm, 4, r);
+    ir_insn_end(ir);
+    f->fl.valid = false;
+    return 1;
+}
+
+/* gen_shift: SHL/SAL/SHR/SAR by an immediate, 1 or CL (the count masked to 5 bits; a zero
+ * count changes nothing, not even the flags, but still checks a memory operand). */
+static int gen_shift(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    int sop = d->reg;
+    if (sop < 4) {
+        /* Rotates: inline only as ROL/ROR r32, imm whose flags are dead; else the helper. */
+        unsigned c = op <= 0xC1 ? (d->imm & 0x1F) : 1;
+        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c &&
+            flags_dead_after(f)) {
+            return gen_rotate_noflags(f, c);
+        }
+        return 0;
+    }
+    unsigned size = op_size(d);
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    bool var = op >= 0xD2;
+    unsigned cnt = op <= 0xC1 ? (d->imm & 0x1F) : 1;
+    if (!var && cnt == 0) {
+        return 0;
+    }
+    int cn = ir_temp(ir), c1 = ir_temp(ir), src = ir_temp(ir), r = ir_temp(ir);
+    int skip = -1, ea;
+    ir_insn_start(ir, f->eip, f->next);
+    int v = gen_rm_load(f, size, true, &ea);
+    if (var) {
+        int m = ir_temp(ir), one = ir_temp(ir);
+        skip = ir_label(ir);
+        ir_ldreg(ir, cn, R_ECX, 4);
+        ir_movi(ir, m, 0x1F);
+        ir_alu(ir, XA_AND, cn, cn, m, 4);
+        ir_brzero(ir, cn, skip);
+        ir_movi(ir, one, 1);
+        ir_alu(ir, XA_SUB, c1, cn, one, 4);
+    } else {
+        ir_movi(ir, cn, cnt);
+        ir_movi(ir, c1, cnt - 1);
+    }
+    int x = v, kind = sop == 5 ? IR_ALU_SHR : sop == 7 ? IR_ALU_SAR : IR_ALU_SHL;
+    uint32_t cc = sop == 5 ? CC_OP_SHR8 : sop == 7 ? CC_OP_SAR8 : CC_OP_SHL8;
+    if (sop == 7 && size < 4) {
+        x = ir_temp(ir);
+        ir_alu(ir, size == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, x, v, -1, 4);
+    }
+    ir_alu(ir, kind, src, x, c1, size); /* the value shifted by count - 1 (for CF/OF) */
+    ir_alu(ir, kind, r, x, cn, size);
+    gen_rm_store(f, ea, r, size);
+    ir_setcc(ir, cc + si, r, src, -1);
+    if (var) {
+        ir_set_label(ir, skip);
+        f->fl.valid = false; /* the flags depend on the count */
+    } else {
+        fl_result(f, r, size);
+    }
+    gen_rm_end(f, ea, true);
+    return 1;
+}
+
+/* gen_push_val: push temp v (size bytes) on the stack. */
+static void gen_push_val(Fe *f, int v, unsigned size)
+{
+    IRBlock *ir = f->ir;
+    int sp = ir_temp(ir), k = ir_temp(ir);
+    ir_ldreg(ir, sp, R_ESP, 4);
+    ir_movi(ir, k, size);
+    ir_alu(ir, XA_SUB, sp, sp, k, f->stack32 ? 4 : 2);
+    ir_st(ir, S_SS, sp, v, size);
+    ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+}
+
+/* try_inline_ext: shifts, IMUL r,r/m(,imm), SETcc, CMOVcc, INC/DEC/NOT/NEG r/m, XCHG,
+ * PUSH imm / PUSH r/m, LEAVE, CBW/CWDE/CWD/CDQ, BSWAP. Returns as try_inline. */
+static int try_inline_ext(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    bool mem = (d->flags & DI_MEM) != 0;
+    int ea;
+    if (op == 0xC0 || op == 0xC1 || (op >= 0xD0 && op <= 0xD3)) {
+        return gen_shift(f);
+    }
+    if (op == 0x69 || op == 0x6B || op == 0x1AF) {
+        unsigned size = d->opsize;
+        int b = ir_temp(ir), lo = ir_temp(ir), hi = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        int a = gen_rm_load(f, size, false, &ea);
+        if (op == 0x1AF) {
+            ir_ldreg(ir, b, d->reg, size);
+        } else {
+            ir_movi(ir, b, size == 2 ? (uint32_t)(int32_t)(int16_t)d->imm : d->imm);
+        }
+        if (size == 4) {
+            ir_alu(ir, IR_ALU_MUL, lo, a, b, 4);
+            ir_alu(ir, IR_ALU_IMULH, hi, a, b, 4);
+        } else {
+            int sa = ir_temp(ir), sb = ir_temp(ir), p = ir_temp(ir), k = ir_temp(ir);
+            ir_alu(ir, IR_ALU_SEXT16, sa, a, -1, 4);
+            ir_alu(ir, IR_ALU_SEXT16, sb, b, -1, 4);
+            ir_alu(ir, IR_ALU_MUL, p, sa, sb, 4);
+            ir_movi(ir, k, 16);
+            ir_alu(ir, IR_ALU_SHR, hi, p, k, 2);
+            ir_movi(ir, k, 0xFFFF);
+            ir_alu(ir, XA_AND, lo, p, k, 2);
+        }
+        ir_streg(ir, d->reg, size, lo);
+        ir_setcc(ir, size == 2 ? CC_OP_IMUL16 : CC_OP_IMUL32, lo, hi, -1);
+        ir_insn_end(ir);
+        fl_result(f, hi, size); /* MUL/IMUL: SF/ZF/PF of the high half */
+        return 1;
+    }
+    if (op >= 0x190 && op <= 0x19F) {
+        ir_insn_start(ir, f->eip, f->next);
+        int c = gen_cond(f, (int)(op & 0xF));
+        if (mem) {
+            ir_sync(ir, f->eip, f->next);
+            ea = gen_ea(f);
+            ir_st(ir, d->seg, ea, c, 1);
+        } else {
+            ea = -1;
+            ir_streg(ir, d->rm, 1, c);
+        }
+        gen_rm_end(f, ea, true);
+        return 1;
+    }
+    if (op >= 0x140 && op <= 0x14F) {
+        unsigned size = d->opsize;
+        int skip = ir_label(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        int v = gen_rm_load(f, size, false, &ea); /* read (and may fault) either way */
+        int c = gen_cond(f, (int)(op & 0xF));
+        ir_brzero(ir, c, skip);
+        ir_streg(ir, d->reg, size, v);
+        ir_set_label(ir, skip);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if ((op == 0xFE || op == 0xFF) && d->reg <= 1) {
+        return gen_incdec(f, -1, op_size(d), d->reg == 1);
+    }
+    if ((op == 0xF6 || op == 0xF7) && (d->reg == 2 || d->reg == 3)) {
+        unsigned size = op_size(d);
+        uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+        int k = ir_temp(ir), r = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        int v = gen_rm_load(f, size, true, &ea);
+        if (d->reg == 2) { /* NOT: no flags */
+            ir_movi(ir, k, size_mask(size));
+            ir_alu(ir, XA_XOR, r, v, k, size);
+            gen_rm_store(f, ea, r, size);
+        } else { /* NEG: flags of 0 - v */
+            ir_movi(ir, k, 0);
+            ir_alu(ir, XA_SUB, r, k, v, size);
+            gen_rm_store(f, ea, r, size);
+            ir_setcc(ir, CC_OP_SUB8 + si, r, v, -1);
+            f->fl.valid = true;
+            f->fl.cf = -1;
+            f->fl.kind = 0;
+            f->fl.a = k;
+            f->fl.b = v;
+            f->fl.size = size;
+        }
+        gen_rm_end(f, ea, true);
+        return 1;
+    }
+    if (op == 0x86 || op == 0x87 || (op >= 0x91 && op <= 0x97)) {
+        unsigned size = op >= 0x91 ? d->opsize : op_size(d);
+        int reg = op >= 0x91 ? R_EAX : d->reg;
+        int rv = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        int v;
+        if (op >= 0x91) {
+            v = ir_temp(ir);
+            ea = -1;
+            ir_ldreg(ir, v, (int)(op & 7), size);
+        } else {
+            v = gen_rm_load(f, size, true, &ea);
+        }
+        ir_ldreg(ir, rv, reg, size);
+        if (op >= 0x91) {
+            ir_streg(ir, (int)(op & 7), size, rv);
+        } else {
+            gen_rm_store(f, ea, rv, size);
+        }
+        ir_streg(ir, reg, size, v);
+        gen_rm_end(f, ea, true);
+        return 1;
+    }
+    if (op == 0x68 || op == 0x6A || (op == 0xFF && d->reg == 6)) {
+        unsigned size = d->opsize;
+        ir_insn_start(ir, f->eip, f->next);
+        int v;
+        if (op == 0xFF) {
+            v = gen_rm_load(f, size, false, &ea);
+            if (ea < 0) {
+                ir_sync(ir, f->eip, f->next);
+            }
+        } else {
+            v = ir_temp(ir);
+            ir_sync(ir, f->eip, f->next);
+            ir_movi(ir, v, d->imm);
+        }
+        gen_push_val(f, v, size);
+        ir_insn_end(ir);
+        ir_check(ir, f->next);
+        return 1;
+    }
+    if (op == 0xC9) {
+        unsigned size = d->opsize, ss = f->stack32 ? 4 : 2;
+        int sp = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        ir_ldreg(ir, sp, R_EBP, ss);
+        ir_ld(ir, v, S_SS, sp, size);
+        ir_movi(ir, k, size);
+        ir_alu(ir, XA_ADD, sp, sp, k, ss);
+        ir_streg(ir, R_ESP, ss, sp);
+        ir_streg(ir, R_EBP, size, v);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op == 0x98 || op == 0x99) {
+        unsigned size = d->opsize;
+        int v = ir_temp(ir), r = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (op == 0x98) {
+            ir_ldreg(ir, v, R_EAX, size / 2);
+            ir_alu(ir, size == 2 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, r, v, -1, size);
+            ir_streg(ir, R_EAX, size, r);
+        } else {
+            int k = ir_temp(ir), x = v;
+            ir_ldreg(ir, v, R_EAX, size);
+            if (size == 2) {
+                x = ir_temp(ir);
+                ir_alu(ir, IR_ALU_SEXT16, x, v, -1, 4);
+            }
+            ir_movi(ir, k, 31);
+            ir_alu(ir, IR_ALU_SAR, r, x, k, size);
+            ir_streg(ir, R_EDX, size, r);
+        }
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (op >= 0x1C8 && op <= 0x1CF) {
+        int v = ir_temp(ir);
+        ir_insn_start(ir, f->eip, f->next);
+        if (d->opsize == 2) {
+            ir_movi(ir, v, 0);
+            ir_streg(ir, (int)(op & 7), 2, v);
+        } else {
+            ir_ldreg(ir, v, (int)(op & 7), 4);
+            ir_alu(ir, IR_ALU_BSWAP, v, v, -1, 4);
+            ir_streg(ir, (int)(op & 7), 4, v);
+        }
+        ir_insn_end(ir);
+        return 1;
+    }
+    return 0;
+}
+
 /* try_inline: translate f->d inline. Returns 1 (done, block continues), 2 (done, block
  * ended), 0 (not handled: use the helper). */
 static int try_inline(Fe *f)
@@ -346,10 +824,11 @@ static int try_inline(Fe *f)
     IRBlock *ir = f->ir;
     unsigned op = d->op;
     bool mem = (d->flags & DI_MEM) != 0;
-    if (d->flags & DI_LOCK) {
-        return 0;
-    }
-    if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7)) {
+    /* LOCK: the decoder accepts it only on read-modify-write memory forms, and with one
+     * CPU and no other bus master running during an instruction a locked RMW is a plain
+     * one, so the inline forms below serve both. */
+    if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
+        !(mem && (op & 7) < 4)) {
         int aop = (int)(op >> 3) & 7;
         unsigned size = op_size(d);
         unsigned form = op & 7;
@@ -360,9 +839,6 @@ static int try_inline(Fe *f)
             gen_alu(f, aop, R_EAX, src, size);
             ir_insn_end(ir);
             return 1;
-        }
-        if (mem) {
-            return 0;
         }
         ir_insn_start(ir, f->eip, f->next);
         int dst = (form & 2) ? d->reg : d->rm;
@@ -381,27 +857,11 @@ static int try_inline(Fe *f)
         return 1;
     }
     if (op >= 0x40 && op <= 0x4F) {
-        unsigned size = d->opsize;
-        uint32_t si = size == 2 ? 1 : 2;
-        bool dec = (op & 8) != 0;
-        int r = (int)(op & 7);
-        int cf = ir_temp(ir), v = ir_temp(ir), one = ir_temp(ir);
-        ir_insn_start(ir, f->eip, f->next);
-        if (f->fl.valid && f->fl.kind == 2) {
-            ir_movi(ir, cf, 0); /* after a logic op CF is clear */
-        } else if (f->fl.valid) {
-            ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
-        } else {
-            ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
-        }
-        ir_ldreg(ir, v, r, size);
-        ir_movi(ir, one, 1);
-        ir_alu(ir, dec ? XA_SUB : XA_ADD, v, v, one, size);
-        ir_streg(ir, r, size, v);
-        ir_setcc(ir, (dec ? CC_OP_DEC8 : CC_OP_INC8) + si, v, -1, cf);
-        ir_insn_end(ir);
-        f->fl.valid = false;
-        return 1;
+        return gen_incdec(f, (int)(op & 7), d->opsize, (op & 8) != 0);
+    }
+    int ext = try_inline_ext(f);
+    if (ext) {
+        return ext;
     }
     if (op >= 0x88 && op <= 0x8B) {
         unsigned size = op_size(d);
@@ -451,8 +911,9 @@ static int try_inline(Fe *f)
         int l = ir_label(ir);
         ir_insn_start(ir, f->eip, f->next);
         ir_insn_end(ir);
-        if (f->fl.valid) {
-            ir_brflags(ir, (int)(op & 0xF), f->fl.kind, f->fl.a, f->fl.b, f->fl.size, l);
+        if (fl_ok(f, (int)(op & 0xF))) {
+            ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
+                       f->fl.size, l);
         } else {
             int c = ir_temp(ir);
             ir_call_helper(ir, c, (const void *)helper_cond,
@@ -611,12 +1072,26 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         f.d = d;
         f.eip = eip;
+        f.code = code;
+        f.avail = avail;
+        int keep[3] = {-1, -1, -1};
+        if (f.fl.valid) {
+            keep[0] = f.fl.a;
+            keep[1] = f.fl.b;
+            keep[2] = f.fl.cf;
+        }
+        ir_temps_recycle(ir, keep);
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
         off += (unsigned)len;
         n++;
-        /* An instruction needs at most 8 temps and 64 IR ops: stop while both fit. */
+        /* An instruction needs at most 64 IR ops and 4 labels: stop while they fit (temps are
+         * recycled at every instruction). */
         bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
-                    ir->ntemps > IR_MAX_TEMPS - 8 || (!f.code32 && f.next < eip);
+                    ir->nlabels > IR_MAX_LABELS - 4 ||
+                    (!f.code32 && f.next < eip);
+        f.off = off;
+        f.n = n;
+        f.last = last;
         int r = j->opt.no_inline ? 0 : try_inline(&f);
         bool cont;
         if (r == 1) {
@@ -636,6 +1111,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         if (!cont || last) {
             break;
         }
+    }
+    if (n && !ir->overflow && !j->opt.no_inline) {
+        jit_opt_forward_regs(ir);
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;

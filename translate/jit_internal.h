@@ -94,6 +94,16 @@ void x64_patch_rel32(uint8_t *buf, size_t field, size_t target);
 void x64_setcc(X64Emit *e, int cc, int r8);
 /* movsx dst32, src8/src16 (from_w 1 or 2). */
 void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src);
+/* shl/shr/sar r, cl (D3 /sub), width 4 or 8. */
+void x64_shift_cl(X64Emit *e, int w, int sub, int r);
+/* imul dst, src / imul dst, [base+disp] (0F AF), width 4 or 8. */
+void x64_imul_rr(X64Emit *e, int w, int dst, int src);
+void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
+/* movsxd dst64, src32. */
+void x64_movsxd_rr(X64Emit *e, int dst, int src);
+void x64_bswap(X64Emit *e, int r);
+/* op dst, src at width 1, 2, 4 or 8 (00/01 + aop * 8). */
+void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
@@ -115,13 +125,17 @@ typedef enum IROpc {
     IR_LDREG,        /* dst = guest reg a (size; 1: AL..BH numbering) */
     IR_STREG,        /* guest reg a (size) = temp b */
     IR_ALU,          /* dst = a <sub> b, masked to size; sub = XA_* (ADD OR AND SUB XOR),
-                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits */
+                        16 + n: a << n, IR_ALU_SEXT8/16: a sign-extended from 8/16 bits,
+                        IR_ALU_SHL/SHR/SAR: a shifted by temp b (0..31, 32-bit shift),
+                        IR_ALU_MUL: low 32 bits of a * b, IR_ALU_IMULH: high 32 bits of the
+                        signed 64-bit product, IR_ALU_BSWAP: a byte-swapped,
+                        IR_ALU_ROL/ROR: a rotated by temp b (32-bit) */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
     IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
                         sub = 1: the load of a read-modify-write (checked for writing) */
     IR_ST,           /* store size bytes of b at seg imm : offset a (may fault) */
     IR_SETEIP,       /* eip = imm */
-    IR_BRCOND,       /* if temp a != 0 goto label imm */
+    IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
     IR_EXIT,         /* leave the block to the C loop (eip already set) */
@@ -133,13 +147,22 @@ typedef enum IROpc {
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
+    IR_NOP,          /* nothing (an op removed by a pass) */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
+#define IR_ALU_SHL 34
+#define IR_ALU_SHR 35
+#define IR_ALU_SAR 36
+#define IR_ALU_MUL 37
+#define IR_ALU_IMULH 38
+#define IR_ALU_BSWAP 39
+#define IR_ALU_ROL 40
+#define IR_ALU_ROR 41
 #define IR_MAX_INSNS 4096
-#define IR_MAX_LABELS 8
+#define IR_MAX_LABELS 32
 
 typedef struct IRInsn {
     uint8_t opc;
@@ -153,13 +176,20 @@ typedef struct IRInsn {
 typedef struct IRBlock {
     IRInsn insn[IR_MAX_INSNS];
     unsigned n;
-    int ntemps;
+    int ntemps;                   /* high-water mark of temps in use */
+    int next_temp;                /* ir_temp's next candidate */
+    int keep[3];                  /* temps ir_temps_recycle kept live (-1: none) */
     int nlabels;
     bool overflow;
 } IRBlock;
 
 void ir_init(IRBlock *b);
 int ir_temp(IRBlock *b);
+/* ir_temps_recycle: at an instruction boundary, every temp is free again except keep[0..2]
+ * (-1: none), the operands of the lazy flags a later Jcc, SETcc or CF reader may still read.
+ * Keeps blocks to a few slots (registers or short displacements) instead of running out of
+ * temps. */
+void ir_temps_recycle(IRBlock *b, const int keep[3]);
 int ir_label(IRBlock *b);
 void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next);
 void ir_insn_end(IRBlock *b);
@@ -180,6 +210,8 @@ void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_st(IRBlock *b, int seg, int off, int val, unsigned size);
 void ir_seteip(IRBlock *b, uint32_t eip);
 void ir_brcond(IRBlock *b, int cond, int label);
+/* ir_brzero: if temp cond == 0 goto label. */
+void ir_brzero(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
@@ -187,6 +219,22 @@ void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
+/* ---- IR passes (jit_opt.c) ---- */
+/* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
+ * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
+ * fault, a branch, a label, an exit). */
+void jit_opt_dead_flags(const IRBlock *b, bool *dead);
+/* jit_opt_forward_regs: drop IR_LDREGs of a 32-bit guest register whose value a temp still
+ * holds (from an earlier IR_LDREG or IR_STREG of it with no helper call or label in between),
+ * reading that temp instead. Returns the number of loads removed. */
+unsigned jit_opt_forward_regs(IRBlock *b);
+
+/* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
+ * and stores (and register/ALU ops, ESP written after the last access) before its end: the
+ * backend then writes the precise state only on the soft-MMU slow paths, which are the only
+ * places that can fault, and EIP at the instruction's IR_CHECK. */
+void jit_opt_lazy_sync(const IRBlock *b, bool *lazy);
+
 /* ir_dump: the IR as text, one op per line (for -d jit and tests). */
 void ir_dump(const IRBlock *b, FILE *f);
 

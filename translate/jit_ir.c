@@ -7,6 +7,8 @@ void ir_init(IRBlock *b)
 {
     b->n = 0;
     b->ntemps = 0;
+    b->next_temp = 0;
+    b->keep[0] = b->keep[1] = b->keep[2] = -1;
     b->nlabels = 0;
     b->overflow = false;
 }
@@ -26,11 +28,27 @@ static IRInsn *ir_emit(IRBlock *b, IROpc opc)
 
 int ir_temp(IRBlock *b)
 {
-    if (b->ntemps >= IR_MAX_TEMPS) {
+    while (b->next_temp == b->keep[0] || b->next_temp == b->keep[1] ||
+           b->next_temp == b->keep[2]) {
+        b->next_temp++;
+    }
+    if (b->next_temp >= IR_MAX_TEMPS) {
         b->overflow = true;
         return 0;
     }
-    return b->ntemps++;
+    int t = b->next_temp++;
+    if (t >= b->ntemps) {
+        b->ntemps = t + 1;
+    }
+    return t;
+}
+
+void ir_temps_recycle(IRBlock *b, const int keep[3])
+{
+    b->next_temp = 0;
+    for (int k = 0; k < 3; k++) {
+        b->keep[k] = keep[k];
+    }
 }
 
 int ir_label(IRBlock *b)
@@ -191,6 +209,14 @@ void ir_brcond(IRBlock *b, int cond, int label)
     }
 }
 
+void ir_brzero(IRBlock *b, int cond, int label)
+{
+    ir_brcond(b, cond, label);
+    if (!b->overflow) {
+        b->insn[b->n - 1].sub = 1;
+    }
+}
+
 void ir_set_label(IRBlock *b, int label)
 {
     IRInsn *i = ir_emit(b, IR_LABEL);
@@ -266,7 +292,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
-        [IR_SETFLAGS] = "setflags",
+        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

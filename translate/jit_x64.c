@@ -306,3 +306,51 @@ void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src)
     x64_byte(e, from_w == 1 ? 0xBE : 0xBF);
     modrm_rr(e, dst, src);
 }
+
+void x64_shift_cl(X64Emit *e, int w, int sub, int r)
+{
+    rex(e, w == 8, 0, r, false);
+    x64_byte(e, 0xD3);
+    modrm_rr(e, sub, r);
+}
+
+void x64_imul_rr(X64Emit *e, int w, int dst, int src)
+{
+    rex(e, w == 8, dst, src, false);
+    x64_byte(e, 0x0F);
+    x64_byte(e, 0xAF);
+    modrm_rr(e, dst, src);
+}
+
+void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp)
+{
+    rex(e, w == 8, dst, base, false);
+    x64_byte(e, 0x0F);
+    x64_byte(e, 0xAF);
+    modrm_mem(e, dst, base, disp);
+}
+
+void x64_movsxd_rr(X64Emit *e, int dst, int src)
+{
+    rex(e, true, dst, src, false);
+    x64_byte(e, 0x63);
+    modrm_rr(e, dst, src);
+}
+
+void x64_bswap(X64Emit *e, int r)
+{
+    rex(e, false, 0, r, false);
+    x64_byte(e, 0x0F);
+    x64_byte(e, (uint8_t)(0xC8 | (r & 7)));
+}
+
+void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src)
+{
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, src, dst,
+        w == 1 && ((src >= X_RSP && src <= X_RDI) || (dst >= X_RSP && dst <= X_RDI)));
+    x64_byte(e, (uint8_t)(aop * 8 + (w == 1 ? 0 : 1)));
+    modrm_rr(e, src, dst);
+}

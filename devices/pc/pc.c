@@ -92,6 +92,7 @@ static bool pc_direct_boot(const PCBoard *b)
 #define PC_NIC_SLOT0 3
 #define PC_NIC_MMIO_BASE 0xFEB80000u /* 128 KiB per NIC */
 #define PC_NIC_IO_BASE 0xC400u       /* 256 ports per NIC */
+#define PC_IDE_BM_BASE 0xC000u       /* the PIIX3 IDE bus-master registers (BAR4) */
 
 /* Firmware duty for the NICs on every reset of a direct (-kernel) boot: BARs, interrupt line
  * (PIRQ -> IRQ as pc_firmware_setup routes it), I/O and memory decoding on. With a BIOS, its
@@ -335,6 +336,10 @@ static void pc_storage_reset(void *opaque)
     }
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x40, 0x8000, 2);
     pci_config_write(b->pci, PIIX_DEVFN_IDE, 0x42, 0x8000, 2);
+    /* The bus-master block (BAR4, 16 ports) at PC_IDE_BM_BASE and I/O decoding on, as a BIOS
+     * leaves it: ata_piix only uses DMA when BAR4 holds an address. */
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, PCI_BAR0 + 16, PC_IDE_BM_BASE, 4);
+    pci_config_write(b->pci, PIIX_DEVFN_IDE, PCI_COMMAND, PCI_COMMAND_IO, 2);
 }
 
 /* pc_storage_init: attach m->cfg.drives (opened by the frontend into m->drive_blk) to the

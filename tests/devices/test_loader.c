@@ -253,5 +253,21 @@ Test(acpi, tables_are_linked_checksummed_and_describe_pm_block)
     /* Slot 3 INTA routes through PIRQ (3 + 1 - 2) & 3 = C -> IRQ 11. */
     static const uint8_t slot3a[] = {0x0C, 0xFF, 0xFF, 0x03, 0x00, 0x00, 0x00, 0x0A, 11};
     cr_assert(memmem(prt, rd32(dsdt + 4) - (size_t)(prt - dsdt), slot3a, sizeof(slot3a)) != NULL);
+    /* Regression: without a _CRS Linux gave the root bus no I/O or memory window and claimed
+     * no BAR (ata_piix: "BAR 0 not assigned; can't enable device"). The windows: Word I/O
+     * descriptors 0-0xCF7 and 0xD00-0xFFFF, DWord memory 0xE0000000-0xFEBFFFFF. */
+    const uint8_t *crs = memmem(dsdt, rd32(dsdt + 4), "_CRS", 4);
+    cr_assert_not_null(crs);
+    cr_assert_eq(crs[4], 0x11, "_CRS is a buffer");
+    size_t left = rd32(dsdt + 4) - (size_t)(crs - dsdt);
+    static const uint8_t io_lo[] = {0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x00,
+                                    0xF7, 0x0C, 0, 0, 0xF8, 0x0C};
+    static const uint8_t io_hi[] = {0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x0D,
+                                    0xFF, 0xFF, 0, 0, 0x00, 0xF3};
+    static const uint8_t mem[] = {0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0, 0, 0, 0,
+                                  0x00, 0x00, 0x00, 0xE0, 0xFF, 0xFF, 0xBF, 0xFE};
+    cr_assert(memmem(crs, left, io_lo, sizeof(io_lo)) != NULL, "I/O window 0-0xCF7");
+    cr_assert(memmem(crs, left, io_hi, sizeof(io_hi)) != NULL, "I/O window 0xD00-0xFFFF");
+    cr_assert(memmem(crs, left, mem, sizeof(mem)) != NULL, "memory window");
     env_free(e);
 }

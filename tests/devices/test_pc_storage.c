@@ -39,10 +39,39 @@ static void add_drive(MachineConfig *cfg, const char *name, DriveIf iface, Drive
     d->index = index;
 }
 
+/* A minimal multiboot kernel (a.out kludge: header at 64, loaded at 2 MiB), for boards that
+ * must take the direct-boot (-kernel) path where the board does the firmware duties. */
+static void make_kernel(const char *name)
+{
+    uint8_t img[4096];
+    memset(img, 0x90, sizeof(img));
+    uint32_t hdr[8] = {0x1BADB002, 0x00010000, 0, 0x200040, 0x200000, 0x201000, 0x201000,
+                       0x200100};
+    hdr[2] = (uint32_t)-(hdr[0] + hdr[1]);
+    memcpy(img + 64, hdr, sizeof(hdr));
+    char p[128];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(img, 1, sizeof(img), f), sizeof(img));
+    fclose(f);
+}
+
+static Machine *board_machine_kernel(bool snapshot, bool kernel, PCBoard **board);
+
 static Machine *board_machine(bool snapshot, PCBoard **board)
+{
+    return board_machine_kernel(snapshot, false, board);
+}
+
+static Machine *board_machine_kernel(bool snapshot, bool kernel, PCBoard **board)
 {
     MachineConfig cfg;
     machine_config_defaults(&cfg);
+    if (kernel) {
+        make_kernel("mb.bin");
+        snprintf(cfg.kernel, sizeof(cfg.kernel), "%s/mb.bin", dir);
+    }
     cfg.ram_size = 16 << 20;
     cfg.icount_shift = 0;
     cfg.snapshot = snapshot;
@@ -119,6 +148,24 @@ Test(pc_storage, drives_reach_ide_and_fdc)
     port_write(&m->io, 0x3F5, 0x04, 1);
     port_write(&m->io, 0x3F5, 0x00, 1);
     cr_assert_eq(port_read(&m->io, 0x3F5, 1) & 0x20, 0x20);
+    blk_close_drives(m);
+    machine_free(m);
+    pc_board_free(b);
+}
+
+/* Regression: for -kernel the board left BAR4 at 0, so Linux's ata_piix found no bus-master
+ * block and could not use DMA. The board now assigns it like a BIOS (and enables both
+ * channels). */
+Test(pc_storage, firmware_assigns_the_bus_master_bar)
+{
+    PCBoard *b;
+    Machine *m = board_machine_kernel(false, true, &b); /* -kernel: the board's duty */
+    cr_assert_eq(cfg_read(m, PIIX_DEVFN_IDE, 0x20), 0xC001u, "BAR4: I/O at 0xC000");
+    cr_assert(cfg_read(m, PIIX_DEVFN_IDE, 0x04) & 1, "I/O decoding on");
+    cr_assert_eq(cfg_read(m, PIIX_DEVFN_IDE, 0x40), 0x80008000, "both channels enabled");
+    /* The bus-master registers answer there: write the PRD pointer, read it back. */
+    port_write(&m->io, 0xC004, 0x12345678, 4);
+    cr_assert_eq(port_read(&m->io, 0xC004, 4), 0x12345678u & ~3u);
     blk_close_drives(m);
     machine_free(m);
     pc_board_free(b);

@@ -1,0 +1,224 @@
+/* jit_opt.c: IR passes run between the frontend and the backend: dead lazy-flag updates and
+ * redundant guest-register loads.
+ *
+ * Both passes keep the guest state exact wherever it can be observed: a helper call, a
+ * possible fault (IR_SYNC, IR_LD, IR_ST), a branch or label, and every block exit see the
+ * same CPUState as the unoptimised IR would have written.
+ */
+#include <string.h>
+
+#include "translate/jit_internal.h"
+
+void jit_opt_dead_flags(const IRBlock *b, bool *dead)
+{
+    bool killed = false;
+    for (unsigned k = b->n; k-- > 0;) {
+        dead[k] = false;
+        switch ((IROpc)b->insn[k].opc) {
+        case IR_SETCC:
+            dead[k] = killed;
+            killed = true;
+            break;
+        case IR_INSN_START:
+        case IR_INSN_END:
+        case IR_MOVI:
+        case IR_LDREG:
+        case IR_STREG:
+        case IR_ALU:
+        case IR_SETEIP:
+        case IR_SETFLAGS:
+            /* Pure: they neither read the lazy flags nor can fault. */
+            break;
+        default:
+            killed = false;
+            break;
+        }
+    }
+}
+
+/* temp_uses: the temps op i reads, into u[0..2]; returns their count. */
+static int temp_uses(const IRInsn *i, int8_t **u)
+{
+    IRInsn *m = (IRInsn *)i;
+    int n = 0;
+    switch ((IROpc)i->opc) {
+    case IR_ALU:
+    case IR_SETFLAGS:
+    case IR_BRFLAGS:
+    case IR_ST:
+        u[n++] = &m->a;
+        u[n++] = &m->b;
+        break;
+    case IR_SETCC:
+        u[n++] = &m->a;
+        u[n++] = &m->b;
+        u[n++] = &m->c;
+        break;
+    case IR_STREG:
+        u[n++] = &m->b;
+        break;
+    case IR_LD:
+    case IR_BRCOND:
+    case IR_JUMP_IND:
+        u[n++] = &m->a;
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* temp_def: the temp op i writes, or -1. */
+static int temp_def(const IRInsn *i)
+{
+    switch ((IROpc)i->opc) {
+    case IR_CALL:
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_ALU:
+    case IR_LD:
+    case IR_SETFLAGS:
+        return i->dst;
+    default:
+        return -1;
+    }
+}
+
+static bool uses_temp(const IRInsn *i, int t)
+{
+    int8_t *u[3];
+    int n = temp_uses(i, u);
+    for (int k = 0; k < n; k++) {
+        if (*u[k] == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* try_forward: op k (LDREG dst = guest reg, 32 bits) is redundant when temp src holds that
+ * register's value: every later read of dst up to dst's next definition reads src instead,
+ * provided src is not redefined before the last such read. Returns true when rewritten. */
+static bool try_forward(IRBlock *b, unsigned k, int src)
+{
+    int dst = b->insn[k].dst;
+    unsigned end = b->n, last = k;
+    for (unsigned p = k + 1; p < b->n; p++) {
+        if (uses_temp(&b->insn[p], dst)) {
+            last = p;
+        }
+        if (temp_def(&b->insn[p]) == dst) {
+            end = p;
+            break;
+        }
+    }
+    for (unsigned p = k + 1; p <= last && p < end; p++) {
+        if (temp_def(&b->insn[p]) == src) {
+            return false;
+        }
+    }
+    for (unsigned p = k + 1; p <= last; p++) {
+        int8_t *u[3];
+        int n = temp_uses(&b->insn[p], u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] == dst) {
+                *u[q] = (int8_t)src;
+            }
+        }
+    }
+    b->insn[k].opc = IR_NOP;
+    return true;
+}
+
+unsigned jit_opt_forward_regs(IRBlock *b)
+{
+    int holder[8]; /* the temp holding guest register r's 32-bit value, or -1 */
+    unsigned removed = 0;
+    for (int r = 0; r < 8; r++) {
+        holder[r] = -1;
+    }
+    for (unsigned k = 0; k < b->n; k++) {
+        IRInsn *i = &b->insn[k];
+        switch ((IROpc)i->opc) {
+        case IR_LDREG:
+            if (i->size == 4 && i->a >= 0 && i->a < 8 && holder[i->a] >= 0 &&
+                holder[i->a] != i->dst && try_forward(b, k, holder[i->a])) {
+                removed++;
+                continue;
+            }
+            break;
+        case IR_STREG:
+            if (i->a < 0 || i->a >= 8) {
+                break;
+            }
+            if (i->size == 4) {
+                holder[i->a] = i->b;
+            } else if (i->size == 1 && i->a >= 4) {
+                holder[i->a - 4] = -1; /* AH..BH */
+            } else {
+                holder[i->a] = -1;
+            }
+            continue; /* STREG defines no temp */
+        case IR_CALL:
+        case IR_LABEL:
+            /* A helper may read or write any register; at a label paths join. */
+            for (int r = 0; r < 8; r++) {
+                holder[r] = -1;
+            }
+            break;
+        default:
+            break;
+        }
+        int d = temp_def(i);
+        if (d >= 0) {
+            for (int r = 0; r < 8; r++) {
+                if (holder[r] == d) {
+                    holder[r] = -1;
+                }
+            }
+        }
+        if (i->opc == IR_LDREG && i->size == 4 && i->a >= 0 && i->a < 8) {
+            holder[i->a] = i->dst;
+        }
+    }
+    return removed;
+}
+
+void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
+{
+    for (unsigned k = 0; k < b->n; k++) {
+        lazy[k] = false;
+        if (b->insn[k].opc != IR_SYNC) {
+            continue;
+        }
+        bool ok = true, esp_written = false;
+        for (unsigned p = k + 1; p < b->n && ok; p++) {
+            const IRInsn *i = &b->insn[p];
+            if (i->opc == IR_INSN_END) {
+                break;
+            }
+            switch ((IROpc)i->opc) {
+            case IR_LD:
+            case IR_ST:
+                ok = !esp_written; /* the slow path records ESP for a fault */
+                break;
+            case IR_STREG:
+                if (i->a == R_ESP && i->size >= 2) {
+                    esp_written = true;
+                }
+                break;
+            case IR_MOVI:
+            case IR_LDREG:
+            case IR_ALU:
+            case IR_SETCC:
+            case IR_SETFLAGS:
+            case IR_NOP:
+                break;
+            default:
+                ok = false; /* helpers, #GP checks, control flow: the state must be exact */
+                break;
+            }
+        }
+        lazy[k] = ok;
+    }
+}
