@@ -63,6 +63,134 @@ void jit_helper_gp0(CPUState *cpu)
     cpu_raise_gp(cpu, 0);
 }
 
+/* Fast-path misses of gen_lookup_fast: jumps to the C lookup, patched once it is emitted. */
+typedef struct MissList {
+    size_t field[24];
+    unsigned n;
+} MissList;
+
+static void miss_on(X64Emit *e, MissList *m, int cc)
+{
+    size_t f = x64_jcc_rel32(e, cc);
+    if (m->n < sizeof(m->field) / sizeof(m->field[0])) {
+        m->field[m->n++] = f;
+    } else {
+        e->overflow = true;
+    }
+}
+
+/* or eax, bit when the dword at [rbx + disp] has one of mask's bits set. */
+static void flag_bit(X64Emit *e, int32_t disp, uint32_t mask, int32_t bit)
+{
+    x64_test_mi(e, 4, X_RBX, disp, mask);
+    size_t skip = x64_jcc_rel32(e, XC_E);
+    x64_alu_ri(e, 4, XA_OR, X_RAX, bit);
+    x64_patch_rel32(e->buf, skip, e->pos);
+}
+
+#define TLBOFF(f) ((int32_t)(offsetof(CPUState, tlb) + offsetof(TLBEntry, f)))
+#define JCOFF(f) ((int32_t)offsetof(JitJcEntry, f))
+_Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFFFF,
+               "tlb_user is reached from tlb with an imm32");
+
+/* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
+ * making every check they make (falls through to the C call when any fails):
+ *   exit_word == 0 (stricter than exit_wanted), no pending_db, no TF/RF, DR7 & 0xFF == 0,
+ *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
+ *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
+ *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
+ *   bits (tb_mode_flags); the block fits the instruction budget. Then it counts the hit
+ *   (jc_hits, lookup_hits) and jumps to the block. Not used in lockstep mode. */
+static void gen_lookup_fast(X64Emit *e)
+{
+    MissList m = { .n = 0 };
+    x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
+    miss_on(e, &m, XC_NE);
+    x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
+    miss_on(e, &m, XC_NE);
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
+    miss_on(e, &m, XC_NE);
+    x64_test_mi(e, 4, X_RBX, OFF(dr[7]), 0xFF);
+    miss_on(e, &m, XC_NE);
+    x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
+    x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
+    miss_on(e, &m, XC_NE);
+    /* ecx = EIP, edx = linear PC; EIP within the CS limit. */
+    x64_load(e, 4, X_RCX, X_RBX, OFF(eip));
+    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[S_CS].limit));
+    miss_on(e, &m, XC_A);
+    x64_load(e, 4, X_RDX, X_RBX, OFF(seg[S_CS].base));
+    x64_alu_rr(e, 4, XA_ADD, X_RDX, X_RCX);
+    /* rdi = cpu + 32 * TLB index (+ the tlb_user offset at CPL 3); the tag must match. */
+    x64_mov_rr(e, 4, X_RDI, X_RDX);
+    x64_shift_ri(e, 4, 5, X_RDI, 12); /* shr */
+    x64_alu_ri(e, 4, XA_AND, X_RDI, TLB_SIZE - 1);
+    x64_shift_ri(e, 8, 4, X_RDI, 5);  /* shl: 32-byte entries */
+    x64_alu_rr(e, 8, XA_ADD, X_RDI, X_RBX);
+    x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(cpl), 3);
+    size_t sup = x64_jcc_rel32(e, XC_NE);
+    x64_alu_ri(e, 8, XA_ADD, X_RDI, (int32_t)(offsetof(CPUState, tlb_user) -
+                                               offsetof(CPUState, tlb)));
+    x64_patch_rel32(e->buf, sup, e->pos);
+    x64_mov_rr(e, 4, X_RAX, X_RDX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)~0xFFFu);
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RDI, TLBOFF(tag_code));
+    miss_on(e, &m, XC_NE);
+    /* rsi = the jump-cache slot jc_hash(lin). */
+    x64_mov_rr(e, 4, X_RSI, X_RDX);
+    x64_shift_ri(e, 4, 5, X_RSI, TB_JC_BITS);
+    x64_alu_rr(e, 4, XA_XOR, X_RSI, X_RDX);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (1 << TB_JC_BITS) - 1);
+    x64_mov_ri32(e, X_RAX, (uint32_t)sizeof(JitJcEntry));
+    x64_imul_rr(e, 4, X_RSI, X_RAX);
+    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_R12);
+    x64_alu_ri(e, 8, XA_ADD, X_RSI, JOFF(jc));
+    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RSI, JCOFF(eip));
+    miss_on(e, &m, XC_NE);
+    x64_load(e, 4, X_RAX, X_RBX, OFF(seg[S_CS].base));
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RSI, JCOFF(cs_base));
+    miss_on(e, &m, XC_NE);
+    x64_load(e, 4, X_RAX, X_RBX, OFF(seg[S_CS].limit));
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RSI, JCOFF(cs_limit));
+    miss_on(e, &m, XC_NE);
+    /* host source: addend + lin (edx is zero-extended). */
+    x64_load(e, 8, X_RAX, X_RDI, TLBOFF(addend));
+    x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RDX);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RSI, JCOFF(host_src));
+    miss_on(e, &m, XC_NE);
+    /* physical PC: paddr | page offset. */
+    x64_mov_rr(e, 4, X_RAX, X_RDX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFF);
+    x64_alu_rm(e, 4, XA_OR, X_RAX, X_RDI, TLBOFF(paddr));
+    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RSI, JCOFF(phys));
+    miss_on(e, &m, XC_NE);
+    /* mode bits, as tb_mode_flags. */
+    x64_load(e, 4, X_RAX, X_RBX, OFF(cpl));
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
+    x64_shift_ri(e, 4, 4, X_RAX, TBF_CPL_SHIFT);
+    flag_bit(e, OFF(seg[S_CS].flags), SEGF_DB, TBF_CODE32);
+    flag_bit(e, OFF(seg[S_SS].flags), SEGF_DB, TBF_STACK32);
+    flag_bit(e, OFF(cr0), CR0_PE, TBF_PE);
+    flag_bit(e, OFF(eflags), EF_VM, TBF_VM);
+    flag_bit(e, OFF(cr0), CR0_PG, TBF_PG);
+    x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
+    x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
+    miss_on(e, &m, XC_NE);
+    /* budget: icount + ninsns <= end. */
+    x64_load(e, 2, X_RAX, X_RSI, JCOFF(ninsns));
+    x64_alu_rm(e, 8, XA_ADD, X_RAX, X_RBX, OFF(icount));
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    miss_on(e, &m, XC_A);
+    x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.jc_hits), 1);
+    x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.lookup_hits), 1);
+    x64_load(e, 8, X_RAX, X_RSI, JCOFF(code));
+    x64_jmp_r(e, X_RAX);
+    for (unsigned k = 0; k < m.n && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, m.field[k], e->pos);
+    }
+}
+
 void jit_gen_trampolines(JitState *j)
 {
     CodeBuf *cb = &j->cb;
@@ -86,6 +214,9 @@ void jit_gen_trampolines(JitState *j)
         x64_byte(&e, 0xCC);
     }
     j->lookup_off = e.pos;
+    if (!j->opt.verify) {
+        gen_lookup_fast(&e);
+    }
     x64_mov_rr(&e, 8, X_RDI, X_RBX);
     x64_mov_ri64(&e, X_RAX, (uint64_t)(uintptr_t)jit_helper_lookup);
     x64_call_r(&e, X_RAX);
