@@ -208,8 +208,8 @@ void jit_gen_trampolines(JitState *j)
     x64_mov_rr(&e, 8, X_RBX, X_RDI);
     x64_mov_rr(&e, 8, X_R12, X_RSI);
     x64_jmp_r(&e, X_RDX);
-    /* lookup: the next block through jit_helper_lookup (eip and icount are up to date);
-     * jump to it, or leave to the C loop with rax = 0. */
+    /* lookup: the next block through the jump-cache probe, else jit_helper_lookup (eip and
+     * icount are up to date); jump to it, or leave to the C loop with rax = 0. */
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }

@@ -313,7 +313,7 @@ typedef struct JitState {
     size_t tramp_size;            /* trampolines at the start of the buffer */
     uintptr_t (*enter)(CPUState *cpu, struct JitState *j, const void *code);
     size_t epilogue_off;
-    size_t lookup_off;            /* trampoline: jit_helper_lookup, then jump or exit */
+    size_t lookup_off;            /* trampoline: jump-cache probe, else jit_helper_lookup */
     InterpFn table[OP_COUNT];
     TranslationBlock *hash[1u << TB_HASH_BITS];
     JitJcEntry jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */

@@ -427,6 +427,39 @@ Test(jit_tb, a_jump_to_another_page_goes_through_the_lookup_not_the_c_loop)
     rig_free(j);
 }
 
+Test(jit_tb, ret_between_pages_hits_the_jump_cache_exactly_and_sees_a_remap)
+{
+    /* 1000: inc ax; push 2000; ret / 2000: inc bx; push 1000; ret -- indirect exits only,
+     * found by the lookup trampoline's jump-cache path: the budget stays exact, and a memory
+     * map change over the second page is seen by the next lookup. */
+    uint8_t code[0x1010] = {0};
+    static const uint8_t a[] = {0x40, 0x68, 0x00, 0x20, 0xC3};
+    static const uint8_t b[] = {0x43, 0x68, 0x00, 0x10, 0xC3};
+    memcpy(code, a, sizeof(a));
+    memcpy(code + 0x1000, b, sizeof(b));
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    uint64_t ic = j->cpu->icount;
+    cr_assert_eq(cpu_exec(j->cpu, 6000), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->icount - ic, 6000);
+    cr_assert_eq(j->cpu->eip, CODE);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EAX], 1000);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EBX], 1000);
+    cr_assert_gt(x86_jit_stats(j->cpu)->lookup_hits, 1000);
+    uint8_t *other = calloc(1, 4096);
+    cr_assert_not_null(other);
+    static const uint8_t c[] = {0x41, 0x68, 0x00, 0x10, 0xC3}; /* inc cx instead */
+    memcpy(other, c, sizeof(c));
+    int h = mem_map_ram(&j->mem, "over", CODE + 0x1000, 4096, other, 1);
+    cr_assert_geq(h, 0);
+    cr_assert_eq(cpu_exec(j->cpu, 6000), CPU_EXIT_BUDGET);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EAX], 2000);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EBX], 1000);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_ECX], 1000);
+    mem_unmap(&j->mem, h);
+    rig_free(j);
+    free(other);
+}
+
 Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
 {
     /* 1000: inc ax; jmp 1000 with IF set and INTR raised after the loop is chained: the
