@@ -32,15 +32,22 @@ AUTOEXEC = (b"@ECHO OFF\r\n"
             b"ECHO ANYVM-DOS-DONE > COM1\r\n")
 
 
-def freedos(args):
-    os.makedirs(args.work, exist_ok=True)
-    img = os.path.join(args.work, "freedos-test.img")
-    shutil.copyfile(args.floppy, img)
-    bat = os.path.join(args.work, "AUTOEXEC.BAT")
+def freedos_copy(floppy, work, name, autoexec):
+    """Copy the FreeDOS floppy image to work/name (the original is never modified) and put
+    autoexec (bytes) in the copy as its AUTOEXEC.BAT with mtools. Returns the copy's path."""
+    os.makedirs(work, exist_ok=True)
+    img = os.path.join(work, name)
+    shutil.copyfile(floppy, img)
+    bat = os.path.join(work, "AUTOEXEC.BAT")
     with open(bat, "wb") as f:
-        f.write(AUTOEXEC)
+        f.write(autoexec)
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    return img
+
+
+def freedos(args):
+    img = freedos_copy(args.floppy, args.work, "freedos-test.img", AUTOEXEC)
     mon_path = os.path.join(args.work, "freedos-mon.sock")
     if os.path.exists(mon_path):
         os.unlink(mon_path)

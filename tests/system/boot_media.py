@@ -33,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_boot import Serial, fail  # noqa: E402
+from bios_boot import freedos_copy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILDER = os.path.join(ROOT, "scripts", "build-boot-media.sh")
@@ -119,14 +120,7 @@ AUTOEXEC = (b"@ECHO OFF\r\n"
 
 
 def fdemu(args):
-    os.makedirs(args.work, exist_ok=True)
-    img = os.path.join(args.work, "fdemu-floppy.img")
-    shutil.copyfile(args.floppy, img)
-    bat = os.path.join(args.work, "AUTOEXEC.BAT")
-    with open(bat, "wb") as f:
-        f.write(AUTOEXEC)
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-    subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    img = freedos_copy(args.floppy, args.work, "fdemu-floppy.img", AUTOEXEC)
     args.images = img
     iso = build("fdemu", args, "boot-media-fdemu.iso")
     t0 = time.monotonic()

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_boot import Serial, fail  # noqa: E402
-from bios_boot import monitor  # noqa: E402
+from bios_boot import monitor, freedos_copy  # noqa: E402
 
 AUTOEXEC = (b"@ECHO OFF\r\n"
             b"ECHO ANYVM-DOS-READY > COM1\r\n"
@@ -30,13 +30,7 @@ AUTOEXEC = (b"@ECHO OFF\r\n"
 
 
 def freedos(args):
-    img = os.path.join(args.work, "seabios-freedos.img")
-    shutil.copyfile(args.floppy, img)
-    bat = os.path.join(args.work, "AUTOEXEC.BAT")
-    with open(bat, "wb") as f:
-        f.write(AUTOEXEC)
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-    subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    img = freedos_copy(args.floppy, args.work, "seabios-freedos.img", AUTOEXEC)
     dbg = os.path.join(args.work, "seabios-freedos-debug.txt")
     if os.path.exists(dbg):
         os.unlink(dbg)

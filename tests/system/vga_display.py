@@ -32,6 +32,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_boot import Serial, fail  # noqa: E402
+from bios_boot import freedos_copy  # noqa: E402
 
 AUTOEXEC = b"@ECHO OFF\r\nECHO ANYVM-DOS-READY > COM1\r\n"
 
@@ -243,15 +244,8 @@ def cpu_seconds(pid):
 
 
 def freedos(args):
-    os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.artifacts, exist_ok=True)
-    img = os.path.join(args.work, "freedos-vga.img")
-    shutil.copyfile(args.floppy, img)
-    bat = os.path.join(args.work, "AUTOEXEC.BAT")
-    with open(bat, "wb") as f:
-        f.write(AUTOEXEC)
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-    subprocess.run(["mcopy", "-o", "-i", img, bat, "::/AUTOEXEC.BAT"], check=True, env=env)
+    img = freedos_copy(args.floppy, args.work, "freedos-vga.img", AUTOEXEC)
     xvfb = Xvfb(args.work)
     try:
         proc, s, qmp = start_anyvm(args, xvfb, ["-fda", img, "-m", "32"])
