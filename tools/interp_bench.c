@@ -7,42 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/cpu.h"
+#include "tools/bench_run.h"
 #include "translate/jit.h"
 
 #define RAM_SIZE (1u << 20)
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* run: load code at 0000:1000 (followed by HLT) and run it to the HLT; returns seconds. */
-static double run(CPUState *cpu, uint8_t *ram, const uint8_t *code, size_t len, uint64_t *insns)
-{
-    memcpy(ram + 0x1000, code, len);
-    ram[0x1000 + len] = 0xF4;
-    /* A loader: the JIT drops what it translated from the previous kernel. */
-    mem_notify_ram_write(cpu->mem, 0x1000, len + 1);
-    for (int s = 0; s < S_NSEG; s++) {
-        cpu_set_seg_real(cpu, s, 0);
-    }
-    cpu->regs[R_ESP] = 0x8000;
-    cpu->eip = 0x1000;
-    cpu->halted = false;
-    uint64_t start = cpu->icount;
-    double t0 = now();
-    while (!cpu->halted && !cpu->shutdown && cpu->icount - start < (1ull << 32)) {
-        cpu_exec(cpu, 1 << 20);
-    }
-    double t = now() - t0;
-    *insns = cpu->icount - start;
-    return t;
-}
 
 int main(int argc, char **argv)
 {
@@ -97,10 +67,10 @@ int main(int argc, char **argv)
                                   0x31, 0xFF, 0xB9, 0xFF, 0xFF, 0xF3, 0xA4, 0xB9, 0xFF, 0xFF,
                                   0xF3, 0xAA, 0x4B, 0x75, 0xEF};
     uint64_t n;
-    double t = run(cpu, ram, alu, sizeof(alu), &n);
+    double t = bench_run(cpu, ram, alu, sizeof(alu), 1ull << 32, &n);
     printf("alu loop:   %llu instructions in %.3f s = %.1f MIPS\n", (unsigned long long)n, t,
            (double)n / t / 1e6);
-    t = run(cpu, ram, str, sizeof(str), &n);
+    t = bench_run(cpu, ram, str, sizeof(str), 1ull << 32, &n);
     printf("rep movs/stos: 64 x 2 x 64 KiB in %.3f s = %.0f MB/s\n", t,
            64.0 * 2 * 65535 / t / 1e6);
     if (use_jit) {

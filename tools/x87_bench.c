@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/cpu.h"
+#include "tools/bench_run.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -51,36 +51,6 @@ static const Kernel kernels[] = {
     {"fsin", k_fsin, sizeof(k_fsin), 7, 3, 50, "FLD/FSIN/FSTP"},
     {"mmx", k_mmx, sizeof(k_mmx), 3, 4, 1, "PADDW/PMULLW/PXOR/PSRLQ"},
 };
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* run: load code at 0000:1000 (followed by HLT) and run it to the HLT; returns seconds. */
-static double run(CPUState *cpu, uint8_t *ram, const uint8_t *code, size_t len, uint64_t *insns)
-{
-    memcpy(ram + 0x1000, code, len);
-    ram[0x1000 + len] = 0xF4;
-    /* A loader: the JIT drops what it translated from the previous kernel. */
-    mem_notify_ram_write(cpu->mem, 0x1000, len + 1);
-    for (int s = 0; s < S_NSEG; s++) {
-        cpu_set_seg_real(cpu, s, 0);
-    }
-    cpu->regs[R_ESP] = 0x8000;
-    cpu->eip = 0x1000;
-    cpu->halted = false;
-    uint64_t start = cpu->icount;
-    double t0 = now();
-    while (!cpu->halted && !cpu->shutdown && cpu->icount - start < (1ull << 34)) {
-        cpu_exec(cpu, 1 << 20);
-    }
-    double t = now() - t0;
-    *insns = cpu->icount - start;
-    return t;
-}
 
 int main(int argc, char **argv)
 {
@@ -119,7 +89,7 @@ int main(int argc, char **argv)
         memcpy(ram + 0x2008, &y, 8);
         memcpy(ram + 0x2010, &z, 4);
         uint64_t n;
-        double t = run(cpu, ram, code, kn->len, &n);
+        double t = bench_run(cpu, ram, code, kn->len, 1ull << 34, &n);
         double ops = (double)kn->ops * 1000.0 * o;
         printf("%-6s %-24s %llu instructions in %.3f s = %.1f MIPS, %.2f M x87/MMX ops/s\n",
                kn->name, kn->unit, (unsigned long long)n, t, (double)n / t / 1e6,
