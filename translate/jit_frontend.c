@@ -1047,6 +1047,29 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
     return true;
 }
 
+/* jit_helper_step: the interpreter's step, fetching and decoding at CS:EIP on every run. */
+static void jit_helper_step(CPUState *cpu, const void *unused)
+{
+    (void)unused;
+    x86_interp_step(cpu);
+}
+
+/* gen_step: a block of one instruction the frontend cannot decode from the bytes it has (it
+ * crosses into the next page or the CS limit, or is undefined): the interpreter fetches,
+ * decodes and runs it each time, so the block depends neither on the bytes nor on the mapping
+ * of the next page; then the next block is looked up in generated code. Without it every
+ * execution would leave to the C loop. */
+static void gen_step(Fe *f, uint32_t eip)
+{
+    IRBlock *ir = f->ir;
+    ir_insn_start(ir, eip, eip);
+    ir_sync(ir, eip, eip);
+    ir_call_helper(ir, -1, (const void *)jit_helper_step, NULL);
+    ir_insn_end(ir);
+    ir_check_events(ir);
+    ir_exit_tb(ir);
+}
+
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
                       unsigned avail)
 {
@@ -1067,6 +1090,12 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
              * next block. */
             if (n) {
                 ir_goto_tb(ir, 0, eip);
+            } else {
+                memset(d, 0, sizeof(*d));
+                gen_step(&f, eip);
+                j->stats.insns_helper++;
+                n = 1;
+                off = avail < 1 ? avail : 1; /* a byte: the block belongs to this page */
             }
             break;
         }
