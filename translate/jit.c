@@ -741,11 +741,33 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
 
 /* ---- run loop ---- */
 
+/* run_tail: the next block does not fit the exact budget (-icount, a bare CPU): interpret up
+ * to the budget directly, with no block lookup per instruction. The tail is shorter than the
+ * block (< TB_MAX_INSNS instructions), so this costs well under a microsecond per slice, far
+ * less than translating a block cut to the remaining count, which would rarely run twice. */
+static void run_tail(JitState *j, CPUState *cpu, uint64_t end, unsigned gen)
+{
+    do {
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        j->stats.interp_steps++;
+        x86_interp_step(cpu);
+        cpu->icount++;
+    } while (keep_running(cpu, end, gen));
+}
+
 void x86_jit_run(CPUState *cpu, uint64_t end)
 {
     JitState *j = cpu->jit;
     const unsigned gen = cpu->mem_generation;
-    j->end = end;
+    /* Under a host clock nothing observes the exact instruction count of a slice (virtual
+     * time is the host's), so blocks may run up to TB_MAX_INSNS - 1 instructions past end
+     * and a block never has to be cut short: limit is what generated code and the lookups
+     * test (icount + ninsns <= limit); end still stops the loop here. With -icount or a bare
+     * CPU the budget is exact. */
+    const bool exact = !cpu->clock || cpu->clock->mode != CLOCK_HOST;
+    const uint64_t limit = exact ? end : end + TB_MAX_INSNS - 1;
+    j->end = limit;
     j->count_execs = log_enabled(cpu->log, LOG_JIT_STATS);
     cpu->jit_stop = 0;
     if (cpu->nmi_pending || (cpu->intr_pending && (cpu->eflags & EF_IF))) {
@@ -775,11 +797,15 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
         }
         last = NULL;
         cpu->jit_stop = 0; /* invalidations by the lookup itself concern no running code */
-        if (!tb || tb->ninsns > end - cpu->icount) {
+        if (!tb) {
             j->stats.interp_steps++;
             x86_interp_step(cpu);
             cpu->icount++;
             continue;
+        }
+        if (tb->ninsns > limit - cpu->icount) {
+            run_tail(j, cpu, end, gen);
+            return;
         }
         j->stats.block_entries++;
         if (j->opt.verify) {

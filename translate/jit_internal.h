@@ -305,7 +305,7 @@ typedef struct JitPage {
 
 /* JitState: cpu->jit. The first fields are read by generated code through r12. */
 typedef struct JitState {
-    uint64_t end;                 /* icount bound of the current x86_jit_run */
+    uint64_t end;                 /* icount bound for blocks in this x86_jit_run (see there) */
     uint8_t in_code;              /* generated code is on the stack */
     bool count_execs;             /* -d jit-stats: blocks count their entries */
     JitOptions opt;
