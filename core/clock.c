@@ -34,6 +34,9 @@ void clock_init(Clock *c, ClockMode mode, int icount_shift)
     c->next_seq = 0;
     c->host_now = host_monotonic_ns;
     c->host_now_opaque = NULL;
+    c->fired = 0;
+    c->late_total_ns = 0;
+    c->late_max_ns = 0;
 }
 
 void clock_start(Clock *c)
@@ -169,11 +172,17 @@ int clock_run_timers(Clock *c)
             break;
         }
         timer_unlink(t);
+        int64_t late = now - t->deadline;
+        c->late_total_ns += (uint64_t)late;
+        if (late > c->late_max_ns) {
+            c->late_max_ns = late;
+        }
         t->deadline = CLOCK_NEVER;
         fired++;
         if (t->cb) {
             t->cb(t->opaque);
         }
     }
+    c->fired += (uint64_t)fired;
     return fired;
 }

@@ -35,6 +35,10 @@ typedef struct Clock {
     uint64_t next_seq;
     int64_t (*host_now)(void *opaque); /* monotonic ns source; injectable for tests */
     void *host_now_opaque;
+    /* -d stats: timers fired, and how late (virtual ns after their deadline). */
+    uint64_t fired;
+    uint64_t late_total_ns;
+    int64_t late_max_ns;
 } Clock;
 
 /* clock_init: a stopped clock at virtual time 0. */

@@ -317,6 +317,7 @@ static int machine_poll_count(Machine *m, int64_t timeout_ns)
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
         tsp = &ts;
     }
+    m->n_polls++;
     int r = ppoll(pfd, (nfds_t)n, tsp, NULL);
     if (r <= 0) {
         return 0;
@@ -355,6 +356,7 @@ static void machine_exec_slice(Machine *m)
     if (budget < 1) {
         budget = 1;
     }
+    m->n_slices++;
     uint64_t before = m->cpu_ops->icount ? m->cpu_ops->icount(m->cpu_opaque) : 0;
     int ex = m->cpu_ops->exec(m->cpu_opaque, budget);
     uint64_t ran;
@@ -436,6 +438,14 @@ static void machine_log_stats(Machine *m, int64_t host_ns, uint64_t insns)
             "stats: %llu instructions in %.3f s host time (%.2f MIPS), virtual time %.3f s\n",
             (unsigned long long)insns, secs, secs > 0 ? (double)insns / secs / 1e6 : 0.0,
             (double)clock_now(&m->clock) / 1e9);
+    const Clock *c = &m->clock;
+    log_msg(&m->log, LOG_STATS,
+            "stats: %llu CPU slices, %llu host polls; %llu timers fired, %.1f us late on "
+            "average, %.1f us at most\n",
+            (unsigned long long)m->n_slices, (unsigned long long)m->n_polls,
+            (unsigned long long)c->fired,
+            c->fired ? (double)c->late_total_ns / (double)c->fired / 1e3 : 0.0,
+            (double)c->late_max_ns / 1e3);
 }
 
 int machine_run(Machine *m)
