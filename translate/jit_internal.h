@@ -229,6 +229,12 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead);
  * reading that temp instead. Returns the number of loads removed. */
 unsigned jit_opt_forward_regs(IRBlock *b);
 
+/* jit_opt_dead_code: turn into IR_NOP every IR_SETCC jit_opt_dead_flags finds dead, then
+ * every pure op (IR_MOVI, IR_LDREG, IR_ALU, IR_SETFLAGS) whose result no later op reads, e.g.
+ * the high half of an IMUL or the carry-out of a shift computed only for flags nothing reads.
+ * Returns the number of ops removed. */
+unsigned jit_opt_dead_code(IRBlock *b);
+
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
  * backend then writes the precise state only on the soft-MMU slow paths, which are the only

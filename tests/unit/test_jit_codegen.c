@@ -144,6 +144,42 @@ Test(jit_codegen, forwarding_stops_at_helpers_partial_writes_and_redefinitions)
     free(b);
 }
 
+Test(jit_codegen, dead_code_drops_results_only_dead_flags_read_and_keeps_the_rest)
+{
+    IRBlock *b = new_ir();
+    /* imul eax, ebx; imul ecx, eax; store: the first IMUL's high half feeds only its flags,
+     * which the second replaces; the second's flags are live (the store may fault). */
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, IR_ALU_MUL, 2, 0, 1, 4);
+    ir_alu(b, IR_ALU_IMULH, 3, 0, 1, 4);           /* 3: dead with its SETCC */
+    ir_streg(b, R_EAX, 4, 2);
+    ir_setcc(b, CC_OP_IMUL32, 2, 3, -1);           /* 5: dead */
+    ir_ldreg(b, 4, R_ECX, 4);
+    ir_alu(b, IR_ALU_MUL, 5, 4, 2, 4);
+    ir_alu(b, IR_ALU_IMULH, 6, 4, 2, 4);           /* 8: kept, read by the SETCC */
+    ir_streg(b, R_ECX, 4, 5);
+    ir_setcc(b, CC_OP_IMUL32, 5, 6, -1);           /* 10: live */
+    ir_movi(b, 7, 0x1000);                         /* 11: dead (never read) */
+    ir_movi(b, 8, 0x2000);
+    ir_brflags(b, XC_E, 0, 5, 6, 4, 0);            /* 13: reads t5, t6; target reads t8 */
+    ir_movi(b, 9, 3);                              /* 14: dead (the fall-through exits) */
+    ir_goto_tb(b, 0, 0x10);
+    ir_set_label(b, 0);
+    ir_st(b, S_DS, 8, 5, 4);
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_dead_code(b), 4);
+    static const unsigned nop[] = {3, 5, 11, 14};
+    for (unsigned k = 0; k < sizeof(nop) / sizeof(nop[0]); k++) {
+        cr_assert_eq(b->insn[nop[k]].opc, IR_NOP, "op %u", nop[k]);
+    }
+    cr_assert_eq(b->insn[8].opc, IR_ALU);
+    cr_assert_eq(b->insn[10].opc, IR_SETCC);
+    cr_assert_eq(b->insn[12].opc, IR_MOVI, "read after the label");
+    cr_assert_eq(b->insn[2].opc, IR_ALU);
+    free(b);
+}
+
 /* ---- inline forms against the interpreter ---- */
 
 #define RAM_SIZE (1u << 20)
