@@ -99,6 +99,10 @@ void x64_shift_cl(X64Emit *e, int w, int sub, int r);
 /* imul dst, src / imul dst, [base+disp] (0F AF), width 4 or 8. */
 void x64_imul_rr(X64Emit *e, int w, int dst, int src);
 void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
+/* movzx dst32, src8/src16 (from_w 1 or 2). */
+void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src);
+/* mov dst, src at width 1, 2, 4 or 8 (88/89): a byte or word move keeps dst's other bits. */
+void x64_mov_rr_w(X64Emit *e, int w, int dst, int src);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);

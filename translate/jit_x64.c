@@ -354,3 +354,22 @@ void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src)
     x64_byte(e, (uint8_t)(aop * 8 + (w == 1 ? 0 : 1)));
     modrm_rr(e, src, dst);
 }
+
+void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src)
+{
+    rex(e, false, dst, src, from_w == 1 && src >= X_RSP && src <= X_RDI);
+    x64_byte(e, 0x0F);
+    x64_byte(e, from_w == 1 ? 0xB6 : 0xB7);
+    modrm_rr(e, dst, src);
+}
+
+void x64_mov_rr_w(X64Emit *e, int w, int dst, int src)
+{
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, src, dst,
+        w == 1 && ((src >= X_RSP && src <= X_RDI) || (dst >= X_RSP && dst <= X_RDI)));
+    x64_byte(e, w == 1 ? 0x88 : 0x89);
+    modrm_rr(e, src, dst);
+}

@@ -58,6 +58,13 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("cmp al, bpl", x64_alu_rr_w(&e, 1, XA_CMP, X_RAX, X_RBP));
     CHECK_EMIT("add ax, r14w", x64_alu_rr_w(&e, 2, XA_ADD, X_RAX, X_R14));
     CHECK_EMIT("cmp eax, r15d", x64_alu_rr_w(&e, 4, XA_CMP, X_RAX, X_R15));
+    CHECK_EMIT("movzx eax, r9b", x64_movzx_rr(&e, 1, X_RAX, X_R9));
+    CHECK_EMIT("movzx eax, dil", x64_movzx_rr(&e, 1, X_RAX, X_RDI));
+    CHECK_EMIT("movzx ecx, r11w", x64_movzx_rr(&e, 2, X_RCX, X_R11));
+    CHECK_EMIT("mov r10b, al", x64_mov_rr_w(&e, 1, X_R10, X_RAX));
+    CHECK_EMIT("mov dil, al", x64_mov_rr_w(&e, 1, X_RDI, X_RAX));
+    CHECK_EMIT("mov r8w, ax", x64_mov_rr_w(&e, 2, X_R8, X_RAX));
+    CHECK_EMIT("mov edi, eax", x64_mov_rr_w(&e, 4, X_RDI, X_RAX));
 }
 
 /* ---- IR passes ---- */
