@@ -262,8 +262,29 @@ static const int8_t gc_pool[] = {X_R8, X_R9, X_R10, X_R11, X_RDI};
 #define GC_N ((int)sizeof(gc_pool))
 #define GC_FAR (1 << 20)
 
+/* ColdPath: a soft-MMU slow path, emitted after the block body so that the fast paths stay
+ * dense and fall through; it holds what the backend knew at the access. */
+typedef struct ColdPath {
+    size_t jumps[8];              /* fast-path jcc fields that lead here */
+    uint8_t nj;
+    size_t done;                  /* where the fast path goes on */
+    bool store, rmw;
+    uint8_t size, seg;
+    int8_t dst, val;              /* the load's temp; the store's value temp */
+    bool val_known;
+    uint32_t val_k;
+    bool sync_lazy;
+    uint32_t sync_eip, sync_next;
+    unsigned pending;
+    int8_t gc_host[8];            /* the guest-register cache at the access */
+    uint8_t gc_dirty;             /* bit r: guest register r dirty */
+} ColdPath;
+#define MAX_COLD 1024
+
 typedef struct Backend {
     X64Emit e;
+    ColdPath cold[MAX_COLD];
+    unsigned ncold;
     JitState *j;
     unsigned pending;
     ExitStub stubs[IR_MAX_INSNS / 2];
@@ -353,17 +374,6 @@ static void gc_spill(Backend *b)
     for (int r = 0; r < 8; r++) {
         if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
             gc_store(b, r);
-        }
-    }
-}
-
-/* gc_reload: load every cached register again from the CPUState (after a call that clobbered
- * the host registers, with the dirty ones spilled before it). */
-static void gc_reload(Backend *b)
-{
-    for (int r = 0; r < 8; r++) {
-        if (b->gc_host[r] >= 0) {
-            x64_load(&b->e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
         }
     }
 }
@@ -622,12 +632,12 @@ static void call_abs(Backend *b, const void *fn)
 
 /* emit_sync: the precise state before something that can fault: insn_eip, insn_esp, eip
  * and the retired-instruction count. */
-static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending)
+static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending, int esp_host)
 {
     X64Emit *e = &b->e;
     x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)eip);
-    if (b->gc_host[R_ESP] >= 0) {
-        x64_store(e, 4, X_RBX, OFF(insn_esp), b->gc_host[R_ESP]);
+    if (esp_host >= 0) {
+        x64_store(e, 4, X_RBX, OFF(insn_esp), esp_host);
     } else {
         x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
         x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
@@ -650,7 +660,12 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     bool wr = store || rmw;                    /* checked for writing */
     int seg = (int)i->imm;
     unsigned size = i->size;
-    size_t slow[8];
+    if (b->ncold >= MAX_COLD) {
+        b->overflow = true;
+        return;
+    }
+    ColdPath *cp = &b->cold[b->ncold++];
+    size_t *slow = cp->jumps;
     unsigned ns = 0;
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
@@ -685,58 +700,100 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     }
     x64_mov_rr(e, 4, X_RAX, X_RCX);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
     /* The tag is compared with the page of the access's LAST byte: an access crossing into
      * the next page (or wrapping at 4 GiB) cannot match the tag stored at its first page's
      * index (tags are page-aligned and stored at their own page's index; invalid ones have
      * low bits set), so it takes the slow path without a separate page-offset test. */
-    x64_mov_rr(e, 4, X_RSI, X_RCX);
     if (size > 1) {
-        x64_alu_ri(e, 4, XA_ADD, X_RSI, (int32_t)size - 1);
+        x64_lea32(e, X_RSI, X_RCX, (int32_t)size - 1);
+    } else {
+        x64_mov_rr(e, 4, X_RSI, X_RCX);
     }
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
-               tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
-                                  : offsetof(TLBEntry, tag_read)));
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                      : offsetof(TLBEntry, tag_read)));
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    x64_load(e, 8, X_RSI, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
-    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RCX);          /* rsi = host address */
+    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    /* the host address: rsi + rcx (addend + linear) */
     if (store) {
         load_temp(b, X_RAX, i->b);
-        x64_store(e, (int)size, X_RSI, 0, X_RAX);
+        x64_store_idx(e, (int)size, X_RSI, X_RCX, 0, X_RAX);
     } else {
-        x64_load(e, (int)size, X_RAX, X_RSI, 0);
+        x64_load_idx(e, (int)size, X_RAX, X_RSI, X_RCX, 0);
         store_temp(b, i->dst, X_RAX);
     }
-    size_t done = x64_jmp_rel32(e);
-    for (unsigned k = 0; k < ns && !e->overflow; k++) {
-        x64_patch_rel32(e->buf, slow[k], e->pos);
+    cp->nj = (uint8_t)ns;
+    cp->done = e->pos;
+    cp->store = store;
+    cp->rmw = rmw;
+    cp->size = (uint8_t)size;
+    cp->seg = (uint8_t)seg;
+    cp->dst = i->dst;
+    cp->val = store ? i->b : -1;
+    cp->val_known = store && i->b >= 0 && b->known[i->b];
+    cp->val_k = cp->val_known ? b->kval[i->b] : 0;
+    cp->sync_lazy = b->sync_lazy;
+    cp->sync_eip = b->sync_eip;
+    cp->sync_next = b->sync_next;
+    cp->pending = b->pending;
+    cp->gc_dirty = 0;
+    for (int r = 0; r < 8; r++) {
+        cp->gc_host[r] = b->gc_host[r];
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            cp->gc_dirty |= (uint8_t)(1u << r);
+        }
+    }
+}
+
+/* gen_cold: a slow path recorded by gen_mem: the full access through jit_helper_ld/st, then
+ * back to the fast path's continuation (rax = the loaded value on both). */
+static void gen_cold(Backend *b, const ColdPath *cp)
+{
+    X64Emit *e = &b->e;
+    for (unsigned k = 0; k < cp->nj && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, cp->jumps[k], e->pos);
     }
     /* The helper may fault or read the guest registers: the dirty cached ones go to the
      * CPUState first (and every cached one comes back after the call, which clobbered it). */
-    gc_spill(b);
-    if (b->sync_lazy) {
+    for (int r = 0; r < 8; r++) {
+        if (cp->gc_dirty & (1u << r)) {
+            x64_store(e, 4, X_RBX, OFF(regs) + 4 * r, cp->gc_host[r]);
+        }
+    }
+    if (cp->sync_lazy) {
         /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
-        emit_sync(b, b->sync_eip, b->sync_next, b->pending);
+        emit_sync(b, cp->sync_eip, cp->sync_next, cp->pending, cp->gc_host[R_ESP]);
         x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
     }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
-    x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
-    if (store) {
-        load_temp(b, X_RCX, i->b);
+    x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+    if (cp->store) {
+        if (cp->val_known) {
+            x64_mov_ri32(e, X_RCX, cp->val_k);
+        } else if (temp_reg(cp->val) >= 0) {
+            x64_mov_rr(e, 4, X_RCX, temp_reg(cp->val));
+        } else {
+            x64_load(e, 4, X_RCX, X_RSP, TEMP(cp->val));
+        }
         call_abs(b, (const void *)jit_helper_st);
     } else {
-        call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
-        store_temp(b, i->dst, X_RAX);
+        call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
+        store_temp(b, cp->dst, X_RAX);
     }
-    gc_reload(b);
-    if (b->sync_lazy && b->pending) {
+    for (int r = 0; r < 8; r++) {
+        if (cp->gc_host[r] >= 0) {
+            x64_load(e, 4, cp->gc_host[r], X_RBX, OFF(regs) + 4 * r);
+        }
+    }
+    if (cp->sync_lazy && cp->pending) {
         /* The fast path has not counted them: the compile-time count still holds them. */
-        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)b->pending);
+        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)cp->pending);
     }
+    size_t back = x64_jmp_rel32(e);
     if (!e->overflow) {
-        x64_patch_rel32(e->buf, done, e->pos);
+        x64_patch_rel32(e->buf, back, cp->done);
     }
 }
 
@@ -811,7 +868,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             b->eip_stale = true;
             break;
         }
-        emit_sync(b, i->imm, i->imm2, b->pending);
+        emit_sync(b, i->imm, i->imm2, b->pending, b->gc_host[R_ESP]);
         b->pending = 0;
         b->eip_stale = false;
         break;
@@ -1030,6 +1087,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_LD:
     case IR_ST:
         gen_mem(b, tb, i);
+        if (i->opc == IR_LD) {
+            b->rax_temp = i->dst; /* both paths leave the value in eax */
+        }
         break;
     case IR_BRCOND: {
         gc_branch(b, i->imm);
@@ -1185,6 +1245,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     for (unsigned k = 0; k < ir->n; k++) {
         b->k = k;
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
+    }
+    for (unsigned c = 0; c < b->ncold; c++) {
+        gen_cold(b, &b->cold[c]);
     }
     gc_forget(b); /* the entry's out-of-line checks below run before the body */
     free(dead);

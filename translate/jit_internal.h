@@ -103,6 +103,13 @@ void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
 void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src);
 /* mov dst, src at width 1, 2, 4 or 8 (88/89): a byte or word move keeps dst's other bits. */
 void x64_mov_rr_w(X64Emit *e, int w, int dst, int src);
+/* Loads, stores and op reg, [mem] at [base + index + disp] (width 1, 2 zero-extending, 4, 8;
+ * the ALU form 4 or 8). */
+void x64_load_idx(X64Emit *e, int w, int dst, int base, int index, int32_t disp);
+void x64_store_idx(X64Emit *e, int w, int base, int index, int32_t disp, int src);
+void x64_alu_rm_idx(X64Emit *e, int w, int aop, int dst, int base, int index, int32_t disp);
+/* lea dst32, [base + disp]. */
+void x64_lea32(X64Emit *e, int dst, int base, int32_t disp);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);

@@ -65,6 +65,16 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("mov dil, al", x64_mov_rr_w(&e, 1, X_RDI, X_RAX));
     CHECK_EMIT("mov r8w, ax", x64_mov_rr_w(&e, 2, X_R8, X_RAX));
     CHECK_EMIT("mov edi, eax", x64_mov_rr_w(&e, 4, X_RDI, X_RAX));
+    CHECK_EMIT("mov eax, dword ptr [rsi + rcx]", x64_load_idx(&e, 4, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("movzx eax, byte ptr [rsi + rcx]", x64_load_idx(&e, 1, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("mov rsi, qword ptr [rbx + rax + 0x300]",
+               x64_load_idx(&e, 8, X_RSI, X_RBX, X_RAX, 0x300));
+    CHECK_EMIT("mov r9d, dword ptr [r13 + r10]", x64_load_idx(&e, 4, X_R9, X_R13, X_R10, 0));
+    CHECK_EMIT("mov word ptr [rsi + rcx], ax", x64_store_idx(&e, 2, X_RSI, X_RCX, 0, X_RAX));
+    CHECK_EMIT("mov byte ptr [rsi + rcx], dil", x64_store_idx(&e, 1, X_RSI, X_RCX, 0, X_RDI));
+    CHECK_EMIT("cmp esi, dword ptr [rbx + rax + 0x2f0]",
+               x64_alu_rm_idx(&e, 4, XA_CMP, X_RSI, X_RBX, X_RAX, 0x2f0));
+    CHECK_EMIT("lea esi, [rcx + 3]", x64_lea32(&e, X_RSI, X_RCX, 3));
 }
 
 /* ---- IR passes ---- */
