@@ -231,6 +231,10 @@ void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int l
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ---- IR passes (jit_opt.c) ---- */
+/* ir_temp_uses: pointers to the temp fields op i reads, into u[0..2] (entries may hold -1);
+ * returns their count. ir_temp_def: the temp op i writes, or -1. */
+int ir_temp_uses(const IRInsn *i, int8_t **u);
+int ir_temp_def(const IRInsn *i);
 /* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
  * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
  * fault, a branch, a label, an exit). */
