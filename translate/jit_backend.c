@@ -1126,6 +1126,38 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
         break;
+    case IR_EA: {
+        int32_t disp = (int32_t)i->imm;
+        int ra = -1, rx = -1;
+        if (i->a >= 0 && b->known[i->a]) {
+            disp += (int32_t)b->kval[i->a];
+        } else if (i->a >= 0) {
+            ra = hold == i->a ? X_RAX : temp_src(b, i->a);
+            if (ra < 0) {
+                load_temp(b, X_RCX, i->a);
+                ra = X_RCX;
+            }
+        }
+        if (i->b >= 0 && b->known[i->b]) {
+            disp += (int32_t)(b->kval[i->b] << (i->sub & 3));
+        } else if (i->b >= 0) {
+            rx = hold == i->b ? X_RAX : temp_src(b, i->b);
+            if (rx < 0) {
+                load_temp(b, X_RDX, i->b);
+                rx = X_RDX;
+            }
+        }
+        if (rx >= 0) {
+            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, disp);
+        } else if (ra >= 0) {
+            x64_lea32(e, X_RAX, ra, disp);
+        } else {
+            x64_mov_ri32(e, X_RAX, (uint32_t)disp);
+        }
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    }
     case IR_SETCC:
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a

@@ -26,6 +26,7 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_LDREG:
         case IR_STREG:
         case IR_ALU:
+        case IR_EA:
         case IR_SETEIP:
         case IR_SETFLAGS:
         case IR_NOP:
@@ -44,6 +45,7 @@ int ir_temp_uses(const IRInsn *i, int8_t **u)
     int n = 0;
     switch ((IROpc)i->opc) {
     case IR_ALU:
+    case IR_EA:
     case IR_SETFLAGS:
     case IR_BRFLAGS:
     case IR_ST:
@@ -76,6 +78,7 @@ int ir_temp_def(const IRInsn *i)
     case IR_MOVI:
     case IR_LDREG:
     case IR_ALU:
+    case IR_EA:
     case IR_LD:
     case IR_SETFLAGS:
         return i->dst;
@@ -210,6 +213,7 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_MOVI:
             case IR_LDREG:
             case IR_ALU:
+            case IR_EA:
             case IR_SETCC:
             case IR_SETFLAGS:
             case IR_NOP:
@@ -255,6 +259,7 @@ static bool pure_def(const IRInsn *i)
     case IR_MOVI:
     case IR_LDREG:
     case IR_ALU:
+    case IR_EA:
     case IR_SETFLAGS:
         return true;
     default:
