@@ -1127,10 +1127,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->rax_temp = i->dst;
         break;
     case IR_EA: {
-        int32_t disp = (int32_t)i->imm;
+        uint32_t disp = i->imm; /* wraps modulo 2^32 like the guest's address */
         int ra = -1, rx = -1;
         if (i->a >= 0 && b->known[i->a]) {
-            disp += (int32_t)b->kval[i->a];
+            disp += b->kval[i->a];
         } else if (i->a >= 0) {
             ra = hold == i->a ? X_RAX : temp_src(b, i->a);
             if (ra < 0) {
@@ -1139,7 +1139,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             }
         }
         if (i->b >= 0 && b->known[i->b]) {
-            disp += (int32_t)(b->kval[i->b] << (i->sub & 3));
+            disp += b->kval[i->b] << (i->sub & 3);
         } else if (i->b >= 0) {
             rx = hold == i->b ? X_RAX : temp_src(b, i->b);
             if (rx < 0) {
@@ -1148,11 +1148,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             }
         }
         if (rx >= 0) {
-            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, disp);
+            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, (int32_t)disp);
         } else if (ra >= 0) {
-            x64_lea32(e, X_RAX, ra, disp);
+            x64_lea32(e, X_RAX, ra, (int32_t)disp);
         } else {
-            x64_mov_ri32(e, X_RAX, (uint32_t)disp);
+            x64_mov_ri32(e, X_RAX, disp);
         }
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
