@@ -315,6 +315,7 @@ typedef struct Backend {
     int8_t alias[IR_MAX_TEMPS];
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
+    bool *rax_only;               /* per op: its result is read only by the next op, from rax */
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
@@ -587,6 +588,56 @@ static int temp_reg(int t)
     return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
 }
 
+/* hold_use: op i reads temp t where an op takes it from rax when rax holds it (the first
+ * operand of IR_ALU and IR_BRCOND, the value of IR_STREG). */
+static bool hold_use(const IRInsn *i, int t)
+{
+    switch ((IROpc)i->opc) {
+    case IR_ALU:
+        return i->a == t && i->b != t;
+    case IR_BRCOND:
+        return i->a == t;
+    case IR_STREG:
+        return i->b == t;
+    default:
+        return false;
+    }
+}
+
+/* compute_rax_only: out[k] = op k's result (left in rax) is read by exactly one later op,
+ * the next one that is not a NOP, and that op takes it from rax: then its home is never
+ * written. */
+static void compute_rax_only(const IRBlock *ir, bool *out)
+{
+    for (unsigned k = 0; k < ir->n; k++) {
+        out[k] = false;
+        int d = ir_temp_def(&ir->insn[k]);
+        if (d < 0) {
+            continue;
+        }
+        unsigned nx = k + 1;
+        while (nx < ir->n && ir->insn[nx].opc == IR_NOP) {
+            nx++;
+        }
+        if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
+            continue;
+        }
+        bool other = false;
+        for (unsigned p = nx + 1; p < ir->n && !other; p++) {
+            const IRInsn *i = &ir->insn[p];
+            int8_t *u[3];
+            int n = ir_temp_uses(i, u);
+            for (int q = 0; q < n; q++) {
+                other = other || *u[q] == d;
+            }
+            if (ir_temp_def(i) == d) {
+                break;
+            }
+        }
+        out[k] = !other;
+    }
+}
+
 /* temp_live: whether temp t may be read at or after the current op before it is written. */
 static bool temp_live(const Backend *b, int t)
 {
@@ -686,6 +737,9 @@ static void store_temp(Backend *b, int t, int r)
 {
     if (t >= 0 && t < IR_MAX_TEMPS) {
         b->alias[t] = -1;
+    }
+    if (r == X_RAX && b->rax_only && b->rax_only[b->k]) {
+        return; /* the next op takes it from rax */
     }
     int h = temp_reg(t);
     if (h < 0) {
@@ -961,6 +1015,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         call_abs(b, i->ptr);
         if (i->dst >= 0) {
             store_temp(b, i->dst, X_RAX);
+            b->rax_temp = i->dst;
         }
         break;
     case IR_CHECK:
@@ -1363,11 +1418,17 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     b->rax_temp = -1;
     b->cc_op_known = -1;
     b->ir = ir;
+    b->rax_only = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (b->rax_only) {
+        compute_rax_only(ir, b->rax_only);
+    }
     gc_forget(b);
     for (unsigned k = 0; k < ir->n; k++) {
         b->k = k;
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
     }
+    free(b->rax_only);
+    b->rax_only = NULL; /* the cold paths below store their results to the homes */
     for (unsigned c = 0; c < b->ncold; c++) {
         gen_cold(b, &b->cold[c]);
     }
