@@ -1143,6 +1143,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
+        jit_opt_dead_code(ir);
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;

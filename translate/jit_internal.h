@@ -99,6 +99,17 @@ void x64_shift_cl(X64Emit *e, int w, int sub, int r);
 /* imul dst, src / imul dst, [base+disp] (0F AF), width 4 or 8. */
 void x64_imul_rr(X64Emit *e, int w, int dst, int src);
 void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
+/* movzx dst32, src8/src16 (from_w 1 or 2). */
+void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src);
+/* mov dst, src at width 1, 2, 4 or 8 (88/89): a byte or word move keeps dst's other bits. */
+void x64_mov_rr_w(X64Emit *e, int w, int dst, int src);
+/* Loads, stores and op reg, [mem] at [base + index + disp] (width 1, 2 zero-extending, 4, 8;
+ * the ALU form 4 or 8). */
+void x64_load_idx(X64Emit *e, int w, int dst, int base, int index, int32_t disp);
+void x64_store_idx(X64Emit *e, int w, int base, int index, int32_t disp, int src);
+void x64_alu_rm_idx(X64Emit *e, int w, int aop, int dst, int base, int index, int32_t disp);
+/* lea dst32, [base + disp]. */
+void x64_lea32(X64Emit *e, int dst, int base, int32_t disp);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);
@@ -228,6 +239,12 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead);
  * holds (from an earlier IR_LDREG or IR_STREG of it with no helper call or label in between),
  * reading that temp instead. Returns the number of loads removed. */
 unsigned jit_opt_forward_regs(IRBlock *b);
+
+/* jit_opt_dead_code: turn into IR_NOP every IR_SETCC jit_opt_dead_flags finds dead, then
+ * every pure op (IR_MOVI, IR_LDREG, IR_ALU, IR_SETFLAGS) whose result no later op reads, e.g.
+ * the high half of an IMUL or the carry-out of a shift computed only for flags nothing reads.
+ * Returns the number of ops removed. */
+unsigned jit_opt_dead_code(IRBlock *b);
 
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
