@@ -329,6 +329,7 @@ typedef struct ColdPath {
     bool store, rmw;
     uint8_t size, seg;
     int8_t dst, val;              /* the load's temp; the store's value temp */
+    int8_t val_reg;               /* the host register holding the value then, or -1 */
     bool val_known;
     uint32_t val_k;
     bool sync_lazy;
@@ -367,6 +368,9 @@ typedef struct Backend {
     int8_t gc_host[8];
     bool gc_dirty[8];
     int8_t gc_owner[GC_N];
+    /* alias[t]: temp t holds guest register alias[t]'s current value, which lives in that
+     * register's host register (an IR_LDREG copies nothing), or -1. */
+    int8_t alias[IR_MAX_TEMPS];
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
     bool unreachable;             /* after an unconditional exit, until the next label */
@@ -409,6 +413,8 @@ static bool stub_same(const ExitStub *a, const ExitStub *c)
 
 /* ---- guest-register cache ---- */
 
+static void alias_break(Backend *b, int g);
+
 static void gc_store(Backend *b, int r)
 {
     x64_store(&b->e, 4, X_RBX, OFF(regs) + 4 * r, b->gc_host[r]);
@@ -438,6 +444,7 @@ static void gc_spill(Backend *b)
 
 static void gc_forget(Backend *b)
 {
+    memset(b->alias, -1, sizeof(b->alias));
     for (int r = 0; r < 8; r++) {
         b->gc_host[r] = -1;
         b->gc_dirty[r] = false;
@@ -494,6 +501,7 @@ static int gc_get(Backend *b, int r, bool load)
             }
         }
         int o = b->gc_owner[slot];
+        alias_break(b, o);
         if (b->gc_dirty[o]) {
             gc_store(b, o);
         }
@@ -561,6 +569,7 @@ static void gc_label(Backend *b, unsigned l)
         if (h < 0 || b->label_map[l][r] == h) {
             continue;
         }
+        alias_break(b, r);
         if (b->gc_dirty[r]) {
             gc_store(b, r);
         }
@@ -636,6 +645,65 @@ static int temp_reg(int t)
     return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
 }
 
+/* temp_live: whether temp t may be read at or after the current op before it is written. */
+static bool temp_live(const Backend *b, int t)
+{
+    for (unsigned p = b->k; p < b->ir->n; p++) {
+        const IRInsn *i = &b->ir->insn[p];
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] == t) {
+                return true;
+            }
+        }
+        if (p > b->k && ir_temp_def(i) == t) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* alias_break: guest register g's host register is about to change or go: the temps that
+ * alias it and are still needed get their value in their own homes. */
+static void alias_break(Backend *b, int g)
+{
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        if (b->alias[t] != g) {
+            continue;
+        }
+        b->alias[t] = -1;
+        if (!temp_live(b, t)) {
+            continue;
+        }
+        int h = b->gc_host[g];
+        if (temp_reg(t) >= 0) {
+            x64_mov_rr(&b->e, 4, temp_reg(t), h);
+        } else {
+            x64_store(&b->e, 4, X_RSP, TEMP(t), h);
+        }
+    }
+}
+
+static void alias_break_all(Backend *b)
+{
+    for (int g = 0; g < 8; g++) {
+        if (b->gc_host[g] >= 0) {
+            alias_break(b, g);
+        }
+    }
+}
+
+/* temp_src: the host register that holds temp t's value now, or -1 (its stack slot). Not for
+ * a constant temp that is not materialized. */
+static int temp_src(const Backend *b, int t)
+{
+    if (t >= 0 && t < IR_MAX_TEMPS && b->alias[t] >= 0) {
+        return b->gc_host[b->alias[t]];
+    }
+    return temp_reg(t);
+}
+
 /* materialize: write a constant temp's value to its home (before a use of the home itself). */
 static void materialize(Backend *b, int t)
 {
@@ -664,7 +732,7 @@ static void load_temp(Backend *b, int r, int t)
         x64_mov_ri32(&b->e, r, b->kval[t]);
         return;
     }
-    int h = temp_reg(t);
+    int h = temp_src(b, t);
     if (h < 0) {
         x64_load(&b->e, 4, r, X_RSP, TEMP(t));
     } else if (h != r) {
@@ -674,6 +742,9 @@ static void load_temp(Backend *b, int r, int t)
 
 static void store_temp(Backend *b, int t, int r)
 {
+    if (t >= 0 && t < IR_MAX_TEMPS) {
+        b->alias[t] = -1;
+    }
     int h = temp_reg(t);
     if (h < 0) {
         x64_store(&b->e, 4, X_RSP, TEMP(t), r);
@@ -801,6 +872,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     cp->val = store ? i->b : -1;
     cp->val_known = store && i->b >= 0 && b->known[i->b];
     cp->val_k = cp->val_known ? b->kval[i->b] : 0;
+    cp->val_reg = (int8_t)(store && !cp->val_known ? temp_src(b, i->b) : -1);
     cp->sync_lazy = b->sync_lazy;
     cp->sync_eip = b->sync_eip;
     cp->sync_next = b->sync_next;
@@ -834,16 +906,19 @@ static void gen_cold(Backend *b, const ColdPath *cp)
         emit_sync(b, cp->sync_eip, cp->sync_next, cp->pending, cp->gc_host[R_ESP]);
         x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
     }
-    x64_mov_rr(e, 8, X_RDI, X_RBX);
-    x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
     if (cp->store) {
+        /* The value first: it may live in rdi, the first argument. */
         if (cp->val_known) {
             x64_mov_ri32(e, X_RCX, cp->val_k);
-        } else if (temp_reg(cp->val) >= 0) {
-            x64_mov_rr(e, 4, X_RCX, temp_reg(cp->val));
+        } else if (cp->val_reg >= 0) {
+            x64_mov_rr(e, 4, X_RCX, cp->val_reg);
         } else {
             x64_load(e, 4, X_RCX, X_RSP, TEMP(cp->val));
         }
+    }
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+    if (cp->store) {
         call_abs(b, (const void *)jit_helper_st);
     } else {
         call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
@@ -879,8 +954,8 @@ static void host_flags(Backend *b, const IRInsn *i)
             x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
         } else {
             materialize(b, i->b);
-            if (temp_reg(i->b) >= 0) {
-                x64_alu_rr_w(e, w, aop, X_RAX, temp_reg(i->b));
+            if (temp_src(b, i->b) >= 0) {
+                x64_alu_rr_w(e, w, aop, X_RAX, temp_src(b, i->b));
             } else {
                 x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
             }
@@ -901,7 +976,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->cc_op_known = -1; /* a helper may set it; at a label paths join */
     }
     if (i->opc == IR_LABEL || i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) {
-        materialize_all(b); /* the code after the label reads homes, not constants */
+        /* The code after the label reads homes, not constants or other registers. */
+        materialize_all(b);
+        if (!b->unreachable) {
+            alias_break_all(b);
+        }
     }
     if (i->opc == IR_LABEL) {
         memset(b->known, 0, sizeof(b->known));
@@ -941,6 +1020,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     case IR_CALL:
         /* A helper reads and writes guest registers in the CPUState. */
+        alias_break_all(b);
         gc_writeback(b);
         gc_forget(b);
         x64_mov_rr(e, 8, X_RDI, X_RBX);
@@ -976,6 +1056,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         stop_checks(b);
         break;
     case IR_MOVI:
+        b->alias[i->dst] = -1;
         b->known[i->dst] = true;
         b->unmat[i->dst] = true;
         b->kval[i->dst] = i->imm;
@@ -988,7 +1069,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         } else {
             int h = gc_get(b, guest_reg_of(i), true);
             if (i->size == 4) {
-                x64_mov_rr(e, 4, X_RAX, h);
+                /* The temp is the register's host register until either changes. */
+                b->alias[i->dst] = (int8_t)i->a;
+                b->rax_temp = hold == i->dst ? -1 : hold;
+                break;
             } else if (i->size == 2 || i->a < 4) {
                 x64_movzx_rr(e, i->size, X_RAX, h);
             } else {
@@ -1012,6 +1096,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             break;
         }
         int g = guest_reg_of(i);
+        if (b->gc_host[g] >= 0) {
+            alias_break(b, g); /* temps copied from the old value keep it */
+        }
         if (i->size == 4) {
             int h = gc_get(b, g, false);
             if (hold == i->b) {
@@ -1068,8 +1155,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         case IR_ALU_MUL:
             materialize(b, i->b);
-            if (temp_reg(i->b) >= 0) {
-                x64_imul_rr(e, 4, X_RAX, temp_reg(i->b));
+            if (temp_src(b, i->b) >= 0) {
+                x64_imul_rr(e, 4, X_RAX, temp_src(b, i->b));
             } else {
                 x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
             }
@@ -1090,8 +1177,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             } else if (b->known[i->b]) {
                 x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
             } else {
-                if (temp_reg(i->b) >= 0) {
-                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_reg(i->b));
+                if (temp_src(b, i->b) >= 0) {
+                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_src(b, i->b));
                 } else {
                     x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
                 }
@@ -1106,6 +1193,38 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
         break;
+    case IR_EA: {
+        uint32_t disp = i->imm; /* wraps modulo 2^32 like the guest's address */
+        int ra = -1, rx = -1;
+        if (i->a >= 0 && b->known[i->a]) {
+            disp += b->kval[i->a];
+        } else if (i->a >= 0) {
+            ra = hold == i->a ? X_RAX : temp_src(b, i->a);
+            if (ra < 0) {
+                load_temp(b, X_RCX, i->a);
+                ra = X_RCX;
+            }
+        }
+        if (i->b >= 0 && b->known[i->b]) {
+            disp += b->kval[i->b] << (i->sub & 3);
+        } else if (i->b >= 0) {
+            rx = hold == i->b ? X_RAX : temp_src(b, i->b);
+            if (rx < 0) {
+                load_temp(b, X_RDX, i->b);
+                rx = X_RDX;
+            }
+        }
+        if (rx >= 0) {
+            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, (int32_t)disp);
+        } else if (ra >= 0) {
+            x64_lea32(e, X_RAX, ra, (int32_t)disp);
+        } else {
+            x64_mov_ri32(e, X_RAX, disp);
+        }
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    }
     case IR_SETCC:
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a
@@ -1256,6 +1375,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     if (def >= 0) {
         b->known[def] = false;
         b->unmat[def] = false;
+        if (i->opc != IR_LDREG || i->size != 4 || i->a < 0 || i->a >= 8) {
+            b->alias[def] = -1;
+        }
     }
 }
 

@@ -117,23 +117,22 @@ static int gen_ea(Fe *f)
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     int t = ir_temp(ir);
-    if (d->base >= 0) {
+    if (d->base >= 0 && d->index < 0 && d->disp == 0) {
         ir_ldreg(ir, t, d->base, 4);
-        if (d->disp) {
-            int k = ir_temp(ir);
-            ir_movi(ir, k, d->disp);
-            ir_alu(ir, XA_ADD, t, t, k, 4);
-        }
-    } else {
+    } else if (d->base < 0 && d->index < 0) {
         ir_movi(ir, t, d->disp);
-    }
-    if (d->index >= 0) {
-        int r = ir_temp(ir);
-        ir_ldreg(ir, r, d->index, 4);
-        if (d->scale) {
-            ir_alu(ir, 16 + d->scale, r, r, -1, 4);
+    } else {
+        /* base + index << scale + disp: one host LEA. */
+        int bt = -1, xt = -1;
+        if (d->base >= 0) {
+            bt = ir_temp(ir);
+            ir_ldreg(ir, bt, d->base, 4);
         }
-        ir_alu(ir, XA_ADD, t, t, r, 4);
+        if (d->index >= 0) {
+            xt = ir_temp(ir);
+            ir_ldreg(ir, xt, d->index, 4);
+        }
+        ir_ea(ir, t, bt, xt, (unsigned)d->scale, d->disp);
     }
     if (d->addrsize == 2) {
         int m = ir_temp(ir);

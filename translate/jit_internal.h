@@ -110,6 +110,8 @@ void x64_store_idx(X64Emit *e, int w, int base, int index, int32_t disp, int src
 void x64_alu_rm_idx(X64Emit *e, int w, int aop, int dst, int base, int index, int32_t disp);
 /* lea dst32, [base + disp]. */
 void x64_lea32(X64Emit *e, int dst, int base, int32_t disp);
+/* lea dst32, [base + index << scale + disp] (base -1: none; index never rsp). */
+void x64_lea32_sib(X64Emit *e, int dst, int base, int index, int scale, int32_t disp);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);
@@ -159,6 +161,8 @@ typedef enum IROpc {
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
     IR_NOP,          /* nothing (an op removed by a pass) */
+    IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
+                        effective address, emitted as one host LEA */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -215,6 +219,8 @@ void ir_movi(IRBlock *b, int dst, uint32_t imm);
 void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
 void ir_streg(IRBlock *b, int reg, unsigned size, int src);
 void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
+/* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
+void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
 void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
@@ -231,6 +237,10 @@ void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int l
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ---- IR passes (jit_opt.c) ---- */
+/* ir_temp_uses: pointers to the temp fields op i reads, into u[0..2] (entries may hold -1);
+ * returns their count. ir_temp_def: the temp op i writes, or -1. */
+int ir_temp_uses(const IRInsn *i, int8_t **u);
+int ir_temp_def(const IRInsn *i);
 /* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
  * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
  * fault, a branch, a label, an exit). */

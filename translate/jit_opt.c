@@ -26,6 +26,7 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_LDREG:
         case IR_STREG:
         case IR_ALU:
+        case IR_EA:
         case IR_SETEIP:
         case IR_SETFLAGS:
         case IR_NOP:
@@ -38,13 +39,13 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
     }
 }
 
-/* temp_uses: the temps op i reads, into u[0..2]; returns their count. */
-static int temp_uses(const IRInsn *i, int8_t **u)
+int ir_temp_uses(const IRInsn *i, int8_t **u)
 {
     IRInsn *m = (IRInsn *)i;
     int n = 0;
     switch ((IROpc)i->opc) {
     case IR_ALU:
+    case IR_EA:
     case IR_SETFLAGS:
     case IR_BRFLAGS:
     case IR_ST:
@@ -70,14 +71,14 @@ static int temp_uses(const IRInsn *i, int8_t **u)
     return n;
 }
 
-/* temp_def: the temp op i writes, or -1. */
-static int temp_def(const IRInsn *i)
+int ir_temp_def(const IRInsn *i)
 {
     switch ((IROpc)i->opc) {
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:
     case IR_ALU:
+    case IR_EA:
     case IR_LD:
     case IR_SETFLAGS:
         return i->dst;
@@ -89,7 +90,7 @@ static int temp_def(const IRInsn *i)
 static bool uses_temp(const IRInsn *i, int t)
 {
     int8_t *u[3];
-    int n = temp_uses(i, u);
+    int n = ir_temp_uses(i, u);
     for (int k = 0; k < n; k++) {
         if (*u[k] == t) {
             return true;
@@ -109,19 +110,19 @@ static bool try_forward(IRBlock *b, unsigned k, int src)
         if (uses_temp(&b->insn[p], dst)) {
             last = p;
         }
-        if (temp_def(&b->insn[p]) == dst) {
+        if (ir_temp_def(&b->insn[p]) == dst) {
             end = p;
             break;
         }
     }
     for (unsigned p = k + 1; p <= last && p < end; p++) {
-        if (temp_def(&b->insn[p]) == src) {
+        if (ir_temp_def(&b->insn[p]) == src) {
             return false;
         }
     }
     for (unsigned p = k + 1; p <= last; p++) {
         int8_t *u[3];
-        int n = temp_uses(&b->insn[p], u);
+        int n = ir_temp_uses(&b->insn[p], u);
         for (int q = 0; q < n; q++) {
             if (*u[q] == dst) {
                 *u[q] = (int8_t)src;
@@ -171,7 +172,7 @@ unsigned jit_opt_forward_regs(IRBlock *b)
         default:
             break;
         }
-        int d = temp_def(i);
+        int d = ir_temp_def(i);
         if (d >= 0) {
             for (int r = 0; r < 8; r++) {
                 if (holder[r] == d) {
@@ -212,6 +213,7 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_MOVI:
             case IR_LDREG:
             case IR_ALU:
+            case IR_EA:
             case IR_SETCC:
             case IR_SETFLAGS:
             case IR_NOP:
@@ -257,6 +259,7 @@ static bool pure_def(const IRInsn *i)
     case IR_MOVI:
     case IR_LDREG:
     case IR_ALU:
+    case IR_EA:
     case IR_SETFLAGS:
         return true;
     default:
@@ -310,7 +313,7 @@ unsigned jit_opt_dead_code(IRBlock *b)
         default:
             break;
         }
-        int d = temp_def(i);
+        int d = ir_temp_def(i);
         if (pure_def(i) && !tset_has(&live, d)) {
             i->opc = IR_NOP;
             removed++;
@@ -318,7 +321,7 @@ unsigned jit_opt_dead_code(IRBlock *b)
         }
         tset_del(&live, d);
         int8_t *u[3];
-        int n = temp_uses(i, u);
+        int n = ir_temp_uses(i, u);
         for (int q = 0; q < n; q++) {
             tset_add(&live, *u[q]);
         }

@@ -439,3 +439,26 @@ void x64_lea32(X64Emit *e, int dst, int base, int32_t disp)
     x64_byte(e, 0x8D);
     modrm_mem(e, dst, base, disp);
 }
+
+void x64_lea32_sib(X64Emit *e, int dst, int base, int index, int scale, int32_t disp)
+{
+    rex_idx(e, false, dst, index, base < 0 ? 0 : base, false);
+    x64_byte(e, 0x8D);
+    int mod;
+    if (base < 0) {
+        mod = 0; /* SIB base 101 with mod 00: [index * scale + disp32] */
+    } else if (disp == 0 && (base & 7) != X_RBP) {
+        mod = 0;
+    } else if (disp >= -128 && disp <= 127) {
+        mod = 1;
+    } else {
+        mod = 2;
+    }
+    x64_byte(e, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
+    x64_byte(e, (uint8_t)((scale << 6) | ((index & 7) << 3) | (base < 0 ? 5 : (base & 7))));
+    if (base < 0 || mod == 2) {
+        x64_u32(e, (uint32_t)disp);
+    } else if (mod == 1) {
+        x64_byte(e, (uint8_t)disp);
+    }
+}

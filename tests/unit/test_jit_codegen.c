@@ -75,6 +75,11 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("cmp esi, dword ptr [rbx + rax + 0x2f0]",
                x64_alu_rm_idx(&e, 4, XA_CMP, X_RSI, X_RBX, X_RAX, 0x2f0));
     CHECK_EMIT("lea esi, [rcx + 3]", x64_lea32(&e, X_RSI, X_RCX, 3));
+    CHECK_EMIT("lea eax, [r8 + r9*4 - 0x28]", x64_lea32_sib(&e, X_RAX, X_R8, X_R9, 2, -0x28));
+    CHECK_EMIT("lea eax, [r13 + rdi]", x64_lea32_sib(&e, X_RAX, X_R13, X_RDI, 0, 0));
+    CHECK_EMIT("lea eax, [rbp + rax*8 + 0x12345678]",
+               x64_lea32_sib(&e, X_RAX, X_RBP, X_RAX, 3, 0x12345678));
+    CHECK_EMIT("lea eax, [r10*2 + 0x10]", x64_lea32_sib(&e, X_RAX, -1, X_R10, 1, 0x10));
 }
 
 /* ---- IR passes ---- */
