@@ -88,6 +88,48 @@ static void flag_bit(X64Emit *e, int32_t disp, uint32_t mask, int32_t bit)
     x64_patch_rel32(e->buf, skip, e->pos);
 }
 
+/* flat_bit: or eax, TBF_FLAT when ES, SS and DS are flat (tb_flat_segs in jit.c); eax holds
+ * the mode bits computed so far (TBF_PE and TBF_VM among them). Clobbers ecx. */
+static void flat_bit(X64Emit *e)
+{
+    size_t miss[4];
+    /* base: all three zero. */
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[S_ES].base));
+    x64_alu_rm(e, 4, XA_OR, X_RCX, X_RBX, OFF(seg[S_SS].base));
+    x64_alu_rm(e, 4, XA_OR, X_RCX, X_RBX, OFF(seg[S_DS].base));
+    miss[0] = x64_jcc_rel32(e, XC_NE);
+    /* limit: all three FFFFFFFFh. */
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[S_ES].limit));
+    x64_alu_rm(e, 4, XA_AND, X_RCX, X_RBX, OFF(seg[S_SS].limit));
+    x64_alu_rm(e, 4, XA_AND, X_RCX, X_RBX, OFF(seg[S_DS].limit));
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, -1);
+    miss[1] = x64_jcc_rel32(e, XC_NE);
+    /* In protected mode outside V86 the types: P, S and W set in all three (their and), code
+     * and expand-down clear in all three (their or). */
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    x64_alu_ri(e, 4, XA_AND, X_RCX, TBF_PE | TBF_VM);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, TBF_PE);
+    size_t real = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 2, X_RCX, X_RBX, OFF(seg[S_ES].flags));
+    x64_alu_rm(e, 2, XA_AND, X_RCX, X_RBX, OFF(seg[S_SS].flags));
+    x64_alu_rm(e, 2, XA_AND, X_RCX, X_RBX, OFF(seg[S_DS].flags));
+    x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)TBF_FLAT_WANT);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, (int32_t)TBF_FLAT_WANT);
+    miss[2] = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 2, X_RCX, X_RBX, OFF(seg[S_ES].flags));
+    x64_alu_rm(e, 2, XA_OR, X_RCX, X_RBX, OFF(seg[S_SS].flags));
+    x64_alu_rm(e, 2, XA_OR, X_RCX, X_RBX, OFF(seg[S_DS].flags));
+    x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)(TBF_FLAT_MASK & ~TBF_FLAT_WANT));
+    miss[3] = x64_jcc_rel32(e, XC_NE);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, real, e->pos);
+    }
+    x64_alu_ri(e, 4, XA_OR, X_RAX, TBF_FLAT);
+    for (unsigned k = 0; k < 4 && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, miss[k], e->pos);
+    }
+}
+
 #define TLBOFF(f) ((int32_t)(offsetof(CPUState, tlb) + offsetof(TLBEntry, f)))
 #define JCOFF(f) ((int32_t)offsetof(JitJcEntry, f))
 _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFFFF,
@@ -174,6 +216,22 @@ static void gen_lookup_fast(X64Emit *e)
     flag_bit(e, OFF(cr0), CR0_PE, TBF_PE);
     flag_bit(e, OFF(eflags), EF_VM, TBF_VM);
     flag_bit(e, OFF(cr0), CR0_PG, TBF_PG);
+    flat_bit(e);
+    /* TBF_AC: EFLAGS.AC, CR0.AM and CPL 3 (eax holds CPL << TBF_CPL_SHIFT by now). */
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
+    size_t no_ac = x64_jcc_rel32(e, XC_E);
+    x64_test_mi(e, 4, X_RBX, OFF(cr0), CR0_AM);
+    size_t no_am = x64_jcc_rel32(e, XC_E);
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    x64_alu_ri(e, 4, XA_AND, X_RCX, 3 << TBF_CPL_SHIFT);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, 3 << TBF_CPL_SHIFT);
+    size_t not_user = x64_jcc_rel32(e, XC_NE);
+    x64_alu_ri(e, 4, XA_OR, X_RAX, TBF_AC);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, no_ac, e->pos);
+        x64_patch_rel32(e->buf, no_am, e->pos);
+        x64_patch_rel32(e->buf, not_user, e->pos);
+    }
     x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
     x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
     miss_on(e, &m, XC_NE);
@@ -773,9 +831,13 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
 
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
- * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page (checked
- * by the tag compare of its last byte's page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
- * then the host access at addend + linear.
+ * store), no possible #AC (only in a TBF_AC block: a misaligned access at CPL 3 with CR0.AM
+ * and EFLAGS.AC), the access within one page (checked by the tag compare of its last byte's
+ * page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint)
+ * in the tag; then the host access at addend + linear.
+ * In a TBF_FLAT block an access through ES, SS or DS skips the segment part: the linear
+ * address is the offset, no limit or type check can fail, and an access wrapping past 4 GiB
+ * (which the interpreter faults as beyond the limit) fails the tag compare (see below).
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
 {
@@ -795,45 +857,50 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
     int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+    bool flat = (tb->flags & TBF_FLAT) && (seg == S_ES || seg == S_SS || seg == S_DS);
+    int lin = flat ? X_RDX : X_RCX;                  /* holds the linear address */
 
     load_temp(b, X_RDX, i->a);                       /* edx = offset */
-    x64_mov_rr(e, 4, X_RCX, X_RDX);
-    x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
-    slow[ns++] = x64_jcc_rel32(e, XC_B);             /* offset wrapped */
-    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
-    slow[ns++] = x64_jcc_rel32(e, XC_A);
-    if (pm) {
-        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
-        uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
-        x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
-        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
-        x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
-        slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    }
-    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
-    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);          /* ecx = linear */
-    if (user && size > 1) {
-        /* A misaligned access at CPL 3 with EFLAGS.AC may be an #AC: the slow path knows. */
-        x64_mov_rr(e, 4, X_RAX, X_RCX);
-        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
-        size_t aligned = x64_jcc_rel32(e, XC_E);
-        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
-        slow[ns++] = x64_jcc_rel32(e, XC_NE);
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, aligned, e->pos);
+    if (!flat) {
+        x64_mov_rr(e, 4, X_RCX, X_RDX);
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
+        slow[ns++] = x64_jcc_rel32(e, XC_B);         /* offset wrapped */
+        x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX,
+                   OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
+        slow[ns++] = x64_jcc_rel32(e, XC_A);
+        if (pm) {
+            uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
+            uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
+            x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
+            x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
+            x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
+            slow[ns++] = x64_jcc_rel32(e, XC_NE);
         }
+        x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
+        x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);      /* ecx = linear */
     }
-    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    if (user && size > 1 && (tb->flags & TBF_AC)) {
+        /* CR0.AM and EFLAGS.AC were set when the block was looked up, and nothing inside a
+         * block changes them: a misaligned access may be an #AC, the slow path knows. */
+        x64_mov_rr(e, 4, X_RAX, lin);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    }
+    x64_mov_rr(e, 4, X_RAX, lin);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
-    /* The tag is compared with the page of the access's LAST byte: an access crossing into
-     * the next page (or wrapping at 4 GiB) cannot match the tag stored at its first page's
-     * index (tags are page-aligned and stored at their own page's index; invalid ones have
-     * low bits set), so it takes the slow path without a separate page-offset test. */
+    /* The tag is compared with the page of the access's LAST byte, but read at the index of
+     * its FIRST byte's page: an access crossing into the next page cannot match (tags are
+     * page-aligned and stored at their own page's index; invalid ones have low bits set), so
+     * it takes the slow path without a separate page-offset test. The same holds for an
+     * access wrapping past 4 GiB, which a flat segment's fast path relies on instead of a
+     * limit check: its first byte lies in page FFFFFh (index TLB_SIZE - 1), its last byte's
+     * page is 0 (the 32-bit lea drops the carry), and no tag for page 0 is ever stored at
+     * index TLB_SIZE - 1, so the interpreter's helper raises the #GP/#SS of the limit. */
     if (size > 1) {
-        x64_lea32(e, X_RSI, X_RCX, (int32_t)size - 1);
+        x64_lea32(e, X_RSI, lin, (int32_t)size - 1);
     } else {
-        x64_mov_rr(e, 4, X_RSI, X_RCX);
+        x64_mov_rr(e, 4, X_RSI, lin);
     }
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
     x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
@@ -841,12 +908,12 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
                                       : offsetof(TLBEntry, tag_read)));
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
     x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
-    /* the host address: rsi + rcx (addend + linear) */
+    /* the host address: rsi + lin (addend + linear) */
     if (store) {
         load_temp(b, X_RAX, i->b);
-        x64_store_idx(e, (int)size, X_RSI, X_RCX, 0, X_RAX);
+        x64_store_idx(e, (int)size, X_RSI, lin, 0, X_RAX);
     } else {
-        x64_load_idx(e, (int)size, X_RAX, X_RSI, X_RCX, 0);
+        x64_load_idx(e, (int)size, X_RAX, X_RSI, lin, 0);
         store_temp(b, i->dst, X_RAX);
     }
     cp->nj = (uint8_t)ns;

@@ -310,7 +310,18 @@ enum {
     TBF_PE = 1u << 4,
     TBF_VM = 1u << 5,
     TBF_PG = 1u << 6,
+    /* ES, SS and DS are flat: base 0, limit FFFFFFFFh and (in protected mode outside V86)
+     * present, writable, expand-up data. Accesses through them skip the segment checks. */
+    TBF_FLAT = 1u << 7,
+    /* CPL 3 with CR0.AM and EFLAGS.AC: a misaligned access may raise #AC. Without it the
+     * alignment test is not emitted. */
+    TBF_AC = 1u << 8,
 };
+/* What TBF_FLAT asks of each of ES, SS and DS's SegCache.flags in protected mode: these bits
+ * (present, S, code, expand-down, writable) equal TBF_FLAT_WANT (a readable and writable
+ * expand-up data segment, as gen_mem's read and write checks both pass). */
+#define TBF_FLAT_MASK (SEGF_P | SEGF_S | 0x8u | 0x4u | 0x2u)
+#define TBF_FLAT_WANT (SEGF_P | SEGF_S | 0x2u)
 
 /* JitJcEntry: a jump-cache slot, holding a copy of its block's key so that a hit reads one
  * slot and no TranslationBlock. flags == JC_EMPTY: unused. */
