@@ -137,7 +137,8 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 
 /* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
  * making every check they make (falls through to the C call when any fails):
- *   exit_word == 0 (stricter than exit_wanted), no pending_db, no TF/RF, DR7 & 0xFF == 0,
+ *   exit_word == 0 apart from INTR (the block's entry tests INTR against IF), no pending_db,
+ *   no TF/RF, DR7 & 0xFF == 0,
  *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
  *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
@@ -146,7 +147,10 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 static void gen_lookup_fast(X64Emit *e)
 {
     MissList m = { .n = 0 };
-    x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
+    /* INTR alone (IF clear in an interrupt handler, with the next IRQ already pending) goes
+     * on: the block's entry sorts it out as after a chained jump. */
+    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
+    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
     miss_on(e, &m, XC_NE);
     x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
     miss_on(e, &m, XC_NE);
