@@ -1358,6 +1358,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     case IR_SETFLAGS:
+        if (i->sub == IR_FLAGS_SZAP) {
+            /* SF, ZF, AF and PF of the op, as the host computes them for the same op (AF
+             * after a logic op is 0 for the guest, undefined for the host's TEST). */
+            host_flags(b, i);
+            x64_byte(e, 0x9C); /* pushfq */
+            x64_pop(e, X_RCX);
+            x64_alu_ri(e, 4, XA_AND, X_RCX,
+                       (int32_t)(EF_SF | EF_ZF | EF_PF | (i->c == 2 ? 0 : EF_AF)));
+            store_temp(b, i->dst, X_RCX);
+            break;
+        }
         x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
         host_flags(b, i);
         x64_setcc(e, i->sub & 0xF, X_RCX);

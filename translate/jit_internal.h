@@ -159,13 +159,15 @@ typedef enum IROpc {
                         goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
-                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
+                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf);
+                        sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout) */
     IR_NOP,          /* nothing (an op removed by a pass) */
     IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
                         effective address, emitted as one host LEA */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
+#define IR_FLAGS_SZAP 16
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
 #define IR_ALU_SHL 34
