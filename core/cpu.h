@@ -100,6 +100,8 @@ typedef enum CCOp {
     CC_OP_SHR8, CC_OP_SHR16, CC_OP_SHR32,
     CC_OP_MUL8, CC_OP_MUL16, CC_OP_MUL32,   /* cc_src = high part (CF=OF = src != 0) */
     CC_OP_IMUL8, CC_OP_IMUL16, CC_OP_IMUL32,
+    CC_OP_RAW,                              /* cc_src = the six arithmetic flags (the JIT's
+                                               inline rotates) */
     CC_OP_COUNT
 } CCOp;
 

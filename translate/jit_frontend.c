@@ -117,23 +117,22 @@ static int gen_ea(Fe *f)
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     int t = ir_temp(ir);
-    if (d->base >= 0) {
+    if (d->base >= 0 && d->index < 0 && d->disp == 0) {
         ir_ldreg(ir, t, d->base, 4);
-        if (d->disp) {
-            int k = ir_temp(ir);
-            ir_movi(ir, k, d->disp);
-            ir_alu(ir, XA_ADD, t, t, k, 4);
-        }
-    } else {
+    } else if (d->base < 0 && d->index < 0) {
         ir_movi(ir, t, d->disp);
-    }
-    if (d->index >= 0) {
-        int r = ir_temp(ir);
-        ir_ldreg(ir, r, d->index, 4);
-        if (d->scale) {
-            ir_alu(ir, 16 + d->scale, r, r, -1, 4);
+    } else {
+        /* base + index << scale + disp: one host LEA. */
+        int bt = -1, xt = -1;
+        if (d->base >= 0) {
+            bt = ir_temp(ir);
+            ir_ldreg(ir, bt, d->base, 4);
         }
-        ir_alu(ir, XA_ADD, t, t, r, 4);
+        if (d->index >= 0) {
+            xt = ir_temp(ir);
+            ir_ldreg(ir, xt, d->index, 4);
+        }
+        ir_ea(ir, t, bt, xt, (unsigned)d->scale, d->disp);
     }
     if (d->addrsize == 2) {
         int m = ir_temp(ir);
@@ -553,6 +552,46 @@ static int gen_rotate_noflags(Fe *f, unsigned cnt)
     return 1;
 }
 
+/* gen_rotate_flags: ROL/ROR r32 by an immediate with its flags, when the flags before it
+ * come from an inline op of this block whose SF/ZF/AF/PF the host can recompute: those four
+ * are kept, CF and OF come from the result (OF with the interpreter's formula for every
+ * count: ROL MSB ^ CF, ROR the two top bits), and the lazy flags become CC_OP_RAW. */
+static int gen_rotate_flags(Fe *f, unsigned cnt)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    bool rol = d->reg == 0;
+    int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
+    int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    ir_setflags(ir, old, IR_FLAGS_SZAP, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    ir_ldreg(ir, v, d->rm, 4);
+    ir_movi(ir, k, cnt);
+    ir_alu(ir, rol ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
+    ir_movi(ir, k, 31);
+    ir_alu(ir, IR_ALU_SHR, of, r, k, 4);          /* MSB */
+    if (rol) {
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, cf, r, k, 4);          /* CF = bit 0 */
+        ir_alu(ir, XA_XOR, of, of, cf, 4);        /* OF = MSB ^ CF */
+    } else {
+        ir_alu(ir, XA_OR, cf, of, of, 4);         /* CF = MSB */
+        ir_movi(ir, k, 30);
+        ir_alu(ir, IR_ALU_SHR, t, r, k, 4);
+        ir_alu(ir, XA_XOR, of, of, t, 4);
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, of, of, k, 4);         /* OF = bit 31 ^ bit 30 */
+    }
+    ir_alu(ir, 16 + 11, of, of, -1, 4);           /* to EF_OF */
+    ir_alu(ir, XA_OR, old, old, cf, 4);
+    ir_alu(ir, XA_OR, old, old, of, 4);
+    ir_streg(ir, d->rm, 4, r);
+    ir_setcc(ir, CC_OP_RAW, r, old, -1);
+    ir_insn_end(ir);
+    f->fl.valid = false;
+    return 1;
+}
+
 /* gen_shift: SHL/SAL/SHR/SAR by an immediate, 1 or CL (the count masked to 5 bits; a zero
  * count changes nothing, not even the flags, but still checks a memory operand). */
 static int gen_shift(Fe *f)
@@ -564,9 +603,13 @@ static int gen_shift(Fe *f)
     if (sop < 4) {
         /* Rotates: inline only as ROL/ROR r32, imm whose flags are dead; else the helper. */
         unsigned c = op <= 0xC1 ? (d->imm & 0x1F) : 1;
-        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c &&
-            flags_dead_after(f)) {
-            return gen_rotate_noflags(f, c);
+        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c) {
+            if (flags_dead_after(f)) {
+                return gen_rotate_noflags(f, c);
+            }
+            if (f->fl.valid && f->fl.kind <= 2) {
+                return gen_rotate_flags(f, c);
+            }
         }
         return 0;
     }
@@ -1143,6 +1186,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
+        jit_opt_dead_code(ir);
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;

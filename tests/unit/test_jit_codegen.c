@@ -58,6 +58,28 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("cmp al, bpl", x64_alu_rr_w(&e, 1, XA_CMP, X_RAX, X_RBP));
     CHECK_EMIT("add ax, r14w", x64_alu_rr_w(&e, 2, XA_ADD, X_RAX, X_R14));
     CHECK_EMIT("cmp eax, r15d", x64_alu_rr_w(&e, 4, XA_CMP, X_RAX, X_R15));
+    CHECK_EMIT("movzx eax, r9b", x64_movzx_rr(&e, 1, X_RAX, X_R9));
+    CHECK_EMIT("movzx eax, dil", x64_movzx_rr(&e, 1, X_RAX, X_RDI));
+    CHECK_EMIT("movzx ecx, r11w", x64_movzx_rr(&e, 2, X_RCX, X_R11));
+    CHECK_EMIT("mov r10b, al", x64_mov_rr_w(&e, 1, X_R10, X_RAX));
+    CHECK_EMIT("mov dil, al", x64_mov_rr_w(&e, 1, X_RDI, X_RAX));
+    CHECK_EMIT("mov r8w, ax", x64_mov_rr_w(&e, 2, X_R8, X_RAX));
+    CHECK_EMIT("mov edi, eax", x64_mov_rr_w(&e, 4, X_RDI, X_RAX));
+    CHECK_EMIT("mov eax, dword ptr [rsi + rcx]", x64_load_idx(&e, 4, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("movzx eax, byte ptr [rsi + rcx]", x64_load_idx(&e, 1, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("mov rsi, qword ptr [rbx + rax + 0x300]",
+               x64_load_idx(&e, 8, X_RSI, X_RBX, X_RAX, 0x300));
+    CHECK_EMIT("mov r9d, dword ptr [r13 + r10]", x64_load_idx(&e, 4, X_R9, X_R13, X_R10, 0));
+    CHECK_EMIT("mov word ptr [rsi + rcx], ax", x64_store_idx(&e, 2, X_RSI, X_RCX, 0, X_RAX));
+    CHECK_EMIT("mov byte ptr [rsi + rcx], dil", x64_store_idx(&e, 1, X_RSI, X_RCX, 0, X_RDI));
+    CHECK_EMIT("cmp esi, dword ptr [rbx + rax + 0x2f0]",
+               x64_alu_rm_idx(&e, 4, XA_CMP, X_RSI, X_RBX, X_RAX, 0x2f0));
+    CHECK_EMIT("lea esi, [rcx + 3]", x64_lea32(&e, X_RSI, X_RCX, 3));
+    CHECK_EMIT("lea eax, [r8 + r9*4 - 0x28]", x64_lea32_sib(&e, X_RAX, X_R8, X_R9, 2, -0x28));
+    CHECK_EMIT("lea eax, [r13 + rdi]", x64_lea32_sib(&e, X_RAX, X_R13, X_RDI, 0, 0));
+    CHECK_EMIT("lea eax, [rbp + rax*8 + 0x12345678]",
+               x64_lea32_sib(&e, X_RAX, X_RBP, X_RAX, 3, 0x12345678));
+    CHECK_EMIT("lea eax, [r10*2 + 0x10]", x64_lea32_sib(&e, X_RAX, -1, X_R10, 1, 0x10));
 }
 
 /* ---- IR passes ---- */
@@ -141,6 +163,42 @@ Test(jit_codegen, forwarding_stops_at_helpers_partial_writes_and_redefinitions)
     cr_assert_eq(b->insn[4].opc, IR_LDREG);
     cr_assert_eq(b->insn[7].opc, IR_LDREG);
     cr_assert_eq(b->insn[9].opc, IR_LDREG);
+    free(b);
+}
+
+Test(jit_codegen, dead_code_drops_results_only_dead_flags_read_and_keeps_the_rest)
+{
+    IRBlock *b = new_ir();
+    /* imul eax, ebx; imul ecx, eax; store: the first IMUL's high half feeds only its flags,
+     * which the second replaces; the second's flags are live (the store may fault). */
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, IR_ALU_MUL, 2, 0, 1, 4);
+    ir_alu(b, IR_ALU_IMULH, 3, 0, 1, 4);           /* 3: dead with its SETCC */
+    ir_streg(b, R_EAX, 4, 2);
+    ir_setcc(b, CC_OP_IMUL32, 2, 3, -1);           /* 5: dead */
+    ir_ldreg(b, 4, R_ECX, 4);
+    ir_alu(b, IR_ALU_MUL, 5, 4, 2, 4);
+    ir_alu(b, IR_ALU_IMULH, 6, 4, 2, 4);           /* 8: kept, read by the SETCC */
+    ir_streg(b, R_ECX, 4, 5);
+    ir_setcc(b, CC_OP_IMUL32, 5, 6, -1);           /* 10: live */
+    ir_movi(b, 7, 0x1000);                         /* 11: dead (never read) */
+    ir_movi(b, 8, 0x2000);
+    ir_brflags(b, XC_E, 0, 5, 6, 4, 0);            /* 13: reads t5, t6; target reads t8 */
+    ir_movi(b, 9, 3);                              /* 14: dead (the fall-through exits) */
+    ir_goto_tb(b, 0, 0x10);
+    ir_set_label(b, 0);
+    ir_st(b, S_DS, 8, 5, 4);
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_dead_code(b), 4);
+    static const unsigned nop[] = {3, 5, 11, 14};
+    for (unsigned k = 0; k < sizeof(nop) / sizeof(nop[0]); k++) {
+        cr_assert_eq(b->insn[nop[k]].opc, IR_NOP, "op %u", nop[k]);
+    }
+    cr_assert_eq(b->insn[8].opc, IR_ALU);
+    cr_assert_eq(b->insn[10].opc, IR_SETCC);
+    cr_assert_eq(b->insn[12].opc, IR_MOVI, "read after the label");
+    cr_assert_eq(b->insn[2].opc, IR_ALU);
     free(b);
 }
 
@@ -376,11 +434,35 @@ Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep
     };
     cr_assert_eq(sizeof(code) - 1 - 15, 0x25);
     JitStats s = run_and_compare(code, sizeof(code));
-    /* Three blocks (the first run through, the loop body, the HLT): ror edx,11 and
-     * rol edx,3 go through the helper in the first two (4), plus the HLT; rol eax,7 and
-     * ror ebx,1 are inline (with them as helpers this would be 8 + 1). */
+    /* Three blocks (the first run through, the loop body, the HLT): rol edx,3 (its flags
+     * come from SETO's block... a helper) goes through the helper in the first two, plus the
+     * HLT; rol eax,7 and ror ebx,1 are inline without flags, ror edx,11 inline with them (it
+     * follows an inline XOR) (with all of them as helpers this would be 8 + 1). */
     cr_assert_gt(s.insns_inline, 0);
-    cr_assert_eq(s.insns_helper, 5, "helper-translated: %llu",
+    cr_assert_eq(s.insns_helper, 3, "helper-translated: %llu",
+                 (unsigned long long)s.insns_helper);
+}
+
+Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
+{
+    /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
+     * stores the full EFLAGS after it, compared with the interpreter's stack. */
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+        0x66, 0xBB, 0xFF, 0xFF, 0xFF, 0x7F, /* mov ebx, 0x7fffffff */
+        0x66, 0x01, 0xD8, 0x66, 0xD1, 0xC0, 0x66, 0x9C,       /* add; rol eax,1; pushfd */
+        0x66, 0x29, 0xD8, 0x66, 0xC1, 0xC8, 0x1F, 0x66, 0x9C, /* sub; ror eax,31; pushfd */
+        0x66, 0x21, 0xD8, 0x66, 0xC1, 0xC0, 0x04, 0x66, 0x9C, /* and; rol eax,4; pushfd */
+        0x66, 0x39, 0xD8, 0x66, 0xD1, 0xC8, 0x66, 0x9C,       /* cmp; ror eax,1; pushfd */
+        0x00, 0xD8, 0x66, 0xC1, 0xC0, 0x08, 0x66, 0x9C,       /* add al,bl; rol 8; pushfd */
+        0x66, 0x31, 0xC0, 0x66, 0xC1, 0xC8, 0x03, 0x66, 0x9C, /* xor (ZF, PF); ror 3 */
+        0x66, 0xB8, 0x00, 0x00, 0x00, 0xC0,                   /* mov eax, 0xC0000000 */
+        0x66, 0x83, 0xC0, 0x00, 0x66, 0xD1, 0xC0, 0x66, 0x9C, /* add 0; rol 1: CF=1, OF=0 */
+        0x66, 0x83, 0xC0, 0x00, 0x66, 0xD1, 0xC8, 0x66, 0x9C, /* add 0; ror 1: OF=1 */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 9, "the eight PUSHFDs and the HLT only: %llu",
                  (unsigned long long)s.insns_helper);
 }
 
