@@ -1,8 +1,9 @@
 /* test_jit_tb.c: the JIT's translation blocks on a bare real-mode CPU: results equal the
  * interpreter's, direct jumps are chained, code written by the running block takes effect at
  * the next instruction, a fault in mid-block leaves exact state and icount, the instruction
- * budget is exact, interrupts are taken between chained blocks, invalidation and full
- * flushes, and -accel option parsing. */
+ * budget is exact (bare CPU, -icount clock; under a host clock the last block runs whole),
+ * interrupts are taken between chained blocks, invalidation and full flushes, and -accel
+ * option parsing. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,4 +547,52 @@ Test(jit_tb, an_instruction_crossing_a_page_runs_in_generated_code_not_the_c_loo
     cr_assert_gt(s->insns_helper, 0);
     rig_free(j);
     rig_free(i);
+}
+
+/* l: inc ax x10; jmp l -- one 11-instruction block chained to itself. */
+static const uint8_t inc10_loop[] = {0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+                                     0x40, 0x40, 0xEB, 0xF4};
+
+Test(jit_tb, under_a_host_clock_the_last_block_of_a_budget_runs_whole)
+{
+    Rig *j = rig_new(true, 0, inc10_loop, sizeof(inc10_loop));
+    Clock clk;
+    clock_init(&clk, CLOCK_HOST, 0);
+    clock_start(&clk);
+    j->cpu->clock = &clk;
+    for (int64_t budget = 1; budget < 200; budget += 7) {
+        uint64_t before = j->cpu->icount;
+        cr_assert_eq(cpu_exec(j->cpu, budget), CPU_EXIT_BUDGET);
+        uint64_t ran = j->cpu->icount - before;
+        cr_assert_geq(ran, (uint64_t)budget);
+        cr_assert_lt(ran, (uint64_t)budget + 64, "overshoot %llu", (unsigned long long)ran);
+        cr_assert_eq(ran % 11, 0, "whole blocks only: %llu", (unsigned long long)ran);
+    }
+    cr_assert_eq(x86_jit_stats(j->cpu)->interp_steps, 0);
+    rig_free(j);
+}
+
+Test(jit_tb, under_an_icount_clock_the_budget_is_exact_and_the_tail_interpreted)
+{
+    Rig *j = rig_new(true, 0, inc10_loop, sizeof(inc10_loop));
+    Clock clk;
+    clock_init(&clk, CLOCK_ICOUNT, 0);
+    j->cpu->clock = &clk;
+    /* Five blocks, then a 9-instruction tail run by the interpreter with no translation at
+     * each of its EIPs. */
+    cr_assert_eq(cpu_exec(j->cpu, 64), CPU_EXIT_BUDGET);
+    cr_assert_eq(j->cpu->icount, 64);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_eq(s->interp_steps, 9);
+    cr_assert_eq(s->blocks_translated, 1);
+    uint64_t total = 64;
+    for (int64_t budget = 1; budget < 200; budget += 7) {
+        cr_assert_eq(cpu_exec(j->cpu, budget), CPU_EXIT_BUDGET);
+        total += (uint64_t)budget;
+        cr_assert_eq(j->cpu->icount, total);
+    }
+    /* 10 incs per 11 instructions: AX follows the exact count. */
+    uint64_t incs = total / 11 * 10 + (total % 11 < 10 ? total % 11 : 10);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, incs & 0xFFFF);
+    rig_free(j);
 }
