@@ -81,10 +81,13 @@ typedef struct Fe {
     struct {
         bool valid;
         int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a; 3 result in a,
-                              only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...) */
+                              only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...); 4 the
+                              six flags in a (EFLAGS layout, after an inline rotate) */
         int a, b;
         unsigned size;
         int cf;            /* kind 3: a temp holding CF (after INC/DEC), or -1 */
+        int af;            /* kind 3: AF is 0 unknown, 1 set (SHR/SAR, MUL), 2 bit 4 of a
+                              (SHL), as core/cpu_flags.c defines them */
     } fl;
 } Fe;
 
@@ -145,7 +148,7 @@ static int gen_ea(Fe *f)
 /* fl_ok: the fusion state can evaluate guest condition cc inline. */
 static bool fl_ok(const Fe *f, int cc)
 {
-    if (!f->fl.valid) {
+    if (!f->fl.valid || f->fl.kind == 4) {
         return false;
     }
     return f->fl.kind != 3 || (cc >= XC_E && cc <= XC_NE) || (cc >= XC_S && cc <= XC_NP);
@@ -171,6 +174,10 @@ static int gen_cf(Fe *f)
     int cf = ir_temp(ir);
     if (f->fl.valid && f->fl.kind == 2) {
         ir_movi(ir, cf, 0); /* after a logic op CF is clear */
+    } else if (f->fl.valid && f->fl.kind == 4) {
+        int one = ir_temp(ir);
+        ir_movi(ir, one, EF_CF);
+        ir_alu(ir, XA_AND, cf, f->fl.a, one, 4);
     } else if (f->fl.valid && f->fl.kind != 3) {
         ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
     } else if (f->fl.valid && f->fl.cf >= 0) {
@@ -190,6 +197,7 @@ static void fl_result(Fe *f, int r, unsigned size)
     f->fl.b = -1;
     f->fl.size = size;
     f->fl.cf = -1;
+    f->fl.af = 0;
 }
 
 /* gen_alu: dst_reg op= src temp for ADD/OR/AND/SUB/XOR/CMP with lazy flags. */
@@ -564,7 +572,22 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
     int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
     ir_insn_start(ir, f->eip, f->next);
-    ir_setflags(ir, old, IR_FLAGS_SZAP, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    if (f->fl.kind == 4) {
+        ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF); /* after another rotate */
+        ir_alu(ir, XA_AND, old, f->fl.a, k, 4);
+    } else if (f->fl.kind == 3) {
+        /* A result whose AF follows from the op (shifts, MUL): SF/ZF/PF as after TEST. */
+        ir_setflags(ir, old, IR_FLAGS_SZAP, 2, f->fl.a, -1, f->fl.size);
+        ir_movi(ir, k, EF_AF);
+        if (f->fl.af == 2) {
+            ir_alu(ir, XA_AND, t, f->fl.a, k, 4);
+            ir_alu(ir, XA_OR, old, old, t, 4);
+        } else {
+            ir_alu(ir, XA_OR, old, old, k, 4);
+        }
+    } else {
+        ir_setflags(ir, old, IR_FLAGS_SZAP, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    }
     ir_ldreg(ir, v, d->rm, 4);
     ir_movi(ir, k, cnt);
     ir_alu(ir, rol ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
@@ -588,7 +611,12 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     ir_streg(ir, d->rm, 4, r);
     ir_setcc(ir, CC_OP_RAW, r, old, -1);
     ir_insn_end(ir);
-    f->fl.valid = false;
+    f->fl.valid = true;
+    f->fl.kind = 4;
+    f->fl.a = old;
+    f->fl.b = -1;
+    f->fl.size = 4;
+    f->fl.cf = -1;
     return 1;
 }
 
@@ -607,7 +635,8 @@ static int gen_shift(Fe *f)
             if (flags_dead_after(f)) {
                 return gen_rotate_noflags(f, c);
             }
-            if (f->fl.valid && f->fl.kind <= 2) {
+            if (f->fl.valid && (f->fl.kind <= 2 || f->fl.kind == 4 ||
+                                (f->fl.kind == 3 && f->fl.af != 0))) {
                 return gen_rotate_flags(f, c);
             }
         }
@@ -652,6 +681,7 @@ static int gen_shift(Fe *f)
         f->fl.valid = false; /* the flags depend on the count */
     } else {
         fl_result(f, r, size);
+        f->fl.af = sop == 5 || sop == 7 ? 1 : 2; /* SHR/SAR: set; SHL: bit 4 */
     }
     gen_rm_end(f, ea, true);
     return 1;
@@ -708,6 +738,7 @@ static int try_inline_ext(Fe *f)
         ir_setcc(ir, size == 2 ? CC_OP_IMUL16 : CC_OP_IMUL32, lo, hi, -1);
         ir_insn_end(ir);
         fl_result(f, hi, size); /* MUL/IMUL: SF/ZF/PF of the high half */
+        f->fl.af = 1;
         return 1;
     }
     if (op >= 0x190 && op <= 0x19F) {
