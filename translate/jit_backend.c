@@ -144,7 +144,7 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
  *   bits (tb_mode_flags); the block fits the instruction budget. Then it counts the hit
  *   (jc_hits, lookup_hits) and jumps to the block. Not used in lockstep mode. */
-static void gen_lookup_fast(X64Emit *e)
+static void gen_lookup_fast(X64Emit *e, bool known_mode)
 {
     MissList m = { .n = 0 };
     /* INTR alone (IF clear in an interrupt handler, with the next IRQ already pending) goes
@@ -211,6 +211,13 @@ static void gen_lookup_fast(X64Emit *e)
     x64_alu_rm(e, 4, XA_OR, X_RAX, X_RDI, TLBOFF(paddr));
     x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RSI, JCOFF(phys));
     miss_on(e, &m, XC_NE);
+    if (known_mode) {
+        /* The exiting block's own mode bits (r8d): straight-line code cannot change them. */
+        x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
+        x64_alu_rr(e, 4, XA_CMP, X_RCX, X_R8);
+        miss_on(e, &m, XC_NE);
+        goto budget;
+    }
     /* mode bits, as tb_mode_flags. */
     x64_load(e, 4, X_RAX, X_RBX, OFF(cpl));
     x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
@@ -239,6 +246,7 @@ static void gen_lookup_fast(X64Emit *e)
     x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
     x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
     miss_on(e, &m, XC_NE);
+budget:
     /* budget: icount + ninsns <= end. */
     x64_load(e, 2, X_RAX, X_RSI, JCOFF(ninsns));
     x64_alu_rm(e, 8, XA_ADD, X_RAX, X_RBX, OFF(icount));
@@ -275,9 +283,23 @@ void jit_gen_trampolines(JitState *j)
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }
+    j->lookup_known_off = e.pos;
+    size_t to_c = SIZE_MAX;
+    if (!j->opt.verify) {
+        gen_lookup_fast(&e, true);
+        to_c = x64_jmp_rel32(&e);
+    }
+    while (e.pos & 15) {
+        x64_byte(&e, 0xCC);
+    }
     j->lookup_off = e.pos;
     if (!j->opt.verify) {
-        gen_lookup_fast(&e);
+        gen_lookup_fast(&e, false);
+    }
+    if (to_c != SIZE_MAX) {
+        x64_patch_rel32(e.buf, to_c, e.pos);
+    } else {
+        j->lookup_known_off = j->lookup_off; /* lockstep: every lookup goes to C */
     }
     x64_mov_rr(&e, 8, X_RDI, X_RBX);
     x64_mov_ri64(&e, X_RAX, (uint64_t)(uintptr_t)jit_helper_lookup);
@@ -1434,11 +1456,20 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_EXIT: {
-        /* Indirect exit: look the next block up without going back to C. */
+        /* Indirect exit: look the next block up without going back to C; with the block's
+         * own mode bits unless a helper may have changed them. */
         gc_writeback(b);
         b->unreachable = true;
         flush_icount(b, b->pending);
-        jmp_lookup(b);
+        if (i->sub == 0) {
+            x64_mov_ri32(e, X_R8, tb->flags);
+            size_t f = x64_jmp_rel32(e);
+            if (!e->overflow) {
+                x64_patch_rel32(e->buf, f, b->j->lookup_known_off);
+            }
+        } else {
+            jmp_lookup(b);
+        }
         break;
     }
     }

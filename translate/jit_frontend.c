@@ -1111,7 +1111,7 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
         return false;
     }
     if (!straight_line(d)) {
-        ir_exit_tb(ir);
+        ir_exit_tb_mode(ir);
         return false;
     }
     ir_check(ir, f->next);
@@ -1141,7 +1141,7 @@ static void gen_step(Fe *f, uint32_t eip)
     ir_call_helper(ir, -1, (const void *)jit_helper_step, NULL);
     ir_insn_end(ir);
     ir_check_events(ir);
-    ir_exit_tb(ir);
+    ir_exit_tb_mode(ir);
 }
 
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
