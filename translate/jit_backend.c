@@ -35,6 +35,7 @@
 #define SLOW_FLAG TEMP(IR_MAX_TEMPS)
 _Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
 
+_Static_assert(sizeof(JitJcEntry) == 64, "the jump-cache probe scales the slot index by 64");
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, exit_word) + 1,
                "EXIT_NO_INTR: intr_pending is byte 1 of exit_word");
@@ -137,21 +138,18 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 
 /* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
  * making every check they make (falls through to the C call when any fails):
- *   exit_word == 0 apart from INTR (the block's entry tests INTR against IF), no pending_db,
- *   no TF/RF, DR7 & 0xFF == 0,
+ *   no pending_db, no TF/RF, DR7 & 0xFF == 0,
  *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
  *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
- *   bits (tb_mode_flags); the block fits the instruction budget. Then it counts the hit
+ *   bits (tb_mode_flags). exit_word and the instruction budget are left to the target
+ *   block's entry checks, which leave to the C loop as jit_helper_lookup would. It counts the hit
  *   (jc_hits, lookup_hits) and jumps to the block. Not used in lockstep mode. */
 static void gen_lookup_fast(X64Emit *e, bool known_mode)
 {
     MissList m = { .n = 0 };
-    /* INTR alone (IF clear in an interrupt handler, with the next IRQ already pending) goes
-     * on: the block's entry sorts it out as after a chained jump. */
-    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
-    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
-    miss_on(e, &m, XC_NE);
+    /* exit_word and the instruction budget are the target block's entry checks, as after a
+     * chained jump: they need no test here. */
     x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
     miss_on(e, &m, XC_NE);
     x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
@@ -188,8 +186,7 @@ static void gen_lookup_fast(X64Emit *e, bool known_mode)
     x64_shift_ri(e, 4, 5, X_RSI, TB_JC_BITS);
     x64_alu_rr(e, 4, XA_XOR, X_RSI, X_RDX);
     x64_alu_ri(e, 4, XA_AND, X_RSI, (1 << TB_JC_BITS) - 1);
-    x64_mov_ri32(e, X_RAX, (uint32_t)sizeof(JitJcEntry));
-    x64_imul_rr(e, 4, X_RSI, X_RAX);
+    x64_shift_ri(e, 8, 4, X_RSI, 6); /* shl: 64-byte slots */
     x64_alu_rr(e, 8, XA_ADD, X_RSI, X_R12);
     x64_alu_ri(e, 8, XA_ADD, X_RSI, JOFF(jc));
     x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RSI, JCOFF(eip));
@@ -216,7 +213,7 @@ static void gen_lookup_fast(X64Emit *e, bool known_mode)
         x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
         x64_alu_rr(e, 4, XA_CMP, X_RCX, X_R8);
         miss_on(e, &m, XC_NE);
-        goto budget;
+        goto hit;
     }
     /* mode bits, as tb_mode_flags. */
     x64_load(e, 4, X_RAX, X_RBX, OFF(cpl));
@@ -246,12 +243,7 @@ static void gen_lookup_fast(X64Emit *e, bool known_mode)
     x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
     x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
     miss_on(e, &m, XC_NE);
-budget:
-    /* budget: icount + ninsns <= end. */
-    x64_load(e, 2, X_RAX, X_RSI, JCOFF(ninsns));
-    x64_alu_rm(e, 8, XA_ADD, X_RAX, X_RBX, OFF(icount));
-    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
-    miss_on(e, &m, XC_A);
+hit:
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.jc_hits), 1);
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.lookup_hits), 1);
     x64_load(e, 8, X_RAX, X_RSI, JCOFF(code));
@@ -1545,7 +1537,10 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     for (unsigned c = 0; c < b->ncold; c++) {
         gen_cold(b, &b->cold[c]);
     }
-    gc_forget(b); /* the entry's out-of-line checks below run before the body */
+    /* The entry's out-of-line checks below run before the body: nothing cached, nothing
+     * retired yet. */
+    gc_forget(b);
+    b->pending = 0;
     free(dead);
     free(lazy);
     /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */

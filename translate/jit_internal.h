@@ -338,6 +338,7 @@ typedef struct JitJcEntry {
     const uint8_t *host_src;
     TranslationBlock *tb;
     const uint8_t *code;          /* tb->host_code */
+    uint64_t pad[2];              /* 64 bytes: the probe indexes slots with a shift */
 } JitJcEntry;
 
 /* JitPage: the blocks translated from one physical frame. */
