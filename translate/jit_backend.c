@@ -1421,6 +1421,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
         size_t skip = x64_jcc_rel32(e, XC_NE);
         flush_icount(b, b->pending);
+        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos);
@@ -1438,6 +1439,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->unreachable = true;
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
         flush_icount(b, b->pending);
+        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
