@@ -220,6 +220,7 @@ void x86_jit_free(CPUState *cpu)
         cpu->mem->ram_written_opaque = NULL;
     }
     free(j->verify_copy);
+    jit_backend_free(j);
     free(j->tbs);
     free(j->page_pool);
     free(j->arena);

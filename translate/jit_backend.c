@@ -360,11 +360,9 @@ typedef struct ColdPath {
 
 typedef struct Backend {
     X64Emit e;
-    ColdPath cold[MAX_COLD];
     unsigned ncold;
     JitState *j;
     unsigned pending;
-    ExitStub stubs[IR_MAX_INSNS / 2];
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
     bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
@@ -395,6 +393,9 @@ typedef struct Backend {
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
+    /* The big arrays last: a translation clears only what comes before them. */
+    ExitStub stubs[IR_MAX_INSNS / 2];
+    ColdPath cold[MAX_COLD];
 } Backend;
 
 static void exit_on(Backend *b, int cc)
@@ -1479,16 +1480,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
 bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
 {
     CodeBuf *cb = &j->cb;
-    static const Backend zero;
-    Backend *b = malloc(sizeof(*b));
+    if (!j->backend) {
+        j->backend = malloc(sizeof(Backend));
+    }
+    Backend *b = j->backend;
     if (!b) {
         return false;
     }
-    *b = zero;
+    memset(b, 0, offsetof(Backend, stubs));
     b->j = j;
     size_t start = (cb->used + 15) & ~(size_t)15;
     if (start >= cb->size) {
-        free(b);
         return false;
     }
     x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
@@ -1511,14 +1513,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
 
     bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!dead) {
-        free(b);
         return false;
     }
     jit_opt_dead_flags(ir, dead);
     bool *lazy = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!lazy) {
         free(dead);
-        free(b);
         return false;
     }
     jit_opt_lazy_sync(ir, lazy);
@@ -1591,6 +1591,11 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         cb->used = e->pos;
         j->stats.bytes_generated += tb->host_size;
     }
-    free(b);
     return ok;
+}
+
+void jit_backend_free(JitState *j)
+{
+    free(j->backend);
+    j->backend = NULL;
 }

@@ -375,6 +375,7 @@ typedef struct JitState {
     IRBlock ir;
     JitStats stats;
     bool verify_failed;
+    void *backend;                /* the backend's working state, kept between translations */
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
     size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
@@ -390,6 +391,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 /* jit_backend: IR -> host code at the code buffer's end for tb. Returns false when the
  * buffer is full. */
 bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir);
+
+/* jit_backend_free: release the backend's working state. */
+void jit_backend_free(JitState *j);
 
 /* jit_gen_trampolines: the enter/exit stubs at the start of the buffer. */
 void jit_gen_trampolines(JitState *j);
