@@ -154,6 +154,12 @@ static bool fl_ok(const Fe *f, int cc)
     return f->fl.kind != 3 || (cc >= XC_E && cc <= XC_NE) || (cc >= XC_S && cc <= XC_NP);
 }
 
+/* fl_cf_known: condition cc is B or AE and a temp holds the CF of the last flags op. */
+static bool fl_cf_known(const Fe *f, int cc)
+{
+    return f->fl.valid && f->fl.kind == 3 && f->fl.cf >= 0 && (cc == XC_B || cc == XC_AE);
+}
+
 /* gen_cond: temp = guest condition cc (0/1), inline when the flags' producer is known. */
 static int gen_cond(Fe *f, int cc)
 {
@@ -161,6 +167,11 @@ static int gen_cond(Fe *f, int cc)
     int c = ir_temp(ir);
     if (fl_ok(f, cc)) {
         ir_setflags(ir, c, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else if (fl_cf_known(f, cc)) {
+        /* B / AE from a temp holding CF (after a shift, INC/DEC). */
+        int one = ir_temp(ir);
+        ir_movi(ir, one, cc == XC_B ? 0 : 1);
+        ir_alu(ir, XA_XOR, c, f->fl.cf, one, 4);
     } else {
         ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
     }
@@ -682,6 +693,18 @@ static int gen_shift(Fe *f)
     } else {
         fl_result(f, r, size);
         f->fl.af = sop == 5 || sop == 7 ? 1 : 2; /* SHR/SAR: set; SHL: bit 4 */
+        /* CF: the last bit out, from the value shifted by count - 1 (dropped unless read). */
+        int cft = ir_temp(ir), kk = ir_temp(ir);
+        if (sop == 5 || sop == 7) {
+            ir_movi(ir, kk, 1);
+            ir_alu(ir, XA_AND, cft, src, kk, 4);
+        } else {
+            ir_movi(ir, kk, size * 8 - 1);
+            ir_alu(ir, IR_ALU_SHR, cft, src, kk, 4);
+            ir_movi(ir, kk, 1);
+            ir_alu(ir, XA_AND, cft, cft, kk, 4);
+        }
+        f->fl.cf = cft;
     }
     gen_rm_end(f, ea, true);
     return 1;
@@ -988,6 +1011,12 @@ static int try_inline(Fe *f)
         if (fl_ok(f, (int)(op & 0xF))) {
             ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
                        f->fl.size, l);
+        } else if (fl_cf_known(f, (int)(op & 0xF))) {
+            if ((op & 0xF) == XC_B) {
+                ir_brcond(ir, f->fl.cf, l);
+            } else {
+                ir_brzero(ir, f->fl.cf, l);
+            }
         } else {
             int c = ir_temp(ir);
             ir_call_helper(ir, c, (const void *)helper_cond,

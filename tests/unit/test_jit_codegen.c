@@ -444,6 +444,29 @@ Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep
                  (unsigned long long)s.insns_helper);
 }
 
+Test(jit_codegen, the_carry_of_a_shift_feeds_setc_jc_and_adc_without_helpers)
+{
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+        0x66, 0xD1, 0xE0,                   /* shl eax, 1: CF = 1 */
+        0x0F, 0x92, 0xC3,                   /* setc bl */
+        0x66, 0xD1, 0xE8,                   /* shr eax, 1: CF = 0 */
+        0x0F, 0x93, 0xC7,                   /* setnc bh */
+        0xBA, 0x03, 0x80,                   /* mov dx, 0x8003 */
+        0xC1, 0xFA, 0x02,                   /* sar dx, 2: CF = 1 */
+        0x83, 0xD1, 0x00,                   /* adc cx, 0 */
+        0xB0, 0x03,                         /* mov al, 3 */
+        0xC0, 0xE0, 0x07,                   /* shl al, 7: CF = 1 */
+        0x72, 0x01, 0x46,                   /* jc +1; inc si (skipped) */
+        0xC0, 0xE8, 0x02,                   /* shr al, 2: CF = 0 */
+        0x73, 0x01, 0x47,                   /* jnc +1; inc di (skipped) */
+        0x41,                               /* inc cx */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 1, "only the HLT: %llu", (unsigned long long)s.insns_helper);
+}
+
 Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
 {
     /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
