@@ -151,7 +151,9 @@ typedef enum IROpc {
     IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
-    IR_EXIT,         /* leave the block to the C loop (eip already set) */
+    IR_EXIT,         /* leave the block through the lookup (eip already set); sub = 1: after
+                        a helper that may have changed the mode bits (else they are the
+                        block's own) */
     IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
                         branched: LOOP, JCXZ, CALL rel) */
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
@@ -234,6 +236,8 @@ void ir_brzero(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
+/* ir_exit_tb_mode: IR_EXIT after something that may have changed the mode bits. */
+void ir_exit_tb_mode(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
@@ -334,6 +338,7 @@ typedef struct JitJcEntry {
     const uint8_t *host_src;
     TranslationBlock *tb;
     const uint8_t *code;          /* tb->host_code */
+    uint64_t pad[2];              /* 64 bytes: the probe indexes slots with a shift */
 } JitJcEntry;
 
 /* JitPage: the blocks translated from one physical frame. */
@@ -354,6 +359,7 @@ typedef struct JitState {
     uintptr_t (*enter)(CPUState *cpu, struct JitState *j, const void *code);
     size_t epilogue_off;
     size_t lookup_off;            /* trampoline: jump-cache probe, else jit_helper_lookup */
+    size_t lookup_known_off;      /* the same with the mode bits known (in r8d) */
     InterpFn table[OP_COUNT];
     TranslationBlock *hash[1u << TB_HASH_BITS];
     JitJcEntry jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */
@@ -369,6 +375,7 @@ typedef struct JitState {
     IRBlock ir;
     JitStats stats;
     bool verify_failed;
+    void *backend;                /* the backend's working state, kept between translations */
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
     size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
@@ -384,6 +391,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 /* jit_backend: IR -> host code at the code buffer's end for tb. Returns false when the
  * buffer is full. */
 bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir);
+
+/* jit_backend_free: release the backend's working state. */
+void jit_backend_free(JitState *j);
 
 /* jit_gen_trampolines: the enter/exit stubs at the start of the buffer. */
 void jit_gen_trampolines(JitState *j);
