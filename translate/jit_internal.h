@@ -274,7 +274,7 @@ void ir_dump(const IRBlock *b, FILE *f);
 /* ---- translation blocks ---- */
 #define TB_MAX_INSNS 64
 #define TB_HASH_BITS 16
-#define TB_JC_BITS 12         /* the jump cache: blocks by linear PC */
+#define TB_JC_BITS 14         /* the jump cache: blocks by linear PC */
 #define TB_PAGE_HASH_BITS 12
 #define TB_NO_SLOT 0xFFFFFFFFu
 
