@@ -666,7 +666,7 @@ static int temp_reg(int t)
 }
 
 /* hold_use: op i reads temp t where an op takes it from rax when rax holds it (the first
- * operand of IR_ALU and IR_BRCOND, the value of IR_STREG). */
+ * operand of IR_ALU and IR_BRCOND, the value of IR_STREG, the address of IR_LD/IR_ST). */
 static bool hold_use(const IRInsn *i, int t)
 {
     switch ((IROpc)i->opc) {
@@ -676,6 +676,9 @@ static bool hold_use(const IRInsn *i, int t)
         return i->a == t;
     case IR_STREG:
         return i->b == t;
+    case IR_LD:
+    case IR_ST:
+        return i->a == t && i->b != t; /* the address (gen_mem takes it from eax) */
     default:
         return false;
     }
@@ -858,7 +861,7 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
  * address is the offset, no limit or type check can fail, and an access wrapping past 4 GiB
  * (which the interpreter faults as beyond the limit) fails the tag compare (see below).
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
-static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
+static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
     bool store = i->opc == IR_ST;
@@ -879,7 +882,13 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     bool flat = (tb->flags & TBF_FLAT) && (seg == S_ES || seg == S_SS || seg == S_DS);
     int lin = flat ? X_RDX : X_RCX;                  /* holds the linear address */
 
-    load_temp(b, X_RDX, i->a);                       /* edx = offset */
+    bool eax_lin = false;                            /* eax already holds the linear address */
+    if (hold == i->a) {
+        x64_mov_rr(e, 4, X_RDX, X_RAX);              /* edx = offset, computed into eax */
+        eax_lin = flat;
+    } else {
+        load_temp(b, X_RDX, i->a);                   /* edx = offset */
+    }
     if (!flat) {
         x64_mov_rr(e, 4, X_RCX, X_RDX);
         x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
@@ -904,8 +913,11 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
         x64_mov_rr(e, 4, X_RAX, lin);
         x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
         slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        eax_lin = false;
     }
-    x64_mov_rr(e, 4, X_RAX, lin);
+    if (!eax_lin) {
+        x64_mov_rr(e, 4, X_RAX, lin);
+    }
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
     /* The tag is compared with the page of the access's LAST byte, but read at the index of
@@ -1346,7 +1358,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     case IR_LD:
     case IR_ST:
-        gen_mem(b, tb, i);
+        gen_mem(b, tb, i, hold);
         if (i->opc == IR_LD) {
             b->rax_temp = i->dst; /* both paths leave the value in eax */
         }
