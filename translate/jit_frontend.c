@@ -91,6 +91,13 @@ typedef struct Fe {
     } fl;
 } Fe;
 
+/* helper_szap: SF, ZF, AF and PF of the current lazy flags (for an inline rotate). */
+static uint32_t helper_szap(CPUState *cpu, const void *unused)
+{
+    (void)unused;
+    return cpu_cc_compute(cpu) & (EF_SF | EF_ZF | EF_AF | EF_PF);
+}
+
 static uint32_t helper_cf(CPUState *cpu, const void *unused)
 {
     (void)unused;
@@ -583,7 +590,11 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
     int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
     ir_insn_start(ir, f->eip, f->next);
-    if (f->fl.kind == 4) {
+    if (!f->fl.valid) {
+        /* The flags come from before the block (or a helper): the CPUState's lazy flags are
+         * current, a pure helper computes them (no fault, no sync). */
+        ir_call_helper(ir, old, (const void *)helper_szap, NULL);
+    } else if (f->fl.kind == 4) {
         ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF); /* after another rotate */
         ir_alu(ir, XA_AND, old, f->fl.a, k, 4);
     } else if (f->fl.kind == 3) {
@@ -646,8 +657,8 @@ static int gen_shift(Fe *f)
             if (flags_dead_after(f)) {
                 return gen_rotate_noflags(f, c);
             }
-            if (f->fl.valid && (f->fl.kind <= 2 || f->fl.kind == 4 ||
-                                (f->fl.kind == 3 && f->fl.af != 0))) {
+            if (!f->fl.valid || f->fl.kind <= 2 || f->fl.kind == 4 ||
+                (f->fl.kind == 3 && f->fl.af != 0)) {
                 return gen_rotate_flags(f, c);
             }
         }
