@@ -132,7 +132,12 @@ static uint32_t ref_load(CPUState *cpu, const PageRef *r, unsigned n)
     uint32_t v = 0;
     if (r->host) {
         memcpy(&v, r->host, n);
-    } else if (n == 3) {
+        return v;
+    }
+    if (__builtin_expect(cpu->store_hook != NULL, 0)) {
+        cpu->store_hook(cpu, NULL, r->phys, 0); /* lockstep: an MMIO load is not replayable */
+    }
+    if (n == 3) {
         v = (uint32_t)mem_read(cpu->mem, r->phys, 2);
         v |= (uint32_t)mem_read(cpu->mem, r->phys + 2, 1) << 16;
     } else {

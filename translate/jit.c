@@ -265,6 +265,18 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->interp_steps, (unsigned long long)s->verified_blocks,
             (unsigned long long)s->lookup_hits, (unsigned long long)s->jc_hits,
             (unsigned long long)s->jc_misses);
+    if (j->opt.verify) {
+        fprintf(f,
+                "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
+                "%s; run under the JIT alone: %llu with port I/O, %llu with MMIO, "
+                "%llu with too many stores; %llu replays from a flushed TLB\n",
+                (unsigned long long)s->verified_blocks, (unsigned long long)s->verified_insns,
+                j->verify_failed ? "a MISMATCH" : "no mismatch",
+                (unsigned long long)s->verify_skipped_io,
+                (unsigned long long)s->verify_skipped_mmio,
+                (unsigned long long)s->verify_skipped_overflow,
+                (unsigned long long)s->verify_tlb_lost);
+    }
     if (j->count_execs) {
         /* Entries counted by the blocks themselves: from C, from the lookup, or chained. */
         uint64_t ex[3];
