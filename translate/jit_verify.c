@@ -23,10 +23,33 @@
 typedef struct JEntry {
     uint8_t *host;
     uint32_t phys;
-    uint8_t n;
-    uint8_t old[4];
-    uint8_t val[4];     /* after the run being journalled */
+    uint32_t old;       /* the n bytes before the store, little-endian */
+    uint32_t val;       /* after the run being journalled */
+    uint8_t n;          /* 1..4 */
 } JEntry;
+
+/* load_n / store_n: n (1..4) bytes at a host pointer, without a library call. */
+static inline uint32_t load_n(const uint8_t *p, unsigned n)
+{
+    uint32_t v = 0;
+    switch (n) {
+    case 1: v = p[0]; break;
+    case 2: { uint16_t h; memcpy(&h, p, 2); v = h; break; }
+    case 3: { uint16_t h; memcpy(&h, p, 2); v = h | (uint32_t)p[2] << 16; break; }
+    default: memcpy(&v, p, 4); break;
+    }
+    return v;
+}
+
+static inline void store_n(uint8_t *p, uint32_t v, unsigned n)
+{
+    switch (n) {
+    case 1: p[0] = (uint8_t)v; break;
+    case 2: { uint16_t h = (uint16_t)v; memcpy(p, &h, 2); break; }
+    case 3: { uint16_t h = (uint16_t)v; memcpy(p, &h, 2); p[2] = (uint8_t)(v >> 16); break; }
+    default: memcpy(p, &v, 4); break;
+    }
+}
 
 /* The parts of the CPUState a block can change (see cpu.h): the architectural and execution
  * state up to jmp_env, and the exception-in-flight fields from exc_vector up to the debugger
@@ -35,6 +58,15 @@ typedef struct JEntry {
 #define ARCH_END offsetof(CPUState, jmp_env)
 #define EXC_BEGIN offsetof(CPUState, exc_vector)
 #define EXC_END offsetof(CPUState, dbg_bp)
+/* Within the first part, the "cold" fields (segments, descriptor tables, control and debug
+ * registers, MSRs, the FPU: about 400 bytes) change in few blocks: after the JIT run one
+ * compare tells whether they did, and only then are they copied and compared by field. The
+ * hot fields (general registers, EIP, flags, the exit word, icount...) always are. */
+#define COLD_BEGIN offsetof(CPUState, seg)
+#define COLD_END offsetof(CPUState, exit_word)
+#define COLD(cpu) ((uint8_t *)(cpu) + COLD_BEGIN)
+#define CCOLD(cpu) ((const uint8_t *)(cpu) + COLD_BEGIN)
+#define COLD_SIZE (COLD_END - COLD_BEGIN)
 
 /* Verify: the lockstep scratch state (allocated once, on the first verified block). snap and
  * after are whole CPUStates for field access, but only their saved parts are ever written or
@@ -82,7 +114,8 @@ static inline void copy_words(void *dst, const void *src, size_t n)
 }
 
 _Static_assert(ARCH_END % 8 == 0 && EXC_BEGIN % 8 == 0 && EXC_END % 8 == 0 &&
-               sizeof(jmp_buf) % 8 == 0, "the snapshot regions are copied in 8-byte words");
+               COLD_BEGIN % 8 == 0 && COLD_END % 8 == 0 && sizeof(jmp_buf) % 8 == 0,
+               "the snapshot regions are copied in 8-byte words");
 
 /* snap_copy: copy the parts of the CPUState a block can change from src to dst. */
 static inline void snap_copy(CPUState *dst, const CPUState *src)
@@ -90,6 +123,21 @@ static inline void snap_copy(CPUState *dst, const CPUState *src)
     copy_words(dst, src, ARCH_END);
     copy_words((uint8_t *)dst + EXC_BEGIN, (const uint8_t *)src + EXC_BEGIN,
                EXC_END - EXC_BEGIN);
+}
+
+/* hot_copy / cold_copy: the two parts of snap_copy's state. */
+static inline void hot_copy(CPUState *dst, const CPUState *src)
+{
+    copy_words(dst, src, COLD_BEGIN);
+    copy_words((uint8_t *)dst + COLD_END, (const uint8_t *)src + COLD_END,
+               ARCH_END - COLD_END);
+    copy_words((uint8_t *)dst + EXC_BEGIN, (const uint8_t *)src + EXC_BEGIN,
+               EXC_END - EXC_BEGIN);
+}
+
+static inline void cold_copy(CPUState *dst, const CPUState *src)
+{
+    copy_words(COLD(dst), CCOLD(src), COLD_SIZE);
 }
 
 static void journal_store(CPUState *cpu, void *host, uint32_t phys, unsigned n)
@@ -107,7 +155,7 @@ static void journal_store(CPUState *cpu, void *host, uint32_t phys, unsigned n)
     e->host = host;
     e->phys = phys;
     e->n = (uint8_t)(n > 4 ? 4 : n);
-    memcpy(e->old, host, e->n);
+    e->old = load_n(host, e->n);
 }
 
 static bool has_port_io(const TranslationBlock *tb)
@@ -258,12 +306,11 @@ static void cmp_seg(Diff *d, const SegCache *a, const SegCache *b, const char *n
     }
 }
 
-/* compare_state: a is the state after the JIT run, b after the interpreter's; faulted: both
- * raised the same exception (EIP/ESP then come from insn_eip/insn_esp). */
-static void compare_state(Diff *d, CPUState *a, CPUState *b, bool faulted)
+/* compare_hot: the hot fields; a is the state after the JIT run, b after the interpreter's;
+ * faulted: both raised the same exception (EIP/ESP then come from insn_eip/insn_esp). */
+static void compare_hot(Diff *d, CPUState *a, CPUState *b, bool faulted)
 {
     static const char *const rn[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-    static const char *const sn[S_NSEG] = {"es", "cs", "ss", "ds", "fs", "gs"};
     for (int r = 0; r < 8; r++) {
         CMP_U(d, a, b, regs[r], rn[r]);
     }
@@ -276,6 +323,29 @@ static void compare_state(Diff *d, CPUState *a, CPUState *b, bool faulted)
             diff_add(d, "eflags jit=%08x interp=%08x; ", fa, fb);
         }
     }
+    CMP_U(d, a, b, halted, "halted");
+    CMP_U(d, a, b, inhibit_irq, "inhibit_irq");
+    CMP_U(d, a, b, shutdown, "shutdown");
+    CMP_U(d, a, b, a20_mask, "a20_mask");
+    CMP_U(d, a, b, nmi_blocked, "nmi_blocked");
+    CMP_U(d, a, b, exc_depth, "exc_depth");
+    CMP_U(d, a, b, last_exc, "last_exc");
+    CMP_U(d, a, b, pending_db, "pending_db");
+    CMP_U(d, a, b, msr_misc_enable, "msr_misc_enable");
+    if (faulted) {
+        CMP_U(d, a, b, exc_has_err, "exc_has_err");
+        CMP_U(d, a, b, exc_err, "exc_err");
+        CMP_U(d, a, b, insn_eip, "insn_eip");
+        CMP_U(d, a, b, insn_esp, "insn_esp");
+    } else {
+        CMP_U(d, a, b, icount, "icount");
+    }
+}
+
+/* compare_cold: the cold fields (COLD_BEGIN..COLD_END). */
+static void compare_cold(Diff *d, const CPUState *a, const CPUState *b)
+{
+    static const char *const sn[S_NSEG] = {"es", "cs", "ss", "ds", "fs", "gs"};
     for (int s = 0; s < S_NSEG; s++) {
         cmp_seg(d, &a->seg[s], &b->seg[s], sn[s]);
     }
@@ -299,7 +369,6 @@ static void compare_state(Diff *d, CPUState *a, CPUState *b, bool faulted)
     CMP_U(d, a, b, sysenter_esp, "sysenter_esp");
     CMP_U(d, a, b, sysenter_eip, "sysenter_eip");
     CMP_U(d, a, b, apic_base, "apic_base");
-    CMP_U(d, a, b, msr_misc_enable, "msr_misc_enable");
     CMP_U(d, a, b, cpl, "cpl");
     for (int r = 0; r < 8; r++) {
         if (a->fpu.st[r].sig != b->fpu.st[r].sig || a->fpu.st[r].se != b->fpu.st[r].se) {
@@ -317,22 +386,6 @@ static void compare_state(Diff *d, CPUState *a, CPUState *b, bool faulted)
     CMP_U(d, a, b, fpu.fdp, "fdp");
     CMP_U(d, a, b, fpu.fcs, "fcs");
     CMP_U(d, a, b, fpu.fds, "fds");
-    CMP_U(d, a, b, halted, "halted");
-    CMP_U(d, a, b, inhibit_irq, "inhibit_irq");
-    CMP_U(d, a, b, shutdown, "shutdown");
-    CMP_U(d, a, b, a20_mask, "a20_mask");
-    CMP_U(d, a, b, nmi_blocked, "nmi_blocked");
-    CMP_U(d, a, b, exc_depth, "exc_depth");
-    CMP_U(d, a, b, last_exc, "last_exc");
-    CMP_U(d, a, b, pending_db, "pending_db");
-    if (faulted) {
-        CMP_U(d, a, b, exc_has_err, "exc_has_err");
-        CMP_U(d, a, b, exc_err, "exc_err");
-        CMP_U(d, a, b, insn_eip, "insn_eip");
-        CMP_U(d, a, b, insn_esp, "insn_esp");
-    } else {
-        CMP_U(d, a, b, icount, "icount");
-    }
 }
 
 /* compare_memory: the bytes each side wrote. j1 holds the JIT run's stores with their values
@@ -341,11 +394,9 @@ static void compare_memory(Diff *d, Verify *v)
 {
     for (unsigned k = 0; k < v->n1; k++) {
         JEntry *e = &v->j1[k];
-        if (memcmp(e->val, e->host, e->n) != 0) {
-            uint32_t a = 0, b = 0;
-            memcpy(&a, e->val, e->n);
-            memcpy(&b, e->host, e->n);
-            diff_add(d, "mem[%08x] jit=%x interp=%x; ", e->phys, a, b);
+        uint32_t now = load_n(e->host, e->n);
+        if (e->val != now) {
+            diff_add(d, "mem[%08x] jit=%x interp=%x; ", e->phys, e->val, now);
         }
     }
     /* The usual case: both sides stored to the same places in the same order. */
@@ -363,7 +414,7 @@ static void compare_memory(Diff *d, Verify *v)
             const JEntry *f = &v->j1[m];
             covered = e->host >= f->host && e->host + e->n <= f->host + f->n;
         }
-        if (!covered && memcmp(e->old, e->val, e->n) != 0) {
+        if (!covered && e->old != e->val) {
             diff_add(d, "mem[%08x] written by the interpreter only; ", e->phys);
         }
     }
@@ -393,7 +444,10 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb)
     Verify *v = j->verify_copy;
     jmp_buf outer;
     copy_words(outer, cpu->jmp_env, sizeof(jmp_buf));
-    if (has_port_io(tb)) {
+    if (!tb->verify_kind) {
+        tb->verify_kind = has_port_io(tb) ? 2 : 1;
+    }
+    if (tb->verify_kind == 2) {
         /* Devices would see the accesses twice: the JIT alone runs the block. */
         j->stats.verify_skipped_io++;
         finish_unreplayed(cpu, outer, run_jit_side(j, cpu, tb));
@@ -422,17 +476,24 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb)
     }
     cpu->tlb_hook = NULL;
     for (unsigned k = 0; k < v->n1; k++) {
-        memcpy(v->j1[k].val, v->j1[k].host, v->j1[k].n);
+        v->j1[k].val = load_n(v->j1[k].host, v->j1[k].n);
     }
-    snap_copy(&v->after, cpu);
+    bool cold_changed = memcmp(CCOLD(cpu), CCOLD(&v->snap), COLD_SIZE) != 0;
+    hot_copy(&v->after, cpu);
+    if (cold_changed) {
+        cold_copy(&v->after, cpu);
+    }
 
     /* Back to the state before the block: memory newest first, the CPU state, the TLBs. The
      * device-driven exit bits keep their current values. */
     for (unsigned k = v->n1; k-- > 0;) {
-        memcpy(v->j1[k].host, v->j1[k].old, v->j1[k].n);
+        store_n(v->j1[k].host, v->j1[k].old, v->j1[k].n);
     }
     bool intr = cpu->intr_pending, nmi = cpu->nmi_pending, exit_req = cpu->exit_request;
-    snap_copy(cpu, &v->snap);
+    hot_copy(cpu, &v->snap);
+    if (cold_changed) {
+        cold_copy(cpu, &v->snap);
+    }
     cpu->intr_pending = intr;
     cpu->nmi_pending = nmi;
     cpu->exit_request = exit_req;
@@ -446,7 +507,7 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb)
     uint64_t until = v->after.icount;
     int f2 = run_interp_side(cpu, f1 >= 0 ? until + 1 : until);
     for (unsigned k = 0; k < v->n2; k++) {
-        memcpy(v->j2[k].val, v->j2[k].host, v->j2[k].n);
+        v->j2[k].val = load_n(v->j2[k].host, v->j2[k].n);
     }
     cpu->store_hook = NULL;
     copy_words(cpu->jmp_env, outer, sizeof(jmp_buf));
@@ -459,7 +520,12 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb)
     if (f1 != f2) {
         diff_add(&d, "exception jit=%d interp=%d; ", f1, f2);
     }
-    compare_state(&d, &v->after, cpu, f1 >= 0 && f1 == f2);
+    compare_hot(&d, &v->after, cpu, f1 >= 0 && f1 == f2);
+    /* The JIT run's cold fields: in after if it changed them, else as in snap. */
+    const CPUState *cold_jit = cold_changed ? &v->after : &v->snap;
+    if (memcmp(CCOLD(cpu), CCOLD(cold_jit), COLD_SIZE) != 0) {
+        compare_cold(&d, cold_jit, cpu);
+    }
     compare_memory(&d, v);
     if (d.len) {
         report(j, cpu, tb, d.text);
