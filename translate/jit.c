@@ -279,13 +279,13 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
                 "%s; run under the JIT alone: %llu with port I/O, %llu with MMIO, "
-                "%llu with too many stores; %llu replays from a flushed TLB\n",
+                "%llu with too many stores; TLBs copied for %llu\n",
                 (unsigned long long)s->verified_blocks, (unsigned long long)s->verified_insns,
                 j->verify_failed ? "a MISMATCH" : "no mismatch",
                 (unsigned long long)s->verify_skipped_io,
                 (unsigned long long)s->verify_skipped_mmio,
                 (unsigned long long)s->verify_skipped_overflow,
-                (unsigned long long)s->verify_tlb_lost);
+                (unsigned long long)s->verify_tlb_copies);
     }
     if (j->count_execs) {
         /* Entries counted by the blocks themselves: from C, from the lookup, or chained. */

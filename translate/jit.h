@@ -37,7 +37,7 @@ typedef struct JitStats {
     uint64_t verify_skipped_io;       /* lockstep blocks run under the JIT alone: port I/O */
     uint64_t verify_skipped_mmio;     /* ... an MMIO load or store */
     uint64_t verify_skipped_overflow; /* ... more stores than the journal holds */
-    uint64_t verify_tlb_lost;   /* replays that started from a flushed TLB (fill journal full) */
+    uint64_t verify_tlb_copies; /* lockstep blocks whose TLBs were copied (flush, many fills) */
     uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
     uint64_t jc_hits;           /* lookups answered by the jump cache */
     uint64_t jc_misses;         /* lookups that went to the hash table */

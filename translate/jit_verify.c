@@ -88,7 +88,6 @@ typedef struct Verify {
     } tj[TLBJ_MAX];
     unsigned ntj;
     bool tlb_saved;
-    bool tlb_lost;
     TLBEntry tlb_copy[TLB_SIZE];
     TLBEntry tlb_user_copy[TLB_SIZE];
 } Verify;
@@ -222,23 +221,23 @@ static int run_interp_side(CPUState *cpu, uint64_t until)
     return -1;
 }
 
-/* journal_tlb: CPUState.tlb_hook during the JIT run: remember what a fill overwrites, and take
- * a copy of both TLBs at the first flush, so that the replay starts from the TLB the JIT run
- * started from (a TLB hit or miss decides whether a page walk sets accessed/dirty bits). */
+/* journal_tlb: CPUState.tlb_hook during the JIT run: remember what a fill overwrites; at the
+ * first flush (or when the journal is full) take a copy of both TLBs instead, from which on
+ * nothing more needs recording. The replay then starts from the TLBs the JIT run started
+ * from (a TLB hit or miss decides whether a page walk sets accessed/dirty bits, and entries
+ * filled after the block switched CR3 must not serve the replay's accesses before it). */
 static void journal_tlb(CPUState *cpu, TLBEntry *e)
 {
     Verify *v = ((JitState *)cpu->jit)->verify_copy;
     if (v->tlb_saved) {
-        return; /* everything from here on is undone by the copy */
+        return;
     }
-    if (!e) {
+    if (!e || v->ntj >= TLBJ_MAX) {
+        /* The TLBs are still the initial ones plus the journalled fills. */
         memcpy(v->tlb_copy, cpu->tlb, sizeof(cpu->tlb));
         memcpy(v->tlb_user_copy, cpu->tlb_user, sizeof(cpu->tlb_user));
         v->tlb_saved = true;
-        return;
-    }
-    if (v->ntj >= TLBJ_MAX) {
-        v->tlb_lost = true;
+        ((JitState *)cpu->jit)->stats.verify_tlb_copies++;
         return;
     }
     v->tj[v->ntj].e = e;
@@ -246,15 +245,9 @@ static void journal_tlb(CPUState *cpu, TLBEntry *e)
     v->ntj++;
 }
 
-/* tlb_rewind: put the TLBs back as they were before the JIT run (or, if more entries were
- * filled than the journal holds, flush them: the replay then walks the page tables). */
+/* tlb_rewind: put the TLBs back as they were before the JIT run. */
 static void tlb_rewind(Verify *v, CPUState *cpu)
 {
-    if (v->tlb_lost) {
-        tlb_flush(cpu, true);
-        ((JitState *)cpu->jit)->stats.verify_tlb_lost++;
-        return;
-    }
     if (v->tlb_saved) {
         memcpy(cpu->tlb, v->tlb_copy, sizeof(cpu->tlb));
         memcpy(cpu->tlb_user, v->tlb_user_copy, sizeof(cpu->tlb_user));
@@ -457,7 +450,7 @@ bool jit_verify_block(JitState *j, CPUState *cpu, TranslationBlock *tb)
     const uint32_t gen = cpu->mem_generation;
     v->n1 = v->n2 = 0;
     v->ntj = 0;
-    v->mmio = v->overflow = v->tlb_saved = v->tlb_lost = false;
+    v->mmio = v->overflow = v->tlb_saved = false;
     v->cur = v->j1;
     v->ncur = &v->n1;
     cpu->store_hook = journal_store;

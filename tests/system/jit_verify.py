@@ -34,7 +34,7 @@ SEQ_N = 30000
 MIN_VERIFIED = 100_000_000
 STATS = re.compile(r"jit verify: (\d+) blocks \((\d+) guest insns\) compared with the "
                    r"interpreter, (no mismatch|a MISMATCH); run under the JIT alone: (\d+) with "
-                   r"port I/O, (\d+) with MMIO, (\d+) with too many stores; (\d+) replays")
+                   r"port I/O, (\d+) with MMIO, (\d+) with too many stores; TLBs copied for (\d+)")
 
 
 def anyvm_cmd(args, log, accel, extra=()):
