@@ -2,6 +2,8 @@
 #include "core/cpu.h"
 
 #include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 void cpu_init(CPUState *cpu, MemMap *mem, PortMap *io, Logger *log)
@@ -223,3 +225,54 @@ static int cpu_post_load(void *opaque)
 }
 
 const VMStateDesc cpu_vmstate = {"cpu", 1, cpu_fields, cpu_post_load};
+
+/* append: printf at buf + *pos, never past len (keeps *pos <= len - 1). */
+static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+    if (*pos + 1 >= len) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        *pos += (size_t)n < len - *pos ? (size_t)n : len - *pos - 1;
+    }
+}
+
+size_t cpu_format_state(CPUState *cpu, char *buf, size_t len)
+{
+    static const char *const seg_names[S_NSEG] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    size_t pos = 0;
+    if (len == 0) {
+        return 0;
+    }
+    buf[0] = 0;
+    uint32_t fl = cpu_get_eflags(cpu);
+    append(buf, len, &pos, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", cpu->regs[R_EAX],
+           cpu->regs[R_EBX], cpu->regs[R_ECX], cpu->regs[R_EDX]);
+    append(buf, len, &pos, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", cpu->regs[R_ESI],
+           cpu->regs[R_EDI], cpu->regs[R_EBP], cpu->regs[R_ESP]);
+    append(buf, len, &pos, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c%c] CPL=%d HLT=%d ICOUNT=%llu\n",
+           cpu->eip, fl, fl & EF_DF ? 'D' : '-', fl & EF_IF ? 'I' : '-', fl & EF_OF ? 'O' : '-',
+           fl & EF_SF ? 'S' : '-', fl & EF_ZF ? 'Z' : '-', fl & EF_AF ? 'A' : '-',
+           fl & EF_PF ? 'P' : '-', fl & EF_CF ? 'C' : '-', cpu->cpl, cpu->halted ? 1 : 0,
+           (unsigned long long)cpu->icount);
+    for (int s = 0; s < S_NSEG; s++) {
+        const SegCache *sc = &cpu->seg[s];
+        append(buf, len, &pos, "%s =%04x %08x %08x %04x\n", seg_names[s], sc->sel, sc->base,
+               sc->limit, sc->flags);
+    }
+    append(buf, len, &pos, "LDT=%04x %08x %08x %04x\n", cpu->ldtr.sel, cpu->ldtr.base,
+           cpu->ldtr.limit, cpu->ldtr.flags);
+    append(buf, len, &pos, "TR =%04x %08x %08x %04x\n", cpu->tr.sel, cpu->tr.base,
+           cpu->tr.limit, cpu->tr.flags);
+    append(buf, len, &pos, "GDT=     %08x %08x\nIDT=     %08x %08x\n", cpu->gdtr.base,
+           cpu->gdtr.limit, cpu->idtr.base, cpu->idtr.limit);
+    append(buf, len, &pos, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2,
+           cpu->cr3, cpu->cr4);
+    append(buf, len, &pos, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x DR6=%08x DR7=%08x\n",
+           cpu->dr[0], cpu->dr[1], cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+    return pos;
+}

@@ -285,6 +285,11 @@ void cpu_set_tsc(CPUState *cpu, uint64_t value);
 /* cpu_vmstate: the architectural state for snapshots (post_load flushes the TLB). */
 extern const VMStateDesc cpu_vmstate;
 
+/* cpu_format_state: the CPU's registers as text (several lines, like a debugger's register
+ * dump) into buf (always terminated). Returns the length written. For `info registers` and
+ * -d cpu. */
+size_t cpu_format_state(CPUState *cpu, char *buf, size_t len);
+
 /* --- flags (core/cpu_flags.c) --- */
 
 /* cpu_get_eflags: the full EFLAGS value with lazy flags folded in. */

@@ -203,7 +203,7 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
                 return CPU_EXIT_DEBUG;
             }
         } else if (!(cpu->eflags & (EF_TF | EF_RF)) && !(cpu->dr[7] & 0xFF) &&
-                   !log_enabled(cpu->log, LOG_EXEC)) {
+                   !log_enabled(cpu->log, LOG_EXEC | LOG_CPU)) {
             if (cpu->jit) {
                 /* -accel jit: translated blocks instead of the interpreter's fast loop. */
                 x86_jit_run(cpu, start + (uint64_t)budget);
@@ -225,6 +225,11 @@ CPUExit cpu_exec(CPUState *cpu, int64_t budget)
         cpu->pending_db = 0;
         if (log_enabled(cpu->log, LOG_EXEC)) {
             log_msg(cpu->log, LOG_EXEC, "exec: %04x:%08x\n", cpu->seg[S_CS].sel, cpu->eip);
+        }
+        if (log_enabled(cpu->log, LOG_CPU)) {
+            char state[1024];
+            cpu_format_state(cpu, state, sizeof(state));
+            log_msg(cpu->log, LOG_CPU, "%s", state);
         }
         x86_interp_step(cpu);
         cpu->icount++;

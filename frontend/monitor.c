@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "frontend/char.h"
 #include "frontend/qmp.h"
 
@@ -166,6 +167,18 @@ static void hmp_info(Monitor *mon, const char *args, void *opaque)
 static void hmp_info_status(Monitor *mon, const char *args, void *opaque)
 {
     monitor_printf(mon, "VM status: %s\n", machine_run_state_name(monitor_machine(mon)->state));
+}
+
+static void hmp_info_registers(Monitor *mon, const char *args, void *opaque)
+{
+    Machine *m = monitor_machine(mon);
+    if (!m->cpu) {
+        monitor_printf(mon, "no CPU\n");
+        return;
+    }
+    char state[1024];
+    cpu_format_state(m->cpu, state, sizeof(state));
+    monitor_printf(mon, "%s", state);
 }
 
 static void hmp_stop(Monitor *mon, const char *args, void *opaque)
@@ -408,6 +421,8 @@ MonitorHub *monitor_hub_new(Machine *m)
     rc |= monitor_register(hub, "q", "", "quit anyvm (short for quit)", hmp_quit, NULL);
     rc |= monitor_register_info(hub, "status", "whether the guest runs or is paused",
                                 hmp_info_status, NULL);
+    rc |= monitor_register_info(hub, "registers", "the CPU's registers",
+                                hmp_info_registers, NULL);
     rc |= qmp_register(hub, "query-status", qmp_query_status, NULL);
     rc |= qmp_register(hub, "stop", qmp_stop, NULL);
     rc |= qmp_register(hub, "cont", qmp_cont, NULL);

@@ -264,8 +264,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
             "jit: %llu block entries from C, %llu chain patches, %llu cross-page jumps via "
             "lookup, %llu interpreter steps, %llu blocks verified\n"
-            "jit: %llu indirect lookups from generated code, jump cache %llu hits / %llu "
-            "misses\n",
+            "jit: %llu indirect lookups from generated code (%llu answered in C), jump cache "
+            "%llu hits / %llu misses\n",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
             (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
             (unsigned long long)s->ram_writes,
@@ -273,7 +273,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
             (unsigned long long)s->chain_patches, (unsigned long long)s->lookup_links,
             (unsigned long long)s->interp_steps, (unsigned long long)s->verified_blocks,
-            (unsigned long long)s->lookup_hits, (unsigned long long)s->jc_hits,
+            (unsigned long long)s->lookup_hits, (unsigned long long)s->lookup_c_hits,
+            (unsigned long long)s->jc_hits,
             (unsigned long long)s->jc_misses);
     if (j->opt.verify) {
         fprintf(f,
@@ -316,6 +317,26 @@ void x86_jit_flush(CPUState *cpu)
 
 /* ---- block cache ---- */
 
+/* tb_flat_segs: ES, SS and DS all have base 0 and limit FFFFFFFFh and, in protected mode
+ * outside V86, pass gen_mem's type checks for reads and writes (TBF_FLAT). */
+static bool tb_flat_segs(const CPUState *cpu)
+{
+    static const int segs[] = {S_ES, S_SS, S_DS};
+    bool prot = (cpu->cr0 & CR0_PE) && !(cpu->eflags & EF_VM);
+    for (unsigned k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
+        const SegCache *s = &cpu->seg[segs[k]];
+        if (s->base != 0 || s->limit != 0xFFFFFFFFu ||
+            (prot && (s->flags & TBF_FLAT_MASK) != TBF_FLAT_WANT)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* tb_mode_flags: the TBF_* bits of the current state. gen_lookup_fast (jit_backend.c)
+ * computes the same value in host code: keep the two in step. Every instruction that can
+ * change one of these inputs ends its block, and chained jumps link only blocks with equal
+ * bits, so a block runs only in the mode it was translated for. */
 static uint32_t tb_mode_flags(const CPUState *cpu)
 {
     uint32_t f = 0;
@@ -334,6 +355,12 @@ static uint32_t tb_mode_flags(const CPUState *cpu)
     }
     if (cpu->cr0 & CR0_PG) {
         f |= TBF_PG;
+    }
+    if (tb_flat_segs(cpu)) {
+        f |= TBF_FLAT;
+    }
+    if (cpu->cpl == 3 && (cpu->cr0 & CR0_AM) && (cpu->eflags & EF_AC)) {
+        f |= TBF_AC;
     }
     return f;
 }
@@ -756,6 +783,7 @@ const void *jit_helper_lookup(CPUState *cpu)
         return NULL;
     }
     j->stats.lookup_hits++;
+    j->stats.lookup_c_hits++;
     return jc->code;
 }
 

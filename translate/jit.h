@@ -39,6 +39,8 @@ typedef struct JitStats {
     uint64_t verify_skipped_overflow; /* ... more stores than the journal holds */
     uint64_t verify_tlb_copies; /* lockstep blocks whose TLBs were copied (flush, many fills) */
     uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
+    uint64_t lookup_c_hits;     /* of those, found by the C helper (jump-cache probe in host
+                                   code missed: a new slot, or a hash-table hit) */
     uint64_t jc_hits;           /* lookups answered by the jump cache */
     uint64_t jc_misses;         /* lookups that went to the hash table */
     uint64_t lookup_links;      /* cross-page direct jumps sent to the lookup trampoline */

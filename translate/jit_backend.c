@@ -88,6 +88,48 @@ static void flag_bit(X64Emit *e, int32_t disp, uint32_t mask, int32_t bit)
     x64_patch_rel32(e->buf, skip, e->pos);
 }
 
+/* flat_bit: or eax, TBF_FLAT when ES, SS and DS are flat (tb_flat_segs in jit.c); eax holds
+ * the mode bits computed so far (TBF_PE and TBF_VM among them). Clobbers ecx. */
+static void flat_bit(X64Emit *e)
+{
+    size_t miss[4];
+    /* base: all three zero. */
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[S_ES].base));
+    x64_alu_rm(e, 4, XA_OR, X_RCX, X_RBX, OFF(seg[S_SS].base));
+    x64_alu_rm(e, 4, XA_OR, X_RCX, X_RBX, OFF(seg[S_DS].base));
+    miss[0] = x64_jcc_rel32(e, XC_NE);
+    /* limit: all three FFFFFFFFh. */
+    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[S_ES].limit));
+    x64_alu_rm(e, 4, XA_AND, X_RCX, X_RBX, OFF(seg[S_SS].limit));
+    x64_alu_rm(e, 4, XA_AND, X_RCX, X_RBX, OFF(seg[S_DS].limit));
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, -1);
+    miss[1] = x64_jcc_rel32(e, XC_NE);
+    /* In protected mode outside V86 the types: P, S and W set in all three (their and), code
+     * and expand-down clear in all three (their or). */
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    x64_alu_ri(e, 4, XA_AND, X_RCX, TBF_PE | TBF_VM);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, TBF_PE);
+    size_t real = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 2, X_RCX, X_RBX, OFF(seg[S_ES].flags));
+    x64_alu_rm(e, 2, XA_AND, X_RCX, X_RBX, OFF(seg[S_SS].flags));
+    x64_alu_rm(e, 2, XA_AND, X_RCX, X_RBX, OFF(seg[S_DS].flags));
+    x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)TBF_FLAT_WANT);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, (int32_t)TBF_FLAT_WANT);
+    miss[2] = x64_jcc_rel32(e, XC_NE);
+    x64_load(e, 2, X_RCX, X_RBX, OFF(seg[S_ES].flags));
+    x64_alu_rm(e, 2, XA_OR, X_RCX, X_RBX, OFF(seg[S_SS].flags));
+    x64_alu_rm(e, 2, XA_OR, X_RCX, X_RBX, OFF(seg[S_DS].flags));
+    x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)(TBF_FLAT_MASK & ~TBF_FLAT_WANT));
+    miss[3] = x64_jcc_rel32(e, XC_NE);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, real, e->pos);
+    }
+    x64_alu_ri(e, 4, XA_OR, X_RAX, TBF_FLAT);
+    for (unsigned k = 0; k < 4 && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, miss[k], e->pos);
+    }
+}
+
 #define TLBOFF(f) ((int32_t)(offsetof(CPUState, tlb) + offsetof(TLBEntry, f)))
 #define JCOFF(f) ((int32_t)offsetof(JitJcEntry, f))
 _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFFFF,
@@ -95,7 +137,8 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 
 /* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
  * making every check they make (falls through to the C call when any fails):
- *   exit_word == 0 (stricter than exit_wanted), no pending_db, no TF/RF, DR7 & 0xFF == 0,
+ *   exit_word == 0 apart from INTR (the block's entry tests INTR against IF), no pending_db,
+ *   no TF/RF, DR7 & 0xFF == 0,
  *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
  *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
@@ -104,7 +147,10 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 static void gen_lookup_fast(X64Emit *e)
 {
     MissList m = { .n = 0 };
-    x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
+    /* INTR alone (IF clear in an interrupt handler, with the next IRQ already pending) goes
+     * on: the block's entry sorts it out as after a chained jump. */
+    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
+    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
     miss_on(e, &m, XC_NE);
     x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
     miss_on(e, &m, XC_NE);
@@ -174,6 +220,22 @@ static void gen_lookup_fast(X64Emit *e)
     flag_bit(e, OFF(cr0), CR0_PE, TBF_PE);
     flag_bit(e, OFF(eflags), EF_VM, TBF_VM);
     flag_bit(e, OFF(cr0), CR0_PG, TBF_PG);
+    flat_bit(e);
+    /* TBF_AC: EFLAGS.AC, CR0.AM and CPL 3 (eax holds CPL << TBF_CPL_SHIFT by now). */
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
+    size_t no_ac = x64_jcc_rel32(e, XC_E);
+    x64_test_mi(e, 4, X_RBX, OFF(cr0), CR0_AM);
+    size_t no_am = x64_jcc_rel32(e, XC_E);
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    x64_alu_ri(e, 4, XA_AND, X_RCX, 3 << TBF_CPL_SHIFT);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, 3 << TBF_CPL_SHIFT);
+    size_t not_user = x64_jcc_rel32(e, XC_NE);
+    x64_alu_ri(e, 4, XA_OR, X_RAX, TBF_AC);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, no_ac, e->pos);
+        x64_patch_rel32(e->buf, no_am, e->pos);
+        x64_patch_rel32(e->buf, not_user, e->pos);
+    }
     x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
     x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
     miss_on(e, &m, XC_NE);
@@ -244,14 +306,48 @@ void jit_gen_trampolines(JitState *j)
     j->enter = (uintptr_t(*)(CPUState *, JitState *, const void *))(uintptr_t)cb->rx;
 }
 
-/* Exit stubs are emitted after the block body: each adds its retired-instruction count. */
+/* Exit stubs are emitted after the block body: each writes back the guest registers dirty
+ * in host registers at its exit (wb_r[k] from wb_h[k]) and adds its retired-instruction
+ * count. */
 typedef struct ExitStub {
     size_t field;
     unsigned pending;
+    uint8_t nwb;
+    int8_t wb_r[8], wb_h[8];
 } ExitStub;
+
+/* The guest-register cache: host registers that hold guest registers inside a block. All are
+ * caller-saved (a helper call clobbers them), which is when the cache is written back and
+ * forgotten anyway; the soft-MMU slow paths write the dirty ones back before their call and
+ * load every cached one again after it. rdi doubles as the first argument of those calls. */
+static const int8_t gc_pool[] = {X_R8, X_R9, X_R10, X_R11, X_RDI};
+#define GC_N ((int)sizeof(gc_pool))
+#define GC_FAR (1 << 20)
+
+/* ColdPath: a soft-MMU slow path, emitted after the block body so that the fast paths stay
+ * dense and fall through; it holds what the backend knew at the access. */
+typedef struct ColdPath {
+    size_t jumps[8];              /* fast-path jcc fields that lead here */
+    uint8_t nj;
+    size_t done;                  /* where the fast path goes on */
+    bool store, rmw;
+    uint8_t size, seg;
+    int8_t dst, val;              /* the load's temp; the store's value temp */
+    int8_t val_reg;               /* the host register holding the value then, or -1 */
+    bool val_known;
+    uint32_t val_k;
+    bool sync_lazy;
+    uint32_t sync_eip, sync_next;
+    unsigned pending;
+    int8_t gc_host[8];            /* the guest-register cache at the access */
+    uint8_t gc_dirty;             /* bit r: guest register r dirty */
+} ColdPath;
+#define MAX_COLD 1024
 
 typedef struct Backend {
     X64Emit e;
+    ColdPath cold[MAX_COLD];
+    unsigned ncold;
     JitState *j;
     unsigned pending;
     ExitStub stubs[IR_MAX_INSNS / 2];
@@ -264,11 +360,27 @@ typedef struct Backend {
     bool eip_stale;               /* cpu->eip not yet set to sync_next */
     int64_t cc_op_known;          /* the value cpu->cc_op holds, or -1 */
     bool known[IR_MAX_TEMPS];     /* the temp holds a constant from IR_MOVI (kval) */
+    bool unmat[IR_MAX_TEMPS];     /* ... not written to its home yet (IR_MOVI emits nothing:
+                                     most constants end up as immediates) */
     uint32_t kval[IR_MAX_TEMPS];
     size_t label_pos[IR_MAX_LABELS];
     size_t label_fix[IR_MAX_LABELS][4];
     unsigned nfix[IR_MAX_LABELS];
     bool overflow;
+    /* Guest-register cache (see gc_pool): the host register of guest register r or -1,
+     * whether it differs from CPUState.regs[r], and the guest register of each pool slot. */
+    int8_t gc_host[8];
+    bool gc_dirty[8];
+    int8_t gc_owner[GC_N];
+    /* alias[t]: temp t holds guest register alias[t]'s current value, which lives in that
+     * register's host register (an IR_LDREG copies nothing), or -1. */
+    int8_t alias[IR_MAX_TEMPS];
+    const IRBlock *ir;
+    unsigned k;                   /* the IR op being translated */
+    bool *rax_only;               /* per op: its result is read only by the next op, from rax */
+    bool unreachable;             /* after an unconditional exit, until the next label */
+    int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
+    bool label_seen[IR_MAX_LABELS];
 } Backend;
 
 static void exit_on(Backend *b, int cc)
@@ -277,9 +389,203 @@ static void exit_on(Backend *b, int cc)
         b->overflow = true;
         return;
     }
-    b->stubs[b->nstubs].field = x64_jcc_rel32(&b->e, cc);
-    b->stubs[b->nstubs].pending = b->pending;
+    ExitStub *st = &b->stubs[b->nstubs];
+    st->field = x64_jcc_rel32(&b->e, cc);
+    st->pending = b->pending;
+    st->nwb = 0;
+    for (int r = 0; r < 8; r++) {
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            st->wb_r[st->nwb] = (int8_t)r;
+            st->wb_h[st->nwb] = b->gc_host[r];
+            st->nwb++;
+        }
+    }
     b->nstubs++;
+}
+
+static bool stub_same(const ExitStub *a, const ExitStub *c)
+{
+    if (a->pending != c->pending || a->nwb != c->nwb) {
+        return false;
+    }
+    for (unsigned k = 0; k < a->nwb; k++) {
+        if (a->wb_r[k] != c->wb_r[k] || a->wb_h[k] != c->wb_h[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- guest-register cache ---- */
+
+static void alias_break(Backend *b, int g);
+
+static void gc_store(Backend *b, int r)
+{
+    x64_store(&b->e, 4, X_RBX, OFF(regs) + 4 * r, b->gc_host[r]);
+}
+
+/* gc_writeback: store every dirty cached register; they stay cached, now clean. */
+static void gc_writeback(Backend *b)
+{
+    for (int r = 0; r < 8; r++) {
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            gc_store(b, r);
+            b->gc_dirty[r] = false;
+        }
+    }
+}
+
+/* gc_spill: store every dirty cached register on a path that leaves the others' state as it
+ * is (a slow path or a fault: the fast path still counts them dirty). */
+static void gc_spill(Backend *b)
+{
+    for (int r = 0; r < 8; r++) {
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            gc_store(b, r);
+        }
+    }
+}
+
+static void gc_forget(Backend *b)
+{
+    memset(b->alias, -1, sizeof(b->alias));
+    for (int r = 0; r < 8; r++) {
+        b->gc_host[r] = -1;
+        b->gc_dirty[r] = false;
+    }
+    for (int s = 0; s < GC_N; s++) {
+        b->gc_owner[s] = -1;
+    }
+}
+
+/* guest_reg_of: the 32-bit guest register an IR_LDREG/IR_STREG touches. */
+static int guest_reg_of(const IRInsn *i)
+{
+    return i->size == 1 && i->a >= 4 ? i->a - 4 : i->a;
+}
+
+/* gc_next_use: how far after the current op guest register r is next read or written
+ * (GC_FAR: not before a helper call or a label, where the cache is written back anyway). */
+static int gc_next_use(const Backend *b, int r)
+{
+    for (unsigned p = b->k + 1; p < b->ir->n; p++) {
+        const IRInsn *i = &b->ir->insn[p];
+        if ((i->opc == IR_LDREG || i->opc == IR_STREG) && guest_reg_of(i) == r) {
+            return (int)(p - b->k);
+        }
+        if (i->opc == IR_CALL || i->opc == IR_LABEL) {
+            break;
+        }
+    }
+    return GC_FAR;
+}
+
+/* gc_get: the host register holding guest register r (0..7), allocated if needed (evicting
+ * the cached register used furthest ahead, a clean one on a tie) and loaded from the
+ * CPUState when load. */
+static int gc_get(Backend *b, int r, bool load)
+{
+    if (b->gc_host[r] >= 0) {
+        return b->gc_host[r];
+    }
+    int slot = -1;
+    for (int s = 0; s < GC_N && slot < 0; s++) {
+        if (b->gc_owner[s] < 0) {
+            slot = s;
+        }
+    }
+    if (slot < 0) {
+        int best = -1;
+        for (int s = 0; s < GC_N; s++) {
+            int o = b->gc_owner[s];
+            int score = gc_next_use(b, o) * 2 + (b->gc_dirty[o] ? 0 : 1);
+            if (score > best) {
+                best = score;
+                slot = s;
+            }
+        }
+        int o = b->gc_owner[slot];
+        alias_break(b, o);
+        if (b->gc_dirty[o]) {
+            gc_store(b, o);
+        }
+        b->gc_host[o] = -1;
+        b->gc_dirty[o] = false;
+    }
+    int h = gc_pool[slot];
+    b->gc_owner[slot] = (int8_t)r;
+    b->gc_host[r] = (int8_t)h;
+    b->gc_dirty[r] = false;
+    if (load) {
+        x64_load(&b->e, 4, h, X_RBX, OFF(regs) + 4 * r);
+    }
+    return h;
+}
+
+/* gc_branch: a branch to label l: the cache is written back, and the label's incoming state
+ * keeps only what every branch to it has in the same host register. */
+static void gc_branch(Backend *b, unsigned l)
+{
+    gc_writeback(b);
+    if (l >= IR_MAX_LABELS) {
+        return;
+    }
+    if (!b->label_seen[l]) {
+        memcpy(b->label_map[l], b->gc_host, sizeof(b->gc_host));
+        b->label_seen[l] = true;
+        return;
+    }
+    for (int r = 0; r < 8; r++) {
+        if (b->label_map[l][r] != b->gc_host[r]) {
+            b->label_map[l][r] = -1;
+        }
+    }
+}
+
+/* gc_label: the cache where paths join at label l: what the branches and the fall-through
+ * (if it reaches the label) hold alike; the fall-through writes back what it drops. */
+static void gc_label(Backend *b, unsigned l)
+{
+    bool seen = l < IR_MAX_LABELS && b->label_seen[l];
+    if (b->unreachable) {
+        gc_forget(b);
+        if (seen) {
+            for (int r = 0; r < 8; r++) {
+                int h = b->label_map[l][r];
+                if (h >= 0) {
+                    b->gc_host[r] = (int8_t)h;
+                    for (int s = 0; s < GC_N; s++) {
+                        if (gc_pool[s] == h) {
+                            b->gc_owner[s] = (int8_t)r;
+                        }
+                    }
+                }
+            }
+        }
+        b->unreachable = false;
+        return;
+    }
+    if (!seen) {
+        return;
+    }
+    for (int r = 0; r < 8; r++) {
+        int h = b->gc_host[r];
+        if (h < 0 || b->label_map[l][r] == h) {
+            continue;
+        }
+        alias_break(b, r);
+        if (b->gc_dirty[r]) {
+            gc_store(b, r);
+        }
+        for (int s = 0; s < GC_N; s++) {
+            if (gc_pool[s] == h) {
+                b->gc_owner[s] = -1;
+            }
+        }
+        b->gc_host[r] = -1;
+        b->gc_dirty[r] = false;
+    }
 }
 
 static void flush_icount(Backend *b, unsigned n)
@@ -344,9 +650,144 @@ static int temp_reg(int t)
     return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
 }
 
+/* hold_use: op i reads temp t where an op takes it from rax when rax holds it (the first
+ * operand of IR_ALU and IR_BRCOND, the value of IR_STREG). */
+static bool hold_use(const IRInsn *i, int t)
+{
+    switch ((IROpc)i->opc) {
+    case IR_ALU:
+        return i->a == t && i->b != t;
+    case IR_BRCOND:
+        return i->a == t;
+    case IR_STREG:
+        return i->b == t;
+    default:
+        return false;
+    }
+}
+
+/* compute_rax_only: out[k] = op k's result (left in rax) is read by exactly one later op,
+ * the next one that is not a NOP, and that op takes it from rax: then its home is never
+ * written. */
+static void compute_rax_only(const IRBlock *ir, bool *out)
+{
+    for (unsigned k = 0; k < ir->n; k++) {
+        out[k] = false;
+        int d = ir_temp_def(&ir->insn[k]);
+        if (d < 0) {
+            continue;
+        }
+        unsigned nx = k + 1;
+        while (nx < ir->n && ir->insn[nx].opc == IR_NOP) {
+            nx++;
+        }
+        if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
+            continue;
+        }
+        bool other = false;
+        for (unsigned p = nx + 1; p < ir->n && !other; p++) {
+            const IRInsn *i = &ir->insn[p];
+            int8_t *u[3];
+            int n = ir_temp_uses(i, u);
+            for (int q = 0; q < n; q++) {
+                other = other || *u[q] == d;
+            }
+            if (ir_temp_def(i) == d) {
+                break;
+            }
+        }
+        out[k] = !other;
+    }
+}
+
+/* temp_live: whether temp t may be read at or after the current op before it is written. */
+static bool temp_live(const Backend *b, int t)
+{
+    for (unsigned p = b->k; p < b->ir->n; p++) {
+        const IRInsn *i = &b->ir->insn[p];
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] == t) {
+                return true;
+            }
+        }
+        if (p > b->k && ir_temp_def(i) == t) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* alias_break: guest register g's host register is about to change or go: the temps that
+ * alias it and are still needed get their value in their own homes. */
+static void alias_break(Backend *b, int g)
+{
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        if (b->alias[t] != g) {
+            continue;
+        }
+        b->alias[t] = -1;
+        if (!temp_live(b, t)) {
+            continue;
+        }
+        int h = b->gc_host[g];
+        if (temp_reg(t) >= 0) {
+            x64_mov_rr(&b->e, 4, temp_reg(t), h);
+        } else {
+            x64_store(&b->e, 4, X_RSP, TEMP(t), h);
+        }
+    }
+}
+
+static void alias_break_all(Backend *b)
+{
+    for (int g = 0; g < 8; g++) {
+        if (b->gc_host[g] >= 0) {
+            alias_break(b, g);
+        }
+    }
+}
+
+/* temp_src: the host register that holds temp t's value now, or -1 (its stack slot). Not for
+ * a constant temp that is not materialized. */
+static int temp_src(const Backend *b, int t)
+{
+    if (t >= 0 && t < IR_MAX_TEMPS && b->alias[t] >= 0) {
+        return b->gc_host[b->alias[t]];
+    }
+    return temp_reg(t);
+}
+
+/* materialize: write a constant temp's value to its home (before a use of the home itself). */
+static void materialize(Backend *b, int t)
+{
+    if (t < 0 || t >= IR_MAX_TEMPS || !b->unmat[t]) {
+        return;
+    }
+    b->unmat[t] = false;
+    if (temp_reg(t) >= 0) {
+        x64_mov_ri32(&b->e, temp_reg(t), b->kval[t]);
+    } else {
+        x64_store_imm(&b->e, 4, X_RSP, TEMP(t), (int32_t)b->kval[t]);
+    }
+}
+
+/* materialize_all: every pending constant, where paths join (their homes are read after). */
+static void materialize_all(Backend *b)
+{
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        materialize(b, t);
+    }
+}
+
 static void load_temp(Backend *b, int r, int t)
 {
-    int h = temp_reg(t);
+    if (t >= 0 && t < IR_MAX_TEMPS && b->known[t]) {
+        x64_mov_ri32(&b->e, r, b->kval[t]);
+        return;
+    }
+    int h = temp_src(b, t);
     if (h < 0) {
         x64_load(&b->e, 4, r, X_RSP, TEMP(t));
     } else if (h != r) {
@@ -356,6 +797,12 @@ static void load_temp(Backend *b, int r, int t)
 
 static void store_temp(Backend *b, int t, int r)
 {
+    if (t >= 0 && t < IR_MAX_TEMPS) {
+        b->alias[t] = -1;
+    }
+    if (r == X_RAX && b->rax_only && b->rax_only[b->k]) {
+        return; /* the next op takes it from rax */
+    }
     int h = temp_reg(t);
     if (h < 0) {
         x64_store(&b->e, 4, X_RSP, TEMP(t), r);
@@ -372,21 +819,29 @@ static void call_abs(Backend *b, const void *fn)
 
 /* emit_sync: the precise state before something that can fault: insn_eip, insn_esp, eip
  * and the retired-instruction count. */
-static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending)
+static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending, int esp_host)
 {
     X64Emit *e = &b->e;
     x64_store_imm(e, 4, X_RBX, OFF(insn_eip), (int32_t)eip);
-    x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
-    x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+    if (esp_host >= 0) {
+        x64_store(e, 4, X_RBX, OFF(insn_esp), esp_host);
+    } else {
+        x64_load(e, 4, X_RAX, X_RBX, OFF(regs[R_ESP]));
+        x64_store(e, 4, X_RBX, OFF(insn_esp), X_RAX);
+    }
     x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)next);
     flush_icount(b, pending);
 }
 
 /* gen_mem: a load or store through the soft MMU with the fast path inline: the segment
  * limit (and, in protected mode, a present, non-expand-down data segment writable for a
- * store), no possible #AC (CPL 3, misaligned, EFLAGS.AC), the access within one page (checked
- * by the tag compare of its last byte's page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint) in the tag;
- * then the host access at addend + linear.
+ * store), no possible #AC (only in a TBF_AC block: a misaligned access at CPL 3 with CR0.AM
+ * and EFLAGS.AC), the access within one page (checked by the tag compare of its last byte's
+ * page), and a TLB hit for the block's privilege with no flag bits (MMIO, code, watchpoint)
+ * in the tag; then the host access at addend + linear.
+ * In a TBF_FLAT block an access through ES, SS or DS skips the segment part: the linear
+ * address is the offset, no limit or type check can fail, and an access wrapping past 4 GiB
+ * (which the interpreter faults as beyond the limit) fails the tag compare (see below).
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
 {
@@ -396,89 +851,149 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     bool wr = store || rmw;                    /* checked for writing */
     int seg = (int)i->imm;
     unsigned size = i->size;
-    size_t slow[8];
+    if (b->ncold >= MAX_COLD) {
+        b->overflow = true;
+        return;
+    }
+    ColdPath *cp = &b->cold[b->ncold++];
+    size_t *slow = cp->jumps;
     unsigned ns = 0;
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
     int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+    bool flat = (tb->flags & TBF_FLAT) && (seg == S_ES || seg == S_SS || seg == S_DS);
+    int lin = flat ? X_RDX : X_RCX;                  /* holds the linear address */
 
     load_temp(b, X_RDX, i->a);                       /* edx = offset */
-    x64_mov_rr(e, 4, X_RCX, X_RDX);
-    x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
-    slow[ns++] = x64_jcc_rel32(e, XC_B);             /* offset wrapped */
-    x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
-    slow[ns++] = x64_jcc_rel32(e, XC_A);
-    if (pm) {
-        uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
-        uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
-        x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
-        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
-        x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
-        slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    }
-    x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
-    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);          /* ecx = linear */
-    if (user && size > 1) {
-        /* A misaligned access at CPL 3 with EFLAGS.AC may be an #AC: the slow path knows. */
-        x64_mov_rr(e, 4, X_RAX, X_RCX);
-        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
-        size_t aligned = x64_jcc_rel32(e, XC_E);
-        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_AC);
-        slow[ns++] = x64_jcc_rel32(e, XC_NE);
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, aligned, e->pos);
+    if (!flat) {
+        x64_mov_rr(e, 4, X_RCX, X_RDX);
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, (int32_t)size - 1);
+        slow[ns++] = x64_jcc_rel32(e, XC_B);         /* offset wrapped */
+        x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX,
+                   OFF(seg[0].limit) + seg * (int32_t)sizeof(SegCache));
+        slow[ns++] = x64_jcc_rel32(e, XC_A);
+        if (pm) {
+            uint32_t mask = SEGF_P | SEGF_S | 0x8 | 0x4 | (wr ? 0x2 : 0);
+            uint32_t want = SEGF_P | SEGF_S | (wr ? 0x2 : 0);
+            x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].flags) + seg * (int32_t)sizeof(SegCache));
+            x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)mask);
+            x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)want);
+            slow[ns++] = x64_jcc_rel32(e, XC_NE);
         }
+        x64_load(e, 4, X_RCX, X_RBX, OFF(seg[0].base) + seg * (int32_t)sizeof(SegCache));
+        x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RDX);      /* ecx = linear */
     }
-    x64_mov_rr(e, 4, X_RAX, X_RCX);
+    if (user && size > 1 && (tb->flags & TBF_AC)) {
+        /* CR0.AM and EFLAGS.AC were set when the block was looked up, and nothing inside a
+         * block changes them: a misaligned access may be an #AC, the slow path knows. */
+        x64_mov_rr(e, 4, X_RAX, lin);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (int32_t)size - 1);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    }
+    x64_mov_rr(e, 4, X_RAX, lin);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    x64_alu_rr(e, 8, XA_ADD, X_RAX, X_RBX);          /* rax = cpu + index * 32 */
-    /* The tag is compared with the page of the access's LAST byte: an access crossing into
-     * the next page (or wrapping at 4 GiB) cannot match the tag stored at its first page's
-     * index (tags are page-aligned and stored at their own page's index; invalid ones have
-     * low bits set), so it takes the slow path without a separate page-offset test. */
-    x64_mov_rr(e, 4, X_RSI, X_RCX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
+    /* The tag is compared with the page of the access's LAST byte, but read at the index of
+     * its FIRST byte's page: an access crossing into the next page cannot match (tags are
+     * page-aligned and stored at their own page's index; invalid ones have low bits set), so
+     * it takes the slow path without a separate page-offset test. The same holds for an
+     * access wrapping past 4 GiB, which a flat segment's fast path relies on instead of a
+     * limit check: its first byte lies in page FFFFFh (index TLB_SIZE - 1), its last byte's
+     * page is 0 (the 32-bit lea drops the carry), and no tag for page 0 is ever stored at
+     * index TLB_SIZE - 1, so the interpreter's helper raises the #GP/#SS of the limit. */
     if (size > 1) {
-        x64_alu_ri(e, 4, XA_ADD, X_RSI, (int32_t)size - 1);
+        x64_lea32(e, X_RSI, lin, (int32_t)size - 1);
+    } else {
+        x64_mov_rr(e, 4, X_RSI, lin);
     }
     x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm(e, 4, XA_CMP, X_RSI, X_RAX,
-               tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
-                                  : offsetof(TLBEntry, tag_read)));
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                      : offsetof(TLBEntry, tag_read)));
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    x64_load(e, 8, X_RSI, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
-    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RCX);          /* rsi = host address */
+    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    /* the host address: rsi + lin (addend + linear) */
     if (store) {
         load_temp(b, X_RAX, i->b);
-        x64_store(e, (int)size, X_RSI, 0, X_RAX);
+        x64_store_idx(e, (int)size, X_RSI, lin, 0, X_RAX);
     } else {
-        x64_load(e, (int)size, X_RAX, X_RSI, 0);
+        x64_load_idx(e, (int)size, X_RAX, X_RSI, lin, 0);
         store_temp(b, i->dst, X_RAX);
     }
-    size_t done = x64_jmp_rel32(e);
-    for (unsigned k = 0; k < ns && !e->overflow; k++) {
-        x64_patch_rel32(e->buf, slow[k], e->pos);
+    cp->nj = (uint8_t)ns;
+    cp->done = e->pos;
+    cp->store = store;
+    cp->rmw = rmw;
+    cp->size = (uint8_t)size;
+    cp->seg = (uint8_t)seg;
+    cp->dst = i->dst;
+    cp->val = store ? i->b : -1;
+    cp->val_known = store && i->b >= 0 && b->known[i->b];
+    cp->val_k = cp->val_known ? b->kval[i->b] : 0;
+    cp->val_reg = (int8_t)(store && !cp->val_known ? temp_src(b, i->b) : -1);
+    cp->sync_lazy = b->sync_lazy;
+    cp->sync_eip = b->sync_eip;
+    cp->sync_next = b->sync_next;
+    cp->pending = b->pending;
+    cp->gc_dirty = 0;
+    for (int r = 0; r < 8; r++) {
+        cp->gc_host[r] = b->gc_host[r];
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            cp->gc_dirty |= (uint8_t)(1u << r);
+        }
     }
-    if (b->sync_lazy) {
+}
+
+/* gen_cold: a slow path recorded by gen_mem: the full access through jit_helper_ld/st, then
+ * back to the fast path's continuation (rax = the loaded value on both). */
+static void gen_cold(Backend *b, const ColdPath *cp)
+{
+    X64Emit *e = &b->e;
+    for (unsigned k = 0; k < cp->nj && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, cp->jumps[k], e->pos);
+    }
+    /* The helper may fault or read the guest registers: the dirty cached ones go to the
+     * CPUState first (and every cached one comes back after the call, which clobbered it). */
+    for (int r = 0; r < 8; r++) {
+        if (cp->gc_dirty & (1u << r)) {
+            x64_store(e, 4, X_RBX, OFF(regs) + 4 * r, cp->gc_host[r]);
+        }
+    }
+    if (cp->sync_lazy) {
         /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
-        emit_sync(b, b->sync_eip, b->sync_next, b->pending);
+        emit_sync(b, cp->sync_eip, cp->sync_next, cp->pending, cp->gc_host[R_ESP]);
         x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
     }
+    if (cp->store) {
+        /* The value first: it may live in rdi, the first argument. */
+        if (cp->val_known) {
+            x64_mov_ri32(e, X_RCX, cp->val_k);
+        } else if (cp->val_reg >= 0) {
+            x64_mov_rr(e, 4, X_RCX, cp->val_reg);
+        } else {
+            x64_load(e, 4, X_RCX, X_RSP, TEMP(cp->val));
+        }
+    }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
-    x64_mov_ri32(e, X_RSI, (uint32_t)seg | (size << 8));
-    if (store) {
-        load_temp(b, X_RCX, i->b);
+    x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+    if (cp->store) {
         call_abs(b, (const void *)jit_helper_st);
     } else {
-        call_abs(b, rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
-        store_temp(b, i->dst, X_RAX);
+        call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
+        store_temp(b, cp->dst, X_RAX);
     }
-    if (b->sync_lazy && b->pending) {
+    for (int r = 0; r < 8; r++) {
+        if (cp->gc_host[r] >= 0) {
+            x64_load(e, 4, cp->gc_host[r], X_RBX, OFF(regs) + 4 * r);
+        }
+    }
+    if (cp->sync_lazy && cp->pending) {
         /* The fast path has not counted them: the compile-time count still holds them. */
-        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)b->pending);
+        x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)cp->pending);
     }
+    size_t back = x64_jmp_rel32(e);
     if (!e->overflow) {
-        x64_patch_rel32(e->buf, done, e->pos);
+        x64_patch_rel32(e->buf, back, cp->done);
     }
 }
 
@@ -496,8 +1011,9 @@ static void host_flags(Backend *b, const IRInsn *i)
         if (b->known[i->b] && w != 2 && w != 1) {
             x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
         } else {
-            if (temp_reg(i->b) >= 0) {
-                x64_alu_rr_w(e, w, aop, X_RAX, temp_reg(i->b));
+            materialize(b, i->b);
+            if (temp_src(b, i->b) >= 0) {
+                x64_alu_rr_w(e, w, aop, X_RAX, temp_src(b, i->b));
             } else {
                 x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
             }
@@ -517,11 +1033,19 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     if (i->opc == IR_LABEL || i->opc == IR_CALL) {
         b->cc_op_known = -1; /* a helper may set it; at a label paths join */
     }
+    if (i->opc == IR_LABEL || i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) {
+        /* The code after the label reads homes, not constants or other registers. */
+        materialize_all(b);
+        if (!b->unreachable) {
+            alias_break_all(b);
+        }
+    }
     if (i->opc == IR_LABEL) {
         memset(b->known, 0, sizeof(b->known));
-    } else if (i->dst >= 0 && i->opc != IR_MOVI) {
-        b->known[i->dst] = false;
     }
+    /* The temp this op defines stops being a constant after the op (which may read it). */
+    int def = i->dst >= 0 && i->dst < IR_MAX_TEMPS && i->opc != IR_MOVI && i->opc != IR_NOP
+                  ? i->dst : -1;
     switch ((IROpc)i->opc) {
     case IR_NOP:
         b->rax_temp = hold;
@@ -548,16 +1072,21 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             b->eip_stale = true;
             break;
         }
-        emit_sync(b, i->imm, i->imm2, b->pending);
+        emit_sync(b, i->imm, i->imm2, b->pending, b->gc_host[R_ESP]);
         b->pending = 0;
         b->eip_stale = false;
         break;
     case IR_CALL:
+        /* A helper reads and writes guest registers in the CPUState. */
+        alias_break_all(b);
+        gc_writeback(b);
+        gc_forget(b);
         x64_mov_rr(e, 8, X_RDI, X_RBX);
         x64_mov_ri64(e, X_RSI, (uint64_t)(uintptr_t)i->ptr2);
         call_abs(b, i->ptr);
         if (i->dst >= 0) {
             store_temp(b, i->dst, X_RAX);
+            b->rax_temp = i->dst;
         }
         break;
     case IR_CHECK:
@@ -586,29 +1115,77 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         stop_checks(b);
         break;
     case IR_MOVI:
+        b->alias[i->dst] = -1;
         b->known[i->dst] = true;
+        b->unmat[i->dst] = true;
         b->kval[i->dst] = i->imm;
-        if (temp_reg(i->dst) >= 0) {
-            x64_mov_ri32(e, temp_reg(i->dst), i->imm);
-        } else {
-            x64_store_imm(e, 4, X_RSP, TEMP(i->dst), (int32_t)i->imm);
-        }
         b->rax_temp = hold == i->dst ? -1 : hold;
         break;
-    case IR_LDREG:
-        reg_ref(i->a, i->size, &d);
-        x64_load(e, i->size, X_RAX, X_RBX, d);
+    case IR_LDREG: {
+        if (i->a < 0 || i->a >= 8) {
+            reg_ref(i->a, i->size, &d);
+            x64_load(e, i->size, X_RAX, X_RBX, d);
+        } else {
+            int h = gc_get(b, guest_reg_of(i), true);
+            if (i->size == 4) {
+                /* The temp is the register's host register until either changes. */
+                b->alias[i->dst] = (int8_t)i->a;
+                b->rax_temp = hold == i->dst ? -1 : hold;
+                break;
+            } else if (i->size == 2 || i->a < 4) {
+                x64_movzx_rr(e, i->size, X_RAX, h);
+            } else {
+                x64_mov_rr(e, 4, X_RAX, h); /* AH..BH */
+                x64_shift_ri(e, 4, 5, X_RAX, 8);
+                x64_movzx_rr(e, 1, X_RAX, X_RAX);
+            }
+        }
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
         break;
-    case IR_STREG:
-        reg_ref(i->a, i->size, &d);
-        if (hold != i->b) {
-            load_temp(b, X_RAX, i->b);
+    }
+    case IR_STREG: {
+        if (i->a < 0 || i->a >= 8) {
+            reg_ref(i->a, i->size, &d);
+            if (hold != i->b) {
+                load_temp(b, X_RAX, i->b);
+            }
+            x64_store(e, i->size, X_RBX, d, X_RAX);
+            b->rax_temp = i->b;
+            break;
         }
-        x64_store(e, i->size, X_RBX, d, X_RAX);
-        b->rax_temp = i->b;
+        int g = guest_reg_of(i);
+        if (b->gc_host[g] >= 0) {
+            alias_break(b, g); /* temps copied from the old value keep it */
+        }
+        if (i->size == 4) {
+            int h = gc_get(b, g, false);
+            if (hold == i->b) {
+                x64_mov_rr(e, 4, h, X_RAX);
+            } else {
+                load_temp(b, h, i->b);
+            }
+            b->rax_temp = hold;
+        } else {
+            int h = gc_get(b, g, true);
+            if (hold != i->b) {
+                load_temp(b, X_RAX, i->b);
+            }
+            b->rax_temp = i->b;
+            if (i->size == 2 || i->a < 4) {
+                x64_mov_rr_w(e, i->size, h, X_RAX);
+            } else {
+                /* AH..BH: bits 8-15 of the register. */
+                x64_movzx_rr(e, 1, X_RAX, X_RAX);
+                x64_shift_ri(e, 4, 4, X_RAX, 8);
+                x64_alu_ri(e, 4, XA_AND, h, (int32_t)0xFFFF00FF);
+                x64_alu_rr(e, 4, XA_OR, h, X_RAX);
+                b->rax_temp = -1;
+            }
+        }
+        b->gc_dirty[g] = true;
         break;
+    }
     case IR_ALU:
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
@@ -636,8 +1213,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             break;
         }
         case IR_ALU_MUL:
-            if (temp_reg(i->b) >= 0) {
-                x64_imul_rr(e, 4, X_RAX, temp_reg(i->b));
+            materialize(b, i->b);
+            if (temp_src(b, i->b) >= 0) {
+                x64_imul_rr(e, 4, X_RAX, temp_src(b, i->b));
             } else {
                 x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
             }
@@ -658,8 +1236,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             } else if (b->known[i->b]) {
                 x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
             } else {
-                if (temp_reg(i->b) >= 0) {
-                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_reg(i->b));
+                if (temp_src(b, i->b) >= 0) {
+                    x64_alu_rr(e, 4, i->sub, X_RAX, temp_src(b, i->b));
                 } else {
                     x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
                 }
@@ -674,6 +1252,38 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
         break;
+    case IR_EA: {
+        uint32_t disp = i->imm; /* wraps modulo 2^32 like the guest's address */
+        int ra = -1, rx = -1;
+        if (i->a >= 0 && b->known[i->a]) {
+            disp += b->kval[i->a];
+        } else if (i->a >= 0) {
+            ra = hold == i->a ? X_RAX : temp_src(b, i->a);
+            if (ra < 0) {
+                load_temp(b, X_RCX, i->a);
+                ra = X_RCX;
+            }
+        }
+        if (i->b >= 0 && b->known[i->b]) {
+            disp += b->kval[i->b] << (i->sub & 3);
+        } else if (i->b >= 0) {
+            rx = hold == i->b ? X_RAX : temp_src(b, i->b);
+            if (rx < 0) {
+                load_temp(b, X_RDX, i->b);
+                rx = X_RDX;
+            }
+        }
+        if (rx >= 0) {
+            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, (int32_t)disp);
+        } else if (ra >= 0) {
+            x64_lea32(e, X_RAX, ra, (int32_t)disp);
+        } else {
+            x64_mov_ri32(e, X_RAX, disp);
+        }
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    }
     case IR_SETCC:
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a
@@ -722,8 +1332,12 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_LD:
     case IR_ST:
         gen_mem(b, tb, i);
+        if (i->opc == IR_LD) {
+            b->rax_temp = i->dst; /* both paths leave the value in eax */
+        }
         break;
     case IR_BRCOND: {
+        gc_branch(b, i->imm);
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
@@ -738,6 +1352,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_LABEL:
+        gc_label(b, i->imm);
         if (i->imm < IR_MAX_LABELS) {
             b->label_pos[i->imm] = e->pos;
         }
@@ -749,6 +1364,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RCX);
         break;
     case IR_BRFLAGS: {
+        gc_branch(b, i->imm);
         host_flags(b, i);
         size_t f = x64_jcc_rel32(e, i->sub & 0xF);
         unsigned l = i->imm;
@@ -766,6 +1382,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
         size_t ok = x64_jcc_rel32(e, XC_BE);
+        gc_spill(b); /* the #GP sees the registers as they are */
         x64_mov_rr(e, 8, X_RDI, X_RBX);
         call_abs(b, (const void *)jit_helper_gp0); /* does not return */
         if (!e->overflow) {
@@ -775,6 +1392,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_GOTO_TB_IF: {
+        gc_writeback(b);
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
         size_t skip = x64_jcc_rel32(e, XC_NE);
         flush_icount(b, b->pending);
@@ -791,6 +1409,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_GOTO_TB: {
+        gc_writeback(b);
+        b->unreachable = true;
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
         flush_icount(b, b->pending);
         size_t f = x64_jmp_rel32(e);
@@ -804,10 +1424,19 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     case IR_EXIT: {
         /* Indirect exit: look the next block up without going back to C. */
+        gc_writeback(b);
+        b->unreachable = true;
         flush_icount(b, b->pending);
         jmp_lookup(b);
         break;
     }
+    }
+    if (def >= 0) {
+        b->known[def] = false;
+        b->unmat[def] = false;
+        if (i->opc != IR_LDREG || i->size != 4 || i->a < 0 || i->a >= 8) {
+            b->alias[def] = -1;
+        }
     }
 }
 
@@ -859,9 +1488,22 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     jit_opt_lazy_sync(ir, lazy);
     b->rax_temp = -1;
     b->cc_op_known = -1;
+    b->ir = ir;
+    b->rax_only = calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (b->rax_only) {
+        compute_rax_only(ir, b->rax_only);
+    }
+    gc_forget(b);
     for (unsigned k = 0; k < ir->n; k++) {
+        b->k = k;
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
     }
+    free(b->rax_only);
+    b->rax_only = NULL; /* the cold paths below store their results to the homes */
+    for (unsigned c = 0; c < b->ncold; c++) {
+        gen_cold(b, &b->cold[c]);
+    }
+    gc_forget(b); /* the entry's out-of-line checks below run before the body */
     free(dead);
     free(lazy);
     /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */
@@ -881,15 +1523,18 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     for (unsigned s = 0; s < b->nstubs; s++) {
         bool seen = false;
         for (unsigned t = 0; t < s && !seen; t++) {
-            seen = b->stubs[t].pending == b->stubs[s].pending;
+            seen = stub_same(&b->stubs[t], &b->stubs[s]);
         }
         if (seen) {
             continue;
         }
         for (unsigned t = s; t < b->nstubs && !e->overflow; t++) {
-            if (b->stubs[t].pending == b->stubs[s].pending) {
+            if (stub_same(&b->stubs[t], &b->stubs[s])) {
                 x64_patch_rel32(e->buf, b->stubs[t].field, e->pos);
             }
+        }
+        for (unsigned k = 0; k < b->stubs[s].nwb; k++) {
+            x64_store(e, 4, X_RBX, OFF(regs) + 4 * b->stubs[s].wb_r[k], b->stubs[s].wb_h[k]);
         }
         flush_icount(b, b->stubs[s].pending);
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);

@@ -117,23 +117,22 @@ static int gen_ea(Fe *f)
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     int t = ir_temp(ir);
-    if (d->base >= 0) {
+    if (d->base >= 0 && d->index < 0 && d->disp == 0) {
         ir_ldreg(ir, t, d->base, 4);
-        if (d->disp) {
-            int k = ir_temp(ir);
-            ir_movi(ir, k, d->disp);
-            ir_alu(ir, XA_ADD, t, t, k, 4);
-        }
-    } else {
+    } else if (d->base < 0 && d->index < 0) {
         ir_movi(ir, t, d->disp);
-    }
-    if (d->index >= 0) {
-        int r = ir_temp(ir);
-        ir_ldreg(ir, r, d->index, 4);
-        if (d->scale) {
-            ir_alu(ir, 16 + d->scale, r, r, -1, 4);
+    } else {
+        /* base + index << scale + disp: one host LEA. */
+        int bt = -1, xt = -1;
+        if (d->base >= 0) {
+            bt = ir_temp(ir);
+            ir_ldreg(ir, bt, d->base, 4);
         }
-        ir_alu(ir, XA_ADD, t, t, r, 4);
+        if (d->index >= 0) {
+            xt = ir_temp(ir);
+            ir_ldreg(ir, xt, d->index, 4);
+        }
+        ir_ea(ir, t, bt, xt, (unsigned)d->scale, d->disp);
     }
     if (d->addrsize == 2) {
         int m = ir_temp(ir);
@@ -1047,6 +1046,29 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
     return true;
 }
 
+/* jit_helper_step: the interpreter's step, fetching and decoding at CS:EIP on every run. */
+static void jit_helper_step(CPUState *cpu, const void *unused)
+{
+    (void)unused;
+    x86_interp_step(cpu);
+}
+
+/* gen_step: a block of one instruction the frontend cannot decode from the bytes it has (it
+ * crosses into the next page or the CS limit, or is undefined): the interpreter fetches,
+ * decodes and runs it each time, so the block depends neither on the bytes nor on the mapping
+ * of the next page; then the next block is looked up in generated code. Without it every
+ * execution would leave to the C loop. */
+static void gen_step(Fe *f, uint32_t eip)
+{
+    IRBlock *ir = f->ir;
+    ir_insn_start(ir, eip, eip);
+    ir_sync(ir, eip, eip);
+    ir_call_helper(ir, -1, (const void *)jit_helper_step, NULL);
+    ir_insn_end(ir);
+    ir_check_events(ir);
+    ir_exit_tb(ir);
+}
+
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
                       unsigned avail)
 {
@@ -1067,6 +1089,12 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
              * next block. */
             if (n) {
                 ir_goto_tb(ir, 0, eip);
+            } else {
+                memset(d, 0, sizeof(*d));
+                gen_step(&f, eip);
+                j->stats.insns_helper++;
+                n = 1;
+                off = avail < 1 ? avail : 1; /* a byte: the block belongs to this page */
             }
             break;
         }
@@ -1114,6 +1142,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
+        jit_opt_dead_code(ir);
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;

@@ -99,6 +99,19 @@ void x64_shift_cl(X64Emit *e, int w, int sub, int r);
 /* imul dst, src / imul dst, [base+disp] (0F AF), width 4 or 8. */
 void x64_imul_rr(X64Emit *e, int w, int dst, int src);
 void x64_imul_rm(X64Emit *e, int w, int dst, int base, int32_t disp);
+/* movzx dst32, src8/src16 (from_w 1 or 2). */
+void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src);
+/* mov dst, src at width 1, 2, 4 or 8 (88/89): a byte or word move keeps dst's other bits. */
+void x64_mov_rr_w(X64Emit *e, int w, int dst, int src);
+/* Loads, stores and op reg, [mem] at [base + index + disp] (width 1, 2 zero-extending, 4, 8;
+ * the ALU form 4 or 8). */
+void x64_load_idx(X64Emit *e, int w, int dst, int base, int index, int32_t disp);
+void x64_store_idx(X64Emit *e, int w, int base, int index, int32_t disp, int src);
+void x64_alu_rm_idx(X64Emit *e, int w, int aop, int dst, int base, int index, int32_t disp);
+/* lea dst32, [base + disp]. */
+void x64_lea32(X64Emit *e, int dst, int base, int32_t disp);
+/* lea dst32, [base + index << scale + disp] (base -1: none; index never rsp). */
+void x64_lea32_sib(X64Emit *e, int dst, int base, int index, int scale, int32_t disp);
 /* movsxd dst64, src32. */
 void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);
@@ -148,6 +161,8 @@ typedef enum IROpc {
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
     IR_NOP,          /* nothing (an op removed by a pass) */
+    IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
+                        effective address, emitted as one host LEA */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -204,6 +219,8 @@ void ir_movi(IRBlock *b, int dst, uint32_t imm);
 void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
 void ir_streg(IRBlock *b, int reg, unsigned size, int src);
 void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
+/* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
+void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
 void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
@@ -220,6 +237,10 @@ void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int l
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ---- IR passes (jit_opt.c) ---- */
+/* ir_temp_uses: pointers to the temp fields op i reads, into u[0..2] (entries may hold -1);
+ * returns their count. ir_temp_def: the temp op i writes, or -1. */
+int ir_temp_uses(const IRInsn *i, int8_t **u);
+int ir_temp_def(const IRInsn *i);
 /* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
  * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
  * fault, a branch, a label, an exit). */
@@ -228,6 +249,12 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead);
  * holds (from an earlier IR_LDREG or IR_STREG of it with no helper call or label in between),
  * reading that temp instead. Returns the number of loads removed. */
 unsigned jit_opt_forward_regs(IRBlock *b);
+
+/* jit_opt_dead_code: turn into IR_NOP every IR_SETCC jit_opt_dead_flags finds dead, then
+ * every pure op (IR_MOVI, IR_LDREG, IR_ALU, IR_SETFLAGS) whose result no later op reads, e.g.
+ * the high half of an IMUL or the carry-out of a shift computed only for flags nothing reads.
+ * Returns the number of ops removed. */
+unsigned jit_opt_dead_code(IRBlock *b);
 
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
@@ -285,7 +312,18 @@ enum {
     TBF_PE = 1u << 4,
     TBF_VM = 1u << 5,
     TBF_PG = 1u << 6,
+    /* ES, SS and DS are flat: base 0, limit FFFFFFFFh and (in protected mode outside V86)
+     * present, writable, expand-up data. Accesses through them skip the segment checks. */
+    TBF_FLAT = 1u << 7,
+    /* CPL 3 with CR0.AM and EFLAGS.AC: a misaligned access may raise #AC. Without it the
+     * alignment test is not emitted. */
+    TBF_AC = 1u << 8,
 };
+/* What TBF_FLAT asks of each of ES, SS and DS's SegCache.flags in protected mode: these bits
+ * (present, S, code, expand-down, writable) equal TBF_FLAT_WANT (a readable and writable
+ * expand-up data segment, as gen_mem's read and write checks both pass). */
+#define TBF_FLAT_MASK (SEGF_P | SEGF_S | 0x8u | 0x4u | 0x2u)
+#define TBF_FLAT_WANT (SEGF_P | SEGF_S | 0x2u)
 
 /* JitJcEntry: a jump-cache slot, holding a copy of its block's key so that a hit reads one
  * slot and no TranslationBlock. flags == JC_EMPTY: unused. */

@@ -151,6 +151,19 @@ void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size)
     }
 }
 
+void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp)
+{
+    IRInsn *i = ir_emit(b, IR_EA);
+    if (i) {
+        i->sub = (uint8_t)scale;
+        i->dst = (int8_t)dst;
+        i->a = (int8_t)base;
+        i->b = (int8_t)index;
+        i->imm = disp;
+        i->size = 4;
+    }
+}
+
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2)
 {
     IRInsn *i = ir_emit(b, IR_SETCC);
@@ -292,7 +305,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
-        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop",
+        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

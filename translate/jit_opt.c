@@ -5,6 +5,7 @@
  * possible fault (IR_SYNC, IR_LD, IR_ST), a branch or label, and every block exit see the
  * same CPUState as the unoptimised IR would have written.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "translate/jit_internal.h"
@@ -25,8 +26,10 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_LDREG:
         case IR_STREG:
         case IR_ALU:
+        case IR_EA:
         case IR_SETEIP:
         case IR_SETFLAGS:
+        case IR_NOP:
             /* Pure: they neither read the lazy flags nor can fault. */
             break;
         default:
@@ -36,13 +39,13 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
     }
 }
 
-/* temp_uses: the temps op i reads, into u[0..2]; returns their count. */
-static int temp_uses(const IRInsn *i, int8_t **u)
+int ir_temp_uses(const IRInsn *i, int8_t **u)
 {
     IRInsn *m = (IRInsn *)i;
     int n = 0;
     switch ((IROpc)i->opc) {
     case IR_ALU:
+    case IR_EA:
     case IR_SETFLAGS:
     case IR_BRFLAGS:
     case IR_ST:
@@ -68,14 +71,14 @@ static int temp_uses(const IRInsn *i, int8_t **u)
     return n;
 }
 
-/* temp_def: the temp op i writes, or -1. */
-static int temp_def(const IRInsn *i)
+int ir_temp_def(const IRInsn *i)
 {
     switch ((IROpc)i->opc) {
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:
     case IR_ALU:
+    case IR_EA:
     case IR_LD:
     case IR_SETFLAGS:
         return i->dst;
@@ -87,7 +90,7 @@ static int temp_def(const IRInsn *i)
 static bool uses_temp(const IRInsn *i, int t)
 {
     int8_t *u[3];
-    int n = temp_uses(i, u);
+    int n = ir_temp_uses(i, u);
     for (int k = 0; k < n; k++) {
         if (*u[k] == t) {
             return true;
@@ -107,19 +110,19 @@ static bool try_forward(IRBlock *b, unsigned k, int src)
         if (uses_temp(&b->insn[p], dst)) {
             last = p;
         }
-        if (temp_def(&b->insn[p]) == dst) {
+        if (ir_temp_def(&b->insn[p]) == dst) {
             end = p;
             break;
         }
     }
     for (unsigned p = k + 1; p <= last && p < end; p++) {
-        if (temp_def(&b->insn[p]) == src) {
+        if (ir_temp_def(&b->insn[p]) == src) {
             return false;
         }
     }
     for (unsigned p = k + 1; p <= last; p++) {
         int8_t *u[3];
-        int n = temp_uses(&b->insn[p], u);
+        int n = ir_temp_uses(&b->insn[p], u);
         for (int q = 0; q < n; q++) {
             if (*u[q] == dst) {
                 *u[q] = (int8_t)src;
@@ -169,7 +172,7 @@ unsigned jit_opt_forward_regs(IRBlock *b)
         default:
             break;
         }
-        int d = temp_def(i);
+        int d = ir_temp_def(i);
         if (d >= 0) {
             for (int r = 0; r < 8; r++) {
                 if (holder[r] == d) {
@@ -210,6 +213,7 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_MOVI:
             case IR_LDREG:
             case IR_ALU:
+            case IR_EA:
             case IR_SETCC:
             case IR_SETFLAGS:
             case IR_NOP:
@@ -221,4 +225,106 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
         }
         lazy[k] = ok;
     }
+}
+
+/* Temp sets for jit_opt_dead_code (IR_MAX_TEMPS <= 128). */
+typedef struct TempSet {
+    uint64_t w[2];
+} TempSet;
+_Static_assert(IR_MAX_TEMPS <= 128, "a TempSet holds every temp");
+
+static void tset_add(TempSet *s, int t)
+{
+    if (t >= 0 && t < IR_MAX_TEMPS) {
+        s->w[t >> 6] |= 1ull << (t & 63);
+    }
+}
+
+static void tset_del(TempSet *s, int t)
+{
+    if (t >= 0 && t < IR_MAX_TEMPS) {
+        s->w[t >> 6] &= ~(1ull << (t & 63));
+    }
+}
+
+static bool tset_has(const TempSet *s, int t)
+{
+    return t >= 0 && t < IR_MAX_TEMPS && (s->w[t >> 6] >> (t & 63)) & 1;
+}
+
+/* pure_def: op i only computes its dst temp (no guest state, no fault, no helper). */
+static bool pure_def(const IRInsn *i)
+{
+    switch ((IROpc)i->opc) {
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_ALU:
+    case IR_EA:
+    case IR_SETFLAGS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+unsigned jit_opt_dead_code(IRBlock *b)
+{
+    unsigned removed = 0;
+    bool *dead = calloc(b->n ? b->n : 1, sizeof(bool));
+    if (!dead) {
+        return 0;
+    }
+    jit_opt_dead_flags(b, dead);
+    for (unsigned k = 0; k < b->n; k++) {
+        if (dead[k]) {
+            b->insn[k].opc = IR_NOP;
+            removed++;
+        }
+    }
+    free(dead);
+    /* Backward liveness. Branches go to labels later in the block, whose live sets are known
+     * by then; a label not seen yet (a backward branch) counts as needing every temp. */
+    TempSet live = {{0, 0}};
+    TempSet at_label[IR_MAX_LABELS];
+    for (int l = 0; l < IR_MAX_LABELS; l++) {
+        at_label[l].w[0] = at_label[l].w[1] = ~0ull;
+    }
+    for (unsigned k = b->n; k-- > 0;) {
+        IRInsn *i = &b->insn[k];
+        switch ((IROpc)i->opc) {
+        case IR_LABEL:
+            if (i->imm < IR_MAX_LABELS) {
+                at_label[i->imm] = live;
+            }
+            continue;
+        case IR_BRCOND:
+        case IR_BRFLAGS:
+            if (i->imm < IR_MAX_LABELS) {
+                live.w[0] |= at_label[i->imm].w[0];
+                live.w[1] |= at_label[i->imm].w[1];
+            } else {
+                live.w[0] = live.w[1] = ~0ull;
+            }
+            break;
+        case IR_GOTO_TB:
+        case IR_EXIT:
+            live.w[0] = live.w[1] = 0; /* what follows is reached through a label only */
+            continue;
+        default:
+            break;
+        }
+        int d = ir_temp_def(i);
+        if (pure_def(i) && !tset_has(&live, d)) {
+            i->opc = IR_NOP;
+            removed++;
+            continue;
+        }
+        tset_del(&live, d);
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            tset_add(&live, *u[q]);
+        }
+    }
+    return removed;
 }

@@ -354,3 +354,111 @@ void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src)
     x64_byte(e, (uint8_t)(aop * 8 + (w == 1 ? 0 : 1)));
     modrm_rr(e, src, dst);
 }
+
+void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src)
+{
+    rex(e, false, dst, src, from_w == 1 && src >= X_RSP && src <= X_RDI);
+    x64_byte(e, 0x0F);
+    x64_byte(e, from_w == 1 ? 0xB6 : 0xB7);
+    modrm_rr(e, dst, src);
+}
+
+void x64_mov_rr_w(X64Emit *e, int w, int dst, int src)
+{
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex(e, w == 8, src, dst,
+        w == 1 && ((src >= X_RSP && src <= X_RDI) || (dst >= X_RSP && dst <= X_RDI)));
+    x64_byte(e, w == 1 ? 0x88 : 0x89);
+    modrm_rr(e, src, dst);
+}
+
+/* ---- [base + index + disp] forms (SIB, scale 1; index is never rsp) ---- */
+
+static void rex_idx(X64Emit *e, bool w, int r, int index, int base, bool force)
+{
+    uint8_t v = 0x40 | (w ? 8 : 0) | ((r & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+                ((base & 8) ? 1 : 0);
+    if (v != 0x40 || force) {
+        x64_byte(e, v);
+    }
+}
+
+static void modrm_idx(X64Emit *e, int r, int base, int index, int32_t disp)
+{
+    int mod;
+    if (disp == 0 && (base & 7) != X_RBP) {
+        mod = 0;
+    } else if (disp >= -128 && disp <= 127) {
+        mod = 1;
+    } else {
+        mod = 2;
+    }
+    x64_byte(e, (uint8_t)((mod << 6) | ((r & 7) << 3) | 4));
+    x64_byte(e, (uint8_t)(((index & 7) << 3) | (base & 7)));
+    if (mod == 1) {
+        x64_byte(e, (uint8_t)disp);
+    } else if (mod == 2) {
+        x64_u32(e, (uint32_t)disp);
+    }
+}
+
+void x64_load_idx(X64Emit *e, int w, int dst, int base, int index, int32_t disp)
+{
+    rex_idx(e, w == 8, dst, index, base, false);
+    if (w == 1 || w == 2) {
+        x64_byte(e, 0x0F);
+        x64_byte(e, w == 1 ? 0xB6 : 0xB7);
+    } else {
+        x64_byte(e, 0x8B);
+    }
+    modrm_idx(e, dst, base, index, disp);
+}
+
+void x64_store_idx(X64Emit *e, int w, int base, int index, int32_t disp, int src)
+{
+    if (w == 2) {
+        x64_byte(e, 0x66);
+    }
+    rex_idx(e, w == 8, src, index, base, w == 1 && src >= X_RSP && src <= X_RDI);
+    x64_byte(e, w == 1 ? 0x88 : 0x89);
+    modrm_idx(e, src, base, index, disp);
+}
+
+void x64_alu_rm_idx(X64Emit *e, int w, int aop, int dst, int base, int index, int32_t disp)
+{
+    rex_idx(e, w == 8, dst, index, base, false);
+    x64_byte(e, (uint8_t)(aop * 8 + 3));
+    modrm_idx(e, dst, base, index, disp);
+}
+
+void x64_lea32(X64Emit *e, int dst, int base, int32_t disp)
+{
+    rex(e, false, dst, base, false);
+    x64_byte(e, 0x8D);
+    modrm_mem(e, dst, base, disp);
+}
+
+void x64_lea32_sib(X64Emit *e, int dst, int base, int index, int scale, int32_t disp)
+{
+    rex_idx(e, false, dst, index, base < 0 ? 0 : base, false);
+    x64_byte(e, 0x8D);
+    int mod;
+    if (base < 0) {
+        mod = 0; /* SIB base 101 with mod 00: [index * scale + disp32] */
+    } else if (disp == 0 && (base & 7) != X_RBP) {
+        mod = 0;
+    } else if (disp >= -128 && disp <= 127) {
+        mod = 1;
+    } else {
+        mod = 2;
+    }
+    x64_byte(e, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
+    x64_byte(e, (uint8_t)((scale << 6) | ((index & 7) << 3) | (base < 0 ? 5 : (base & 7))));
+    if (base < 0 || mod == 2) {
+        x64_u32(e, (uint32_t)disp);
+    } else if (mod == 1) {
+        x64_byte(e, (uint8_t)disp);
+    }
+}

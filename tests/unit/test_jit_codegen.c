@@ -58,6 +58,28 @@ Test(jit_codegen, the_new_emitter_forms_decode_to_the_intended_instruction)
     CHECK_EMIT("cmp al, bpl", x64_alu_rr_w(&e, 1, XA_CMP, X_RAX, X_RBP));
     CHECK_EMIT("add ax, r14w", x64_alu_rr_w(&e, 2, XA_ADD, X_RAX, X_R14));
     CHECK_EMIT("cmp eax, r15d", x64_alu_rr_w(&e, 4, XA_CMP, X_RAX, X_R15));
+    CHECK_EMIT("movzx eax, r9b", x64_movzx_rr(&e, 1, X_RAX, X_R9));
+    CHECK_EMIT("movzx eax, dil", x64_movzx_rr(&e, 1, X_RAX, X_RDI));
+    CHECK_EMIT("movzx ecx, r11w", x64_movzx_rr(&e, 2, X_RCX, X_R11));
+    CHECK_EMIT("mov r10b, al", x64_mov_rr_w(&e, 1, X_R10, X_RAX));
+    CHECK_EMIT("mov dil, al", x64_mov_rr_w(&e, 1, X_RDI, X_RAX));
+    CHECK_EMIT("mov r8w, ax", x64_mov_rr_w(&e, 2, X_R8, X_RAX));
+    CHECK_EMIT("mov edi, eax", x64_mov_rr_w(&e, 4, X_RDI, X_RAX));
+    CHECK_EMIT("mov eax, dword ptr [rsi + rcx]", x64_load_idx(&e, 4, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("movzx eax, byte ptr [rsi + rcx]", x64_load_idx(&e, 1, X_RAX, X_RSI, X_RCX, 0));
+    CHECK_EMIT("mov rsi, qword ptr [rbx + rax + 0x300]",
+               x64_load_idx(&e, 8, X_RSI, X_RBX, X_RAX, 0x300));
+    CHECK_EMIT("mov r9d, dword ptr [r13 + r10]", x64_load_idx(&e, 4, X_R9, X_R13, X_R10, 0));
+    CHECK_EMIT("mov word ptr [rsi + rcx], ax", x64_store_idx(&e, 2, X_RSI, X_RCX, 0, X_RAX));
+    CHECK_EMIT("mov byte ptr [rsi + rcx], dil", x64_store_idx(&e, 1, X_RSI, X_RCX, 0, X_RDI));
+    CHECK_EMIT("cmp esi, dword ptr [rbx + rax + 0x2f0]",
+               x64_alu_rm_idx(&e, 4, XA_CMP, X_RSI, X_RBX, X_RAX, 0x2f0));
+    CHECK_EMIT("lea esi, [rcx + 3]", x64_lea32(&e, X_RSI, X_RCX, 3));
+    CHECK_EMIT("lea eax, [r8 + r9*4 - 0x28]", x64_lea32_sib(&e, X_RAX, X_R8, X_R9, 2, -0x28));
+    CHECK_EMIT("lea eax, [r13 + rdi]", x64_lea32_sib(&e, X_RAX, X_R13, X_RDI, 0, 0));
+    CHECK_EMIT("lea eax, [rbp + rax*8 + 0x12345678]",
+               x64_lea32_sib(&e, X_RAX, X_RBP, X_RAX, 3, 0x12345678));
+    CHECK_EMIT("lea eax, [r10*2 + 0x10]", x64_lea32_sib(&e, X_RAX, -1, X_R10, 1, 0x10));
 }
 
 /* ---- IR passes ---- */
@@ -141,6 +163,42 @@ Test(jit_codegen, forwarding_stops_at_helpers_partial_writes_and_redefinitions)
     cr_assert_eq(b->insn[4].opc, IR_LDREG);
     cr_assert_eq(b->insn[7].opc, IR_LDREG);
     cr_assert_eq(b->insn[9].opc, IR_LDREG);
+    free(b);
+}
+
+Test(jit_codegen, dead_code_drops_results_only_dead_flags_read_and_keeps_the_rest)
+{
+    IRBlock *b = new_ir();
+    /* imul eax, ebx; imul ecx, eax; store: the first IMUL's high half feeds only its flags,
+     * which the second replaces; the second's flags are live (the store may fault). */
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, IR_ALU_MUL, 2, 0, 1, 4);
+    ir_alu(b, IR_ALU_IMULH, 3, 0, 1, 4);           /* 3: dead with its SETCC */
+    ir_streg(b, R_EAX, 4, 2);
+    ir_setcc(b, CC_OP_IMUL32, 2, 3, -1);           /* 5: dead */
+    ir_ldreg(b, 4, R_ECX, 4);
+    ir_alu(b, IR_ALU_MUL, 5, 4, 2, 4);
+    ir_alu(b, IR_ALU_IMULH, 6, 4, 2, 4);           /* 8: kept, read by the SETCC */
+    ir_streg(b, R_ECX, 4, 5);
+    ir_setcc(b, CC_OP_IMUL32, 5, 6, -1);           /* 10: live */
+    ir_movi(b, 7, 0x1000);                         /* 11: dead (never read) */
+    ir_movi(b, 8, 0x2000);
+    ir_brflags(b, XC_E, 0, 5, 6, 4, 0);            /* 13: reads t5, t6; target reads t8 */
+    ir_movi(b, 9, 3);                              /* 14: dead (the fall-through exits) */
+    ir_goto_tb(b, 0, 0x10);
+    ir_set_label(b, 0);
+    ir_st(b, S_DS, 8, 5, 4);
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_dead_code(b), 4);
+    static const unsigned nop[] = {3, 5, 11, 14};
+    for (unsigned k = 0; k < sizeof(nop) / sizeof(nop[0]); k++) {
+        cr_assert_eq(b->insn[nop[k]].opc, IR_NOP, "op %u", nop[k]);
+    }
+    cr_assert_eq(b->insn[8].opc, IR_ALU);
+    cr_assert_eq(b->insn[10].opc, IR_SETCC);
+    cr_assert_eq(b->insn[12].opc, IR_MOVI, "read after the label");
+    cr_assert_eq(b->insn[2].opc, IR_ALU);
     free(b);
 }
 

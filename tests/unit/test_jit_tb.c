@@ -522,3 +522,28 @@ Test(jit_tb, device_writes_to_data_pages_drop_nothing)
     cr_assert_eq(s->blocks_translated, translated);
     rig_free(j);
 }
+
+Test(jit_tb, an_instruction_crossing_a_page_runs_in_generated_code_not_the_c_loop)
+{
+    /* 1000: jmp 1FFA / 1FFA: mov cx,1000 / 1FFD: inc ax / 1FFE: add ax,1234h (crosses into
+     * the page at 2000) / 2001: loop 1FFD / 2003: hlt */
+    uint8_t code[0x1010] = {0};
+    static const uint8_t tail[] = {0xB9, 0xE8, 0x03, 0x40, 0x05, 0x34, 0x12, 0xE2, 0xFA, 0xF4};
+    code[0x000] = 0xE9; /* 0x1FFA - 0x1003 = 0x0FF7 */
+    code[0x001] = 0xF7;
+    code[0x002] = 0x0F;
+    memcpy(code + 0xFFA, tail, sizeof(tail));
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EAX], (uint16_t)(1000 * 0x1235));
+    const JitStats *s = x86_jit_stats(j->cpu);
+    /* The crossing instruction is a block of its own that calls the interpreter's step and
+     * looks its successor up in generated code: the C loop sees it a handful of times. */
+    cr_assert_lt(s->interp_steps, 10, "interpreter steps from C: %llu",
+                 (unsigned long long)s->interp_steps);
+    cr_assert_lt(s->block_entries, 20, "block entries from C: %llu",
+                 (unsigned long long)s->block_entries);
+    cr_assert_gt(s->insns_helper, 0);
+    rig_free(j);
+    rig_free(i);
+}

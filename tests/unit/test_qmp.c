@@ -635,6 +635,17 @@ Test(qmp_binary, human_monitor_and_qmp_side_by_side)
     send_str(m, "info status\n");
     read_until_prompt(m, buf, sizeof(buf));
     cr_assert(strstr(buf, "VM status: paused"), "%s", buf);
+    /* info registers: the register dump, identical twice while the guest is paused. */
+    send_str(m, "info registers\n");
+    read_until_prompt(m, buf, sizeof(buf));
+    char regs[4096];
+    snprintf(regs, sizeof(regs), "%s", buf);
+    cr_assert(strstr(regs, "EAX=") && strstr(regs, "EIP=") && strstr(regs, "CS =") &&
+              strstr(regs, "CR0=") && strstr(regs, "ICOUNT="), "%s", regs);
+    cr_assert(strstr(regs, "ICOUNT=0\n") == NULL, "the guest has run: %s", regs);
+    send_str(m, "info registers\n");
+    read_until_prompt(m, buf, sizeof(buf));
+    cr_assert_str_eq(buf, regs, "a paused CPU does not move");
     send_str(m, "frobnicate\n");
     read_until_prompt(m, buf, sizeof(buf));
     cr_assert(strstr(buf, "unknown command: 'frobnicate'"), "%s", buf);
