@@ -100,6 +100,8 @@ typedef enum CCOp {
     CC_OP_SHR8, CC_OP_SHR16, CC_OP_SHR32,
     CC_OP_MUL8, CC_OP_MUL16, CC_OP_MUL32,   /* cc_src = high part (CF=OF = src != 0) */
     CC_OP_IMUL8, CC_OP_IMUL16, CC_OP_IMUL32,
+    CC_OP_RAW,                              /* cc_src = the six arithmetic flags (the JIT's
+                                               inline rotates) */
     CC_OP_COUNT
 } CCOp;
 
@@ -111,7 +113,7 @@ enum {
 
 /* Software TLB: direct-mapped, 4 KiB granules. A tag is the linear page address or
  * TLB_INVALID; the low bits of the tags carry flags that force the slow path. */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1 << TLB_BITS)
 #define TLB_INVALID 0xFFFFFFFFu
 enum { TLB_FLAG_MMIO = 1u << 0, TLB_FLAG_CODE = 1u << 1, TLB_FLAG_WATCH = 1u << 2 };

@@ -48,6 +48,9 @@ uint32_t cpu_cc_compute(const CPUState *cpu)
     if (op == CC_OP_EFLAGS || op >= CC_OP_COUNT) {
         return cpu->eflags & EF_ARITH;
     }
+    if (op == CC_OP_RAW) {
+        return cpu->cc_src & EF_ARITH;
+    }
     int si = (int)((op - 1) % 3);
     uint32_t m = cc_mask[si], sb = cc_sign[si];
     uint32_t f, s1;
@@ -123,6 +126,9 @@ bool cpu_cc_cf(const CPUState *cpu)
     uint32_t op = cpu->cc_op;
     if (op == CC_OP_EFLAGS || op >= CC_OP_COUNT) {
         return (cpu->eflags & EF_CF) != 0;
+    }
+    if (op == CC_OP_RAW) {
+        return (cpu->cc_src & EF_CF) != 0;
     }
     int si = (int)((op - 1) % 3);
     uint32_t m = cc_mask[si];

@@ -230,6 +230,7 @@ void x86_jit_free(CPUState *cpu)
     }
     free(j->verify_copy);
     free(j->verify_frames);
+    jit_backend_free(j);
     free(j->tbs);
     free(j->page_pool);
     free(j->arena);
@@ -800,7 +801,9 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         ((src->cs_base + src->eip) >> 12) != ((dest->cs_base + dest->eip) >> 12) ||
         src->flags != dest->flags || src->cs_base != dest->cs_base ||
         src->cs_limit != dest->cs_limit) {
-        patch_jmp(j, src, slot, j->cb.rx + j->lookup_off);
+        /* Straight-line code cannot change the mode: the slot passes its block's bits in
+         * r8d to the probe entry that does not recompute them. */
+        patch_jmp(j, src, slot, j->cb.rx + j->lookup_known_off);
         j->stats.lookup_links++;
         return;
     }

@@ -35,6 +35,7 @@
 #define SLOW_FLAG TEMP(IR_MAX_TEMPS)
 _Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
 
+_Static_assert(sizeof(JitJcEntry) == 64, "the jump-cache probe scales the slot index by 64");
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
 _Static_assert(offsetof(CPUState, intr_pending) == offsetof(CPUState, exit_word) + 1,
                "EXIT_NO_INTR: intr_pending is byte 1 of exit_word");
@@ -137,21 +138,18 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 
 /* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
  * making every check they make (falls through to the C call when any fails):
- *   exit_word == 0 apart from INTR (the block's entry tests INTR against IF), no pending_db,
- *   no TF/RF, DR7 & 0xFF == 0,
+ *   no pending_db, no TF/RF, DR7 & 0xFF == 0,
  *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
  *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
- *   bits (tb_mode_flags); the block fits the instruction budget. Then it counts the hit
+ *   bits (tb_mode_flags). exit_word and the instruction budget are left to the target
+ *   block's entry checks, which leave to the C loop as jit_helper_lookup would. It counts the hit
  *   (jc_hits, lookup_hits) and jumps to the block. Not used in lockstep mode. */
-static void gen_lookup_fast(X64Emit *e)
+static void gen_lookup_fast(X64Emit *e, bool known_mode)
 {
     MissList m = { .n = 0 };
-    /* INTR alone (IF clear in an interrupt handler, with the next IRQ already pending) goes
-     * on: the block's entry sorts it out as after a chained jump. */
-    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
-    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
-    miss_on(e, &m, XC_NE);
+    /* exit_word and the instruction budget are the target block's entry checks, as after a
+     * chained jump: they need no test here. */
     x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
     miss_on(e, &m, XC_NE);
     x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
@@ -188,8 +186,7 @@ static void gen_lookup_fast(X64Emit *e)
     x64_shift_ri(e, 4, 5, X_RSI, TB_JC_BITS);
     x64_alu_rr(e, 4, XA_XOR, X_RSI, X_RDX);
     x64_alu_ri(e, 4, XA_AND, X_RSI, (1 << TB_JC_BITS) - 1);
-    x64_mov_ri32(e, X_RAX, (uint32_t)sizeof(JitJcEntry));
-    x64_imul_rr(e, 4, X_RSI, X_RAX);
+    x64_shift_ri(e, 8, 4, X_RSI, 6); /* shl: 64-byte slots */
     x64_alu_rr(e, 8, XA_ADD, X_RSI, X_R12);
     x64_alu_ri(e, 8, XA_ADD, X_RSI, JOFF(jc));
     x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RSI, JCOFF(eip));
@@ -211,6 +208,13 @@ static void gen_lookup_fast(X64Emit *e)
     x64_alu_rm(e, 4, XA_OR, X_RAX, X_RDI, TLBOFF(paddr));
     x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RSI, JCOFF(phys));
     miss_on(e, &m, XC_NE);
+    if (known_mode) {
+        /* The exiting block's own mode bits (r8d): straight-line code cannot change them. */
+        x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
+        x64_alu_rr(e, 4, XA_CMP, X_RCX, X_R8);
+        miss_on(e, &m, XC_NE);
+        goto hit;
+    }
     /* mode bits, as tb_mode_flags. */
     x64_load(e, 4, X_RAX, X_RBX, OFF(cpl));
     x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
@@ -239,11 +243,7 @@ static void gen_lookup_fast(X64Emit *e)
     x64_load(e, 2, X_RCX, X_RSI, JCOFF(flags));
     x64_alu_rr(e, 4, XA_CMP, X_RAX, X_RCX);
     miss_on(e, &m, XC_NE);
-    /* budget: icount + ninsns <= end. */
-    x64_load(e, 2, X_RAX, X_RSI, JCOFF(ninsns));
-    x64_alu_rm(e, 8, XA_ADD, X_RAX, X_RBX, OFF(icount));
-    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
-    miss_on(e, &m, XC_A);
+hit:
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.jc_hits), 1);
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.lookup_hits), 1);
     x64_load(e, 8, X_RAX, X_RSI, JCOFF(code));
@@ -275,9 +275,23 @@ void jit_gen_trampolines(JitState *j)
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }
+    j->lookup_known_off = e.pos;
+    size_t to_c = SIZE_MAX;
+    if (!j->opt.verify) {
+        gen_lookup_fast(&e, true);
+        to_c = x64_jmp_rel32(&e);
+    }
+    while (e.pos & 15) {
+        x64_byte(&e, 0xCC);
+    }
     j->lookup_off = e.pos;
     if (!j->opt.verify) {
-        gen_lookup_fast(&e);
+        gen_lookup_fast(&e, false);
+    }
+    if (to_c != SIZE_MAX) {
+        x64_patch_rel32(e.buf, to_c, e.pos);
+    } else {
+        j->lookup_known_off = j->lookup_off; /* lockstep: every lookup goes to C */
     }
     x64_mov_rr(&e, 8, X_RDI, X_RBX);
     x64_mov_ri64(&e, X_RAX, (uint64_t)(uintptr_t)jit_helper_lookup);
@@ -346,11 +360,9 @@ typedef struct ColdPath {
 
 typedef struct Backend {
     X64Emit e;
-    ColdPath cold[MAX_COLD];
     unsigned ncold;
     JitState *j;
     unsigned pending;
-    ExitStub stubs[IR_MAX_INSNS / 2];
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
     bool *dead;                   /* per IR op: a SETCC whose flags nothing can observe */
@@ -381,6 +393,9 @@ typedef struct Backend {
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
+    /* The big arrays last: a translation clears only what comes before them. */
+    ExitStub stubs[IR_MAX_INSNS / 2];
+    ColdPath cold[MAX_COLD];
 } Backend;
 
 static void exit_on(Backend *b, int cc)
@@ -1358,6 +1373,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     case IR_SETFLAGS:
+        if (i->sub == IR_FLAGS_SZAP) {
+            /* SF, ZF, AF and PF of the op, as the host computes them for the same op (AF
+             * after a logic op is 0 for the guest, undefined for the host's TEST). */
+            host_flags(b, i);
+            x64_byte(e, 0x9C); /* pushfq */
+            x64_pop(e, X_RCX);
+            x64_alu_ri(e, 4, XA_AND, X_RCX,
+                       (int32_t)(EF_SF | EF_ZF | EF_PF | (i->c == 2 ? 0 : EF_AF)));
+            store_temp(b, i->dst, X_RCX);
+            break;
+        }
         x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
         host_flags(b, i);
         x64_setcc(e, i->sub & 0xF, X_RCX);
@@ -1396,6 +1422,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
         size_t skip = x64_jcc_rel32(e, XC_NE);
         flush_icount(b, b->pending);
+        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos);
@@ -1413,6 +1440,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->unreachable = true;
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
         flush_icount(b, b->pending);
+        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
@@ -1423,11 +1451,20 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_EXIT: {
-        /* Indirect exit: look the next block up without going back to C. */
+        /* Indirect exit: look the next block up without going back to C; with the block's
+         * own mode bits unless a helper may have changed them. */
         gc_writeback(b);
         b->unreachable = true;
         flush_icount(b, b->pending);
-        jmp_lookup(b);
+        if (i->sub == 0) {
+            x64_mov_ri32(e, X_R8, tb->flags);
+            size_t f = x64_jmp_rel32(e);
+            if (!e->overflow) {
+                x64_patch_rel32(e->buf, f, b->j->lookup_known_off);
+            }
+        } else {
+            jmp_lookup(b);
+        }
         break;
     }
     }
@@ -1443,16 +1480,17 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
 bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
 {
     CodeBuf *cb = &j->cb;
-    static const Backend zero;
-    Backend *b = malloc(sizeof(*b));
+    if (!j->backend) {
+        j->backend = malloc(sizeof(Backend));
+    }
+    Backend *b = j->backend;
     if (!b) {
         return false;
     }
-    *b = zero;
+    memset(b, 0, offsetof(Backend, stubs));
     b->j = j;
     size_t start = (cb->used + 15) & ~(size_t)15;
     if (start >= cb->size) {
-        free(b);
         return false;
     }
     x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
@@ -1475,14 +1513,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
 
     bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!dead) {
-        free(b);
         return false;
     }
     jit_opt_dead_flags(ir, dead);
     bool *lazy = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!lazy) {
         free(dead);
-        free(b);
         return false;
     }
     jit_opt_lazy_sync(ir, lazy);
@@ -1503,7 +1539,10 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     for (unsigned c = 0; c < b->ncold; c++) {
         gen_cold(b, &b->cold[c]);
     }
-    gc_forget(b); /* the entry's out-of-line checks below run before the body */
+    /* The entry's out-of-line checks below run before the body: nothing cached, nothing
+     * retired yet. */
+    gc_forget(b);
+    b->pending = 0;
     free(dead);
     free(lazy);
     /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */
@@ -1552,6 +1591,11 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         cb->used = e->pos;
         j->stats.bytes_generated += tb->host_size;
     }
-    free(b);
     return ok;
+}
+
+void jit_backend_free(JitState *j)
+{
+    free(j->backend);
+    j->backend = NULL;
 }

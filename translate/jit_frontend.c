@@ -81,10 +81,13 @@ typedef struct Fe {
     struct {
         bool valid;
         int kind;          /* 0 SUB/CMP a,b; 1 ADD a,b; 2 logic result in a; 3 result in a,
-                              only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...) */
+                              only ZF/SF/PF known (shifts, INC/DEC, ADC/SBB, NEG...); 4 the
+                              six flags in a (EFLAGS layout, after an inline rotate) */
         int a, b;
         unsigned size;
         int cf;            /* kind 3: a temp holding CF (after INC/DEC), or -1 */
+        int af;            /* kind 3: AF is 0 unknown, 1 set (SHR/SAR, MUL), 2 bit 4 of a
+                              (SHL), as core/cpu_flags.c defines them */
     } fl;
 } Fe;
 
@@ -145,10 +148,16 @@ static int gen_ea(Fe *f)
 /* fl_ok: the fusion state can evaluate guest condition cc inline. */
 static bool fl_ok(const Fe *f, int cc)
 {
-    if (!f->fl.valid) {
+    if (!f->fl.valid || f->fl.kind == 4) {
         return false;
     }
     return f->fl.kind != 3 || (cc >= XC_E && cc <= XC_NE) || (cc >= XC_S && cc <= XC_NP);
+}
+
+/* fl_cf_known: condition cc is B or AE and a temp holds the CF of the last flags op. */
+static bool fl_cf_known(const Fe *f, int cc)
+{
+    return f->fl.valid && f->fl.kind == 3 && f->fl.cf >= 0 && (cc == XC_B || cc == XC_AE);
 }
 
 /* gen_cond: temp = guest condition cc (0/1), inline when the flags' producer is known. */
@@ -158,6 +167,11 @@ static int gen_cond(Fe *f, int cc)
     int c = ir_temp(ir);
     if (fl_ok(f, cc)) {
         ir_setflags(ir, c, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else if (fl_cf_known(f, cc)) {
+        /* B / AE from a temp holding CF (after a shift, INC/DEC). */
+        int one = ir_temp(ir);
+        ir_movi(ir, one, cc == XC_B ? 0 : 1);
+        ir_alu(ir, XA_XOR, c, f->fl.cf, one, 4);
     } else {
         ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
     }
@@ -171,6 +185,10 @@ static int gen_cf(Fe *f)
     int cf = ir_temp(ir);
     if (f->fl.valid && f->fl.kind == 2) {
         ir_movi(ir, cf, 0); /* after a logic op CF is clear */
+    } else if (f->fl.valid && f->fl.kind == 4) {
+        int one = ir_temp(ir);
+        ir_movi(ir, one, EF_CF);
+        ir_alu(ir, XA_AND, cf, f->fl.a, one, 4);
     } else if (f->fl.valid && f->fl.kind != 3) {
         ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
     } else if (f->fl.valid && f->fl.cf >= 0) {
@@ -190,6 +208,7 @@ static void fl_result(Fe *f, int r, unsigned size)
     f->fl.b = -1;
     f->fl.size = size;
     f->fl.cf = -1;
+    f->fl.af = 0;
 }
 
 /* gen_alu: dst_reg op= src temp for ADD/OR/AND/SUB/XOR/CMP with lazy flags. */
@@ -552,6 +571,66 @@ static int gen_rotate_noflags(Fe *f, unsigned cnt)
     return 1;
 }
 
+/* gen_rotate_flags: ROL/ROR r32 by an immediate with its flags, when the flags before it
+ * come from an inline op of this block whose SF/ZF/AF/PF the host can recompute: those four
+ * are kept, CF and OF come from the result (OF with the interpreter's formula for every
+ * count: ROL MSB ^ CF, ROR the two top bits), and the lazy flags become CC_OP_RAW. */
+static int gen_rotate_flags(Fe *f, unsigned cnt)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    bool rol = d->reg == 0;
+    int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
+    int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    if (f->fl.kind == 4) {
+        ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF); /* after another rotate */
+        ir_alu(ir, XA_AND, old, f->fl.a, k, 4);
+    } else if (f->fl.kind == 3) {
+        /* A result whose AF follows from the op (shifts, MUL): SF/ZF/PF as after TEST. */
+        ir_setflags(ir, old, IR_FLAGS_SZAP, 2, f->fl.a, -1, f->fl.size);
+        ir_movi(ir, k, EF_AF);
+        if (f->fl.af == 2) {
+            ir_alu(ir, XA_AND, t, f->fl.a, k, 4);
+            ir_alu(ir, XA_OR, old, old, t, 4);
+        } else {
+            ir_alu(ir, XA_OR, old, old, k, 4);
+        }
+    } else {
+        ir_setflags(ir, old, IR_FLAGS_SZAP, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    }
+    ir_ldreg(ir, v, d->rm, 4);
+    ir_movi(ir, k, cnt);
+    ir_alu(ir, rol ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
+    ir_movi(ir, k, 31);
+    ir_alu(ir, IR_ALU_SHR, of, r, k, 4);          /* MSB */
+    if (rol) {
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, cf, r, k, 4);          /* CF = bit 0 */
+        ir_alu(ir, XA_XOR, of, of, cf, 4);        /* OF = MSB ^ CF */
+    } else {
+        ir_alu(ir, XA_OR, cf, of, of, 4);         /* CF = MSB */
+        ir_movi(ir, k, 30);
+        ir_alu(ir, IR_ALU_SHR, t, r, k, 4);
+        ir_alu(ir, XA_XOR, of, of, t, 4);
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, of, of, k, 4);         /* OF = bit 31 ^ bit 30 */
+    }
+    ir_alu(ir, 16 + 11, of, of, -1, 4);           /* to EF_OF */
+    ir_alu(ir, XA_OR, old, old, cf, 4);
+    ir_alu(ir, XA_OR, old, old, of, 4);
+    ir_streg(ir, d->rm, 4, r);
+    ir_setcc(ir, CC_OP_RAW, r, old, -1);
+    ir_insn_end(ir);
+    f->fl.valid = true;
+    f->fl.kind = 4;
+    f->fl.a = old;
+    f->fl.b = -1;
+    f->fl.size = 4;
+    f->fl.cf = -1;
+    return 1;
+}
+
 /* gen_shift: SHL/SAL/SHR/SAR by an immediate, 1 or CL (the count masked to 5 bits; a zero
  * count changes nothing, not even the flags, but still checks a memory operand). */
 static int gen_shift(Fe *f)
@@ -563,9 +642,14 @@ static int gen_shift(Fe *f)
     if (sop < 4) {
         /* Rotates: inline only as ROL/ROR r32, imm whose flags are dead; else the helper. */
         unsigned c = op <= 0xC1 ? (d->imm & 0x1F) : 1;
-        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c &&
-            flags_dead_after(f)) {
-            return gen_rotate_noflags(f, c);
+        if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c) {
+            if (flags_dead_after(f)) {
+                return gen_rotate_noflags(f, c);
+            }
+            if (f->fl.valid && (f->fl.kind <= 2 || f->fl.kind == 4 ||
+                                (f->fl.kind == 3 && f->fl.af != 0))) {
+                return gen_rotate_flags(f, c);
+            }
         }
         return 0;
     }
@@ -608,6 +692,19 @@ static int gen_shift(Fe *f)
         f->fl.valid = false; /* the flags depend on the count */
     } else {
         fl_result(f, r, size);
+        f->fl.af = sop == 5 || sop == 7 ? 1 : 2; /* SHR/SAR: set; SHL: bit 4 */
+        /* CF: the last bit out, from the value shifted by count - 1 (dropped unless read). */
+        int cft = ir_temp(ir), kk = ir_temp(ir);
+        if (sop == 5 || sop == 7) {
+            ir_movi(ir, kk, 1);
+            ir_alu(ir, XA_AND, cft, src, kk, 4);
+        } else {
+            ir_movi(ir, kk, size * 8 - 1);
+            ir_alu(ir, IR_ALU_SHR, cft, src, kk, 4);
+            ir_movi(ir, kk, 1);
+            ir_alu(ir, XA_AND, cft, cft, kk, 4);
+        }
+        f->fl.cf = cft;
     }
     gen_rm_end(f, ea, true);
     return 1;
@@ -664,6 +761,7 @@ static int try_inline_ext(Fe *f)
         ir_setcc(ir, size == 2 ? CC_OP_IMUL16 : CC_OP_IMUL32, lo, hi, -1);
         ir_insn_end(ir);
         fl_result(f, hi, size); /* MUL/IMUL: SF/ZF/PF of the high half */
+        f->fl.af = 1;
         return 1;
     }
     if (op >= 0x190 && op <= 0x19F) {
@@ -913,6 +1011,12 @@ static int try_inline(Fe *f)
         if (fl_ok(f, (int)(op & 0xF))) {
             ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
                        f->fl.size, l);
+        } else if (fl_cf_known(f, (int)(op & 0xF))) {
+            if ((op & 0xF) == XC_B) {
+                ir_brcond(ir, f->fl.cf, l);
+            } else {
+                ir_brzero(ir, f->fl.cf, l);
+            }
         } else {
             int c = ir_temp(ir);
             ir_call_helper(ir, c, (const void *)helper_cond,
@@ -1036,7 +1140,7 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
         return false;
     }
     if (!straight_line(d)) {
-        ir_exit_tb(ir);
+        ir_exit_tb_mode(ir);
         return false;
     }
     ir_check(ir, f->next);
@@ -1066,7 +1170,7 @@ static void gen_step(Fe *f, uint32_t eip)
     ir_call_helper(ir, -1, (const void *)jit_helper_step, NULL);
     ir_insn_end(ir);
     ir_check_events(ir);
-    ir_exit_tb(ir);
+    ir_exit_tb_mode(ir);
 }
 
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,

@@ -151,7 +151,9 @@ typedef enum IROpc {
     IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
-    IR_EXIT,         /* leave the block to the C loop (eip already set) */
+    IR_EXIT,         /* leave the block through the lookup (eip already set); sub = 1: after
+                        a helper that may have changed the mode bits (else they are the
+                        block's own) */
     IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
                         branched: LOOP, JCXZ, CALL rel) */
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
@@ -159,13 +161,15 @@ typedef enum IROpc {
                         goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
-                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf) */
+                        op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf);
+                        sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout) */
     IR_NOP,          /* nothing (an op removed by a pass) */
     IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
                         effective address, emitted as one host LEA */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
+#define IR_FLAGS_SZAP 16
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
 #define IR_ALU_SHL 34
@@ -232,6 +236,8 @@ void ir_brzero(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
+/* ir_exit_tb_mode: IR_EXIT after something that may have changed the mode bits. */
+void ir_exit_tb_mode(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
@@ -334,6 +340,7 @@ typedef struct JitJcEntry {
     const uint8_t *host_src;
     TranslationBlock *tb;
     const uint8_t *code;          /* tb->host_code */
+    uint64_t pad[2];              /* 64 bytes: the probe indexes slots with a shift */
 } JitJcEntry;
 
 /* JitPage: the blocks translated from one physical frame. */
@@ -354,6 +361,7 @@ typedef struct JitState {
     uintptr_t (*enter)(CPUState *cpu, struct JitState *j, const void *code);
     size_t epilogue_off;
     size_t lookup_off;            /* trampoline: jump-cache probe, else jit_helper_lookup */
+    size_t lookup_known_off;      /* the same with the mode bits known (in r8d) */
     InterpFn table[OP_COUNT];
     TranslationBlock *hash[1u << TB_HASH_BITS];
     JitJcEntry jc[1u << TB_JC_BITS]; /* jump cache: last block seen at a linear PC */
@@ -369,6 +377,7 @@ typedef struct JitState {
     IRBlock ir;
     JitStats stats;
     bool verify_failed;
+    void *backend;                /* the backend's working state, kept between translations */
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
     uint8_t *verify_frames;       /* verify mode: one bit per frame holding blocks (every
@@ -386,6 +395,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 /* jit_backend: IR -> host code at the code buffer's end for tb. Returns false when the
  * buffer is full. */
 bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir);
+
+/* jit_backend_free: release the backend's working state. */
+void jit_backend_free(JitState *j);
 
 /* jit_gen_trampolines: the enter/exit stubs at the start of the buffer. */
 void jit_gen_trampolines(JitState *j);

@@ -252,6 +252,14 @@ void ir_exit_tb(IRBlock *b)
     ir_emit(b, IR_EXIT);
 }
 
+void ir_exit_tb_mode(IRBlock *b)
+{
+    IRInsn *i = ir_emit(b, IR_EXIT);
+    if (i) {
+        i->sub = 1;
+    }
+}
+
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip)
 {
     IRInsn *i = ir_emit(b, IR_GOTO_TB_IF);

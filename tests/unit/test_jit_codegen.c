@@ -434,11 +434,62 @@ Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep
     };
     cr_assert_eq(sizeof(code) - 1 - 15, 0x25);
     JitStats s = run_and_compare(code, sizeof(code));
-    /* Three blocks (the first run through, the loop body, the HLT): ror edx,11 and
-     * rol edx,3 go through the helper in the first two (4), plus the HLT; rol eax,7 and
-     * ror ebx,1 are inline (with them as helpers this would be 8 + 1). */
+    /* Three blocks (the first run through, the loop body, the HLT): rol eax,7 and ror ebx,1
+     * are inline without flags, ror edx,11 inline with them (it follows an inline XOR), and
+     * rol edx,3 too (it keeps ror edx,11's SF/ZF/AF/PF; SETC/SETO read CF/OF of CC_OP_RAW
+     * through cpu_cond): only the HLT is a helper (with all rotates as helpers this would be
+     * 8 + 1). */
     cr_assert_gt(s.insns_inline, 0);
-    cr_assert_eq(s.insns_helper, 5, "helper-translated: %llu",
+    cr_assert_eq(s.insns_helper, 1, "helper-translated: %llu",
+                 (unsigned long long)s.insns_helper);
+}
+
+Test(jit_codegen, the_carry_of_a_shift_feeds_setc_jc_and_adc_without_helpers)
+{
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+        0x66, 0xD1, 0xE0,                   /* shl eax, 1: CF = 1 */
+        0x0F, 0x92, 0xC3,                   /* setc bl */
+        0x66, 0xD1, 0xE8,                   /* shr eax, 1: CF = 0 */
+        0x0F, 0x93, 0xC7,                   /* setnc bh */
+        0xBA, 0x03, 0x80,                   /* mov dx, 0x8003 */
+        0xC1, 0xFA, 0x02,                   /* sar dx, 2: CF = 1 */
+        0x83, 0xD1, 0x00,                   /* adc cx, 0 */
+        0xB0, 0x03,                         /* mov al, 3 */
+        0xC0, 0xE0, 0x07,                   /* shl al, 7: CF = 1 */
+        0x72, 0x01, 0x46,                   /* jc +1; inc si (skipped) */
+        0xC0, 0xE8, 0x02,                   /* shr al, 2: CF = 0 */
+        0x73, 0x01, 0x47,                   /* jnc +1; inc di (skipped) */
+        0x41,                               /* inc cx */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 1, "only the HLT: %llu", (unsigned long long)s.insns_helper);
+}
+
+Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
+{
+    /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
+     * stores the full EFLAGS after it, compared with the interpreter's stack. */
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+        0x66, 0xBB, 0xFF, 0xFF, 0xFF, 0x7F, /* mov ebx, 0x7fffffff */
+        0x66, 0x01, 0xD8, 0x66, 0xD1, 0xC0, 0x66, 0x9C,       /* add; rol eax,1; pushfd */
+        0x66, 0x29, 0xD8, 0x66, 0xC1, 0xC8, 0x1F, 0x66, 0x9C, /* sub; ror eax,31; pushfd */
+        0x66, 0x21, 0xD8, 0x66, 0xC1, 0xC0, 0x04, 0x66, 0x9C, /* and; rol eax,4; pushfd */
+        0x66, 0x39, 0xD8, 0x66, 0xD1, 0xC8, 0x66, 0x9C,       /* cmp; ror eax,1; pushfd */
+        0x00, 0xD8, 0x66, 0xC1, 0xC0, 0x08, 0x66, 0x9C,       /* add al,bl; rol 8; pushfd */
+        0x66, 0x31, 0xC0, 0x66, 0xC1, 0xC8, 0x03, 0x66, 0x9C, /* xor (ZF, PF); ror 3 */
+        0x66, 0xB8, 0x00, 0x00, 0x00, 0xC0,                   /* mov eax, 0xC0000000 */
+        0x66, 0x83, 0xC0, 0x00, 0x66, 0xD1, 0xC0, 0x66, 0x9C, /* add 0; rol 1: CF=1, OF=0 */
+        0x66, 0x83, 0xC0, 0x00, 0x66, 0xD1, 0xC8, 0x66, 0x9C, /* add 0; ror 1: OF=1 */
+        0x66, 0xC1, 0xE0, 0x03, 0x66, 0xC1, 0xC8, 0x05, 0x66, 0x9C, /* shl 3 (AF bit 4); ror */
+        0x66, 0xC1, 0xE8, 0x02, 0x66, 0xC1, 0xC0, 0x09,       /* shr 2 (AF set); rol 9 */
+        0x66, 0xC1, 0xC8, 0x0D, 0x66, 0x9C,                   /* ror 13 after a rotate */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 11, "the ten PUSHFDs and the HLT only: %llu",
                  (unsigned long long)s.insns_helper);
 }
 
