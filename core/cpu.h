@@ -234,9 +234,13 @@ typedef struct CPUState {
     /* The JIT (translate/jit.c) when -accel jit: NULL runs the interpreter alone. */
     void *jit;
     /* store_hook: when set, called by the store slow path before it writes n bytes at phys
-     * (host: the host pointer, NULL for MMIO). The JIT's lockstep mode journals stores with
-     * it; it marks every frame as code so that all stores take the slow path. */
+     * (host: the host pointer, NULL for MMIO), and with host NULL and n 0 by the load slow
+     * path before an MMIO load. The JIT's lockstep mode journals stores with it; it marks
+     * every frame as code so that all stores take the slow path. */
     void (*store_hook)(struct CPUState *cpu, void *host, uint32_t phys, unsigned n);
+    /* tlb_hook: when set, called by tlb_fill before it overwrites the entry e, and with e NULL
+     * before tlb_flush / tlb_flush_page drop entries (lockstep restores the TLBs with it). */
+    void (*tlb_hook)(struct CPUState *cpu, TLBEntry *e);
 } CPUState;
 
 /* Exception classes for the double-fault rules (SDM Vol. 3, 6.15, table 6-5). */

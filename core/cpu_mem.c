@@ -131,8 +131,19 @@ static uint32_t ref_load(CPUState *cpu, const PageRef *r, unsigned n)
 {
     uint32_t v = 0;
     if (r->host) {
-        memcpy(&v, r->host, n);
-    } else if (n == 3) {
+        if (n == 4) {
+            memcpy(&v, r->host, 4); /* the common sizes without a library call */
+        } else if (n == 2) {
+            memcpy(&v, r->host, 2);
+        } else {
+            memcpy(&v, r->host, n);
+        }
+        return v;
+    }
+    if (__builtin_expect(cpu->store_hook != NULL, 0)) {
+        cpu->store_hook(cpu, NULL, r->phys, 0); /* lockstep: an MMIO load is not replayable */
+    }
+    if (n == 3) {
         v = (uint32_t)mem_read(cpu->mem, r->phys, 2);
         v |= (uint32_t)mem_read(cpu->mem, r->phys + 2, 1) << 16;
     } else {
@@ -148,7 +159,13 @@ static void ref_store(CPUState *cpu, const PageRef *r, uint32_t v, unsigned n)
         cpu->store_hook(cpu, r->host, r->phys, n);
     }
     if (r->host) {
-        memcpy(r->host, &v, n);
+        if (n == 4) {
+            memcpy(r->host, &v, 4); /* the common sizes without a library call */
+        } else if (n == 2) {
+            memcpy(r->host, &v, 2);
+        } else {
+            memcpy(r->host, &v, n);
+        }
     } else if (n == 3) {
         mem_write(cpu->mem, r->phys, v & 0xFFFF, 2);
         mem_write(cpu->mem, r->phys + 2, (v >> 16) & 0xFF, 1);

@@ -166,6 +166,9 @@ TLBEntry *tlb_fill(CPUState *cpu, uint32_t lin, int access, bool user, bool rais
     uint32_t page = lin & PAGE_MASK_4K;
     uint32_t ppage = r.phys & PAGE_MASK_4K;
     TLBEntry *e = &tlb_table(cpu, user)[tlb_index(lin)];
+    if (__builtin_expect(cpu->tlb_hook != NULL, 0)) {
+        cpu->tlb_hook(cpu, e);
+    }
 
     uint8_t *host = mem_ram_ptr(cpu->mem, ppage, 4096, true);
     bool ram = host != NULL;
@@ -218,6 +221,9 @@ static void tlb_entry_clear(TLBEntry *e)
 
 void tlb_flush(CPUState *cpu, bool include_global)
 {
+    if (__builtin_expect(cpu->tlb_hook != NULL, 0)) {
+        cpu->tlb_hook(cpu, NULL);
+    }
     for (int t = 0; t < 2; t++) {
         TLBEntry *tab = tlb_table(cpu, t != 0);
         for (unsigned i = 0; i < TLB_SIZE; i++) {
@@ -233,6 +239,9 @@ void tlb_flush(CPUState *cpu, bool include_global)
 
 void tlb_flush_page(CPUState *cpu, uint32_t lin)
 {
+    if (__builtin_expect(cpu->tlb_hook != NULL, 0)) {
+        cpu->tlb_hook(cpu, NULL);
+    }
     uint32_t page = lin & PAGE_MASK_4K;
     for (int t = 0; t < 2; t++) {
         TLBEntry *tab = tlb_table(cpu, t != 0);

@@ -26,6 +26,7 @@
 #include "translate/jit_internal.h"
 
 #define CODE_HEADROOM (48u << 10) /* more than the largest block's code */
+#define VERIFY_FRAMES_SIZE ((1u << 20) / 8) /* one bit per 4 KiB frame of 4 GiB */
 
 void jit_options_default(JitOptions *o)
 {
@@ -121,6 +122,9 @@ static void jit_flush_all(JitState *j, CPUState *cpu)
     /* No frame holds translated code any more; TLB entries keep TLB_FLAG_CODE until they are
      * refilled, which only costs slow-path stores. */
     memset(cpu->code_pages, j->opt.verify ? 0xFF : 0, sizeof(cpu->code_pages));
+    if (j->verify_frames) {
+        memset(j->verify_frames, 0, VERIFY_FRAMES_SIZE);
+    }
     cpu->jit_stop = 1;
 }
 
@@ -193,6 +197,11 @@ int x86_jit_enable(CPUState *cpu, const JitOptions *o)
         cpu->mem->ram_written_opaque = cpu;
     }
     if (j->opt.verify) {
+        j->verify_frames = calloc(1, VERIFY_FRAMES_SIZE);
+        if (!j->verify_frames) {
+            x86_jit_free(cpu);
+            return -ENOMEM;
+        }
         /* Every frame counts as code so that every store reaches the journal. */
         memset(cpu->code_pages, 0xFF, sizeof(cpu->code_pages));
         tlb_flush(cpu, true);
@@ -220,6 +229,7 @@ void x86_jit_free(CPUState *cpu)
         cpu->mem->ram_written_opaque = NULL;
     }
     free(j->verify_copy);
+    free(j->verify_frames);
     jit_backend_free(j);
     free(j->tbs);
     free(j->page_pool);
@@ -267,6 +277,18 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->lookup_hits, (unsigned long long)s->lookup_c_hits,
             (unsigned long long)s->jc_hits,
             (unsigned long long)s->jc_misses);
+    if (j->opt.verify) {
+        fprintf(f,
+                "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
+                "%s; run under the JIT alone: %llu with port I/O, %llu with MMIO, "
+                "%llu with too many stores; TLBs copied for %llu\n",
+                (unsigned long long)s->verified_blocks, (unsigned long long)s->verified_insns,
+                j->verify_failed ? "a MISMATCH" : "no mismatch",
+                (unsigned long long)s->verify_skipped_io,
+                (unsigned long long)s->verify_skipped_mmio,
+                (unsigned long long)s->verify_skipped_overflow,
+                (unsigned long long)s->verify_tlb_copies);
+    }
     if (j->count_execs) {
         /* Entries counted by the blocks themselves: from C, from the lookup, or chained. */
         uint64_t ex[3];
@@ -481,14 +503,16 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
     }
 }
 
-void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
+/* invalidate_range: drop the blocks translated from [paddr, paddr + len). */
+static __attribute__((noinline)) void invalidate_range(JitState *j, CPUState *cpu,
+                                                       uint32_t paddr, uint32_t len)
 {
-    JitState *j = cpu->jit;
-    if (!j || len == 0) {
-        return;
-    }
+    const uint8_t *vf = j->verify_frames;
     uint64_t endp = (uint64_t)paddr + len;
     for (uint64_t fr = paddr >> 12; fr <= (endp - 1) >> 12; fr++) {
+        if (vf && !((vf[fr >> 3] >> (fr & 7)) & 1)) {
+            continue; /* verify mode: a frame without blocks */
+        }
         JitPage *pg = page_find(j, (uint32_t)fr);
         if (!pg) {
             continue;
@@ -502,6 +526,23 @@ void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
             tb = nx;
         }
     }
+}
+
+void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
+{
+    JitState *j = cpu->jit;
+    if (!j || len == 0) {
+        return;
+    }
+    const uint8_t *vf = j->verify_frames;
+    if (vf && len <= 4096) {
+        /* Verify mode marks every frame as code: most writes hit frames without blocks. */
+        uint32_t f0 = paddr >> 12, f1 = (uint32_t)(((uint64_t)paddr + len - 1) >> 12) & 0xFFFFF;
+        if (!((vf[f0 >> 3] >> (f0 & 7)) & 1) && !((vf[f1 >> 3] >> (f1 & 7)) & 1)) {
+            return;
+        }
+    }
+    invalidate_range(j, cpu, paddr, len);
 }
 
 /* log_in_asm: -d in_asm: the guest instructions of a new block, one line each, in the
@@ -634,6 +675,9 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     tb->page_next = pg->first;
     pg->first = tb;
     cpu_code_page_mark(cpu, phys);
+    if (j->verify_frames) {
+        j->verify_frames[phys >> 15] |= (uint8_t)(1u << ((phys >> 12) & 7));
+    }
     j->stats.blocks_translated++;
     if (log_enabled(cpu->log, LOG_JIT)) {
         log_msg(cpu->log, LOG_JIT, "jit: block %04x:%08x phys %08x: %u insns, %u IR ops\n",

@@ -33,6 +33,11 @@ typedef struct JitStats {
     uint64_t flushes;           /* full code-buffer flushes */
     uint64_t invalidations;     /* blocks dropped because their code was written */
     uint64_t verified_blocks;   /* blocks compared in lockstep mode */
+    uint64_t verified_insns;    /* guest instructions they ran */
+    uint64_t verify_skipped_io;       /* lockstep blocks run under the JIT alone: port I/O */
+    uint64_t verify_skipped_mmio;     /* ... an MMIO load or store */
+    uint64_t verify_skipped_overflow; /* ... more stores than the journal holds */
+    uint64_t verify_tlb_copies; /* lockstep blocks whose TLBs were copied (flush, many fills) */
     uint64_t lookup_hits;       /* indirect exits that found their block from generated code */
     uint64_t lookup_c_hits;     /* of those, found by the C helper (jump-cache probe in host
                                    code missed: a new slot, or a hash-table hit) */

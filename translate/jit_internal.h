@@ -306,6 +306,8 @@ struct TranslationBlock {
     uint64_t execs;               /* entries (counted only under -d jit-stats) */
     uint16_t n_inline;            /* of ninsns: translated inline / as helper calls */
     bool valid;
+    uint8_t verify_kind;          /* lockstep (jit_verify.c): 0 not looked at yet, 1 can be
+                                     replayed, 2 has port I/O */
 };
 
 /* Mode bits that change decoding or semantics of translated code. */
@@ -378,6 +380,8 @@ typedef struct JitState {
     void *backend;                /* the backend's working state, kept between translations */
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
+    uint8_t *verify_frames;       /* verify mode: one bit per frame holding blocks (every
+                                     frame is marked in cpu->code_pages then) */
     size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
     bool cs64_open;
 } JitState;

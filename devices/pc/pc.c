@@ -164,7 +164,15 @@ static void pc_nics_free(PCBoard *b)
 
 static int pc_cpu_exec(void *opaque, int64_t budget)
 {
-    return (int)cpu_exec(opaque, budget);
+    CPUState *cpu = opaque;
+    CPUExit r = cpu_exec(cpu, budget);
+    if (r == CPU_EXIT_SHUTDOWN && x86_jit_verify_failed(cpu)) {
+        /* Lockstep found a JIT/interpreter difference (reported in the log): stop with
+         * status 1 rather than reset the guest as for a triple fault. */
+        PCBoard *b = cpu->hooks.opaque;
+        machine_request_shutdown(b->m, SHUTDOWN_FATAL, 1);
+    }
+    return (int)r;
 }
 
 static void pc_cpu_reset(void *opaque)
