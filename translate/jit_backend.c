@@ -1311,6 +1311,54 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->rax_temp = i->dst;
         break;
     }
+    case IR_SZAPCC: {
+        /* Expected cc_op: recompute SF/ZF/AF/PF as gen_rotate_flags' host recompute does,
+         * from cc_dst/cc_src; else cpu_cc_compute (registers spilled and reloaded around). */
+        uint32_t op = i->imm;
+        uint32_t mask = EF_SF | EF_ZF | EF_PF | EF_AF;
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(cc_op), (int32_t)op);
+        size_t slow = x64_jcc_rel32(e, XC_NE);
+        if (op == CC_OP_RAW) {
+            x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+        } else {
+            int w = 1 << ((op - 1) % 3);
+            int cls = (int)((op - 1) / 3 * 3 + 1);
+            x64_load(e, 4, X_RAX, X_RBX, OFF(cc_dst));
+            x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+            if (cls == CC_OP_SUB8) {
+                x64_alu_rr(e, 4, XA_ADD, X_RAX, X_RCX);          /* the minuend */
+                x64_alu_rr_w(e, w, XA_CMP, X_RAX, X_RCX);
+            } else if (cls == CC_OP_ADD8) {
+                x64_alu_rr(e, 4, XA_SUB, X_RAX, X_RCX);          /* the first addend */
+                x64_alu_rr_w(e, w, XA_ADD, X_RAX, X_RCX);
+            } else {
+                x64_test_rr(e, w, X_RAX, X_RAX);
+                mask &= ~(uint32_t)EF_AF;                         /* logic: AF clear */
+            }
+            x64_byte(e, 0x9C); /* pushfq */
+            x64_pop(e, X_RCX);
+        }
+        x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)mask);
+        size_t done = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, slow, e->pos);
+        }
+        gc_spill(b);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)cpu_cc_compute);
+        x64_mov_rr(e, 4, X_RCX, X_RAX);
+        x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)(EF_SF | EF_ZF | EF_PF | EF_AF));
+        for (int r = 0; r < 8; r++) {
+            if (b->gc_host[r] >= 0) {
+                x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
+            }
+        }
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, done, e->pos);
+        }
+        store_temp(b, i->dst, X_RCX);
+        break;
+    }
     case IR_SETCC:
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a

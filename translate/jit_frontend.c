@@ -592,8 +592,15 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     ir_insn_start(ir, f->eip, f->next);
     if (!f->fl.valid) {
         /* The flags come from before the block (or a helper): the CPUState's lazy flags are
-         * current, a pure helper computes them (no fault, no sync). */
-        ir_call_helper(ir, old, (const void *)helper_szap, NULL);
+         * current. Inline for the kind of op they came from when this block was translated
+         * (a loop's back edge is usually the same CMP), else a pure helper computes them. */
+        uint32_t op = f->cpu->cc_op;
+        if ((op >= CC_OP_ADD8 && op <= CC_OP_ADD32) || (op >= CC_OP_SUB8 && op <= CC_OP_SUB32) ||
+            (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) || op == CC_OP_RAW) {
+            ir_szapcc(ir, old, op);
+        } else {
+            ir_call_helper(ir, old, (const void *)helper_szap, NULL);
+        }
     } else if (f->fl.kind == 4) {
         ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF); /* after another rotate */
         ir_alu(ir, XA_AND, old, f->fl.a, k, 4);

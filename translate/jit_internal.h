@@ -166,6 +166,8 @@ typedef enum IROpc {
     IR_NOP,          /* nothing (an op removed by a pass) */
     IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
                         effective address, emitted as one host LEA */
+    IR_SZAPCC,       /* dst = SF|ZF|AF|PF of the CPUState's lazy flags, inline when cc_op is
+                        imm (the value seen at translation), else through cpu_cc_compute */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -223,6 +225,8 @@ void ir_movi(IRBlock *b, int dst, uint32_t imm);
 void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
 void ir_streg(IRBlock *b, int reg, unsigned size, int src);
 void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
+/* ir_szapcc: dst = SF|ZF|AF|PF of the CPUState's lazy flags, expecting cc_op expect. */
+void ir_szapcc(IRBlock *b, int dst, uint32_t expect);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);

@@ -151,6 +151,16 @@ void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size)
     }
 }
 
+void ir_szapcc(IRBlock *b, int dst, uint32_t expect)
+{
+    IRInsn *i = ir_emit(b, IR_SZAPCC);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->imm = expect;
+        i->size = 4;
+    }
+}
+
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp)
 {
     IRInsn *i = ir_emit(b, IR_EA);
@@ -313,7 +323,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
-        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea",
+        [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -74,6 +74,7 @@ int ir_temp_uses(const IRInsn *i, int8_t **u)
 int ir_temp_def(const IRInsn *i)
 {
     switch ((IROpc)i->opc) {
+    case IR_SZAPCC:
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:

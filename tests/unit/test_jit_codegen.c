@@ -467,6 +467,21 @@ Test(jit_codegen, the_carry_of_a_shift_feeds_setc_jc_and_adc_without_helpers)
     cr_assert_eq(s.insns_helper, 1, "only the HLT: %llu", (unsigned long long)s.insns_helper);
 }
 
+Test(jit_codegen, a_rotate_at_a_block_start_reads_the_flags_left_by_the_previous_block)
+{
+    /* top: ror eax,3; pushfd; pop edx; xor ebx,edx; dec cx; ... The block at top is
+     * translated after CMP (SUB16, the inline recompute it expects); later entries come after
+     * ADD and TEST (the cpu_cc_compute path). Every PUSHFD result is folded into EBX. */
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x78, 0x56, 0x34, 0x12, 0x66, 0x31, 0xDB, 0xB9, 0x04, 0x00, 0xBE, 0x00,
+        0x00, 0x83, 0xF9, 0x07, 0x66, 0xC1, 0xC8, 0x03, 0x66, 0x9C, 0x66, 0x5A, 0x66, 0x31,
+        0xD3, 0x49, 0x83, 0xFE, 0x00, 0x75, 0x10, 0x83, 0xF9, 0x00, 0x75, 0xEA, 0xBE, 0x01,
+        0x00, 0xB9, 0x04, 0x00, 0x83, 0xC1, 0x00, 0x75, 0xDF, 0x85, 0xC9, 0x75, 0xDB, 0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_gt(s.insns_inline, 0);
+}
+
 Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
 {
     /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
