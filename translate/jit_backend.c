@@ -1315,7 +1315,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         /* Expected cc_op: recompute SF/ZF/AF/PF as gen_rotate_flags' host recompute does,
          * from cc_dst/cc_src; else cpu_cc_compute (registers spilled and reloaded around). */
         uint32_t op = i->imm;
-        uint32_t mask = EF_SF | EF_ZF | EF_PF | EF_AF;
+        uint32_t mask = EF_SF | EF_ZF | EF_PF | EF_AF | (i->sub ? EF_OF : 0);
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(cc_op), (int32_t)op);
         size_t slow = x64_jcc_rel32(e, XC_NE);
         if (op == CC_OP_RAW) {
@@ -1347,7 +1347,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         x64_mov_rr(e, 8, X_RDI, X_RBX);
         call_abs(b, (const void *)cpu_cc_compute);
         x64_mov_rr(e, 4, X_RCX, X_RAX);
-        x64_alu_ri(e, 4, XA_AND, X_RCX, (int32_t)(EF_SF | EF_ZF | EF_PF | EF_AF));
+        x64_alu_ri(e, 4, XA_AND, X_RCX,
+                   (int32_t)(EF_SF | EF_ZF | EF_PF | EF_AF | (i->sub ? EF_OF : 0)));
         for (int r = 0; r < 8; r++) {
             if (b->gc_host[r] >= 0) {
                 x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
@@ -1433,14 +1434,16 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     case IR_SETFLAGS:
-        if (i->sub == IR_FLAGS_SZAP) {
-            /* SF, ZF, AF and PF of the op, as the host computes them for the same op (AF
-             * after a logic op is 0 for the guest, undefined for the host's TEST). */
+        if (i->sub == IR_FLAGS_SZAP || i->sub == IR_FLAGS_SZAPO) {
+            /* SF, ZF, AF and PF (and OF) of the op, as the host computes them for the same op
+             * (AF after a logic op is 0 for the guest, undefined for the host's TEST; OF
+             * after TEST is 0 on both). */
             host_flags(b, i);
             x64_byte(e, 0x9C); /* pushfq */
             x64_pop(e, X_RCX);
             x64_alu_ri(e, 4, XA_AND, X_RCX,
-                       (int32_t)(EF_SF | EF_ZF | EF_PF | (i->c == 2 ? 0 : EF_AF)));
+                       (int32_t)(EF_SF | EF_ZF | EF_PF | (i->c == 2 ? 0 : EF_AF) |
+                                 (i->sub == IR_FLAGS_SZAPO ? EF_OF : 0)));
             store_temp(b, i->dst, X_RCX);
             break;
         }

@@ -91,11 +91,11 @@ typedef struct Fe {
     } fl;
 } Fe;
 
-/* helper_szap: SF, ZF, AF and PF of the current lazy flags (for an inline rotate). */
-static uint32_t helper_szap(CPUState *cpu, const void *unused)
+/* helper_szap: the arithmetic flags in mask (SF, ZF, AF, PF, maybe OF) of the current lazy
+ * flags (for an inline rotate or BT). */
+static uint32_t helper_szap(CPUState *cpu, const void *mask)
 {
-    (void)unused;
-    return cpu_cc_compute(cpu) & (EF_SF | EF_ZF | EF_AF | EF_PF);
+    return cpu_cc_compute(cpu) & (uint32_t)(uintptr_t)mask;
 }
 
 static uint32_t helper_cf(CPUState *cpu, const void *unused)
@@ -578,18 +578,24 @@ static int gen_rotate_noflags(Fe *f, unsigned cnt)
     return 1;
 }
 
-/* gen_rotate_flags: ROL/ROR r32 by an immediate with its flags, when the flags before it
- * come from an inline op of this block whose SF/ZF/AF/PF the host can recompute: those four
- * are kept, CF and OF come from the result (OF with the interpreter's formula for every
- * count: ROL MSB ^ CF, ROR the two top bits), and the lazy flags become CC_OP_RAW. */
-static int gen_rotate_flags(Fe *f, unsigned cnt)
+/* old_flags_ok: gen_old_flags can produce the flags before this instruction (with OF too
+ * when with_of). */
+static bool old_flags_ok(const Fe *f, bool with_of)
 {
-    const DecodedInsn *d = f->d;
+    if (!f->fl.valid || f->fl.kind <= 2 || f->fl.kind == 4) {
+        return true;
+    }
+    return !with_of && f->fl.kind == 3 && f->fl.af != 0;
+}
+
+/* gen_old_flags: temp old = SF|ZF|AF|PF (and OF when with_of) of the flags before this
+ * instruction, from the last inline op of the block (recomputed by the host), a rotate's or
+ * BT's raw flags, a shift's result, or the CPUState's lazy flags (inline for the cc_op seen at
+ * translation, else a pure helper). k and t are scratch temps. See old_flags_ok. */
+static void gen_old_flags(Fe *f, int old, int k, int t, bool with_of)
+{
     IRBlock *ir = f->ir;
-    bool rol = d->reg == 0;
-    int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
-    int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
-    ir_insn_start(ir, f->eip, f->next);
+    uint32_t mask = EF_SF | EF_ZF | EF_AF | EF_PF | (with_of ? EF_OF : 0);
     if (!f->fl.valid) {
         /* The flags come from before the block (or a helper): the CPUState's lazy flags are
          * current. Inline for the kind of op they came from when this block was translated
@@ -597,12 +603,12 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
         uint32_t op = f->cpu->cc_op;
         if ((op >= CC_OP_ADD8 && op <= CC_OP_ADD32) || (op >= CC_OP_SUB8 && op <= CC_OP_SUB32) ||
             (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) || op == CC_OP_RAW) {
-            ir_szapcc(ir, old, op);
+            ir_szapcc(ir, old, op, with_of);
         } else {
-            ir_call_helper(ir, old, (const void *)helper_szap, NULL);
+            ir_call_helper(ir, old, (const void *)helper_szap, (const void *)(uintptr_t)mask);
         }
     } else if (f->fl.kind == 4) {
-        ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF); /* after another rotate */
+        ir_movi(ir, k, mask); /* after a rotate or BT */
         ir_alu(ir, XA_AND, old, f->fl.a, k, 4);
     } else if (f->fl.kind == 3) {
         /* A result whose AF follows from the op (shifts, MUL): SF/ZF/PF as after TEST. */
@@ -615,8 +621,73 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
             ir_alu(ir, XA_OR, old, old, k, 4);
         }
     } else {
-        ir_setflags(ir, old, IR_FLAGS_SZAP, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+        ir_setflags(ir, old, with_of ? IR_FLAGS_SZAPO : IR_FLAGS_SZAP, f->fl.kind, f->fl.a,
+                    f->fl.b, f->fl.size);
     }
+}
+
+/* gen_bt: BT/BTS/BTR/BTC on a register (bit offset from an immediate or a register, masked to
+ * the operand size): CF = the bit, every other flag kept (as the interpreter's bt_common), the
+ * lazy flags as CC_OP_RAW. */
+static int gen_bt(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op, size = d->opsize;
+    if ((d->flags & DI_MEM) || (size != 2 && size != 4) || !old_flags_ok(f, true)) {
+        return 0;
+    }
+    int kind = op == 0x1BA ? d->reg - 4 : (int)((op & 0xFF) >> 3) & 3;
+    int old = ir_temp(ir), k = ir_temp(ir), t = ir_temp(ir), v = ir_temp(ir);
+    int off = ir_temp(ir), cf = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    gen_old_flags(f, old, k, t, true);
+    ir_ldreg(ir, v, d->rm, size);
+    if (op == 0x1BA) {
+        ir_movi(ir, off, d->imm & (size * 8 - 1));
+    } else {
+        ir_ldreg(ir, off, d->reg, size);
+        ir_movi(ir, k, size * 8 - 1);
+        ir_alu(ir, XA_AND, off, off, k, 4);
+    }
+    ir_alu(ir, IR_ALU_SHR, cf, v, off, 4);
+    ir_movi(ir, k, 1);
+    ir_alu(ir, XA_AND, cf, cf, k, 4);
+    if (kind) {
+        int bit = ir_temp(ir), r = ir_temp(ir);
+        ir_alu(ir, IR_ALU_SHL, bit, k, off, 4);
+        if (kind == 2) {
+            ir_movi(ir, t, 0xFFFFFFFFu);
+            ir_alu(ir, XA_XOR, bit, bit, t, 4);
+        }
+        ir_alu(ir, kind == 1 ? XA_OR : kind == 2 ? XA_AND : XA_XOR, r, v, bit, size);
+        ir_streg(ir, d->rm, size, r);
+    }
+    ir_alu(ir, XA_OR, old, old, cf, 4);
+    ir_setcc(ir, CC_OP_RAW, v, old, -1);
+    ir_insn_end(ir);
+    f->fl.valid = true;
+    f->fl.kind = 4;
+    f->fl.a = old;
+    f->fl.b = -1;
+    f->fl.size = 4;
+    f->fl.cf = -1;
+    return 1;
+}
+
+/* gen_rotate_flags: ROL/ROR r32 by an immediate with its flags, when the flags before it
+ * come from an inline op of this block whose SF/ZF/AF/PF the host can recompute: those four
+ * are kept, CF and OF come from the result (OF with the interpreter's formula for every
+ * count: ROL MSB ^ CF, ROR the two top bits), and the lazy flags become CC_OP_RAW. */
+static int gen_rotate_flags(Fe *f, unsigned cnt)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    bool rol = d->reg == 0;
+    int old = ir_temp(ir), v = ir_temp(ir), k = ir_temp(ir), r = ir_temp(ir);
+    int cf = ir_temp(ir), of = ir_temp(ir), t = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    gen_old_flags(f, old, k, t, false);
     ir_ldreg(ir, v, d->rm, 4);
     ir_movi(ir, k, cnt);
     ir_alu(ir, rol ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
@@ -664,8 +735,7 @@ static int gen_shift(Fe *f)
             if (flags_dead_after(f)) {
                 return gen_rotate_noflags(f, c);
             }
-            if (!f->fl.valid || f->fl.kind <= 2 || f->fl.kind == 4 ||
-                (f->fl.kind == 3 && f->fl.af != 0)) {
+            if (old_flags_ok(f, false)) {
                 return gen_rotate_flags(f, c);
             }
         }
@@ -751,6 +821,10 @@ static int try_inline_ext(Fe *f)
     int ea;
     if (op == 0xC0 || op == 0xC1 || (op >= 0xD0 && op <= 0xD3)) {
         return gen_shift(f);
+    }
+    if (op == 0x1A3 || op == 0x1AB || op == 0x1B3 || op == 0x1BB ||
+        (op == 0x1BA && d->reg >= 4)) {
+        return gen_bt(f);
     }
     if (op == 0x69 || op == 0x6B || op == 0x1AF) {
         unsigned size = d->opsize;

@@ -162,7 +162,8 @@ typedef enum IROpc {
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf);
-                        sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout) */
+                        sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout),
+                        IR_FLAGS_SZAPO: and OF */
     IR_NOP,          /* nothing (an op removed by a pass) */
     IR_EA,           /* dst = a + (b << sub) + imm, 32 bits; a or b may be -1 (absent): an
                         effective address, emitted as one host LEA */
@@ -172,6 +173,7 @@ typedef enum IROpc {
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
 #define IR_FLAGS_SZAP 16
+#define IR_FLAGS_SZAPO 17 /* ... and OF */
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
 #define IR_ALU_SHL 34
@@ -225,8 +227,9 @@ void ir_movi(IRBlock *b, int dst, uint32_t imm);
 void ir_ldreg(IRBlock *b, int dst, int reg, unsigned size);
 void ir_streg(IRBlock *b, int reg, unsigned size, int src);
 void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
-/* ir_szapcc: dst = SF|ZF|AF|PF of the CPUState's lazy flags, expecting cc_op expect. */
-void ir_szapcc(IRBlock *b, int dst, uint32_t expect);
+/* ir_szapcc: dst = SF|ZF|AF|PF (and OF when with_of) of the CPUState's lazy flags,
+ * expecting cc_op expect. */
+void ir_szapcc(IRBlock *b, int dst, uint32_t expect, bool with_of);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);

@@ -151,10 +151,11 @@ void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size)
     }
 }
 
-void ir_szapcc(IRBlock *b, int dst, uint32_t expect)
+void ir_szapcc(IRBlock *b, int dst, uint32_t expect, bool with_of)
 {
     IRInsn *i = ir_emit(b, IR_SZAPCC);
     if (i) {
+        i->sub = with_of ? 1 : 0;
         i->dst = (int8_t)dst;
         i->imm = expect;
         i->size = 4;

@@ -483,6 +483,27 @@ Test(jit_codegen, a_rotate_at_a_block_start_reads_the_flags_left_by_the_previous
     cr_assert_gt(s.insns_inline, 0);
 }
 
+Test(jit_codegen, bt_bts_btr_btc_on_registers_keep_the_other_flags)
+{
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x0F, 0x00, 0xF0, 0x80,       /* mov eax, 0x80F0000F */
+        0x66, 0xB9, 0x23, 0x00, 0x00, 0x00,       /* mov ecx, 35 (masked to 3) */
+        0x66, 0x83, 0xF8, 0x01,                   /* cmp eax, 1: SF, OF... */
+        0x66, 0x0F, 0xA3, 0xC8, 0x66, 0x9C,       /* bt eax, ecx; pushfd */
+        0x66, 0x01, 0xC0,                         /* add eax, eax: OF, CF */
+        0x66, 0x0F, 0xBA, 0xE8, 0x05, 0x66, 0x9C, /* bts eax, 5; pushfd */
+        0x66, 0x85, 0xC0,                         /* test eax, eax */
+        0x66, 0x0F, 0xBA, 0xF0, 0x3F, 0x66, 0x9C, /* btr eax, 63 (bit 31); pushfd */
+        0x0F, 0xBB, 0xC8, 0x66, 0x9C,             /* btc ax, cx (16-bit, bit 3); pushfd */
+        0x66, 0x0F, 0xBA, 0xE0, 0x00,             /* bt eax, 0 (after btc: raw flags) */
+        0x66, 0x0F, 0xAB, 0xC8, 0x66, 0x9C,       /* bts eax, ecx; pushfd */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 6, "the five PUSHFDs and the HLT only: %llu",
+                 (unsigned long long)s.insns_helper);
+}
+
 Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
 {
     /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
