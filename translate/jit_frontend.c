@@ -578,6 +578,17 @@ static int gen_rotate_noflags(Fe *f, unsigned cnt)
     return 1;
 }
 
+/* fl_raw: after this op the six flags are in temp flags (EFLAGS layout, CC_OP_RAW). */
+static void fl_raw(Fe *f, int flags)
+{
+    f->fl.valid = true;
+    f->fl.kind = 4;
+    f->fl.a = flags;
+    f->fl.b = -1;
+    f->fl.size = 4;
+    f->fl.cf = -1;
+}
+
 /* old_flags_ok: gen_old_flags can produce the flags before this instruction (with OF too
  * when with_of). */
 static bool old_flags_ok(const Fe *f, bool with_of)
@@ -666,12 +677,7 @@ static int gen_bt(Fe *f)
     ir_alu(ir, XA_OR, old, old, cf, 4);
     ir_setcc(ir, CC_OP_RAW, v, old, -1);
     ir_insn_end(ir);
-    f->fl.valid = true;
-    f->fl.kind = 4;
-    f->fl.a = old;
-    f->fl.b = -1;
-    f->fl.size = 4;
-    f->fl.cf = -1;
+    fl_raw(f, old);
     return 1;
 }
 
@@ -711,12 +717,7 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     ir_streg(ir, d->rm, 4, r);
     ir_setcc(ir, CC_OP_RAW, r, old, -1);
     ir_insn_end(ir);
-    f->fl.valid = true;
-    f->fl.kind = 4;
-    f->fl.a = old;
-    f->fl.b = -1;
-    f->fl.size = 4;
-    f->fl.cf = -1;
+    fl_raw(f, old);
     return 1;
 }
 

@@ -299,12 +299,18 @@ void x64_setcc(X64Emit *e, int cc, int r8)
     modrm_rr(e, 0, r8);
 }
 
-void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src)
+/* movx_rr: 0F op8 / 0F op8+1 (MOVZX B6/B7, MOVSX BE/BF) dst32, src8/src16. */
+static void movx_rr(X64Emit *e, uint8_t op8, int from_w, int dst, int src)
 {
     rex(e, false, dst, src, from_w == 1 && src >= X_RSP && src <= X_RDI);
     x64_byte(e, 0x0F);
-    x64_byte(e, from_w == 1 ? 0xBE : 0xBF);
+    x64_byte(e, from_w == 1 ? op8 : (uint8_t)(op8 + 1));
     modrm_rr(e, dst, src);
+}
+
+void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src)
+{
+    movx_rr(e, 0xBE, from_w, dst, src);
 }
 
 void x64_shift_cl(X64Emit *e, int w, int sub, int r)
@@ -357,10 +363,7 @@ void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src)
 
 void x64_movzx_rr(X64Emit *e, int from_w, int dst, int src)
 {
-    rex(e, false, dst, src, from_w == 1 && src >= X_RSP && src <= X_RDI);
-    x64_byte(e, 0x0F);
-    x64_byte(e, from_w == 1 ? 0xB6 : 0xB7);
-    modrm_rr(e, dst, src);
+    movx_rr(e, 0xB6, from_w, dst, src);
 }
 
 void x64_mov_rr_w(X64Emit *e, int w, int dst, int src)
