@@ -70,14 +70,6 @@ int64_t clock_icount_budget(const Clock *c, int64_t limit);
 /* clock_next_deadline: the earliest armed deadline, or CLOCK_NEVER. */
 int64_t clock_next_deadline(const Clock *c);
 
-/* clock_slice_over: a host-clock CPU slice is running and has reached its end in host time.
- * The CPU loops call it now and then, since a slice's instruction budget comes from an
- * average rate and slow code (port I/O, MMIO, helpers) would otherwise overrun it. */
-static inline bool clock_slice_over(const Clock *c)
-{
-    return c->slice_end != INT64_MIN && clock_now(c) >= c->slice_end;
-}
-
 /* clock_run_timers: fire every timer whose deadline <= now, in order. A callback may re-arm
  * its own or other timers. Returns how many fired. */
 int clock_run_timers(Clock *c);

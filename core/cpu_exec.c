@@ -90,8 +90,7 @@ void dbg_check_data(CPUState *cpu, uint32_t lin, unsigned size, bool write)
 
 /* run_fast: execute instructions back to back while nothing needs the boundary checks of
  * the main loop: no pending event, exit request or halt, no TF/RF, no debug registers armed,
- * no memory-map change, no per-instruction logging, and (checked every 4096 instructions)
- * the host-clock slice not over. Faults longjmp out as usual. */
+ * no memory-map change, no per-instruction logging. Faults longjmp out as usual. */
 static void run_fast(CPUState *cpu, uint64_t end)
 {
     const MemMap *mem = cpu->mem;
@@ -101,10 +100,6 @@ static void run_fast(CPUState *cpu, uint64_t end)
         cpu->insn_esp = cpu->regs[R_ESP];
         x86_interp_step(cpu);
         cpu->icount++;
-        if ((cpu->icount & 0xFFF) == 0 && cpu->clock && clock_slice_over(cpu->clock)) {
-            cpu->exit_request = true; /* slow code: the host-clock slice is over (clock.h) */
-            return;
-        }
     } while (cpu->icount < end &&
              !(cpu->exit_request | cpu->shutdown | cpu->halted | cpu->nmi_pending |
                cpu->inhibit_irq | (cpu->intr_pending && (cpu->eflags & EF_IF))) &&

@@ -378,8 +378,7 @@ static int64_t machine_host_budget(Machine *m)
     return n < MACHINE_HOST_MIN_SLICE ? MACHINE_HOST_MIN_SLICE : (int64_t)n;
 }
 
-/* machine_host_rate: fold a slice into the instruction rate (slices too short to measure,
- * such as one that halted at once, are left out).
+/* machine_host_rate: fold a slice that ran its whole budget into the instruction rate.
  * A slower slice (MMIO, port I/O, a descheduled host) lowers the estimate at once (halfway),
  * a faster one raises it slowly (1/8), so a slice overruns its deadline rarely and briefly. */
 static void machine_host_rate(Machine *m, uint64_t ran, int64_t host_ns)
@@ -413,16 +412,6 @@ static void machine_exec_slice(Machine *m)
     uint64_t before = m->cpu_ops->icount ? m->cpu_ops->icount(m->cpu_opaque) : 0;
     int64_t t0 = host ? m->clock.host_now(m->clock.host_now_opaque) : 0;
     int ex = m->cpu_ops->exec(m->cpu_opaque, budget);
-    if (host) {
-        /* -d stats: how far past its intended end (the next deadline) the slice ran. */
-        int64_t over = clock_now(&m->clock) - m->clock.slice_end;
-        if (over > 1000000) {
-            m->n_overruns++;
-        }
-        if (over > m->overrun_max_ns) {
-            m->overrun_max_ns = over;
-        }
-    }
     m->clock.slice_end = INT64_MIN;
     uint64_t ran;
     if (m->cpu_ops->icount) {
@@ -430,7 +419,7 @@ static void machine_exec_slice(Machine *m)
     } else {
         ran = ex == CPU_EXIT_BUDGET ? (uint64_t)budget : 0;
     }
-    if (host) {
+    if (host && ex == CPU_EXIT_BUDGET) {
         machine_host_rate(m, ran, m->clock.host_now(m->clock.host_now_opaque) - t0);
     }
     clock_advance_icount(&m->clock, ran);
@@ -516,11 +505,6 @@ static void machine_log_stats(Machine *m, int64_t host_ns, uint64_t insns)
             (unsigned long long)c->fired,
             c->fired ? (double)c->late_total_ns / (double)c->fired / 1e3 : 0.0,
             (double)c->late_max_ns / 1e3);
-    if (c->mode == CLOCK_HOST) {
-        log_msg(&m->log, LOG_STATS,
-                "stats: %llu slices ran more than 1 ms past their end, %.1f us at most\n",
-                (unsigned long long)m->n_overruns, (double)m->overrun_max_ns / 1e3);
-    }
 }
 
 int machine_run(Machine *m)

@@ -186,9 +186,7 @@ typedef struct Machine {
     const MachineCPUOps *cpu_ops; /* how machine_run drives the CPU; NULL = no CPU */
     void *cpu_opaque;           /* passed to cpu_ops; freed with cpu_ops->free if set */
     bool cpu_halted;            /* the last exec returned CPU_EXIT_HALT */
-    uint64_t n_slices, n_polls; /* -d stats: CPU slices run, host fd polls, */
-    uint64_t n_overruns;        /* host-clock slices that ran > 1 ms past their end, */
-    int64_t overrun_max_ns;     /* and the longest such overrun */
+    uint64_t n_slices, n_polls; /* -d stats: CPU slices run, host fd polls */
     uint64_t slice_rate;        /* host clock: instructions per ms of host time, measured;
                                    0 until the first full slice */
     int last_signal;            /* the host signal that ended the run, 0 if none */

@@ -905,11 +905,5 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
                 last = NULL;
             }
         }
-        if (!exact && clock_slice_over(cpu->clock)) {
-            /* The slice's budget comes from an average instruction rate; code much slower
-             * than that comes back here often enough for the host time to end it. */
-            cpu->exit_request = true;
-            return;
-        }
     } while (keep_running(cpu, end, gen));
 }
