@@ -438,12 +438,10 @@ static void machine_exec_slice(Machine *m)
     default:
         break;
     }
-    if (clock_run_timers(&m->clock) > 0) {
-        m->cpu_halted = false; /* a timer may have raised an interrupt */
-    }
-    /* A halted CPU goes to machine_idle next, which polls (and waits) anyway. */
-    if (!m->cpu_halted && machine_poll_count(m, 0) > 0) {
-        m->cpu_halted = false;
+    int fired = clock_run_timers(&m->clock);
+    int events = machine_poll_count(m, 0);
+    if (fired > 0 || events > 0) {
+        m->cpu_halted = false; /* a timer or host event may have raised an interrupt */
     }
 }
 

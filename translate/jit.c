@@ -753,12 +753,6 @@ static TranslationBlock *tb_find(JitState *j, CPUState *cpu)
     if (!host) {
         return NULL;
     }
-    /* The code TLB missed (after a flush, or an entry evicted while the guest idled) and is
-     * filled now: the jump cache answers most of these, without the hash walk below. */
-    jc = tb_lookup(j, cpu);
-    if (jc && jc->tb->size <= avail) {
-        return jc->tb;
-    }
     uint32_t flags = tb_mode_flags(cpu);
     for (tb = j->hash[tb_hash(phys, eip, flags)]; tb; tb = tb->hash_next) {
         if (tb_key_match(tb, phys, eip, flags, cs)) {
