@@ -34,9 +34,6 @@ void clock_init(Clock *c, ClockMode mode, int icount_shift)
     c->next_seq = 0;
     c->host_now = host_monotonic_ns;
     c->host_now_opaque = NULL;
-    c->slice_end = INT64_MIN;
-    c->kick = NULL;
-    c->kick_opaque = NULL;
     c->fired = 0;
     c->late_total_ns = 0;
     c->late_max_ns = 0;
@@ -159,9 +156,6 @@ void timer_mod(Timer *t, int64_t deadline_ns)
     }
     t->next = *pp;
     *pp = t;
-    if (deadline_ns < c->slice_end && c->kick) {
-        c->kick(c->kick_opaque);
-    }
 }
 
 int clock_run_timers(Clock *c)

@@ -35,12 +35,6 @@ typedef struct Clock {
     uint64_t next_seq;
     int64_t (*host_now)(void *opaque); /* monotonic ns source; injectable for tests */
     void *host_now_opaque;
-    /* While a host-clock CPU slice runs, the virtual time it is meant to end at: a timer
-     * armed for an earlier deadline calls kick (the machine ends the slice early, so the
-     * timer is not late). INT64_MIN outside slices. */
-    int64_t slice_end;
-    void (*kick)(void *opaque);
-    void *kick_opaque;
     /* -d stats: timers fired, and how late (virtual ns after their deadline). */
     uint64_t fired;
     uint64_t late_total_ns;

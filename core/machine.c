@@ -51,15 +51,6 @@ const char *machine_run_state_name(RunState s)
     return "unknown";
 }
 
-/* The clock's kick: a timer was armed before the end of the running slice. */
-static void machine_kick_cpu(void *opaque)
-{
-    Machine *m = opaque;
-    if (m->cpu_ops && m->cpu_ops->kick) {
-        m->cpu_ops->kick(m->cpu_opaque);
-    }
-}
-
 Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
 {
     Machine *m = calloc(1, sizeof(*m));
@@ -101,8 +92,6 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
     } else {
         clock_init(&m->clock, CLOCK_HOST, 0);
     }
-    m->clock.kick = machine_kick_cpu;
-    m->clock.kick_opaque = m;
     vmstate_registry_init(&m->vmstate);
     m->state = cfg->start_paused ? RUN_STATE_PAUSED : RUN_STATE_RUNNING;
     m->shutdown_cause = SHUTDOWN_NONE;
@@ -358,69 +347,23 @@ void machine_poll(Machine *m, int64_t timeout_ns)
     (void)machine_poll_count(m, timeout_ns);
 }
 
-/* machine_host_budget: a host-clock slice's instruction budget: up to the next timer
- * deadline (at most MACHINE_HOST_POLL_NS away) at the measured rate. Sets the clock's
- * slice_end, so a timer armed for an earlier deadline during the slice ends it. */
-static int64_t machine_host_budget(Machine *m)
-{
-    Clock *c = &m->clock;
-    int64_t now = clock_now(c);
-    int64_t span = MACHINE_HOST_POLL_NS;
-    int64_t deadline = clock_next_deadline(c);
-    if (deadline != CLOCK_NEVER && deadline - now < span) {
-        span = deadline > now ? deadline - now : 0;
-    }
-    c->slice_end = now + span;
-    if (m->slice_rate == 0) {
-        return MACHINE_HOST_SLICE;
-    }
-    uint64_t n = (uint64_t)span * m->slice_rate / 1000000u;
-    return n < MACHINE_HOST_MIN_SLICE ? MACHINE_HOST_MIN_SLICE : (int64_t)n;
-}
-
-/* machine_host_rate: fold a slice that ran its whole budget into the instruction rate.
- * A slower slice (MMIO, port I/O, a descheduled host) lowers the estimate at once (halfway),
- * a faster one raises it slowly (1/8), so a slice overruns its deadline rarely and briefly. */
-static void machine_host_rate(Machine *m, uint64_t ran, int64_t host_ns)
-{
-    if (ran < MACHINE_HOST_MIN_SLICE || host_ns <= 0) {
-        return;
-    }
-    uint64_t r = ran * 1000000u / (uint64_t)host_ns;
-    if (r < 1000) {
-        r = 1000; /* 1 MIPS: even a descheduled slice leaves slices of some length */
-    }
-    if (m->slice_rate == 0) {
-        m->slice_rate = r;
-    } else if (r < m->slice_rate) {
-        m->slice_rate = (m->slice_rate + r) / 2;
-    } else {
-        m->slice_rate += (r - m->slice_rate) / 8;
-    }
-}
-
 /* One slice of guest execution. */
 static void machine_exec_slice(Machine *m)
 {
-    const bool host = m->clock.mode != CLOCK_ICOUNT;
-    int64_t budget = host ? machine_host_budget(m)
-                          : clock_icount_budget(&m->clock, MACHINE_ICOUNT_SLICE);
+    int64_t budget = m->clock.mode == CLOCK_ICOUNT
+                         ? clock_icount_budget(&m->clock, MACHINE_ICOUNT_SLICE)
+                         : MACHINE_HOST_SLICE;
     if (budget < 1) {
         budget = 1;
     }
     m->n_slices++;
     uint64_t before = m->cpu_ops->icount ? m->cpu_ops->icount(m->cpu_opaque) : 0;
-    int64_t t0 = host ? m->clock.host_now(m->clock.host_now_opaque) : 0;
     int ex = m->cpu_ops->exec(m->cpu_opaque, budget);
-    m->clock.slice_end = INT64_MIN;
     uint64_t ran;
     if (m->cpu_ops->icount) {
         ran = m->cpu_ops->icount(m->cpu_opaque) - before;
     } else {
         ran = ex == CPU_EXIT_BUDGET ? (uint64_t)budget : 0;
-    }
-    if (host && ex == CPU_EXIT_BUDGET) {
-        machine_host_rate(m, ran, m->clock.host_now(m->clock.host_now_opaque) - t0);
     }
     clock_advance_icount(&m->clock, ran);
     switch (ex) {

@@ -135,15 +135,12 @@ typedef void (*MachineEventFn)(void *opaque, MachineEvent ev, ShutdownCause caus
 /* MachineCPUOps: how the loop drives a CPU without core/machine.c depending on a CPU model.
  * exec runs up to budget instructions and returns a CPUExit (core/cpu.h). icount (optional)
  * returns the CPU's retired-instruction counter, so the loop can advance the clock by what
- * really ran; without it a CPU_EXIT_BUDGET counts as the whole budget and other exits as 0.
- * kick (optional) makes a running exec return at its next instruction boundary; the loop
- * calls it when a timer is armed for a deadline before the end of the current slice. */
+ * really ran; without it a CPU_EXIT_BUDGET counts as the whole budget and other exits as 0. */
 typedef struct MachineCPUOps {
     int (*exec)(void *cpu, int64_t budget);
     void (*reset)(void *cpu);
     void (*free)(void *cpu);
     uint64_t (*icount)(void *cpu);
-    void (*kick)(void *cpu);
 } MachineCPUOps;
 
 typedef void (*MachineResetFn)(void *opaque);
@@ -153,13 +150,8 @@ typedef void (*FdHandler)(void *opaque, int fd, short revents);
 #define MACHINE_MAX_FDS 32
 #define MACHINE_MAX_OBSERVERS 8
 
-/* Host-clock slices run to the next timer deadline at the measured instruction rate, but
- * for at most MACHINE_HOST_POLL_NS of guest time (host fds are polled between slices) and
- * at least MACHINE_HOST_MIN_SLICE instructions; MACHINE_HOST_SLICE is the budget until a
- * rate has been measured. */
+/* Instructions per slice in host-clock mode between timer and host-fd checks. */
 #define MACHINE_HOST_SLICE 20000
-#define MACHINE_HOST_MIN_SLICE 2000
-#define MACHINE_HOST_POLL_NS 1000000
 /* Upper bound of one slice in icount mode (the next deadline usually comes first). */
 #define MACHINE_ICOUNT_SLICE 100000
 
@@ -187,8 +179,6 @@ typedef struct Machine {
     void *cpu_opaque;           /* passed to cpu_ops; freed with cpu_ops->free if set */
     bool cpu_halted;            /* the last exec returned CPU_EXIT_HALT */
     uint64_t n_slices, n_polls; /* -d stats: CPU slices run, host fd polls */
-    uint64_t slice_rate;        /* host clock: instructions per ms of host time, measured;
-                                   0 until the first full slice */
     int last_signal;            /* the host signal that ended the run, 0 if none */
 
     RunState state;

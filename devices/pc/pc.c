@@ -192,17 +192,11 @@ static uint64_t pc_cpu_icount(void *opaque)
     return ((CPUState *)opaque)->icount;
 }
 
-static void pc_cpu_kick(void *opaque)
-{
-    cpu_exit_request(opaque);
-}
-
 static const MachineCPUOps pc_cpu_ops = {
     .exec = pc_cpu_exec,
     .reset = pc_cpu_reset,
     .free = pc_cpu_free,
     .icount = pc_cpu_icount,
-    .kick = pc_cpu_kick,
 };
 
 static void pc_intr(void *opaque, int level)

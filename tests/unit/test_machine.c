@@ -66,7 +66,6 @@ typedef struct FakeCPU {
     void (*hook)(struct FakeCPU *f); /* called at the start of every exec */
     int64_t max_budget;
     int stop_after; /* request shutdown (status 99) after this many execs */
-    int kicks;      /* calls of MachineCPUOps.kick */
     int *order;     /* reset order log */
     int *order_n;
     bool *freed;
@@ -114,17 +113,11 @@ static uint64_t fake_icount(void *opaque)
     return ((FakeCPU *)opaque)->icount;
 }
 
-static void fake_kick(void *opaque)
-{
-    ((FakeCPU *)opaque)->kicks++;
-}
-
 static const MachineCPUOps fake_ops = {
     .exec = fake_exec,
     .reset = fake_reset,
     .free = fake_free,
     .icount = fake_icount,
-    .kick = fake_kick,
 };
 
 typedef struct EventLog {
@@ -343,92 +336,6 @@ Test(machine, halted_cpu_in_host_mode_sleeps_until_the_timer)
     cr_assert_geq(s.fired_at[0], 30000000);
     cr_assert_lt(f.execs, 10, "halted: the loop blocked instead of spinning (%d execs)", f.execs);
     machine_free(m);
-}
-
-/* A host clock that advances 1 ns per instruction the fake CPU ran: a 1000 MIPS guest. */
-static int64_t fake_host_ns(void *opaque)
-{
-    return (int64_t)((FakeCPU *)opaque)->icount;
-}
-
-static void use_fake_host_clock(Machine *m, FakeCPU *f)
-{
-    m->clock.host_now = fake_host_ns;
-    m->clock.host_now_opaque = f;
-}
-
-Test(machine, host_slices_end_at_the_next_deadline_at_the_measured_rate)
-{
-    Machine *m = new_machine(NULL);
-    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET};
-    machine_set_cpu(m, &fake_ops, &f);
-    use_fake_host_clock(m, &f);
-    TickState s = {.m = m, .period = 100000, .limit = 3}; /* every 100 us */
-    timer_init(&s.t, &m->clock, tick, &s);
-    timer_mod(&s.t, 100000);
-    cr_assert_eq(machine_run(m), 5);
-    /* The first slice has no rate yet (MACHINE_HOST_SLICE); from then on each slice runs
-     * exactly to the deadline, so no timer is late and no slice is wasted. */
-    cr_assert_eq(s.fired_at[0], 100000);
-    cr_assert_eq(s.fired_at[1], 200000);
-    cr_assert_eq(s.fired_at[2], 300000);
-    cr_assert_eq(m->clock.late_max_ns, 0);
-    cr_assert_eq(f.execs, 4);
-    cr_assert_eq(m->slice_rate, 1000000, "1 instruction per ns: %llu per ms",
-                 (unsigned long long)m->slice_rate);
-    machine_free(m);
-}
-
-Test(machine, host_slices_without_timers_last_the_poll_interval)
-{
-    Machine *m = new_machine(NULL);
-    FakeCPU f = {.m = m, .exit_code = CPU_EXIT_BUDGET, .stop_after = 4};
-    machine_set_cpu(m, &fake_ops, &f);
-    use_fake_host_clock(m, &f);
-    cr_assert_eq(machine_run(m), 99);
-    cr_assert_eq(f.max_budget, MACHINE_HOST_POLL_NS, "1000 MIPS for %d ns", MACHINE_HOST_POLL_NS);
-    machine_free(m);
-}
-
-typedef struct ArmState {
-    FakeCPU f;
-    Timer t;
-    int64_t in_ns;
-} ArmState;
-
-static void nop_cb(void *opaque)
-{
-    (void)opaque;
-}
-
-/* Hook: the "guest" arms a timer in_ns from now during its second slice. */
-static void arm_during_exec(FakeCPU *f)
-{
-    ArmState *a = (ArmState *)f;
-    if (f->execs == 2) {
-        timer_mod(&a->t, clock_now(&f->m->clock) + a->in_ns);
-    }
-}
-
-static int kicks_for_timer_armed_at(int64_t in_ns)
-{
-    Machine *m = new_machine(NULL);
-    ArmState a = {.f = {.m = m, .exit_code = CPU_EXIT_BUDGET, .stop_after = 3,
-                        .hook = arm_during_exec},
-                  .in_ns = in_ns};
-    machine_set_cpu(m, &fake_ops, &a.f);
-    use_fake_host_clock(m, &a.f);
-    timer_init(&a.t, &m->clock, nop_cb, NULL);
-    cr_assert_eq(machine_run(m), 99);
-    machine_free(m);
-    return a.f.kicks;
-}
-
-Test(machine, a_timer_armed_before_the_end_of_a_host_slice_kicks_the_cpu)
-{
-    /* The second slice (rate known) is meant to last 1 ms. */
-    cr_assert_eq(kicks_for_timer_armed_at(10000), 1);
-    cr_assert_eq(kicks_for_timer_armed_at(5 * MACHINE_HOST_POLL_NS), 0);
 }
 
 static void request_reset_once(FakeCPU *f)
