@@ -263,8 +263,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "jit: %llu blocks translated, %llu bytes generated, %llu flushes, "
             "%llu invalidations (%llu by device/loader RAM writes)\n"
             "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
-            "jit: %llu block entries from C, %llu chain patches, %llu cross-page jumps via "
-            "lookup, %llu interpreter steps, %llu blocks verified\n"
+            "jit: %llu block entries from C, %llu chain patches, %llu cross-page links behind "
+            "a TLB check, %llu cross-page jumps via lookup, %llu interpreter steps, %llu blocks verified\n"
             "jit: %llu indirect lookups from generated code (%llu answered in C), jump cache "
             "%llu hits / %llu misses\n",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
@@ -272,7 +272,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->ram_writes,
             (unsigned long long)s->insns_inline, tot ? 100.0 * (double)s->insns_inline / tot : 0,
             (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
-            (unsigned long long)s->chain_patches, (unsigned long long)s->lookup_links,
+            (unsigned long long)s->chain_patches, (unsigned long long)s->xpage_links,
+            (unsigned long long)s->lookup_links,
             (unsigned long long)s->interp_steps, (unsigned long long)s->verified_blocks,
             (unsigned long long)s->lookup_hits, (unsigned long long)s->lookup_c_hits,
             (unsigned long long)s->jc_hits,
@@ -797,21 +798,36 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         src->jmp_field[slot] == TB_NO_SLOT) {
         return;
     }
-    if ((src->phys_pc >> 12) != (dest->phys_pc >> 12) ||
-        ((src->cs_base + src->eip) >> 12) != ((dest->cs_base + dest->eip) >> 12) ||
-        src->flags != dest->flags || src->cs_base != dest->cs_base ||
-        src->cs_limit != dest->cs_limit) {
+    const bool same_mode = src->flags == dest->flags && src->cs_base == dest->cs_base &&
+                           src->cs_limit == dest->cs_limit;
+    if (same_mode && src->jmp_xlink[slot] != TB_NO_SLOT) {
+        /* Another page: the link checks at each use that the TLB entry of dest's linear page
+         * still maps it to the same physical page and host memory (gen_slot_stubs). */
+        size_t xs = src->jmp_xlink[slot];
+        uint32_t lin = dest->cs_base + dest->eip;
+        uint64_t addend = (uint64_t)(uintptr_t)dest->host_src - (lin & ~0xFFFu);
+        codebuf_begin_write(&j->cb);
+        x64_patch_u32(j->cb.rw, xs + TB_XLINK_PHYS, dest->phys_pc & ~0xFFFu);
+        x64_patch_u64(j->cb.rw, xs + TB_XLINK_ADDEND, addend - (lin & 0xFFFu));
+        x64_patch_rel32(j->cb.rw, xs + TB_XLINK_JMP, (size_t)(dest->host_code - j->cb.rx));
+        codebuf_end_write(&j->cb);
+        patch_jmp(j, src, slot, j->cb.rx + xs);
+        j->stats.xpage_links++;
+    } else if ((src->phys_pc >> 12) != (dest->phys_pc >> 12) ||
+               ((src->cs_base + src->eip) >> 12) != ((dest->cs_base + dest->eip) >> 12) ||
+               !same_mode) {
         /* Straight-line code cannot change the mode: the slot passes its block's bits in
          * r8d to the probe entry that does not recompute them. */
-        patch_jmp(j, src, slot, j->cb.rx + j->lookup_known_off);
+        patch_jmp(j, src, slot, j->cb.rx + src->jmp_stub[slot]);
         j->stats.lookup_links++;
         return;
+    } else {
+        patch_jmp(j, src, slot, dest->host_code);
+        j->stats.chain_patches++;
     }
-    patch_jmp(j, src, slot, dest->host_code);
     src->jmp_dest[slot] = dest;
     src->jmp_in_next[slot] = dest->jmp_in;
     dest->jmp_in = (uintptr_t)src | (uintptr_t)slot;
-    j->stats.chain_patches++;
 }
 
 /* ---- run loop ---- */

@@ -44,6 +44,7 @@ typedef struct JitStats {
     uint64_t jc_hits;           /* lookups answered by the jump cache */
     uint64_t jc_misses;         /* lookups that went to the hash table */
     uint64_t lookup_links;      /* cross-page direct jumps sent to the lookup trampoline */
+    uint64_t xpage_links;       /* cross-page direct jumps linked behind a TLB check */
     uint64_t ram_writes;        /* non-CPU RAM writes that dropped translated code */
 } JitStats;
 

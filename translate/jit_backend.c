@@ -247,9 +247,16 @@ hit:
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.jc_hits), 1);
     x64_alu_mi(e, 8, XA_ADD, X_R12, JOFF(stats.lookup_hits), 1);
     x64_load(e, 8, X_RAX, X_RSI, JCOFF(code));
-    x64_jmp_r(e, X_RAX);
+    if (known_mode) {
+        x64_ret(e); /* to the exit site's own jmp *rax */
+    } else {
+        x64_jmp_r(e, X_RAX);
+    }
     for (unsigned k = 0; k < m.n && !e->overflow; k++) {
         x64_patch_rel32(e->buf, m.field[k], e->pos);
+    }
+    if (known_mode) {
+        x64_alu_ri(e, 8, XA_ADD, X_RSP, 8); /* a miss goes on without returning */
     }
 }
 
@@ -275,12 +282,15 @@ void jit_gen_trampolines(JitState *j)
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }
+    /* lookup_known is called (see call_lookup_known): a hit returns the block in rax, a miss
+     * drops the return address and goes on to the C lookup. */
     j->lookup_known_off = e.pos;
-    size_t to_c = SIZE_MAX;
     if (!j->opt.verify) {
         gen_lookup_fast(&e, true);
-        to_c = x64_jmp_rel32(&e);
+    } else {
+        x64_alu_ri(&e, 8, XA_ADD, X_RSP, 8); /* lockstep: every lookup goes to C */
     }
+    size_t to_c = x64_jmp_rel32(&e);
     while (e.pos & 15) {
         x64_byte(&e, 0xCC);
     }
@@ -288,11 +298,7 @@ void jit_gen_trampolines(JitState *j)
     if (!j->opt.verify) {
         gen_lookup_fast(&e, false);
     }
-    if (to_c != SIZE_MAX) {
-        x64_patch_rel32(e.buf, to_c, e.pos);
-    } else {
-        j->lookup_known_off = j->lookup_off; /* lockstep: every lookup goes to C */
-    }
+    x64_patch_rel32(e.buf, to_c, e.pos);
     x64_mov_rr(&e, 8, X_RDI, X_RBX);
     x64_mov_ri64(&e, X_RAX, (uint64_t)(uintptr_t)jit_helper_lookup);
     x64_call_r(&e, X_RAX);
@@ -362,6 +368,7 @@ typedef struct Backend {
     X64Emit e;
     unsigned ncold;
     JitState *j;
+    TranslationBlock *tb;         /* the block being emitted */
     unsigned pending;
     unsigned nstubs;
     int rax_temp;                 /* the temp whose value rax holds, or -1 */
@@ -635,6 +642,68 @@ static void stop_checks(Backend *b)
     exit_on(b, XC_NE);
     x64_test_mi(e, 1, X_RBX, OFF(dr[7]), 0xFF);
     exit_on(b, XC_NE);
+}
+
+/* call_lookup_known: the known-mode probe (mode bits in r8d) as a call returning the target
+ * block in rax, then this site's own indirect jump: each exit's jump is predicted on its own
+ * targets instead of all exits sharing one. A miss does not return (the probe drops the
+ * return address and goes on to the C lookup). */
+static void call_lookup_known(Backend *b)
+{
+    size_t f = x64_call_rel32(&b->e);
+    if (!b->e.overflow) {
+        x64_patch_rel32(b->e.buf, f, b->j->lookup_known_off);
+    }
+    x64_jmp_r(&b->e, X_RAX);
+}
+
+/* gen_slot_stubs: what a chain slot of the current block can be patched to besides a block
+ * of the same page (see tb_chain in jit.c).
+ *   jmp_xlink (only when the target eip lies on another linear page than the block's start):
+ *     a cross-page link. The target's linear page and its TLB entry (the CPL's array) are
+ *     known here; tb_chain patches in the physical page, the host addend and the block the
+ *     link was made for. While that TLB entry still maps the page the same way, the jump goes
+ *     straight to the block: the same conditions as a chained jump within a page (everything
+ *     else is the target block's entry checks), without the jump-cache probe.
+ *   jmp_stub: the known-mode probe (call_lookup_known), where a failed check lands too. */
+static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip)
+{
+    X64Emit *e = &b->e;
+    TranslationBlock *tb = b->tb;
+    uint32_t lin = tb->cs_base + target_eip;
+    uint32_t page = lin & ~0xFFFu;
+    tb->jmp_xlink[slot] = TB_NO_SLOT;
+    size_t misses[3];
+    unsigned nmiss = 0;
+    size_t xs = e->pos;
+    if (page != ((tb->cs_base + tb->eip) & ~0xFFFu) && page != 0) {
+        int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
+                                sizeof(TLBEntry) * ((lin >> 12) & (TLB_SIZE - 1)));
+        if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
+            ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
+        }
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
+                   (int32_t)page);
+        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, paddr),
+                   0x7FFFF000); /* patched: the physical page */
+        size_t f_phys = e->pos - 4;
+        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
+        x64_mov_ri64(e, X_RAX, 0x8000000000000000ull); /* patched: the host addend */
+        size_t f_addend = e->pos - 8;
+        x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
+        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
+        size_t f_jmp = x64_jmp_rel32(e); /* patched: the block */
+        if (f_phys - xs == TB_XLINK_PHYS && f_addend - xs == TB_XLINK_ADDEND &&
+            f_jmp - xs == TB_XLINK_JMP) {
+            tb->jmp_xlink[slot] = (uint32_t)xs;
+        }
+    }
+    tb->jmp_stub[slot] = (uint32_t)e->pos;
+    for (unsigned k = 0; k < nmiss && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, misses[k], e->pos);
+    }
+    call_lookup_known(b);
 }
 
 /* jmp_lookup: leave through the lookup trampoline (eip and icount are up to date). */
@@ -1493,6 +1562,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         tb->jmp_field[i->imm & 1] = (uint32_t)f;
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
         jmp_epilogue(b);
+        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, skip, e->pos);
         }
@@ -1511,6 +1581,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         tb->jmp_field[i->imm & 1] = (uint32_t)f;
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
         jmp_epilogue(b);
+        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2);
         break;
     }
     case IR_EXIT: {
@@ -1521,10 +1592,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         flush_icount(b, b->pending);
         if (i->sub == 0) {
             x64_mov_ri32(e, X_R8, tb->flags);
-            size_t f = x64_jmp_rel32(e);
-            if (!e->overflow) {
-                x64_patch_rel32(e->buf, f, b->j->lookup_known_off);
-            }
+            call_lookup_known(b);
         } else {
             jmp_lookup(b);
         }
@@ -1552,6 +1620,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     }
     memset(b, 0, offsetof(Backend, stubs));
     b->j = j;
+    b->tb = tb;
     size_t start = (cb->used + 15) & ~(size_t)15;
     if (start >= cb->size) {
         return false;
@@ -1559,6 +1628,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
     X64Emit *e = &b->e;
     tb->jmp_field[0] = tb->jmp_field[1] = TB_NO_SLOT;
+    tb->jmp_xlink[0] = tb->jmp_xlink[1] = TB_NO_SLOT;
 
     /* Entry: instruction budget, then every other boundary event in one word; INTR with
      * IF clear (the only cause that may not stop the block) is sorted out of line. */

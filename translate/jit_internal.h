@@ -87,10 +87,14 @@ void x64_shift_ri(X64Emit *e, int w, int sub, int r, uint8_t count); /* C1 /sub 
 void x64_call_r(X64Emit *e, int r);
 void x64_jmp_r(X64Emit *e, int r);
 /* Branches with rel32: return the offset of the rel32 field for x64_patch_rel32. */
+size_t x64_call_rel32(X64Emit *e);   /* call rel32; returns the field to patch */
 size_t x64_jmp_rel32(X64Emit *e);
 size_t x64_jcc_rel32(X64Emit *e, int cc);
 /* x64_patch_rel32: point the rel32 field at offset field to code offset target. */
 void x64_patch_rel32(uint8_t *buf, size_t field, size_t target);
+/* x64_patch_u32/u64: overwrite an immediate emitted earlier. */
+void x64_patch_u32(uint8_t *buf, size_t field, uint32_t v);
+void x64_patch_u64(uint8_t *buf, size_t field, uint64_t v);
 void x64_setcc(X64Emit *e, int cc, int r8);
 /* movsx dst32, src8/src16 (from_w 1 or 2). */
 void x64_movsx_rr(X64Emit *e, int from_w, int dst, int src);
@@ -305,6 +309,12 @@ struct TranslationBlock {
     /* Chaining: slot i's jmp rel32 field offset in the code buffer, the block it is patched
      * to, and the list of (block, slot) pairs jumping into this block. */
     uint32_t jmp_field[2];
+    uint32_t jmp_stub[2];         /* slot i's call of the known-mode probe */
+    uint32_t jmp_xlink[2];        /* slot i's cross-page link check, or TB_NO_SLOT; its
+                                     patch fields are at these offsets: */
+#define TB_XLINK_PHYS 22u         /*   imm32: the physical page of the target */
+#define TB_XLINK_ADDEND 34u       /*   imm64: the TLB addend of its linear page */
+#define TB_XLINK_JMP 56u          /*   rel32: the target block */
     TranslationBlock *jmp_dest[2];
     uintptr_t jmp_in;             /* first incoming (tb | slot), 0 = none */
     uintptr_t jmp_in_next[2];     /* next incoming after (this, slot) in dest's list */

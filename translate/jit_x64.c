@@ -276,6 +276,14 @@ size_t x64_jmp_rel32(X64Emit *e)
     return f;
 }
 
+size_t x64_call_rel32(X64Emit *e)
+{
+    x64_byte(e, 0xE8);
+    size_t f = e->pos;
+    x64_u32(e, 0);
+    return f;
+}
+
 size_t x64_jcc_rel32(X64Emit *e, int cc)
 {
     x64_byte(e, 0x0F);
@@ -289,6 +297,16 @@ void x64_patch_rel32(uint8_t *buf, size_t field, size_t target)
 {
     int32_t rel = (int32_t)((int64_t)target - (int64_t)(field + 4));
     memcpy(buf + field, &rel, 4);
+}
+
+void x64_patch_u32(uint8_t *buf, size_t field, uint32_t v)
+{
+    memcpy(buf + field, &v, 4);
+}
+
+void x64_patch_u64(uint8_t *buf, size_t field, uint64_t v)
+{
+    memcpy(buf + field, &v, 8);
 }
 
 void x64_setcc(X64Emit *e, int cc, int r8)

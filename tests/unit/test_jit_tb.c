@@ -403,7 +403,7 @@ Test(jit_tb, a_memory_map_change_under_translated_code_runs_the_new_memory)
     free(other);
 }
 
-Test(jit_tb, a_jump_to_another_page_goes_through_the_lookup_not_the_c_loop)
+Test(jit_tb, a_jump_to_another_page_is_linked_behind_a_tlb_check)
 {
     /* 1000: inc ax; jmp 2000 / 2000: inc bx; jmp 1000 -- two pages, looping */
     uint8_t code[0x1010] = {0};
@@ -418,14 +418,104 @@ Test(jit_tb, a_jump_to_another_page_goes_through_the_lookup_not_the_c_loop)
     Rig *j = rig_new(true, 0, code, sizeof(code));
     cr_assert_eq(cpu_exec(j->cpu, 100000), CPU_EXIT_BUDGET);
     const JitStats *s = x86_jit_stats(j->cpu);
-    cr_assert_eq(s->lookup_links, 2);
-    cr_assert_gt(s->lookup_hits, 10000);
-    cr_assert_gt(s->jc_hits, 10000);
+    /* Both jumps are linked to their blocks: no probe, no C loop after the first round. */
+    cr_assert_eq(s->xpage_links, 2);
+    cr_assert_lt(s->lookup_hits, 10);
     cr_assert_lt(s->block_entries, 100);
     /* Both counters ran the same number of times, give or take the one in flight. */
     uint16_t ax = (uint16_t)j->cpu->regs[R_EAX], bx = (uint16_t)j->cpu->regs[R_EBX];
     cr_assert_leq((uint16_t)(ax - bx), 1);
+    cr_assert_gt(ax, 10000);
+
+    /* Other RAM mapped over the second page (a memory map change, as a PCI BAR move would
+     * make): the link's TLB check fails and the jump finds the new page's code,
+     * 2000: inc cx; jmp 1000. */
+    uint8_t *other = calloc(1, 4096);
+    cr_assert_not_null(other);
+    other[0] = 0x41;
+    other[1] = 0xE9;
+    other[2] = 0xFC;
+    other[3] = 0xEF;
+    int h = mem_map_ram(&j->mem, "over", CODE + 0x1000, 4096, other, 1);
+    cr_assert_geq(h, 0);
+    uint16_t bx0 = (uint16_t)j->cpu->regs[R_EBX];
+    cr_assert_eq(cpu_exec(j->cpu, 100000), CPU_EXIT_BUDGET);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EBX], bx0);
+    cr_assert_gt((uint16_t)j->cpu->regs[R_ECX], 10000);
+    mem_unmap(&j->mem, h);
     rig_free(j);
+    free(other);
+}
+
+/* rig_paging: flat 32-bit protected mode at CPL cpl, paging on with a page directory at
+ * 0x10000 and one table at 0x11000 mapping the first 1 MiB to itself (P|RW|US). */
+static void rig_paging(Rig *r, int cpl)
+{
+    CPUState *cpu = r->cpu;
+    cpu->cr0 |= CR0_PE;
+    for (int s = 0; s < S_NSEG; s++) {
+        cpu->seg[s].sel = (uint16_t)(s == S_CS ? (0x08 | cpl) : (0x10 | cpl));
+        cpu->seg[s].base = 0;
+        cpu->seg[s].limit = 0xFFFFFFFFu;
+        cpu->seg[s].flags = (uint16_t)(SEGF_P | SEGF_S | SEGF_G | SEGF_DB | (cpl << 5) |
+                                       (s == S_CS ? 0xB : 0x3));
+    }
+    cpu->cpl = cpl;
+    uint32_t pde = 0x11000 | 7;
+    memcpy(r->ram + 0x10000, &pde, 4);
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t pte = (i << 12) | 7;
+        memcpy(r->ram + 0x11000 + 4 * i, &pte, 4);
+    }
+    cpu->cr3 = 0x10000;
+    cpu->cr0 |= CR0_PG;
+    tlb_flush(cpu, true);
+}
+
+Test(jit_tb, a_cross_page_link_follows_a_page_table_change)
+{
+    for (int cpl = 0; cpl <= 3; cpl += 3) {
+        /* 1000: inc eax; jmp 2000 / 2000: inc ebx; jmp 1000; physical 3000 holds
+         * inc ecx; jmp 1000 for when linear 2000 is remapped to it. */
+        uint8_t code[0x2010] = {0};
+        code[0x000] = 0x40;
+        code[0x001] = 0xE9; /* rel32 0x2000 - 0x1006 */
+        uint32_t rel = 0x2000 - 0x1006;
+        memcpy(code + 2, &rel, 4);
+        code[0x1000] = 0x43;
+        code[0x1001] = 0xE9;
+        rel = 0x1000 - 0x2006;
+        memcpy(code + 0x1002, &rel, 4);
+        code[0x2000] = 0x41;
+        code[0x2001] = 0xE9;
+        memcpy(code + 0x2002, &rel, 4);
+        Rig *j = rig_new(true, 0, code, sizeof(code));
+        rig_paging(j, cpl);
+        cr_assert_eq(cpu_exec(j->cpu, 100000), CPU_EXIT_BUDGET);
+        const JitStats *s = x86_jit_stats(j->cpu);
+        cr_assert_eq(s->xpage_links, 2, "cpl %d", cpl);
+        cr_assert_lt(s->lookup_hits, 10);
+        cr_assert_gt(j->cpu->regs[R_EBX], 10000u);
+        /* The page table now maps linear 2000 to physical 3000 (as after a switch of
+         * address space, a MOV CR3 flushes the TLB). The link's check sees the new
+         * physical page once the TLB entry is refilled and the old block stays unused. */
+        uint32_t pte = 0x3000 | 7;
+        memcpy(j->ram + 0x11000 + 4 * 2, &pte, 4);
+        tlb_flush(j->cpu, true);
+        uint32_t ebx0 = j->cpu->regs[R_EBX];
+        cr_assert_eq(cpu_exec(j->cpu, 100000), CPU_EXIT_BUDGET);
+        cr_assert_eq(j->cpu->regs[R_EBX], ebx0, "cpl %d", cpl);
+        cr_assert_gt(j->cpu->regs[R_ECX], 10000u);
+        /* And back: the first block is still valid and is linked again or probed. */
+        pte = 0x2000 | 7;
+        memcpy(j->ram + 0x11000 + 4 * 2, &pte, 4);
+        tlb_flush(j->cpu, true);
+        uint32_t ecx0 = j->cpu->regs[R_ECX];
+        cr_assert_eq(cpu_exec(j->cpu, 100000), CPU_EXIT_BUDGET);
+        cr_assert_eq(j->cpu->regs[R_ECX], ecx0);
+        cr_assert_gt(j->cpu->regs[R_EBX], ebx0 + 10000u);
+        rig_free(j);
+    }
 }
 
 Test(jit_tb, ret_between_pages_hits_the_jump_cache_exactly_and_sees_a_remap)
