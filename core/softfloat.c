@@ -21,17 +21,6 @@ typedef unsigned __int128 u128;
 enum { EXT_BIAS = 16383, EXT_EMIN = -16382, EXT_EMAX = 16383 };
 enum { X87_BIAS_ADJ = 24576 };
 
-SFEnv sf_env_from_fcw(uint16_t fcw)
-{
-    static const uint8_t precs[4] = {24, 64, 53, 64}; /* PC 01 is reserved: behaves as 64 */
-    SFEnv e;
-    memset(&e, 0, sizeof(e));
-    e.rc = (fcw >> 10) & 3;
-    e.prec = precs[(fcw >> 8) & 3];
-    e.masks = fcw & 0x3F;
-    return e;
-}
-
 Floatx80 fx_zero(bool sign) { return fx_make(sign, 0, 0); }
 Floatx80 fx_inf(bool sign) { return fx_make(sign, 0x7FFF, 0x8000000000000000ull); }
 

@@ -30,8 +30,19 @@ typedef struct SFEnv {
     bool c1;           /* last rounding rounded up in magnitude (x87 C1) */
 } SFEnv;
 
-/* sf_env_from_fcw: precision, rounding and masks from an x87 control word. */
-SFEnv sf_env_from_fcw(uint16_t fcw);
+/* sf_env_from_fcw: precision, rounding and masks from an x87 control word (PC 01 is
+ * reserved and behaves as 64 bits). */
+static inline SFEnv sf_env_from_fcw(uint16_t fcw)
+{
+    SFEnv e = {
+        .rc = (uint8_t)((fcw >> 10) & 3),
+        .prec = (uint8_t)(((fcw >> 8) & 3) == 0 ? 24 : ((fcw >> 8) & 3) == 2 ? 53 : 64),
+        .masks = (uint8_t)(fcw & 0x3F),
+        .flags = 0,
+        .c1 = false,
+    };
+    return e;
+}
 
 /* Classes of an 80-bit encoding (SDM Vol. 1 8.2.2, table 8-3). */
 typedef enum FxClass {

@@ -160,11 +160,7 @@ static void fpu_record(CPUState *cpu, const DecodedInsn *d, uint32_t ea)
 /* probe_write: fault now (before any byte is written) if [off, off+size) is not writable. */
 static void probe_write(CPUState *cpu, int seg, uint32_t off, unsigned size)
 {
-    uint32_t lin = cpu_linear(cpu, seg, off, size, ACC_WRITE);
-    uint32_t phys;
-    bool user = cpu->cpl == 3;
-    mmu_translate(cpu, lin, ACC_WRITE, user, &phys, true);
-    mmu_translate(cpu, lin + size - 1, ACC_WRITE, user, &phys, true);
+    interp_probe_write(cpu, cpu_linear(cpu, seg, off, size, ACC_WRITE), size);
 }
 
 /* --- memory formats --- */

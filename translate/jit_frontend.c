@@ -637,27 +637,59 @@ static void gen_old_flags(Fe *f, int old, int k, int t, bool with_of)
     }
 }
 
-/* gen_bt: BT/BTS/BTR/BTC on a register (bit offset from an immediate or a register, masked to
- * the operand size): CF = the bit, every other flag kept (as the interpreter's bt_common), the
- * lazy flags as CC_OP_RAW. */
+/* gen_bt: BT/BTS/BTR/BTC on a register or memory (bit offset from an immediate or a
+ * register, masked to the operand size; a register offset on memory also moves the address
+ * by its signed quotient, in operand-size units): CF = the bit, every other flag kept (as the
+ * interpreter's bt_common), the lazy flags as CC_OP_RAW. */
 static int gen_bt(Fe *f)
 {
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     unsigned op = d->op, size = d->opsize;
-    if ((d->flags & DI_MEM) || (size != 2 && size != 4) || !old_flags_ok(f, true)) {
+    bool mem = (d->flags & DI_MEM) != 0;
+    if ((size != 2 && size != 4) || !old_flags_ok(f, true)) {
         return 0;
     }
     int kind = op == 0x1BA ? d->reg - 4 : (int)((op & 0xFF) >> 3) & 3;
     int old = ir_temp(ir), k = ir_temp(ir), t = ir_temp(ir), v = ir_temp(ir);
-    int off = ir_temp(ir), cf = ir_temp(ir);
+    int off = ir_temp(ir), cf = ir_temp(ir), ea = -1;
     ir_insn_start(ir, f->eip, f->next);
     gen_old_flags(f, old, k, t, true);
-    ir_ldreg(ir, v, d->rm, size);
+    if (op != 0x1BA) {
+        ir_ldreg(ir, off, d->reg, size);
+    }
+    if (mem) {
+        ir_sync(ir, f->eip, f->next);
+        ea = gen_ea(f);
+        if (op != 0x1BA) {
+            /* ea += (signed offset >> log2(bits)) * size */
+            int q = ir_temp(ir);
+            if (size == 2) {
+                ir_alu(ir, IR_ALU_SEXT16, q, off, -1, 4);
+                ir_movi(ir, k, 4);
+            } else {
+                ir_alu(ir, XA_OR, q, off, off, 4);
+                ir_movi(ir, k, 5);
+            }
+            ir_alu(ir, IR_ALU_SAR, q, q, k, 4);
+            ir_alu(ir, 16 + (size == 2 ? 1 : 2), q, q, -1, 4);
+            ir_alu(ir, XA_ADD, ea, ea, q, 4);
+            if (d->addrsize == 2) {
+                ir_movi(ir, k, 0xFFFF);
+                ir_alu(ir, XA_AND, ea, ea, k, 4);
+            }
+        }
+        if (kind) {
+            ir_ld_rmw(ir, v, d->seg, ea, size);
+        } else {
+            ir_ld(ir, v, d->seg, ea, size);
+        }
+    } else {
+        ir_ldreg(ir, v, d->rm, size);
+    }
     if (op == 0x1BA) {
         ir_movi(ir, off, d->imm & (size * 8 - 1));
     } else {
-        ir_ldreg(ir, off, d->reg, size);
         ir_movi(ir, k, size * 8 - 1);
         ir_alu(ir, XA_AND, off, off, k, 4);
     }
@@ -672,7 +704,7 @@ static int gen_bt(Fe *f)
             ir_alu(ir, XA_XOR, bit, bit, t, 4);
         }
         ir_alu(ir, kind == 1 ? XA_OR : kind == 2 ? XA_AND : XA_XOR, r, v, bit, size);
-        ir_streg(ir, d->rm, size, r);
+        gen_rm_store(f, ea, r, size);
     }
     ir_alu(ir, XA_OR, old, old, cf, 4);
     ir_setcc(ir, CC_OP_RAW, v, old, -1);

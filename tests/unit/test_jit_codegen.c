@@ -504,6 +504,30 @@ Test(jit_codegen, bt_bts_btr_btc_on_registers_keep_the_other_flags)
                  (unsigned long long)s.insns_helper);
 }
 
+Test(jit_codegen, bt_bts_btr_btc_on_memory_address_by_the_signed_bit_offset)
+{
+    static const uint8_t code[] = {
+        0xBB, 0x00, 0x30,                               /* mov bx, 0x3000 */
+        0x66, 0xC7, 0x07, 0x0F, 0x00, 0xF0, 0x80,       /* mov dword [bx], 0x80F0000F */
+        0x66, 0xC7, 0x06, 0xF8, 0x2F, 0x01, 0x00, 0x00, 0x80, /* mov dword [0x2FF8], .. */
+        0x66, 0xB9, 0xDF, 0xFF, 0xFF, 0xFF,             /* mov ecx, -33 */
+        0x83, 0xF8, 0x01,                               /* cmp ax, 1 */
+        0x66, 0x0F, 0xA3, 0x0F, 0x66, 0x9C,             /* bt [bx], ecx: 0x2FF8 bit 31 */
+        0x66, 0x0F, 0xAB, 0x4F, 0x04, 0x66, 0x9C,       /* bts [bx+4], ecx: 0x2FFC bit 31 */
+        0xB9, 0xF1, 0xFF,                               /* mov cx, -15 */
+        0x0F, 0xB3, 0x0F, 0x66, 0x9C,                   /* btr word [bx], cx: 0x2FFE bit 1 */
+        0xB9, 0x25, 0x00,                               /* mov cx, 37 */
+        0x0F, 0xBB, 0x0F, 0x66, 0x9C,                   /* btc word [bx], cx: 0x3004 bit 5 */
+        0x66, 0x0F, 0xBA, 0x27, 0x23, 0x66, 0x9C,       /* bt dword [bx], 35: bit 3 */
+        0x66, 0x0F, 0xBA, 0x3F, 0x1F, 0x66, 0x9C,       /* btc dword [bx], 31 */
+        0x66, 0x0F, 0xBA, 0x37, 0x00, 0x66, 0x9C,       /* btr dword [bx], 0 */
+        0xF4,
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_eq(s.insns_helper, 8, "the seven PUSHFDs and the HLT only: %llu",
+                 (unsigned long long)s.insns_helper);
+}
+
 Test(jit_codegen, inline_rotates_keep_the_other_flags_of_add_sub_logic_and_byte_ops)
 {
     /* Each rotate follows an inline ALU op (kind ADD, SUB, logic, CMP, byte ADD); PUSHFD
