@@ -1429,6 +1429,64 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RCX);
         break;
     }
+    case IR_CONDCC: {
+        /* Expected cc_op: the host flags of the same operation on cc_dst/cc_src (or the raw
+         * flags through popfq) and a setcc; INC/DEC's CF is cc_src2. Else cpu_cond. */
+        uint32_t op = i->imm;
+        int cc = i->sub;
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(cc_op), (int32_t)op);
+        size_t slow = x64_jcc_rel32(e, XC_NE);
+        if (op >= CC_OP_INC8 && op <= CC_OP_DEC32) {
+            x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src2));
+            x64_alu_ri(e, 4, XA_AND, X_RCX, 1);
+            if (cc == XC_AE) {
+                x64_alu_ri(e, 4, XA_XOR, X_RCX, 1);
+            }
+        } else {
+            if (op == CC_OP_RAW) {
+                x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+                x64_alu_ri(e, 4, XA_AND, X_RCX,
+                           EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF);
+                x64_push(e, X_RCX);
+                x64_byte(e, 0x9D); /* popfq: only the six arithmetic flags */
+            } else {
+                int w = 1 << ((op - 1) % 3);
+                int cls = (int)((op - 1) / 3 * 3 + 1);
+                x64_load(e, 4, X_RAX, X_RBX, OFF(cc_dst));
+                x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+                if (cls == CC_OP_SUB8) {
+                    x64_alu_rr(e, 4, XA_ADD, X_RAX, X_RCX);      /* the minuend */
+                    x64_alu_rr_w(e, w, XA_CMP, X_RAX, X_RCX);
+                } else if (cls == CC_OP_ADD8) {
+                    x64_alu_rr(e, 4, XA_SUB, X_RAX, X_RCX);      /* the first addend */
+                    x64_alu_rr_w(e, w, XA_ADD, X_RAX, X_RCX);
+                } else {
+                    x64_test_rr(e, w, X_RAX, X_RAX);
+                }
+            }
+            x64_setcc(e, cc, X_RCX);
+            x64_movzx_rr(e, 1, X_RCX, X_RCX);
+        }
+        size_t done = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, slow, e->pos);
+        }
+        gc_spill(b);
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_mov_ri32(e, X_RSI, (uint32_t)cc);
+        call_abs(b, (const void *)cpu_cond);
+        x64_movzx_rr(e, 1, X_RCX, X_RAX);
+        for (int r = 0; r < 8; r++) {
+            if (b->gc_host[r] >= 0) {
+                x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
+            }
+        }
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, done, e->pos);
+        }
+        store_temp(b, i->dst, X_RCX);
+        break;
+    }
     case IR_SETCC:
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a
@@ -1546,7 +1604,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (!e->overflow) {
             x64_patch_rel32(e->buf, ok, e->pos);
         }
-        x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+        if (!i->sub) {
+            x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+        }
         break;
     }
     case IR_GOTO_TB_IF: {

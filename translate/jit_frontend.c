@@ -179,6 +179,8 @@ static int gen_cond(Fe *f, int cc)
         int one = ir_temp(ir);
         ir_movi(ir, one, cc == XC_B ? 0 : 1);
         ir_alu(ir, XA_XOR, c, f->fl.cf, one, 4);
+    } else if (!f->fl.valid && condcc_inline(f->cpu->cc_op, cc)) {
+        ir_condcc(ir, c, cc, f->cpu->cc_op); /* flags from before the block */
     } else {
         ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
     }
@@ -200,6 +202,8 @@ static int gen_cf(Fe *f)
         ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
     } else if (f->fl.valid && f->fl.cf >= 0) {
         return f->fl.cf; /* INC/DEC kept the CF they were given */
+    } else if (!f->fl.valid && condcc_inline(f->cpu->cc_op, XC_B)) {
+        ir_condcc(ir, cf, XC_B, f->cpu->cc_op); /* flags from before the block */
     } else {
         ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
     }
@@ -1144,8 +1148,12 @@ static int try_inline(Fe *f)
             }
         } else {
             int c = ir_temp(ir);
-            ir_call_helper(ir, c, (const void *)helper_cond,
-                           (const void *)(uintptr_t)(op & 0xF));
+            if (!f->fl.valid && condcc_inline(f->cpu->cc_op, (int)(op & 0xF))) {
+                ir_condcc(ir, c, (int)(op & 0xF), f->cpu->cc_op);
+            } else {
+                ir_call_helper(ir, c, (const void *)helper_cond,
+                               (const void *)(uintptr_t)(op & 0xF));
+            }
             ir_brcond(ir, c, l);
         }
         ir_goto_tb(ir, 1, f->next);
@@ -1206,6 +1214,32 @@ static int try_inline(Fe *f)
         ir_streg(ir, (int)(op & 7), size, v);
         ir_insn_end(ir);
         return 1;
+    }
+    if (op == 0xFF && (d->reg == 2 || d->reg == 4)) {
+        /* CALL / JMP near r/m: the target (masked to 16 bits with a 16-bit operand) is
+         * checked against the CS limit before CALL pushes the return address. */
+        unsigned size = d->opsize;
+        int ea;
+        ir_insn_start(ir, f->eip, f->next);
+        ir_sync(ir, f->eip, f->next);
+        int v = gen_rm_load(f, size, false, &ea);
+        if (d->reg == 2) {
+            /* EIP is set after the push: a slow-path store resets it to this instruction
+             * for its fault report. A push into translated code is seen by the next
+             * block's entry check (jit_stop). */
+            int r = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
+            ir_check_target(ir, v, size);
+            ir_movi(ir, r, f->next);
+            ir_ldreg(ir, sp, R_ESP, 4);
+            ir_movi(ir, k, size);
+            ir_alu(ir, XA_SUB, sp, sp, k, f->stack32 ? 4 : 2);
+            ir_st(ir, S_SS, sp, r, size);
+            ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        }
+        ir_jump_ind(ir, v, size);
+        ir_insn_end(ir);
+        ir_exit_tb(ir);
+        return 2;
     }
     if (op == 0xE2) {
         /* LOOP: (E)CX by address size, no flags. */

@@ -163,7 +163,8 @@ typedef enum IROpc {
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
                         (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
                         goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
-    IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit */
+    IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit
+                        (sub 1: only the #GP check, eip unchanged) */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf);
                         sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout),
@@ -173,6 +174,8 @@ typedef enum IROpc {
                         effective address, emitted as one host LEA */
     IR_SZAPCC,       /* dst = SF|ZF|AF|PF of the CPUState's lazy flags, inline when cc_op is
                         imm (the value seen at translation), else through cpu_cc_compute */
+    IR_CONDCC,       /* dst = guest condition sub (0/1) of the CPUState's lazy flags, inline
+                        when cc_op is imm (see condcc_inline), else through cpu_cond */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -234,6 +237,11 @@ void ir_alu(IRBlock *b, int aop, int dst, int a, int c, unsigned size);
 /* ir_szapcc: dst = SF|ZF|AF|PF (and OF when with_of) of the CPUState's lazy flags,
  * expecting cc_op expect. */
 void ir_szapcc(IRBlock *b, int dst, uint32_t expect, bool with_of);
+/* condcc_inline: IR_CONDCC has an inline form for condition cc after cc_op op. */
+bool condcc_inline(uint32_t op, int cc);
+/* ir_condcc: dst = guest condition cc (0/1) of the CPUState's lazy flags, expecting cc_op
+ * expect (condcc_inline). */
+void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
@@ -252,6 +260,8 @@ void ir_exit_tb_mode(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
 void ir_jump_ind(IRBlock *b, int t, unsigned size);
+/* ir_check_target: IR_JUMP_IND's #GP(0) check of a near target alone (before a push). */
+void ir_check_target(IRBlock *b, int t, unsigned size);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ---- IR passes (jit_opt.c) ---- */
 /* ir_temp_uses: pointers to the temp fields op i reads, into u[0..2] (entries may hold -1);

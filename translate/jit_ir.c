@@ -162,6 +162,27 @@ void ir_szapcc(IRBlock *b, int dst, uint32_t expect, bool with_of)
     }
 }
 
+bool condcc_inline(uint32_t op, int cc)
+{
+    if ((op >= CC_OP_ADD8 && op <= CC_OP_ADD32) || (op >= CC_OP_SUB8 && op <= CC_OP_SUB32) ||
+        (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) || op == CC_OP_RAW) {
+        return cc >= 0 && cc < 16;
+    }
+    /* INC/DEC keep the CF they were given (cc_src2). */
+    return op >= CC_OP_INC8 && op <= CC_OP_DEC32 && (cc == XC_B || cc == XC_AE);
+}
+
+void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect)
+{
+    IRInsn *i = ir_emit(b, IR_CONDCC);
+    if (i) {
+        i->sub = (uint8_t)cc;
+        i->dst = (int8_t)dst;
+        i->imm = expect;
+        i->size = 4;
+    }
+}
+
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp)
 {
     IRInsn *i = ir_emit(b, IR_EA);
@@ -315,6 +336,16 @@ void ir_jump_ind(IRBlock *b, int t, unsigned size)
     }
 }
 
+void ir_check_target(IRBlock *b, int t, unsigned size)
+{
+    IRInsn *i = ir_emit(b, IR_JUMP_IND);
+    if (i) {
+        i->a = (int8_t)t;
+        i->size = (uint8_t)size;
+        i->sub = 1;
+    }
+}
+
 void ir_dump(const IRBlock *b, FILE *f)
 {
     static const char *const names[] = {
@@ -325,6 +356,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
+        [IR_CONDCC] = "condcc",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -183,6 +183,22 @@ Test(jit_tb, a_fault_in_mid_block_leaves_exact_state_and_icount)
     rig_free(i);
 }
 
+Test(jit_tb, an_indirect_call_beyond_the_cs_limit_faults_before_pushing)
+{
+    /* inc ax; mov ebx, 0x12345; call ebx (32-bit operand, target past the real-mode
+     * limit: #GP, nothing pushed). */
+    static const uint8_t code[] = {0x40, 0x66, 0xBB, 0x45, 0x23, 0x01, 0x00,
+                                   0x66, 0xFF, 0xD3, 0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    /* The #GP frame (flags, CS, IP) right below the original SP (the call pushed nothing),
+     * IP = the call's. */
+    cr_assert_eq(j->cpu->regs[R_ESP] & 0xFFFF, 0x8000 - 6);
+    cr_assert_eq(j->ram[0x7FFA] | (j->ram[0x7FFB] << 8), 0x1007);
+    rig_free(j);
+    rig_free(i);
+}
+
 Test(jit_tb, the_instruction_budget_is_exact)
 {
     /* l: inc ax; jmp l */
