@@ -518,7 +518,9 @@ static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
 
 /* flags_dead_after: the arithmetic flags this instruction leaves are all overwritten later in
  * this block before anything can read them, fault or leave: the next instructions (at most
- * four) are register MOVs, MOV reg, imm and LEA, then one that writes all six flags without
+ * eight) neither read the flags nor fault (register MOVs, MOV reg, imm, LEA, XCHG, NOT,
+ * MOVZX/MOVSX, BSWAP on registers, and ROL/ROR of a register by a constant, which write only
+ * CF/OF and whose own flags are then dead too), then one writes all six flags without
  * reading them (a register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). */
 static bool flags_dead_after(const Fe *f)
 {
@@ -527,7 +529,7 @@ static bool flags_dead_after(const Fe *f)
     if (f->last) {
         return false;
     }
-    for (unsigned k = 0; k < 4; k++) {
+    for (unsigned k = 0; k < 8; k++) {
         if (f->n + k + 1 > TB_MAX_INSNS || off >= f->avail ||
             f->ir->n + 64 * (k + 2) > IR_MAX_INSNS - 64) {
             return false;
@@ -551,7 +553,12 @@ static bool flags_dead_after(const Fe *f)
             return true;
         }
         bool pure = (!mem && op >= 0x88 && op <= 0x8B) || (op >= 0xB0 && op <= 0xBF) ||
-                    (op == 0x8D && mem);
+                    (op == 0x8D && mem) || (op >= 0x90 && op <= 0x97) ||
+                    (!mem && op == 0x87) || (!mem && op == 0xF7 && d.reg == 2) ||
+                    (!mem && (op == 0xC1 || op == 0xD1) && d.reg <= 1) ||
+                    (op >= (OP_MAP_0F | 0xC8) && op <= (OP_MAP_0F | 0xCF)) ||
+                    (!mem && (op == (OP_MAP_0F | 0xB6) || op == (OP_MAP_0F | 0xB7) ||
+                              op == (OP_MAP_0F | 0xBE) || op == (OP_MAP_0F | 0xBF)));
         off += (unsigned)len;
         uint32_t nx = eip + (uint32_t)len;
         if (!f->code32) {

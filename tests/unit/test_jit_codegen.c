@@ -444,6 +444,37 @@ Test(jit_codegen, rotates_whose_flags_are_overwritten_run_inline_and_others_keep
                  (unsigned long long)s.insns_helper);
 }
 
+Test(jit_codegen, rotates_before_other_rotates_and_register_moves_leave_the_right_flags)
+{
+    /* SHA-256's sigma: rotates whose flags the XOR after them overwrites, with NOT, BSWAP,
+     * XCHG and MOVZX between; the loop's flags come from the last XOR (JNZ reads them). */
+    static const uint8_t code[] = {
+        0x66, 0xB8, 0x78, 0x56, 0x34, 0x92, /* mov eax, 0x92345678 */
+        0x66, 0xBA, 0x01, 0x00, 0x00, 0x80, /* mov edx, 0x80000001 */
+        0xB9, 0x40, 0x00,                   /* mov cx, 64 */
+        /* top: */
+        0x66, 0x83, 0xC0, 0x11,             /* add eax, 0x11 */
+        0x66, 0xC1, 0xC8, 0x06,             /* ror eax, 6 */
+        0x66, 0xC1, 0xCA, 0x0B,             /* ror edx, 11 */
+        0x66, 0xF7, 0xD6,                   /* not esi */
+        0x66, 0x0F, 0xCF,                   /* bswap edi */
+        0x66, 0x87, 0xF7,                   /* xchg edi, esi */
+        0x66, 0x0F, 0xB6, 0xDA,             /* movzx ebx, dl */
+        0x66, 0xD1, 0xC3,                   /* rol ebx, 1 */
+        0x66, 0x31, 0xD0,                   /* xor eax, edx */
+        0x66, 0x9C,                         /* pushfd */
+        0x66, 0x5B,                         /* pop ebx */
+        0x49,                               /* dec cx */
+        0x75, 0x100 - 0x26,                 /* jnz top */
+        0xF4,                               /* hlt */
+    };
+    cr_assert_eq(sizeof(code) - 1 - 15, 0x26);
+    JitStats s = run_and_compare(code, sizeof(code));
+    /* Translated as helpers: PUSHFD in the first block and in the loop's, and the HLT. */
+    cr_assert_eq(s.insns_helper, 3, "helper-translated: %llu",
+                 (unsigned long long)s.insns_helper);
+}
+
 Test(jit_codegen, the_carry_of_a_shift_feeds_setc_jc_and_adc_without_helpers)
 {
     static const uint8_t code[] = {
