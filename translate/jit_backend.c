@@ -138,8 +138,8 @@ _Static_assert(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb) < 0x7FFFFF
 
 /* gen_lookup_fast: the jump-cache hit path of jit_helper_lookup / tb_lookup in host code,
  * making every check they make (falls through to the C call when any fails):
- *   no pending_db, no TF/RF, DR7 & 0xFF == 0,
- *   mem->generation == mem_generation; the code TLB entry of CS.base + EIP (tlb_user at
+ *   no pending_db, no TF/RF, DR7 & 0xFF == 0, mem->generation == mem_generation (in the
+ *   unknown-mode entry only, see below); the code TLB entry of CS.base + EIP (tlb_user at
  *   CPL 3) tags the page, EIP <= CS.limit; the jc slot jc_hash(lin) holds the same EIP,
  *   CS base and limit, host source (addend + lin), physical PC (paddr | offset) and mode
  *   bits (tb_mode_flags). exit_word and the instruction budget are left to the target
@@ -149,17 +149,23 @@ static void gen_lookup_fast(X64Emit *e, bool known_mode)
 {
     MissList m = { .n = 0 };
     /* exit_word and the instruction budget are the target block's entry checks, as after a
-     * chained jump: they need no test here. */
-    x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
-    miss_on(e, &m, XC_NE);
-    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
-    miss_on(e, &m, XC_NE);
-    x64_test_mi(e, 4, X_RBX, OFF(dr[7]), 0xFF);
-    miss_on(e, &m, XC_NE);
-    x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
-    x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
-    x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
-    miss_on(e, &m, XC_NE);
+     * chained jump: they need no test here. Nor, with the mode known (straight-line code
+     * since the block was entered), do TF/RF, DR7, a pending #DB and the memory map
+     * generation: generated code runs only while they are clear / current, and whatever
+     * changes them is a helper or a slow path followed by stop_checks, which leave the block
+     * (a pending #DB needs DR7). */
+    if (!known_mode) {
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(pending_db), 0);
+        miss_on(e, &m, XC_NE);
+        x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_TF | EF_RF);
+        miss_on(e, &m, XC_NE);
+        x64_test_mi(e, 4, X_RBX, OFF(dr[7]), 0xFF);
+        miss_on(e, &m, XC_NE);
+        x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
+        x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
+        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
+        miss_on(e, &m, XC_NE);
+    }
     /* ecx = EIP, edx = linear PC; EIP within the CS limit. */
     x64_load(e, 4, X_RCX, X_RBX, OFF(eip));
     x64_alu_rm(e, 4, XA_CMP, X_RCX, X_RBX, OFF(seg[S_CS].limit));
