@@ -402,6 +402,8 @@ typedef struct Backend {
     int8_t alias[IR_MAX_TEMPS];
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
+    bool skip_next;               /* gen_alu_inplace did the next op (its STREG) too */
+    int inplace_alias;            /* the guest register the in-place op's result is in, or -1 */
     bool *rax_only;               /* per op: its result is read only by the next op, from rax */
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
@@ -1123,6 +1125,123 @@ static void host_flags(Backend *b, const IRInsn *i)
     }
 }
 
+/* temp_live_from: whether temp t may be read at or after op from before it is written. */
+static bool temp_live_from(const Backend *b, int t, unsigned from)
+{
+    for (unsigned p = from; p < b->ir->n; p++) {
+        const IRInsn *i = &b->ir->insn[p];
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] == t) {
+                return true;
+            }
+        }
+        if (ir_temp_def(i) == t) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* gen_alu_inplace: "t = g OP x; STREG g, t" (a 32-bit op on a temp aliasing cached guest
+ * register g, written straight back to g by the next op) as one host op on g's host register
+ * instead of a copy through rax and back. Temps still holding g's old value get it in their
+ * homes first; t aliases g afterwards. Returns false (nothing emitted) when the pattern or
+ * the op does not fit. */
+static bool gen_alu_inplace(Backend *b, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    if (i->size != 4 || i->a < 0 || i->a >= IR_MAX_TEMPS || b->alias[i->a] < 0 ||
+        i->dst < 0 || i->dst >= IR_MAX_TEMPS) {
+        return false;
+    }
+    int g = b->alias[i->a];
+    int h = b->gc_host[g];
+    unsigned nx = b->k + 1;
+    while (nx < b->ir->n && b->ir->insn[nx].opc == IR_NOP) {
+        nx++;
+    }
+    if (h < 0 || nx >= b->ir->n) {
+        return false;
+    }
+    const IRInsn *st = &b->ir->insn[nx];
+    if (st->opc != IR_STREG || st->size != 4 || st->a != g || st->b != i->dst) {
+        return false;
+    }
+    int sub = i->sub;
+    bool simple = sub == XA_ADD || sub == XA_OR || sub == XA_AND || sub == XA_SUB ||
+                  sub == XA_XOR;
+    bool shift = sub >= IR_ALU_SHL && sub <= IR_ALU_ROR && sub != IR_ALU_MUL &&
+                 sub != IR_ALU_IMULH && sub != IR_ALU_BSWAP;
+    if (!simple && !shift && !(sub >= 16 && sub < 32) && sub != IR_ALU_BSWAP &&
+        sub != IR_ALU_MUL) {
+        return false;
+    }
+    if ((shift || sub == IR_ALU_MUL || simple) && (i->b < 0 || i->b >= IR_MAX_TEMPS)) {
+        return false;
+    }
+    /* The second operand: a constant, a host register (g's own, read before the write), or
+     * a stack slot. */
+    int src = -1;
+    bool imm = false;
+    if (simple || shift || sub == IR_ALU_MUL) {
+        if (b->known[i->b] && sub != IR_ALU_MUL) {
+            imm = true;
+        } else if (shift) {
+            load_temp(b, X_RCX, i->b); /* the count, before g's aliases go */
+        } else {
+            materialize(b, i->b);
+            src = b->alias[i->b] == g ? h : temp_src(b, i->b);
+        }
+    }
+    /* Temps aliasing g that are read after the STREG keep the old value in their homes. */
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        if (b->alias[t] != g) {
+            continue;
+        }
+        b->alias[t] = -1;
+        if (t == i->dst || !temp_live_from(b, t, nx + 1)) {
+            continue;
+        }
+        if (temp_reg(t) >= 0) {
+            x64_mov_rr(e, 4, temp_reg(t), h);
+        } else {
+            x64_store(e, 4, X_RSP, TEMP(t), h);
+        }
+    }
+    static const int8_t subs[] = {4, 5, 7, -1, -1, -1, 0, 1}; /* SHL..ROR */
+    if (shift) {
+        if (imm) {
+            if (b->kval[i->b] & 31) {
+                x64_shift_ri(e, 4, subs[sub - IR_ALU_SHL], h, (uint8_t)(b->kval[i->b] & 31));
+            }
+        } else {
+            x64_shift_cl(e, 4, subs[sub - IR_ALU_SHL], h);
+        }
+    } else if (sub >= 16 && sub < 32) {
+        x64_shift_ri(e, 4, 4, h, (uint8_t)(sub - 16));
+    } else if (sub == IR_ALU_BSWAP) {
+        x64_bswap(e, h);
+    } else if (sub == IR_ALU_MUL) {
+        if (src >= 0) {
+            x64_imul_rr(e, 4, h, src);
+        } else {
+            x64_imul_rm(e, 4, h, X_RSP, TEMP(i->b));
+        }
+    } else if (imm) {
+        x64_alu_ri(e, 4, sub, h, (int32_t)b->kval[i->b]);
+    } else if (src >= 0) {
+        x64_alu_rr(e, 4, sub, h, src);
+    } else {
+        x64_alu_rm(e, 4, sub, h, X_RSP, TEMP(i->b));
+    }
+    b->gc_dirty[g] = true;
+    b->skip_next = true;
+    b->inplace_alias = temp_live_from(b, i->dst, nx + 1) ? g : -1;
+    return true;
+}
+
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)
 {
     X64Emit *e = &b->e;
@@ -1289,6 +1408,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_ALU:
+        if (gen_alu_inplace(b, i)) {
+            b->rax_temp = hold == i->dst ? -1 : hold; /* rax untouched */
+            break;
+        }
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
@@ -1671,6 +1794,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (i->opc != IR_LDREG || i->size != 4 || i->a < 0 || i->a >= 8) {
             b->alias[def] = -1;
         }
+        if (b->skip_next && b->inplace_alias >= 0) {
+            b->alias[def] = (int8_t)b->inplace_alias; /* its value is in g's host register */
+        }
     }
 }
 
@@ -1729,9 +1855,19 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         compute_rax_only(ir, b->rax_only);
     }
     gc_forget(b);
+    b->inplace_alias = -1;
     for (unsigned k = 0; k < ir->n; k++) {
         b->k = k;
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
+        if (b->skip_next) {
+            /* The STREG gen_alu_inplace did (and the NOPs before it). */
+            b->skip_next = false;
+            b->inplace_alias = -1;
+            while (k + 1 < ir->n && ir->insn[k + 1].opc == IR_NOP) {
+                k++;
+            }
+            k++;
+        }
     }
     free(b->rax_only);
     b->rax_only = NULL; /* the cold paths below store their results to the homes */
