@@ -1560,7 +1560,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     case IR_CONDCC: {
         /* Expected cc_op: the host flags of the same operation on cc_dst/cc_src (or the raw
-         * flags through popfq) and a setcc; INC/DEC's CF is cc_src2. Else cpu_cond. */
+         * flags of CC_OP_RAW / CC_OP_EFLAGS through popfq) and a setcc; INC/DEC's CF is
+         * cc_src2. Else cpu_cond. */
         uint32_t op = i->imm;
         int cc = i->sub;
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(cc_op), (int32_t)op);
@@ -1572,8 +1573,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
                 x64_alu_ri(e, 4, XA_XOR, X_RCX, 1);
             }
         } else {
-            if (op == CC_OP_RAW) {
-                x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+            if (op == CC_OP_RAW || op == CC_OP_EFLAGS) {
+                x64_load(e, 4, X_RCX, X_RBX, op == CC_OP_RAW ? OFF(cc_src) : OFF(eflags));
                 x64_alu_ri(e, 4, XA_AND, X_RCX,
                            EF_CF | EF_PF | EF_AF | EF_ZF | EF_SF | EF_OF);
                 x64_push(e, X_RCX);

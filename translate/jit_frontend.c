@@ -77,6 +77,9 @@ typedef struct Fe {
     unsigned off, avail;   /* offset of the next instruction, bytes available */
     unsigned n;            /* this instruction's number in the block (1-based) */
     bool last;             /* the block ends after this instruction */
+    uint32_t cc_guess;     /* while fl is not valid: the cc_op the CPUState probably has
+                              (the one at translation before any helper, CC_OP_EFLAGS after
+                              one: interp_set_arith), for IR_CONDCC / IR_SZAPCC */
     /* The flags as left by the last inline ALU op of this block, for Jcc fusion. */
     struct {
         bool valid;
@@ -179,8 +182,8 @@ static int gen_cond(Fe *f, int cc)
         int one = ir_temp(ir);
         ir_movi(ir, one, cc == XC_B ? 0 : 1);
         ir_alu(ir, XA_XOR, c, f->fl.cf, one, 4);
-    } else if (!f->fl.valid && condcc_inline(f->cpu->cc_op, cc)) {
-        ir_condcc(ir, c, cc, f->cpu->cc_op); /* flags from before the block */
+    } else if (!f->fl.valid && condcc_inline(f->cc_guess, cc)) {
+        ir_condcc(ir, c, cc, f->cc_guess); /* flags from before the block or a helper */
     } else {
         ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
     }
@@ -202,8 +205,8 @@ static int gen_cf(Fe *f)
         ir_setflags(ir, cf, XC_B, f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
     } else if (f->fl.valid && f->fl.cf >= 0) {
         return f->fl.cf; /* INC/DEC kept the CF they were given */
-    } else if (!f->fl.valid && condcc_inline(f->cpu->cc_op, XC_B)) {
-        ir_condcc(ir, cf, XC_B, f->cpu->cc_op); /* flags from before the block */
+    } else if (!f->fl.valid && condcc_inline(f->cc_guess, XC_B)) {
+        ir_condcc(ir, cf, XC_B, f->cc_guess); /* flags from before the block or a helper */
     } else {
         ir_call_helper(ir, cf, (const void *)helper_cf, NULL);
     }
@@ -1155,8 +1158,8 @@ static int try_inline(Fe *f)
             }
         } else {
             int c = ir_temp(ir);
-            if (!f->fl.valid && condcc_inline(f->cpu->cc_op, (int)(op & 0xF))) {
-                ir_condcc(ir, c, (int)(op & 0xF), f->cpu->cc_op);
+            if (!f->fl.valid && condcc_inline(f->cc_guess, (int)(op & 0xF))) {
+                ir_condcc(ir, c, (int)(op & 0xF), f->cc_guess);
             } else {
                 ir_call_helper(ir, c, (const void *)helper_cond,
                                (const void *)(uintptr_t)(op & 0xF));
@@ -1292,6 +1295,7 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
     IRBlock *ir = f->ir;
     const DecodedInsn *d = f->d;
     f->fl.valid = false;
+    f->cc_guess = CC_OP_EFLAGS;
     ir_insn_start(ir, f->eip, f->next);
     ir_sync(ir, f->eip, f->next);
     ir_call_helper(ir, -1, (const void *)f->j->table[d->op & (OP_COUNT - 1)], copy);
@@ -1344,7 +1348,8 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 {
     IRBlock *ir = &j->ir;
     Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
-            .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit};
+            .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit,
+            .cc_guess = cpu->cc_op};
     DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
     unsigned n = 0, off = 0;
     uint32_t eip = tb->eip;

@@ -165,7 +165,8 @@ void ir_szapcc(IRBlock *b, int dst, uint32_t expect, bool with_of)
 bool condcc_inline(uint32_t op, int cc)
 {
     if ((op >= CC_OP_ADD8 && op <= CC_OP_ADD32) || (op >= CC_OP_SUB8 && op <= CC_OP_SUB32) ||
-        (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) || op == CC_OP_RAW) {
+        (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) || op == CC_OP_RAW ||
+        op == CC_OP_EFLAGS) {
         return cc >= 0 && cc < 16;
     }
     /* INC/DEC keep the CF they were given (cc_src2). */
