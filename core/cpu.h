@@ -226,6 +226,15 @@ typedef struct CPUState {
     /* The TLB for CPL 3 accesses; `tlb` above serves CPL 0-2, so a privilege change needs
      * no flush and a hit is one tag compare in either. */
     TLBEntry tlb_user[TLB_SIZE];
+    /* The non-global TLB entries filled since the last flush (index | TLB_LOG_USER for
+     * tlb_user), so a flush of the non-global entries (every MOV CR3) clears those instead of
+     * scanning both tables. tlb_log_ok false: the log may miss a valid non-global entry (it
+     * overflowed; also the zeroed start) and the next flush scans. */
+#define TLB_LOG_SIZE 1024
+#define TLB_LOG_USER 0x8000u
+    uint16_t tlb_log[TLB_LOG_SIZE];
+    uint16_t tlb_log_n;
+    bool tlb_log_ok;
 
     /* Physical 4 KiB frames translate/ caches code from (cpu_code_page_mark): writes to them
      * take the slow path and call x86_tcache_invalidate_phys(). One bit per frame. */

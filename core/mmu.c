@@ -149,6 +149,24 @@ bool mmu_translate(CPUState *cpu, uint32_t lin, int access, bool user, uint32_t 
     return true;
 }
 
+/* tlb_log_add: note a filled entry for the next flush (or give the log up when full). */
+static inline void tlb_log_add(CPUState *cpu, unsigned ref)
+{
+    if (!cpu->tlb_log_ok) {
+        return;
+    }
+    if (cpu->tlb_log_n < TLB_LOG_SIZE) {
+        cpu->tlb_log[cpu->tlb_log_n++] = (uint16_t)ref;
+    } else {
+        cpu->tlb_log_ok = false;
+    }
+}
+
+static TLBEntry *tlb_log_entry(CPUState *cpu, unsigned ref)
+{
+    return &tlb_table(cpu, (ref & TLB_LOG_USER) != 0)[ref & (TLB_SIZE - 1)];
+}
+
 TLBEntry *tlb_fill(CPUState *cpu, uint32_t lin, int access, bool user, bool raise)
 {
     if (cpu->mem_generation != cpu->mem->generation) {
@@ -209,6 +227,9 @@ TLBEntry *tlb_fill(CPUState *cpu, uint32_t lin, int access, bool user, bool rais
     if (r.large) {
         cpu->tlb_has_large = true;
     }
+    if (!r.global) {
+        tlb_log_add(cpu, tlb_index(lin) | (user ? TLB_LOG_USER : 0));
+    }
     return e;
 }
 
@@ -224,14 +245,26 @@ void tlb_flush(CPUState *cpu, bool include_global)
     if (__builtin_expect(cpu->tlb_hook != NULL, 0)) {
         cpu->tlb_hook(cpu, NULL);
     }
-    for (int t = 0; t < 2; t++) {
-        TLBEntry *tab = tlb_table(cpu, t != 0);
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
-            if (include_global || !tab[i].global) {
-                tlb_entry_clear(&tab[i]);
+    if (cpu->tlb_log_ok && !include_global) {
+        /* Only the logged entries can be valid non-global ones. */
+        for (unsigned k = 0; k < cpu->tlb_log_n; k++) {
+            TLBEntry *e = tlb_log_entry(cpu, cpu->tlb_log[k]);
+            if (!e->global) {
+                tlb_entry_clear(e);
+            }
+        }
+    } else {
+        for (int t = 0; t < 2; t++) {
+            TLBEntry *tab = tlb_table(cpu, t != 0);
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                if (include_global || !tab[i].global) {
+                    tlb_entry_clear(&tab[i]);
+                }
             }
         }
     }
+    cpu->tlb_log_n = 0;
+    cpu->tlb_log_ok = true;
     if (include_global) {
         cpu->tlb_has_large = false;
     }

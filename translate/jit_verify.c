@@ -251,6 +251,7 @@ static void tlb_rewind(Verify *v, CPUState *cpu)
     if (v->tlb_saved) {
         memcpy(cpu->tlb, v->tlb_copy, sizeof(cpu->tlb));
         memcpy(cpu->tlb_user, v->tlb_user_copy, sizeof(cpu->tlb_user));
+        cpu->tlb_log_ok = false; /* the copy may hold entries the log has dropped */
     }
     for (unsigned k = v->ntj; k-- > 0;) {
         *v->tj[k].e = v->tj[k].old;

@@ -341,6 +341,50 @@ Test(mmu, global_entries_survive_a_non_global_flush)
     cr_assert_eq(cpu_ld32(cpu, S_DS, 0x50000), 3);
 }
 
+/* remap_all_to: point the 256 identity PTEs of paging_on at frame (flags P|RW). */
+static void remap_all_to(uint32_t frame)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        put32(PT + 4 * i, frame | 0x3);
+    }
+}
+
+Test(mmu, a_flush_clears_every_filled_entry_through_the_log_and_after_its_overflow)
+{
+    flat_pm(0);
+    paging_on();
+    put32(0x60000, 0xAAAA);
+    for (uint32_t p = 0; p < 256; p++) {
+        (void)cpu_ld32(cpu, S_DS, p << 12);
+    }
+    cr_assert(cpu->tlb_log_ok);
+    cr_assert_eq(cpu->tlb_log_n, 256);
+    remap_all_to(0x60000);
+    tlb_flush(cpu, false); /* the logged entries only */
+    for (uint32_t p = 0; p < 256; p++) {
+        cr_assert_eq(cpu_ld32(cpu, S_DS, p << 12), 0xAAAA, "page %x after a logged flush", p);
+    }
+    /* More fills than the log holds (each page filled, dropped by INVLPG, filled again):
+     * the next flush scans both tables. */
+    for (int r = 0; r < 5; r++) {
+        for (uint32_t p = 0; p < 256; p++) {
+            (void)cpu_ld32(cpu, S_DS, p << 12);
+            tlb_flush_page(cpu, p << 12);
+        }
+    }
+    for (uint32_t p = 0; p < 256; p++) {
+        (void)cpu_ld32(cpu, S_DS, p << 12);
+    }
+    cr_assert_not(cpu->tlb_log_ok);
+    put32(0x61000, 0xBBBB);
+    remap_all_to(0x61000);
+    tlb_flush(cpu, false);
+    cr_assert(cpu->tlb_log_ok);
+    for (uint32_t p = 0; p < 256; p++) {
+        cr_assert_eq(cpu_ld32(cpu, S_DS, p << 12), 0xBBBB, "page %x after a full flush", p);
+    }
+}
+
 Test(mmu, code_pages_force_slow_writes)
 {
     flat_pm(0);
