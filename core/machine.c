@@ -4,7 +4,8 @@
  *   - a pending reset runs the reset handlers (CPU first) and tells observers;
  *   - running with a CPU that is not halted: exec a slice (icount mode: up to the next timer
  *     deadline; host mode: MACHINE_HOST_SLICE instructions), advance the clock's instruction
- *     count, fire due timers, poll host fds without blocking;
+ *     count, fire due timers, poll host fds without blocking (host mode: when the slice
+ *     ended early or MACHINE_POLL_NS have passed since the last poll);
  *   - otherwise (halted, paused, no CPU): block in ppoll() until the next timer deadline or a
  *     host event, so an idle guest costs no host CPU. In icount mode virtual time does not
  *     move by itself: after waiting out the gap (or at once with sleep=off) the instruction
@@ -382,7 +383,13 @@ static void machine_exec_slice(Machine *m)
         break;
     }
     int fired = clock_run_timers(&m->clock);
-    int events = machine_poll_count(m, 0);
+    int events = 0;
+    int64_t now = m->clock.mode == CLOCK_HOST ? clock_now(&m->clock) : 0;
+    if (m->clock.mode != CLOCK_HOST || ex != CPU_EXIT_BUDGET ||
+        now - m->last_poll_ns >= MACHINE_POLL_NS || now < m->last_poll_ns) {
+        events = machine_poll_count(m, 0);
+        m->last_poll_ns = now;
+    }
     if (fired > 0 || events > 0) {
         m->cpu_halted = false; /* a timer or host event may have raised an interrupt */
     }

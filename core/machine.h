@@ -152,6 +152,9 @@ typedef void (*FdHandler)(void *opaque, int fd, short revents);
 
 /* Instructions per slice in host-clock mode between timer and host-fd checks. */
 #define MACHINE_HOST_SLICE 20000
+/* Host-clock mode: host fds are polled after a slice once this much host time has passed
+ * since the last poll (a slice is ~10-40 us; a ppoll per slice cost ~3% of the run). */
+#define MACHINE_POLL_NS 200000
 /* Upper bound of one slice in icount mode (the next deadline usually comes first). */
 #define MACHINE_ICOUNT_SLICE 100000
 
@@ -179,6 +182,7 @@ typedef struct Machine {
     void *cpu_opaque;           /* passed to cpu_ops; freed with cpu_ops->free if set */
     bool cpu_halted;            /* the last exec returned CPU_EXIT_HALT */
     uint64_t n_slices, n_polls; /* -d stats: CPU slices run, host fd polls */
+    int64_t last_poll_ns;       /* clock time of the last poll after a slice (host mode) */
     int last_signal;            /* the host signal that ended the run, 0 if none */
 
     RunState state;
