@@ -367,6 +367,9 @@ typedef struct ColdPath {
     unsigned pending;
     int8_t gc_host[8];            /* the guest-register cache at the access */
     uint8_t gc_dirty;             /* bit r: guest register r dirty */
+    const void *helper;           /* not NULL: the slow path is helper(cpu, helper_arg), the
+                                     whole instruction (IR_X87) */
+    const void *helper_arg;
 } ColdPath;
 #define MAX_COLD 1024
 
@@ -938,6 +941,24 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
  * address is the offset, no limit or type check can fail, and an access wrapping past 4 GiB
  * (which the interpreter faults as beyond the limit) fails the tag compare (see below).
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
+/* cold_capture: what a slow path needs of the state at its access: the deferred sync and the
+ * guest-register cache. */
+static void cold_capture(Backend *b, ColdPath *cp)
+{
+    cp->helper = NULL;
+    cp->sync_lazy = b->sync_lazy;
+    cp->sync_eip = b->sync_eip;
+    cp->sync_next = b->sync_next;
+    cp->pending = b->pending;
+    cp->gc_dirty = 0;
+    for (int r = 0; r < 8; r++) {
+        cp->gc_host[r] = b->gc_host[r];
+        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+            cp->gc_dirty |= (uint8_t)(1u << r);
+        }
+    }
+}
+
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
@@ -1035,17 +1056,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     cp->val_known = store && i->b >= 0 && b->known[i->b];
     cp->val_k = cp->val_known ? b->kval[i->b] : 0;
     cp->val_reg = (int8_t)(store && !cp->val_known ? temp_src(b, i->b) : -1);
-    cp->sync_lazy = b->sync_lazy;
-    cp->sync_eip = b->sync_eip;
-    cp->sync_next = b->sync_next;
-    cp->pending = b->pending;
-    cp->gc_dirty = 0;
-    for (int r = 0; r < 8; r++) {
-        cp->gc_host[r] = b->gc_host[r];
-        if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
-            cp->gc_dirty |= (uint8_t)(1u << r);
-        }
-    }
+    cold_capture(b, cp);
 }
 
 /* gen_cold: a slow path recorded by gen_mem: the full access through jit_helper_ld/st, then
@@ -1079,8 +1090,15 @@ static void gen_cold(Backend *b, const ColdPath *cp)
         }
     }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
-    x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
-    if (cp->store) {
+    if (cp->helper) {
+        x64_mov_ri64(e, X_RSI, (uint64_t)(uintptr_t)cp->helper_arg);
+        call_abs(b, cp->helper);
+    } else {
+        x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+    }
+    if (cp->helper) {
+        /* the whole instruction ran */
+    } else if (cp->store) {
         call_abs(b, (const void *)jit_helper_st);
     } else {
         call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
@@ -1099,6 +1117,198 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     if (!e->overflow) {
         x64_patch_rel32(e->buf, back, cp->done);
     }
+}
+
+#define FPOFF(f) OFF(fpu.f)
+_Static_assert(sizeof(Floatx80) == 16, "gen_x87 addresses st[i] as 16 * i");
+/* gen_x87's one spill: below rsp (the red zone; nothing is called meanwhile). */
+#define X87_SCRATCH (-8)
+
+/* gen_x87: IR_X87, FLD m64 / FST m64 / FSTP m64 through a flat segment. Inline when CR0.EM
+ * and TS are clear (no #NM), no unmasked exception is pending (FSW.ES: no #MF), the 8 bytes
+ * lie in one page whose TLB entry allows the access, the stack has room (FLD: the register
+ * below TOP empty; FST: ST0 not empty) and the value converts exactly without raising
+ * anything: a normal or zero double for FLD; for FST an extended zero, or a normal one inside
+ * the double's exponent range whose low 11 significand bits are zero (values loaded from
+ * doubles and moved about, as compiled code does with every double it copies). Then no
+ * exception flag changes and C1 = 0, as the handler would leave them, and the instruction
+ * and operand pointers are recorded as fpu_record does. Anything else (denormals, NaNs,
+ * infinities, rounding, stack faults, TLB misses, MMIO, code pages) runs the handler on the
+ * slow path. Scratch: rax, rcx, rdx, rsi. */
+static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
+{
+    X64Emit *e = &b->e;
+    if (b->ncold >= MAX_COLD) {
+        b->overflow = true;
+        return;
+    }
+    ColdPath *cp = &b->cold[b->ncold++];
+    size_t *slow = cp->jumps;
+    unsigned ns = 0;
+    bool store = i->sub != IR_X87_FLD64;
+    bool pop = i->sub == IR_X87_FSTP64;
+    const DecodedInsn *d = i->ptr2;
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+    cold_capture(b, cp);
+    cp->helper = i->ptr;
+    cp->helper_arg = i->ptr2;
+    cp->store = false;
+    cp->rmw = false;
+    cp->dst = -1;
+
+    if (hold == i->a) {
+        x64_mov_rr(e, 4, X_RDX, X_RAX);
+    } else {
+        load_temp(b, X_RDX, i->a);                   /* edx = offset = linear (flat) */
+    }
+    /* #NM and #MF first, then the pointers (fpu_check_nm, fpu_check_pending, fpu_record). */
+    x64_test_mi(e, 4, X_RBX, OFF(cr0), CR0_EM | CR0_TS);
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_test_mi(e, 1, X_RBX, FPOFF(fsw), FSW_ES);
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_store_imm(e, 4, X_RBX, FPOFF(fip), (int32_t)i->imm2);
+    x64_load(e, 2, X_RAX, X_RBX, OFF(seg[S_CS].sel));
+    x64_store(e, 2, X_RBX, FPOFF(fcs), X_RAX);
+    x64_store_imm(e, 2, X_RBX, FPOFF(fop), (int32_t)(((d->op & 7) << 8) | d->modrm));
+    x64_store(e, 4, X_RBX, FPOFF(fdp), X_RDX);
+    x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].sel) + (int32_t)i->imm * (int32_t)sizeof(SegCache));
+    x64_store(e, 2, X_RBX, FPOFF(fds), X_RAX);
+    /* The TLB entry of the 8 bytes (tag of the last byte's page at the first byte's index:
+     * crossing a page misses); rsi = the host address. */
+    x64_mov_rr(e, 4, X_RAX, X_RDX);
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+    x64_lea32(e, X_RSI, X_RDX, 7);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(store ? offsetof(TLBEntry, tag_write)
+                                         : offsetof(TLBEntry, tag_read)));
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
+    /* ecx = 2 * the register (FLD: the new TOP, FST: ST0), its tag's shift. */
+    x64_load(e, 1, X_RCX, X_RBX, FPOFF(top));
+    if (!store) {
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, 7);
+        x64_alu_ri(e, 4, XA_AND, X_RCX, 7);
+    }
+    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RCX);
+    x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+    x64_shift_cl(e, 4, 5, X_RAX);                    /* shr eax, cl */
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
+    x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+    slow[ns++] = x64_jcc_rel32(e, store ? XC_E : XC_NE);
+    if (!store) {
+        /* rax = the double, edx = its exponent field */
+        x64_load(e, 8, X_RAX, X_RSI, 0);
+        x64_mov_rr(e, 8, X_RDX, X_RAX);
+        x64_shift_ri(e, 8, 5, X_RDX, 52);
+        x64_alu_ri(e, 4, XA_AND, X_RDX, 0x7FF);
+        x64_lea32(e, X_RSI, X_RDX, -1);
+        x64_alu_ri(e, 4, XA_CMP, X_RSI, 0x7FD);
+        size_t special = x64_jcc_rel32(e, XC_A);     /* exponent 0 or 7FFh */
+        /* normal: se = sign | exponent + (16383 - 1023), sig = 1 << 63 | fraction << 11 */
+        x64_alu_ri(e, 4, XA_ADD, X_RDX, 16383 - 1023);
+        x64_mov_rr(e, 8, X_RSI, X_RAX);
+        x64_shift_ri(e, 8, 5, X_RSI, 63);
+        x64_shift_ri(e, 4, 4, X_RSI, 15);
+        x64_alu_rr(e, 4, XA_OR, X_RDX, X_RSI);
+        x64_shift_ri(e, 8, 4, X_RAX, 11);
+        x64_mov_ri64(e, X_RSI, 0x8000000000000000ull);
+        x64_alu_rr(e, 8, XA_OR, X_RAX, X_RSI);
+        x64_mov_ri32(e, X_RSI, FPU_TAG_VALID);
+        size_t write = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, special, e->pos);
+        }
+        /* exponent 0 with nothing but the sign: a zero, tag ZERO (else a denormal, or
+         * exponent 7FFh: the handler) */
+        x64_test_rr(e, 4, X_RDX, X_RDX);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        x64_mov_rr(e, 8, X_RDX, X_RAX);
+        x64_shift_ri(e, 8, 4, X_RDX, 1);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        x64_shift_ri(e, 8, 5, X_RAX, 63);
+        x64_shift_ri(e, 4, 4, X_RAX, 15);
+        x64_mov_rr(e, 4, X_RDX, X_RAX);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        x64_mov_ri32(e, X_RSI, FPU_TAG_ZERO);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, write, e->pos);
+        }
+        /* the push: st[new TOP] = (rax, dx), its tag esi, TOP = ecx / 2 */
+        x64_shift_cl(e, 4, 4, X_RSI);                /* shl esi, cl */
+        x64_store(e, 4, X_RSP, X87_SCRATCH, X_RSI);
+        x64_mov_rr(e, 4, X_RSI, X_RCX);
+        x64_shift_ri(e, 4, 4, X_RSI, 3);             /* 16 * register */
+        x64_store_idx(e, 8, X_RBX, X_RSI, FPOFF(st), X_RAX);
+        x64_store_idx(e, 2, X_RBX, X_RSI, FPOFF(st) + 8, X_RDX);
+        x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+        x64_mov_ri32(e, X_RDX, 3);
+        x64_shift_cl(e, 4, 4, X_RDX);
+        x64_alu_ri(e, 4, XA_XOR, X_RDX, -1);
+        x64_alu_rr(e, 4, XA_AND, X_RAX, X_RDX);
+        x64_alu_rm(e, 4, XA_OR, X_RAX, X_RSP, X87_SCRATCH);
+        x64_store(e, 2, X_RBX, FPOFF(ftw), X_RAX);
+        x64_shift_ri(e, 4, 5, X_RCX, 1);
+        x64_store(e, 1, X_RBX, FPOFF(top), X_RCX);
+    } else {
+        /* rax = ST0's significand, edx = its sign and exponent */
+        x64_store(e, 8, X_RSP, X87_SCRATCH, X_RSI);  /* the host address */
+        x64_mov_rr(e, 4, X_RDX, X_RCX);
+        x64_shift_ri(e, 4, 4, X_RDX, 3);             /* 16 * register */
+        x64_load_idx(e, 8, X_RAX, X_RBX, X_RDX, FPOFF(st));
+        x64_load_idx(e, 2, X_RDX, X_RBX, X_RDX, FPOFF(st) + 8);
+        x64_mov_rr(e, 4, X_RSI, X_RDX);
+        x64_alu_ri(e, 4, XA_AND, X_RSI, 0x7FFF);
+        x64_alu_ri(e, 4, XA_SUB, X_RSI, 16383 - 1022);
+        x64_alu_ri(e, 4, XA_CMP, X_RSI, 2045);
+        size_t other = x64_jcc_rel32(e, XC_A);       /* a zero, or outside the range */
+        x64_test_rr(e, 8, X_RAX, X_RAX);
+        slow[ns++] = x64_jcc_rel32(e, XC_NS);        /* integer bit clear: unnormal */
+        x64_test_ri(e, X_RAX, 0x7FF);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);        /* would round */
+        /* double = sign | (E - 15360) << 52 | fraction bits 62..11 */
+        x64_alu_ri(e, 4, XA_ADD, X_RSI, 1);
+        x64_shift_ri(e, 8, 4, X_RSI, 52);
+        x64_shift_ri(e, 8, 4, X_RAX, 1);
+        x64_shift_ri(e, 8, 5, X_RAX, 12);
+        x64_alu_rr(e, 8, XA_OR, X_RAX, X_RSI);
+        size_t sign = x64_jmp_rel32(e);
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, other, e->pos);
+        }
+        x64_test_ri(e, X_RDX, 0x7FFF);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);        /* outside the double's range */
+        x64_test_rr(e, 8, X_RAX, X_RAX);
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);        /* a denormal or pseudo-denormal */
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, sign, e->pos);
+        }
+        x64_alu_ri(e, 4, XA_AND, X_RDX, 0x8000);
+        x64_shift_ri(e, 8, 4, X_RDX, 48);
+        x64_alu_rr(e, 8, XA_OR, X_RAX, X_RDX);
+        x64_load(e, 8, X_RSI, X_RSP, X87_SCRATCH);
+        x64_store(e, 8, X_RSI, 0, X_RAX);
+        if (pop) {
+            x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+            x64_mov_ri32(e, X_RDX, FPU_TAG_EMPTY);
+            x64_shift_cl(e, 4, 4, X_RDX);
+            x64_alu_rr(e, 4, XA_OR, X_RAX, X_RDX);
+            x64_store(e, 2, X_RBX, FPOFF(ftw), X_RAX);
+            x64_shift_ri(e, 4, 5, X_RCX, 1);
+            x64_alu_ri(e, 4, XA_ADD, X_RCX, 1);
+            x64_alu_ri(e, 4, XA_AND, X_RCX, 7);
+            x64_store(e, 1, X_RBX, FPOFF(top), X_RCX);
+        }
+    }
+    /* C1 = 0 */
+    x64_load(e, 2, X_RAX, X_RBX, FPOFF(fsw));
+    x64_alu_ri(e, 4, XA_AND, X_RAX, ~(int32_t)FSW_C1);
+    x64_store(e, 2, X_RBX, FPOFF(fsw), X_RAX);
+    cp->nj = (uint8_t)ns;
+    cp->done = e->pos;
 }
 
 /* host_flags: recompute the host flags of the guest operation of IR_BRFLAGS/IR_SETFLAGS at
@@ -1509,6 +1719,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->rax_temp = i->dst;
         break;
     }
+    case IR_X87:
+        gen_x87(b, tb, i, hold);
+        break;
     case IR_SZAPCC: {
         /* Expected cc_op: recompute SF/ZF/AF/PF as gen_rotate_flags' host recompute does,
          * from cc_dst/cc_src; else cpu_cc_compute (registers spilled and reloaded around). */

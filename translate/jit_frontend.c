@@ -77,6 +77,7 @@ typedef struct Fe {
     unsigned off, avail;   /* offset of the next instruction, bytes available */
     unsigned n;            /* this instruction's number in the block (1-based) */
     bool last;             /* the block ends after this instruction */
+    uint32_t tbflags;      /* the block's TBF_* mode bits */
     uint32_t cc_guess;     /* while fl is not valid: the cc_op the CPUState probably has
                               (the one at translation before any helper, CC_OP_EFLAGS after
                               one: interp_set_arith), for IR_CONDCC / IR_SZAPCC */
@@ -1054,12 +1055,36 @@ static int try_inline_ext(Fe *f)
 
 /* try_inline: translate f->d inline. Returns 1 (done, block continues), 2 (done, block
  * ended), 0 (not handled: use the helper). */
+/* gen_x87_move: FLD m64, FST m64 and FSTP m64 through a flat data segment as IR_X87 (its
+ * inline form covers the usual case; the handler does the rest). */
+static int gen_x87_move(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    int seg = d->seg;
+    if (!(f->tbflags & TBF_FLAT) || (f->tbflags & TBF_AC) ||
+        (seg != S_DS && seg != S_ES && seg != S_SS)) {
+        return 0;
+    }
+    int sub = d->reg == 0 ? IR_X87_FLD64 : d->reg == 2 ? IR_X87_FST64 : IR_X87_FSTP64;
+    ir_insn_start(ir, f->eip, f->next);
+    ir_sync(ir, f->eip, f->next);
+    int ea = gen_ea(f);
+    ir_x87(ir, sub, ea, seg, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)], d);
+    ir_insn_end(ir);
+    ir_check(ir, f->next); /* after the slow path: a store into translated code... */
+    return 1;
+}
+
 static int try_inline(Fe *f)
 {
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
     unsigned op = d->op;
     bool mem = (d->flags & DI_MEM) != 0;
+    if (op == 0xDD && mem && (d->reg == 0 || d->reg == 2 || d->reg == 3)) {
+        return gen_x87_move(f);
+    }
     /* LOCK: the decoder accepts it only on read-modify-write memory forms, and with one
      * CPU and no other bus master running during an instruction a locked RMW is a plain
      * one, so the inline forms below serve both. */
@@ -1349,7 +1374,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     IRBlock *ir = &j->ir;
     Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
             .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit,
-            .cc_guess = cpu->cc_op};
+            .tbflags = tb->flags, .cc_guess = cpu->cc_op};
     DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
     unsigned n = 0, off = 0;
     uint32_t eip = tb->eip;

@@ -80,6 +80,7 @@ void x64_alu_mi(X64Emit *e, int w, int aop, int base, int32_t disp, int32_t imm)
 void x64_alu_rm(X64Emit *e, int w, int aop, int dst, int base, int32_t disp);
 /* test [base+disp], imm (width 1 or 4); test r, r (width 1, 2, 4 or 8). */
 void x64_test_mi(X64Emit *e, int w, int base, int32_t disp, uint32_t imm);
+void x64_test_ri(X64Emit *e, int r, uint32_t imm); /* test r32, imm32 */
 void x64_test_rr(X64Emit *e, int w, int a, int b);
 /* lea dst, [base + index*scale + disp] (64-bit). */
 void x64_lea(X64Emit *e, int dst, int base, int32_t disp);
@@ -176,6 +177,9 @@ typedef enum IROpc {
                         imm (the value seen at translation), else through cpu_cc_compute */
     IR_CONDCC,       /* dst = guest condition sub (0/1) of the CPUState's lazy flags, inline
                         when cc_op is imm (see condcc_inline), else through cpu_cond */
+    IR_X87,          /* x87 move between memory and the stack (sub: IR_X87_*) at offset temp
+                        a of segment imm: inline in the common case (see gen_x87), else the
+                        instruction's handler ptr(cpu, ptr2) on a slow path */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -242,6 +246,11 @@ bool condcc_inline(uint32_t op, int cc);
 /* ir_condcc: dst = guest condition cc (0/1) of the CPUState's lazy flags, expecting cc_op
  * expect (condcc_inline). */
 void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect);
+enum { IR_X87_FLD64, IR_X87_FST64, IR_X87_FSTP64 };
+/* ir_x87: an IR_X87 op for the instruction at eip; fn(cpu, insn) runs it when the inline
+ * form cannot. */
+void ir_x87(IRBlock *b, int sub, int ea, int seg, uint32_t eip, const void *fn,
+            const void *insn);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);

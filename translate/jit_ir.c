@@ -184,6 +184,20 @@ void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect)
     }
 }
 
+void ir_x87(IRBlock *b, int sub, int ea, int seg, uint32_t eip, const void *fn,
+            const void *insn)
+{
+    IRInsn *i = ir_emit(b, IR_X87);
+    if (i) {
+        i->sub = (uint8_t)sub;
+        i->a = (int8_t)ea;
+        i->imm = (uint32_t)seg;
+        i->imm2 = eip;
+        i->ptr = fn;
+        i->ptr2 = insn;
+    }
+}
+
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp)
 {
     IRInsn *i = ir_emit(b, IR_EA);
@@ -357,7 +371,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
-        [IR_CONDCC] = "condcc",
+        [IR_CONDCC] = "condcc", [IR_X87] = "x87",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

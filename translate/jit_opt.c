@@ -63,6 +63,7 @@ int ir_temp_uses(const IRInsn *i, int8_t **u)
     case IR_LD:
     case IR_BRCOND:
     case IR_JUMP_IND:
+    case IR_X87:
         u[n++] = &m->a;
         break;
     default:
@@ -205,6 +206,7 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             switch ((IROpc)i->opc) {
             case IR_LD:
             case IR_ST:
+            case IR_X87:
                 ok = !esp_written; /* the slow path records ESP for a fault */
                 break;
             case IR_STREG:

@@ -229,6 +229,14 @@ void x64_test_mi(X64Emit *e, int w, int base, int32_t disp, uint32_t imm)
     }
 }
 
+void x64_test_ri(X64Emit *e, int r, uint32_t imm)
+{
+    rex(e, false, 0, r, false);
+    x64_byte(e, 0xF7);
+    modrm_rr(e, 0, r);
+    x64_u32(e, imm);
+}
+
 void x64_test_rr(X64Emit *e, int w, int a, int b)
 {
     if (w == 2) {
