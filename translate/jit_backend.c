@@ -405,7 +405,7 @@ typedef struct Backend {
     int8_t alias[IR_MAX_TEMPS];
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
-    bool skip_next;               /* gen_alu_inplace did the next op (its STREG) too */
+    unsigned skip_k;              /* an op gen_alu_inplace did already (its STREG), or ~0 */
     int inplace_alias;            /* the guest register the in-place op's result is in, or -1 */
     bool *rax_only;               /* per op: its result is read only by the next op, from rax */
     bool unreachable;             /* after an unconditional exit, until the next label */
@@ -1354,11 +1354,11 @@ static bool temp_live_from(const Backend *b, int t, unsigned from)
     return false;
 }
 
-/* gen_alu_inplace: "t = g OP x; STREG g, t" (a 32-bit op on a temp aliasing cached guest
- * register g, written straight back to g by the next op) as one host op on g's host register
- * instead of a copy through rax and back. Temps still holding g's old value get it in their
- * homes first; t aliases g afterwards. Returns false (nothing emitted) when the pattern or
- * the op does not fit. */
+/* gen_alu_inplace: "t = g OP x; [SETCC ...;] STREG g, t" (a 32-bit op on a temp aliasing
+ * cached guest register g, written back to g with only lazy-flag updates in between) as one
+ * host op on g's host register instead of a copy through rax and back. Temps still holding
+ * g's old value get it in their homes first; t aliases g afterwards. Returns false (nothing
+ * emitted) when the pattern or the op does not fit. */
 static bool gen_alu_inplace(Backend *b, const IRInsn *i)
 {
     X64Emit *e = &b->e;
@@ -1369,7 +1369,8 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     int g = b->alias[i->a];
     int h = b->gc_host[g];
     unsigned nx = b->k + 1;
-    while (nx < b->ir->n && b->ir->insn[nx].opc == IR_NOP) {
+    while (nx < b->ir->n &&
+           (b->ir->insn[nx].opc == IR_NOP || b->ir->insn[nx].opc == IR_SETCC)) {
         nx++;
     }
     if (h < 0 || nx >= b->ir->n) {
@@ -1405,13 +1406,13 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
             src = b->alias[i->b] == g ? h : temp_src(b, i->b);
         }
     }
-    /* Temps aliasing g that are read after the STREG keep the old value in their homes. */
+    /* Temps aliasing g that are read later keep the old value in their homes. */
     for (int t = 0; t < IR_MAX_TEMPS; t++) {
         if (b->alias[t] != g) {
             continue;
         }
         b->alias[t] = -1;
-        if (t == i->dst || !temp_live_from(b, t, nx + 1)) {
+        if (t == i->dst || !temp_live_from(b, t, b->k + 1)) {
             continue;
         }
         if (temp_reg(t) >= 0) {
@@ -1447,8 +1448,8 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
         x64_alu_rm(e, 4, sub, h, X_RSP, TEMP(i->b));
     }
     b->gc_dirty[g] = true;
-    b->skip_next = true;
-    b->inplace_alias = temp_live_from(b, i->dst, nx + 1) ? g : -1;
+    b->skip_k = nx;
+    b->inplace_alias = g; /* the SETCCs before the STREG, and maybe later ops, read it */
     return true;
 }
 
@@ -2008,8 +2009,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (i->opc != IR_LDREG || i->size != 4 || i->a < 0 || i->a >= 8) {
             b->alias[def] = -1;
         }
-        if (b->skip_next && b->inplace_alias >= 0) {
+        if (b->inplace_alias >= 0) {
             b->alias[def] = (int8_t)b->inplace_alias; /* its value is in g's host register */
+            b->inplace_alias = -1;
         }
     }
 }
@@ -2070,18 +2072,14 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     }
     gc_forget(b);
     b->inplace_alias = -1;
+    b->skip_k = ~0u;
     for (unsigned k = 0; k < ir->n; k++) {
+        if (k == b->skip_k) {
+            b->skip_k = ~0u; /* the STREG gen_alu_inplace did */
+            continue;
+        }
         b->k = k;
         gen_op(b, tb, &ir->insn[k], dead[k], lazy[k]);
-        if (b->skip_next) {
-            /* The STREG gen_alu_inplace did (and the NOPs before it). */
-            b->skip_next = false;
-            b->inplace_alias = -1;
-            while (k + 1 < ir->n && ir->insn[k + 1].opc == IR_NOP) {
-                k++;
-            }
-            k++;
-        }
     }
     free(b->rax_only);
     b->rax_only = NULL; /* the cold paths below store their results to the homes */
