@@ -1453,6 +1453,24 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     return true;
 }
 
+/* store_temp_field: the CPUState field at disp = temp t (0 for -1): as an immediate, from
+ * rax when it holds t (b->rax_temp), from the host register t lives in, else through rax. */
+static void store_temp_field(Backend *b, int t, int32_t disp)
+{
+    X64Emit *e = &b->e;
+    if (t < 0 || b->known[t]) {
+        x64_store_imm(e, 4, X_RBX, disp, t < 0 ? 0 : (int32_t)b->kval[t]);
+    } else if (b->rax_temp == t) {
+        x64_store(e, 4, X_RBX, disp, X_RAX);
+    } else if (temp_src(b, t) >= 0) {
+        x64_store(e, 4, X_RBX, disp, temp_src(b, t));
+    } else {
+        load_temp(b, X_RAX, t);
+        x64_store(e, 4, X_RBX, disp, X_RAX);
+        b->rax_temp = t;
+    }
+}
+
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)
 {
     X64Emit *e = &b->e;
@@ -1842,39 +1860,20 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)i->imm);
             b->cc_op_known = i->imm;
         }
-        if (hold != i->a) {
-            load_temp(b, X_RAX, i->a);
-        }
-        x64_store(e, 4, X_RBX, OFF(cc_dst), X_RAX);
-        b->rax_temp = i->a;
+        b->rax_temp = hold;
+        store_temp_field(b, i->a, OFF(cc_dst));
         /* cc_src is unused after a logic op and cc_src2 (carry in) is read only for ADC, SBB,
          * INC and DEC (core/cpu_flags.c): those stores are left out. */
         if (i->imm >= CC_OP_LOGIC8 && i->imm <= CC_OP_LOGIC32) {
             break;
         }
-        if (i->b >= 0 && b->known[i->b]) {
-            x64_store_imm(e, 4, X_RBX, OFF(cc_src), (int32_t)b->kval[i->b]);
-        } else if (i->b >= 0) {
-            load_temp(b, X_RAX, i->b);
-            x64_store(e, 4, X_RBX, OFF(cc_src), X_RAX);
-            b->rax_temp = i->b;
-        } else {
-            x64_store_imm(e, 4, X_RBX, OFF(cc_src), 0);
-        }
+        store_temp_field(b, i->b, OFF(cc_src));
         if (!(i->imm >= CC_OP_ADC8 && i->imm <= CC_OP_ADC32) &&
             !(i->imm >= CC_OP_SBB8 && i->imm <= CC_OP_SBB32) &&
             !(i->imm >= CC_OP_INC8 && i->imm <= CC_OP_DEC32)) {
             break;
         }
-        if (i->c >= 0 && b->known[i->c]) {
-            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), (int32_t)b->kval[i->c]);
-        } else if (i->c >= 0) {
-            load_temp(b, X_RAX, i->c);
-            x64_store(e, 4, X_RBX, OFF(cc_src2), X_RAX);
-            b->rax_temp = i->c;
-        } else {
-            x64_store_imm(e, 4, X_RBX, OFF(cc_src2), 0);
-        }
+        store_temp_field(b, i->c, OFF(cc_src2));
         break;
     case IR_LD:
     case IR_ST:
