@@ -1453,6 +1453,47 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     return true;
 }
 
+/* redo_lazy_op: the host flags of the lazy-flag op `op` (ADD, SUB or logic, any width) from
+ * cc_dst/cc_src: the same operation on the operands at that width. Clobbers rax and rcx.
+ * Returns false for a logic op (its AF is not the host's). */
+static bool redo_lazy_op(X64Emit *e, uint32_t op)
+{
+    int w = 1 << ((op - 1) % 3);
+    int cls = (int)((op - 1) / 3 * 3 + 1);
+    x64_load(e, 4, X_RAX, X_RBX, OFF(cc_dst));
+    x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
+    if (cls == CC_OP_SUB8) {
+        x64_alu_rr(e, 4, XA_ADD, X_RAX, X_RCX);          /* the minuend */
+        x64_alu_rr_w(e, w, XA_CMP, X_RAX, X_RCX);
+    } else if (cls == CC_OP_ADD8) {
+        x64_alu_rr(e, 4, XA_SUB, X_RAX, X_RCX);          /* the first addend */
+        x64_alu_rr_w(e, w, XA_ADD, X_RAX, X_RCX);
+    } else {
+        x64_test_rr(e, w, X_RAX, X_RAX);
+        return false;
+    }
+    return true;
+}
+
+/* call_flags_fn: fn(cpu) or fn(cpu, cc) (cc >= 0) from inside the block, with the dirty
+ * cached registers written back first and every cached one loaded again after (the call
+ * clobbers their host registers). The result is in rax. */
+static void call_flags_fn(Backend *b, const void *fn, int cc)
+{
+    X64Emit *e = &b->e;
+    gc_spill(b);
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    if (cc >= 0) {
+        x64_mov_ri32(e, X_RSI, (uint32_t)cc);
+    }
+    call_abs(b, fn);
+    for (int r = 0; r < 8; r++) {
+        if (b->gc_host[r] >= 0) {
+            x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
+        }
+    }
+}
+
 /* store_temp_field: the CPUState field at disp = temp t (0 for -1): as an immediate, from
  * rax when it holds t (b->rax_temp), from the host register t lives in, else through rax. */
 static void store_temp_field(Backend *b, int t, int32_t disp)
@@ -1751,18 +1792,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (op == CC_OP_RAW) {
             x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
         } else {
-            int w = 1 << ((op - 1) % 3);
-            int cls = (int)((op - 1) / 3 * 3 + 1);
-            x64_load(e, 4, X_RAX, X_RBX, OFF(cc_dst));
-            x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
-            if (cls == CC_OP_SUB8) {
-                x64_alu_rr(e, 4, XA_ADD, X_RAX, X_RCX);          /* the minuend */
-                x64_alu_rr_w(e, w, XA_CMP, X_RAX, X_RCX);
-            } else if (cls == CC_OP_ADD8) {
-                x64_alu_rr(e, 4, XA_SUB, X_RAX, X_RCX);          /* the first addend */
-                x64_alu_rr_w(e, w, XA_ADD, X_RAX, X_RCX);
-            } else {
-                x64_test_rr(e, w, X_RAX, X_RAX);
+            if (!redo_lazy_op(e, op)) {
                 mask &= ~(uint32_t)EF_AF;                         /* logic: AF clear */
             }
             x64_byte(e, 0x9C); /* pushfq */
@@ -1773,17 +1803,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (!e->overflow) {
             x64_patch_rel32(e->buf, slow, e->pos);
         }
-        gc_spill(b);
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        call_abs(b, (const void *)cpu_cc_compute);
+        call_flags_fn(b, (const void *)cpu_cc_compute, -1);
         x64_mov_rr(e, 4, X_RCX, X_RAX);
         x64_alu_ri(e, 4, XA_AND, X_RCX,
                    (int32_t)(EF_SF | EF_ZF | EF_PF | EF_AF | (i->sub ? EF_OF : 0)));
-        for (int r = 0; r < 8; r++) {
-            if (b->gc_host[r] >= 0) {
-                x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
-            }
-        }
         if (!e->overflow) {
             x64_patch_rel32(e->buf, done, e->pos);
         }
@@ -1812,19 +1835,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
                 x64_push(e, X_RCX);
                 x64_byte(e, 0x9D); /* popfq: only the six arithmetic flags */
             } else {
-                int w = 1 << ((op - 1) % 3);
-                int cls = (int)((op - 1) / 3 * 3 + 1);
-                x64_load(e, 4, X_RAX, X_RBX, OFF(cc_dst));
-                x64_load(e, 4, X_RCX, X_RBX, OFF(cc_src));
-                if (cls == CC_OP_SUB8) {
-                    x64_alu_rr(e, 4, XA_ADD, X_RAX, X_RCX);      /* the minuend */
-                    x64_alu_rr_w(e, w, XA_CMP, X_RAX, X_RCX);
-                } else if (cls == CC_OP_ADD8) {
-                    x64_alu_rr(e, 4, XA_SUB, X_RAX, X_RCX);      /* the first addend */
-                    x64_alu_rr_w(e, w, XA_ADD, X_RAX, X_RCX);
-                } else {
-                    x64_test_rr(e, w, X_RAX, X_RAX);
-                }
+                redo_lazy_op(e, op);
             }
             x64_setcc(e, cc, X_RCX);
             x64_movzx_rr(e, 1, X_RCX, X_RCX);
@@ -1833,16 +1844,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (!e->overflow) {
             x64_patch_rel32(e->buf, slow, e->pos);
         }
-        gc_spill(b);
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        x64_mov_ri32(e, X_RSI, (uint32_t)cc);
-        call_abs(b, (const void *)cpu_cond);
+        call_flags_fn(b, (const void *)cpu_cond, cc);
         x64_movzx_rr(e, 1, X_RCX, X_RAX);
-        for (int r = 0; r < 8; r++) {
-            if (b->gc_host[r] >= 0) {
-                x64_load(e, 4, b->gc_host[r], X_RBX, OFF(regs) + 4 * r);
-            }
-        }
         if (!e->overflow) {
             x64_patch_rel32(e->buf, done, e->pos);
         }
