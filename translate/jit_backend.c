@@ -370,6 +370,7 @@ typedef struct ColdPath {
     const void *helper;           /* not NULL: the slow path is helper(cpu, helper_arg), the
                                      whole instruction (IR_X87) */
     const void *helper_arg;
+    bool x87_dst;                 /* then dst = AX as the helper left it (FNSTSW AX) */
 } ColdPath;
 #define MAX_COLD 1024
 
@@ -946,6 +947,7 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
 static void cold_capture(Backend *b, ColdPath *cp)
 {
     cp->helper = NULL;
+    cp->x87_dst = false;
     cp->sync_lazy = b->sync_lazy;
     cp->sync_eip = b->sync_eip;
     cp->sync_next = b->sync_next;
@@ -1098,6 +1100,10 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     }
     if (cp->helper) {
         /* the whole instruction ran */
+        if (cp->x87_dst) {
+            x64_load(e, 2, X_RAX, X_RBX, OFF(regs[R_EAX]));
+            store_temp(b, cp->dst, X_RAX);
+        }
     } else if (cp->store) {
         call_abs(b, (const void *)jit_helper_st);
     } else {
@@ -1135,6 +1141,157 @@ _Static_assert(sizeof(Floatx80) == 16, "gen_x87 addresses st[i] as 16 * i");
  * and operand pointers are recorded as fpu_record does. Anything else (denormals, NaNs,
  * infinities, rounding, stack faults, TLB misses, MMIO, code pages) runs the handler on the
  * slow path. Scratch: rax, rcx, rdx, rsi. */
+/* x87_tag: eax = the tag of the register whose 2 * index is in cl, from ftw. */
+static void x87_tag(X64Emit *e)
+{
+    x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+    x64_shift_cl(e, 4, 5, X_RAX);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
+}
+
+/* x87_copy: st[16 * the index in rdx / 16] = st[rsi-indexed] (rsi, rdx: 16 * index). Clobbers
+ * rax. */
+static void x87_copy(X64Emit *e, int from16, int to16)
+{
+    x64_load_idx(e, 8, X_RAX, X_RBX, from16, FPOFF(st));
+    x64_store_idx(e, 8, X_RBX, to16, FPOFF(st), X_RAX);
+    x64_load_idx(e, 2, X_RAX, X_RBX, from16, FPOFF(st) + 8);
+    x64_store_idx(e, 2, X_RBX, to16, FPOFF(st) + 8, X_RAX);
+}
+
+/* x87_set_tag: ftw's field at 2 * index (in cl) = the tag in esi. Clobbers rax, rdx. */
+static void x87_set_tag(X64Emit *e)
+{
+    x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+    x64_mov_ri32(e, X_RDX, 3);
+    x64_shift_cl(e, 4, 4, X_RDX);
+    x64_alu_ri(e, 4, XA_XOR, X_RDX, -1);
+    x64_alu_rr(e, 4, XA_AND, X_RAX, X_RDX);
+    x64_shift_cl(e, 4, 4, X_RSI);
+    x64_alu_rr(e, 4, XA_OR, X_RAX, X_RSI);
+    x64_store(e, 2, X_RBX, FPOFF(ftw), X_RAX);
+}
+
+/* gen_x87_reg_ops: the register forms of IR_X87 after gen_x87's #NM/#MF checks and pointer
+ * record: the stack checks (a fault goes to the slow path in slow[]), then the move. Values
+ * move with their tags (a tag is a function of the value for a non-empty register). */
+static void gen_x87_reg_ops(Backend *b, const IRInsn *i, size_t *slow, unsigned *ns)
+{
+    X64Emit *e = &b->e;
+    const DecodedInsn *d = i->ptr2;
+    int k = d->rm & 7;
+    x64_load(e, 1, X_RCX, X_RBX, FPOFF(top));
+    x64_alu_rr(e, 4, XA_ADD, X_RCX, X_RCX);          /* ecx = 2 * TOP */
+    switch (i->sub) {
+    case IR_X87_FLDST:
+    case IR_X87_FLD1:
+    case IR_X87_FLDZ: {
+        /* the register below TOP (2 * index in [rsp-8]) must be empty */
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, 14);
+        x64_alu_ri(e, 4, XA_AND, X_RCX, 14);
+        x87_tag(e);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+        slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
+        x64_store(e, 4, X_RSP, X87_SCRATCH, X_RCX);
+        if (i->sub == IR_X87_FLDST) {
+            /* ST(i) (before the push) must not be empty: its value and tag are copied */
+            x64_alu_ri(e, 4, XA_ADD, X_RCX, 2 * (k + 1));
+            x64_alu_ri(e, 4, XA_AND, X_RCX, 14);
+            x87_tag(e);
+            x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+            slow[(*ns)++] = x64_jcc_rel32(e, XC_E);
+            x64_mov_rr(e, 4, X_RSI, X_RAX);          /* the tag */
+            x64_mov_rr(e, 4, X_RAX, X_RCX);
+            x64_shift_ri(e, 4, 4, X_RAX, 3);
+            x64_load(e, 4, X_RCX, X_RSP, X87_SCRATCH);
+            x64_mov_rr(e, 4, X_RDX, X_RCX);
+            x64_shift_ri(e, 4, 4, X_RDX, 3);
+            x64_store(e, 8, X_RSP, X87_SCRATCH - 8, X_RSI);
+            x64_mov_rr(e, 8, X_RSI, X_RAX);
+            x87_copy(e, X_RSI, X_RDX);
+            x64_load(e, 8, X_RSI, X_RSP, X87_SCRATCH - 8);
+        } else {
+            bool one = i->sub == IR_X87_FLD1;
+            x64_mov_rr(e, 4, X_RDX, X_RCX);
+            x64_shift_ri(e, 4, 4, X_RDX, 3);
+            x64_mov_ri64(e, X_RAX, one ? 0x8000000000000000ull : 0);
+            x64_store_idx(e, 8, X_RBX, X_RDX, FPOFF(st), X_RAX);
+            x64_mov_ri32(e, X_RAX, one ? 0x3FFF : 0);
+            x64_store_idx(e, 2, X_RBX, X_RDX, FPOFF(st) + 8, X_RAX);
+            x64_mov_ri32(e, X_RSI, one ? FPU_TAG_VALID : FPU_TAG_ZERO);
+        }
+        x87_set_tag(e);
+        x64_shift_ri(e, 4, 5, X_RCX, 1);
+        x64_store(e, 1, X_RBX, FPOFF(top), X_RCX);
+        break;
+    }
+    case IR_X87_FSTST:
+    case IR_X87_FSTPST: {
+        /* ST0 must not be empty; ST(i) = ST0 with its tag; FSTP then pops */
+        x87_tag(e);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+        slow[(*ns)++] = x64_jcc_rel32(e, XC_E);
+        x64_store(e, 4, X_RSP, X87_SCRATCH, X_RCX);   /* 2 * TOP */
+        x64_mov_rr(e, 4, X_RSI, X_RCX);
+        x64_shift_ri(e, 4, 4, X_RSI, 3);
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, 2 * k);
+        x64_alu_ri(e, 4, XA_AND, X_RCX, 14);
+        x64_mov_rr(e, 4, X_RDX, X_RCX);
+        x64_shift_ri(e, 4, 4, X_RDX, 3);
+        x64_store(e, 8, X_RSP, X87_SCRATCH - 8, X_RAX); /* ST0's tag */
+        x87_copy(e, X_RSI, X_RDX);
+        x64_load(e, 8, X_RSI, X_RSP, X87_SCRATCH - 8);
+        x87_set_tag(e);                               /* ST(i)'s tag = ST0's */
+        if (i->sub == IR_X87_FSTPST) {
+            x64_load(e, 4, X_RCX, X_RSP, X87_SCRATCH);
+            x64_mov_ri32(e, X_RSI, FPU_TAG_EMPTY);
+            x87_set_tag(e);
+            x64_shift_ri(e, 4, 5, X_RCX, 1);
+            x64_alu_ri(e, 4, XA_ADD, X_RCX, 1);
+            x64_alu_ri(e, 4, XA_AND, X_RCX, 7);
+            x64_store(e, 1, X_RBX, FPOFF(top), X_RCX);
+        }
+        break;
+    }
+    default: { /* IR_X87_FXCH: both non-empty; values and tags swap */
+        x87_tag(e);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+        slow[(*ns)++] = x64_jcc_rel32(e, XC_E);
+        x64_mov_rr(e, 4, X_RSI, X_RAX);               /* t0 */
+        x64_store(e, 4, X_RSP, X87_SCRATCH, X_RCX);   /* 2 * TOP */
+        x64_alu_ri(e, 4, XA_ADD, X_RCX, 2 * k);
+        x64_alu_ri(e, 4, XA_AND, X_RCX, 14);
+        x87_tag(e);
+        x64_alu_ri(e, 4, XA_CMP, X_RAX, FPU_TAG_EMPTY);
+        slow[(*ns)++] = x64_jcc_rel32(e, XC_E);
+        /* x = t0 ^ ti; ftw ^= x << 2i ^ x << 2top */
+        x64_alu_rr(e, 4, XA_XOR, X_RSI, X_RAX);
+        x64_load(e, 2, X_RAX, X_RBX, FPOFF(ftw));
+        x64_mov_rr(e, 4, X_RDX, X_RSI);
+        x64_shift_cl(e, 4, 4, X_RDX);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RDX);
+        x64_mov_rr(e, 4, X_RDX, X_RCX);               /* 2 * i-th register */
+        x64_load(e, 4, X_RCX, X_RSP, X87_SCRATCH);
+        x64_shift_cl(e, 4, 4, X_RSI);
+        x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RSI);
+        x64_store(e, 2, X_RBX, FPOFF(ftw), X_RAX);
+        /* swap the values: rsi = 16 * TOP, rdx = 16 * the other */
+        x64_mov_rr(e, 4, X_RSI, X_RCX);
+        x64_shift_ri(e, 4, 4, X_RSI, 3);
+        x64_shift_ri(e, 4, 4, X_RDX, 3);
+        x64_load_idx(e, 8, X_RAX, X_RBX, X_RSI, FPOFF(st));
+        x64_load_idx(e, 8, X_RCX, X_RBX, X_RDX, FPOFF(st));
+        x64_store_idx(e, 8, X_RBX, X_RSI, FPOFF(st), X_RCX);
+        x64_store_idx(e, 8, X_RBX, X_RDX, FPOFF(st), X_RAX);
+        x64_load_idx(e, 2, X_RAX, X_RBX, X_RSI, FPOFF(st) + 8);
+        x64_load_idx(e, 2, X_RCX, X_RBX, X_RDX, FPOFF(st) + 8);
+        x64_store_idx(e, 2, X_RBX, X_RSI, FPOFF(st) + 8, X_RCX);
+        x64_store_idx(e, 2, X_RBX, X_RDX, FPOFF(st) + 8, X_RAX);
+        break;
+    }
+    }
+}
+
 static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
@@ -1157,20 +1314,42 @@ static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     cp->rmw = false;
     cp->dst = -1;
 
-    if (hold == i->a) {
+    bool regform = i->sub >= IR_X87_FLDST;
+    if (regform) {
+        /* nothing to load */
+    } else if (hold == i->a) {
         x64_mov_rr(e, 4, X_RDX, X_RAX);
     } else {
         load_temp(b, X_RDX, i->a);                   /* edx = offset = linear (flat) */
     }
-    /* #NM and #MF first, then the pointers (fpu_check_nm, fpu_check_pending, fpu_record). */
+    /* #NM and #MF first, then the pointers (fpu_check_nm, fpu_check_pending, fpu_record;
+     * FNSTSW, a control instruction, checks #NM only). */
     x64_test_mi(e, 4, X_RBX, OFF(cr0), CR0_EM | CR0_TS);
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    if (i->sub == IR_X87_FNSTSW) {
+        /* dst = FSW with TOP in bits 11-13 */
+        x64_load(e, 1, X_RCX, X_RBX, FPOFF(top));
+        x64_shift_ri(e, 4, 4, X_RCX, 11);
+        x64_load(e, 2, X_RAX, X_RBX, FPOFF(fsw));
+        x64_alu_ri(e, 4, XA_AND, X_RAX, ~(int32_t)FSW_TOP);
+        x64_alu_rr(e, 4, XA_OR, X_RAX, X_RCX);
+        cp->nj = (uint8_t)ns;
+        cp->done = e->pos;
+        cp->x87_dst = true;
+        cp->dst = i->dst;
+        store_temp(b, i->dst, X_RAX);
+        return;
+    }
     x64_test_mi(e, 1, X_RBX, FPOFF(fsw), FSW_ES);
     slow[ns++] = x64_jcc_rel32(e, XC_NE);
     x64_store_imm(e, 4, X_RBX, FPOFF(fip), (int32_t)i->imm2);
     x64_load(e, 2, X_RAX, X_RBX, OFF(seg[S_CS].sel));
     x64_store(e, 2, X_RBX, FPOFF(fcs), X_RAX);
     x64_store_imm(e, 2, X_RBX, FPOFF(fop), (int32_t)(((d->op & 7) << 8) | d->modrm));
+    if (regform) {
+        gen_x87_reg_ops(b, i, slow, &ns);
+        goto c1;
+    }
     x64_store(e, 4, X_RBX, FPOFF(fdp), X_RDX);
     x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].sel) + (int32_t)i->imm * (int32_t)sizeof(SegCache));
     x64_store(e, 2, X_RBX, FPOFF(fds), X_RAX);
@@ -1303,6 +1482,7 @@ static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
             x64_store(e, 1, X_RBX, FPOFF(top), X_RCX);
         }
     }
+c1:
     /* C1 = 0 */
     x64_load(e, 2, X_RAX, X_RBX, FPOFF(fsw));
     x64_alu_ri(e, 4, XA_AND, X_RAX, ~(int32_t)FSW_C1);
@@ -1781,6 +1961,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     case IR_X87:
         gen_x87(b, tb, i, hold);
+        if (i->dst >= 0) {
+            b->rax_temp = i->dst; /* FNSTSW: both paths leave it in eax */
+        }
         break;
     case IR_SZAPCC: {
         /* Expected cc_op: recompute SF/ZF/AF/PF as gen_rotate_flags' host recompute does,

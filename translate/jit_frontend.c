@@ -1076,6 +1076,24 @@ static int gen_x87_move(Fe *f)
     return 1;
 }
 
+/* gen_x87_reg: FLD/FST/FSTP ST(i), FXCH, FLD1, FLDZ and FNSTSW AX as IR_X87 (inline unless
+ * the FPU is unusable or the stack would fault; then the handler). */
+static int gen_x87_reg(Fe *f, int sub)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    ir_insn_start(ir, f->eip, f->next);
+    ir_sync(ir, f->eip, f->next);
+    ir_x87(ir, sub, -1, 0, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)], d);
+    if (sub == IR_X87_FNSTSW && !ir->overflow) {
+        int t = ir_temp(ir);
+        ir->insn[ir->n - 1].dst = (int8_t)t; /* the IR_X87 just emitted */
+        ir_streg(ir, R_EAX, 2, t);
+    }
+    ir_insn_end(ir);
+    return 1;
+}
+
 static int try_inline(Fe *f)
 {
     const DecodedInsn *d = f->d;
@@ -1084,6 +1102,20 @@ static int try_inline(Fe *f)
     bool mem = (d->flags & DI_MEM) != 0;
     if (op == 0xDD && mem && (d->reg == 0 || d->reg == 2 || d->reg == 3)) {
         return gen_x87_move(f);
+    }
+    if (!mem && op >= 0xD9 && op <= 0xDF) {
+        int sub = -1;
+        if (op == 0xD9) {
+            sub = d->reg == 0 ? IR_X87_FLDST : d->reg == 1 ? IR_X87_FXCH
+                : d->modrm == 0xE8 ? IR_X87_FLD1 : d->modrm == 0xEE ? IR_X87_FLDZ : -1;
+        } else if (op == 0xDD && (d->reg == 2 || d->reg == 3)) {
+            sub = d->reg == 2 ? IR_X87_FSTST : IR_X87_FSTPST;
+        } else if (op == 0xDF && d->modrm == 0xE0) {
+            sub = IR_X87_FNSTSW;
+        }
+        if (sub >= 0) {
+            return gen_x87_reg(f, sub);
+        }
     }
     /* LOCK: the decoder accepts it only on read-modify-write memory forms, and with one
      * CPU and no other bus master running during an instruction a locked RMW is a plain

@@ -246,9 +246,14 @@ bool condcc_inline(uint32_t op, int cc);
 /* ir_condcc: dst = guest condition cc (0/1) of the CPUState's lazy flags, expecting cc_op
  * expect (condcc_inline). */
 void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect);
-enum { IR_X87_FLD64, IR_X87_FST64, IR_X87_FSTP64 };
-/* ir_x87: an IR_X87 op for the instruction at eip; fn(cpu, insn) runs it when the inline
- * form cannot. */
+enum {
+    IR_X87_FLD64, IR_X87_FST64, IR_X87_FSTP64,    /* memory (temp a: the offset) */
+    IR_X87_FLDST, IR_X87_FSTST, IR_X87_FSTPST,    /* FLD / FST / FSTP ST(i), i = insn's rm */
+    IR_X87_FXCH, IR_X87_FLD1, IR_X87_FLDZ,
+    IR_X87_FNSTSW,                                /* dst = the status word (FNSTSW AX) */
+};
+/* ir_x87: an IR_X87 op for the instruction at eip (ea: its offset temp, -1 for the
+ * register forms); fn(cpu, insn) runs it when the inline form cannot. */
 void ir_x87(IRBlock *b, int sub, int ea, int seg, uint32_t eip, const void *fn,
             const void *insn);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */

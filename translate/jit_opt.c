@@ -77,6 +77,7 @@ int ir_temp_def(const IRInsn *i)
     switch ((IROpc)i->opc) {
     case IR_SZAPCC:
     case IR_CONDCC:
+    case IR_X87:
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:
