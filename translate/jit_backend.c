@@ -338,6 +338,8 @@ void jit_gen_trampolines(JitState *j)
 typedef struct ExitStub {
     size_t field;
     unsigned pending;
+    bool entry;                   /* an entry check's: EIP = the block's (a chained jump into
+                                     the block does not set it) */
     uint8_t nwb;
     int8_t wb_r[8], wb_h[8];
 } ExitStub;
@@ -407,6 +409,7 @@ typedef struct Backend {
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
     unsigned skip_k;              /* an op gen_alu_inplace did already (its STREG), or ~0 */
+    bool in_entry;                /* emitting the block's entry checks (see ExitStub.entry) */
     int inplace_alias;            /* the guest register the in-place op's result is in, or -1 */
     bool *rax_only;               /* per op: its result is read only by the next op, from rax */
     bool unreachable;             /* after an unconditional exit, until the next label */
@@ -426,6 +429,7 @@ static void exit_on(Backend *b, int cc)
     ExitStub *st = &b->stubs[b->nstubs];
     st->field = x64_jcc_rel32(&b->e, cc);
     st->pending = b->pending;
+    st->entry = b->in_entry;
     st->nwb = 0;
     for (int r = 0; r < 8; r++) {
         if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
@@ -439,7 +443,7 @@ static void exit_on(Backend *b, int cc)
 
 static bool stub_same(const ExitStub *a, const ExitStub *c)
 {
-    if (a->pending != c->pending || a->nwb != c->nwb) {
+    if (a->pending != c->pending || a->nwb != c->nwb || a->entry != c->entry) {
         return false;
     }
     for (unsigned k = 0; k < a->nwb; k++) {
@@ -715,6 +719,8 @@ static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip)
     for (unsigned k = 0; k < nmiss && !e->overflow; k++) {
         x64_patch_rel32(e->buf, misses[k], e->pos);
     }
+    x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)target_eip);
+    x64_mov_ri32(e, X_R8, tb->flags); /* the known-mode probe's mode bits */
     call_lookup_known(b);
 }
 
@@ -2143,7 +2149,6 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm2);
         size_t skip = x64_jcc_rel32(e, XC_NE);
         flush_icount(b, b->pending);
-        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos);
@@ -2160,14 +2165,15 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_GOTO_TB: {
         gc_writeback(b);
         b->unreachable = true;
-        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
+        /* A chained jump leaves EIP stale: the target block's entry checks set it when they
+         * leave; the exit to C and the probe stubs set it here. */
         flush_icount(b, b->pending);
-        x64_mov_ri32(e, X_R8, tb->flags); /* for a slot patched to the known-mode probe */
         size_t f = x64_jmp_rel32(e);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
         }
         tb->jmp_field[i->imm & 1] = (uint32_t)f;
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
         jmp_epilogue(b);
         gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2);
@@ -2228,7 +2234,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
     x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
     x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    b->in_entry = true;
     exit_on(b, XC_A);
+    b->in_entry = false;
     x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
     size_t events = x64_jcc_rel32(e, XC_NE);
     size_t body = e->pos;
@@ -2281,11 +2289,13 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     if (!e->overflow) {
         x64_patch_rel32(e->buf, events, e->pos);
     }
+    b->in_entry = true;
     x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
     x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
     exit_on(b, XC_NE);
     x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
     exit_on(b, XC_NE);
+    b->in_entry = false;
     size_t back = x64_jmp_rel32(e);
     if (!e->overflow) {
         x64_patch_rel32(e->buf, back, body);
@@ -2306,6 +2316,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         }
         for (unsigned k = 0; k < b->stubs[s].nwb; k++) {
             x64_store(e, 4, X_RBX, OFF(regs) + 4 * b->stubs[s].wb_r[k], b->stubs[s].wb_h[k]);
+        }
+        if (b->stubs[s].entry) {
+            x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)tb->eip);
         }
         flush_icount(b, b->stubs[s].pending);
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
