@@ -14,8 +14,10 @@
 
 #include "translate/jit_internal.h"
 
-/* straight_line: opcodes whose handlers never change CS, the mode, IF/TF, or do port I/O,
- * and normally continue at the next instruction: a block may go on after them. */
+/* straight_line: opcodes whose handlers never change CS, the mode or TF, never enable
+ * interrupts, do no port I/O, and normally continue at the next instruction: a block may go
+ * on after them. CLI only disables interrupts (nothing becomes deliverable); RDTSC reads the
+ * clock (or raises #GP under CR4.TSD). */
 static bool straight_line(const DecodedInsn *d)
 {
     unsigned op = d->op;
@@ -46,7 +48,7 @@ static bool straight_line(const DecodedInsn *d)
             return true; /* shifts, MOV r/m imm, AAM/AAD/SALC/XLAT, x87 */
         }
         if (op == 0xF5 || op == 0xF6 || op == 0xF7 || op == 0xF8 || op == 0xF9 ||
-            op == 0xFC || op == 0xFD || op == 0xFE) {
+            op == 0xFA || op == 0xFC || op == 0xFD || op == 0xFE) {
             return true;
         }
         if (op == 0xFF) {
@@ -58,7 +60,8 @@ static bool straight_line(const DecodedInsn *d)
     if ((op & 0xF00) != OP_MAP_0F) {
         return false;
     }
-    return (x >= 0x40 && x <= 0x4F) || (x >= 0x90 && x <= 0x9F) || x == 0xA3 || x == 0xA4 ||
+    return x == 0x31 || (x >= 0x40 && x <= 0x4F) || (x >= 0x90 && x <= 0x9F) || x == 0xA3 ||
+           x == 0xA4 ||
            x == 0xA5 || x == 0xAB || x == 0xAC || x == 0xAD || x == 0xAF || x == 0xB0 ||
            x == 0xB1 || x == 0xB3 || (x >= 0xB6 && x <= 0xBF) || x == 0xC0 || x == 0xC1 ||
            (x >= 0xC8 && x <= 0xCF);

@@ -147,6 +147,7 @@ Test(jit_verify, rdtsc_on_the_host_clock_is_reported_as_a_mismatch)
 {
     static const uint8_t code[] = {
         0x0F, 0x31, /* rdtsc */
+        0xEB, 0x00, /* jmp to the next instruction: the block ends before the HLT */
         0xF4,
     };
     Rig *r = rig_new(code, sizeof(code));
