@@ -805,10 +805,11 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
     }
 }
 
-/* temp_live: whether temp t may be read at or after the current op before it is written. */
-static bool temp_live(const Backend *b, int t)
+/* temp_live_from: whether temp t may be read at or after op `from` before it is written
+ * again (a write by op `from` itself does not count: that op may read t first). */
+static bool temp_live_from(const Backend *b, int t, unsigned from)
 {
-    for (unsigned p = b->k; p < b->ir->n; p++) {
+    for (unsigned p = from; p < b->ir->n; p++) {
         const IRInsn *i = &b->ir->insn[p];
         int8_t *u[3];
         int n = ir_temp_uses(i, u);
@@ -817,11 +818,17 @@ static bool temp_live(const Backend *b, int t)
                 return true;
             }
         }
-        if (p > b->k && ir_temp_def(i) == t) {
+        if (p > from && ir_temp_def(i) == t) {
             return false;
         }
     }
     return false;
+}
+
+/* temp_live: whether temp t may be read at or after the current op before it is written. */
+static bool temp_live(const Backend *b, int t)
+{
+    return temp_live_from(b, t, b->k);
 }
 
 /* alias_break: guest register g's host register is about to change or go: the temps that
@@ -967,6 +974,48 @@ static void cold_capture(Backend *b, ColdPath *cp)
     }
 }
 
+/* cold_alloc: a new slow path of the block, or NULL (the block is too big: overflow). */
+static ColdPath *cold_alloc(Backend *b)
+{
+    if (b->ncold >= MAX_COLD) {
+        b->overflow = true;
+        return NULL;
+    }
+    return &b->cold[b->ncold++];
+}
+
+/* tlb_fast: the inline TLB check of a size-byte access at the linear address in register lin
+ * (tlb: the CPL's table; wr: checked for writing; eax_lin: eax holds it already), jumping to
+ * a slow path (slow[(*ns)++]) on a miss; then rsi = the entry's addend (host = rsi + lin).
+ * The tag is compared with the page of the access's LAST byte, but read at the index of its
+ * FIRST byte's page: an access crossing into the next page cannot match (tags are
+ * page-aligned and stored at their own page's index; invalid ones have low bits set), so it
+ * takes the slow path without a separate page-offset test. The same holds for an access
+ * wrapping past 4 GiB, which a flat segment's fast path relies on instead of a limit check:
+ * its first byte lies in page FFFFFh (index TLB_SIZE - 1), its last byte's page is 0 (the
+ * 32-bit lea drops the carry), and no tag for page 0 is ever stored at index TLB_SIZE - 1,
+ * so the interpreter's helper raises the #GP/#SS of the limit. Clobbers rax. */
+static void tlb_fast(X64Emit *e, int32_t tlb, int lin, unsigned size, bool wr, bool eax_lin,
+                     size_t *slow, unsigned *ns)
+{
+    if (!eax_lin) {
+        x64_mov_rr(e, 4, X_RAX, lin);
+    }
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
+    if (size > 1) {
+        x64_lea32(e, X_RSI, lin, (int32_t)size - 1);
+    } else {
+        x64_mov_rr(e, 4, X_RSI, lin);
+    }
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                      : offsetof(TLBEntry, tag_read)));
+    slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
+    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+}
+
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
@@ -975,11 +1024,10 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     bool wr = store || rmw;                    /* checked for writing */
     int seg = (int)i->imm;
     unsigned size = i->size;
-    if (b->ncold >= MAX_COLD) {
-        b->overflow = true;
+    ColdPath *cp = cold_alloc(b);
+    if (!cp) {
         return;
     }
-    ColdPath *cp = &b->cold[b->ncold++];
     size_t *slow = cp->jumps;
     unsigned ns = 0;
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
@@ -1021,30 +1069,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
         slow[ns++] = x64_jcc_rel32(e, XC_NE);
         eax_lin = false;
     }
-    if (!eax_lin) {
-        x64_mov_rr(e, 4, X_RAX, lin);
-    }
-    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
-    /* The tag is compared with the page of the access's LAST byte, but read at the index of
-     * its FIRST byte's page: an access crossing into the next page cannot match (tags are
-     * page-aligned and stored at their own page's index; invalid ones have low bits set), so
-     * it takes the slow path without a separate page-offset test. The same holds for an
-     * access wrapping past 4 GiB, which a flat segment's fast path relies on instead of a
-     * limit check: its first byte lies in page FFFFFh (index TLB_SIZE - 1), its last byte's
-     * page is 0 (the 32-bit lea drops the carry), and no tag for page 0 is ever stored at
-     * index TLB_SIZE - 1, so the interpreter's helper raises the #GP/#SS of the limit. */
-    if (size > 1) {
-        x64_lea32(e, X_RSI, lin, (int32_t)size - 1);
-    } else {
-        x64_mov_rr(e, 4, X_RSI, lin);
-    }
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
-                                      : offsetof(TLBEntry, tag_read)));
-    slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    tlb_fast(e, tlb, lin, size, wr, eax_lin, slow, &ns);
     /* the host address: rsi + lin (addend + linear) */
     if (store) {
         load_temp(b, X_RAX, i->b);
@@ -1301,11 +1326,10 @@ static void gen_x87_reg_ops(Backend *b, const IRInsn *i, size_t *slow, unsigned 
 static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
-    if (b->ncold >= MAX_COLD) {
-        b->overflow = true;
+    ColdPath *cp = cold_alloc(b);
+    if (!cp) {
         return;
     }
-    ColdPath *cp = &b->cold[b->ncold++];
     size_t *slow = cp->jumps;
     unsigned ns = 0;
     bool store = i->sub != IR_X87_FLD64;
@@ -1359,18 +1383,8 @@ static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     x64_store(e, 4, X_RBX, FPOFF(fdp), X_RDX);
     x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].sel) + (int32_t)i->imm * (int32_t)sizeof(SegCache));
     x64_store(e, 2, X_RBX, FPOFF(fds), X_RAX);
-    /* The TLB entry of the 8 bytes (tag of the last byte's page at the first byte's index:
-     * crossing a page misses); rsi = the host address. */
-    x64_mov_rr(e, 4, X_RAX, X_RDX);
-    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    x64_lea32(e, X_RSI, X_RDX, 7);
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                   tlb + (int32_t)(store ? offsetof(TLBEntry, tag_write)
-                                         : offsetof(TLBEntry, tag_read)));
-    slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    /* The TLB entry of the 8 bytes (crossing a page misses); rsi = the host address. */
+    tlb_fast(e, tlb, X_RDX, 8, store, false, slow, &ns);
     x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
     /* ecx = 2 * the register (FLD: the new TOP, FST: ST0), its tag's shift. */
     x64_load(e, 1, X_RCX, X_RBX, FPOFF(top));
@@ -1519,25 +1533,6 @@ static void host_flags(Backend *b, const IRInsn *i)
             }
         }
     }
-}
-
-/* temp_live_from: whether temp t may be read at or after op from before it is written. */
-static bool temp_live_from(const Backend *b, int t, unsigned from)
-{
-    for (unsigned p = from; p < b->ir->n; p++) {
-        const IRInsn *i = &b->ir->insn[p];
-        int8_t *u[3];
-        int n = ir_temp_uses(i, u);
-        for (int q = 0; q < n; q++) {
-            if (*u[q] == t) {
-                return true;
-            }
-        }
-        if (ir_temp_def(i) == t) {
-            return false;
-        }
-    }
-    return false;
 }
 
 /* gen_alu_inplace: "t = g OP x; [SETCC ...;] STREG g, t" (a 32-bit op on a temp aliasing
