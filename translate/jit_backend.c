@@ -1158,7 +1158,8 @@ static void gen_cold(Backend *b, const ColdPath *cp)
 
 #define FPOFF(f) OFF(fpu.f)
 _Static_assert(sizeof(Floatx80) == 16, "gen_x87 addresses st[i] as 16 * i");
-/* gen_x87's one spill: below rsp (the red zone; nothing is called meanwhile). */
+/* gen_x87's spills, at X87_SCRATCH and X87_SCRATCH - 8: below rsp, in the red zone (nothing
+ * is called on the inline path). */
 #define X87_SCRATCH (-8)
 
 /* gen_x87: IR_X87, FLD m64 / FST m64 / FSTP m64 through a flat segment. Inline when CR0.EM
@@ -1180,8 +1181,8 @@ static void x87_tag(X64Emit *e)
     x64_alu_ri(e, 4, XA_AND, X_RAX, 3);
 }
 
-/* x87_copy: st[16 * the index in rdx / 16] = st[rsi-indexed] (rsi, rdx: 16 * index). Clobbers
- * rax. */
+/* x87_copy: the register at byte offset to16 (16 * its index) = the one at from16, both
+ * halves. Clobbers rax. */
 static void x87_copy(X64Emit *e, int from16, int to16)
 {
     x64_load_idx(e, 8, X_RAX, X_RBX, from16, FPOFF(st));
