@@ -297,7 +297,13 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin)
 void cpu_code_page_mark(CPUState *cpu, uint32_t paddr)
 {
     uint32_t f = paddr >> 12;
-    cpu->code_pages[f >> 3] |= (uint8_t)(1u << (f & 7));
+    uint8_t bit = (uint8_t)(1u << (f & 7));
+    if (cpu->code_pages[f >> 3] & bit) {
+        /* Already code: the TLB entries that map it writably were flagged then, and every
+         * fill since flags it itself (code_page_marked), so there is nothing to scan. */
+        return;
+    }
+    cpu->code_pages[f >> 3] |= bit;
     uint32_t ppage = paddr & PAGE_MASK_4K;
     for (int t = 0; t < 2; t++) {
         TLBEntry *tab = tlb_table(cpu, t != 0);
