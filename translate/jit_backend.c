@@ -1124,22 +1124,22 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     if (cp->helper) {
+        /* the whole instruction */
         x64_mov_ri64(e, X_RSI, (uint64_t)(uintptr_t)cp->helper_arg);
         call_abs(b, cp->helper);
-    } else {
-        x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
-    }
-    if (cp->helper) {
-        /* the whole instruction ran */
         if (cp->x87_dst) {
             x64_load(e, 2, X_RAX, X_RBX, OFF(regs[R_EAX]));
             store_temp(b, cp->dst, X_RAX);
         }
-    } else if (cp->store) {
-        call_abs(b, (const void *)jit_helper_st);
     } else {
-        call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw : (const void *)jit_helper_ld);
-        store_temp(b, cp->dst, X_RAX);
+        x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+        if (cp->store) {
+            call_abs(b, (const void *)jit_helper_st);
+        } else {
+            call_abs(b, cp->rmw ? (const void *)jit_helper_ld_rmw
+                                : (const void *)jit_helper_ld);
+            store_temp(b, cp->dst, X_RAX);
+        }
     }
     for (int r = 0; r < 8; r++) {
         if (cp->gc_host[r] >= 0) {
@@ -1567,18 +1567,18 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
                   sub == XA_XOR;
     bool shift = sub >= IR_ALU_SHL && sub <= IR_ALU_ROR && sub != IR_ALU_MUL &&
                  sub != IR_ALU_IMULH && sub != IR_ALU_BSWAP;
-    if (!simple && !shift && !(sub >= 16 && sub < 32) && sub != IR_ALU_BSWAP &&
-        sub != IR_ALU_MUL) {
+    bool binary = simple || shift || sub == IR_ALU_MUL;   /* reads temp b */
+    if (!binary && !(sub >= 16 && sub < 32) && sub != IR_ALU_BSWAP) {
         return false;
     }
-    if ((shift || sub == IR_ALU_MUL || simple) && (i->b < 0 || i->b >= IR_MAX_TEMPS)) {
+    if (binary && (i->b < 0 || i->b >= IR_MAX_TEMPS)) {
         return false;
     }
     /* The second operand: a constant, a host register (g's own, read before the write), or
      * a stack slot. */
     int src = -1;
     bool imm = false;
-    if (simple || shift || sub == IR_ALU_MUL) {
+    if (binary) {
         if (b->known[i->b] && sub != IR_ALU_MUL) {
             imm = true;
         } else if (shift) {

@@ -1073,7 +1073,8 @@ static int gen_x87_move(Fe *f)
     ir_insn_start(ir, f->eip, f->next);
     ir_sync(ir, f->eip, f->next);
     int ea = gen_ea(f);
-    ir_x87(ir, sub, ea, seg, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)], d);
+    ir_x87(ir, sub, -1, ea, seg, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)],
+           d);
     ir_insn_end(ir);
     ir_check(ir, f->next); /* after the slow path: a store into translated code... */
     return 1;
@@ -1087,10 +1088,9 @@ static int gen_x87_reg(Fe *f, int sub)
     IRBlock *ir = f->ir;
     ir_insn_start(ir, f->eip, f->next);
     ir_sync(ir, f->eip, f->next);
-    ir_x87(ir, sub, -1, 0, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)], d);
-    if (sub == IR_X87_FNSTSW && !ir->overflow) {
-        int t = ir_temp(ir);
-        ir->insn[ir->n - 1].dst = (int8_t)t; /* the IR_X87 just emitted */
+    int t = sub == IR_X87_FNSTSW ? ir_temp(ir) : -1;
+    ir_x87(ir, sub, t, -1, 0, f->eip, (const void *)f->j->table[d->op & (OP_COUNT - 1)], d);
+    if (t >= 0) {
         ir_streg(ir, R_EAX, 2, t);
     }
     ir_insn_end(ir);

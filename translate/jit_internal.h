@@ -253,8 +253,9 @@ enum {
     IR_X87_FNSTSW,                                /* dst = the status word (FNSTSW AX) */
 };
 /* ir_x87: an IR_X87 op for the instruction at eip (ea: its offset temp, -1 for the
- * register forms); fn(cpu, insn) runs it when the inline form cannot. */
-void ir_x87(IRBlock *b, int sub, int ea, int seg, uint32_t eip, const void *fn,
+ * register forms; dst: FNSTSW's result temp, else -1); fn(cpu, insn) runs it when the inline
+ * form cannot. */
+void ir_x87(IRBlock *b, int sub, int dst, int ea, int seg, uint32_t eip, const void *fn,
             const void *insn);
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);

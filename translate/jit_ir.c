@@ -184,12 +184,13 @@ void ir_condcc(IRBlock *b, int dst, int cc, uint32_t expect)
     }
 }
 
-void ir_x87(IRBlock *b, int sub, int ea, int seg, uint32_t eip, const void *fn,
+void ir_x87(IRBlock *b, int sub, int dst, int ea, int seg, uint32_t eip, const void *fn,
             const void *insn)
 {
     IRInsn *i = ir_emit(b, IR_X87);
     if (i) {
         i->sub = (uint8_t)sub;
+        i->dst = (int8_t)dst;
         i->a = (int8_t)ea;
         i->imm = (uint32_t)seg;
         i->imm2 = eip;

@@ -494,9 +494,9 @@ Test(jit_tb, x87_double_moves_inline_or_not_leave_the_interpreters_state)
      * and signalling NaN, largest and smallest normal doubles (inline only where exact); FST
      * and FSTP of a rounded sum, of extended values beyond the double's range both ways; a
      * stack overflow (nine loads) and an underflow (FSTP of an empty stack); operands
-     * crossing a page; FNSTENV right after an inline FLD and FSTP (the third pair: the TLB
-     * entries are filled by then; the pointers), and at the
-     * end FNSAVE, so the memory compare covers the whole FPU state. */
+     * crossing a page; FNSTENV right after an inline FLD and FSTP (the third pair, when the
+     * TLB entries are filled: the pointers); at the end FNSAVE, so the memory compare covers
+     * the whole FPU state. */
     static const uint8_t code[] = {
         0xDB, 0xE3, 0xDD, 0x05, 0x00, 0x30, 0x00, 0x00, 0xDD, 0x1D, 0x00, 0x31, 0x00, 0x00,
         0xDD, 0x05, 0x08, 0x30, 0x00, 0x00, 0xDD, 0x1D, 0x08, 0x31, 0x00, 0x00, 0xDD, 0x05,
