@@ -68,6 +68,10 @@ int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, si
             o->no_inline = true;
         } else if (strcmp(item, "inline=on") == 0) {
             o->no_inline = false;
+        } else if (strcmp(item, "groups=off") == 0) {
+            o->no_groups = true;
+        } else if (strcmp(item, "groups=on") == 0) {
+            o->no_groups = false;
         } else if (strncmp(item, "tb-size=", 8) == 0) {
             char *e;
             unsigned long mb = strtoul(item + 8, &e, 10);
@@ -278,6 +282,11 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->lookup_hits, (unsigned long long)s->lookup_c_hits,
             (unsigned long long)s->jc_hits,
             (unsigned long long)s->jc_misses);
+    fprintf(f,
+            "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
+            "(block interpreted), %llu blocks translated again without groups\n",
+            (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
+            (unsigned long long)s->group_misses, (unsigned long long)s->group_drops);
     if (j->opt.verify) {
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
@@ -847,6 +856,62 @@ static void run_tail(JitState *j, CPUState *cpu, uint64_t end, unsigned gen)
     } while (keep_running(cpu, end, gen));
 }
 
+/* group_for_good: whether page group grp of a block fails its entry check for a reason
+ * running the block once under the interpreter does not cure: its bytes straddle two pages,
+ * or the TLB maps the page with a flag bit (MMIO, code, watchpoint). Else the entry was just
+ * not filled for the access (yet). */
+static bool group_for_good(CPUState *cpu, const TranslationBlock *tb, const IRGroup *grp)
+{
+    uint32_t lo = cpu->regs[grp->reg] + (uint32_t)grp->lo;
+    uint32_t hi = lo + grp->span - 1;
+    if ((lo ^ hi) & ~0xFFFu) {
+        return true;
+    }
+    uint32_t page = lo & ~0xFFFu;
+    const TLBEntry *e = &tlb_table(cpu, ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3)
+                            [(lo >> 12) & (TLB_SIZE - 1)];
+    bool flagged = e->tag_read != TLB_INVALID && (e->tag_read & ~0xFFFu) == page &&
+                   e->tag_read != page;
+    if (grp->write) {
+        flagged = flagged || (e->tag_write != TLB_INVALID &&
+                              (e->tag_write & ~0xFFFu) == page && e->tag_write != page);
+    }
+    return flagged;
+}
+
+/* group_miss: tb's page-group check failed on entry: its instructions run under the
+ * interpreter, which fills the TLB or takes the fault. A block that keeps missing (see
+ * JIT_GROUP_MISS_LIMIT) is dropped, its address noted, and translated again without
+ * groups. */
+static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
+{
+    j->stats.group_misses++;
+    uint32_t start = tb->eip, size = tb->size;
+    unsigned n = tb->ninsns;
+    bool for_good = false;
+    for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS; g++) {
+        for_good = for_good || group_for_good(cpu, tb, &tb->group[g]);
+    }
+    if (!for_good && cpu->icount - tb->tlb_miss_icount > JIT_GROUP_TLB_WINDOW) {
+        tb->tlb_misses = 0;
+        tb->tlb_miss_icount = cpu->icount;
+    }
+    bool drop = for_good ? ++tb->group_misses >= JIT_GROUP_MISS_LIMIT
+                         : ++tb->tlb_misses >= JIT_GROUP_TLB_MISS_LIMIT;
+    if (tb->valid && drop) {
+        j->nogroup[jit_nogroup_slot(tb->phys_pc)] = tb->phys_pc + 1;
+        tb_invalidate(j, cpu, tb);
+        j->stats.group_drops++;
+    }
+    for (unsigned k = 0; k < n && cpu->eip - start < size; k++) {
+        cpu->insn_eip = cpu->eip;
+        cpu->insn_esp = cpu->regs[R_ESP];
+        j->stats.interp_steps++;
+        x86_interp_step(cpu);
+        cpu->icount++;
+    }
+}
+
 void x86_jit_run(CPUState *cpu, uint64_t end)
 {
     JitState *j = cpu->jit;
@@ -904,11 +969,19 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
                 return;
             }
             cpu->jit_stop = 0;
+            if ((j->verify_exit & 3) == 3) {
+                /* A page-group miss ran nothing (both sides agreed on that). */
+                group_miss(j, cpu, tb);
+                cpu->jit_stop = 0;
+            }
             continue;
         }
         uintptr_t r = j->enter(cpu, j, tb->host_code);
         cpu->jit_stop = 0;
-        if (r & 3) {
+        if ((r & 3) == 3) {
+            group_miss(j, cpu, (TranslationBlock *)(r & ~(uintptr_t)3));
+            cpu->jit_stop = 0; /* what it dropped is not running */
+        } else if (r & 3) {
             last = (TranslationBlock *)(r & ~(uintptr_t)3);
             last_slot = (int)(r & 3) - 1;
             if (!last->valid) {

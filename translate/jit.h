@@ -14,11 +14,12 @@
 #define JIT_DEFAULT_CODE_SIZE (128u << 20)
 #define JIT_MIN_CODE_SIZE (256u << 10)
 
-/* JitOptions: -accel jit[,tb-size=MiB][,verify=on|off][,inline=on|off]. */
+/* JitOptions: -accel jit[,tb-size=MiB][,verify=on|off][,inline=on|off][,groups=on|off]. */
 typedef struct JitOptions {
     size_t code_size;    /* bytes of generated code before a full flush */
     bool verify;         /* lockstep: re-run every block under the interpreter and compare */
     bool no_inline;      /* every instruction as a helper call (debugging the backend) */
+    bool no_groups;      /* no page groups (jit_opt_mem_groups): every access checks its TLB */
 } JitOptions;
 
 /* JitStats: the -d jit-stats counters. */
@@ -46,6 +47,11 @@ typedef struct JitStats {
     uint64_t lookup_links;      /* cross-page direct jumps sent to the lookup trampoline */
     uint64_t xpage_links;       /* cross-page direct jumps linked behind a TLB check */
     uint64_t ram_writes;        /* non-CPU RAM writes that dropped translated code */
+    uint64_t group_blocks;      /* blocks translated with page groups */
+    uint64_t group_accesses;    /* loads and stores they make without a TLB check */
+    uint64_t group_misses;      /* entries whose group check failed (the block ran under the
+                                   interpreter instead) */
+    uint64_t group_drops;       /* blocks translated again without groups after misses */
 } JitStats;
 
 /* jit_options_default: the defaults (128 MiB, no verification, inline translation on). The

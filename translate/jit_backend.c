@@ -25,7 +25,9 @@
 
 #include "translate/jit_internal.h"
 
-#define FRAME_BYTES (8 + 8 * IR_MAX_TEMPS)
+/* The temps, the slow-path flag, the page groups' host addresses, padding: rsp stays 16-byte
+ * aligned at calls (six pushes and the return address before it). */
+#define FRAME_BYTES (8 + 8 * IR_MAX_TEMPS + 32)
 #define OFF(f) ((int32_t)offsetof(CPUState, f))
 #define JOFF(f) ((int32_t)offsetof(JitState, f))
 #define TEMP(t) ((int32_t)(8 * (t)))
@@ -34,6 +36,10 @@
  * IR_CHECK, which runs the stop checks only when the slow path ran. */
 #define SLOW_FLAG TEMP(IR_MAX_TEMPS)
 _Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
+/* Page group g's host address (that of its register's entry value + lo). */
+#define GROUP_SLOT(g) TEMP(IR_MAX_TEMPS + 1 + (g))
+_Static_assert(GROUP_SLOT(IR_MAX_GROUPS) <= FRAME_BYTES, "the group slots live in the frame");
+_Static_assert((FRAME_BYTES + 7 * 8) % 16 == 0, "calls from generated code see rsp aligned");
 
 _Static_assert(sizeof(JitJcEntry) == 64, "the jump-cache probe scales the slot index by 64");
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
@@ -415,6 +421,8 @@ typedef struct Backend {
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
+    int rsi_group;                /* the page group whose host address rsi holds, or -1 */
+    unsigned ncold_at_sync;       /* slow paths emitted before the current deferred sync */
     /* The big arrays last: a translation clears only what comes before them. */
     ExitStub stubs[IR_MAX_INSNS / 2];
     ColdPath cold[MAX_COLD];
@@ -765,6 +773,9 @@ static bool hold_use(const IRInsn *i, int t)
         return i->b == t;
     case IR_LD:
     case IR_ST:
+        if (i->c >= 0) {
+            return i->opc == IR_ST && i->b == t; /* a page group's store value */
+        }
         return i->a == t && i->b != t; /* the address (gen_mem takes it from eax) */
     default:
         return false;
@@ -1016,9 +1027,74 @@ static void tlb_fast(X64Emit *e, int32_t tlb, int lin, unsigned size, bool wr, b
     x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
 }
 
+/* gen_mem_group: a load or store in page group i->c (jit_opt_mem_groups): the block's entry
+ * checked its page, so it is a host access at the group's host address + imm2. */
+static void gen_mem_group(Backend *b, const IRInsn *i, int hold)
+{
+    X64Emit *e = &b->e;
+    if (b->rsi_group != i->c) {
+        x64_load(e, 8, X_RSI, X_RSP, GROUP_SLOT(i->c));
+        b->rsi_group = i->c;
+    }
+    int32_t off = (int32_t)i->imm2;
+    if (i->opc == IR_LD) {
+        x64_load(e, i->size, X_RAX, X_RSI, off);
+        store_temp(b, i->dst, X_RAX);
+    } else if (i->b >= 0 && i->b < IR_MAX_TEMPS && b->known[i->b]) {
+        x64_store_imm(e, i->size, X_RSI, off, (int32_t)b->kval[i->b]);
+    } else {
+        int r = hold == i->b ? X_RAX : temp_src(b, i->b);
+        if (r < 0) {
+            load_temp(b, X_RAX, i->b);
+            r = X_RAX;
+        }
+        x64_store(e, i->size, X_RSI, off, r);
+    }
+}
+
+/* gen_group_checks: on block entry, each page group's bytes must lie in one page that the
+ * TLB of the block's privilege maps to RAM for reading (and writing, for a group with
+ * stores), with no flag bit (MMIO, code, watchpoint) in the tags: the page test is
+ * tlb_fast's (the tag of the span's last byte's page at its first byte's index). Then the
+ * group's host address goes to its frame slot. A miss jumps to miss[*nmiss++]. */
+static void gen_group_checks(Backend *b, const IRBlock *ir, size_t *miss, unsigned *nmiss)
+{
+    X64Emit *e = &b->e;
+    bool user = ((b->tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+    for (int g = 0; g < ir->ngroups; g++) {
+        const IRGroup *grp = &ir->group[g];
+        x64_load(e, 4, X_RDX, X_RBX, OFF(regs) + 4 * grp->reg);
+        if (grp->lo) {
+            x64_alu_ri(e, 4, XA_ADD, X_RDX, grp->lo);
+        }
+        x64_mov_rr(e, 4, X_RAX, X_RDX);
+        x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+        x64_lea32(e, X_RSI, X_RDX, (int32_t)grp->span - 1);
+        x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+        x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                       tlb + (int32_t)offsetof(TLBEntry, tag_read));
+        miss[(*nmiss)++] = x64_jcc_rel32(e, XC_NE);
+        if (grp->write) {
+            x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                           tlb + (int32_t)offsetof(TLBEntry, tag_write));
+            miss[(*nmiss)++] = x64_jcc_rel32(e, XC_NE);
+        }
+        x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+        x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
+        x64_store(e, 8, X_RSP, GROUP_SLOT(g), X_RSI);
+    }
+    b->rsi_group = ir->ngroups - 1;
+}
+
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
+    if (i->c >= 0) {
+        gen_mem_group(b, i, hold);
+        return;
+    }
     bool store = i->opc == IR_ST;
     bool rmw = i->opc == IR_LD && i->sub == 1; /* the load of a read-modify-write */
     bool wr = store || rmw;                    /* checked for writing */
@@ -1716,6 +1792,32 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     if (i->opc == IR_LABEL) {
         memset(b->known, 0, sizeof(b->known));
     }
+    /* rsi keeps a page group's host address across the ops that leave it alone. */
+    switch ((IROpc)i->opc) {
+    case IR_NOP:
+    case IR_INSN_START:
+    case IR_INSN_END:
+    case IR_SYNC:
+    case IR_CHECK:
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_STREG:
+    case IR_ALU:
+    case IR_EA:
+    case IR_SETCC:
+    case IR_SETFLAGS:
+    case IR_SETEIP:
+        break;
+    case IR_LD:
+    case IR_ST:
+        if (i->c >= 0) {
+            break;
+        }
+        /* fall through */
+    default:
+        b->rsi_group = -1;
+        break;
+    }
     /* The temp this op defines stops being a constant after the op (which may read it). */
     int def = i->dst >= 0 && i->dst < IR_MAX_TEMPS && i->opc != IR_MOVI && i->opc != IR_NOP
                   ? i->dst : -1;
@@ -1739,6 +1841,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_SYNC:
         if (lazy) {
             b->rax_temp = hold;
+            b->ncold_at_sync = b->ncold;
             b->sync_lazy = true;
             b->sync_eip = i->imm;
             b->sync_next = i->imm2;
@@ -1763,6 +1866,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     case IR_CHECK:
+        if (b->eip_stale && b->ncold == b->ncold_at_sync) {
+            /* Nothing since the deferred sync had a slow path (page-group accesses only):
+             * the instruction went on at its successor, and nothing can have changed. */
+            break;
+        }
         if (b->eip_stale) {
             /* After a deferred sync only a slow path (a helper) can have changed anything
              * the checks look at; EIP is set here, before any exit. An inline instruction
@@ -2240,6 +2348,10 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
         x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
     }
+    size_t group_miss[2 * IR_MAX_GROUPS];
+    unsigned ngroup_miss = 0;
+    b->rsi_group = -1;
+    gen_group_checks(b, ir, group_miss, &ngroup_miss);
 
     bool *dead = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (!dead) {
@@ -2318,6 +2430,16 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         }
         flush_icount(b, b->stubs[s].pending);
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);
+        jmp_epilogue(b);
+    }
+    if (ngroup_miss) {
+        /* A page group's check failed: nothing ran yet; the C loop runs the block under the
+         * interpreter (see group_miss in jit.c), told by the block's address | 3. */
+        for (unsigned k = 0; k < ngroup_miss && !e->overflow; k++) {
+            x64_patch_rel32(e->buf, group_miss[k], e->pos);
+        }
+        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)tb->eip);
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | 3u);
         jmp_epilogue(b);
     }
     for (int l = 0; l < IR_MAX_LABELS && !e->overflow; l++) {

@@ -1477,6 +1477,16 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
+        if ((tb->flags & TBF_FLAT) && !(tb->flags & TBF_AC) && !j->opt.no_groups &&
+            j->nogroup[jit_nogroup_slot(tb->phys_pc)] != tb->phys_pc + 1) {
+            unsigned g = jit_opt_mem_groups(ir);
+            tb->ngroups = (uint8_t)ir->ngroups;
+            memcpy(tb->group, ir->group, sizeof(tb->group));
+            if (g) {
+                j->stats.group_blocks++;
+                j->stats.group_accesses += g;
+            }
+        }
         jit_opt_dead_code(ir);
     }
     tb->ninsns = (uint16_t)n;

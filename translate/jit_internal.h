@@ -150,8 +150,10 @@ typedef enum IROpc {
                         IR_ALU_ROL/ROR: a rotated by temp b (32-bit) */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
     IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
-                        sub = 1: the load of a read-modify-write (checked for writing) */
-    IR_ST,           /* store size bytes of b at seg imm : offset a (may fault) */
+                        sub = 1: the load of a read-modify-write (checked for writing);
+                        c >= 0: in page group c at imm2 bytes from its start, a = -1
+                        (jit_opt_mem_groups: no check, cannot fault) */
+    IR_ST,           /* store size bytes of b at seg imm : offset a (may fault); c as IR_LD */
     IR_SETEIP,       /* eip = imm */
     IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
     IR_LABEL,        /* label imm */
@@ -207,6 +209,21 @@ typedef struct IRInsn {
     const void *ptr, *ptr2;
 } IRInsn;
 
+/* IRGroup: accesses through a flat segment at fixed displacements from the value a guest
+ * register has when the block starts (ESP across PUSH/POP/CALL, EBP, ...), all within span
+ * bytes from reg + lo. The block checks once on entry that those bytes lie in one page the
+ * TLB maps to RAM for the block's privilege (for writing too when write) and keeps the host
+ * address of reg + lo; the accesses are then plain host loads and stores. */
+typedef struct IRGroup {
+    int8_t reg;
+    bool write;
+    uint16_t count;
+    int32_t lo;
+    uint32_t span;
+} IRGroup;
+#define IR_MAX_GROUPS 3
+#define IR_GROUP_MAX_SPAN 1024u
+
 typedef struct IRBlock {
     IRInsn insn[IR_MAX_INSNS];
     unsigned n;
@@ -215,6 +232,8 @@ typedef struct IRBlock {
     int keep[3];                  /* temps ir_temps_recycle kept live (-1: none) */
     int nlabels;
     bool overflow;
+    IRGroup group[IR_MAX_GROUPS];
+    int ngroups;
 } IRBlock;
 
 void ir_init(IRBlock *b);
@@ -298,6 +317,15 @@ unsigned jit_opt_forward_regs(IRBlock *b);
  * Returns the number of ops removed. */
 unsigned jit_opt_dead_code(IRBlock *b);
 
+/* jit_opt_mem_groups: find the loads and stores of a TBF_FLAT block (through ES, SS or DS)
+ * whose offset is a guest register's value at block entry plus a constant, up to the first
+ * helper call (which may change registers, segments or the TLB), and gather those of one
+ * register within IR_GROUP_MAX_SPAN bytes into an IRGroup (at least two accesses; the
+ * IR_MAX_GROUPS busiest registers). Each grouped op gets c = its group, imm2 = its offset from
+ * the group's start and a = -1, so the address computation becomes dead code. Returns the
+ * number of accesses grouped. */
+unsigned jit_opt_mem_groups(IRBlock *b);
+
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
  * backend then writes the precise state only on the soft-MMU slow paths, which are the only
@@ -348,6 +376,14 @@ struct TranslationBlock {
     uint64_t execs;               /* entries (counted only under -d jit-stats) */
     uint16_t n_inline;            /* of ninsns: translated inline / as helper calls */
     bool valid;
+    uint8_t group_misses;         /* entries whose page-group check failed for good (the
+                                     bytes straddle two pages, or the page cannot be
+                                     accessed inline), see group_miss in jit.c */
+    uint8_t tlb_misses;           /* ... failed on a TLB entry not filled (yet) for the page,
+                                     since tlb_miss_icount */
+    uint8_t ngroups;
+    IRGroup group[IR_MAX_GROUPS]; /* the page groups its entry checks */
+    uint64_t tlb_miss_icount;
     uint8_t verify_kind;          /* lockstep (jit_verify.c): 0 not looked at yet, 1 can be
                                      replayed, 2 has port I/O */
 };
@@ -392,6 +428,14 @@ typedef struct JitPage {
     struct JitPage *next;
 } JitPage;
 
+#define JIT_NOGROUP_SLOTS 1024
+/* Page-group misses before a block is translated without groups: misses for good (a group
+ * straddling two pages, a page the TLB maps with flag bits), and TLB misses within
+ * JIT_GROUP_TLB_WINDOW instructions (the entry keeps being evicted). */
+#define JIT_GROUP_MISS_LIMIT 4
+#define JIT_GROUP_TLB_MISS_LIMIT 16
+#define JIT_GROUP_TLB_WINDOW 10000000u
+
 /* JitState: cpu->jit. The first fields are read by generated code through r12. */
 typedef struct JitState {
     uint64_t end;                 /* icount bound for blocks in this x86_jit_run (see there) */
@@ -422,11 +466,21 @@ typedef struct JitState {
     void *backend;                /* the backend's working state, kept between translations */
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
+    uintptr_t verify_exit;        /* what the block's JIT run returned (0 after a fault) */
+    uint32_t nogroup[JIT_NOGROUP_SLOTS]; /* physical PCs (+ 1; 0: empty) of blocks whose
+                                     page-group checks kept failing: translated without
+                                     groups (direct-mapped; a lost entry only costs misses) */
     uint8_t *verify_frames;       /* verify mode: one bit per frame holding blocks (every
                                      frame is marked in cpu->code_pages then) */
     size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
     bool cs64_open;
 } JitState;
+
+/* jit_nogroup_slot: the slot of jit->nogroup for a block at physical address phys. */
+static inline unsigned jit_nogroup_slot(uint32_t phys)
+{
+    return (phys ^ (phys >> 10) ^ (phys >> 20)) & (JIT_NOGROUP_SLOTS - 1);
+}
 
 /* jit_translate: guest code at the current CS:EIP (already resolved to host bytes at
  * code, avail bytes to the page end / limit) -> IR in j->ir. Returns the instruction count

@@ -11,6 +11,7 @@ void ir_init(IRBlock *b)
     b->keep[0] = b->keep[1] = b->keep[2] = -1;
     b->nlabels = 0;
     b->overflow = false;
+    b->ngroups = 0;
 }
 
 static IRInsn *ir_emit(IRBlock *b, IROpc opc)

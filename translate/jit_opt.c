@@ -32,6 +32,13 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_NOP:
             /* Pure: they neither read the lazy flags nor can fault. */
             break;
+        case IR_LD:
+        case IR_ST:
+            if (b->insn[k].c >= 0) {
+                break; /* in a page group: cannot fault */
+            }
+            killed = false;
+            break;
         default:
             killed = false;
             break;
@@ -208,7 +215,8 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_LD:
             case IR_ST:
             case IR_X87:
-                ok = !esp_written; /* the slow path records ESP for a fault */
+                /* the slow path records ESP for a fault; a grouped access has none */
+                ok = !esp_written || (i->opc != IR_X87 && i->c >= 0);
                 break;
             case IR_STREG:
                 if (i->a == R_ESP && i->size >= 2) {
@@ -332,4 +340,251 @@ unsigned jit_opt_dead_code(IRBlock *b)
         }
     }
     return removed;
+}
+
+/* ---- page groups (jit_opt_mem_groups) ---- */
+
+/* RegOff: a value known to be guest register base's value at block entry plus off, or
+ * unknown (base -1). */
+typedef struct RegOff {
+    int8_t base;
+    uint32_t off;
+} RegOff;
+
+static const RegOff UNKNOWN_OFF = {-1, 0};
+
+static bool regoff_same(RegOff x, RegOff y)
+{
+    return x.base == y.base && (x.base < 0 || x.off == y.off);
+}
+
+/* GroupCand: a load or store that could join the group of its base register. */
+typedef struct GroupCand {
+    unsigned k;
+    int8_t base;
+    bool write;
+    uint8_t size;
+    int32_t off;
+} GroupCand;
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const GroupCand *a = x, *c = y;
+    if (a->base != c->base) {
+        return a->base - c->base;
+    }
+    return a->off < c->off ? -1 : a->off > c->off;
+}
+
+/* group_window: among cands[0..n) (one base, sorted by offset), the first index of the
+ * longest run that fits in IR_GROUP_MAX_SPAN bytes; its length in *len. */
+static unsigned group_window(const GroupCand *c, unsigned n, unsigned *len)
+{
+    unsigned best = 0, best_len = 0, lo = 0;
+    for (unsigned hi = 0; hi < n; hi++) {
+        while ((int64_t)c[hi].off + c[hi].size - c[lo].off > IR_GROUP_MAX_SPAN) {
+            lo++;
+        }
+        if (hi - lo + 1 > best_len) {
+            best_len = hi - lo + 1;
+            best = lo;
+        }
+    }
+    *len = best_len;
+    return best;
+}
+
+unsigned jit_opt_mem_groups(IRBlock *b)
+{
+    b->ngroups = 0;
+    RegOff reg[8], tv[IR_MAX_TEMPS];
+    bool kn[IR_MAX_TEMPS];
+    uint32_t kv[IR_MAX_TEMPS];
+    RegOff at_label[IR_MAX_LABELS][8];
+    bool label_seen[IR_MAX_LABELS] = {false};
+    for (int r = 0; r < 8; r++) {
+        reg[r].base = (int8_t)r;
+        reg[r].off = 0;
+    }
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        tv[t] = UNKNOWN_OFF;
+        kn[t] = false;
+    }
+    /* A label some branch reaches from further down (a loop) starts with nothing known. */
+    bool backward[IR_MAX_LABELS] = {false}, placed[IR_MAX_LABELS] = {false};
+    for (unsigned k = 0; k < b->n; k++) {
+        const IRInsn *i = &b->insn[k];
+        if (i->imm >= IR_MAX_LABELS) {
+            continue;
+        }
+        if (i->opc == IR_LABEL) {
+            placed[i->imm] = true;
+        } else if ((i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) && placed[i->imm]) {
+            backward[i->imm] = true;
+        }
+    }
+    GroupCand *cand = malloc(b->n * sizeof(*cand) + 1);
+    if (!cand) {
+        return 0;
+    }
+    unsigned nc = 0;
+    bool reachable = true;
+    for (unsigned k = 0; k < b->n; k++) {
+        IRInsn *i = &b->insn[k];
+        if (i->opc == IR_CALL) {
+            break; /* a helper may change registers, segments, the TLB */
+        }
+        int d = ir_temp_def(i);
+        RegOff dv = UNKNOWN_OFF;
+        bool dk = false;
+        uint32_t dkv = 0;
+        switch ((IROpc)i->opc) {
+        case IR_LABEL:
+            if (i->imm >= IR_MAX_LABELS || backward[i->imm]) {
+                for (int r = 0; r < 8; r++) {
+                    reg[r] = UNKNOWN_OFF;
+                }
+            } else if (label_seen[i->imm]) {
+                for (int r = 0; r < 8; r++) {
+                    if (!reachable) {
+                        reg[r] = at_label[i->imm][r];
+                    } else if (!regoff_same(reg[r], at_label[i->imm][r])) {
+                        reg[r] = UNKNOWN_OFF;
+                    }
+                }
+            } else if (!reachable) {
+                for (int r = 0; r < 8; r++) {
+                    reg[r] = UNKNOWN_OFF; /* reached by nothing seen: anything */
+                }
+            }
+            reachable = true;
+            for (int t = 0; t < IR_MAX_TEMPS; t++) {
+                tv[t] = UNKNOWN_OFF;
+                kn[t] = false;
+            }
+            continue;
+        case IR_BRCOND:
+        case IR_BRFLAGS:
+            if (i->imm < IR_MAX_LABELS && reachable) {
+                for (int r = 0; r < 8; r++) {
+                    if (!label_seen[i->imm]) {
+                        at_label[i->imm][r] = reg[r];
+                    } else if (!regoff_same(reg[r], at_label[i->imm][r])) {
+                        at_label[i->imm][r] = UNKNOWN_OFF;
+                    }
+                }
+                label_seen[i->imm] = true;
+            }
+            continue;
+        case IR_GOTO_TB:
+        case IR_EXIT:
+            reachable = false;
+            continue;
+        case IR_MOVI:
+            dk = true;
+            dkv = i->imm;
+            break;
+        case IR_LDREG:
+            if (i->size == 4 && i->a >= 0 && i->a < 8) {
+                dv = reg[i->a];
+            }
+            break;
+        case IR_STREG:
+            if (i->a >= 0 && i->a < 8 && i->size == 4) {
+                reg[i->a] = i->b >= 0 ? tv[i->b] : UNKNOWN_OFF;
+            } else if (i->a >= 0 && i->a < 8) {
+                reg[i->size == 1 && i->a >= 4 ? i->a - 4 : i->a] = UNKNOWN_OFF;
+            }
+            continue;
+        case IR_ALU:
+            if (i->size == 4 && (i->sub == XA_ADD || i->sub == XA_SUB) && i->a >= 0 &&
+                i->b >= 0) {
+                if (tv[i->a].base >= 0 && kn[i->b]) {
+                    dv.base = tv[i->a].base;
+                    dv.off = i->sub == XA_ADD ? tv[i->a].off + kv[i->b]
+                                              : tv[i->a].off - kv[i->b];
+                } else if (i->sub == XA_ADD && kn[i->a] && tv[i->b].base >= 0) {
+                    dv.base = tv[i->b].base;
+                    dv.off = tv[i->b].off + kv[i->a];
+                }
+            }
+            break;
+        case IR_EA:
+            if (i->a >= 0 && i->b < 0 && tv[i->a].base >= 0) {
+                dv.base = tv[i->a].base;
+                dv.off = tv[i->a].off + i->imm;
+            }
+            break;
+        case IR_LD:
+        case IR_ST:
+            if (reachable && i->a >= 0 && tv[i->a].base >= 0 &&
+                (i->imm == S_ES || i->imm == S_SS || i->imm == S_DS) &&
+                (i->size == 1 || i->size == 2 || i->size == 4)) {
+                GroupCand *c = &cand[nc++];
+                c->k = k;
+                c->base = tv[i->a].base;
+                c->write = i->opc == IR_ST || i->sub == 1;
+                c->size = i->size;
+                c->off = (int32_t)tv[i->a].off;
+            }
+            break;
+        default:
+            break;
+        }
+        if (d >= 0 && d < IR_MAX_TEMPS) {
+            tv[d] = dv;
+            kn[d] = dk;
+            kv[d] = dkv;
+        }
+    }
+    qsort(cand, nc, sizeof(*cand), cand_cmp);
+    /* Per base register: its best window; keep the IR_MAX_GROUPS largest. */
+    unsigned win_start[8] = {0}, win_len[8] = {0};
+    for (unsigned s = 0; s < nc;) {
+        unsigned e = s;
+        while (e < nc && cand[e].base == cand[s].base) {
+            e++;
+        }
+        unsigned len;
+        unsigned w = group_window(cand + s, e - s, &len);
+        win_start[cand[s].base] = s + w;
+        win_len[cand[s].base] = len;
+        s = e;
+    }
+    unsigned grouped = 0;
+    for (int g = 0; g < IR_MAX_GROUPS; g++) {
+        int best = -1;
+        for (int r = 0; r < 8; r++) {
+            if (win_len[r] >= 2 && (best < 0 || win_len[r] > win_len[best])) {
+                best = r;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        const GroupCand *c = cand + win_start[best];
+        unsigned n = win_len[best];
+        win_len[best] = 0;
+        IRGroup *grp = &b->group[b->ngroups];
+        grp->reg = (int8_t)best;
+        grp->lo = c[0].off;
+        grp->write = false;
+        grp->count = (uint16_t)n;
+        int64_t end = 0;
+        for (unsigned q = 0; q < n; q++) {
+            if ((int64_t)c[q].off + c[q].size > end || q == 0) {
+                end = (int64_t)c[q].off + c[q].size;
+            }
+            grp->write = grp->write || c[q].write;
+            IRInsn *i = &b->insn[c[q].k];
+            i->c = (int8_t)b->ngroups;
+            i->imm2 = (uint32_t)(c[q].off - grp->lo);
+            i->a = -1;
+        }
+        grp->span = (uint32_t)(end - grp->lo);
+        b->ngroups++;
+        grouped += n;
+    }
+    free(cand);
+    return grouped;
 }

@@ -199,11 +199,12 @@ static void report(JitState *j, CPUState *cpu, const TranslationBlock *tb, const
  * raised, or -1. */
 static int run_jit_side(JitState *j, CPUState *cpu, TranslationBlock *tb)
 {
+    j->verify_exit = 0;
     if (setjmp(cpu->jmp_env)) {
         return cpu->exc_vector;
     }
     cpu->jit_stop = 0;
-    (void)j->enter(cpu, j, tb->host_code);
+    j->verify_exit = j->enter(cpu, j, tb->host_code);
     return -1;
 }
 
