@@ -886,6 +886,7 @@ static bool group_for_good(CPUState *cpu, const TranslationBlock *tb, const IRGr
 static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
 {
     j->stats.group_misses++;
+
     uint32_t start = tb->eip, size = tb->size;
     unsigned n = tb->ninsns;
     bool for_good = false;

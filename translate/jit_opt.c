@@ -30,7 +30,9 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_SETEIP:
         case IR_SETFLAGS:
         case IR_NOP:
-            /* Pure: they neither read the lazy flags nor can fault. */
+        case IR_SYNC:
+            /* Pure: they neither read the lazy flags nor can fault (a sync only records
+             * where the instruction is; what may fault after it counts for itself). */
             break;
         case IR_LD:
         case IR_ST:

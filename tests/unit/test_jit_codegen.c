@@ -124,6 +124,132 @@ Test(jit_codegen, dead_flags_drop_only_flags_nothing_can_read)
     free(b);
 }
 
+/* ir_push: the frontend's PUSH of temp v (32-bit stack): ESP - 4, store, ESP. */
+static void ir_push(IRBlock *b, int sp, int k, int v)
+{
+    ir_ldreg(b, sp, R_ESP, 4);
+    ir_movi(b, k, 4);
+    ir_alu(b, XA_SUB, sp, sp, k, 4);
+    ir_st(b, S_SS, sp, v, 4);
+    ir_streg(b, R_ESP, 4, sp);
+}
+
+/* ir_load_at: dst = [reg + disp] through seg (one LEA). */
+static void ir_load_at(IRBlock *b, int dst, int base_t, int reg, uint32_t disp, int seg)
+{
+    ir_ldreg(b, base_t, reg, 4);
+    ir_ea(b, dst, base_t, -1, 0, disp);
+    ir_ld(b, dst, seg, dst, 4);
+}
+
+Test(jit_codegen, page_groups_follow_esp_through_pushes_and_ebp_set_from_esp)
+{
+    IRBlock *b = new_ir();
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_push(b, 1, 2, 0);                          /* 4: [esp0 - 4] */
+    ir_push(b, 1, 2, 0);                          /* 9: [esp0 - 8] */
+    ir_ldreg(b, 3, R_ESP, 4);
+    ir_streg(b, R_EBP, 4, 3);                     /* mov ebp, esp: ebp = esp0 - 8 */
+    ir_load_at(b, 4, 5, R_EBP, 0x10, S_SS);       /* 15: [esp0 + 8] */
+    ir_load_at(b, 6, 7, R_EBX, 0x20, S_DS);       /* 18: [ebx0 + 0x20], alone */
+    ir_ld(b, 8, S_FS, 3, 4);                      /* 19: FS is not flat */
+    ir_movi(b, 9, 0x20);
+    ir_alu(b, XA_ADD, 10, 9, 3, 4);               /* 0x20 + esp */
+    ir_st(b, S_DS, 10, 4, 2);                     /* 22: [esp0 + 0x18], 2 bytes */
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_mem_groups(b), 4);
+    cr_assert_eq(b->ngroups, 1, "EBX has one access only: no group");
+    cr_assert_eq(b->group[0].reg, R_ESP);
+    cr_assert_eq(b->group[0].lo, -8);
+    cr_assert_eq(b->group[0].span, 0x1A + 8);
+    cr_assert(b->group[0].write);
+    cr_assert_eq(b->group[0].count, 4);
+    static const unsigned at[] = {4, 9, 15, 22};
+    static const uint32_t off[] = {4, 0, 16, 0x20};
+    for (int q = 0; q < 4; q++) {
+        const IRInsn *i = &b->insn[at[q]];
+        cr_assert_eq(i->c, 0, "op %u in group 0", at[q]);
+        cr_assert_eq(i->imm2, off[q], "op %u at %u from the group start", at[q], i->imm2);
+        cr_assert_eq(i->a, -1, "op %u needs no address temp", at[q]);
+    }
+    cr_assert_eq(b->insn[18].c, -1);
+    cr_assert_eq(b->insn[19].c, -1);
+    free(b);
+}
+
+Test(jit_codegen, page_groups_stop_at_helpers_loops_unequal_joins_and_wide_spans)
+{
+    IRBlock *b = new_ir();
+    /* A join where one path moved ESP: unknown after it; EBP stays known. */
+    ir_load_at(b, 0, 1, R_EBP, 8, S_SS);          /* 2 */
+    ir_load_at(b, 0, 1, R_EBP, 12, S_SS);         /* 5 */
+    int l = ir_label(b);
+    ir_ldreg(b, 2, R_EAX, 4);
+    ir_brcond(b, 2, l);
+    ir_ldreg(b, 3, R_ESP, 4);
+    ir_movi(b, 4, 8);
+    ir_alu(b, XA_ADD, 3, 3, 4, 4);
+    ir_streg(b, R_ESP, 4, 3);                     /* only on the fall-through path */
+    ir_set_label(b, l);
+    ir_load_at(b, 0, 1, R_ESP, 0, S_SS);          /* 15: unknown ESP */
+    ir_load_at(b, 0, 1, R_ESP, 4, S_SS);          /* 18 */
+    ir_load_at(b, 0, 1, R_EBP, 0x2000, S_SS);     /* 21: EBP, too far from the others */
+    ir_load_at(b, 0, 1, R_EBP, 16, S_SS);         /* 24: EBP, joins 2 and 5 */
+    /* A loop: ESI moves inside it, so nothing about ESI holds at its label. */
+    int top = ir_label(b);
+    ir_set_label(b, top);
+    ir_load_at(b, 0, 1, R_ESI, 0, S_DS);          /* 28 */
+    ir_load_at(b, 0, 1, R_ESI, 4, S_DS);          /* 31 */
+    ir_ldreg(b, 2, R_ESI, 4);
+    ir_movi(b, 4, 4);
+    ir_alu(b, XA_ADD, 2, 2, 4, 4);
+    ir_streg(b, R_ESI, 4, 2);
+    ir_brcond(b, 2, top);
+    ir_call_helper(b, -1, NULL, NULL);
+    ir_load_at(b, 0, 1, R_EBP, 20, S_SS);         /* 40: after a helper */
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_mem_groups(b), 3);
+    cr_assert_eq(b->ngroups, 1);
+    cr_assert_eq(b->group[0].reg, R_EBP);
+    cr_assert_eq(b->group[0].lo, 8);
+    cr_assert_eq(b->group[0].span, 12);
+    cr_assert_not(b->group[0].write);
+    static const unsigned in[] = {2, 5, 24}, out[] = {15, 18, 21, 28, 31, 40};
+    for (int q = 0; q < 3; q++) {
+        cr_assert_eq(b->insn[in[q]].c, 0, "op %u grouped", in[q]);
+    }
+    for (int q = 0; q < 6; q++) {
+        cr_assert_eq(b->insn[out[q]].c, -1, "op %u not grouped", out[q]);
+        cr_assert_geq(b->insn[out[q]].a, 0, "op %u keeps its address", out[q]);
+    }
+    free(b);
+}
+
+Test(jit_codegen, grouped_accesses_do_not_keep_flags_or_syncs_alive)
+{
+    IRBlock *b = new_ir();
+    bool dead[64], lazy[64];
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, XA_ADD, 2, 0, 1, 4);
+    ir_setcc(b, CC_OP_ADD32, 2, 1, -1);           /* 3: dead (the loads cannot fault) */
+    ir_insn_start(b, 0x1000, 0x1001);
+    ir_sync(b, 0x1000, 0x1001);                   /* 5: lazy although ESP moves first */
+    ir_push(b, 3, 4, 2);
+    ir_push(b, 3, 4, 2);
+    ir_insn_end(b);
+    ir_alu(b, XA_SUB, 5, 0, 1, 4);
+    ir_setcc(b, CC_OP_SUB32, 5, 1, -1);           /* 18: live (the exit) */
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_mem_groups(b), 2);
+    jit_opt_dead_flags(b, dead);
+    jit_opt_lazy_sync(b, lazy);
+    cr_assert(dead[3]);
+    cr_assert_not(dead[18]);
+    cr_assert(lazy[5]);
+    free(b);
+}
+
 Test(jit_codegen, forwarding_reuses_a_registers_temp_and_rewrites_its_readers)
 {
     IRBlock *b = new_ir();

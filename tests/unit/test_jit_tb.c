@@ -815,3 +815,123 @@ Test(jit_tb, under_an_icount_clock_the_budget_is_exact_and_the_tail_interpreted)
     cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, incs & 0xFFFF);
     rig_free(j);
 }
+
+/* rig_idt: for rig_paging at CPL 0: a GDT (flat code 08h, data 10h) at 12000h and an IDT at
+ * 12100h whose 32 gates all go to HANDLER (HLT) through 32-bit interrupt gates. */
+static void rig_idt(Rig *r)
+{
+    static const uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
+    memcpy(r->ram + 0x12000, gdt, sizeof(gdt));
+    r->cpu->gdtr.base = 0x12000;
+    r->cpu->gdtr.limit = sizeof(gdt) - 1;
+    for (int v = 0; v < 32; v++) {
+        uint32_t lo = (0x08u << 16) | (HANDLER & 0xFFFF), hi = (HANDLER & 0xFFFF0000u) | 0x8E00;
+        memcpy(r->ram + 0x12100 + 8 * v, &lo, 4);
+        memcpy(r->ram + 0x12100 + 8 * v + 4, &hi, 4);
+    }
+    r->cpu->idtr.base = 0x12100;
+    r->cpu->idtr.limit = 32 * 8 - 1;
+}
+
+/* run_flat_both: code at 1000h in flat 32-bit protected mode with paging at CPL 0 (rig_idt's
+ * tables, ESP 9000h), under the JIT and the interpreter, with page 7 (linear 7000h) mapped by
+ * pte7 and holding its own addresses;
+ * both must halt in the same state. Returns the JIT rig; the interpreter's in *int_out. */
+static Rig *run_flat_both(const uint8_t *code, size_t len, uint32_t pte7, Rig **int_out)
+{
+    Rig *r[2];
+    for (int k = 0; k < 2; k++) {
+        r[k] = rig_new(k == 0, 0, code, len);
+        rig_paging(r[k], 0);
+        rig_idt(r[k]);
+        memcpy(r[k]->ram + 0x11000 + 4 * 7, &pte7, 4);
+        r[k]->cpu->cr0 |= CR0_WP;
+        r[k]->cpu->regs[R_ESP] = 0x9000; /* the exception frame: not in page 7 */
+        for (uint32_t a = 0x7000; a < 0x8000; a += 4) {
+            memcpy(r[k]->ram + a, &a, 4);
+        }
+        rig_run(r[k], 1000000);
+        cr_assert(r[k]->cpu->halted, "%s rig halted", k ? "interpreter" : "jit");
+    }
+    assert_same(r[0], r[1]);
+    cr_assert_eq(r[0]->cpu->cr2, r[1]->cpu->cr2);
+    *int_out = r[1];
+    return r[0];
+}
+
+Test(jit_tb, page_groups_serve_stack_and_frame_accesses_and_match_the_interpreter)
+{
+    /* mov esp, 7F00h; mov ecx, 300; l: push ecx; push ebx; mov eax, [esp+4]; add ebx, eax;
+     * call f; pop edx; pop edx; dec ecx; jnz l; hlt
+     * f: push ebp; mov ebp, esp; mov eax, [ebp+8]; add eax, [ebp+0Ch]; mov [ebp-4], eax;
+     *    xor ebx, [ebp-4]; pop ebp; ret */
+    static const uint8_t code[] = {
+        0xBC, 0x00, 0x7F, 0x00, 0x00, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53, 0x8B, 0x44,
+        0x24, 0x04, 0x01, 0xC3, 0xE8, 0x06, 0x00, 0x00, 0x00, 0x5A, 0x5A, 0x49, 0x75, 0xEE,
+        0xF4, 0x55, 0x89, 0xE5, 0x8B, 0x45, 0x08, 0x03, 0x45, 0x0C, 0x89, 0x45, 0xFC, 0x33,
+        0x5D, 0xFC, 0x5D, 0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(s->group_blocks, 2);
+    cr_assert_geq(s->group_accesses, 8);
+    cr_assert_leq(s->group_misses, 3, "only until the TLB holds the stack page: %llu",
+                  (unsigned long long)s->group_misses);
+    cr_assert_eq(s->group_drops, 0);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_page_group_straddling_two_pages_misses_until_its_block_goes_without_groups)
+{
+    /* The loop of the test above with ESP = 8002h: its pushes straddle pages 7 and 8. */
+    static const uint8_t code[] = {
+        0xBC, 0x02, 0x80, 0x00, 0x00, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53, 0x8B, 0x44,
+        0x24, 0x04, 0x01, 0xC3, 0xE8, 0x06, 0x00, 0x00, 0x00, 0x5A, 0x5A, 0x49, 0x75, 0xEE,
+        0xF4, 0x55, 0x89, 0xE5, 0x8B, 0x45, 0x08, 0x03, 0x45, 0x0C, 0x89, 0x45, 0xFC, 0x33,
+        0x5D, 0xFC, 0x5D, 0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(s->group_drops, 1);
+    cr_assert_geq(s->group_misses, 4 * s->group_drops, "JIT_GROUP_MISS_LIMIT misses each");
+    cr_assert_lt(s->group_misses, 40, "then no more misses: %llu",
+                 (unsigned long long)s->group_misses);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, page_group_accesses_fault_and_modify_code_as_under_the_interpreter)
+{
+    /* A frame in a page that is not present: mov ebp, 7F00h; jmp $+2;
+     * mov eax, [ebp+4]; mov ebx, [ebp+8]; hlt: #PF at the first load. */
+    static const uint8_t absent[] = {0xBD, 0x00, 0x7F, 0x00, 0x00, 0xEB, 0x00, 0x8B, 0x45,
+                                     0x04, 0x8B, 0x5D, 0x08, 0xF4};
+    Rig *i;
+    Rig *j = run_flat_both(absent, sizeof(absent), 0x7000 | 2, &i);
+    cr_assert_eq(j->cpu->cr2, 0x7F04);
+    cr_assert_eq(j->cpu->eip, HANDLER + 1);
+    rig_free(j);
+    rig_free(i);
+    /* A read-only frame (CR0.WP), in the TLB for reading: mov ebp, 7F00h; mov eax, [ebp+10h];
+     * jmp $+2; mov eax, [ebp+4]; mov [ebp+8], ebx: the load is done, the store faults. */
+    static const uint8_t ro[] = {0xBD, 0x00, 0x7F, 0x00, 0x00, 0x8B, 0x45, 0x10, 0xEB, 0x00,
+                                 0x8B, 0x45, 0x04, 0x89, 0x5D, 0x08, 0xF4};
+    j = run_flat_both(ro, sizeof(ro), 0x7000 | 1, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX], 0x7F04);
+    cr_assert_eq(j->cpu->cr2, 0x7F08);
+    rig_free(j);
+    rig_free(i);
+    /* The stack in the code's page: mov esp, 1014h; jmp $+2; mov ebx, [esp+10h];
+     * push 90404040h (onto the next instruction); mov al, 7; nop; nop; hlt: the pushed
+     * INC EAX x3 run instead. */
+    static const uint8_t smc[] = {0xBC, 0x14, 0x10, 0x00, 0x00, 0xEB, 0x00, 0x8B, 0x5C, 0x24,
+                                  0x10, 0x68, 0x40, 0x40, 0x40, 0x90, 0xB0, 0x07, 0x90, 0x90,
+                                  0xF4};
+    j = run_flat_both(smc, sizeof(smc), 0x7000 | 3, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX], 3);
+    rig_free(j);
+    rig_free(i);
+}
