@@ -893,8 +893,12 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
     for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS; g++) {
         for_good = for_good || group_for_good(cpu, tb, &tb->group[g]);
     }
-    if (!for_good && cpu->icount - tb->tlb_miss_icount > JIT_GROUP_TLB_WINDOW) {
-        tb->tlb_misses = 0;
+    if (!for_good) {
+        /* Only TLB misses in quick succession count (an entry evicted again every time);
+         * one per new address space or after a flush is what the interpreter run is for. */
+        if (cpu->icount - tb->tlb_miss_icount > JIT_GROUP_TLB_WINDOW) {
+            tb->tlb_misses = 0;
+        }
         tb->tlb_miss_icount = cpu->icount;
     }
     bool drop = for_good ? ++tb->group_misses >= JIT_GROUP_MISS_LIMIT

@@ -380,7 +380,7 @@ struct TranslationBlock {
                                      bytes straddle two pages, or the page cannot be
                                      accessed inline), see group_miss in jit.c */
     uint8_t tlb_misses;           /* ... failed on a TLB entry not filled (yet) for the page,
-                                     since tlb_miss_icount */
+                                     each close after the previous one (tlb_miss_icount) */
     uint8_t ngroups;
     IRGroup group[IR_MAX_GROUPS]; /* the page groups its entry checks */
     uint64_t tlb_miss_icount;
@@ -430,11 +430,12 @@ typedef struct JitPage {
 
 #define JIT_NOGROUP_SLOTS 1024
 /* Page-group misses before a block is translated without groups: misses for good (a group
- * straddling two pages, a page the TLB maps with flag bits), and TLB misses within
- * JIT_GROUP_TLB_WINDOW instructions (the entry keeps being evicted). */
+ * straddling two pages, a page the TLB maps with flag bits), and TLB misses each within
+ * JIT_GROUP_TLB_WINDOW instructions of the previous one (the entry keeps being evicted; a
+ * miss per new process is no reason). */
 #define JIT_GROUP_MISS_LIMIT 4
-#define JIT_GROUP_TLB_MISS_LIMIT 16
-#define JIT_GROUP_TLB_WINDOW 10000000u
+#define JIT_GROUP_TLB_MISS_LIMIT 8
+#define JIT_GROUP_TLB_WINDOW 20000u
 
 /* JitState: cpu->jit. The first fields are read by generated code through r12. */
 typedef struct JitState {
