@@ -25,21 +25,26 @@
 
 #include "translate/jit_internal.h"
 
-/* The temps, the slow-path flag, the page groups' host addresses, padding: rsp stays 16-byte
- * aligned at calls (six pushes and the return address before it). */
-#define FRAME_BYTES (8 + 8 * IR_MAX_TEMPS + 32)
 #define OFF(f) ((int32_t)offsetof(CPUState, f))
 #define JOFF(f) ((int32_t)offsetof(JitState, f))
-#define TEMP(t) ((int32_t)(8 * (t)))
-/* A byte of the frame after the temps (the frame's alignment padding): set by the slow path
- * of a memory access whose instruction deferred its sync, tested by that instruction's
- * IR_CHECK, which runs the stop checks only when the slow path ran. */
+/* The scratch frame: JitState.frame, through r12 (the host stack moves with host calls). */
+#define X_FRAME X_R12
+#define TEMP(t) (JOFF(frame) + (int32_t)(8 * (t)))
+/* A byte of the frame after the temps: set by the slow path of a memory access whose
+ * instruction deferred its sync, tested by that instruction's IR_CHECK, which runs the stop
+ * checks only when the slow path ran. */
 #define SLOW_FLAG TEMP(IR_MAX_TEMPS)
-_Static_assert(FRAME_BYTES >= 8 * IR_MAX_TEMPS + 1, "the slow-path flag lives in the frame");
 /* Page group g's host address (that of its register's entry value + lo). */
 #define GROUP_SLOT(g) TEMP(IR_MAX_TEMPS + 1 + (g))
-_Static_assert(GROUP_SLOT(IR_MAX_GROUPS) <= FRAME_BYTES, "the group slots live in the frame");
-_Static_assert((FRAME_BYTES + 7 * 8) % 16 == 0, "calls from generated code see rsp aligned");
+_Static_assert(GROUP_SLOT(IR_MAX_GROUPS) <= JOFF(frame) + JIT_FRAME_BYTES,
+               "the group slots live in the frame");
+/* Host stack below the saved registers at enter: alignment padding, then the sentinel marker
+ * and return-address slot that no guest RET matches (see gen_call_tb). rsp stays 16-byte
+ * aligned in generated code: 6 pushes + the return address + these 3 words. */
+#define ENTER_STACK_WORDS 3
+_Static_assert((7 + ENTER_STACK_WORDS) % 2 == 0, "generated code runs with rsp 16-aligned");
+/* How deep host calls may nest (bytes of host stack, 16 per level). */
+#define HOST_CALL_DEPTH_BYTES (32u << 10)
 
 _Static_assert(sizeof(JitJcEntry) == 64, "the jump-cache probe scales the slot index by 64");
 _Static_assert(sizeof(TLBEntry) == 32, "the inline TLB lookup scales the index by 32");
@@ -278,16 +283,22 @@ void jit_gen_trampolines(JitState *j)
     X64Emit e;
     codebuf_begin_write(cb);
     x64_init(&e, cb->rw, cb->rx, 0, cb->size);
-    /* enter(cpu, j, code): save the callee-saved registers, set up the temp frame. */
+    /* enter(cpu, j, code): save the callee-saved registers; below them the sentinel marker
+     * (0, which no guest RET matches) over a return-address slot; note rsp, the bottom of
+     * the host calls that guest calls become (gen_call_tb) and the floor they may reach. */
     x64_push(&e, X_RBP);
     x64_push(&e, X_RBX);
     x64_push(&e, X_R12);
     x64_push(&e, X_R13);
     x64_push(&e, X_R14);
     x64_push(&e, X_R15);
-    x64_alu_ri(&e, 8, XA_SUB, X_RSP, FRAME_BYTES);
+    x64_alu_ri(&e, 8, XA_SUB, X_RSP, 8 * ENTER_STACK_WORDS);
+    x64_store_imm(&e, 8, X_RSP, 8, 0);
     x64_mov_rr(&e, 8, X_RBX, X_RDI);
     x64_mov_rr(&e, 8, X_R12, X_RSI);
+    x64_store(&e, 8, X_R12, JOFF(host_sp), X_RSP);
+    x64_lea(&e, X_RAX, X_RSP, -(int32_t)HOST_CALL_DEPTH_BYTES);
+    x64_store(&e, 8, X_R12, JOFF(call_floor), X_RAX);
     x64_jmp_r(&e, X_RDX);
     /* lookup: the next block through the jump-cache probe, else jit_helper_lookup (eip and
      * icount are up to date); jump to it, or leave to the C loop with rax = 0. */
@@ -321,7 +332,8 @@ void jit_gen_trampolines(JitState *j)
     x64_alu_rr(&e, 4, XA_XOR, X_RAX, X_RAX);
     /* epilogue (right after the lookup's miss path): rax holds the exit value. */
     j->epilogue_off = e.pos;
-    x64_alu_ri(&e, 8, XA_ADD, X_RSP, FRAME_BYTES);
+    x64_load(&e, 8, X_RSP, X_R12, JOFF(host_sp)); /* drops any host calls' frames */
+    x64_alu_ri(&e, 8, XA_ADD, X_RSP, 8 * ENTER_STACK_WORDS);
     x64_pop(&e, X_R15);
     x64_pop(&e, X_R14);
     x64_pop(&e, X_R13);
@@ -689,8 +701,9 @@ static void call_lookup_known(Backend *b)
  *     link was made for. While that TLB entry still maps the page the same way, the jump goes
  *     straight to the block: the same conditions as a chained jump within a page (everything
  *     else is the target block's entry checks), without the jump-cache probe.
+ *     force_xlink: on the same page too (a host call's return, see gen_call_tb).
  *   jmp_stub: the known-mode probe (call_lookup_known), where a failed check lands too. */
-static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip)
+static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip, bool force_xlink)
 {
     X64Emit *e = &b->e;
     TranslationBlock *tb = b->tb;
@@ -700,7 +713,7 @@ static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip)
     size_t misses[3];
     unsigned nmiss = 0;
     size_t xs = e->pos;
-    if (page != ((tb->cs_base + tb->eip) & ~0xFFFu) && page != 0) {
+    if ((force_xlink || page != ((tb->cs_base + tb->eip) & ~0xFFFu)) && page != 0) {
         int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
                                 sizeof(TLBEntry) * ((lin >> 12) & (TLB_SIZE - 1)));
         if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
@@ -730,6 +743,87 @@ static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip)
     x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)target_eip);
     x64_mov_ri32(e, X_R8, tb->flags); /* the known-mode probe's mode bits */
     call_lookup_known(b);
+}
+
+/* gen_goto_slot: a direct jump through chain slot `slot` to target (icount flushed, the
+ * guest-register cache written back): a jmp rel32 that tb_chain patches; unchained it falls
+ * through to the exit to C, which asks for the link. A chained jump leaves EIP stale: the
+ * target block's entry checks set it when they leave; the exit to C and the probe stubs set
+ * it here. */
+static void gen_goto_slot(Backend *b, int slot, uint32_t target, bool force_xlink)
+{
+    X64Emit *e = &b->e;
+    TranslationBlock *tb = b->tb;
+    size_t f = x64_jmp_rel32(e);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
+    }
+    tb->jmp_field[slot] = (uint32_t)f;
+    x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)target);
+    x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | (uint64_t)(slot + 1));
+    jmp_epilogue(b);
+    gen_slot_stubs(b, slot, target, force_xlink);
+}
+
+/* Host calls for guest calls: a near CALL in a block with a flat 4 GiB CS jumps to its
+ * target with a host CALL after pushing a marker (the block's mode bits with bit 15 set, and
+ * the guest return address); a near RET whose target and mode equal the marker on top of the
+ * host stack returns with a host RET, which the host's return-address predictor gets right
+ * where the indirect jump of a lookup is mispredicted whenever a function returns to
+ * another caller than last time. The return lands after the call: it drops the marker and
+ * goes to the return address's block through chain slot 1, always behind the cross-page
+ * link's check (the TLB entry still maps the page the same way), since a stale frame may be
+ * matched in another address space. Frames that are never returned through (longjmp, a
+ * task switch, an exception) stay until generated code next leaves to C, whose epilogue
+ * resets rsp; below call_floor a CALL makes a plain jump. Code is only freed by a flush in
+ * C, so no frame outlives the code it returns to. */
+static bool host_calls(const TranslationBlock *tb)
+{
+    return tb->cs_base == 0 && tb->cs_limit == 0xFFFFFFFFu && (tb->flags & TBF_CODE32);
+}
+
+static uint64_t call_marker(const TranslationBlock *tb, uint32_t ret)
+{
+    return ((uint64_t)(tb->flags | 0x8000u) << 32) | ret;
+}
+
+/* gen_call_tb: IR_CALL_TB (see host_calls). */
+static void gen_call_tb(Backend *b, uint32_t target, uint32_t ret)
+{
+    X64Emit *e = &b->e;
+    TranslationBlock *tb = b->tb;
+    size_t to_goto[2];
+    unsigned n = 0;
+    if (host_calls(tb)) {
+        x64_alu_rm(e, 8, XA_CMP, X_RSP, X_R12, JOFF(call_floor));
+        to_goto[n++] = x64_jcc_rel32(e, XC_BE);
+        x64_mov_ri64(e, X_RAX, call_marker(tb, ret));
+        x64_push(e, X_RAX);
+        to_goto[n++] = x64_call_rel32(e);
+        /* The return: rsp points at the marker. */
+        x64_alu_ri(e, 8, XA_ADD, X_RSP, 8);
+        gen_goto_slot(b, 1, ret, true);
+    }
+    for (unsigned k = 0; k < n && !e->overflow; k++) {
+        x64_patch_rel32(e->buf, to_goto[k], e->pos);
+    }
+    gen_goto_slot(b, 0, target, false);
+}
+
+/* gen_ret_host: a near RET's host return when the marker on top of the host stack is its
+ * own (EIP holds the target); else it goes on to the lookup. */
+static void gen_ret_host(Backend *b)
+{
+    X64Emit *e = &b->e;
+    x64_load(e, 4, X_RAX, X_RBX, OFF(eip));
+    x64_mov_ri64(e, X_RCX, call_marker(b->tb, 0));
+    x64_alu_rr(e, 8, XA_OR, X_RAX, X_RCX);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RSP, 8);
+    size_t miss = x64_jcc_rel32(e, XC_NE);
+    x64_ret(e);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, miss, e->pos);
+    }
 }
 
 /* jmp_lookup: leave through the lookup trampoline (eip and icount are up to date). */
@@ -858,7 +952,7 @@ static void alias_break(Backend *b, int g)
         if (temp_reg(t) >= 0) {
             x64_mov_rr(&b->e, 4, temp_reg(t), h);
         } else {
-            x64_store(&b->e, 4, X_RSP, TEMP(t), h);
+            x64_store(&b->e, 4, X_FRAME, TEMP(t), h);
         }
     }
 }
@@ -892,7 +986,7 @@ static void materialize(Backend *b, int t)
     if (temp_reg(t) >= 0) {
         x64_mov_ri32(&b->e, temp_reg(t), b->kval[t]);
     } else {
-        x64_store_imm(&b->e, 4, X_RSP, TEMP(t), (int32_t)b->kval[t]);
+        x64_store_imm(&b->e, 4, X_FRAME, TEMP(t), (int32_t)b->kval[t]);
     }
 }
 
@@ -912,7 +1006,7 @@ static void load_temp(Backend *b, int r, int t)
     }
     int h = temp_src(b, t);
     if (h < 0) {
-        x64_load(&b->e, 4, r, X_RSP, TEMP(t));
+        x64_load(&b->e, 4, r, X_FRAME, TEMP(t));
     } else if (h != r) {
         x64_mov_rr(&b->e, 4, r, h);
     }
@@ -928,7 +1022,7 @@ static void store_temp(Backend *b, int t, int r)
     }
     int h = temp_reg(t);
     if (h < 0) {
-        x64_store(&b->e, 4, X_RSP, TEMP(t), r);
+        x64_store(&b->e, 4, X_FRAME, TEMP(t), r);
     } else if (h != r) {
         x64_mov_rr(&b->e, 4, h, r);
     }
@@ -1033,7 +1127,7 @@ static void gen_mem_group(Backend *b, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
     if (b->rsi_group != i->c) {
-        x64_load(e, 8, X_RSI, X_RSP, GROUP_SLOT(i->c));
+        x64_load(e, 8, X_RSI, X_FRAME, GROUP_SLOT(i->c));
         b->rsi_group = i->c;
     }
     int32_t off = (int32_t)i->imm2;
@@ -1083,7 +1177,7 @@ static void gen_group_checks(Backend *b, const IRBlock *ir, size_t *miss, unsign
         }
         x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
         x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
-        x64_store(e, 8, X_RSP, GROUP_SLOT(g), X_RSI);
+        x64_store(e, 8, X_FRAME, GROUP_SLOT(g), X_RSI);
     }
     b->rsi_group = ir->ngroups - 1;
 }
@@ -1186,7 +1280,7 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     if (cp->sync_lazy) {
         /* The deferred IR_SYNC: only the helper can fault or look at EIP. */
         emit_sync(b, cp->sync_eip, cp->sync_next, cp->pending, cp->gc_host[R_ESP]);
-        x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 1);
+        x64_store_imm(e, 1, X_FRAME, SLOW_FLAG, 1);
     }
     if (cp->store) {
         /* The value first: it may live in rdi, the first argument. */
@@ -1195,7 +1289,7 @@ static void gen_cold(Backend *b, const ColdPath *cp)
         } else if (cp->val_reg >= 0) {
             x64_mov_rr(e, 4, X_RCX, cp->val_reg);
         } else {
-            x64_load(e, 4, X_RCX, X_RSP, TEMP(cp->val));
+            x64_load(e, 4, X_RCX, X_FRAME, TEMP(cp->val));
         }
     }
     x64_mov_rr(e, 8, X_RDI, X_RBX);
@@ -1606,7 +1700,7 @@ static void host_flags(Backend *b, const IRInsn *i)
             if (temp_src(b, i->b) >= 0) {
                 x64_alu_rr_w(e, w, aop, X_RAX, temp_src(b, i->b));
             } else {
-                x64_alu_rm(e, w, aop, X_RAX, X_RSP, TEMP(i->b));
+                x64_alu_rm(e, w, aop, X_RAX, X_FRAME, TEMP(i->b));
             }
         }
     }
@@ -1676,7 +1770,7 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
         if (temp_reg(t) >= 0) {
             x64_mov_rr(e, 4, temp_reg(t), h);
         } else {
-            x64_store(e, 4, X_RSP, TEMP(t), h);
+            x64_store(e, 4, X_FRAME, TEMP(t), h);
         }
     }
     static const int8_t subs[] = {4, 5, 7, -1, -1, -1, 0, 1}; /* SHL..ROR */
@@ -1696,14 +1790,14 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
         if (src >= 0) {
             x64_imul_rr(e, 4, h, src);
         } else {
-            x64_imul_rm(e, 4, h, X_RSP, TEMP(i->b));
+            x64_imul_rm(e, 4, h, X_FRAME, TEMP(i->b));
         }
     } else if (imm) {
         x64_alu_ri(e, 4, sub, h, (int32_t)b->kval[i->b]);
     } else if (src >= 0) {
         x64_alu_rr(e, 4, sub, h, src);
     } else {
-        x64_alu_rm(e, 4, sub, h, X_RSP, TEMP(i->b));
+        x64_alu_rm(e, 4, sub, h, X_FRAME, TEMP(i->b));
     }
     b->gc_dirty[g] = true;
     b->skip_k = nx;
@@ -1876,9 +1970,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
              * the checks look at; EIP is set here, before any exit. An inline instruction
              * goes on at its successor, so there is nothing to compare. EIP stays stale on
              * the fast path: every later exit sets it. */
-            x64_alu_mi(e, 1, XA_CMP, X_RSP, SLOW_FLAG, 0);
+            x64_alu_mi(e, 1, XA_CMP, X_FRAME, SLOW_FLAG, 0);
             size_t skip = x64_jcc_rel32(e, XC_E);
-            x64_store_imm(e, 1, X_RSP, SLOW_FLAG, 0);
+            x64_store_imm(e, 1, X_FRAME, SLOW_FLAG, 0);
             x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)b->sync_next);
             if (!i->sub && i->imm != b->sync_next) {
                 x64_alu_mi(e, 4, XA_CMP, X_RBX, OFF(eip), (int32_t)i->imm);
@@ -2002,7 +2096,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             if (temp_src(b, i->b) >= 0) {
                 x64_imul_rr(e, 4, X_RAX, temp_src(b, i->b));
             } else {
-                x64_imul_rm(e, 4, X_RAX, X_RSP, TEMP(i->b));
+                x64_imul_rm(e, 4, X_RAX, X_FRAME, TEMP(i->b));
             }
             break;
         case IR_ALU_IMULH:
@@ -2024,7 +2118,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
                 if (temp_src(b, i->b) >= 0) {
                     x64_alu_rr(e, 4, i->sub, X_RAX, temp_src(b, i->b));
                 } else {
-                    x64_alu_rm(e, 4, i->sub, X_RAX, X_RSP, TEMP(i->b));
+                    x64_alu_rm(e, 4, i->sub, X_RAX, X_FRAME, TEMP(i->b));
                 }
             }
             break;
@@ -2260,36 +2354,34 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         tb->jmp_field[i->imm & 1] = (uint32_t)f;
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
         jmp_epilogue(b);
-        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2);
+        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2, false);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, skip, e->pos);
         }
         break;
     }
-    case IR_GOTO_TB: {
+    case IR_GOTO_TB:
         gc_writeback(b);
         b->unreachable = true;
-        /* A chained jump leaves EIP stale: the target block's entry checks set it when they
-         * leave; the exit to C and the probe stubs set it here. */
         flush_icount(b, b->pending);
-        size_t f = x64_jmp_rel32(e);
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, f, e->pos); /* unchained: fall through to the exit */
-        }
-        tb->jmp_field[i->imm & 1] = (uint32_t)f;
-        x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)i->imm2);
-        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
-        jmp_epilogue(b);
-        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2);
+        gen_goto_slot(b, (int)(i->imm & 1), i->imm2, false);
         break;
-    }
+    case IR_CALL_TB:
+        gc_writeback(b);
+        b->unreachable = true;
+        flush_icount(b, b->pending);
+        gen_call_tb(b, i->imm, i->imm2);
+        break;
     case IR_EXIT: {
         /* Indirect exit: look the next block up without going back to C; with the block's
          * own mode bits unless a helper may have changed them. */
         gc_writeback(b);
         b->unreachable = true;
         flush_icount(b, b->pending);
-        if (i->sub == 0) {
+        if (i->sub == 2 && host_calls(tb)) {
+            gen_ret_host(b);
+        }
+        if (i->sub != 1) {
             x64_mov_ri32(e, X_R8, tb->flags);
             call_lookup_known(b);
         } else {

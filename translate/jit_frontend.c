@@ -1258,7 +1258,11 @@ static int try_inline(Fe *f)
         if (op == 0xE8) {
             ir_seteip(ir, target);
             ir_check_events(ir); /* the push may have hit translated code */
-            ir_goto_tb(ir, 0, target);
+            if (size == 4) {
+                ir_call_tb(ir, target, f->next);
+            } else {
+                ir_goto_tb(ir, 0, target);
+            }
             return 2;
         }
         ir_check(ir, f->next);
@@ -1278,7 +1282,11 @@ static int try_inline(Fe *f)
         if (op == 0xC3) {
             ir_jump_ind(ir, v, size);
             ir_insn_end(ir);
-            ir_exit_tb(ir);
+            if (size == 4) {
+                ir_exit_ret(ir);
+            } else {
+                ir_exit_tb(ir);
+            }
             return 2;
         }
         ir_streg(ir, (int)(op & 7), size, v);

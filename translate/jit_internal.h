@@ -160,7 +160,11 @@ typedef enum IROpc {
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
     IR_EXIT,         /* leave the block through the lookup (eip already set); sub = 1: after
                         a helper that may have changed the mode bits (else they are the
-                        block's own) */
+                        block's own); sub = 2: a near RET, which returns through the host
+                        stack when the call it matches was a host call (IR_CALL_TB) */
+    IR_CALL_TB,      /* a near CALL's jump (the return address pushed, state synced): to
+                        imm through chain slot 0 by a host call, whose return (a matching
+                        RET) goes on to imm2 through chain slot 1 */
     IR_GOTO_TB_IF,   /* if eip == imm2: leave through chain slot imm (after a helper that
                         branched: LOOP, JCXZ, CALL rel) */
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
@@ -289,6 +293,10 @@ void ir_brzero(IRBlock *b, int cond, int label);
 void ir_set_label(IRBlock *b, int label);
 void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
+/* ir_exit_ret: IR_EXIT of a near RET (sub = 2). */
+void ir_exit_ret(IRBlock *b);
+/* ir_call_tb: IR_CALL_TB to target, returning to ret. */
+void ir_call_tb(IRBlock *b, uint32_t target, uint32_t ret);
 /* ir_exit_tb_mode: IR_EXIT after something that may have changed the mode bits. */
 void ir_exit_tb_mode(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
@@ -438,8 +446,16 @@ typedef struct JitPage {
 #define JIT_GROUP_TLB_WINDOW 20000u
 
 /* JitState: cpu->jit. The first fields are read by generated code through r12. */
+/* JIT_FRAME_BYTES: generated code's scratch frame (JitState.frame): a slot per IR temp, the
+ * slow-path flag, the page groups' host addresses. */
+#define JIT_FRAME_BYTES (8 * IR_MAX_TEMPS + 8 + 8 * IR_MAX_GROUPS)
+
 typedef struct JitState {
     uint64_t end;                 /* icount bound for blocks in this x86_jit_run (see there) */
+    uint64_t frame[JIT_FRAME_BYTES / 8]; /* generated code's scratch, at [r12 + small offsets]
+                                     (not on the host stack, which host call/ret pairs move) */
+    uint64_t host_sp;             /* rsp in generated code at its bottom level (enter) */
+    uint64_t call_floor;          /* below this rsp, guest calls are not host calls */
     uint8_t in_code;              /* generated code is on the stack */
     bool count_execs;             /* -d jit-stats: blocks count their entries */
     JitOptions opt;

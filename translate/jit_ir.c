@@ -301,6 +301,23 @@ void ir_exit_tb(IRBlock *b)
     ir_emit(b, IR_EXIT);
 }
 
+void ir_exit_ret(IRBlock *b)
+{
+    IRInsn *i = ir_emit(b, IR_EXIT);
+    if (i) {
+        i->sub = 2;
+    }
+}
+
+void ir_call_tb(IRBlock *b, uint32_t target, uint32_t ret)
+{
+    IRInsn *i = ir_emit(b, IR_CALL_TB);
+    if (i) {
+        i->imm = target;
+        i->imm2 = ret;
+    }
+}
+
 void ir_exit_tb_mode(IRBlock *b)
 {
     IRInsn *i = ir_emit(b, IR_EXIT);
@@ -370,7 +387,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_CALL] = "call", [IR_CHECK] = "check", [IR_MOVI] = "movi", [IR_LDREG] = "ldreg",
         [IR_STREG] = "streg", [IR_ALU] = "alu", [IR_SETCC] = "setcc", [IR_LD] = "ld",
         [IR_ST] = "st", [IR_SETEIP] = "seteip", [IR_BRCOND] = "brcond", [IR_LABEL] = "label",
-        [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb",
+        [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb", [IR_CALL_TB] = "call_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
         [IR_CONDCC] = "condcc", [IR_X87] = "x87",

@@ -322,6 +322,7 @@ unsigned jit_opt_dead_code(IRBlock *b)
             }
             break;
         case IR_GOTO_TB:
+        case IR_CALL_TB:
         case IR_EXIT:
             live.w[0] = live.w[1] = 0; /* what follows is reached through a label only */
             continue;
@@ -519,6 +520,7 @@ unsigned jit_opt_mem_groups(IRBlock *b)
             }
             continue;
         case IR_GOTO_TB:
+        case IR_CALL_TB:
         case IR_EXIT:
             reachable = false;
             continue;

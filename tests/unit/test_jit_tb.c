@@ -935,3 +935,88 @@ Test(jit_tb, page_group_accesses_fault_and_modify_code_as_under_the_interpreter)
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, guest_calls_returning_normally_or_not_match_the_interpreter)
+{
+    /* mov esp, 9000h; mov ecx, 200; l: mov eax, 12; call fib; add ebx, eax;
+     * call skip (returns 2 bytes past its return address); inc esi; inc esi; add ebx, 1;
+     * call $+5; pop ebp (a call never returned from); dec ecx; jnz l;
+     * mov edi, 3000; call deep (recursion deeper than host calls may nest); hlt
+     * fib: recursive Fibonacci of EAX; skip: add dword [esp], 2; ret;
+     * deep: test edi, edi; jz r; dec edi; call deep; inc ebp; r: ret */
+    static const uint8_t code[] = {
+        0xBC, 0x00, 0x90, 0x00, 0x00, 0xB9, 0xC8, 0x00, 0x00, 0x00, 0xB8, 0x0C, 0x00, 0x00,
+        0x00, 0xE8, 0x24, 0x00, 0x00, 0x00, 0x01, 0xC3, 0xE8, 0x37, 0x00, 0x00, 0x00, 0x46,
+        0x46, 0x83, 0xC3, 0x01, 0xE8, 0x00, 0x00, 0x00, 0x00, 0x5D, 0x49, 0x0F, 0x85, 0xDD,
+        0xFF, 0xFF, 0xFF, 0xBF, 0xB8, 0x0B, 0x00, 0x00, 0xE8, 0x20, 0x00, 0x00, 0x00, 0xF4,
+        0x83, 0xF8, 0x02, 0x72, 0x14, 0x50, 0x48, 0xE8, 0xF4, 0xFF, 0xFF, 0xFF, 0x5A, 0x50,
+        0x8D, 0x42, 0xFE, 0xE8, 0xEA, 0xFF, 0xFF, 0xFF, 0x5A, 0x01, 0xD0, 0xC3, 0x83, 0x04,
+        0x24, 0x02, 0xC3, 0x85, 0xFF, 0x74, 0x07, 0x4F, 0xE8, 0xF6, 0xFF, 0xFF, 0xFF, 0x45,
+        0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    cr_assert_eq(j->cpu->regs[R_EBX], 200u * (144 + 1));
+    cr_assert_eq(j->cpu->regs[R_ESI], 0, "the skipped INCs never ran");
+    cr_assert_eq(j->cpu->regs[R_ESP], 0x9000);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, returns_to_their_callers_take_no_lookup)
+{
+    /* mov esp, 9000h; mov ecx, 10000; l: call f; dec ecx; jnz l; hlt; f: inc eax; ret */
+    static const uint8_t code[] = {
+        0xBC, 0x00, 0x90, 0x00, 0x00, 0xB9, 0x10, 0x27, 0x00, 0x00, 0xE8, 0x04, 0x00, 0x00,
+        0x00, 0x49, 0x75, 0xF8, 0xF4, 0x40, 0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX], 10000);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_lt(s->lookup_hits + s->block_entries, 200,
+                 "10000 RETs: %llu lookups, %llu entries from C",
+                 (unsigned long long)s->lookup_hits, (unsigned long long)s->block_entries);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_return_into_a_page_remapped_meanwhile_runs_the_new_code)
+{
+    /* 1000: mov ecx, 100; l: call 2000h; dec ecx; jnz l; mov eax, 11h; hlt
+     * 2000: xor eax, eax; cmp ecx, 1; sete al; shl eax, 13; add eax, 1007h;
+     *       mov [11004h], eax (the PTE of linear 1000h: physical 3000h when ECX = 1);
+     *       mov eax, [401000h] (a page with the same TLB index: the entry of linear 1000h
+     *       goes, and with it the old translation); ret
+     * Physical 3000h holds mov eax, 33h; hlt at the return address. The last return matches its
+     * call's host frame without generated code leaving to C; the code it returns to must be
+     * the new page's, as the interpreter's next fetch walks the page tables again. */
+    static const uint8_t main_code[] = {
+        0xB9, 0x64, 0x00, 0x00, 0x00, 0xE8, 0xF6, 0x0F, 0x00, 0x00, 0x49, 0x75, 0xF8, 0xB8,
+        0x11, 0x00, 0x00, 0x00, 0xF4,
+    };
+    static const uint8_t f_code[] = {
+        0x31, 0xC0, 0x83, 0xF9, 0x01, 0x0F, 0x94, 0xC0, 0xC1, 0xE0, 0x0D, 0x05, 0x07, 0x10,
+        0x00, 0x00, 0xA3, 0x04, 0x10, 0x01, 0x00, 0xA1, 0x00, 0x10, 0x40, 0x00, 0xC3,
+    };
+    Rig *r[2];
+    for (int k = 0; k < 2; k++) {
+        r[k] = rig_new(k == 0, 0, main_code, sizeof(main_code));
+        rig_paging(r[k], 0);
+        rig_idt(r[k]);
+        uint32_t pde1 = 0x11000 | 7; /* 4 MiB up: the same table */
+        memcpy(r[k]->ram + 0x10004, &pde1, 4);
+        r[k]->cpu->regs[R_ESP] = 0x9000;
+        memcpy(r[k]->ram + 0x2000, f_code, sizeof(f_code));
+        static const uint8_t new_tail[] = {0xB8, 0x33, 0x00, 0x00, 0x00, 0xF4};
+        memcpy(r[k]->ram + 0x3000, main_code, sizeof(main_code));
+        memcpy(r[k]->ram + 0x300A, new_tail, sizeof(new_tail));
+        rig_run(r[k], 100000);
+        cr_assert(r[k]->cpu->halted);
+    }
+    assert_same(r[0], r[1]);
+    cr_assert_eq(r[0]->cpu->regs[R_EAX], 0x33);
+    cr_assert_eq(r[0]->cpu->regs[R_ECX], 1);
+    rig_free(r[0]);
+    rig_free(r[1]);
+}
