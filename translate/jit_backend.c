@@ -2381,6 +2381,21 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (i->sub == 2 && host_calls(tb)) {
             gen_ret_host(b);
         }
+        size_t to_probe[2];
+        unsigned np = 0;
+        if (i->sub == 3 && host_calls(tb)) {
+            /* As gen_call_tb, the callee found by the known-mode probe below. */
+            x64_alu_rm(e, 8, XA_CMP, X_RSP, X_R12, JOFF(call_floor));
+            to_probe[np++] = x64_jcc_rel32(e, XC_BE);
+            x64_mov_ri64(e, X_RAX, call_marker(tb, i->imm2));
+            x64_push(e, X_RAX);
+            to_probe[np++] = x64_call_rel32(e);
+            x64_alu_ri(e, 8, XA_ADD, X_RSP, 8);
+            gen_goto_slot(b, 1, i->imm2, true);
+            for (unsigned k = 0; k < np && !e->overflow; k++) {
+                x64_patch_rel32(e->buf, to_probe[k], e->pos);
+            }
+        }
         if (i->sub != 1) {
             x64_mov_ri32(e, X_R8, tb->flags);
             call_lookup_known(b);

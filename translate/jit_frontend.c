@@ -1316,7 +1316,11 @@ static int try_inline(Fe *f)
         }
         ir_jump_ind(ir, v, size);
         ir_insn_end(ir);
-        ir_exit_tb(ir);
+        if (d->reg == 2 && size == 4) {
+            ir_exit_call(ir, f->next);
+        } else {
+            ir_exit_tb(ir);
+        }
         return 2;
     }
     if (op == 0xE2) {

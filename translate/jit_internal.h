@@ -161,7 +161,9 @@ typedef enum IROpc {
     IR_EXIT,         /* leave the block through the lookup (eip already set); sub = 1: after
                         a helper that may have changed the mode bits (else they are the
                         block's own); sub = 2: a near RET, which returns through the host
-                        stack when the call it matches was a host call (IR_CALL_TB) */
+                        stack when the call it matches was a host call (IR_CALL_TB);
+                        sub = 3: an indirect near CALL's jump, a host call whose return goes
+                        on to imm2 through chain slot 1 (as IR_CALL_TB's) */
     IR_CALL_TB,      /* a near CALL's jump (the return address pushed, state synced): to
                         imm through chain slot 0 by a host call, whose return (a matching
                         RET) goes on to imm2 through chain slot 1 */
@@ -295,6 +297,8 @@ void ir_goto_tb(IRBlock *b, int slot, uint32_t eip);
 void ir_exit_tb(IRBlock *b);
 /* ir_exit_ret: IR_EXIT of a near RET (sub = 2). */
 void ir_exit_ret(IRBlock *b);
+/* ir_exit_call: IR_EXIT of an indirect near CALL returning to ret (sub = 3). */
+void ir_exit_call(IRBlock *b, uint32_t ret);
 /* ir_call_tb: IR_CALL_TB to target, returning to ret. */
 void ir_call_tb(IRBlock *b, uint32_t target, uint32_t ret);
 /* ir_exit_tb_mode: IR_EXIT after something that may have changed the mode bits. */

@@ -309,6 +309,15 @@ void ir_exit_ret(IRBlock *b)
     }
 }
 
+void ir_exit_call(IRBlock *b, uint32_t ret)
+{
+    IRInsn *i = ir_emit(b, IR_EXIT);
+    if (i) {
+        i->sub = 3;
+        i->imm2 = ret;
+    }
+}
+
 void ir_call_tb(IRBlock *b, uint32_t target, uint32_t ret)
 {
     IRInsn *i = ir_emit(b, IR_CALL_TB);

@@ -1020,3 +1020,25 @@ Test(jit_tb, a_return_into_a_page_remapped_meanwhile_runs_the_new_code)
     rig_free(r[0]);
     rig_free(r[1]);
 }
+
+Test(jit_tb, returns_from_indirect_calls_take_no_lookup_either)
+{
+    /* mov esp, 9000h; mov ecx, 10000; mov esi, f; mov [3000h], esi;
+     * l: call esi; call [3000h]; dec ecx; jnz l; hlt; f: inc eax; ret
+     * Each indirect call finds its target through the lookup; each return goes back
+     * through its host call. */
+    static const uint8_t code[] = {
+        0xBC, 0x00, 0x90, 0x00, 0x00, 0xB9, 0x10, 0x27, 0x00, 0x00, 0xBE, 0x21, 0x10, 0x00,
+        0x00, 0x89, 0x35, 0x00, 0x30, 0x00, 0x00, 0xFF, 0xD6, 0xFF, 0x15, 0x00, 0x30, 0x00,
+        0x00, 0x49, 0x75, 0xF5, 0xF4, 0x40, 0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX], 20000);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_lt(s->lookup_hits + s->block_entries, 20000 + 200,
+                 "20000 calls and RETs: %llu lookups, %llu entries from C",
+                 (unsigned long long)s->lookup_hits, (unsigned long long)s->block_entries);
+    rig_free(j);
+    rig_free(i);
+}
