@@ -284,9 +284,11 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->jc_misses);
     fprintf(f,
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
-            "(block interpreted), %llu blocks translated again without groups\n",
+            "(block interpreted), %llu blocks translated again without groups; %llu "
+            "conditions through cpu_cond\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
-            (unsigned long long)s->group_misses, (unsigned long long)s->group_drops);
+            (unsigned long long)s->group_misses, (unsigned long long)s->group_drops,
+            (unsigned long long)s->cond_helpers);
     if (j->opt.verify) {
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "

@@ -174,12 +174,60 @@ static bool fl_cf_known(const Fe *f, int cc)
     return f->fl.valid && f->fl.kind == 3 && f->fl.cf >= 0 && (cc == XC_B || cc == XC_AE);
 }
 
+/* raw_cond: temp c = guest condition cc (0/1) of the EFLAGS bits in temp raw (after a rotate
+ * or BT: fl.kind 4). */
+static void raw_cond(Fe *f, int c, int cc, int raw)
+{
+    IRBlock *ir = f->ir;
+    int k = ir_temp(ir), x = ir_temp(ir);
+    int bit;
+    switch (cc >> 1) {
+    case XC_O >> 1: bit = 11; break;
+    case XC_B >> 1: bit = 0; break;
+    case XC_E >> 1: bit = 6; break;
+    case XC_S >> 1: bit = 7; break;
+    case XC_P >> 1: bit = 2; break;
+    default: bit = -1; break;
+    }
+    if (bit >= 0) {
+        ir_movi(ir, k, (uint32_t)bit);
+        ir_alu(ir, IR_ALU_SHR, x, raw, k, 4);
+    } else if ((cc >> 1) == (XC_BE >> 1)) {
+        ir_movi(ir, k, EF_CF | EF_ZF);
+        ir_alu(ir, XA_AND, c, raw, k, 4);
+        ir_setflags(ir, c, XC_NE, 2, c, -1, 4); /* CF or ZF set */
+        ir_movi(ir, k, 0);
+        ir_alu(ir, XA_OR, x, c, k, 4);
+    } else {
+        /* L/GE: SF != OF; LE/G: ZF or SF != OF. Bit 7 of raw ^ (raw >> 4) is SF ^ OF. */
+        ir_movi(ir, k, 4);
+        ir_alu(ir, IR_ALU_SHR, x, raw, k, 4);
+        ir_alu(ir, XA_XOR, x, x, raw, 4);
+        ir_movi(ir, k, 7);
+        ir_alu(ir, IR_ALU_SHR, x, x, k, 4);
+        if ((cc >> 1) == (XC_LE >> 1)) {
+            int z = ir_temp(ir);
+            ir_movi(ir, k, 6);
+            ir_alu(ir, IR_ALU_SHR, z, raw, k, 4);
+            ir_alu(ir, XA_OR, x, x, z, 4);
+        }
+    }
+    /* c = (x & 1) ^ (cc odd: the negated condition) */
+    ir_movi(ir, k, 1);
+    ir_alu(ir, XA_AND, c, x, k, 4);
+    if (cc & 1) {
+        ir_alu(ir, XA_XOR, c, c, k, 4);
+    }
+}
+
 /* gen_cond: temp = guest condition cc (0/1), inline when the flags' producer is known. */
 static int gen_cond(Fe *f, int cc)
 {
     IRBlock *ir = f->ir;
     int c = ir_temp(ir);
-    if (fl_ok(f, cc)) {
+    if (f->fl.valid && f->fl.kind == 4) {
+        raw_cond(f, c, cc, f->fl.a);
+    } else if (fl_ok(f, cc)) {
         ir_setflags(ir, c, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
     } else if (fl_cf_known(f, cc)) {
         /* B / AE from a temp holding CF (after a shift, INC/DEC). */
@@ -190,6 +238,7 @@ static int gen_cond(Fe *f, int cc)
         ir_condcc(ir, c, cc, f->cc_guess); /* flags from before the block or a helper */
     } else {
         ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
+        f->j->stats.cond_helpers++;
     }
     return c;
 }
@@ -1210,6 +1259,10 @@ static int try_inline(Fe *f)
         if (fl_ok(f, (int)(op & 0xF))) {
             ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
                        f->fl.size, l);
+        } else if (f->fl.valid && f->fl.kind == 4) {
+            int c = ir_temp(ir);
+            raw_cond(f, c, (int)(op & 0xF), f->fl.a);
+            ir_brcond(ir, c, l);
         } else if (fl_cf_known(f, (int)(op & 0xF))) {
             if ((op & 0xF) == XC_B) {
                 ir_brcond(ir, f->fl.cf, l);
@@ -1223,6 +1276,7 @@ static int try_inline(Fe *f)
             } else {
                 ir_call_helper(ir, c, (const void *)helper_cond,
                                (const void *)(uintptr_t)(op & 0xF));
+                f->j->stats.cond_helpers++;
             }
             ir_brcond(ir, c, l);
         }

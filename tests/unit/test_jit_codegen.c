@@ -874,3 +874,62 @@ Test(jit_codegen, inc_and_dec_pass_the_carry_on_without_helper_calls)
     JitStats s = run_and_compare(code, sizeof(code));
     cr_assert_eq(s.insns_helper, 2);
 }
+
+Test(jit_codegen, every_condition_after_bt_and_rol_runs_inline_and_matches_the_interpreter)
+{
+    /* For start values, compares, bit numbers / counts and all sixteen conditions:
+     * mov eax, x; cmp eax, y; bt eax, n (or rol eax, n); setcc [bx + i];
+     * jcc +4; inc byte [bx + 0x800 + i] (skipped when taken). */
+    static const uint32_t xy[][2] = {{5, 5}, {1, 2}, {0x80000000u, 1}, {7, 3}, {0x40000000u,
+                                                                              0xC0000000u}};
+    static const uint8_t bits[] = {0, 1, 31, 6};
+    static uint8_t code[0x8000];
+    size_t n = 0;
+    code[n++] = 0xBB; /* mov bx, 0x9000 */
+    code[n++] = 0x00;
+    code[n++] = 0x90;
+    unsigned idx = 0;
+    for (int op = 0; op < 2; op++) {
+        for (size_t v = 0; v < sizeof(xy) / sizeof(xy[0]); v++) {
+            for (size_t b = 0; b < sizeof(bits); b++) {
+                for (int cc = 0; cc < 16; cc++, idx++) {
+                    code[n++] = 0x66;
+                    code[n++] = 0xB8;
+                    memcpy(code + n, &xy[v][0], 4);
+                    n += 4;
+                    code[n++] = 0x66;
+                    code[n++] = 0x3D;
+                    memcpy(code + n, &xy[v][1], 4);
+                    n += 4;
+                    if (op == 0) {
+                        code[n++] = 0x66; /* bt eax, imm8 */
+                        code[n++] = 0x0F;
+                        code[n++] = 0xBA;
+                        code[n++] = 0xE0;
+                    } else {
+                        code[n++] = 0x66; /* rol eax, imm8 */
+                        code[n++] = 0xC1;
+                        code[n++] = 0xC0;
+                    }
+                    code[n++] = bits[b];
+                    code[n++] = 0x0F; /* setcc [bx + idx] */
+                    code[n++] = (uint8_t)(0x90 + cc);
+                    code[n++] = 0x87;
+                    code[n++] = (uint8_t)idx;
+                    code[n++] = (uint8_t)(idx >> 8);
+                    code[n++] = (uint8_t)(0x70 + cc); /* jcc +4 */
+                    code[n++] = 4;
+                    code[n++] = 0xFE; /* inc byte [bx + 0x800 + idx] */
+                    code[n++] = 0x87;
+                    code[n++] = (uint8_t)(idx + 0x800);
+                    code[n++] = (uint8_t)((idx + 0x800) >> 8);
+                }
+            }
+        }
+    }
+    code[n++] = 0xF4;
+    cr_assert_lt(n, sizeof(code));
+    JitStats s = run_and_compare(code, n);
+    cr_assert_eq(s.cond_helpers, 0, "%llu conditions through cpu_cond",
+                 (unsigned long long)s.cond_helpers);
+}
