@@ -284,10 +284,11 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->jc_misses);
     fprintf(f,
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
-            "(block interpreted), %llu blocks translated again without groups; %llu "
-            "conditions through cpu_cond\n",
+            "(%llu TLB fills, the rest interpreted), %llu blocks translated again without "
+            "groups; %llu conditions through cpu_cond\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
-            (unsigned long long)s->group_misses, (unsigned long long)s->group_drops,
+            (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
+            (unsigned long long)s->group_drops,
             (unsigned long long)s->cond_helpers);
     if (j->opt.verify) {
         fprintf(f,
@@ -881,6 +882,23 @@ static bool group_for_good(CPUState *cpu, const TranslationBlock *tb, const IRGr
     return flagged;
 }
 
+/* group_fill: page group grp missed its TLB entry (not for good): fill it for reading (when
+ * fill), as a processor may walk the page tables ahead of an access (setting accessed bits,
+ * never dirty ones). Whether the group now hits. A write group on a page not yet dirty still
+ * misses: only the write itself may set the dirty bit. */
+static bool group_fill(CPUState *cpu, const TranslationBlock *tb, const IRGroup *grp,
+                       bool fill)
+{
+    uint32_t lo = cpu->regs[grp->reg] + (uint32_t)grp->lo;
+    uint32_t page = lo & ~0xFFFu;
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    const TLBEntry *e = &tlb_table(cpu, user)[(lo >> 12) & (TLB_SIZE - 1)];
+    if (fill && e->tag_read != page && !tlb_fill(cpu, lo, ACC_READ, user, false)) {
+        return false;
+    }
+    return e->tag_read == page && (!grp->write || e->tag_write == page);
+}
+
 /* group_miss: tb's page-group check failed on entry: its instructions run under the
  * interpreter, which fills the TLB or takes the fault. A block that keeps missing (see
  * JIT_GROUP_MISS_LIMIT) is dropped, its address noted, and translated again without
@@ -909,6 +927,20 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
         j->nogroup[jit_nogroup_slot(tb->phys_pc)] = tb->phys_pc + 1;
         tb_invalidate(j, cpu, tb);
         j->stats.group_drops++;
+    } else if (!for_good) {
+        /* Fill the entries and enter the block again, unless filling one evicted another's
+         * or a page is absent (the interpreter takes the fault where it belongs). */
+        bool hit = true;
+        for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
+            hit = group_fill(cpu, tb, &tb->group[g], true);
+        }
+        for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
+            hit = group_fill(cpu, tb, &tb->group[g], false);
+        }
+        if (hit) {
+            j->stats.group_fills++;
+            return;
+        }
     }
     for (unsigned k = 0; k < n && cpu->eip - start < size; k++) {
         cpu->insn_eip = cpu->eip;

@@ -52,7 +52,9 @@ typedef struct JitStats {
     uint64_t group_blocks;      /* blocks translated with page groups */
     uint64_t group_accesses;    /* loads and stores they make without a TLB check */
     uint64_t group_misses;      /* entries whose group check failed (the block ran under the
-                                   interpreter instead) */
+                                   interpreter instead, or after group_fills) */
+    uint64_t group_fills;       /* ... of them, TLB misses filled ahead (the block entered
+                                   again) */
     uint64_t group_drops;       /* blocks translated again without groups after misses */
 } JitStats;
 
