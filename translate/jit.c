@@ -453,8 +453,8 @@ static void tb_unlink_in(TranslationBlock *dest, TranslationBlock *src, int slot
     uintptr_t want = (uintptr_t)src | (uintptr_t)slot;
     uintptr_t *pp = &dest->jmp_in;
     while (*pp) {
-        TranslationBlock *t = (TranslationBlock *)(*pp & ~(uintptr_t)3);
-        int s = (int)(*pp & 3);
+        TranslationBlock *t = (TranslationBlock *)(*pp & ~(uintptr_t)TB_TAG_MASK);
+        int s = (int)(*pp & TB_TAG_MASK);
         if (*pp == want) {
             *pp = t->jmp_in_next[s];
             return;
@@ -501,14 +501,14 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
     /* Jumps into it go back to their exits. */
     uintptr_t in = tb->jmp_in;
     while (in) {
-        TranslationBlock *src = (TranslationBlock *)(in & ~(uintptr_t)3);
-        int s = (int)(in & 3);
+        TranslationBlock *src = (TranslationBlock *)(in & ~(uintptr_t)TB_TAG_MASK);
+        int s = (int)(in & TB_TAG_MASK);
         patch_jmp(j, src, s, NULL);
         src->jmp_dest[s] = NULL;
         in = src->jmp_in_next[s];
     }
     tb->jmp_in = 0;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < TB_SLOTS; s++) {
         if (tb->jmp_dest[s]) {
             tb_unlink_in(tb->jmp_dest[s], tb, s);
             tb->jmp_dest[s] = NULL;
@@ -1008,7 +1008,7 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
                 return;
             }
             cpu->jit_stop = 0;
-            if ((j->verify_exit & 3) == 3) {
+            if ((j->verify_exit & TB_TAG_MASK) == TB_EXIT_GROUP_MISS) {
                 /* A page-group miss ran nothing (both sides agreed on that). */
                 group_miss(j, cpu, tb);
                 cpu->jit_stop = 0;
@@ -1017,12 +1017,12 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
         }
         uintptr_t r = j->enter(cpu, j, tb->host_code);
         cpu->jit_stop = 0;
-        if ((r & 3) == 3) {
-            group_miss(j, cpu, (TranslationBlock *)(r & ~(uintptr_t)3));
+        if ((r & TB_TAG_MASK) == TB_EXIT_GROUP_MISS) {
+            group_miss(j, cpu, (TranslationBlock *)(r & ~(uintptr_t)TB_TAG_MASK));
             cpu->jit_stop = 0; /* what it dropped is not running */
-        } else if (r & 3) {
-            last = (TranslationBlock *)(r & ~(uintptr_t)3);
-            last_slot = (int)(r & 3) - 1;
+        } else if (r & TB_TAG_MASK) {
+            last = (TranslationBlock *)(r & ~(uintptr_t)TB_TAG_MASK);
+            last_slot = (int)(r & TB_TAG_MASK) - 1;
             if (!last->valid) {
                 last = NULL;
             }

@@ -434,6 +434,9 @@ typedef struct Backend {
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
     int rsi_group;                /* the page group whose host address rsi holds, or -1 */
+    unsigned label_pending[IR_MAX_LABELS]; /* retired instructions not yet counted where the
+                                     branches to a label are (a side exit's, reached only
+                                     from its Jcc further up) */
     unsigned ncold_at_sync;       /* slow paths emitted before the current deferred sync */
     /* The big arrays last: a translation clears only what comes before them. */
     ExitStub stubs[IR_MAX_INSNS / 2];
@@ -589,6 +592,7 @@ static void gc_branch(Backend *b, unsigned l)
     if (l >= IR_MAX_LABELS) {
         return;
     }
+    b->label_pending[l] = b->pending;
     if (!b->label_seen[l]) {
         memcpy(b->label_map[l], b->gc_host, sizeof(b->gc_host));
         b->label_seen[l] = true;
@@ -607,6 +611,9 @@ static void gc_label(Backend *b, unsigned l)
 {
     bool seen = l < IR_MAX_LABELS && b->label_seen[l];
     if (b->unreachable) {
+        if (seen) {
+            b->pending = b->label_pending[l];
+        }
         gc_forget(b);
         if (seen) {
             for (int r = 0; r < 8; r++) {
@@ -2354,7 +2361,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         tb->jmp_field[i->imm & 1] = (uint32_t)f;
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | ((i->imm & 1) + 1));
         jmp_epilogue(b);
-        gen_slot_stubs(b, i->imm & 1, (uint32_t)i->imm2, false);
+        gen_slot_stubs(b, (int)(i->imm & 1), (uint32_t)i->imm2, false);
         if (!e->overflow) {
             x64_patch_rel32(e->buf, skip, e->pos);
         }
@@ -2364,7 +2371,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         gc_writeback(b);
         b->unreachable = true;
         flush_icount(b, b->pending);
-        gen_goto_slot(b, (int)(i->imm & 1), i->imm2, false);
+        gen_goto_slot(b, (int)(i->imm % TB_SLOTS), i->imm2, false);
         break;
     case IR_CALL_TB:
         gc_writeback(b);
@@ -2437,8 +2444,10 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     }
     x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
     X64Emit *e = &b->e;
-    tb->jmp_field[0] = tb->jmp_field[1] = TB_NO_SLOT;
-    tb->jmp_xlink[0] = tb->jmp_xlink[1] = TB_NO_SLOT;
+    for (int slot = 0; slot < TB_SLOTS; slot++) {
+        tb->jmp_field[slot] = TB_NO_SLOT;
+        tb->jmp_xlink[slot] = TB_NO_SLOT;
+    }
 
     /* Entry: instruction budget, then every other boundary event in one word; INTR with
      * IF clear (the only cause that may not stop the block) is sorted out of line. */
@@ -2541,12 +2550,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     }
     if (ngroup_miss) {
         /* A page group's check failed: nothing ran yet; the C loop runs the block under the
-         * interpreter (see group_miss in jit.c), told by the block's address | 3. */
+         * interpreter (see group_miss in jit.c), told by (block | TB_EXIT_GROUP_MISS). */
         for (unsigned k = 0; k < ngroup_miss && !e->overflow; k++) {
             x64_patch_rel32(e->buf, group_miss[k], e->pos);
         }
         x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)tb->eip);
-        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | 3u);
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)tb | TB_EXIT_GROUP_MISS);
         jmp_epilogue(b);
     }
     for (int l = 0; l < IR_MAX_LABELS && !e->overflow; l++) {

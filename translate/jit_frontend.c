@@ -96,6 +96,11 @@ typedef struct Fe {
         int af;            /* kind 3: AF is 0 unknown, 1 set (SHR/SAR, MUL), 2 bit 4 of a
                               (SHL), as core/cpu_flags.c defines them */
     } fl;
+    /* Side exits: a Jcc inside the block branches to side_label[k], emitted after the
+     * block's final exit as a jump to side_target[k] through chain slot 2 + k. */
+    int nside;
+    int side_label[TB_SLOTS - 2];
+    uint32_t side_target[TB_SLOTS - 2];
 } Fe;
 
 /* helper_szap: the arithmetic flags in mask (SF, ZF, AF, PF, maybe OF) of the current lazy
@@ -1254,6 +1259,9 @@ static int try_inline(Fe *f)
             return 0;
         }
         int l = ir_label(ir);
+        /* Not at the block's end: the block goes on at the fall-through, the taken branch
+         * is a side exit. */
+        bool side = !f->last && f->nside < TB_SLOTS - 2;
         ir_insn_start(ir, f->eip, f->next);
         ir_insn_end(ir);
         if (fl_ok(f, (int)(op & 0xF))) {
@@ -1279,6 +1287,12 @@ static int try_inline(Fe *f)
                 f->j->stats.cond_helpers++;
             }
             ir_brcond(ir, c, l);
+        }
+        if (side) {
+            f->side_label[f->nside] = l;
+            f->side_target[f->nside] = target;
+            f->nside++;
+            return 1;
         }
         ir_goto_tb(ir, 1, f->next);
         ir_set_label(ir, l);
@@ -1540,6 +1554,10 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         if (!cont || last) {
             break;
         }
+    }
+    for (int k = 0; k < f.nside; k++) {
+        ir_set_label(ir, f.side_label[k]);
+        ir_goto_tb(ir, 2 + k, f.side_target[k]);
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);

@@ -353,6 +353,14 @@ void ir_dump(const IRBlock *b, FILE *f);
 #define TB_JC_BITS 14         /* the jump cache: blocks by linear PC */
 #define TB_PAGE_HASH_BITS 12
 #define TB_NO_SLOT 0xFFFFFFFFu
+/* Chain slots of a block: 0 and 1 for its final exit (a Jcc's target and fall-through, a
+ * CALL's target and return), 2 and 3 for side exits (a Jcc inside the block). Slots are
+ * tagged into block pointers (8-byte aligned): the (block | slot) incoming lists, and the
+ * value generated code returns to C: (block | slot + 1) asks for slot's link,
+ * (block | TB_EXIT_GROUP_MISS) reports a failed page-group check. */
+#define TB_SLOTS 4
+#define TB_TAG_MASK 7u
+#define TB_EXIT_GROUP_MISS 7u
 
 typedef struct TranslationBlock TranslationBlock;
 struct TranslationBlock {
@@ -373,16 +381,16 @@ struct TranslationBlock {
     const DecodedInsn *insns;     /* copies for helper calls (arena) */
     /* Chaining: slot i's jmp rel32 field offset in the code buffer, the block it is patched
      * to, and the list of (block, slot) pairs jumping into this block. */
-    uint32_t jmp_field[2];
-    uint32_t jmp_stub[2];         /* slot i's call of the known-mode probe */
-    uint32_t jmp_xlink[2];        /* slot i's cross-page link check, or TB_NO_SLOT; its
+    uint32_t jmp_field[TB_SLOTS];
+    uint32_t jmp_stub[TB_SLOTS];  /* slot i's call of the known-mode probe */
+    uint32_t jmp_xlink[TB_SLOTS]; /* slot i's cross-page link check, or TB_NO_SLOT; its
                                      patch fields are at these offsets: */
 #define TB_XLINK_PHYS 22u         /*   imm32: the physical page of the target */
 #define TB_XLINK_ADDEND 34u       /*   imm64: the TLB addend of its linear page */
 #define TB_XLINK_JMP 56u          /*   rel32: the target block */
-    TranslationBlock *jmp_dest[2];
+    TranslationBlock *jmp_dest[TB_SLOTS];
     uintptr_t jmp_in;             /* first incoming (tb | slot), 0 = none */
-    uintptr_t jmp_in_next[2];     /* next incoming after (this, slot) in dest's list */
+    uintptr_t jmp_in_next[TB_SLOTS]; /* next incoming after (this, slot) in dest's list */
     TranslationBlock *hash_next;
     TranslationBlock *page_next;
     uint64_t execs;               /* entries (counted only under -d jit-stats) */
@@ -399,6 +407,9 @@ struct TranslationBlock {
     uint8_t verify_kind;          /* lockstep (jit_verify.c): 0 not looked at yet, 1 can be
                                      replayed, 2 has port I/O */
 };
+
+_Static_assert(_Alignof(TranslationBlock) >= TB_TAG_MASK + 1,
+               "block pointers have room for their tags");
 
 /* Mode bits that change decoding or semantics of translated code. */
 enum {

@@ -1042,3 +1042,27 @@ Test(jit_tb, returns_from_indirect_calls_take_no_lookup_either)
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, side_exits_inside_a_block_keep_the_count_and_state_exact_at_every_budget)
+{
+    /* mov cx, 300; l: inc ax; test al, 1; jz a (a side exit); inc bx; a: test al, 2;
+     * jnz b (another); add dx, ax; b: cmp ax, 100; jb c (one more: the block ends);
+     * add si, ax; c: loop l; hlt
+     * Run in slices of 1..13 instructions next to the interpreter: every slice ends in the
+     * same state, whichever exit the block left by. */
+    static const uint8_t code[] = {
+        0xB9, 0x2C, 0x01, 0x40, 0xA8, 0x01, 0x74, 0x01, 0x43, 0xA8, 0x02, 0x75, 0x02, 0x01,
+        0xC2, 0x83, 0xF8, 0x64, 0x72, 0x02, 0x01, 0xC6, 0xE2, 0xEB, 0xF4,
+    };
+    Rig *j = rig_new(true, 0, code, sizeof(code));
+    Rig *i = rig_new(false, 0, code, sizeof(code));
+    for (unsigned slice = 1; !i->cpu->halted && slice < 100000; slice++) {
+        cpu_exec(j->cpu, 1 + slice % 13);
+        cpu_exec(i->cpu, 1 + slice % 13);
+        assert_same(j, i);
+    }
+    cr_assert(j->cpu->halted);
+    cr_assert_eq((uint16_t)j->cpu->regs[R_EAX], 300);
+    rig_free(j);
+    rig_free(i);
+}
