@@ -284,11 +284,11 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->jc_misses);
     fprintf(f,
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
-            "(%llu TLB fills, the rest interpreted), %llu blocks translated again without "
-            "groups; %llu conditions through cpu_cond\n",
+            "(%llu TLB fills, the rest interpreted), %llu blocks translated again with a group "
+            "split at a page boundary, %llu without groups; %llu conditions through cpu_cond\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
-            (unsigned long long)s->group_drops,
+            (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
             (unsigned long long)s->cond_helpers);
     if (j->opt.verify) {
         fprintf(f,
@@ -899,8 +899,23 @@ static bool group_fill(CPUState *cpu, const TranslationBlock *tb, const IRGroup 
     return e->tag_read == page && (!grp->write || e->tag_write == page);
 }
 
+/* group_straddle: the first group of tb whose bytes straddle two pages now, or NULL. */
+static const IRGroup *group_straddle(const CPUState *cpu, const TranslationBlock *tb)
+{
+    for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS; g++) {
+        uint32_t lo = cpu->regs[tb->group[g].reg] + (uint32_t)tb->group[g].lo;
+        if ((lo ^ (lo + tb->group[g].span - 1)) & ~0xFFFu) {
+            return &tb->group[g];
+        }
+    }
+    return NULL;
+}
+
 /* group_miss: tb's page-group check failed on entry: its instructions run under the
- * interpreter, which fills the TLB or takes the fault. A block that keeps missing (see
+ * interpreter, which fills the TLB or takes the fault (or, for a TLB miss, the entries are
+ * filled and the block entered again). A group straddling two pages gets the block
+ * translated again with that group split where the page begins (the same call path usually
+ * comes back with the same stack depth); a block that keeps missing for good (see
  * JIT_GROUP_MISS_LIMIT) is dropped, its address noted, and translated again without
  * groups. */
 static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
@@ -913,6 +928,18 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
     for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS; g++) {
         for_good = for_good || group_for_good(cpu, tb, &tb->group[g]);
     }
+    GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
+    const IRGroup *st = for_good ? group_straddle(cpu, tb) : NULL;
+    if (st && tb->valid && h->phys1 != tb->phys_pc + 1) {
+        uint32_t lo = cpu->regs[st->reg] + (uint32_t)st->lo;
+        h->phys1 = tb->phys_pc + 1;
+        h->none = false;
+        h->split_reg = st->reg;
+        h->split = st->lo + (int32_t)(0x1000u - (lo & 0xFFFu));
+        tb_invalidate(j, cpu, tb);
+        j->stats.group_splits++;
+        for_good = false; /* not counted: the block is gone */
+    }
     if (!for_good) {
         /* Only TLB misses in quick succession count (an entry evicted again every time);
          * one per new address space or after a flush is what the interpreter run is for. */
@@ -924,10 +951,11 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
     bool drop = for_good ? ++tb->group_misses >= JIT_GROUP_MISS_LIMIT
                          : ++tb->tlb_misses >= JIT_GROUP_TLB_MISS_LIMIT;
     if (tb->valid && drop) {
-        j->nogroup[jit_nogroup_slot(tb->phys_pc)] = tb->phys_pc + 1;
+        h->phys1 = tb->phys_pc + 1;
+        h->none = true;
         tb_invalidate(j, cpu, tb);
         j->stats.group_drops++;
-    } else if (!for_good) {
+    } else if (!for_good && tb->valid) {
         /* Fill the entries and enter the block again, unless filling one evicted another's
          * or a page is absent (the interpreter takes the fault where it belongs). */
         bool hit = true;

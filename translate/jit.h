@@ -55,6 +55,7 @@ typedef struct JitStats {
                                    interpreter instead, or after group_fills) */
     uint64_t group_fills;       /* ... of them, TLB misses filled ahead (the block entered
                                    again) */
+    uint64_t group_splits;      /* blocks translated again with a straddling group split */
     uint64_t group_drops;       /* blocks translated again without groups after misses */
 } JitStats;
 

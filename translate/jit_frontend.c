@@ -1561,9 +1561,12 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
+        const GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
+        bool hinted = h->phys1 == tb->phys_pc + 1;
         if ((tb->flags & TBF_FLAT) && !(tb->flags & TBF_AC) && !j->opt.no_groups &&
-            j->nogroup[jit_nogroup_slot(tb->phys_pc)] != tb->phys_pc + 1) {
-            unsigned g = jit_opt_mem_groups(ir);
+            !(hinted && h->none)) {
+            unsigned g = jit_opt_mem_groups(ir, hinted ? h->split_reg : -1,
+                                            hinted ? h->split : 0);
             tb->ngroups = (uint8_t)ir->ngroups;
             memcpy(tb->group, ir->group, sizeof(tb->group));
             if (g) {

@@ -336,7 +336,9 @@ unsigned jit_opt_dead_code(IRBlock *b);
  * IR_MAX_GROUPS busiest registers). Each grouped op gets c = its group, imm2 = its offset from
  * the group's start and a = -1, so the address computation becomes dead code. Returns the
  * number of accesses grouped. */
-unsigned jit_opt_mem_groups(IRBlock *b);
+unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split);
+/* (split_reg >= 0: the accesses through split_reg below displacement split and those at or
+ * above it form separate groups, and one crossing it none: a page starts there.) */
 
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
@@ -452,6 +454,15 @@ typedef struct JitPage {
 } JitPage;
 
 #define JIT_NOGROUP_SLOTS 1024
+/* GroupHint: a block whose page-group check failed for good is translated again with its
+ * straddling group split where the page began (split_reg, split), and if that fails for good
+ * too, without groups (none). */
+typedef struct GroupHint {
+    uint32_t phys1;               /* the block's physical PC + 1; 0: empty */
+    bool none;
+    int8_t split_reg;             /* -1: no split */
+    int32_t split;
+} GroupHint;
 /* Page-group misses before a block is translated without groups: misses for good (a group
  * straddling two pages, a page the TLB maps with flag bits), and TLB misses each within
  * JIT_GROUP_TLB_WINDOW instructions of the previous one (the entry keeps being evicted; a
@@ -499,16 +510,16 @@ typedef struct JitState {
     struct X86Disasm *dis;
     void *verify_copy;            /* CPUState snapshot for lockstep (verify mode) */
     uintptr_t verify_exit;        /* what the block's JIT run returned (0 after a fault) */
-    uint32_t nogroup[JIT_NOGROUP_SLOTS]; /* physical PCs (+ 1; 0: empty) of blocks whose
-                                     page-group checks kept failing: translated without
-                                     groups (direct-mapped; a lost entry only costs misses) */
+    GroupHint ghint[JIT_NOGROUP_SLOTS]; /* how to translate the page groups of blocks whose
+                                     checks failed for good (direct-mapped; a lost entry only
+                                     costs misses) */
     uint8_t *verify_frames;       /* verify mode: one bit per frame holding blocks (every
                                      frame is marked in cpu->code_pages then) */
     size_t cs64;                  /* Capstone handle (csh) for -d out_asm */
     bool cs64_open;
 } JitState;
 
-/* jit_nogroup_slot: the slot of jit->nogroup for a block at physical address phys. */
+/* jit_nogroup_slot: the slot of jit->ghint for a block at physical address phys. */
 static inline unsigned jit_nogroup_slot(uint32_t phys)
 {
     return (phys ^ (phys >> 10) ^ (phys >> 20)) & (JIT_NOGROUP_SLOTS - 1);

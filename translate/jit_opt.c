@@ -365,6 +365,7 @@ static bool regoff_same(RegOff x, RegOff y)
 typedef struct GroupCand {
     unsigned k;
     int8_t base;
+    uint8_t part;                 /* 0, or 1 at/after the split; 2: crossing it (none) */
     bool write;
     uint8_t size;
     int32_t off;
@@ -375,6 +376,9 @@ static int cand_cmp(const void *x, const void *y)
     const GroupCand *a = x, *c = y;
     if (a->base != c->base) {
         return a->base - c->base;
+    }
+    if (a->part != c->part) {
+        return a->part - c->part;
     }
     return a->off < c->off ? -1 : a->off > c->off;
 }
@@ -437,7 +441,7 @@ static void drop_group_checks(IRBlock *b)
     }
 }
 
-unsigned jit_opt_mem_groups(IRBlock *b)
+unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split)
 {
     b->ngroups = 0;
     RegOff reg[8], tv[IR_MAX_TEMPS];
@@ -570,6 +574,12 @@ unsigned jit_opt_mem_groups(IRBlock *b)
                 c->write = i->opc == IR_ST || i->sub == 1;
                 c->size = i->size;
                 c->off = (int32_t)tv[i->a].off;
+                c->part = 0;
+                if (c->base == split_reg) {
+                    c->part = c->off >= split                    ? 1
+                              : (int64_t)c->off + c->size > split ? 2
+                                                                  : 0;
+                }
             }
             break;
         default:
@@ -582,23 +592,27 @@ unsigned jit_opt_mem_groups(IRBlock *b)
         }
     }
     qsort(cand, nc, sizeof(*cand), cand_cmp);
-    /* Per base register: its best window; keep the IR_MAX_GROUPS largest. */
-    unsigned win_start[8] = {0}, win_len[8] = {0};
+    /* Per base register and part of a split: its best window; keep the IR_MAX_GROUPS
+     * largest. */
+    unsigned win_start[16] = {0}, win_len[16] = {0};
     for (unsigned s = 0; s < nc;) {
         unsigned e = s;
-        while (e < nc && cand[e].base == cand[s].base) {
+        while (e < nc && cand[e].base == cand[s].base && cand[e].part == cand[s].part) {
             e++;
         }
-        unsigned len;
-        unsigned w = group_window(cand + s, e - s, &len);
-        win_start[cand[s].base] = s + w;
-        win_len[cand[s].base] = len;
+        if (cand[s].part < 2) {
+            unsigned key = (unsigned)cand[s].base * 2 + cand[s].part;
+            unsigned len;
+            unsigned w = group_window(cand + s, e - s, &len);
+            win_start[key] = s + w;
+            win_len[key] = len;
+        }
         s = e;
     }
     unsigned grouped = 0;
     for (int g = 0; g < IR_MAX_GROUPS; g++) {
         int best = -1;
-        for (int r = 0; r < 8; r++) {
+        for (int r = 0; r < 16; r++) {
             if (win_len[r] >= 2 && (best < 0 || win_len[r] > win_len[best])) {
                 best = r;
             }
@@ -610,7 +624,7 @@ unsigned jit_opt_mem_groups(IRBlock *b)
         unsigned n = win_len[best];
         win_len[best] = 0;
         IRGroup *grp = &b->group[b->ngroups];
-        grp->reg = (int8_t)best;
+        grp->reg = (int8_t)(best / 2);
         grp->lo = c[0].off;
         grp->write = false;
         grp->count = (uint16_t)n;

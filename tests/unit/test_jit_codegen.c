@@ -157,7 +157,7 @@ Test(jit_codegen, page_groups_follow_esp_through_pushes_and_ebp_set_from_esp)
     ir_alu(b, XA_ADD, 10, 9, 3, 4);               /* 0x20 + esp */
     ir_st(b, S_DS, 10, 4, 2);                     /* 22: [esp0 + 0x18], 2 bytes */
     ir_exit_tb(b);
-    cr_assert_eq(jit_opt_mem_groups(b), 4);
+    cr_assert_eq(jit_opt_mem_groups(b, -1, 0), 4);
     cr_assert_eq(b->ngroups, 1, "EBX has one access only: no group");
     cr_assert_eq(b->group[0].reg, R_ESP);
     cr_assert_eq(b->group[0].lo, -8);
@@ -208,7 +208,7 @@ Test(jit_codegen, page_groups_stop_at_helpers_loops_unequal_joins_and_wide_spans
     ir_call_helper(b, -1, NULL, NULL);
     ir_load_at(b, 0, 1, R_EBP, 20, S_SS);         /* 40: after a helper */
     ir_exit_tb(b);
-    cr_assert_eq(jit_opt_mem_groups(b), 3);
+    cr_assert_eq(jit_opt_mem_groups(b, -1, 0), 3);
     cr_assert_eq(b->ngroups, 1);
     cr_assert_eq(b->group[0].reg, R_EBP);
     cr_assert_eq(b->group[0].lo, 8);
@@ -222,6 +222,29 @@ Test(jit_codegen, page_groups_stop_at_helpers_loops_unequal_joins_and_wide_spans
         cr_assert_eq(b->insn[out[q]].c, -1, "op %u not grouped", out[q]);
         cr_assert_geq(b->insn[out[q]].a, 0, "op %u keeps its address", out[q]);
     }
+    free(b);
+}
+
+Test(jit_codegen, a_split_makes_two_groups_of_one_register_and_drops_the_access_across_it)
+{
+    IRBlock *b = new_ir();
+    ir_load_at(b, 0, 1, R_ESP, 0, S_SS);          /* 2: below the split */
+    ir_load_at(b, 0, 1, R_ESP, 4, S_SS);          /* 5 */
+    ir_load_at(b, 0, 1, R_ESP, 6, S_SS);          /* 8: bytes 6..9 cross 8 */
+    ir_load_at(b, 0, 1, R_ESP, 8, S_SS);          /* 11: at and above it */
+    ir_load_at(b, 0, 1, R_ESP, 12, S_SS);         /* 14 */
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_mem_groups(b, R_ESP, 8), 4);
+    cr_assert_eq(b->ngroups, 2);
+    for (int g = 0; g < 2; g++) {
+        cr_assert_eq(b->group[g].reg, R_ESP);
+        cr_assert_eq(b->group[g].span, 8);
+        cr_assert(b->group[g].lo == 0 || b->group[g].lo == 8);
+    }
+    cr_assert_eq(b->insn[8].c, -1, "the access across the split stays out");
+    cr_assert_neq(b->insn[2].c, b->insn[11].c);
+    cr_assert_eq(b->insn[2].c, b->insn[5].c);
+    cr_assert_eq(b->insn[11].c, b->insn[14].c);
     free(b);
 }
 
@@ -241,7 +264,7 @@ Test(jit_codegen, grouped_accesses_do_not_keep_flags_or_syncs_alive)
     ir_alu(b, XA_SUB, 5, 0, 1, 4);
     ir_setcc(b, CC_OP_SUB32, 5, 1, -1);           /* 18: live (the exit) */
     ir_exit_tb(b);
-    cr_assert_eq(jit_opt_mem_groups(b), 2);
+    cr_assert_eq(jit_opt_mem_groups(b, -1, 0), 2);
     jit_opt_dead_flags(b, dead);
     jit_opt_lazy_sync(b, lazy);
     cr_assert(dead[3]);
