@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,33 @@ const char *machine_run_state_name(RunState s)
     return "unknown";
 }
 
+/* Guest RAM: anonymous zeroed memory, 2 MiB aligned and marked for transparent huge pages
+ * where the host has them: every guest access goes through a host TLB entry, and with 4 KiB
+ * pages a guest's working set of a few dozen MiB misses the host TLB all the time. */
+#define RAM_ALIGN (2u << 20)
+
+static uint8_t *ram_alloc(size_t size, size_t *mapped)
+{
+    size_t len = size + RAM_ALIGN;
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return NULL;
+    }
+    uint8_t *ram = (uint8_t *)(((uintptr_t)p + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
+    if (ram > p) {
+        munmap(p, (size_t)(ram - p));
+    }
+    size_t tail = (size_t)(p + len - (ram + size));
+    if (tail) {
+        munmap(ram + size, tail);
+    }
+#ifdef MADV_HUGEPAGE
+    (void)madvise(ram, size, MADV_HUGEPAGE); /* a hint: without THP the pages stay small */
+#endif
+    *mapped = size;
+    return ram;
+}
+
 Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
 {
     Machine *m = calloc(1, sizeof(*m));
@@ -76,7 +104,7 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "RAM size is zero");
         goto fail;
     }
-    m->ram = calloc(1, cfg->ram_size);
+    m->ram = ram_alloc(cfg->ram_size, &m->ram_mapped);
     if (!m->ram) {
         snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
                  (unsigned long long)(cfg->ram_size >> 20));
@@ -110,7 +138,9 @@ void machine_free(Machine *m)
     if (m->cpu_ops && m->cpu_ops->free && m->cpu_opaque) {
         m->cpu_ops->free(m->cpu_opaque);
     }
-    free(m->ram);
+    if (m->ram) {
+        munmap(m->ram, m->ram_mapped);
+    }
     for (int i = 0; i < 2; i++) {
         if (m->wake_pipe[i] >= 0) {
             close(m->wake_pipe[i]);

@@ -176,7 +176,8 @@ typedef struct Machine {
     PortMap io;
     Clock clock;
     VMStateRegistry vmstate;
-    uint8_t *ram;               /* cfg.ram_size bytes, owned */
+    uint8_t *ram;               /* cfg.ram_size bytes, owned (mmap, see ram_alloc) */
+    size_t ram_mapped;
     CPUState *cpu;              /* owned; NULL until a CPU model is attached */
     const MachineCPUOps *cpu_ops; /* how machine_run drives the CPU; NULL = no CPU */
     void *cpu_opaque;           /* passed to cpu_ops; freed with cpu_ops->free if set */
