@@ -434,6 +434,8 @@ typedef struct Backend {
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
     int rsi_group;                /* the page group whose host address rsi holds, or -1 */
+    uint8_t label_dirty[IR_MAX_LABELS]; /* a side exit's label: the registers (bit r) dirty at
+                                     its branch, written back by its exit */
     unsigned label_pending[IR_MAX_LABELS]; /* retired instructions not yet counted where the
                                      branches to a label are (a side exit's, reached only
                                      from its Jcc further up) */
@@ -586,8 +588,22 @@ static int gc_get(Backend *b, int r, bool load)
 
 /* gc_branch: a branch to label l: the cache is written back, and the label's incoming state
  * keeps only what every branch to it has in the same host register. */
-static void gc_branch(Backend *b, unsigned l)
+static void gc_branch(Backend *b, unsigned l, bool side)
 {
+    if (side && l < IR_MAX_LABELS && !b->label_seen[l]) {
+        /* A side exit's label, reached from this branch only and going straight to a chain
+         * slot: the dirty registers are written back there, not on the fall-through. */
+        memcpy(b->label_map[l], b->gc_host, sizeof(b->gc_host));
+        b->label_dirty[l] = 0;
+        for (int r = 0; r < 8; r++) {
+            if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
+                b->label_dirty[l] |= (uint8_t)(1u << r);
+            }
+        }
+        b->label_seen[l] = true;
+        b->label_pending[l] = b->pending;
+        return;
+    }
     gc_writeback(b);
     if (l >= IR_MAX_LABELS) {
         return;
@@ -620,6 +636,7 @@ static void gc_label(Backend *b, unsigned l)
                 int h = b->label_map[l][r];
                 if (h >= 0) {
                     b->gc_host[r] = (int8_t)h;
+                    b->gc_dirty[r] = (b->label_dirty[l] >> r) & 1;
                     for (int s = 0; s < GC_N; s++) {
                         if (gc_pool[s] == h) {
                             b->gc_owner[s] = (int8_t)r;
@@ -1883,8 +1900,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     if (i->opc == IR_LABEL || i->opc == IR_CALL) {
         b->cc_op_known = -1; /* a helper may set it; at a label paths join */
     }
-    if (i->opc == IR_LABEL || i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) {
-        /* The code after the label reads homes, not constants or other registers. */
+    bool side_exit = (i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) && i->imm2 == 1;
+    if ((i->opc == IR_LABEL || i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) && !side_exit) {
+        /* The code after the label reads homes, not constants or other registers (a side
+         * exit's reads nothing: it only leaves). */
         materialize_all(b);
         if (!b->unreachable) {
             alias_break_all(b);
@@ -2280,7 +2299,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     case IR_BRCOND: {
-        gc_branch(b, i->imm);
+        gc_branch(b, i->imm, side_exit);
         if (hold != i->a) {
             load_temp(b, X_RAX, i->a);
         }
@@ -2320,7 +2339,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RCX);
         break;
     case IR_BRFLAGS: {
-        gc_branch(b, i->imm);
+        gc_branch(b, i->imm, side_exit);
         host_flags(b, i);
         size_t f = x64_jcc_rel32(e, i->sub & 0xF);
         unsigned l = i->imm;

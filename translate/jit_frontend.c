@@ -1289,6 +1289,9 @@ static int try_inline(Fe *f)
             ir_brcond(ir, c, l);
         }
         if (side) {
+            if (!ir->overflow) {
+                ir->insn[ir->n - 1].imm2 = 1; /* the branch: a side exit (jit_backend.c) */
+            }
             f->side_label[f->nside] = l;
             f->side_target[f->nside] = target;
             f->nside++;

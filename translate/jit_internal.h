@@ -155,7 +155,8 @@ typedef enum IROpc {
                         (jit_opt_mem_groups: no check, cannot fault) */
     IR_ST,           /* store size bytes of b at seg imm : offset a (may fault); c as IR_LD */
     IR_SETEIP,       /* eip = imm */
-    IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0 */
+    IR_BRCOND,       /* if temp a != 0 goto label imm; sub = 1: if temp a == 0; imm2 = 1:
+                        a side exit (the label only leaves the block, see jit_frontend.c) */
     IR_LABEL,        /* label imm */
     IR_GOTO_TB,      /* eip = imm2; leave through chain slot imm (0 or 1) */
     IR_EXIT,         /* leave the block through the lookup (eip already set); sub = 1: after
@@ -171,7 +172,8 @@ typedef enum IROpc {
                         branched: LOOP, JCXZ, CALL rel) */
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
                         (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
-                        goto label imm. Fuses CMP/TEST/ADD... + Jcc without cpu_cond. */
+                        goto label imm (imm2 as IR_BRCOND's). Fuses CMP/TEST/ADD... + Jcc
+                        without cpu_cond. */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit
                         (sub 1: only the #GP check, eip unchanged) */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
