@@ -1170,6 +1170,40 @@ static void gen_mem_group(Backend *b, const IRInsn *i, int hold)
     }
 }
 
+/* gen_group_load_reg: "LD t (in a page group); STREG g, 4, t" with t read by nothing else
+ * (rax_only) is one host load into g's host register (no slow path can need t in rax).
+ * Returns whether it did both (the STREG is skipped). */
+static bool gen_group_load_reg(Backend *b, const IRInsn *i)
+{
+    if (i->opc != IR_LD || i->c < 0 || !b->rax_only || !b->rax_only[b->k]) {
+        return false;
+    }
+    unsigned k2 = b->k + 1;
+    while (k2 < b->ir->n && b->ir->insn[k2].opc == IR_NOP) {
+        k2++;
+    }
+    if (k2 >= b->ir->n) {
+        return false;
+    }
+    const IRInsn *st = &b->ir->insn[k2];
+    if (st->opc != IR_STREG || st->size != 4 || st->b != i->dst || st->a < 0 || st->a >= 8) {
+        return false;
+    }
+    int g = st->a;
+    if (b->gc_host[g] >= 0) {
+        alias_break(b, g); /* temps copied from the old value keep it */
+    }
+    int h = gc_get(b, g, false);
+    if (b->rsi_group != i->c) {
+        x64_load(&b->e, 8, X_RSI, X_FRAME, GROUP_SLOT(i->c));
+        b->rsi_group = i->c;
+    }
+    x64_load(&b->e, i->size, h, X_RSI, (int32_t)i->imm2);
+    b->gc_dirty[g] = true;
+    b->skip_k = k2;
+    return true;
+}
+
 /* gen_group_checks: on block entry, each page group's bytes must lie in one page that the
  * TLB of the block's privilege maps to RAM for reading (and writing, for a group with
  * stores), with no flag bit (MMIO, code, watchpoint) in the tags: the page test is
@@ -2293,6 +2327,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     case IR_LD:
     case IR_ST:
+        if (gen_group_load_reg(b, i)) {
+            break;
+        }
         gen_mem(b, tb, i, hold);
         if (i->opc == IR_LD) {
             b->rax_temp = i->dst; /* both paths leave the value in eax */
