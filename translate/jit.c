@@ -915,7 +915,8 @@ static const IRGroup *group_straddle(const CPUState *cpu, const TranslationBlock
  * interpreter, which fills the TLB or takes the fault (or, for a TLB miss, the entries are
  * filled and the block entered again). A group straddling two pages gets the block
  * translated again with that group split where the page begins (the same call path usually
- * comes back with the same stack depth); a block that keeps missing for good (see
+ * comes back with the same stack depth; another process, with its stack elsewhere, moves the
+ * split, up to JIT_GROUP_SPLIT_LIMIT times); a block that keeps missing for good (see
  * JIT_GROUP_MISS_LIMIT) is dropped, its address noted, and translated again without
  * groups. */
 static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
@@ -930,8 +931,11 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
     }
     GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
     const IRGroup *st = for_good ? group_straddle(cpu, tb) : NULL;
-    if (st && tb->valid && h->phys1 != tb->phys_pc + 1) {
+    bool hinted = h->phys1 == tb->phys_pc + 1;
+    if (st && tb->valid && (!hinted || (!h->none && h->splits < JIT_GROUP_SPLIT_LIMIT))) {
+        /* (Again: a new process has its stack, and so the page boundary, elsewhere.) */
         uint32_t lo = cpu->regs[st->reg] + (uint32_t)st->lo;
+        h->splits = hinted ? h->splits + 1 : 0;
         h->phys1 = tb->phys_pc + 1;
         h->none = false;
         h->split_reg = st->reg;

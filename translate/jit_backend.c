@@ -1947,30 +1947,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         memset(b->known, 0, sizeof(b->known));
     }
     /* rsi keeps a page group's host address across the ops that leave it alone. */
-    switch ((IROpc)i->opc) {
-    case IR_NOP:
-    case IR_INSN_START:
-    case IR_INSN_END:
-    case IR_SYNC:
-    case IR_CHECK:
-    case IR_MOVI:
-    case IR_LDREG:
-    case IR_STREG:
-    case IR_ALU:
-    case IR_EA:
-    case IR_SETCC:
-    case IR_SETFLAGS:
-    case IR_SETEIP:
-        break;
-    case IR_LD:
-    case IR_ST:
-        if (i->c >= 0) {
-            break;
-        }
-        /* fall through */
-    default:
+    if (!ir_op_register_only(i->opc) && i->opc != IR_INSN_START && i->opc != IR_CHECK &&
+        !((i->opc == IR_LD || i->opc == IR_ST) && i->c >= 0)) {
         b->rsi_group = -1;
-        break;
     }
     /* The temp this op defines stops being a constant after the op (which may read it). */
     int def = i->dst >= 0 && i->dst < IR_MAX_TEMPS && i->opc != IR_MOVI && i->opc != IR_NOP

@@ -316,6 +316,11 @@ void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned s
  * returns their count. ir_temp_def: the temp op i writes, or -1. */
 int ir_temp_uses(const IRInsn *i, int8_t **u);
 int ir_temp_def(const IRInsn *i);
+/* ir_op_register_only: op kind opc touches only temps, guest registers, lazy flags and the
+ * instruction bookkeeping (no memory, helper, host register outside the register cache, or
+ * control flow): IR_INSN_END, IR_SYNC, IR_MOVI, IR_LDREG, IR_STREG, IR_ALU, IR_EA, IR_SETCC,
+ * IR_SETFLAGS, IR_SETEIP, IR_NOP. */
+bool ir_op_register_only(int opc);
 /* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
  * flags a later IR_SETCC replaces before anything could read them (a helper, a possible
  * fault, a branch, a label, an exit). */
@@ -463,8 +468,11 @@ typedef struct GroupHint {
     uint32_t phys1;               /* the block's physical PC + 1; 0: empty */
     bool none;
     int8_t split_reg;             /* -1: no split */
+    uint8_t splits;               /* how often the split moved (a process with its stack
+                                     elsewhere); JIT_GROUP_SPLIT_LIMIT, then none */
     int32_t split;
 } GroupHint;
+#define JIT_GROUP_SPLIT_LIMIT 16
 /* Page-group misses before a block is translated without groups: misses for good (a group
  * straddling two pages, a page the TLB maps with flag bits), and TLB misses each within
  * JIT_GROUP_TLB_WINDOW instructions of the previous one (the entry keeps being evicted; a

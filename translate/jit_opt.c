@@ -404,39 +404,41 @@ static unsigned group_window(const GroupCand *c, unsigned n, unsigned *len)
 /* drop_group_checks: an IR_CHECK after an instruction whose only memory accesses are in page
  * groups has nothing to look at (no slow path ran: no store into translated code, no device
  * access), so it goes; the lazy flags before it need no longer be stored for it. */
+bool ir_op_register_only(int opc)
+{
+    switch ((IROpc)opc) {
+    case IR_INSN_END:
+    case IR_SYNC:
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_STREG:
+    case IR_ALU:
+    case IR_EA:
+    case IR_SETCC:
+    case IR_SETFLAGS:
+    case IR_SETEIP:
+    case IR_NOP:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void drop_group_checks(IRBlock *b)
 {
     bool clean = false;
     for (unsigned k = 0; k < b->n; k++) {
         IRInsn *i = &b->insn[k];
-        switch ((IROpc)i->opc) {
-        case IR_INSN_START:
+        if (i->opc == IR_INSN_START) {
             clean = true;
-            break;
-        case IR_CHECK:
+        } else if (i->opc == IR_CHECK) {
             if (clean) {
                 i->opc = IR_NOP;
             }
-            break;
-        case IR_INSN_END:
-        case IR_SYNC:
-        case IR_MOVI:
-        case IR_LDREG:
-        case IR_STREG:
-        case IR_ALU:
-        case IR_EA:
-        case IR_SETCC:
-        case IR_SETFLAGS:
-        case IR_SETEIP:
-        case IR_NOP:
-            break;
-        case IR_LD:
-        case IR_ST:
+        } else if (i->opc == IR_LD || i->opc == IR_ST) {
             clean = clean && i->c >= 0;
-            break;
-        default:
+        } else if (!ir_op_register_only(i->opc)) {
             clean = false;
-            break;
         }
     }
 }

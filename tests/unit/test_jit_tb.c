@@ -859,20 +859,27 @@ static Rig *run_flat_both(const uint8_t *code, size_t len, uint32_t pte7, Rig **
     return r[0];
 }
 
-Test(jit_tb, page_groups_serve_stack_and_frame_accesses_and_match_the_interpreter)
+/* run_frame_loop: mov esp, ESP; mov ecx, 300; l: push ecx; push ebx; mov eax, [esp+4];
+ * add ebx, eax; call f; pop edx; pop edx; dec ecx; jnz l; hlt
+ * f: push ebp; mov ebp, esp; mov eax, [ebp+8]; add eax, [ebp+0Ch]; mov [ebp-4], eax;
+ *    xor ebx, [ebp-4]; pop ebp; ret
+ * under run_flat_both. */
+static Rig *run_frame_loop(uint32_t esp, Rig **int_out)
 {
-    /* mov esp, 7F00h; mov ecx, 300; l: push ecx; push ebx; mov eax, [esp+4]; add ebx, eax;
-     * call f; pop edx; pop edx; dec ecx; jnz l; hlt
-     * f: push ebp; mov ebp, esp; mov eax, [ebp+8]; add eax, [ebp+0Ch]; mov [ebp-4], eax;
-     *    xor ebx, [ebp-4]; pop ebp; ret */
-    static const uint8_t code[] = {
-        0xBC, 0x00, 0x7F, 0x00, 0x00, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53, 0x8B, 0x44,
+    uint8_t code[] = {
+        0xBC, 0x00, 0x00, 0x00, 0x00, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53, 0x8B, 0x44,
         0x24, 0x04, 0x01, 0xC3, 0xE8, 0x06, 0x00, 0x00, 0x00, 0x5A, 0x5A, 0x49, 0x75, 0xEE,
         0xF4, 0x55, 0x89, 0xE5, 0x8B, 0x45, 0x08, 0x03, 0x45, 0x0C, 0x89, 0x45, 0xFC, 0x33,
         0x5D, 0xFC, 0x5D, 0xC3,
     };
+    memcpy(code + 1, &esp, 4);
+    return run_flat_both(code, sizeof(code), 0x7000 | 3, int_out);
+}
+
+Test(jit_tb, page_groups_serve_stack_and_frame_accesses_and_match_the_interpreter)
+{
     Rig *i;
-    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    Rig *j = run_frame_loop(0x7F00, &i);
     const JitStats *s = x86_jit_stats(j->cpu);
     cr_assert_geq(s->group_blocks, 2);
     cr_assert_geq(s->group_accesses, 8);
@@ -885,17 +892,11 @@ Test(jit_tb, page_groups_serve_stack_and_frame_accesses_and_match_the_interprete
 
 Test(jit_tb, a_page_group_straddling_two_pages_is_split_where_the_page_begins)
 {
-    /* The loop of the test above with ESP = 8002h: its frames straddle pages 7 and 8 (a
-     * push even crosses the boundary itself). Each block is translated again once with the
-     * group split at 8000h and runs grouped from then on. */
-    static const uint8_t code[] = {
-        0xBC, 0x02, 0x80, 0x00, 0x00, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53, 0x8B, 0x44,
-        0x24, 0x04, 0x01, 0xC3, 0xE8, 0x06, 0x00, 0x00, 0x00, 0x5A, 0x5A, 0x49, 0x75, 0xEE,
-        0xF4, 0x55, 0x89, 0xE5, 0x8B, 0x45, 0x08, 0x03, 0x45, 0x0C, 0x89, 0x45, 0xFC, 0x33,
-        0x5D, 0xFC, 0x5D, 0xC3,
-    };
+    /* ESP = 8002h: the frames straddle pages 7 and 8 (a push even crosses the boundary
+     * itself). Each block is translated again once with the group split at 8000h and runs
+     * grouped from then on. */
     Rig *i;
-    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    Rig *j = run_frame_loop(0x8002, &i);
     const JitStats *s = x86_jit_stats(j->cpu);
     cr_assert_geq(s->group_splits, 2);
     cr_assert_eq(s->group_drops, 0);
@@ -1087,6 +1088,30 @@ Test(jit_tb, side_exits_inside_a_block_keep_the_count_and_state_exact_at_every_b
     }
     cr_assert(j->cpu->halted);
     cr_assert_eq((uint16_t)j->cpu->regs[R_EAX], 300);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_split_moves_when_the_same_blocks_run_with_the_stack_elsewhere)
+{
+    /* mov esp, 8002h; call run; mov esp, 800Ah; call run; hlt
+     * run: the frame loop of run_frame_loop, 300 rounds; ret
+     * The second pass straddles the page boundary at another offset from the frames: the
+     * split moves (as for a new process) instead of the groups being dropped. */
+    static const uint8_t code[] = {
+        0xBC, 0x02, 0x80, 0x00, 0x00, 0xE8, 0x0B, 0x00, 0x00, 0x00, 0xBC, 0x0A, 0x80, 0x00,
+        0x00, 0xE8, 0x01, 0x00, 0x00, 0x00, 0xF4, 0xB9, 0x2C, 0x01, 0x00, 0x00, 0x51, 0x53,
+        0x8B, 0x44, 0x24, 0x04, 0x01, 0xC3, 0xE8, 0x06, 0x00, 0x00, 0x00, 0x5A, 0x5A, 0x49,
+        0x75, 0xEE, 0xC3, 0x55, 0x89, 0xE5, 0x8B, 0x45, 0x08, 0x03, 0x45, 0x0C, 0x89, 0x45,
+        0xFC, 0x33, 0x5D, 0xFC, 0x5D, 0xC3,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_eq(s->group_drops, 0, "%llu splits, %llu drops",
+                 (unsigned long long)s->group_splits, (unsigned long long)s->group_drops);
+    cr_assert_geq(s->group_splits, 3);
+    cr_assert_lt(s->group_misses, 30, "%llu misses", (unsigned long long)s->group_misses);
     rig_free(j);
     rig_free(i);
 }
