@@ -210,6 +210,9 @@ TLBEntry *tlb_fill(CPUState *cpu, uint32_t lin, int access, bool user, bool rais
         e->tag_code = page | TLB_FLAG_MMIO;
         e->tag_write = r.writable ? (page | TLB_FLAG_MMIO) : TLB_INVALID;
     }
+    /* tag_write == page implies tag_read == page (the JIT's page-group check relies on it):
+     * both come from this walk, a read watchpoint flags both tags (dbg_watch_flags) and
+     * cpu_code_page_mark flags only the write tag. */
     if (cpu->dr[7] & 0xFF) {
         uint32_t wr_flag, rd_flag;
         dbg_watch_flags(cpu, page, &rd_flag, &wr_flag);

@@ -1206,7 +1206,7 @@ static bool gen_group_load_reg(Backend *b, const IRInsn *i)
 
 /* gen_group_checks: on block entry, each page group's bytes must lie in one page that the
  * TLB of the block's privilege maps to RAM for reading (and writing, for a group with
- * stores), with no flag bit (MMIO, code, watchpoint) in the tags: the page test is
+ * stores: the write tag alone), with no flag bit (MMIO, code, watchpoint) in the tags: the page test is
  * tlb_fast's (the tag of the span's last byte's page at its first byte's index). Then the
  * group's host address goes to its frame slot. A miss jumps to miss[*nmiss++]. */
 static void gen_group_checks(Backend *b, const IRBlock *ir, size_t *miss, unsigned *nmiss)
@@ -1225,14 +1225,13 @@ static void gen_group_checks(Backend *b, const IRBlock *ir, size_t *miss, unsign
         x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
         x64_lea32(e, X_RSI, X_RDX, (int32_t)grp->span - 1);
         x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+        /* A write tag equal to the page implies the read tag is too (tlb_fill sets both
+         * from one walk, a read watchpoint is also a write one, a code page flags only the
+         * write tag): one compare either way. */
         x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                       tlb + (int32_t)offsetof(TLBEntry, tag_read));
+                       tlb + (int32_t)(grp->write ? offsetof(TLBEntry, tag_write)
+                                                  : offsetof(TLBEntry, tag_read)));
         miss[(*nmiss)++] = x64_jcc_rel32(e, XC_NE);
-        if (grp->write) {
-            x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                           tlb + (int32_t)offsetof(TLBEntry, tag_write));
-            miss[(*nmiss)++] = x64_jcc_rel32(e, XC_NE);
-        }
         x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
         x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
         x64_store(e, 8, X_FRAME, GROUP_SLOT(g), X_RSI);
@@ -2499,7 +2498,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
         x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
     }
-    size_t group_miss[2 * IR_MAX_GROUPS];
+    size_t group_miss[IR_MAX_GROUPS];
     unsigned ngroup_miss = 0;
     b->rsi_group = -1;
     gen_group_checks(b, ir, group_miss, &ngroup_miss);
