@@ -314,8 +314,10 @@ Test(jit_options, accel_values_parse_or_are_rejected)
     cr_assert_eq(o.code_size, JIT_DEFAULT_CODE_SIZE);
     cr_assert_eq(jit_parse_accel("jit,verify=on,tb-size=4,inline=off", &use, &o, err,
                                  sizeof(err)), 0);
-    cr_assert(o.verify && o.no_inline);
+    cr_assert(o.verify && o.no_inline && !o.no_groups);
     cr_assert_eq(o.code_size, 4u << 20);
+    cr_assert_eq(jit_parse_accel("jit,groups=off", &use, &o, err, sizeof(err)), 0);
+    cr_assert(o.no_groups && !o.verify);
     cr_assert_lt(jit_parse_accel("jit,bogus", &use, &o, err, sizeof(err)), 0);
     cr_assert_lt(jit_parse_accel("kvm", &use, &o, err, sizeof(err)), 0);
     cr_assert_lt(jit_parse_accel("jitter", &use, &o, err, sizeof(err)), 0);
