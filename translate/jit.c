@@ -922,18 +922,20 @@ static const IRGroup *group_straddle(const CPUState *cpu, const TranslationBlock
 static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
 {
     j->stats.group_misses++;
-
     uint32_t start = tb->eip, size = tb->size;
     unsigned n = tb->ninsns;
+    GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
+    bool hinted = h->phys1 == tb->phys_pc + 1;
     bool for_good = false;
     for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS; g++) {
         for_good = for_good || group_for_good(cpu, tb, &tb->group[g]);
     }
-    GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
     const IRGroup *st = for_good ? group_straddle(cpu, tb) : NULL;
-    bool hinted = h->phys1 == tb->phys_pc + 1;
-    if (st && tb->valid && (!hinted || (!h->none && h->splits < JIT_GROUP_SPLIT_LIMIT))) {
-        /* (Again: a new process has its stack, and so the page boundary, elsewhere.) */
+    bool drop = false;
+    if (!tb->valid) {
+        /* dropped meanwhile: just run it */
+    } else if (st && (!hinted || (!h->none && h->splits < JIT_GROUP_SPLIT_LIMIT))) {
+        /* Split (again: a new process has its stack, so the page boundary, elsewhere). */
         uint32_t lo = cpu->regs[st->reg] + (uint32_t)st->lo;
         h->splits = hinted ? h->splits + 1 : 0;
         h->phys1 = tb->phys_pc + 1;
@@ -942,37 +944,38 @@ static void group_miss(JitState *j, CPUState *cpu, TranslationBlock *tb)
         h->split = st->lo + (int32_t)(0x1000u - (lo & 0xFFFu));
         tb_invalidate(j, cpu, tb);
         j->stats.group_splits++;
-        for_good = false; /* not counted: the block is gone */
-    }
-    if (!for_good) {
-        /* Only TLB misses in quick succession count (an entry evicted again every time);
-         * one per new address space or after a flush is what the interpreter run is for. */
+    } else if (for_good) {
+        drop = ++tb->group_misses >= JIT_GROUP_MISS_LIMIT;
+    } else {
+        /* A TLB miss. Only those in quick succession count (an entry evicted again every
+         * time); one per new address space or after a flush is expected. */
         if (cpu->icount - tb->tlb_miss_icount > JIT_GROUP_TLB_WINDOW) {
             tb->tlb_misses = 0;
         }
         tb->tlb_miss_icount = cpu->icount;
+        drop = ++tb->tlb_misses >= JIT_GROUP_TLB_MISS_LIMIT;
+        if (!drop) {
+            /* Fill the entries and enter the block again, unless filling one evicted
+             * another's or a page is absent (the interpreter takes the fault where it
+             * belongs) or clean for a store (the store sets the dirty bit). */
+            bool hit = true;
+            for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
+                hit = group_fill(cpu, tb, &tb->group[g], true);
+            }
+            for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
+                hit = group_fill(cpu, tb, &tb->group[g], false);
+            }
+            if (hit) {
+                j->stats.group_fills++;
+                return;
+            }
+        }
     }
-    bool drop = for_good ? ++tb->group_misses >= JIT_GROUP_MISS_LIMIT
-                         : ++tb->tlb_misses >= JIT_GROUP_TLB_MISS_LIMIT;
-    if (tb->valid && drop) {
+    if (drop) {
         h->phys1 = tb->phys_pc + 1;
         h->none = true;
         tb_invalidate(j, cpu, tb);
         j->stats.group_drops++;
-    } else if (!for_good && tb->valid) {
-        /* Fill the entries and enter the block again, unless filling one evicted another's
-         * or a page is absent (the interpreter takes the fault where it belongs). */
-        bool hit = true;
-        for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
-            hit = group_fill(cpu, tb, &tb->group[g], true);
-        }
-        for (unsigned g = 0; g < tb->ngroups && g < IR_MAX_GROUPS && hit; g++) {
-            hit = group_fill(cpu, tb, &tb->group[g], false);
-        }
-        if (hit) {
-            j->stats.group_fills++;
-            return;
-        }
     }
     for (unsigned k = 0; k < n && cpu->eip - start < size; k++) {
         cpu->insn_eip = cpu->eip;
