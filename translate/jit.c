@@ -285,11 +285,12 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
     fprintf(f,
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
             "(%llu TLB fills, the rest interpreted), %llu blocks translated again with a group "
-            "split at a page boundary, %llu without groups; %llu conditions through cpu_cond\n",
+            "split at a page boundary, %llu without groups; %llu conditions through cpu_cond; "
+            "%llu calls translated with their callee\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
             (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
-            (unsigned long long)s->cond_helpers);
+            (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined);
     if (j->opt.verify) {
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
@@ -438,6 +439,32 @@ static JitPage *page_find(JitState *j, uint32_t frame)
     return NULL;
 }
 
+
+/* page_get: frame's JitPage, created empty when missing (tb_translate keeps two free). */
+static JitPage *page_get(JitState *j, uint32_t frame)
+{
+    JitPage *pg = page_find(j, frame);
+    if (!pg) {
+        pg = &j->page_pool[j->npages++];
+        pg->frame = frame;
+        pg->first = NULL;
+        pg->first2 = NULL;
+        unsigned ph = page_hash(frame);
+        pg->next = j->pages[ph];
+        j->pages[ph] = pg;
+    }
+    return pg;
+}
+
+/* code_frame_mark: the frame holding paddr has translated code (writes to it are checked). */
+static void code_frame_mark(JitState *j, CPUState *cpu, uint32_t paddr)
+{
+    cpu_code_page_mark(cpu, paddr);
+    if (j->verify_frames) {
+        j->verify_frames[paddr >> 15] |= (uint8_t)(1u << ((paddr >> 12) & 7));
+    }
+}
+
 static void patch_jmp(JitState *j, TranslationBlock *src, int slot, const uint8_t *target)
 {
     size_t field = src->jmp_field[slot];
@@ -484,7 +511,7 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
     if (*pp) {
         *pp = tb->hash_next;
     }
-    /* Out of its page list; an empty page is no longer code. */
+    /* Out of its page lists; an empty page is no longer code. */
     JitPage *pg = page_find(j, tb->phys_pc >> 12);
     if (pg) {
         TranslationBlock **q = &pg->first;
@@ -494,8 +521,22 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
         if (*q) {
             *q = tb->page_next;
         }
-        if (!pg->first && !j->opt.verify) {
+        if (!pg->first && !pg->first2 && !j->opt.verify) {
             cpu_code_page_unmark(cpu, tb->phys_pc);
+        }
+    }
+    JitPage *pg2 = tb->size2 && (tb->phys2 >> 12) != (tb->phys_pc >> 12)
+                       ? page_find(j, tb->phys2 >> 12) : NULL;
+    if (pg2) {
+        TranslationBlock **q = &pg2->first2;
+        while (*q && *q != tb) {
+            q = &(*q)->page2_next;
+        }
+        if (*q) {
+            *q = tb->page2_next;
+        }
+        if (!pg2->first && !pg2->first2 && !j->opt.verify) {
+            cpu_code_page_unmark(cpu, tb->phys2);
         }
     }
     /* Jumps into it go back to their exits. */
@@ -530,13 +571,17 @@ static __attribute__((noinline)) void invalidate_range(JitState *j, CPUState *cp
         if (!pg) {
             continue;
         }
-        TranslationBlock *tb = pg->first;
-        while (tb) {
-            TranslationBlock *nx = tb->page_next;
-            if (tb->phys_pc < endp && paddr < (uint64_t)tb->phys_pc + tb->size) {
-                tb_invalidate(j, cpu, tb);
+        for (int list = 0; list < 2; list++) {
+            TranslationBlock *tb = list ? pg->first2 : pg->first;
+            while (tb) {
+                TranslationBlock *nx = list ? tb->page2_next : tb->page_next;
+                if ((tb->phys_pc < endp && paddr < (uint64_t)tb->phys_pc + tb->size) ||
+                    (tb->size2 && tb->phys2 < endp &&
+                     paddr < (uint64_t)tb->phys2 + tb->size2)) {
+                    tb_invalidate(j, cpu, tb);
+                }
+                tb = nx;
             }
-            tb = nx;
         }
     }
 }
@@ -646,7 +691,7 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
                                       const uint8_t *code, unsigned avail)
 {
     size_t need_arena = TB_MAX_INSNS * sizeof(DecodedInsn) + 4096 + 16;
-    if (j->ntbs >= j->max_tbs || j->npages >= j->max_tbs ||
+    if (j->ntbs >= j->max_tbs || j->npages + 2 > j->max_tbs ||
         j->arena_used + need_arena > j->arena_size || j->cb.used + CODE_HEADROOM > j->cb.size) {
         jit_flush_all(j, cpu);
         j->stats.flushes++;
@@ -676,20 +721,17 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
     tb->hash_next = j->hash[h];
     j->hash[h] = tb;
     jc_fill(j, tb);
-    JitPage *pg = page_find(j, phys >> 12);
-    if (!pg) {
-        pg = &j->page_pool[j->npages++];
-        pg->frame = phys >> 12;
-        pg->first = NULL;
-        unsigned ph = page_hash(pg->frame);
-        pg->next = j->pages[ph];
-        j->pages[ph] = pg;
-    }
+    JitPage *pg = page_get(j, phys >> 12);
     tb->page_next = pg->first;
     pg->first = tb;
-    cpu_code_page_mark(cpu, phys);
-    if (j->verify_frames) {
-        j->verify_frames[phys >> 15] |= (uint8_t)(1u << ((phys >> 12) & 7));
+    code_frame_mark(j, cpu, phys);
+    tb->page2_next = NULL;
+    if (tb->size2 && (tb->phys2 >> 12) != (phys >> 12)) {
+        /* An inlined callee in another frame: writes there drop the block too. */
+        JitPage *pg2 = page_get(j, tb->phys2 >> 12);
+        tb->page2_next = pg2->first2;
+        pg2->first2 = tb;
+        code_frame_mark(j, cpu, tb->phys2);
     }
     j->stats.blocks_translated++;
     if (log_enabled(cpu->log, LOG_JIT)) {
@@ -810,6 +852,14 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         src->jmp_field[slot] == TB_NO_SLOT) {
         return;
     }
+    /* A jump forward (to a higher EIP, in the same mode, so the same CS base) may enter
+     * after dest's budget and event checks: a run of such jumps, host calls forward and the
+     * host returns that undo calls cannot go on forever without a jump back (at the lowest
+     * call depth reached, each block lies above the one before), and jumps back, lookups
+     * and entries from C all pass the checks. Only under a host clock, where a slice may end
+     * late (x86_jit_run); events set inside a block are caught by its own stop checks. */
+    const uint8_t *dest_code =
+        dest->host_code + (j->fwd_unchecked && dest->eip > src->eip ? dest->body_off : 0);
     const bool same_mode = src->flags == dest->flags && src->cs_base == dest->cs_base &&
                            src->cs_limit == dest->cs_limit;
     if (same_mode && src->jmp_xlink[slot] != TB_NO_SLOT) {
@@ -821,7 +871,7 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         codebuf_begin_write(&j->cb);
         x64_patch_u32(j->cb.rw, xs + TB_XLINK_PHYS, dest->phys_pc & ~0xFFFu);
         x64_patch_u64(j->cb.rw, xs + TB_XLINK_ADDEND, addend - (lin & 0xFFFu));
-        x64_patch_rel32(j->cb.rw, xs + TB_XLINK_JMP, (size_t)(dest->host_code - j->cb.rx));
+        x64_patch_rel32(j->cb.rw, xs + TB_XLINK_JMP, (size_t)(dest_code - j->cb.rx));
         codebuf_end_write(&j->cb);
         patch_jmp(j, src, slot, j->cb.rx + xs);
         j->stats.xpage_links++;
@@ -834,7 +884,7 @@ static void tb_chain(JitState *j, TranslationBlock *src, int slot, TranslationBl
         j->stats.lookup_links++;
         return;
     } else {
-        patch_jmp(j, src, slot, dest->host_code);
+        patch_jmp(j, src, slot, dest_code);
         j->stats.chain_patches++;
     }
     src->jmp_dest[slot] = dest;
@@ -998,6 +1048,7 @@ void x86_jit_run(CPUState *cpu, uint64_t end)
     const bool exact = !cpu->clock || cpu->clock->mode != CLOCK_HOST;
     const uint64_t limit = exact ? end : end + TB_MAX_INSNS - 1;
     j->end = limit;
+    j->fwd_unchecked = !exact;
     j->count_execs = log_enabled(cpu->log, LOG_JIT_STATS);
     cpu->jit_stop = 0;
     if (cpu->nmi_pending || (cpu->intr_pending && (cpu->eflags & EF_IF))) {

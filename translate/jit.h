@@ -49,6 +49,8 @@ typedef struct JitStats {
     uint64_t ram_writes;        /* non-CPU RAM writes that dropped translated code */
     uint64_t cond_helpers;      /* conditions (Jcc, SETcc, CMOVcc) translated as a call of
                                    cpu_cond: their flags' producer unknown at translation */
+    uint64_t calls_inlined;     /* CALLs translated together with their callee (a PIC thunk,
+                                   jit_frontend.c's call_inline) */
     uint64_t group_blocks;      /* blocks translated with page groups */
     uint64_t group_accesses;    /* loads and stores they make without a TLB check */
     uint64_t group_misses;      /* entries whose group check failed (the block ran under the

@@ -2367,20 +2367,55 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     case IR_JUMP_IND: {
         load_temp(b, X_RAX, i->a);
+        if (i->sub == 2) {
+            /* An inlined callee's RET: eip is what it popped; anything but the return
+             * address leaves to the C loop (pending counts the RET). */
+            x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+            x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)i->imm2);
+            exit_on(b, XC_NE);
+            break;
+        }
         if (i->size == 2) {
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
         }
-        x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
-        size_t ok = x64_jcc_rel32(e, XC_BE);
-        gc_spill(b); /* the #GP sees the registers as they are */
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        call_abs(b, (const void *)jit_helper_gp0); /* does not return */
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, ok, e->pos);
+        if (i->imm != 1) {
+            x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
+            size_t ok = x64_jcc_rel32(e, XC_BE);
+            gc_spill(b); /* the #GP sees the registers as they are */
+            x64_mov_rr(e, 8, X_RDI, X_RBX);
+            call_abs(b, (const void *)jit_helper_gp0); /* does not return */
+            if (!e->overflow) {
+                x64_patch_rel32(e->buf, ok, e->pos);
+            }
         }
         if (!i->sub) {
             x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
         }
+        break;
+    }
+    case IR_CODECHK: {
+        /* As a cross-page link's check (gen_slot_stubs), with the values known now. */
+        int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
+                                sizeof(TLBEntry) * ((i->imm >> 12) & (TLB_SIZE - 1)));
+        if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
+            ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
+        }
+        size_t miss[3];
+        x64_mov_ri32(e, X_RCX, 0);
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
+                   (int32_t)i->imm);
+        miss[0] = x64_jcc_rel32(e, XC_NE);
+        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, paddr),
+                   (int32_t)i->imm2);
+        miss[1] = x64_jcc_rel32(e, XC_NE);
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)i->ptr);
+        x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
+        miss[2] = x64_jcc_rel32(e, XC_NE);
+        x64_mov_ri32(e, X_RCX, 1);
+        for (int k = 0; k < 3 && !e->overflow; k++) {
+            x64_patch_rel32(e->buf, miss[k], e->pos);
+        }
+        store_temp(b, i->dst, X_RCX);
         break;
     }
     case IR_GOTO_TB_IF: {
@@ -2601,6 +2636,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     if (ok) {
         tb->host_code = cb->rx + start;
         tb->host_size = (uint32_t)(e->pos - start);
+        tb->body_off = (uint32_t)(body - start);
         cb->used = e->pos;
         j->stats.bytes_generated += tb->host_size;
     }

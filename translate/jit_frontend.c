@@ -101,6 +101,14 @@ typedef struct Fe {
     int nside;
     int side_label[TB_SLOTS - 2];
     uint32_t side_target[TB_SLOTS - 2];
+    /* Callee inlining (see call_inline): inline_call asks the CALL rel32 being translated to
+     * go on into its callee, whose page needs the check described by chk_* when chk;
+     * in_callee while the callee's instructions are translated, ret_expect its return
+     * address. */
+    bool inline_call, chk, in_callee;
+    uint32_t chk_lin, chk_phys;
+    uintptr_t chk_addend;
+    uint32_t ret_expect;
 } Fe;
 
 /* helper_szap: the arithmetic flags in mask (SF, ZF, AF, PF, maybe OF) of the current lazy
@@ -1326,6 +1334,26 @@ static int try_inline(Fe *f)
         ir_st(ir, S_SS, sp, v, size);
         ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
         ir_insn_end(ir);
+        if (op == 0xE8 && f->inline_call) {
+            /* Into the callee (call_inline), behind the check that its page is mapped as
+             * when it was read, else a side exit to it. */
+            ir_check_events(ir);
+            if (f->chk) {
+                int ok = ir_temp(ir), l = ir_label(ir);
+                ir_codechk(ir, ok, f->chk_lin, f->chk_phys, f->chk_addend);
+                ir_brzero(ir, ok, l);
+                if (!ir->overflow) {
+                    ir->insn[ir->n - 1].imm2 = 1; /* a side exit */
+                }
+                f->side_label[f->nside] = l;
+                f->side_target[f->nside] = target;
+                f->nside++;
+            }
+            f->in_callee = true;
+            f->ret_expect = f->next;
+            f->next = target;
+            return 1;
+        }
         if (op == 0xE8) {
             ir_seteip(ir, target);
             ir_check_events(ir); /* the push may have hit translated code */
@@ -1350,8 +1378,17 @@ static int try_inline(Fe *f)
         ir_movi(ir, k, size);
         ir_alu(ir, XA_ADD, sp, sp, k, f->stack32 ? 4 : 2);
         ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
+        if (op == 0xC3 && f->in_callee) {
+            /* The inlined callee's return: on at the caller unless the popped address is
+             * another (then the C loop goes there). */
+            ir_insn_end(ir);
+            ir_ret_inline(ir, v, f->ret_expect);
+            f->in_callee = false;
+            f->next = f->ret_expect;
+            return 1;
+        }
         if (op == 0xC3) {
-            ir_jump_ind(ir, v, size);
+            ir_jump_ind(ir, v, size, f->cs_limit);
             ir_insn_end(ir);
             if (size == 4) {
                 ir_exit_ret(ir);
@@ -1377,7 +1414,7 @@ static int try_inline(Fe *f)
              * for its fault report. A push into translated code is seen by the next
              * block's entry check (jit_stop). */
             int r = ir_temp(ir), sp = ir_temp(ir), k = ir_temp(ir);
-            ir_check_target(ir, v, size);
+            ir_check_target(ir, v, size, f->cs_limit);
             ir_movi(ir, r, f->next);
             ir_ldreg(ir, sp, R_ESP, 4);
             ir_movi(ir, k, size);
@@ -1385,7 +1422,7 @@ static int try_inline(Fe *f)
             ir_st(ir, S_SS, sp, r, size);
             ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
         }
-        ir_jump_ind(ir, v, size);
+        ir_jump_ind(ir, v, size, f->cs_limit);
         ir_insn_end(ir);
         if (d->reg == 2 && size == 4) {
             ir_exit_call(ir, f->next);
@@ -1486,6 +1523,59 @@ static void gen_step(Fe *f, uint32_t eip)
     ir_exit_tb_mode(ir);
 }
 
+/* Callee inlining: a CALL rel32 to a function that is only "MOV r32, [ESP]; RET" (the
+ * position-independent code's get_pc_thunk, called at the start of nearly every function of
+ * a PIC binary) goes on into it and back in the same block: three block transitions (the
+ * call, the thunk, the return) become none. The RET still pops what is on the stack; the
+ * block leaves to the C loop in the unlikely case that is not the return address. The
+ * callee's bytes are read through the block's own page when it lies in it, else through the
+ * code TLB entry the last run left, without filling anything; then the block checks on
+ * every run that the entry still maps that page the same way (IR_CODECHK, a side exit to the
+ * callee when not) and the block also belongs to the callee's page, whose writes drop it
+ * (TranslationBlock.phys2). Flat 32-bit code only, as host calls. */
+typedef struct Callee {
+    const uint8_t *code;
+    unsigned avail;
+    uint32_t phys;
+} Callee;
+
+static bool call_inline(Fe *f, const TranslationBlock *tb, const uint8_t *code, unsigned off,
+                        unsigned avail, uint32_t target, Callee *out)
+{
+    const DecodedInsn *d = f->d;
+    if (d->op != 0xE8 || d->opsize != 4 || !f->code32 || !f->stack32 || tb->cs_base != 0 ||
+        tb->cs_limit != 0xFFFFFFFFu || f->in_callee || f->last || off >= avail ||
+        f->n + 2 >= TB_MAX_INSNS || f->ir->n > IR_MAX_INSNS - 4 * 64 ||
+        f->ir->nlabels > IR_MAX_LABELS - 8 || (tb->flags & TBF_AC)) {
+        return false;
+    }
+    uint32_t page = target & ~0xFFFu;
+    f->chk = page != (tb->eip & ~0xFFFu);
+    if (f->chk) {
+        if (f->nside >= TB_SLOTS - 2) {
+            return false;
+        }
+        bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+        const TLBEntry *e = &(user ? f->cpu->tlb_user : f->cpu->tlb)[(target >> 12) &
+                                                                      (TLB_SIZE - 1)];
+        if (e->tag_code != page) {
+            return false; /* not mapped for code (yet), or MMIO */
+        }
+        f->chk_lin = page;
+        f->chk_phys = e->paddr;
+        f->chk_addend = e->addend;
+        out->code = (const uint8_t *)(e->addend + target);
+        out->phys = e->paddr | (target & 0xFFFu);
+    } else {
+        out->code = code + ((int32_t)target - (int32_t)tb->eip);
+        out->phys = (tb->phys_pc & ~0xFFFu) | (target & 0xFFFu);
+    }
+    out->avail = 0x1000u - (target & 0xFFFu);
+    const uint8_t *c = out->code;
+    return out->avail >= 4 && c[0] == 0x8B && (c[1] & 0xC7) == 0x04 &&
+           ((c[1] >> 3) & 7) != R_ESP && c[2] == 0x24 && c[3] == 0xC3;
+}
+
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
                       unsigned avail)
 {
@@ -1498,9 +1588,16 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     uint32_t eip = tb->eip;
     ir_init(ir);
     tb->insns = copies;
+    tb->phys2 = 0;
+    tb->size2 = 0;
+    /* Where instructions come from: the block's bytes, or an inlined callee's (in_callee). */
+    Callee callee = {0};
+    unsigned coff = 0;
     for (;;) {
         DecodedInsn *d = &copies[n];
-        DecodeEnv env = {.bytes = code + off, .avail = avail - off, .code32 = f.code32};
+        const uint8_t *base = f.in_callee ? callee.code : code;
+        unsigned boff = f.in_callee ? coff : off, bavail = f.in_callee ? callee.avail : avail;
+        DecodeEnv env = {.bytes = base + boff, .avail = bavail - boff, .code32 = f.code32};
         int len = x86_decode(&env, d);
         if (len <= 0) {
             /* Undefined, too long, or crossing the page/limit: the interpreter's job, in the
@@ -1518,8 +1615,8 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         f.d = d;
         f.eip = eip;
-        f.code = code;
-        f.avail = avail;
+        f.code = base;
+        f.avail = bavail;
         int keep[3] = {-1, -1, -1};
         if (f.fl.valid) {
             keep[0] = f.fl.a;
@@ -1528,17 +1625,31 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         ir_temps_recycle(ir, keep);
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
-        off += (unsigned)len;
+        boff += (unsigned)len;
+        if (f.in_callee) {
+            coff = boff;
+        } else {
+            off = boff;
+        }
         n++;
         /* An instruction needs at most 64 IR ops and 4 labels: stop while they fit (temps are
          * recycled at every instruction). */
-        bool last = n >= TB_MAX_INSNS || off >= avail || ir->n > IR_MAX_INSNS - 64 ||
+        bool last = n >= TB_MAX_INSNS || boff >= bavail || ir->n > IR_MAX_INSNS - 64 ||
                     ir->nlabels > IR_MAX_LABELS - 4 ||
                     (!f.code32 && f.next < eip);
-        f.off = off;
+        f.off = boff;
         f.n = n;
         f.last = last;
+        f.inline_call = !j->opt.no_inline &&
+                        call_inline(&f, tb, code, off, avail, f.next + d->imm, &callee);
         int r = j->opt.no_inline ? 0 : try_inline(&f);
+        if (f.inline_call && r == 1 && f.in_callee) {
+            coff = 0;
+            tb->phys2 = callee.phys;
+            tb->size2 = 4; /* MOV r32, [ESP]; RET */
+            j->stats.calls_inlined++;
+        }
+        f.inline_call = false;
         bool cont;
         if (r == 1) {
             j->stats.insns_inline++;

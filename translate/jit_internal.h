@@ -175,7 +175,11 @@ typedef enum IROpc {
                         goto label imm (imm2 as IR_BRCOND's). Fuses CMP/TEST/ADD... + Jcc
                         without cpu_cond. */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit
-                        (sub 1: only the #GP check, eip unchanged) */
+                        (sub 1: only the #GP check, eip unchanged); imm = 1: a 32-bit
+                        target under a 4 GiB limit, which cannot fault (no check);
+                        sub 2: the RET of an inlined callee, whose target was checked by
+                        nothing: eip = temp a (32 bits, 4 GiB limit), and the block leaves to
+                        the C loop unless it equals imm2, the return address its call pushed */
     IR_SETFLAGS,     /* dst = guest condition sub (0/1) from the flags of the last inline ALU
                         op, as IR_BRFLAGS (e.g. CF for INC/DEC without cpu_cc_cf);
                         sub = IR_FLAGS_SZAP: dst = its SF|ZF|AF|PF bits (EFLAGS layout),
@@ -190,6 +194,10 @@ typedef enum IROpc {
     IR_X87,          /* x87 move between memory and the stack (sub: IR_X87_*) at offset temp
                         a of segment imm: inline in the common case (see gen_x87), else the
                         instruction's handler ptr(cpu, ptr2) on a slow path */
+    IR_CODECHK,      /* dst = 1 when the TLB entry of linear page imm (the block's privilege)
+                        maps it for code to physical page imm2 at host addend ptr, else 0:
+                        the condition under which an inlined callee's bytes are the ones
+                        translated (see call_inline in jit_frontend.c) */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -307,9 +315,15 @@ void ir_call_tb(IRBlock *b, uint32_t target, uint32_t ret);
 void ir_exit_tb_mode(IRBlock *b);
 void ir_goto_tb_if(IRBlock *b, int slot, uint32_t eip);
 void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int label);
-void ir_jump_ind(IRBlock *b, int t, unsigned size);
-/* ir_check_target: IR_JUMP_IND's #GP(0) check of a near target alone (before a push). */
-void ir_check_target(IRBlock *b, int t, unsigned size);
+/* ir_jump_ind: IR_JUMP_IND of temp t (size bytes) in a block whose CS limit is cs_limit. */
+void ir_jump_ind(IRBlock *b, int t, unsigned size, uint32_t cs_limit);
+/* ir_ret_inline: IR_JUMP_IND sub 2 (after the RET's IR_INSN_END). */
+void ir_ret_inline(IRBlock *b, int t, uint32_t expect);
+/* ir_codechk: IR_CODECHK. */
+void ir_codechk(IRBlock *b, int dst, uint32_t lin_page, uint32_t phys_page, uintptr_t addend);
+/* ir_check_target: IR_JUMP_IND's #GP(0) check of a near target alone (before a push); nothing
+ * when no target of that size can exceed cs_limit. */
+void ir_check_target(IRBlock *b, int t, unsigned size, uint32_t cs_limit);
 void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned size);
 /* ---- IR passes (jit_opt.c) ---- */
 /* ir_temp_uses: pointers to the temp fields op i reads, into u[0..2] (entries may hold -1);
@@ -383,6 +397,13 @@ struct TranslationBlock {
     uint16_t ninsns;
     uint8_t *host_code;           /* rx address */
     uint32_t host_size;
+    uint32_t body_off;            /* host_code + body_off: the entry after the budget and
+                                     event checks, for forward chained jumps (tb_chain) */
+    uint32_t phys2;               /* an inlined callee's bytes (jit_frontend.c's
+                                     call_inline): [phys2, phys2 + size2), size2 0: none */
+    uint16_t size2;
+    struct TranslationBlock *page2_next; /* in the list of phys2's page when that is not
+                                     phys_pc's (JitPage.first2) */
     const uint8_t *guest_copy;    /* the guest bytes it was translated from (arena) */
     const uint8_t *host_src;      /* where those bytes were in host memory (the RAM or ROM
                                      backing the frame then): a lookup through a TLB entry
@@ -457,6 +478,8 @@ typedef struct JitJcEntry {
 typedef struct JitPage {
     uint32_t frame;
     TranslationBlock *first;
+    TranslationBlock *first2;     /* blocks with an inlined callee in this page, linked by
+                                     page2_next */
     struct JitPage *next;
 } JitPage;
 
@@ -494,6 +517,8 @@ typedef struct JitState {
     uint64_t call_floor;          /* below this rsp, guest calls are not host calls */
     uint8_t in_code;              /* generated code is on the stack */
     bool count_execs;             /* -d jit-stats: blocks count their entries */
+    bool fwd_unchecked;           /* under a host clock: chained jumps forward skip the
+                                     target's entry checks (tb_chain) */
     JitOptions opt;
     CodeBuf cb;
     size_t tramp_size;            /* trampolines at the start of the buffer */

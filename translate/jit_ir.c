@@ -370,22 +370,49 @@ void ir_setflags(IRBlock *b, int dst, int cc, int kind, int a, int c, unsigned s
     }
 }
 
-void ir_jump_ind(IRBlock *b, int t, unsigned size)
+void ir_jump_ind(IRBlock *b, int t, unsigned size, uint32_t cs_limit)
 {
     IRInsn *i = ir_emit(b, IR_JUMP_IND);
     if (i) {
         i->a = (int8_t)t;
         i->size = (uint8_t)size;
+        i->imm = size == 4 && cs_limit == 0xFFFFFFFFu;
     }
 }
 
-void ir_check_target(IRBlock *b, int t, unsigned size)
+void ir_check_target(IRBlock *b, int t, unsigned size, uint32_t cs_limit)
 {
+    if (size == 4 && cs_limit == 0xFFFFFFFFu) {
+        return; /* every 32-bit target is within the limit */
+    }
     IRInsn *i = ir_emit(b, IR_JUMP_IND);
     if (i) {
         i->a = (int8_t)t;
         i->size = (uint8_t)size;
         i->sub = 1;
+    }
+}
+
+void ir_ret_inline(IRBlock *b, int t, uint32_t expect)
+{
+    IRInsn *i = ir_emit(b, IR_JUMP_IND);
+    if (i) {
+        i->a = (int8_t)t;
+        i->size = 4;
+        i->sub = 2;
+        i->imm = 1;
+        i->imm2 = expect;
+    }
+}
+
+void ir_codechk(IRBlock *b, int dst, uint32_t lin_page, uint32_t phys_page, uintptr_t addend)
+{
+    IRInsn *i = ir_emit(b, IR_CODECHK);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->imm = lin_page;
+        i->imm2 = phys_page;
+        i->ptr = (const void *)addend;
     }
 }
 
@@ -399,7 +426,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_GOTO_TB] = "goto_tb", [IR_EXIT] = "exit_tb", [IR_CALL_TB] = "call_tb",
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
-        [IR_CONDCC] = "condcc", [IR_X87] = "x87",
+        [IR_CONDCC] = "condcc", [IR_X87] = "x87", [IR_CODECHK] = "codechk",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -87,6 +87,7 @@ int ir_temp_def(const IRInsn *i)
     case IR_SZAPCC:
     case IR_CONDCC:
     case IR_X87:
+    case IR_CODECHK:
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:
@@ -232,6 +233,9 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_SETCC:
             case IR_SETFLAGS:
             case IR_NOP:
+                break;
+            case IR_JUMP_IND:
+                ok = i->imm == 1 && i->sub == 0; /* sets EIP, cannot fault */
                 break;
             default:
                 ok = false; /* helpers, #GP checks, control flow: the state must be exact */

@@ -818,6 +818,55 @@ Test(jit_tb, under_an_icount_clock_the_budget_is_exact_and_the_tail_interpreted)
     rig_free(j);
 }
 
+/* l: inc ax; jmp a; a: inc ax; jmp b; b: inc ax; jmp l -- three 2-instruction blocks, two
+ * chained forward and one back. */
+static const uint8_t fwd_loop[] = {0x40, 0xEB, 0x01, 0xF4, 0x40, 0xEB, 0x01, 0xF4,
+                                   0x40, 0xEB, 0xF5};
+
+Test(jit_tb, under_a_host_clock_forward_chained_jumps_skip_the_budget_check)
+{
+    Rig *j = rig_new(true, 0, fwd_loop, sizeof(fwd_loop));
+    Clock clk;
+    clock_init(&clk, CLOCK_HOST, 0);
+    clock_start(&clk);
+    j->cpu->clock = &clk;
+    /* Until the three jumps are chained and a slice has ended at l. */
+    for (int k = 0; k < 100 && (x86_jit_stats(j->cpu)->chain_patches < 3 || j->cpu->eip != CODE);
+         k++) {
+        cr_assert_eq(cpu_exec(j->cpu, 50), CPU_EXIT_BUDGET);
+    }
+    cr_assert_eq(x86_jit_stats(j->cpu)->chain_patches, 3);
+    for (int64_t budget = 1; budget < 300; budget += 5) {
+        uint64_t before = j->cpu->icount;
+        cr_assert_eq(cpu_exec(j->cpu, budget), CPU_EXIT_BUDGET);
+        uint64_t ran = j->cpu->icount - before;
+        cr_assert_geq(ran, (uint64_t)budget);
+        cr_assert_lt(ran, (uint64_t)budget + 64 + 4, "overshoot %llu", (unsigned long long)ran);
+        /* Only the jump back to l checks: every slice ends at l, after whole rounds. */
+        cr_assert_eq(ran % 6, 0, "ran %llu", (unsigned long long)ran);
+        cr_assert_eq(j->cpu->eip, CODE);
+    }
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, (j->cpu->icount / 2) & 0xFFFF);
+    rig_free(j);
+}
+
+Test(jit_tb, under_an_icount_clock_forward_chained_jumps_keep_the_budget_exact)
+{
+    Rig *j = rig_new(true, 0, fwd_loop, sizeof(fwd_loop));
+    Clock clk;
+    clock_init(&clk, CLOCK_ICOUNT, 0);
+    j->cpu->clock = &clk;
+    uint64_t total = 0;
+    for (int64_t budget = 1; budget < 300; budget += 5) {
+        cr_assert_eq(cpu_exec(j->cpu, budget), CPU_EXIT_BUDGET);
+        total += (uint64_t)budget;
+        cr_assert_eq(j->cpu->icount, total);
+    }
+    cr_assert_gt(x86_jit_stats(j->cpu)->chain_patches, 0);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, ((total + 1) / 2) & 0xFFFF);
+    rig_free(j);
+}
+
 /* rig_idt: for rig_paging at CPL 0: a GDT (flat code 08h, data 10h) at 12000h and an IDT at
  * 12100h whose 32 gates all go to HANDLER (HLT) through 32-bit interrupt gates. */
 static void rig_idt(Rig *r)
@@ -1116,4 +1165,73 @@ Test(jit_tb, a_split_moves_when_the_same_blocks_run_with_the_stack_elsewhere)
     cr_assert_lt(s->group_misses, 30, "%llu misses", (unsigned long long)s->group_misses);
     rig_free(j);
     rig_free(i);
+}
+
+/* thunk_program: the prefix at 1000h, NOPs up to 3000h, the far thunk (mov eax, [esp]; ret)
+ * there and, at 4000h, mov eax, 11111111h; ret. The prefix: mov esp, 7F00h; call far (its
+ * code TLB entry filled before the loop is translated); xor ebx, ebx; xor esi, esi;
+ * mov ecx, 40; l: call near; add esi, ebx; call far; add esi, eax; cmp ecx, 20; jne skip;
+ * <change>; skip: dec ecx; jnz l; hlt; near: mov ebx, [esp]; ret. */
+static uint8_t *thunk_program(const uint8_t *prefix, size_t n, size_t *len)
+{
+    *len = 0x3006;
+    uint8_t *code = malloc(*len);
+    cr_assert_not_null(code);
+    memset(code, 0x90, *len);
+    memcpy(code, prefix, n);
+    static const uint8_t far[] = {0x8B, 0x04, 0x24, 0xC3};
+    static const uint8_t other[] = {0xB8, 0x11, 0x11, 0x11, 0x11, 0xC3};
+    memcpy(code + 0x2000, far, sizeof(far));
+    memcpy(code + 0x3000, other, sizeof(other));
+    return code;
+}
+
+Test(jit_tb, a_call_of_a_pic_thunk_runs_inline_and_sees_the_thunk_rewritten)
+{
+    /* <change>: mov dword [3000h], 345678B8h; mov word [3004h], 0C312h (the far thunk
+     * becomes mov eax, 12345678h; ret: the loop's block, which inlined it, is dropped). */
+    static const uint8_t prefix[] = {
+        0xBC, 0x00, 0x7F, 0x00, 0x00, 0xE8, 0xF6, 0x1F, 0x00, 0x00, 0x31, 0xDB, 0x31, 0xF6,
+        0xB9, 0x28, 0x00, 0x00, 0x00, 0xE8, 0x29, 0x00, 0x00, 0x00, 0x01, 0xDE, 0xE8, 0xE1,
+        0x1F, 0x00, 0x00, 0x01, 0xC6, 0x83, 0xF9, 0x14, 0x75, 0x13, 0xC7, 0x05, 0x00, 0x30,
+        0x00, 0x00, 0xB8, 0x78, 0x56, 0x34, 0x66, 0xC7, 0x05, 0x04, 0x30, 0x00, 0x00, 0x12,
+        0xC3, 0x49, 0x0F, 0x85, 0xD3, 0xFF, 0xFF, 0xFF, 0xF4, 0x8B, 0x1C, 0x24, 0xC3,
+    };
+    size_t len;
+    uint8_t *code = thunk_program(prefix, sizeof(prefix), &len);
+    Rig *i;
+    Rig *j = run_flat_both(code, len, 0x7000 | 3, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(s->calls_inlined, 3, "near and far, and near again after the rewrite: %llu",
+                  (unsigned long long)s->calls_inlined);
+    /* The near call returns to 1018h, the far one to 101Fh until the rewrite after the 21st
+     * round, then gives 12345678h 19 times. */
+    uint32_t want = 40u * (CODE + 0x18) + 21u * (CODE + 0x1F) + 19u * 0x12345678u;
+    cr_assert_eq(j->cpu->regs[R_ESI], want, "esi %08x", j->cpu->regs[R_ESI]);
+    rig_free(j);
+    rig_free(i);
+    free(code);
+}
+
+Test(jit_tb, an_inlined_thunk_whose_page_is_remapped_runs_the_new_code)
+{
+    /* <change>: mov dword [1100Ch], 4007h; invlpg [3000h] (linear 3000h now maps the frame
+     * holding mov eax, 11111111h; ret). */
+    static const uint8_t prefix[] = {
+        0xBC, 0x00, 0x7F, 0x00, 0x00, 0xE8, 0xF6, 0x1F, 0x00, 0x00, 0x31, 0xDB, 0x31, 0xF6,
+        0xB9, 0x28, 0x00, 0x00, 0x00, 0xE8, 0x27, 0x00, 0x00, 0x00, 0x01, 0xDE, 0xE8, 0xE1,
+        0x1F, 0x00, 0x00, 0x01, 0xC6, 0x83, 0xF9, 0x14, 0x75, 0x11, 0xC7, 0x05, 0x0C, 0x10,
+        0x01, 0x00, 0x07, 0x40, 0x00, 0x00, 0x0F, 0x01, 0x3D, 0x00, 0x30, 0x00, 0x00, 0x49,
+        0x0F, 0x85, 0xD5, 0xFF, 0xFF, 0xFF, 0xF4, 0x8B, 0x1C, 0x24, 0xC3,
+    };
+    size_t len;
+    uint8_t *code = thunk_program(prefix, sizeof(prefix), &len);
+    Rig *i;
+    Rig *j = run_flat_both(code, len, 0x7000 | 3, &i);
+    cr_assert_geq(x86_jit_stats(j->cpu)->calls_inlined, 2);
+    uint32_t want = 40u * (CODE + 0x18) + 21u * (CODE + 0x1F) + 19u * 0x11111111u;
+    cr_assert_eq(j->cpu->regs[R_ESI], want, "esi %08x", j->cpu->regs[R_ESI]);
+    rig_free(j);
+    rig_free(i);
+    free(code);
 }
