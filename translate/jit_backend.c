@@ -358,6 +358,8 @@ typedef struct ExitStub {
     unsigned pending;
     bool entry;                   /* an entry check's: EIP = the block's (a chained jump into
                                      the block does not set it) */
+    bool eip_rax;                 /* EIP = eax (an inlined callee's RET that popped another
+                                     address than its call pushed) */
     uint8_t nwb;
     int8_t wb_r[8], wb_h[8];
 } ExitStub;
@@ -455,6 +457,7 @@ static void exit_on(Backend *b, int cc)
     st->field = x64_jcc_rel32(&b->e, cc);
     st->pending = b->pending;
     st->entry = b->in_entry;
+    st->eip_rax = false;
     st->nwb = 0;
     for (int r = 0; r < 8; r++) {
         if (b->gc_host[r] >= 0 && b->gc_dirty[r]) {
@@ -468,7 +471,8 @@ static void exit_on(Backend *b, int cc)
 
 static bool stub_same(const ExitStub *a, const ExitStub *c)
 {
-    if (a->pending != c->pending || a->nwb != c->nwb || a->entry != c->entry) {
+    if (a->pending != c->pending || a->nwb != c->nwb || a->entry != c->entry ||
+        a->eip_rax != c->eip_rax) {
         return false;
     }
     for (unsigned k = 0; k < a->nwb; k++) {
@@ -1764,7 +1768,8 @@ static void host_flags(Backend *b, const IRInsn *i)
 }
 
 /* gen_alu_inplace: "t = g OP x; [SETCC ...;] STREG g, t" (a 32-bit op on a temp aliasing
- * cached guest register g, written back to g with only lazy-flag updates in between) as one
+ * cached guest register g, written back to g with nothing that can fault or leave the block
+ * in between) as one
  * host op on g's host register instead of a copy through rax and back. Temps still holding
  * g's old value get it in their homes first; t aliases g afterwards. Returns false (nothing
  * emitted) when the pattern or the op does not fit. */
@@ -1777,9 +1782,14 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     }
     int g = b->alias[i->a];
     int h = b->gc_host[g];
+    /* Between the op and its STREG only what cannot fault or leave (so nothing sees g's new
+     * value early): lazy-flag updates, constants, page-group accesses (a PUSH's store). */
     unsigned nx = b->k + 1;
     while (nx < b->ir->n &&
-           (b->ir->insn[nx].opc == IR_NOP || b->ir->insn[nx].opc == IR_SETCC)) {
+           (b->ir->insn[nx].opc == IR_NOP || b->ir->insn[nx].opc == IR_SETCC ||
+            b->ir->insn[nx].opc == IR_MOVI ||
+            ((b->ir->insn[nx].opc == IR_ST || b->ir->insn[nx].opc == IR_LD) &&
+             b->ir->insn[nx].c >= 0))) {
         nx++;
     }
     if (h < 0 || nx >= b->ir->n) {
@@ -1859,6 +1869,55 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     b->gc_dirty[g] = true;
     b->skip_k = nx;
     b->inplace_alias = g; /* the SETCCs before the STREG, and maybe later ops, read it */
+    return true;
+}
+
+/* gen_alu_direct: a 32-bit ADD, SUB, AND, OR or XOR computed straight into the host register
+ * that keeps its result (the temp's home, or rax when only the next op reads it, from rax):
+ * LEA for a constant added or subtracted, else a copy of the first operand and the op,
+ * instead of a copy to rax, the op and a copy back. hold: the temp rax holds. Returns false
+ * (nothing emitted) when the op or its operands' places do not fit. */
+static bool gen_alu_direct(Backend *b, const IRInsn *i, int hold)
+{
+    X64Emit *e = &b->e;
+    if (i->size != 4 || (i->sub != XA_ADD && i->sub != XA_SUB && i->sub != XA_AND &&
+                         i->sub != XA_OR && i->sub != XA_XOR) ||
+        i->a < 0 || i->a >= IR_MAX_TEMPS || i->b < 0 || i->b >= IR_MAX_TEMPS ||
+        b->known[i->a] || i->dst < 0) {
+        return false;
+    }
+    bool in_rax = b->rax_only && b->rax_only[b->k];
+    int dreg = in_rax ? X_RAX : temp_reg(i->dst);
+    int ra = hold == i->a ? X_RAX : temp_src(b, i->a);
+    if (dreg < 0 || ra < 0) {
+        return false;
+    }
+    if (b->known[i->b]) {
+        int32_t k = (int32_t)b->kval[i->b];
+        if (i->sub == XA_ADD || i->sub == XA_SUB) {
+            x64_lea32(e, dreg, ra, i->sub == XA_SUB ? (int32_t)(0u - (uint32_t)k) : k);
+        } else {
+            if (ra != dreg) {
+                x64_mov_rr(e, 4, dreg, ra);
+            }
+            x64_alu_ri(e, 4, i->sub, dreg, k);
+        }
+    } else {
+        int rb = hold == i->b ? X_RAX : temp_src(b, i->b);
+        if (rb == dreg && ra != dreg) {
+            return false; /* the copy would clobber the second operand */
+        }
+        if (ra != dreg) {
+            x64_mov_rr(e, 4, dreg, ra);
+        }
+        if (rb >= 0) {
+            x64_alu_rr(e, 4, i->sub, dreg, rb);
+        } else {
+            x64_alu_rm(e, 4, i->sub, dreg, X_FRAME, TEMP(i->b));
+        }
+    }
+    b->alias[i->dst] = -1;
+    b->rax_temp = in_rax ? i->dst : (hold == i->dst ? -1 : hold);
     return true;
 }
 
@@ -2102,6 +2161,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_ALU:
         if (gen_alu_inplace(b, i)) {
             b->rax_temp = hold == i->dst ? -1 : hold; /* rax untouched */
+            break;
+        }
+        if (gen_alu_direct(b, i, hold)) {
             break;
         }
         if (hold != i->a) {
@@ -2368,11 +2430,13 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     case IR_JUMP_IND: {
         load_temp(b, X_RAX, i->a);
         if (i->sub == 2) {
-            /* An inlined callee's RET: eip is what it popped; anything but the return
-             * address leaves to the C loop (pending counts the RET). */
-            x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
+            /* An inlined callee's RET: anything but the return address it popped leaves to
+             * the C loop, with EIP set to it (pending counts the RET). */
             x64_alu_ri(e, 4, XA_CMP, X_RAX, (int32_t)i->imm2);
             exit_on(b, XC_NE);
+            if (!b->overflow) {
+                b->stubs[b->nstubs - 1].eip_rax = true;
+            }
             break;
         }
         if (i->size == 2) {
@@ -2400,8 +2464,22 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
             ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
         }
+        /* Fused with the side exit that tests the result (the frontend's pattern): each
+         * compare branches to its label. */
+        unsigned nx = b->k + 1;
+        while (nx < b->ir->n && b->ir->insn[nx].opc == IR_NOP) {
+            nx++;
+        }
+        const IRInsn *br = nx < b->ir->n ? &b->ir->insn[nx] : NULL;
+        bool fused = br && br->opc == IR_BRCOND && br->a == i->dst && br->sub == 1 &&
+                     br->imm2 == 1 && br->imm < IR_MAX_LABELS &&
+                     b->nfix[br->imm] + 3 <= 4 && !temp_live_from(b, i->dst, nx + 1);
         size_t miss[3];
-        x64_mov_ri32(e, X_RCX, 0);
+        if (fused) {
+            gc_branch(b, br->imm, true);
+        } else {
+            x64_mov_ri32(e, X_RCX, 0);
+        }
         x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
                    (int32_t)i->imm);
         miss[0] = x64_jcc_rel32(e, XC_NE);
@@ -2411,6 +2489,13 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)i->ptr);
         x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
         miss[2] = x64_jcc_rel32(e, XC_NE);
+        if (fused) {
+            for (int k = 0; k < 3; k++) {
+                b->label_fix[br->imm][b->nfix[br->imm]++] = miss[k];
+            }
+            b->skip_k = nx;
+            break;
+        }
         x64_mov_ri32(e, X_RCX, 1);
         for (int k = 0; k < 3 && !e->overflow; k++) {
             x64_patch_rel32(e->buf, miss[k], e->pos);
@@ -2612,6 +2697,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         }
         if (b->stubs[s].entry) {
             x64_store_imm(e, 4, X_RBX, OFF(eip), (int32_t)tb->eip);
+        }
+        if (b->stubs[s].eip_rax) {
+            x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
         }
         flush_icount(b, b->stubs[s].pending);
         x64_alu_rr(e, 4, XA_XOR, X_RAX, X_RAX);

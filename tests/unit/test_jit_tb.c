@@ -888,11 +888,20 @@ static void rig_idt(Rig *r)
  * tables, ESP 9000h), under the JIT and the interpreter, with page 7 (linear 7000h) mapped by
  * pte7 and holding its own addresses;
  * both must halt in the same state. Returns the JIT rig; the interpreter's in *int_out. */
-static Rig *run_flat_both(const uint8_t *code, size_t len, uint32_t pte7, Rig **int_out)
+static Rig *run_flat_both_opts(const uint8_t *code, size_t len, uint32_t pte7, bool no_groups,
+                               Rig **int_out)
 {
     Rig *r[2];
     for (int k = 0; k < 2; k++) {
         r[k] = rig_new(k == 0, 0, code, len);
+        if (k == 0 && no_groups) {
+            x86_tcache_free(r[k]->cpu);
+            JitOptions o;
+            jit_options_default(&o);
+            o.verify = false;
+            o.no_groups = true;
+            cr_assert_eq(x86_jit_enable(r[k]->cpu, &o), 0);
+        }
         rig_paging(r[k], 0);
         rig_idt(r[k]);
         memcpy(r[k]->ram + 0x11000 + 4 * 7, &pte7, 4);
@@ -908,6 +917,11 @@ static Rig *run_flat_both(const uint8_t *code, size_t len, uint32_t pte7, Rig **
     cr_assert_eq(r[0]->cpu->cr2, r[1]->cpu->cr2);
     *int_out = r[1];
     return r[0];
+}
+
+static Rig *run_flat_both(const uint8_t *code, size_t len, uint32_t pte7, Rig **int_out)
+{
+    return run_flat_both_opts(code, len, pte7, false, int_out);
 }
 
 /* run_frame_loop: mov esp, ESP; mov ecx, 300; l: push ecx; push ebx; mov eax, [esp+4];
@@ -1234,4 +1248,21 @@ Test(jit_tb, an_inlined_thunk_whose_page_is_remapped_runs_the_new_code)
     rig_free(j);
     rig_free(i);
     free(code);
+}
+
+Test(jit_tb, an_inlined_thunk_returning_elsewhere_leaves_with_the_popped_address)
+{
+    /* mov esp, 7F00h; call near; hlt; near: mov ebx, [esp]; ret -- with the stack page
+     * mapped to an unassigned physical address: the push is dropped, both loads read all
+     * ones, so the RET goes to FFFFFFFFh (not mapped: #PF there). Without page groups, so
+     * that generated code runs the block (a group there would miss: not RAM). */
+    static const uint8_t code[] = {0xBC, 0x00, 0x7F, 0x00, 0x00, 0xE8, 0x01, 0x00,
+                                   0x00, 0x00, 0xF4, 0x8B, 0x1C, 0x24, 0xC3};
+    Rig *i;
+    Rig *j = run_flat_both_opts(code, sizeof(code), 0x200000 | 3, true, &i);
+    cr_assert_eq(j->cpu->regs[R_EBX], 0xFFFFFFFFu);
+    cr_assert_eq(j->cpu->cr2, 0xFFFFFFFFu);
+    cr_assert_geq(x86_jit_stats(j->cpu)->calls_inlined, 1);
+    rig_free(j);
+    rig_free(i);
 }
