@@ -429,6 +429,7 @@ typedef struct Backend {
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
     unsigned skip_k;              /* an op gen_alu_inplace did already (its STREG), or ~0 */
+    unsigned skip_load_k;         /* the STREG gen_group_load_reg did already, or ~0 */
     bool in_entry;                /* emitting the block's entry checks (see ExitStub.entry) */
     int inplace_alias;            /* the guest register the in-place op's result is in, or -1 */
     bool *rax_only;               /* per op: its result is read only by the next op, from rax */
@@ -1174,26 +1175,51 @@ static void gen_mem_group(Backend *b, const IRInsn *i, int hold)
     }
 }
 
-/* gen_group_load_reg: "LD t (in a page group); STREG g, 4, t" with t read by nothing else
- * (rax_only) is one host load into g's host register (no slow path can need t in rax).
+/* gen_group_load_reg: "LD t (in a page group); ...; STREG g, 4, t" with t read by nothing
+ * else, and in between only ops that can neither fault nor leave and leave g alone (a POP's
+ * ESP update), is one host load into g's host register (no slow path can need t in rax).
  * Returns whether it did both (the STREG is skipped). */
 static bool gen_group_load_reg(Backend *b, const IRInsn *i)
 {
-    if (i->opc != IR_LD || i->c < 0 || !b->rax_only || !b->rax_only[b->k]) {
+    if (i->opc != IR_LD || i->c < 0 || i->dst < 0 || b->skip_load_k != ~0u) {
         return false;
     }
+    /* The STREG further on, past ops that cannot fault or leave and neither read nor write
+     * the register (a POP's ESP update). */
     unsigned k2 = b->k + 1;
-    while (k2 < b->ir->n && b->ir->insn[k2].opc == IR_NOP) {
-        k2++;
+    const IRInsn *st = NULL;
+    for (; k2 < b->ir->n && k2 < b->k + 12; k2++) {
+        const IRInsn *o = &b->ir->insn[k2];
+        if (o->opc == IR_STREG && o->b == i->dst) {
+            st = o;
+            break;
+        }
+        int8_t *u[3];
+        int n = ir_temp_uses(o, u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] == i->dst) {
+                return false;
+            }
+        }
+        bool ok = o->opc == IR_NOP || o->opc == IR_MOVI || o->opc == IR_ALU ||
+                  o->opc == IR_EA || o->opc == IR_SETCC || o->opc == IR_LDREG ||
+                  o->opc == IR_STREG || ((o->opc == IR_LD || o->opc == IR_ST) && o->c >= 0);
+        if (!ok || ir_temp_def(o) == i->dst) {
+            return false;
+        }
     }
-    if (k2 >= b->ir->n) {
-        return false;
-    }
-    const IRInsn *st = &b->ir->insn[k2];
-    if (st->opc != IR_STREG || st->size != 4 || st->b != i->dst || st->a < 0 || st->a >= 8) {
+    if (!st || st->size != 4 || st->a < 0 || st->a >= 8 || temp_live_from(b, i->dst, k2 + 1)) {
         return false;
     }
     int g = st->a;
+    for (unsigned p = b->k + 1; p < k2; p++) {
+        const IRInsn *o = &b->ir->insn[p];
+        int r = o->opc == IR_LDREG || o->opc == IR_STREG
+                    ? (o->size == 1 && o->a >= 4 ? o->a - 4 : o->a) : -1;
+        if (r == g) {
+            return false; /* reads or writes the register in between */
+        }
+    }
     if (b->gc_host[g] >= 0) {
         alias_break(b, g); /* temps copied from the old value keep it */
     }
@@ -1204,7 +1230,7 @@ static bool gen_group_load_reg(Backend *b, const IRInsn *i)
     }
     x64_load(&b->e, i->size, h, X_RSI, (int32_t)i->imm2);
     b->gc_dirty[g] = true;
-    b->skip_k = k2;
+    b->skip_load_k = k2;
     return true;
 }
 
@@ -2644,7 +2670,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     gc_forget(b);
     b->inplace_alias = -1;
     b->skip_k = ~0u;
+    b->skip_load_k = ~0u;
     for (unsigned k = 0; k < ir->n; k++) {
+        if (k == b->skip_load_k) {
+            b->skip_load_k = ~0u; /* the STREG gen_group_load_reg did */
+            continue;
+        }
         if (k == b->skip_k) {
             b->skip_k = ~0u; /* the STREG gen_alu_inplace did */
             continue;
