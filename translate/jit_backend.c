@@ -364,11 +364,13 @@ typedef struct ExitStub {
     int8_t wb_r[8], wb_h[8];
 } ExitStub;
 
-/* The guest-register cache: host registers that hold guest registers inside a block. All are
- * caller-saved (a helper call clobbers them), which is when the cache is written back and
- * forgotten anyway; the soft-MMU slow paths write the dirty ones back before their call and
- * load every cached one again after it. rdi doubles as the first argument of those calls. */
-static const int8_t gc_pool[] = {X_R8, X_R9, X_R10, X_R11, X_RDI};
+/* The guest-register cache: host registers that hold guest registers inside a block (seven
+ * since session 6: r15 and rbp were temp homes). A helper call is where the cache is written
+ * back and forgotten anyway (a helper may change any guest register), so that five of them
+ * are caller-saved costs nothing; the soft-MMU slow paths write the dirty ones back before
+ * their call and load every cached one again after it. rdi doubles as the first argument of
+ * those calls. */
+static const int8_t gc_pool[] = {X_R8, X_R9, X_R10, X_R11, X_RDI, X_R15, X_RBP};
 #define GC_N ((int)sizeof(gc_pool))
 #define GC_FAR (1 << 20)
 
@@ -874,12 +876,11 @@ static void reg_ref(int reg, unsigned size, int32_t *disp)
 }
 
 /* temp_reg: the host register temp t lives in, or -1 for its stack slot. Temps are recycled
- * at every instruction, so the lowest ones are the busiest: they live in the callee-saved
- * registers the enter trampoline saves and generated code does not otherwise use, which
- * helper calls preserve. */
+ * at every instruction, so the lowest ones are the busiest: temps 0 and 1 live in r13 and
+ * r14, callee-saved registers the enter trampoline saves, which helper calls preserve. */
 static int temp_reg(int t)
 {
-    static const int8_t regs[] = {X_R13, X_R14, X_R15, X_RBP};
+    static const int8_t regs[] = {X_R13, X_R14};
     return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
 }
 
