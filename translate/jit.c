@@ -490,6 +490,27 @@ static void tb_unlink_in(TranslationBlock *dest, TranslationBlock *src, int slot
     }
 }
 
+/* page_list_remove: tb out of the list of its own frame (JitPage.first), or of its inlined
+ * callee's (second: JitPage.first2); a frame left without blocks is no longer code. */
+static void page_list_remove(JitState *j, CPUState *cpu, TranslationBlock *tb, bool second)
+{
+    uint32_t paddr = second ? tb->phys2 : tb->phys_pc;
+    JitPage *pg = page_find(j, paddr >> 12);
+    if (!pg) {
+        return;
+    }
+    TranslationBlock **q = second ? &pg->first2 : &pg->first;
+    while (*q && *q != tb) {
+        q = second ? &(*q)->page2_next : &(*q)->page_next;
+    }
+    if (*q) {
+        *q = second ? tb->page2_next : tb->page_next;
+    }
+    if (!pg->first && !pg->first2 && !j->opt.verify) {
+        cpu_code_page_unmark(cpu, paddr);
+    }
+}
+
 static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
 {
     if (!tb->valid) {
@@ -512,32 +533,9 @@ static void tb_invalidate(JitState *j, CPUState *cpu, TranslationBlock *tb)
         *pp = tb->hash_next;
     }
     /* Out of its page lists; an empty page is no longer code. */
-    JitPage *pg = page_find(j, tb->phys_pc >> 12);
-    if (pg) {
-        TranslationBlock **q = &pg->first;
-        while (*q && *q != tb) {
-            q = &(*q)->page_next;
-        }
-        if (*q) {
-            *q = tb->page_next;
-        }
-        if (!pg->first && !pg->first2 && !j->opt.verify) {
-            cpu_code_page_unmark(cpu, tb->phys_pc);
-        }
-    }
-    JitPage *pg2 = tb->size2 && (tb->phys2 >> 12) != (tb->phys_pc >> 12)
-                       ? page_find(j, tb->phys2 >> 12) : NULL;
-    if (pg2) {
-        TranslationBlock **q = &pg2->first2;
-        while (*q && *q != tb) {
-            q = &(*q)->page2_next;
-        }
-        if (*q) {
-            *q = tb->page2_next;
-        }
-        if (!pg2->first && !pg2->first2 && !j->opt.verify) {
-            cpu_code_page_unmark(cpu, tb->phys2);
-        }
+    page_list_remove(j, cpu, tb, false);
+    if (tb->size2 && (tb->phys2 >> 12) != (tb->phys_pc >> 12)) {
+        page_list_remove(j, cpu, tb, true);
     }
     /* Jumps into it go back to their exits. */
     uintptr_t in = tb->jmp_in;
