@@ -1776,19 +1776,25 @@ static void host_flags(Backend *b, const IRInsn *i)
 {
     X64Emit *e = &b->e;
     int w = i->size;
-    load_temp(b, X_RAX, i->a);
+    /* A 32-bit CMP or TEST reads the first operand where it is (an ADD would change it). */
+    int ra = w == 4 && i->c != 1 && i->a >= 0 && i->a < IR_MAX_TEMPS && !b->known[i->a]
+                 ? temp_src(b, i->a) : -1;
+    if (ra < 0) {
+        load_temp(b, X_RAX, i->a);
+        ra = X_RAX;
+    }
     if (i->c == 2) {
-        x64_test_rr(e, w, X_RAX, X_RAX);
+        x64_test_rr(e, w, ra, ra);
     } else {
         int aop = i->c == 1 ? XA_ADD : XA_CMP;
         if (b->known[i->b] && w != 2 && w != 1) {
-            x64_alu_ri(e, w, aop, X_RAX, (int32_t)b->kval[i->b]);
+            x64_alu_ri(e, w, aop, ra, (int32_t)b->kval[i->b]);
         } else {
             materialize(b, i->b);
             if (temp_src(b, i->b) >= 0) {
-                x64_alu_rr_w(e, w, aop, X_RAX, temp_src(b, i->b));
+                x64_alu_rr_w(e, w, aop, ra, temp_src(b, i->b));
             } else {
-                x64_alu_rm(e, w, aop, X_RAX, X_FRAME, TEMP(i->b));
+                x64_alu_rm(e, w, aop, ra, X_FRAME, TEMP(i->b));
             }
         }
     }

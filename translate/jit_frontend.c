@@ -1182,6 +1182,13 @@ static int try_inline(Fe *f)
             return gen_x87_reg(f, sub);
         }
     }
+    if (op == 0x90 || (op >= (OP_MAP_0F | 0x18) && op <= (OP_MAP_0F | 0x1F))) {
+        /* NOP, PAUSE and the P6 hint NOPs (0F 18-1F, PREFETCHh included), which do not
+         * access their memory operand (op_nop): only the count. */
+        ir_insn_start(ir, f->eip, f->next);
+        ir_insn_end(ir);
+        return 1;
+    }
     /* LOCK: the decoder accepts it only on read-modify-write memory forms, and with one
      * CPU and no other bus master running during an instruction a locked RMW is a plain
      * one, so the inline forms below serve both. */

@@ -1266,3 +1266,20 @@ Test(jit_tb, an_inlined_thunk_returning_elsewhere_leaves_with_the_popped_address
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, nops_and_hint_nops_are_translated_inline)
+{
+    /* mov cx, 100; l: nop; xchg eax, eax (66 90); nop [bx+si] (0F 1F 00); pause (F3 90);
+     * prefetchnta [bx+di+5] (0F 18 41 05, nothing accessed); inc ax; loop l; hlt */
+    static const uint8_t code[] = {0xB9, 0x64, 0x00, 0x90, 0x66, 0x90, 0x0F, 0x1F, 0x00,
+                                   0xF3, 0x90, 0x0F, 0x18, 0x41, 0x05, 0x40, 0xE2, 0xF1,
+                                   0xF4};
+    Rig *j, *i;
+    run_both(code, sizeof(code), &j, &i);
+    cr_assert_eq(j->cpu->regs[R_EAX] & 0xFFFF, 100);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_leq(s->insns_helper, 1, "only HLT through a helper: %llu",
+                  (unsigned long long)s->insns_helper);
+    rig_free(j);
+    rig_free(i);
+}
