@@ -724,6 +724,31 @@ static void call_lookup_known(Backend *b)
     x64_jmp_r(&b->e, X_RAX);
 }
 
+/* code_tlb_check: the compares of a cross-page link's check (gen_slot_stubs, IR_CODECHK):
+ * the code TLB entry of linear page `page` (the block's CPL array) tags that page and holds
+ * physical page phys and host addend `addend`; each mismatch is a jne whose rel32 field goes
+ * to miss[0..2]; fields[0..1] get where the two immediates are (for patching). Clobbers rax. */
+static void code_tlb_check(Backend *b, uint32_t page, uint32_t phys, uint64_t addend,
+                           size_t miss[3], size_t fields[2])
+{
+    X64Emit *e = &b->e;
+    int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
+                            sizeof(TLBEntry) * ((page >> 12) & (TLB_SIZE - 1)));
+    if (((b->tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
+        ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
+    }
+    x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
+               (int32_t)page);
+    miss[0] = x64_jcc_rel32(e, XC_NE);
+    x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, paddr), (int32_t)phys);
+    fields[0] = e->pos - 4;
+    miss[1] = x64_jcc_rel32(e, XC_NE);
+    x64_mov_ri64(e, X_RAX, addend);
+    fields[1] = e->pos - 8;
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
+    miss[2] = x64_jcc_rel32(e, XC_NE);
+}
+
 /* gen_slot_stubs: what a chain slot of the current block can be patched to besides a block
  * of the same page (see tb_chain in jit.c).
  *   jmp_xlink (only when the target eip lies on another linear page than the block's start):
@@ -745,24 +770,13 @@ static void gen_slot_stubs(Backend *b, int slot, uint32_t target_eip, bool force
     unsigned nmiss = 0;
     size_t xs = e->pos;
     if ((force_xlink || page != ((tb->cs_base + tb->eip) & ~0xFFFu)) && page != 0) {
-        int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
-                                sizeof(TLBEntry) * ((lin >> 12) & (TLB_SIZE - 1)));
-        if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
-            ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
-        }
-        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
-                   (int32_t)page);
-        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
-        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, paddr),
-                   0x7FFFF000); /* patched: the physical page */
-        size_t f_phys = e->pos - 4;
-        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
-        x64_mov_ri64(e, X_RAX, 0x8000000000000000ull); /* patched: the host addend */
-        size_t f_addend = e->pos - 8;
-        x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
-        misses[nmiss++] = x64_jcc_rel32(e, XC_NE);
+        /* Placeholders of the widest encodings: tb_chain patches the physical page (an
+         * imm32) and the host addend (an imm64). */
+        size_t f[2];
+        code_tlb_check(b, page, 0x7FFFF000u, 0x8000000000000000ull, misses, f);
+        nmiss = 3;
         size_t f_jmp = x64_jmp_rel32(e); /* patched: the block */
-        if (f_phys - xs == TB_XLINK_PHYS && f_addend - xs == TB_XLINK_ADDEND &&
+        if (f[0] - xs == TB_XLINK_PHYS && f[1] - xs == TB_XLINK_ADDEND &&
             f_jmp - xs == TB_XLINK_JMP) {
             tb->jmp_xlink[slot] = (uint32_t)xs;
         }
@@ -2491,13 +2505,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_CODECHK: {
-        /* As a cross-page link's check (gen_slot_stubs), with the values known now. */
-        int32_t ent = (int32_t)(offsetof(CPUState, tlb) +
-                                sizeof(TLBEntry) * ((i->imm >> 12) & (TLB_SIZE - 1)));
-        if (((tb->flags >> TBF_CPL_SHIFT) & 3) == 3) {
-            ent += (int32_t)(offsetof(CPUState, tlb_user) - offsetof(CPUState, tlb));
-        }
-        /* Fused with the side exit that tests the result (the frontend's pattern): each
+        /* As a cross-page link's check (gen_slot_stubs), with the values known now. Fused with the side exit that tests the result (the frontend's pattern): each
          * compare branches to its label. */
         unsigned nx = b->k + 1;
         while (nx < b->ir->n && b->ir->insn[nx].opc == IR_NOP) {
@@ -2513,15 +2521,8 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         } else {
             x64_mov_ri32(e, X_RCX, 0);
         }
-        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, tag_code),
-                   (int32_t)i->imm);
-        miss[0] = x64_jcc_rel32(e, XC_NE);
-        x64_alu_mi(e, 4, XA_CMP, X_RBX, ent + (int32_t)offsetof(TLBEntry, paddr),
-                   (int32_t)i->imm2);
-        miss[1] = x64_jcc_rel32(e, XC_NE);
-        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)i->ptr);
-        x64_alu_rm(e, 8, XA_CMP, X_RAX, X_RBX, ent + (int32_t)offsetof(TLBEntry, addend));
-        miss[2] = x64_jcc_rel32(e, XC_NE);
+        size_t f[2];
+        code_tlb_check(b, i->imm, i->imm2, (uint64_t)(uintptr_t)i->ptr, miss, f);
         if (fused) {
             for (int k = 0; k < 3; k++) {
                 b->label_fix[br->imm][b->nfix[br->imm]++] = miss[k];

@@ -1547,7 +1547,7 @@ typedef struct Callee {
 } Callee;
 
 static bool call_inline(Fe *f, const TranslationBlock *tb, const uint8_t *code, unsigned off,
-                        unsigned avail, uint32_t target, Callee *out)
+                        unsigned avail, Callee *out)
 {
     const DecodedInsn *d = f->d;
     if (d->op != 0xE8 || d->opsize != 4 || !f->code32 || !f->stack32 || tb->cs_base != 0 ||
@@ -1556,6 +1556,7 @@ static bool call_inline(Fe *f, const TranslationBlock *tb, const uint8_t *code, 
         f->ir->nlabels > IR_MAX_LABELS - 8 || (tb->flags & TBF_AC)) {
         return false;
     }
+    uint32_t target = branch_target(f);
     uint32_t page = target & ~0xFFFu;
     f->chk = page != (tb->eip & ~0xFFFu);
     if (f->chk) {
@@ -1648,7 +1649,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         f.n = n;
         f.last = last;
         f.inline_call = !j->opt.no_inline &&
-                        call_inline(&f, tb, code, off, avail, f.next + d->imm, &callee);
+                        call_inline(&f, tb, code, off, avail, &callee);
         int r = j->opt.no_inline ? 0 : try_inline(&f);
         if (f.inline_call && r == 1 && f.in_callee) {
             coff = 0;
