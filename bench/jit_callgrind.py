@@ -10,7 +10,7 @@ logged (-d out_asm) and every host instruction of it gets its execution count, s
 kind (entry checks, TLB checks, guest-register loads/stores, ...) and by block (--blocks N).
 
   python3 bench/jit_callgrind.py build/release/frontend/anyvm \\
-      "busybox awk 'BEGIN{s=0; for(i=0;i<20000;i++) s+=i*1.5/(i+1); print s}'"
+      [--setup "untimed guest command"] "busybox awk 'BEGIN{s=0; for(i=0;i<20000;i++) s+=i*1.5/(i+1); print s}'"
 
 Needs valgrind. A boot takes about 80 s under callgrind (5 min with --per-insn).
 """
@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--per-insn", action="store_true")
     ap.add_argument("--blocks", type=int, default=0, help="with --per-insn: the N hottest blocks")
     ap.add_argument("--out", help="callgrind output file (default: a temporary one)")
+    ap.add_argument("--setup", default="true",
+                    help="a guest command run before instrumentation starts (not counted)")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="jit-callgrind-")
     out = a.out or os.path.join(tmp, "callgrind.out")
@@ -149,7 +151,7 @@ def main():
         s.expect(b"\nXB", 3600)
         s.expect(b"XE", 3600)
 
-    run("true")
+    run(a.setup)
     subprocess.run(["callgrind_control", "-i", "on", str(p.pid)], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=True)
     t0 = time.monotonic()

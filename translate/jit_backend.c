@@ -75,6 +75,11 @@ void jit_helper_gp0(CPUState *cpu)
     cpu_raise_gp(cpu, 0);
 }
 
+void jit_helper_de(CPUState *cpu)
+{
+    cpu_raise_exception(cpu, EXC_DE, false, 0);
+}
+
 /* Fast-path misses of gen_lookup_fast: jumps to the C lookup, patched once it is emitted. */
 typedef struct MissList {
     size_t field[24];
@@ -2253,6 +2258,19 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             x64_imul_rr(e, 8, X_RAX, X_RCX);
             x64_shift_ri(e, 8, 5, X_RAX, 32);
             break;
+        case IR_ALU_MULHU:
+            x64_mov_rr(e, 4, X_RAX, X_RAX); /* zero-extended: the 64-bit product is exact */
+            load_temp(b, X_RCX, i->b);
+            x64_imul_rr(e, 8, X_RAX, X_RCX);
+            x64_shift_ri(e, 8, 5, X_RAX, 32);
+            break;
+        case IR_ALU_BSF:
+        case IR_ALU_BSR:
+            /* a zero source sets ZF and leaves the result b */
+            load_temp(b, X_RCX, i->b);
+            x64_bsf_rr(e, i->sub == IR_ALU_BSR, X_RAX, X_RAX);
+            x64_cmov_rr(e, XC_E, X_RAX, X_RCX);
+            break;
         case IR_ALU_BSWAP:
             x64_bswap(e, X_RAX);
             break;
@@ -2504,6 +2522,33 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     }
+    case IR_DIV: {
+        /* The host's DIV faults where the guest's does: #DE is raised before it. */
+        load_temp(b, X_RCX, i->b);
+        load_temp(b, X_RDX, i->c);
+        if (hold != i->a) {
+            load_temp(b, X_RAX, i->a);
+        }
+        x64_alu_rr(e, 4, XA_CMP, X_RDX, X_RCX);
+        size_t ok = x64_jcc_rel32(e, XC_B);
+        gc_spill(b); /* the #DE sees the registers as they are */
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        call_abs(b, (const void *)jit_helper_de); /* does not return */
+        if (!e->overflow) {
+            x64_patch_rel32(e->buf, ok, e->pos);
+        }
+        x64_div_r(e, X_RCX);
+        store_temp(b, i->dst, X_RAX);
+        b->rax_temp = i->dst;
+        break;
+    }
+    case IR_EFLAGS:
+        x64_alu_mi(e, 4, XA_AND, X_RBX, OFF(eflags), (int32_t)i->imm);
+        if (i->imm2) {
+            x64_alu_mi(e, 4, XA_OR, X_RBX, OFF(eflags), (int32_t)i->imm2);
+        }
+        b->rax_temp = hold;
+        break;
     case IR_CODECHK: {
         /* As a cross-page link's check (gen_slot_stubs), with the values known now. Fused with the side exit that tests the result (the frontend's pattern): each
          * compare branches to its label. */

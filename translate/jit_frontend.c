@@ -923,6 +923,278 @@ static void gen_push_val(Fe *f, int v, unsigned size)
     ir_streg(ir, R_ESP, f->stack32 ? 4 : 2, sp);
 }
 
+/* gen_all_flags: temp = the arithmetic flags before this instruction (EFLAGS layout): CF,
+ * PF, AF, ZF, SF, and OF when with_of (else 0 there). old_flags_ok(f, with_of) must hold. */
+static int gen_all_flags(Fe *f, bool with_of)
+{
+    IRBlock *ir = f->ir;
+    int old = ir_temp(ir), k = ir_temp(ir), t = ir_temp(ir);
+    gen_old_flags(f, old, k, t, with_of);
+    int cf = gen_cf(f);
+    ir_alu(ir, XA_OR, old, old, cf, 4);
+    return old;
+}
+
+/* cf_of_inline: CF and OF before this instruction come from inline code (no helper). */
+static bool cf_of_inline(const Fe *f)
+{
+    if (f->fl.valid) {
+        return f->fl.kind != 3;
+    }
+    return condcc_inline(f->cc_guess, XC_B) && condcc_inline(f->cc_guess, XC_O);
+}
+
+/* gen_mul1: MUL/IMUL r/m (F6/F7 /4 /5): EDX:EAX = EAX * r/m (AX = AL * r/m8; DX:AX = AX *
+ * r/m16), lazy flags MUL/IMUL of the low and high halves as the interpreter's op_grp3. */
+static int gen_mul1(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned size = op_size(d);
+    bool sgn = d->reg == 5;
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int a = ir_temp(ir), lo = ir_temp(ir), hi = ir_temp(ir), ea;
+    ir_insn_start(ir, f->eip, f->next);
+    int s = gen_rm_load(f, size, false, &ea);
+    ir_ldreg(ir, a, R_EAX, size);
+    if (size == 4) {
+        ir_alu(ir, IR_ALU_MUL, lo, a, s, 4);
+        ir_alu(ir, sgn ? IR_ALU_IMULH : IR_ALU_MULHU, hi, a, s, 4);
+        ir_streg(ir, R_EAX, 4, lo);
+        ir_streg(ir, R_EDX, 4, hi);
+    } else {
+        /* The whole product fits in 32 bits (signed: of the sign-extended operands). */
+        int p = ir_temp(ir), k = ir_temp(ir), x = a, y = s;
+        if (sgn) {
+            x = ir_temp(ir);
+            y = ir_temp(ir);
+            ir_alu(ir, size == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, x, a, -1, 4);
+            ir_alu(ir, size == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, y, s, -1, 4);
+        }
+        ir_alu(ir, IR_ALU_MUL, p, x, y, 4);
+        ir_movi(ir, k, size * 8);
+        ir_alu(ir, IR_ALU_SHR, hi, p, k, size);
+        ir_movi(ir, k, size_mask(size));
+        ir_alu(ir, XA_AND, lo, p, k, 4);
+        if (size == 1) {
+            ir_streg(ir, R_EAX, 2, p);
+        } else {
+            ir_streg(ir, R_EAX, 2, lo);
+            ir_streg(ir, R_EDX, 2, hi);
+        }
+    }
+    ir_setcc(ir, (sgn ? CC_OP_IMUL8 : CC_OP_MUL8) + si, lo, hi, -1);
+    ir_insn_end(ir);
+    fl_result(f, hi, size); /* SF/ZF/PF of the high half, AF set */
+    f->fl.af = 1;
+    return 1;
+}
+
+/* gen_div32: DIV r/m32: EAX = EDX:EAX / r/m, EDX = the remainder, #DE (IR_DIV) on a zero
+ * divisor or a quotient over 32 bits. The flags as the interpreter's div_flags: SF/ZF/PF of
+ * the remainder, AF set, CF and OF kept (CC_OP_RAW). */
+static int gen_div32(Fe *f)
+{
+    IRBlock *ir = f->ir;
+    if (!cf_of_inline(f)) {
+        return 0;
+    }
+    int lo = ir_temp(ir), hi = ir_temp(ir), q = ir_temp(ir), r = ir_temp(ir);
+    int fl = ir_temp(ir), k = ir_temp(ir), ea;
+    ir_insn_start(ir, f->eip, f->next);
+    if (!(f->d->flags & DI_MEM)) {
+        ir_sync(ir, f->eip, f->next); /* for the #DE (gen_rm_load syncs a memory operand) */
+    }
+    int cf = gen_cond(f, XC_B), of = gen_cond(f, XC_O);
+    int s = gen_rm_load(f, 4, false, &ea);
+    ir_ldreg(ir, lo, R_EAX, 4);
+    ir_ldreg(ir, hi, R_EDX, 4);
+    ir_div(ir, q, lo, s, hi);
+    ir_alu(ir, IR_ALU_MUL, r, q, s, 4);
+    ir_alu(ir, XA_SUB, r, lo, r, 4);      /* the remainder: lo - q * s (mod 2^32) */
+    ir_streg(ir, R_EAX, 4, q);
+    ir_streg(ir, R_EDX, 4, r);
+    ir_setflags(ir, fl, IR_FLAGS_SZAP, 2, r, -1, 4); /* SF/ZF/PF of r (AF 0) */
+    ir_alu(ir, 16 + 11, of, of, -1, 4);
+    ir_alu(ir, XA_OR, fl, fl, of, 4);
+    ir_alu(ir, XA_OR, fl, fl, cf, 4);
+    ir_movi(ir, k, EF_AF);
+    ir_alu(ir, XA_OR, fl, fl, k, 4);
+    ir_setcc(ir, CC_OP_RAW, r, fl, -1);
+    ir_insn_end(ir);
+    fl_raw(f, fl);
+    return 1;
+}
+
+/* gen_shld32: SHLD/SHRD r/m32, r32, imm8/CL (0F A4/A5/AC/AD) as the interpreter's op_shld:
+ * a zero count changes nothing (the memory operand is still checked for writing); else CF =
+ * the last bit out and the lazy flags SHL/SHR of the result with a synthetic cc_src. */
+static int gen_shld32(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    bool right = d->op >= 0x1AC, var = (d->op & 1) != 0;
+    unsigned cnt = d->imm & 0x1F;
+    if (!var && cnt == 0) {
+        return 0;
+    }
+    int cn = ir_temp(ir), c1 = ir_temp(ir), inv = ir_temp(ir), src = ir_temp(ir);
+    int t1 = ir_temp(ir), t2 = ir_temp(ir), r = ir_temp(ir), cf = ir_temp(ir);
+    int k = ir_temp(ir), skip = -1, ea;
+    ir_insn_start(ir, f->eip, f->next);
+    int v = gen_rm_load(f, 4, true, &ea);
+    if (var) {
+        skip = ir_label(ir);
+        ir_ldreg(ir, cn, R_ECX, 4);
+        ir_movi(ir, k, 0x1F);
+        ir_alu(ir, XA_AND, cn, cn, k, 4);
+        ir_brzero(ir, cn, skip);
+    } else {
+        ir_movi(ir, cn, cnt);
+    }
+    ir_ldreg(ir, src, d->reg, 4);
+    ir_movi(ir, k, 32);
+    ir_alu(ir, XA_SUB, inv, k, cn, 4);    /* 1..31 */
+    ir_alu(ir, right ? IR_ALU_SHR : IR_ALU_SHL, t1, v, cn, 4);
+    ir_alu(ir, right ? IR_ALU_SHL : IR_ALU_SHR, t2, src, inv, 4);
+    ir_alu(ir, XA_OR, r, t1, t2, 4);
+    /* CF: bit cnt - 1 of v (right), bit 32 - cnt of v (left) */
+    if (right) {
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_SUB, c1, cn, k, 4);
+        ir_alu(ir, IR_ALU_SHR, cf, v, c1, 4);
+    } else {
+        ir_alu(ir, IR_ALU_SHR, cf, v, inv, 4);
+    }
+    ir_movi(ir, k, 1);
+    ir_alu(ir, XA_AND, cf, cf, k, 4);
+    gen_rm_store(f, ea, r, 4);
+    if (right) {
+        ir_setcc(ir, CC_OP_SHR32, r, cf, -1);
+    } else {
+        ir_movi(ir, k, 31);
+        ir_alu(ir, IR_ALU_SHL, cf, cf, k, 4); /* the synthetic source's sign */
+        ir_setcc(ir, CC_OP_SHL32, r, cf, -1);
+    }
+    if (var) {
+        ir_set_label(ir, skip);
+        f->fl.valid = false; /* the flags depend on the count */
+    } else {
+        fl_result(f, r, 4);
+        f->fl.af = right ? 1 : 2;
+    }
+    gen_rm_end(f, ea, true);
+    return 1;
+}
+
+/* gen_bsf: BSF/BSR r32, r/m32: a zero source sets ZF and leaves the destination; else the
+ * destination is the bit's index and ZF is clear; the other flags are kept (CC_OP_RAW), as
+ * the interpreter's op_bsf_bsr. */
+static int gen_bsf(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    if (!old_flags_ok(f, true)) {
+        return 0;
+    }
+    int old = ir_temp(ir), r = ir_temp(ir), z = ir_temp(ir), k = ir_temp(ir), ea;
+    ir_insn_start(ir, f->eip, f->next);
+    int fl = gen_all_flags(f, true);
+    int v = gen_rm_load(f, 4, false, &ea);
+    ir_ldreg(ir, old, d->reg, 4);
+    ir_alu(ir, d->op == 0x1BC ? IR_ALU_BSF : IR_ALU_BSR, r, v, old, 4);
+    ir_streg(ir, d->reg, 4, r);
+    ir_setflags(ir, z, XC_E, 2, v, -1, 4);
+    ir_alu(ir, 16 + 6, z, z, -1, 4);     /* to EF_ZF */
+    ir_movi(ir, k, ~(uint32_t)EF_ZF);
+    ir_alu(ir, XA_AND, fl, fl, k, 4);
+    ir_alu(ir, XA_OR, fl, fl, z, 4);
+    ir_setcc(ir, CC_OP_RAW, r, fl, -1);
+    ir_insn_end(ir);
+    fl_raw(f, fl);
+    return 1;
+}
+
+/* gen_flagop: CLC, STC, CMC, CLD, STD (F8, F9, F5, FC, FD), SAHF, LAHF (9E, 9F). */
+static int gen_flagop(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned op = d->op;
+    if (op == 0xFC || op == 0xFD) {
+        ir_insn_start(ir, f->eip, f->next);
+        ir_eflags(ir, ~(uint32_t)EF_DF, op == 0xFD ? EF_DF : 0);
+        ir_insn_end(ir);
+        return 1;
+    }
+    if (!old_flags_ok(f, op != 0x9F)) {
+        return 0; /* all but LAHF keep OF */
+    }
+    int k = ir_temp(ir), ah = ir_temp(ir);
+    ir_insn_start(ir, f->eip, f->next);
+    int fl = gen_all_flags(f, op != 0x9F);
+    switch (op) {
+    case 0xF5:
+        ir_movi(ir, k, EF_CF);
+        ir_alu(ir, XA_XOR, fl, fl, k, 4);
+        break;
+    case 0xF8:
+        ir_movi(ir, k, ~(uint32_t)EF_CF);
+        ir_alu(ir, XA_AND, fl, fl, k, 4);
+        break;
+    case 0xF9:
+        ir_movi(ir, k, EF_CF);
+        ir_alu(ir, XA_OR, fl, fl, k, 4);
+        break;
+    case 0x9E: /* SAHF: SF ZF AF PF CF from AH, OF kept */
+        ir_ldreg(ir, ah, 4, 1);
+        ir_movi(ir, k, EF_SF | EF_ZF | EF_AF | EF_PF | EF_CF);
+        ir_alu(ir, XA_AND, ah, ah, k, 4);
+        ir_movi(ir, k, EF_OF);
+        ir_alu(ir, XA_AND, fl, fl, k, 4);
+        ir_alu(ir, XA_OR, fl, fl, ah, 4);
+        break;
+    default: /* LAHF: AH = SF ZF AF PF CF and bit 1; the flags unchanged */
+        ir_movi(ir, k, 0xD5);
+        ir_alu(ir, XA_AND, ah, fl, k, 4);
+        ir_movi(ir, k, EF_FIXED1);
+        ir_alu(ir, XA_OR, ah, ah, k, 4);
+        ir_streg(ir, 4, 1, ah);
+        break;
+    }
+    if (op != 0x9F) {
+        ir_setcc(ir, CC_OP_RAW, fl, fl, -1);
+        fl_raw(f, fl);
+    }
+    ir_insn_end(ir);
+    return 1;
+}
+
+/* try_inline_arith: one-operand MUL/IMUL, DIV r/m32, SHLD/SHRD r/m32, BSF/BSR r32, the flag
+ * instructions. Returns as try_inline. */
+static int try_inline_arith(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    unsigned op = d->op;
+    if ((op == 0xF6 || op == 0xF7) && (d->reg == 4 || d->reg == 5)) {
+        return gen_mul1(f);
+    }
+    if (op == 0xF7 && d->reg == 6 && d->opsize == 4) {
+        return gen_div32(f);
+    }
+    if (op == 0x1A4 || op == 0x1A5 || op == 0x1AC || op == 0x1AD) {
+        return d->opsize == 4 ? gen_shld32(f) : 0;
+    }
+    if (op == 0x1BC || op == 0x1BD) {
+        return d->opsize == 4 ? gen_bsf(f) : 0;
+    }
+    if (op == 0xF5 || op == 0xF8 || op == 0xF9 || op == 0xFC || op == 0xFD || op == 0x9E ||
+        op == 0x9F) {
+        return gen_flagop(f);
+    }
+    return 0;
+}
+
 /* try_inline_ext: shifts, IMUL r,r/m(,imm), SETcc, CMOVcc, INC/DEC/NOT/NEG r/m, XCHG,
  * PUSH imm / PUSH r/m, LEAVE, CBW/CWDE/CWD/CDQ, BSWAP. Returns as try_inline. */
 static int try_inline_ext(Fe *f)
@@ -1100,6 +1372,10 @@ static int try_inline_ext(Fe *f)
         }
         ir_insn_end(ir);
         return 1;
+    }
+    int ar = try_inline_arith(f);
+    if (ar) {
+        return ar;
     }
     if (op >= 0x1C8 && op <= 0x1CF) {
         int v = ir_temp(ir);

@@ -122,6 +122,12 @@ void x64_movsxd_rr(X64Emit *e, int dst, int src);
 void x64_bswap(X64Emit *e, int r);
 /* op dst, src at width 1, 2, 4 or 8 (00/01 + aop * 8). */
 void x64_alu_rr_w(X64Emit *e, int w, int aop, int dst, int src);
+/* div r32: edx:eax / r -> eax, remainder edx. */
+void x64_div_r(X64Emit *e, int r);
+/* bsf (reverse: bsr) dst32, src32. */
+void x64_bsf_rr(X64Emit *e, bool reverse, int dst, int src);
+/* cmovcc dst32, src32. */
+void x64_cmov_rr(X64Emit *e, int cc, int dst, int src);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
@@ -198,6 +204,10 @@ typedef enum IROpc {
                         maps it for code to physical page imm2 at host addend ptr, else 0:
                         the condition under which an inlined callee's bytes are the ones
                         translated (see call_inline in jit_frontend.c) */
+    IR_DIV,          /* dst = the 64-bit (c:a) divided by b, unsigned (DIV r/m32), raising
+                        #DE (the state synced before) when c >= b: a zero divisor or a
+                        quotient over 32 bits */
+    IR_EFLAGS,       /* eflags = (eflags & imm) | imm2, for its non-arithmetic bits (DF) */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -213,6 +223,9 @@ typedef enum IROpc {
 #define IR_ALU_BSWAP 39
 #define IR_ALU_ROL 40
 #define IR_ALU_ROR 41
+#define IR_ALU_MULHU 42 /* high 32 bits of the unsigned 64-bit product a * b */
+#define IR_ALU_BSF 43   /* a ? the index of a's lowest set bit : b */
+#define IR_ALU_BSR 44   /* a ? the index of a's highest set bit : b */
 #define IR_MAX_INSNS 4096
 #define IR_MAX_LABELS 32
 
@@ -319,6 +332,10 @@ void ir_brflags(IRBlock *b, int cc, int kind, int a, int c, unsigned size, int l
 void ir_jump_ind(IRBlock *b, int t, unsigned size, uint32_t cs_limit);
 /* ir_ret_inline: IR_JUMP_IND sub 2 (after the RET's IR_INSN_END). */
 void ir_ret_inline(IRBlock *b, int t, uint32_t expect);
+/* ir_div: IR_DIV, dst = (hi:lo) / divisor. */
+void ir_div(IRBlock *b, int dst, int lo, int divisor, int hi);
+/* ir_eflags: IR_EFLAGS, eflags = (eflags & keep) | set. */
+void ir_eflags(IRBlock *b, uint32_t keep, uint32_t set);
 /* ir_codechk: IR_CODECHK. */
 void ir_codechk(IRBlock *b, int dst, uint32_t lin_page, uint32_t phys_page, uintptr_t addend);
 /* ir_check_target: IR_JUMP_IND's #GP(0) check of a near target alone (before a push); nothing
@@ -585,6 +602,7 @@ uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off);
 uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off);
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val);
 _Noreturn void jit_helper_gp0(CPUState *cpu);
+_Noreturn void jit_helper_de(CPUState *cpu);
 const void *jit_helper_lookup(CPUState *cpu);
 
 #endif

@@ -405,6 +405,27 @@ void ir_ret_inline(IRBlock *b, int t, uint32_t expect)
     }
 }
 
+void ir_div(IRBlock *b, int dst, int lo, int divisor, int hi)
+{
+    IRInsn *i = ir_emit(b, IR_DIV);
+    if (i) {
+        i->dst = (int8_t)dst;
+        i->a = (int8_t)lo;
+        i->b = (int8_t)divisor;
+        i->c = (int8_t)hi;
+        i->size = 4;
+    }
+}
+
+void ir_eflags(IRBlock *b, uint32_t keep, uint32_t set)
+{
+    IRInsn *i = ir_emit(b, IR_EFLAGS);
+    if (i) {
+        i->imm = keep;
+        i->imm2 = set;
+    }
+}
+
 void ir_codechk(IRBlock *b, int dst, uint32_t lin_page, uint32_t phys_page, uintptr_t addend)
 {
     IRInsn *i = ir_emit(b, IR_CODECHK);
@@ -427,6 +448,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
         [IR_CONDCC] = "condcc", [IR_X87] = "x87", [IR_CODECHK] = "codechk",
+        [IR_DIV] = "div", [IR_EFLAGS] = "eflags",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -31,6 +31,7 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_SETFLAGS:
         case IR_NOP:
         case IR_SYNC:
+        case IR_EFLAGS:
             /* Pure: they neither read the lazy flags nor can fault (a sync only records
              * where the instruction is; what may fault after it counts for itself). */
             break;
@@ -62,6 +63,7 @@ int ir_temp_uses(const IRInsn *i, int8_t **u)
         u[n++] = &m->b;
         break;
     case IR_SETCC:
+    case IR_DIV:
         u[n++] = &m->a;
         u[n++] = &m->b;
         u[n++] = &m->c;
@@ -88,6 +90,7 @@ int ir_temp_def(const IRInsn *i)
     case IR_CONDCC:
     case IR_X87:
     case IR_CODECHK:
+    case IR_DIV:
     case IR_CALL:
     case IR_MOVI:
     case IR_LDREG:

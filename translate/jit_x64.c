@@ -491,3 +491,26 @@ void x64_lea32_sib(X64Emit *e, int dst, int base, int index, int scale, int32_t 
         x64_byte(e, (uint8_t)disp);
     }
 }
+
+void x64_div_r(X64Emit *e, int r)
+{
+    rex(e, false, 0, r, false);
+    x64_byte(e, 0xF7);
+    modrm_rr(e, 6, r);
+}
+
+void x64_bsf_rr(X64Emit *e, bool reverse, int dst, int src)
+{
+    rex(e, false, dst, src, false);
+    x64_byte(e, 0x0F);
+    x64_byte(e, reverse ? 0xBD : 0xBC);
+    modrm_rr(e, dst, src);
+}
+
+void x64_cmov_rr(X64Emit *e, int cc, int dst, int src)
+{
+    rex(e, false, dst, src, false);
+    x64_byte(e, 0x0F);
+    x64_byte(e, (uint8_t)(0x40 | cc));
+    modrm_rr(e, dst, src);
+}
