@@ -350,6 +350,26 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
         ir_alu(ir, op, r, t, cf, size);
         ir_setcc(ir, (aop == XA_ADC ? CC_OP_ADC8 : CC_OP_SBB8) + si, r, src, cf);
         fl_result(f, r, size);
+        /* CF out, for a later ADC/SBB or Jcc (dropped unless read): the carry out of the top
+         * bit, (a & b | (a | b) & ~r), or the borrow, (~a & b | (~a | b) & r). */
+        int x = ir_temp(ir), y = ir_temp(ir), k = ir_temp(ir), na = a;
+        ir_movi(ir, k, 0xFFFFFFFFu);
+        if (aop == XA_ADC) {
+            ir_alu(ir, XA_XOR, t, r, k, 4);
+        } else {
+            na = ir_temp(ir);
+            ir_alu(ir, XA_XOR, na, a, k, 4);
+            ir_alu(ir, XA_OR, t, r, r, 4);
+        }
+        ir_alu(ir, XA_AND, x, na, src, 4);
+        ir_alu(ir, XA_OR, y, na, src, 4);
+        ir_alu(ir, XA_AND, y, y, t, 4);
+        ir_alu(ir, XA_OR, x, x, y, 4);
+        ir_movi(ir, k, size * 8 - 1);
+        ir_alu(ir, IR_ALU_SHR, x, x, k, 4);
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, x, x, k, 4);
+        f->fl.cf = x;
         return r;
     }
     int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
@@ -984,9 +1004,25 @@ static int gen_mul1(Fe *f)
         }
     }
     ir_setcc(ir, (sgn ? CC_OP_IMUL8 : CC_OP_MUL8) + si, lo, hi, -1);
+    /* CF (= OF): the high half is significant, nonzero (MUL) or not the low half's sign
+     * (IMUL); dropped unless read. */
+    int cf = ir_temp(ir), x = ir_temp(ir), k = ir_temp(ir);
+    if (sgn) {
+        int l = lo;
+        if (size < 4) {
+            l = ir_temp(ir);
+            ir_alu(ir, size == 1 ? IR_ALU_SEXT8 : IR_ALU_SEXT16, l, lo, -1, 4);
+        }
+        ir_movi(ir, k, 31);
+        ir_alu(ir, IR_ALU_SAR, x, l, k, 4);
+        ir_setflags(ir, cf, XC_NE, 0, hi, x, size);
+    } else {
+        ir_setflags(ir, cf, XC_NE, 2, hi, -1, size);
+    }
     ir_insn_end(ir);
     fl_result(f, hi, size); /* SF/ZF/PF of the high half, AF set */
     f->fl.af = 1;
+    f->fl.cf = cf;
     return 1;
 }
 

@@ -175,7 +175,43 @@ top:
   cmc
   pushfl
   popl 208(%di)
-  add $212, %di
+  /* CF after MUL/IMUL and along ADC/SBB chains, read by ADC, SBB, SETC and JC */
+  movl %esi, %eax
+  mull %ebx
+  adcl $0, %edx
+  movl %edx, 212(%di)
+  movl %ebx, %eax
+  imulb %bh
+  setc %cl
+  movb %cl, 216(%di)
+  movl %esi, %eax
+  sarl $20, %eax
+  imull %eax
+  sbbl %ecx, %ecx
+  movl %ecx, 220(%di)
+  movl %esi, %eax
+  sarl $8, %eax
+  imulw %bx
+  setc %cl
+  movb %cl, 217(%di)
+  movl %esi, %eax
+  movl %ebx, %edx
+  addl %ebx, %eax
+  adcl %esi, %edx
+  adcl %eax, %edx
+  sbbl %ebx, %eax
+  sbbl %edx, %eax
+  adcb %bl, %al
+  sbbw %bx, %ax
+  adcl %ebx, %eax
+  jc 3f
+  incl %edx
+3:
+  movl %eax, 224(%di)
+  movl %edx, 228(%di)
+  pushfl
+  popl 232(%di)
+  add $236, %di
   dec %bp
   jnz top
   hlt
