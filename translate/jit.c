@@ -286,11 +286,12 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
             "(%llu TLB fills, the rest interpreted), %llu blocks translated again with a group "
             "split at a page boundary, %llu without groups; %llu conditions through cpu_cond; "
-            "%llu calls translated with their callee\n",
+            "%llu calls translated with their callee; %llu instructions across a page end\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
             (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
-            (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined);
+            (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined,
+            (unsigned long long)s->insns_cross);
     if (j->opt.verify) {
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "
@@ -610,10 +611,10 @@ static void log_in_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
     }
     unsigned off = 0;
     uint32_t eip = tb->eip;
-    while (j->dis && off < tb->size) {
+    while (j->dis && off < tb->size + tb->tail2) {
         char text[128], hex[3 * X86_MAX_INSN_LEN + 1];
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size - off, eip,
-                                (tb->flags & TBF_CODE32) != 0, text, sizeof(text));
+        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
+                                eip, (tb->flags & TBF_CODE32) != 0, text, sizeof(text));
         if (n <= 0) {
             break;
         }
@@ -642,9 +643,9 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
     char line[160];
     unsigned off = 0;
     uint32_t eip = tb->eip;
-    while (off < tb->size) {
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size - off, eip,
-                                (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
+    while (off < tb->size + tb->tail2) {
+        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
+                                eip, (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
         if (n <= 0) {
             break;
         }

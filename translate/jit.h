@@ -51,6 +51,8 @@ typedef struct JitStats {
                                    cpu_cond: their flags' producer unknown at translation */
     uint64_t calls_inlined;     /* CALLs translated together with their callee (a PIC thunk,
                                    jit_frontend.c's call_inline) */
+    uint64_t insns_cross;       /* instructions across a page end translated with the bytes
+                                   of both pages (jit_frontend.c's cross_decode) */
     uint64_t group_blocks;      /* blocks translated with page groups */
     uint64_t group_accesses;    /* loads and stores they make without a TLB check */
     uint64_t group_misses;      /* entries whose group check failed (the block ran under the

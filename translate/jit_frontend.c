@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "core/cpu_internal.h"
 #include "translate/jit_internal.h"
 
 /* straight_line: opcodes whose handlers never change CS, the mode or TF, never enable
@@ -1896,6 +1897,56 @@ static bool call_inline(Fe *f, const TranslationBlock *tb, const uint8_t *code, 
            ((c[1] >> 3) & 7) != R_ESP && c[2] == 0x24 && c[3] == 0xC3;
 }
 
+/* Cross: an instruction that crosses the end of the block's page (cross_decode). */
+typedef struct Cross {
+    int label;                    /* the side exit taken when the next page is not mapped as
+                                     at translation: the interpreter runs the instruction */
+    uint32_t eip, lin2, phys2;
+    uintptr_t addend;
+    unsigned head, len;           /* its bytes in the block's page, in all */
+    uint8_t bytes[16];
+} Cross;
+
+/* cross_decode: decode the instruction at eip (head bytes left in the page at code) with the
+ * next page's first bytes, read through the code TLB entry of that page (as call_inline
+ * reads a thunk). In a flat 32-bit block without an inlined callee only. For the block's
+ * first instruction the entry is filled when missing (the instruction runs next and fetches
+ * there anyway; a page that would fault is left to the interpreter); later in a block only an
+ * entry already there is used, else the block ends before the instruction, which then starts
+ * one. Returns the length (the instruction really crosses) or 0. */
+static int cross_decode(Fe *f, const TranslationBlock *tb, const uint8_t *code, unsigned head,
+                        uint32_t eip, unsigned n, DecodedInsn *d, Cross *x)
+{
+    if (f->j->opt.no_inline || f->in_callee || !f->code32 || tb->cs_base != 0 ||
+        tb->cs_limit != 0xFFFFFFFFu || tb->size2 != 0 || head == 0 ||
+        head >= X86_MAX_INSN_LEN || ((eip + head) & 0xFFFu) != 0 || eip + head == 0) {
+        return 0;
+    }
+    uint32_t page = eip + head;
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    const TLBEntry *e = &(user ? f->cpu->tlb_user : f->cpu->tlb)[(page >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_code != page && n == 0) {
+        e = tlb_fill(f->cpu, page, ACC_EXEC, user, false);
+    }
+    if (!e || e->tag_code != page) {
+        return 0;
+    }
+    memcpy(x->bytes, code, head);
+    memcpy(x->bytes + head, (const uint8_t *)(e->addend + page), X86_MAX_INSN_LEN - head);
+    DecodeEnv env = {.bytes = x->bytes, .avail = X86_MAX_INSN_LEN, .code32 = true};
+    int len = x86_decode(&env, d);
+    if (len <= (int)head) {
+        return 0; /* undefined or too long: the interpreter's */
+    }
+    x->eip = eip;
+    x->lin2 = page;
+    x->phys2 = e->paddr;
+    x->addend = e->addend;
+    x->head = head;
+    x->len = (unsigned)len;
+    return len;
+}
+
 unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
                       unsigned avail)
 {
@@ -1913,12 +1964,24 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     /* Where instructions come from: the block's bytes, or an inlined callee's (in_callee). */
     Callee callee = {0};
     unsigned coff = 0;
+    Cross cross = {.label = -1};
+    tb->tail2 = 0;
     for (;;) {
         DecodedInsn *d = &copies[n];
         const uint8_t *base = f.in_callee ? callee.code : code;
         unsigned boff = f.in_callee ? coff : off, bavail = f.in_callee ? callee.avail : avail;
         DecodeEnv env = {.bytes = base + boff, .avail = bavail - boff, .code32 = f.code32};
         int len = x86_decode(&env, d);
+        bool crossing = false;
+        if (len <= 0 && !f.in_callee) {
+            len = cross_decode(&f, tb, base + boff, bavail - boff, eip, n, d, &cross);
+            crossing = len > 0;
+            if (crossing) {
+                base = cross.bytes; /* the instruction's bytes, from both pages */
+                boff = 0;
+                bavail = (unsigned)len;
+            }
+        }
         if (len <= 0) {
             /* Undefined, too long, or crossing the page/limit: the interpreter's job, in the
              * next block. */
@@ -1949,7 +2012,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         if (f.in_callee) {
             coff = boff;
         } else {
-            off = boff;
+            off = crossing ? avail : boff;
         }
         n++;
         /* An instruction needs at most 64 IR ops and 4 labels: stop while they fit (temps are
@@ -1960,6 +2023,20 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         f.off = boff;
         f.n = n;
         f.last = last;
+        if (crossing) {
+            /* On only while the next page is mapped as when its bytes were read. */
+            int ok = ir_temp(ir);
+            cross.label = ir_label(ir);
+            ir_codechk(ir, ok, cross.lin2, cross.phys2, cross.addend);
+            ir_brzero(ir, ok, cross.label);
+            if (!ir->overflow) {
+                ir->insn[ir->n - 1].imm2 = 1; /* a side exit */
+            }
+            tb->phys2 = cross.phys2;
+            tb->size2 = (uint16_t)(cross.len - cross.head);
+            tb->tail2 = (uint8_t)(cross.len - cross.head);
+            j->stats.insns_cross++;
+        }
         f.inline_call = !j->opt.no_inline &&
                         call_inline(&f, tb, code, off, avail, &callee);
         int r = j->opt.no_inline ? 0 : try_inline(&f);
@@ -1993,6 +2070,10 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         ir_set_label(ir, f.side_label[k]);
         ir_goto_tb(ir, 2 + k, f.side_target[k]);
     }
+    if (cross.label >= 0) {
+        ir_set_label(ir, cross.label);
+        gen_step(&f, cross.eip);
+    }
     if (n && !ir->overflow && !j->opt.no_inline) {
         jit_opt_forward_regs(ir);
         const GroupHint *h = &j->ghint[jit_nogroup_slot(tb->phys_pc)];
@@ -2015,8 +2096,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     if (n) {
         j->arena_used += n * sizeof(DecodedInsn);
         memcpy(j->arena + j->arena_used, code, off);
+        memcpy(j->arena + j->arena_used + off, cross.bytes + cross.head, tb->tail2);
         tb->guest_copy = j->arena + j->arena_used;
-        j->arena_used += (off + 15) & ~15u;
+        j->arena_used += (off + tb->tail2 + 15) & ~15u;
     }
     return n;
 }

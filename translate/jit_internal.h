@@ -419,6 +419,9 @@ struct TranslationBlock {
     uint32_t phys2;               /* an inlined callee's bytes (jit_frontend.c's
                                      call_inline): [phys2, phys2 + size2), size2 0: none */
     uint16_t size2;
+    uint8_t tail2;                /* the last instruction crosses the page end: its bytes in
+                                     the next page (at phys2, size2 = tail2), also kept after
+                                     the block's own in guest_copy */
     struct TranslationBlock *page2_next; /* in the list of phys2's page when that is not
                                      phys_pc's (JitPage.first2) */
     const uint8_t *guest_copy;    /* the guest bytes it was translated from (arena) */

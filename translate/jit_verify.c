@@ -182,9 +182,9 @@ static void report(JitState *j, CPUState *cpu, const TranslationBlock *tb, const
     unsigned off = 0;
     uint32_t eip = tb->eip;
     char line[160];
-    while (j->dis && off < tb->size) {
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size - off, eip,
-                                (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
+    while (j->dis && off < tb->size + tb->tail2) {
+        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
+                                eip, (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
         if (n <= 0) {
             break;
         }

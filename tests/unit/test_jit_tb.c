@@ -1267,6 +1267,46 @@ Test(jit_tb, an_inlined_thunk_returning_elsewhere_leaves_with_the_popped_address
     rig_free(i);
 }
 
+Test(jit_tb, an_instruction_across_a_page_end_runs_inline_and_sees_both_pages_change)
+{
+    /* mov esp, 7F00h; xor esi, esi; mov ecx, 40
+     * l: test cl, 1; jz a; jmp 2FF8h; a: jmp 2FFDh
+     * back: add esi, eax; cmp ecx, 30; jne b; mov byte [3001h], 55h
+     * b: cmp ecx, 20; jne c; mov dword [1100Ch], 4007h; invlpg [3000h]
+     * c: dec ecx; jnz l; hlt
+     * 2FF8h: add esi, 1; nop; nop; mov eax, 44332211h (2FFDh-3001h, across the page end);
+     * jmp back -- entered in the middle of its block and at the MOV itself, in turns. The
+     * MOV's last two bytes are rewritten after round 30 (the blocks are dropped) and page
+     * 3000h maps frame 4000h (77h 66h there) from round 20 on (the next-page check fails). */
+    static const uint8_t prefix[] = {
+        0xBC, 0x00, 0x7F, 0x00, 0x00, 0x31, 0xF6, 0xB9, 0x28, 0x00, 0x00, 0x00, 0xF6, 0xC1,
+        0x01, 0x74, 0x05, 0xE9, 0xE2, 0x1F, 0x00, 0x00, 0xE9, 0xE2, 0x1F, 0x00, 0x00, 0x01,
+        0xC6, 0x83, 0xF9, 0x1E, 0x75, 0x07, 0xC6, 0x05, 0x01, 0x30, 0x00, 0x00, 0x55, 0x83,
+        0xF9, 0x14, 0x75, 0x11, 0xC7, 0x05, 0x0C, 0x10, 0x01, 0x00, 0x07, 0x40, 0x00, 0x00,
+        0x0F, 0x01, 0x3D, 0x00, 0x30, 0x00, 0x00, 0x49, 0x75, 0xCA, 0xF4,
+    };
+    static const uint8_t end2[] = {0x83, 0xC6, 0x01, 0x90, 0x90, 0xB8, 0x11, 0x22};
+    static const uint8_t page3[] = {0x33, 0x44, 0xE9, 0x14, 0xE0, 0xFF, 0xFF};
+    static const uint8_t frame4[] = {0x77, 0x66, 0xE9, 0x14, 0xE0, 0xFF, 0xFF};
+    size_t len = 0x3000 + sizeof(frame4);
+    uint8_t *code = calloc(1, len);
+    cr_assert_not_null(code);
+    memcpy(code, prefix, sizeof(prefix));
+    memcpy(code + 0x1FF8, end2, sizeof(end2));
+    memcpy(code + 0x2000, page3, sizeof(page3));
+    memcpy(code + 0x3000, frame4, sizeof(frame4));
+    Rig *i;
+    Rig *j = run_flat_both(code, len, 0x7000 | 3, &i);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(s->insns_cross, 4, "in the middle and at the start, before and after the "
+                  "rewrite: %llu", (unsigned long long)s->insns_cross);
+    uint32_t want = 11u * 0x44332211u + 10u * 0x55332211u + 19u * 0x66772211u + 20u;
+    cr_assert_eq(j->cpu->regs[R_ESI], want, "esi %08x want %08x", j->cpu->regs[R_ESI], want);
+    rig_free(j);
+    rig_free(i);
+    free(code);
+}
+
 Test(jit_tb, nops_and_hint_nops_are_translated_inline)
 {
     /* mov cx, 100; l: nop; xchg eax, eax (66 90); nop [bx+si] (0F 1F 00); pause (F3 90);
