@@ -143,6 +143,7 @@ def disk_bs(nbytes):
 
 
 QUICK_WORKLOADS = ["sort"]
+GOAL_WORKLOADS = ["md5sum", "sha256sum", "gzip", "awk-fp", "sort"]
 
 
 def scratch_image(args, wls, tag):
@@ -407,11 +408,20 @@ def write_outputs(out, meta, runs):
             x = med[a, n] / med[b, n] if med[a, n] and med[b, n] else None
             if x:
                 ratios[a, b].append(x)
-            row.append(fmt(x, 1) if x is not None else "—")
+            row.append(fmt(x) if x is not None else "—")
         lines.append("| " + " | ".join(row) + " |")
     gm = ["**geometric mean**"] + [""] * len(configs) + \
-        ["**%s**" % fmt(geomean(ratios[rc]), 1) if ratios[rc] else "—" for rc in ratio_cols]
+        ["**%s**" % fmt(geomean(ratios[rc])) if ratios[rc] else "—" for rc in ratio_cols]
     lines.append("| " + " | ".join(gm) + " |")
+    # The JIT issue's goal is stated for these five (BusyBox's md5sum, sha256sum, gzip, awk and
+    # sort): their geometric mean too, when all of them ran.
+    named = [n for n in GOAL_WORKLOADS if n in names]
+    if len(named) == len(GOAL_WORKLOADS):
+        gm5 = ["**geometric mean of %s**" % ", ".join(named)] + [""] * len(configs)
+        for a, b in ratio_cols:
+            xs = [med[a, n] / med[b, n] for n in named if med[a, n] and med[b, n]]
+            gm5.append("**%s**" % fmt(geomean(xs)) if len(xs) == len(named) else "—")
+        lines.append("| " + " | ".join(gm5) + " |")
     rrow = ["peak RSS (MiB)"] + [("n/a" if not avail[c] else fmt(rss_med[c], 0))
                                  for c in configs] + [""] * len(ratio_cols)
     lines.append("| " + " | ".join(rrow) + " |")
