@@ -904,10 +904,13 @@ static int temp_reg(int t)
 }
 
 /* hold_use: op i reads temp t where an op takes it from rax when rax holds it (the first
- * operand of IR_ALU and IR_BRCOND, the value of IR_STREG, the address of IR_LD/IR_ST). */
+ * operand of IR_ALU and IR_BRCOND, the value of IR_STREG, the address of IR_LD/IR_ST, the
+ * result IR_SETCC stores in cc_dst). */
 static bool hold_use(const IRInsn *i, int t)
 {
     switch ((IROpc)i->opc) {
+    case IR_SETCC:
+        return i->a == t && i->b != t && i->c != t;
     case IR_ALU:
         return i->a == t && i->b != t;
     case IR_BRCOND:
