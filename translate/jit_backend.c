@@ -992,7 +992,7 @@ static bool temp_live(const Backend *b, int t)
  * alias it and are still needed get their value in their own homes. */
 static void alias_break(Backend *b, int g)
 {
-    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+    for (int t = 0; t < b->ir->ntemps; t++) {
         if (b->alias[t] != g) {
             continue;
         }
@@ -1045,7 +1045,7 @@ static void materialize(Backend *b, int t)
 /* materialize_all: every pending constant, where paths join (their homes are read after). */
 static void materialize_all(Backend *b)
 {
-    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+    for (int t = 0; t < b->ir->ntemps; t++) {
         materialize(b, t);
     }
 }
@@ -1881,7 +1881,7 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
         }
     }
     /* Temps aliasing g that are read later keep the old value in their homes. */
-    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+    for (int t = 0; t < b->ir->ntemps; t++) {
         if (b->alias[t] != g) {
             continue;
         }

@@ -462,7 +462,7 @@ unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split)
         reg[r].base = (int8_t)r;
         reg[r].off = 0;
     }
-    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+    for (int t = 0; t < b->ntemps; t++) {
         tv[t] = UNKNOWN_OFF;
         kn[t] = false;
     }
@@ -514,7 +514,7 @@ unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split)
                 }
             }
             reachable = true;
-            for (int t = 0; t < IR_MAX_TEMPS; t++) {
+            for (int t = 0; t < b->ntemps; t++) {
                 tv[t] = UNKNOWN_OFF;
                 kn[t] = false;
             }
