@@ -430,6 +430,7 @@ typedef struct Backend {
     int8_t gc_host[8];
     bool gc_dirty[8];
     int8_t gc_owner[GC_N];
+    uint8_t gc_pin;               /* guest registers (bit r) gc_get must not evict */
     /* alias[t]: temp t holds guest register alias[t]'s current value, which lives in that
      * register's host register (an IR_LDREG copies nothing), or -1. */
     int8_t alias[IR_MAX_TEMPS];
@@ -574,6 +575,9 @@ static int gc_get(Backend *b, int r, bool load)
         int best = -1;
         for (int s = 0; s < GC_N; s++) {
             int o = b->gc_owner[s];
+            if ((b->gc_pin >> o) & 1) {
+                continue;
+            }
             int score = gc_next_use(b, o) * 2 + (b->gc_dirty[o] ? 0 : 1);
             if (score > best) {
                 best = score;
@@ -1792,6 +1796,104 @@ c1:
     cp->done = e->pos;
 }
 
+/* gen_string: IR_STRING. ECX, EDI (ESI, EAX) come into their cache registers first, so that
+ * the slow path (the handler, with the registers as they were) reloads the same mapping.
+ * The fast path: DF clear, at most a page of elements, the destination's bytes (and the
+ * source's) in one page each that the TLB maps to RAM for writing (reading), then the host's
+ * REP STOS/MOVS (the same element-by-element result for overlapping MOVS) with rdi saved;
+ * EDI (ESI) advance by the bytes done and ECX becomes 0. */
+static void gen_string(Backend *b, const TranslationBlock *tb, const IRInsn *i)
+{
+    X64Emit *e = &b->e;
+    bool movs = i->sub == 1;
+    unsigned size = i->size, shift = size == 4 ? 2 : size == 2 ? 1 : 0;
+    static const int8_t used_movs[] = {R_ECX, R_EDI, R_ESI}, used_stos[] = {R_ECX, R_EDI, R_EAX};
+    const int8_t *used = movs ? used_movs : used_stos;
+    b->gc_pin = (uint8_t)((1u << used[0]) | (1u << used[1]) | (1u << used[2]));
+    for (int k = 0; k < 3; k++) {
+        if (b->gc_host[used[k]] >= 0) {
+            alias_break(b, used[k]); /* temps copied from them keep the old values */
+        }
+        gc_get(b, used[k], true);
+    }
+    b->gc_pin = 0;
+    int hc = b->gc_host[R_ECX], hd = b->gc_host[R_EDI], h3 = b->gc_host[used[2]];
+    ColdPath *cp = cold_alloc(b);
+    if (!cp || hc < 0 || hd < 0 || h3 < 0) {
+        b->overflow = true;
+        return;
+    }
+    size_t *slow = cp->jumps;
+    unsigned ns = 0;
+    bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
+    int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
+    cold_capture(b, cp);
+    cp->helper = i->ptr;
+    cp->helper_arg = i->ptr2;
+    cp->store = false;
+    cp->rmw = false;
+    cp->dst = -1;
+
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_DF);
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_mov_rr(e, 4, X_RCX, hc);
+    x64_alu_ri(e, 4, XA_CMP, X_RCX, (int32_t)(4096u >> shift));
+    slow[ns++] = x64_jcc_rel32(e, XC_A);
+    x64_test_rr(e, 4, X_RCX, X_RCX);
+    size_t none = x64_jcc_rel32(e, XC_E);
+    /* The source (MOVS): its run in one page mapped for reading; rdx = its host address. */
+    if (movs) {
+        x64_mov_rr(e, 4, X_RAX, h3);
+        x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
+        x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
+        x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+        x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+        x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                       tlb + (int32_t)offsetof(TLBEntry, tag_read));
+        slow[ns++] = x64_jcc_rel32(e, XC_NE);
+        x64_load_idx(e, 8, X_RDX, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+        x64_mov_rr(e, 4, X_RAX, h3);
+        x64_alu_rr(e, 8, XA_ADD, X_RDX, X_RAX);
+    }
+    /* The destination, mapped for writing (code pages and MMIO have flags in the tag). */
+    x64_mov_rr(e, 4, X_RAX, hd);
+    x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)offsetof(TLBEntry, tag_write));
+    slow[ns++] = x64_jcc_rel32(e, XC_NE);
+    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    x64_mov_rr(e, 4, X_RAX, hd);
+    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RAX);
+    if (!movs) {
+        x64_mov_rr(e, 4, X_RAX, h3); /* the value (h3 may be rdi: read before it changes) */
+    }
+    x64_push(e, X_RDI);
+    x64_mov_rr(e, 8, X_RDI, X_RSI);
+    if (movs) {
+        x64_mov_rr(e, 8, X_RSI, X_RDX);
+    }
+    x64_rep_string(e, movs, size);
+    x64_pop(e, X_RDI);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, none, e->pos);
+    }
+    /* EDI (and ESI) += ECX * size; ECX = 0 (its value is still in its register) */
+    x64_lea32_sib(e, hd, hd, hc, (int)shift, 0);
+    if (movs) {
+        x64_lea32_sib(e, h3, h3, hc, (int)shift, 0);
+    }
+    x64_alu_rr(e, 4, XA_XOR, hc, hc);
+    cp->nj = (uint8_t)ns;
+    cp->done = e->pos;
+    b->gc_dirty[R_ECX] = b->gc_dirty[R_EDI] = true;
+    if (movs) {
+        b->gc_dirty[R_ESI] = true;
+    }
+}
+
 /* host_flags: recompute the host flags of the guest operation of IR_BRFLAGS/IR_SETFLAGS at
  * its width: the condition codes of x86 are the same on both sides. Clobbers rax. */
 static void host_flags(Backend *b, const IRInsn *i)
@@ -2545,6 +2647,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         b->rax_temp = i->dst;
         break;
     }
+    case IR_STRING:
+        gen_string(b, tb, i);
+        break;
     case IR_EFLAGS:
         x64_alu_mi(e, 4, XA_AND, X_RBX, OFF(eflags), (int32_t)i->imm);
         if (i->imm2) {

@@ -1207,6 +1207,28 @@ static int gen_flagop(Fe *f)
     return 1;
 }
 
+/* gen_rep_string: REP STOS / REP MOVS with 32-bit addresses through flat segments as
+ * IR_STRING (inline for a run within one page each, else the handler). */
+static int gen_rep_string(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    bool movs = d->op == 0xA4 || d->op == 0xA5;
+    int src = d->seg_override >= 0 ? d->seg_override : S_DS;
+    if (d->rep == REP_NONE || d->addrsize != 4 || !(f->tbflags & TBF_FLAT) ||
+        (f->tbflags & TBF_AC) ||
+        (movs && src != S_DS && src != S_ES && src != S_SS)) {
+        return 0;
+    }
+    ir_insn_start(ir, f->eip, f->next);
+    ir_sync(ir, f->eip, f->next);
+    ir_string(ir, movs ? 1 : 0, op_size(d), (const void *)f->j->table[d->op & (OP_COUNT - 1)],
+              d);
+    ir_insn_end(ir);
+    ir_check(ir, f->next); /* the handler may stop early (a long run) or hit translated code */
+    return 1;
+}
+
 /* try_inline_arith: one-operand MUL/IMUL, DIV r/m32, SHLD/SHRD r/m32, BSF/BSR r32, the flag
  * instructions. Returns as try_inline. */
 static int try_inline_arith(Fe *f)
@@ -1228,6 +1250,9 @@ static int try_inline_arith(Fe *f)
     if (op == 0xF5 || op == 0xF8 || op == 0xF9 || op == 0xFC || op == 0xFD || op == 0x9E ||
         op == 0x9F) {
         return gen_flagop(f);
+    }
+    if (op == 0xAA || op == 0xAB || op == 0xA4 || op == 0xA5) {
+        return gen_rep_string(f);
     }
     return 0;
 }

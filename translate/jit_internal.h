@@ -128,6 +128,8 @@ void x64_div_r(X64Emit *e, int r);
 void x64_bsf_rr(X64Emit *e, bool reverse, int dst, int src);
 /* cmovcc dst32, src32. */
 void x64_cmov_rr(X64Emit *e, int cc, int dst, int src);
+/* rep stos / rep movs of size-byte elements (1, 2 or 4; rdi, rsi, rcx, al/ax/eax). */
+void x64_rep_string(X64Emit *e, bool movs, unsigned size);
 
 /* ---- IR (jit_ir.c) ----
  * A block is a list of IRInsn over temps (numbered 0..IR_MAX_TEMPS-1, 32-bit values whose
@@ -208,6 +210,11 @@ typedef enum IROpc {
                         #DE (the state synced before) when c >= b: a zero divisor or a
                         quotient over 32 bits */
     IR_EFLAGS,       /* eflags = (eflags & imm) | imm2, for its non-arithmetic bits (DF) */
+    IR_STRING,       /* REP STOS (sub 0) or REP MOVS (sub 1) of size-byte elements, 32-bit
+                        addresses, flat segments: inline (the host's REP STOS/MOVS) when DF is
+                        clear and each of the source and destination lies in one RAM page the
+                        TLB maps; else the instruction's handler ptr(cpu, ptr2) on a slow path.
+                        Reads and writes the guest registers ECX, EDI (ESI) itself. */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -334,6 +341,9 @@ void ir_jump_ind(IRBlock *b, int t, unsigned size, uint32_t cs_limit);
 void ir_ret_inline(IRBlock *b, int t, uint32_t expect);
 /* ir_div: IR_DIV, dst = (hi:lo) / divisor. */
 void ir_div(IRBlock *b, int dst, int lo, int divisor, int hi);
+/* ir_string: IR_STRING (sub: 0 STOS, 1 MOVS) of size-byte elements; fn(cpu, insn) does the
+ * whole instruction when the inline form cannot. */
+void ir_string(IRBlock *b, int sub, unsigned size, const void *fn, const void *insn);
 /* ir_eflags: IR_EFLAGS, eflags = (eflags & keep) | set. */
 void ir_eflags(IRBlock *b, uint32_t keep, uint32_t set);
 /* ir_codechk: IR_CODECHK. */

@@ -417,6 +417,17 @@ void ir_div(IRBlock *b, int dst, int lo, int divisor, int hi)
     }
 }
 
+void ir_string(IRBlock *b, int sub, unsigned size, const void *fn, const void *insn)
+{
+    IRInsn *i = ir_emit(b, IR_STRING);
+    if (i) {
+        i->sub = (uint8_t)sub;
+        i->size = (uint8_t)size;
+        i->ptr = fn;
+        i->ptr2 = insn;
+    }
+}
+
 void ir_eflags(IRBlock *b, uint32_t keep, uint32_t set)
 {
     IRInsn *i = ir_emit(b, IR_EFLAGS);
@@ -448,7 +459,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_GOTO_TB_IF] = "goto_tb_if", [IR_BRFLAGS] = "brflags", [IR_JUMP_IND] = "jump_ind",
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
         [IR_CONDCC] = "condcc", [IR_X87] = "x87", [IR_CODECHK] = "codechk",
-        [IR_DIV] = "div", [IR_EFLAGS] = "eflags",
+        [IR_DIV] = "div", [IR_EFLAGS] = "eflags", [IR_STRING] = "string",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -180,8 +180,10 @@ unsigned jit_opt_forward_regs(IRBlock *b)
             }
             continue; /* STREG defines no temp */
         case IR_CALL:
+        case IR_STRING:
         case IR_LABEL:
-            /* A helper may read or write any register; at a label paths join. */
+            /* A helper (or a string instruction) may read or write any register; at a label
+             * paths join. */
             for (int r = 0; r < 8; r++) {
                 holder[r] = -1;
             }
@@ -487,7 +489,7 @@ unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split)
     bool reachable = true;
     for (unsigned k = 0; k < b->n; k++) {
         IRInsn *i = &b->insn[k];
-        if (i->opc == IR_CALL) {
+        if (i->opc == IR_CALL || i->opc == IR_STRING) {
             break; /* a helper may change registers, segments, the TLB */
         }
         int d = ir_temp_def(i);

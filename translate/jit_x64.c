@@ -514,3 +514,12 @@ void x64_cmov_rr(X64Emit *e, int cc, int dst, int src)
     x64_byte(e, (uint8_t)(0x40 | cc));
     modrm_rr(e, dst, src);
 }
+
+void x64_rep_string(X64Emit *e, bool movs, unsigned size)
+{
+    if (size == 2) {
+        x64_byte(e, 0x66);
+    }
+    x64_byte(e, 0xF3);
+    x64_byte(e, (uint8_t)((movs ? 0xA4 : 0xAA) | (size > 1 ? 1 : 0)));
+}
