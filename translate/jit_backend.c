@@ -434,6 +434,7 @@ typedef struct Backend {
     /* alias[t]: temp t holds guest register alias[t]'s current value, which lives in that
      * register's host register (an IR_LDREG copies nothing), or -1. */
     int8_t alias[IR_MAX_TEMPS];
+    int8_t treg[IR_MAX_TEMPS];    /* temp t's home register, or -1: its frame slot */
     const IRBlock *ir;
     unsigned k;                   /* the IR op being translated */
     unsigned skip_k;              /* an op gen_alu_inplace did already (its STREG), or ~0 */
@@ -898,13 +899,10 @@ static void reg_ref(int reg, unsigned size, int32_t *disp)
     }
 }
 
-/* temp_reg: the host register temp t lives in, or -1 for its stack slot. Temps are recycled
- * at every instruction, so the lowest ones are the busiest: temps 0 and 1 live in r13 and
- * r14, callee-saved registers the enter trampoline saves, which helper calls preserve. */
-static int temp_reg(int t)
+/* temp_reg: the host register temp t lives in, or -1 for its stack slot (assign_temp_regs). */
+static int temp_reg(const Backend *b, int t)
 {
-    static const int8_t regs[] = {X_R13, X_R14};
-    return t >= 0 && t < (int)sizeof(regs) ? regs[t] : -1;
+    return t >= 0 && t < IR_MAX_TEMPS ? b->treg[t] : -1;
 }
 
 /* hold_use: op i reads temp t where an op takes it from rax when rax holds it (the first
@@ -933,8 +931,8 @@ static bool hold_use(const IRInsn *i, int t)
 }
 
 /* compute_rax_only: out[k] = op k's result (left in rax) is read by exactly one later op,
- * the next one that is not a NOP, and that op takes it from rax: then its home is never
- * written. */
+ * the next one that is not a NOP or an IR_MOVI of another temp (which emit nothing), and that
+ * op takes it from rax: then its home is never written. */
 static void compute_rax_only(const IRBlock *ir, bool *out)
 {
     for (unsigned k = 0; k < ir->n; k++) {
@@ -944,7 +942,8 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
             continue;
         }
         unsigned nx = k + 1;
-        while (nx < ir->n && ir->insn[nx].opc == IR_NOP) {
+        while (nx < ir->n && (ir->insn[nx].opc == IR_NOP ||
+                              (ir->insn[nx].opc == IR_MOVI && ir->insn[nx].dst != d))) {
             nx++;
         }
         if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
@@ -963,6 +962,50 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
             }
         }
         out[k] = !other;
+    }
+}
+
+/* assign_temp_regs: r13 and r14 (callee-saved: the enter trampoline saves them, helper calls
+ * preserve them) become the homes of the two temps whose homes the block would read and
+ * write most; the others live in frame slots. A home is not touched by a value that only the
+ * next op reads from rax (rax_only), by a constant (IR_MOVI: immediates) or by a 32-bit guest
+ * register load (an alias of the register's cache register). Temps are recycled at every
+ * instruction, so a temp number's count sums all its short lives. */
+static void assign_temp_regs(Backend *b, const IRBlock *ir)
+{
+    static const int8_t regs[] = {X_R13, X_R14};
+    unsigned w[IR_MAX_TEMPS] = {0};
+    bool home[IR_MAX_TEMPS] = {false}; /* the current value is in the home */
+    for (unsigned k = 0; k < ir->n; k++) {
+        const IRInsn *i = &ir->insn[k];
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            int t = *u[q];
+            if (t >= 0 && t < IR_MAX_TEMPS && home[t]) {
+                w[t]++;
+            }
+        }
+        int d = ir_temp_def(i);
+        if (d >= 0 && d < IR_MAX_TEMPS) {
+            home[d] = i->opc != IR_MOVI && !(b->rax_only && b->rax_only[k]) &&
+                      !(i->opc == IR_LDREG && i->size == 4 && i->a >= 0 && i->a < 8);
+            w[d] += home[d];
+        }
+    }
+    for (int t = 0; t < IR_MAX_TEMPS; t++) {
+        b->treg[t] = -1;
+    }
+    for (unsigned r = 0; r < sizeof(regs); r++) {
+        int best = -1;
+        for (int t = 0; t < ir->ntemps && t < IR_MAX_TEMPS; t++) {
+            if (b->treg[t] < 0 && w[t] && (best < 0 || w[t] > w[best])) {
+                best = t;
+            }
+        }
+        if (best >= 0) {
+            b->treg[best] = regs[r];
+        }
     }
 }
 
@@ -1005,8 +1048,8 @@ static void alias_break(Backend *b, int g)
             continue;
         }
         int h = b->gc_host[g];
-        if (temp_reg(t) >= 0) {
-            x64_mov_rr(&b->e, 4, temp_reg(t), h);
+        if (temp_reg(b, t) >= 0) {
+            x64_mov_rr(&b->e, 4, temp_reg(b, t), h);
         } else {
             x64_store(&b->e, 4, X_FRAME, TEMP(t), h);
         }
@@ -1029,7 +1072,7 @@ static int temp_src(const Backend *b, int t)
     if (t >= 0 && t < IR_MAX_TEMPS && b->alias[t] >= 0) {
         return b->gc_host[b->alias[t]];
     }
-    return temp_reg(t);
+    return temp_reg(b, t);
 }
 
 /* materialize: write a constant temp's value to its home (before a use of the home itself). */
@@ -1039,8 +1082,8 @@ static void materialize(Backend *b, int t)
         return;
     }
     b->unmat[t] = false;
-    if (temp_reg(t) >= 0) {
-        x64_mov_ri32(&b->e, temp_reg(t), b->kval[t]);
+    if (temp_reg(b, t) >= 0) {
+        x64_mov_ri32(&b->e, temp_reg(b, t), b->kval[t]);
     } else {
         x64_store_imm(&b->e, 4, X_FRAME, TEMP(t), (int32_t)b->kval[t]);
     }
@@ -1076,7 +1119,7 @@ static void store_temp(Backend *b, int t, int r)
     if (r == X_RAX && b->rax_only && b->rax_only[b->k]) {
         return; /* the next op takes it from rax */
     }
-    int h = temp_reg(t);
+    int h = temp_reg(b, t);
     if (h < 0) {
         x64_store(&b->e, 4, X_FRAME, TEMP(t), r);
     } else if (h != r) {
@@ -1991,8 +2034,8 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
         if (t == i->dst || !temp_live_from(b, t, b->k + 1)) {
             continue;
         }
-        if (temp_reg(t) >= 0) {
-            x64_mov_rr(e, 4, temp_reg(t), h);
+        if (temp_reg(b, t) >= 0) {
+            x64_mov_rr(e, 4, temp_reg(b, t), h);
         } else {
             x64_store(e, 4, X_FRAME, TEMP(t), h);
         }
@@ -2044,7 +2087,7 @@ static bool gen_alu_direct(Backend *b, const IRInsn *i, int hold)
         return false;
     }
     bool in_rax = b->rax_only && b->rax_only[b->k];
-    int dreg = in_rax ? X_RAX : temp_reg(i->dst);
+    int dreg = in_rax ? X_RAX : temp_reg(b, i->dst);
     int ra = hold == i->a ? X_RAX : temp_src(b, i->a);
     if (dreg < 0 || ra < 0) {
         return false;
@@ -2828,6 +2871,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     if (b->rax_only) {
         compute_rax_only(ir, b->rax_only);
     }
+    assign_temp_regs(b, ir);
     gc_forget(b);
     b->inplace_alias = -1;
     b->skip_k = ~0u;

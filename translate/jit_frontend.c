@@ -1229,8 +1229,45 @@ static int gen_rep_string(Fe *f)
     return 1;
 }
 
+/* gen_cmpxchg: CMPXCHG r/m, r (0F B0/B1) as the interpreter's op_cmpxchg: the flags of
+ * CMP accumulator, operand; the operand becomes the source when they are equal, else the
+ * accumulator becomes the operand (so it is the operand's value either way); a memory
+ * operand is written back in both cases (LOCK needs nothing more with one CPU). */
+static int gen_cmpxchg(Fe *f)
+{
+    const DecodedInsn *d = f->d;
+    IRBlock *ir = f->ir;
+    unsigned size = op_size(d);
+    uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int acc = ir_temp(ir), src = ir_temp(ir), r = ir_temp(ir), eq = ir_temp(ir);
+    int k = ir_temp(ir), x = ir_temp(ir), w = ir_temp(ir), ea;
+    ir_insn_start(ir, f->eip, f->next);
+    int v = gen_rm_load(f, size, true, &ea);
+    ir_ldreg(ir, acc, R_EAX, size);
+    ir_ldreg(ir, src, d->reg, size);
+    ir_alu(ir, XA_SUB, r, acc, v, size);
+    ir_setflags(ir, eq, XC_E, 0, acc, v, size);
+    /* w = eq ? src : v, without a branch */
+    ir_movi(ir, k, 0);
+    ir_alu(ir, XA_SUB, k, k, eq, 4);
+    ir_alu(ir, XA_XOR, x, src, v, 4);
+    ir_alu(ir, XA_AND, x, x, k, 4);
+    ir_alu(ir, XA_XOR, w, v, x, size);
+    ir_streg(ir, R_EAX, size, v); /* first: a register operand may be the accumulator */
+    gen_rm_store(f, ea, w, size);
+    ir_setcc(ir, CC_OP_SUB8 + si, r, v, -1);
+    gen_rm_end(f, ea, true);
+    f->fl.valid = true;
+    f->fl.cf = -1;
+    f->fl.kind = 0;
+    f->fl.a = acc;
+    f->fl.b = v;
+    f->fl.size = size;
+    return 1;
+}
+
 /* try_inline_arith: one-operand MUL/IMUL, DIV r/m32, SHLD/SHRD r/m32, BSF/BSR r32, the flag
- * instructions. Returns as try_inline. */
+ * instructions, REP STOS/MOVS, CMPXCHG. Returns as try_inline. */
 static int try_inline_arith(Fe *f)
 {
     const DecodedInsn *d = f->d;
@@ -1253,6 +1290,9 @@ static int try_inline_arith(Fe *f)
     }
     if (op == 0xAA || op == 0xAB || op == 0xA4 || op == 0xA5) {
         return gen_rep_string(f);
+    }
+    if (op == 0x1B0 || op == 0x1B1) {
+        return gen_cmpxchg(f);
     }
     return 0;
 }

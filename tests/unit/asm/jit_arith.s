@@ -211,7 +211,28 @@ top:
   movl %edx, 228(%di)
   pushfl
   popl 232(%di)
-  add $236, %di
+  /* CMPXCHG on memory (equal every other round) and registers (AL itself the operand) */
+  movl %esi, %eax
+  movl %ebx, 236(%di)
+  test $1, %bp
+  jz 4f
+  movl %ebx, %eax
+4:
+  movl %esi, %ecx
+  lock cmpxchgl %ecx, 236(%di)
+  lahf
+  seto %dl
+  movw %ax, 240(%di)
+  movb %dl, 242(%di)
+  movb %bh, %dl
+  cmpxchgb %dl, %al
+  movb %al, 243(%di)
+  cmpxchgw %bx, %cx
+  movl %eax, 244(%di)
+  movl %ecx, 248(%di)
+  pushfl
+  popl 252(%di)
+  add $256, %di
   dec %bp
   jnz top
   hlt
