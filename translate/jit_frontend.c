@@ -442,16 +442,19 @@ static int try_inline_more(Fe *f)
             ir_sync(ir, f->eip, f->next);
             ea = gen_ea(f);
         }
+        bool writes = aop != XA_CMP && aop != 8;
+        /* The memory operand is loaded right after its address (which the load then takes
+         * from rax), a register source after it. */
+        bool src_after = mem && !to_reg && !imm_src;
         if (imm_src) {
             ir_movi(ir, src, d->imm & size_mask(size));
         } else if (to_reg && mem) {
             ir_ld(ir, src, d->seg, ea, size);
         } else if (to_reg) {
             ir_ldreg(ir, src, d->rm, size);
-        } else {
+        } else if (!src_after) {
             ir_ldreg(ir, src, d->reg, size);
         }
-        bool writes = aop != XA_CMP && aop != 8;
         if (to_reg) {
             ir_ldreg(ir, a, d->reg, size);
         } else if (mem) {
@@ -462,6 +465,9 @@ static int try_inline_more(Fe *f)
             }
         } else {
             ir_ldreg(ir, a, rm, size);
+        }
+        if (src_after) {
+            ir_ldreg(ir, src, d->reg, size);
         }
         int r = gen_alu_vals(f, aop, a, src, size);
         if (writes) {
