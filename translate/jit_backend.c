@@ -974,8 +974,10 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
 static void assign_temp_regs(Backend *b, const IRBlock *ir)
 {
     static const int8_t regs[] = {X_R13, X_R14};
-    unsigned w[IR_MAX_TEMPS] = {0};
-    bool home[IR_MAX_TEMPS] = {false}; /* the current value is in the home */
+    unsigned w[IR_MAX_TEMPS];
+    bool home[IR_MAX_TEMPS]; /* the current value is in the home */
+    memset(w, 0, sizeof(w));
+    memset(home, 0, sizeof(home));
     for (unsigned k = 0; k < ir->n; k++) {
         const IRInsn *i = &ir->insn[k];
         int8_t *u[3];
@@ -993,9 +995,7 @@ static void assign_temp_regs(Backend *b, const IRBlock *ir)
             w[d] += home[d];
         }
     }
-    for (int t = 0; t < IR_MAX_TEMPS; t++) {
-        b->treg[t] = -1;
-    }
+    memset(b->treg, -1, sizeof(b->treg));
     for (unsigned r = 0; r < sizeof(regs); r++) {
         int best = -1;
         for (int t = 0; t < ir->ntemps && t < IR_MAX_TEMPS; t++) {
