@@ -5,11 +5,11 @@
  * enter trampoline sets up, so a helper call never has to save anything. Guest registers stay
  * in the CPUState, which keeps the state exact at every helper call and fault.
  *
- * Every block starts with the checks the C loop would make between blocks, because chained
- * jumps enter it without going through C: the instruction budget (one compare), then one test
- * of CPUState.exit_word, where every other cause lives (halt, NMI, interrupt shadow, exit
- * request, shutdown, blocks dropped while code ran, and INTR, which counts only with IF: that
- * case is sorted out of line).
+ * Every block starts with the instruction budget check (one compare), because chained jumps
+ * enter it without going through C. The other causes to stop, in CPUState.exit_word (halt,
+ * NMI, interrupt shadow, exit request, shutdown, blocks dropped while code ran, INTR), change
+ * only in C: the C loop tests them before entering generated code, and the helpers and slow
+ * paths that can set them are followed by stop_checks.
  * icount is kept in a compile-time counter of retired instructions and added to
  * cpu->icount before anything that can fault and on every exit, so a fault in the middle of a
  * block counts exactly the instructions before it (cpu_exec adds the faulting one).
@@ -703,14 +703,21 @@ static void jmp_epilogue(Backend *b)
 }
 
 /* stop_checks: after a helper inside a block, jump to an exit stub if the C loop has work to
- * do before the next instruction (the same conditions as run_fast in core/cpu_exec.c, except
- * INTR: whatever enables interrupts ends the block). */
+ * do before the next instruction (the same conditions as run_fast in core/cpu_exec.c: INTR
+ * only with IF set). */
 static void stop_checks(Backend *b)
 {
     X64Emit *e = &b->e;
     x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
     x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
     exit_on(b, XC_NE);
+    x64_test_mi(e, 1, X_RBX, OFF(intr_pending), 0xFF);
+    size_t no_intr = x64_jcc_rel32(e, XC_E);
+    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
+    exit_on(b, XC_NE);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, no_intr, e->pos);
+    }
     x64_load(e, 8, X_RAX, X_RBX, OFF(mem));
     x64_load(e, 4, X_RAX, X_RAX, (int32_t)offsetof(MemMap, generation));
     x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(mem_generation));
@@ -1839,6 +1846,26 @@ c1:
     cp->done = e->pos;
 }
 
+/* string_run_check: the ECX elements of size 1 << shift from the address in register lin lie
+ * in one page whose TLB entry (at tlb) maps RAM for writing (wr) or reading; host = their
+ * host address, else a jump to a slow path. Clobbers rax and rsi. */
+static void string_run_check(X64Emit *e, int32_t tlb, int lin, unsigned shift, bool wr,
+                             int host, size_t *slow, unsigned *ns)
+{
+    x64_mov_rr(e, 4, X_RAX, lin);
+    x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
+    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
+    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                      : offsetof(TLBEntry, tag_read)));
+    slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
+    x64_load_idx(e, 8, host, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    x64_mov_rr(e, 4, X_RAX, lin);
+    x64_alu_rr(e, 8, XA_ADD, host, X_RAX);
+}
+
 /* gen_string: IR_STRING. ECX, EDI (ESI, EAX) come into their cache registers first, so that
  * the slow path (the handler, with the registers as they were) reloads the same mapping.
  * The fast path: DF clear, at most a page of elements, the destination's bytes (and the
@@ -1884,32 +1911,12 @@ static void gen_string(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     slow[ns++] = x64_jcc_rel32(e, XC_A);
     x64_test_rr(e, 4, X_RCX, X_RCX);
     size_t none = x64_jcc_rel32(e, XC_E);
-    /* The source (MOVS): its run in one page mapped for reading; rdx = its host address. */
+    /* The source (MOVS): its run in one page mapped for reading; rdx = its host address.
+     * The destination, mapped for writing (code pages and MMIO have flags in the tag). */
     if (movs) {
-        x64_mov_rr(e, 4, X_RAX, h3);
-        x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
-        x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
-        x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-        x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-        x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                       tlb + (int32_t)offsetof(TLBEntry, tag_read));
-        slow[ns++] = x64_jcc_rel32(e, XC_NE);
-        x64_load_idx(e, 8, X_RDX, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
-        x64_mov_rr(e, 4, X_RAX, h3);
-        x64_alu_rr(e, 8, XA_ADD, X_RDX, X_RAX);
+        string_run_check(e, tlb, h3, shift, false, X_RDX, slow, &ns);
     }
-    /* The destination, mapped for writing (code pages and MMIO have flags in the tag). */
-    x64_mov_rr(e, 4, X_RAX, hd);
-    x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
-    x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
-    x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                   tlb + (int32_t)offsetof(TLBEntry, tag_write));
-    slow[ns++] = x64_jcc_rel32(e, XC_NE);
-    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
-    x64_mov_rr(e, 4, X_RAX, hd);
-    x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RAX);
+    string_run_check(e, tlb, hd, shift, true, X_RSI, slow, &ns);
     if (!movs) {
         x64_mov_rr(e, 4, X_RAX, h3); /* the value (h3 may be rdi: read before it changes) */
     }
@@ -2833,16 +2840,18 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         tb->jmp_xlink[slot] = TB_NO_SLOT;
     }
 
-    /* Entry: instruction budget, then every other boundary event in one word; INTR with
-     * IF clear (the only cause that may not stop the block) is sorted out of line. */
+    /* Entry: the instruction budget. The other boundary events (CPUState.exit_word) need no
+     * test here: nothing runs concurrently with generated code, and whatever can set them
+     * while it runs (a helper, a store's slow path, the handler of a string instruction) is
+     * followed by stop_checks or an IR_CHECK, which leave the block; the C loop tests them
+     * before it enters generated code again. An interrupt raised by a device during an MMIO
+     * load is taken when the budget runs out at the latest. */
     x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
     x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
     x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
     b->in_entry = true;
     exit_on(b, XC_A);
     b->in_entry = false;
-    x64_alu_mi(e, 8, XA_CMP, X_RBX, OFF(exit_word), 0);
-    size_t events = x64_jcc_rel32(e, XC_NE);
     size_t body = e->pos;
     if (j->count_execs) {
         x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
@@ -2899,21 +2908,6 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
     b->pending = 0;
     free(dead);
     free(lazy);
-    /* The entry's out-of-line event check: INTR alone with IF clear goes on into the block. */
-    if (!e->overflow) {
-        x64_patch_rel32(e->buf, events, e->pos);
-    }
-    b->in_entry = true;
-    x64_load(e, 8, X_RAX, X_RBX, OFF(exit_word));
-    x64_alu_ri(e, 8, XA_AND, X_RAX, EXIT_NO_INTR);
-    exit_on(b, XC_NE);
-    x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_IF);
-    exit_on(b, XC_NE);
-    b->in_entry = false;
-    size_t back = x64_jmp_rel32(e);
-    if (!e->overflow) {
-        x64_patch_rel32(e->buf, back, body);
-    }
     /* One exit stub per distinct retired-instruction count. */
     for (unsigned s = 0; s < b->nstubs; s++) {
         bool seen = false;

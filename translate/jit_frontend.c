@@ -696,6 +696,16 @@ static void fl_raw(Fe *f, int flags)
     f->fl.cf = -1;
 }
 
+/* raw_done: the end of an instruction whose six flags are in temp flags (EFLAGS layout):
+ * the lazy flags become CC_OP_RAW (cc_dst = dst). Returns 1 (try_inline's "done"). */
+static int raw_done(Fe *f, int dst, int flags)
+{
+    ir_setcc(f->ir, CC_OP_RAW, dst, flags, -1);
+    ir_insn_end(f->ir);
+    fl_raw(f, flags);
+    return 1;
+}
+
 /* old_flags_ok: gen_old_flags can produce the flags before this instruction (with OF too
  * when with_of). */
 static bool old_flags_ok(const Fe *f, bool with_of)
@@ -814,10 +824,7 @@ static int gen_bt(Fe *f)
         gen_rm_store(f, ea, r, size);
     }
     ir_alu(ir, XA_OR, old, old, cf, 4);
-    ir_setcc(ir, CC_OP_RAW, v, old, -1);
-    ir_insn_end(ir);
-    fl_raw(f, old);
-    return 1;
+    return raw_done(f, v, old);
 }
 
 /* gen_rotate_flags: ROL/ROR r32 by an immediate with its flags, when the flags before it
@@ -854,10 +861,7 @@ static int gen_rotate_flags(Fe *f, unsigned cnt)
     ir_alu(ir, XA_OR, old, old, cf, 4);
     ir_alu(ir, XA_OR, old, old, of, 4);
     ir_streg(ir, d->rm, 4, r);
-    ir_setcc(ir, CC_OP_RAW, r, old, -1);
-    ir_insn_end(ir);
-    fl_raw(f, old);
-    return 1;
+    return raw_done(f, r, old);
 }
 
 /* gen_shift: SHL/SAL/SHR/SAR by an immediate, 1 or CL (the count masked to 5 bits; a zero
@@ -1063,10 +1067,7 @@ static int gen_div32(Fe *f)
     ir_alu(ir, XA_OR, fl, fl, cf, 4);
     ir_movi(ir, k, EF_AF);
     ir_alu(ir, XA_OR, fl, fl, k, 4);
-    ir_setcc(ir, CC_OP_RAW, r, fl, -1);
-    ir_insn_end(ir);
-    fl_raw(f, fl);
-    return 1;
+    return raw_done(f, r, fl);
 }
 
 /* gen_shld32: SHLD/SHRD r/m32, r32, imm8/CL (0F A4/A5/AC/AD) as the interpreter's op_shld:
@@ -1152,10 +1153,7 @@ static int gen_bsf(Fe *f)
     ir_movi(ir, k, ~(uint32_t)EF_ZF);
     ir_alu(ir, XA_AND, fl, fl, k, 4);
     ir_alu(ir, XA_OR, fl, fl, z, 4);
-    ir_setcc(ir, CC_OP_RAW, r, fl, -1);
-    ir_insn_end(ir);
-    fl_raw(f, fl);
-    return 1;
+    return raw_done(f, r, fl);
 }
 
 /* gen_flagop: CLC, STC, CMC, CLD, STD (F8, F9, F5, FC, FD), SAHF, LAHF (9E, 9F). */
@@ -1881,6 +1879,9 @@ static bool gen_helper(Fe *f, const DecodedInsn *copy, bool last)
         return false;
     }
     if (!straight_line(d)) {
+        /* HLT, STI, IRET...: what the handler asked of the C loop (exit_word) is seen here;
+         * block entries do not test it. */
+        ir_check_events(ir);
         ir_exit_tb_mode(ir);
         return false;
     }

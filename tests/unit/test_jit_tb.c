@@ -684,8 +684,8 @@ Test(jit_tb, ret_between_pages_hits_the_jump_cache_exactly_and_sees_a_remap)
 
 Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
 {
-    /* 1000: inc ax; jmp 1000 with IF set and INTR raised after the loop is chained: the
-     * block prologue's single exit-word test sends it to the handler (HLT at 0F00). */
+    /* 1000: inc ax; jmp 1000 with IF set and INTR raised after the loop is chained: the C
+     * loop takes it before it enters the chained blocks again (handler: HLT at 0F00). */
     static const uint8_t code[] = {0xFB, 0x40, 0xEB, 0xFD};
     Rig *j = rig_new(true, 0, code, sizeof(code));
     j->vector = 0x20;
