@@ -1185,6 +1185,18 @@ static void cold_capture(Backend *b, ColdPath *cp)
     }
 }
 
+/* cold_capture_helper: cold_capture for a slow path that is the whole instruction: the
+ * handler i->ptr(cpu, i->ptr2) (IR_X87, IR_STRING). */
+static void cold_capture_helper(Backend *b, ColdPath *cp, const IRInsn *i)
+{
+    cold_capture(b, cp);
+    cp->helper = i->ptr;
+    cp->helper_arg = i->ptr2;
+    cp->store = false;
+    cp->rmw = false;
+    cp->dst = -1;
+}
+
 /* cold_alloc: a new slow path of the block, or NULL (the block is too big: overflow). */
 static ColdPath *cold_alloc(Backend *b)
 {
@@ -1672,12 +1684,7 @@ static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     const DecodedInsn *d = i->ptr2;
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
     int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
-    cold_capture(b, cp);
-    cp->helper = i->ptr;
-    cp->helper_arg = i->ptr2;
-    cp->store = false;
-    cp->rmw = false;
-    cp->dst = -1;
+    cold_capture_helper(b, cp, i);
 
     bool regform = i->sub >= IR_X87_FLDST;
     if (regform) {
@@ -1897,12 +1904,7 @@ static void gen_string(Backend *b, const TranslationBlock *tb, const IRInsn *i)
     unsigned ns = 0;
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
     int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
-    cold_capture(b, cp);
-    cp->helper = i->ptr;
-    cp->helper_arg = i->ptr2;
-    cp->store = false;
-    cp->rmw = false;
-    cp->dst = -1;
+    cold_capture_helper(b, cp, i);
 
     x64_test_mi(e, 4, X_RBX, OFF(eflags), EF_DF);
     slow[ns++] = x64_jcc_rel32(e, XC_NE);

@@ -280,6 +280,17 @@ static int gen_cf(Fe *f)
     return cf;
 }
 
+/* fl_sub: after this op the flags are those of SUB/CMP a, b at size. */
+static void fl_sub(Fe *f, int a, int b, unsigned size)
+{
+    f->fl.valid = true;
+    f->fl.kind = 0;
+    f->fl.a = a;
+    f->fl.b = b;
+    f->fl.size = size;
+    f->fl.cf = -1;
+}
+
 /* fl_result: after this op only ZF/SF/PF of result r are known inline. */
 static void fl_result(Fe *f, int r, unsigned size)
 {
@@ -1261,12 +1272,7 @@ static int gen_cmpxchg(Fe *f)
     gen_rm_store(f, ea, w, size);
     ir_setcc(ir, CC_OP_SUB8 + si, r, v, -1);
     gen_rm_end(f, ea, true);
-    f->fl.valid = true;
-    f->fl.cf = -1;
-    f->fl.kind = 0;
-    f->fl.a = acc;
-    f->fl.b = v;
-    f->fl.size = size;
+    fl_sub(f, acc, v, size);
     return 1;
 }
 
@@ -1391,12 +1397,7 @@ static int try_inline_ext(Fe *f)
             ir_alu(ir, XA_SUB, r, k, v, size);
             gen_rm_store(f, ea, r, size);
             ir_setcc(ir, CC_OP_SUB8 + si, r, v, -1);
-            f->fl.valid = true;
-            f->fl.cf = -1;
-            f->fl.kind = 0;
-            f->fl.a = k;
-            f->fl.b = v;
-            f->fl.size = size;
+            fl_sub(f, k, v, size);
         }
         gen_rm_end(f, ea, true);
         return 1;
