@@ -1207,6 +1207,20 @@ static ColdPath *cold_alloc(Backend *b)
     return &b->cold[b->ncold++];
 }
 
+/* tlb_tag_compare: the page in esi (of an access's last byte) against the read or write
+ * (wr) tag of the TLB entry at [rbx + rax + tlb], a jump to a slow path when they differ,
+ * then host = the entry's addend. */
+static void tlb_tag_compare(X64Emit *e, int32_t tlb, bool wr, int host, size_t *slow,
+                            unsigned *ns)
+{
+    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
+                                      : offsetof(TLBEntry, tag_read)));
+    slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
+    x64_load_idx(e, 8, host, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+}
+
 /* tlb_fast: the inline TLB check of a size-byte access at the linear address in register lin
  * (tlb: the CPL's table; wr: checked for writing; eax_lin: eax holds it already), jumping to
  * a slow path (slow[(*ns)++]) on a miss; then rsi = the entry's addend (host = rsi + lin).
@@ -1231,12 +1245,7 @@ static void tlb_fast(X64Emit *e, int32_t tlb, int lin, unsigned size, bool wr, b
     } else {
         x64_mov_rr(e, 4, X_RSI, lin);
     }
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
-                                      : offsetof(TLBEntry, tag_read)));
-    slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
-    x64_load_idx(e, 8, X_RSI, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    tlb_tag_compare(e, tlb, wr, X_RSI, slow, ns);
 }
 
 /* gen_mem_group: a load or store in page group i->c (jit_opt_mem_groups): the block's entry
@@ -1863,12 +1872,7 @@ static void string_run_check(X64Emit *e, int32_t tlb, int lin, unsigned shift, b
     x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
-                   tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
-                                      : offsetof(TLBEntry, tag_read)));
-    slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
-    x64_load_idx(e, 8, host, X_RBX, X_RAX, tlb + (int32_t)offsetof(TLBEntry, addend));
+    tlb_tag_compare(e, tlb, wr, host, slow, ns);
     x64_mov_rr(e, 4, X_RAX, lin);
     x64_alu_rr(e, 8, XA_ADD, host, X_RAX);
 }
