@@ -1140,6 +1140,20 @@ static void call_abs(Backend *b, const void *fn)
     x64_call_r(&b->e, X_RAX);
 }
 
+/* raise_unless: unless host condition cc holds, fn(cpu) raises a fault and does not return;
+ * the fault sees the guest registers as they are (the dirty cached ones written back). */
+static void raise_unless(Backend *b, int cc, const void *fn)
+{
+    X64Emit *e = &b->e;
+    size_t ok = x64_jcc_rel32(e, cc);
+    gc_spill(b);
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    call_abs(b, fn);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, ok, e->pos);
+    }
+}
+
 /* emit_sync: the precise state before something that can fault: insn_eip, insn_esp, eip
  * and the retired-instruction count. */
 static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending, int esp_host)
@@ -2670,13 +2684,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         if (i->imm != 1) {
             x64_alu_rm(e, 4, XA_CMP, X_RAX, X_RBX, OFF(seg[S_CS].limit));
-            size_t ok = x64_jcc_rel32(e, XC_BE);
-            gc_spill(b); /* the #GP sees the registers as they are */
-            x64_mov_rr(e, 8, X_RDI, X_RBX);
-            call_abs(b, (const void *)jit_helper_gp0); /* does not return */
-            if (!e->overflow) {
-                x64_patch_rel32(e->buf, ok, e->pos);
-            }
+            raise_unless(b, XC_BE, (const void *)jit_helper_gp0);
         }
         if (!i->sub) {
             x64_store(e, 4, X_RBX, OFF(eip), X_RAX);
@@ -2691,13 +2699,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             load_temp(b, X_RAX, i->a);
         }
         x64_alu_rr(e, 4, XA_CMP, X_RDX, X_RCX);
-        size_t ok = x64_jcc_rel32(e, XC_B);
-        gc_spill(b); /* the #DE sees the registers as they are */
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        call_abs(b, (const void *)jit_helper_de); /* does not return */
-        if (!e->overflow) {
-            x64_patch_rel32(e->buf, ok, e->pos);
-        }
+        raise_unless(b, XC_B, (const void *)jit_helper_de);
         x64_div_r(e, X_RCX);
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;
