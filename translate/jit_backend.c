@@ -937,9 +937,10 @@ static bool hold_use(const IRInsn *i, int t)
     }
 }
 
-/* compute_rax_only: out[k] = op k's result (left in rax) is read by exactly one later op,
- * the next one that is not a NOP or an IR_MOVI of another temp (which emit nothing), and that
- * op takes it from rax: then its home is never written. */
+/* compute_rax_only: out[k] = op k's result (left in rax) is read by the next op that is not a
+ * NOP or an IR_MOVI of another temp (which emit nothing), from rax, and by no other op, or the
+ * next op is a 32-bit IR_STREG of it (whose guest register then holds it for the later
+ * readers): then its home is never written. */
 static void compute_rax_only(const IRBlock *ir, bool *out)
 {
     for (unsigned k = 0; k < ir->n; k++) {
@@ -954,6 +955,11 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
             nx++;
         }
         if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
+            continue;
+        }
+        const IRInsn *st = &ir->insn[nx];
+        if (st->opc == IR_STREG && st->size == 4 && st->a >= 0 && st->a < 8) {
+            out[k] = true; /* the STREG's register holds it after (an alias, see IR_STREG) */
             continue;
         }
         bool other = false;
@@ -2121,7 +2127,8 @@ static bool gen_alu_direct(Backend *b, const IRInsn *i, int hold)
     }
     if (b->known[i->b]) {
         int32_t k = (int32_t)b->kval[i->b];
-        if (i->sub == XA_ADD || i->sub == XA_SUB) {
+        if ((i->sub == XA_ADD || i->sub == XA_SUB) && i->c != 1) {
+            /* (a fused IR_BRFLAGS reads the host flags: then the op itself) */
             x64_lea32(e, dreg, ra, i->sub == XA_SUB ? (int32_t)(0u - (uint32_t)k) : k);
         } else {
             if (ra != dreg) {
@@ -2365,6 +2372,11 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
                 load_temp(b, h, i->b);
             }
             b->rax_temp = hold;
+            if (i->b >= 0 && i->b < IR_MAX_TEMPS && !b->known[i->b]) {
+                /* Later readers take it from g's register (its home may not be written:
+                 * compute_rax_only). */
+                b->alias[i->b] = (int8_t)g;
+            }
         } else {
             int h = gc_get(b, g, true);
             if (hold != i->b) {
@@ -2452,6 +2464,15 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         default:
             if (i->sub >= 16) {
                 x64_shift_ri(e, 4, 4, X_RAX, (uint8_t)(i->sub - 16)); /* shl */
+            } else if (i->c == 1 && i->size < 4) {
+                /* A fused IR_BRFLAGS/IR_SETFLAGS reads the flags: the op at its width (the
+                 * zero extension below leaves them). */
+                int rb = temp_src(b, i->b);
+                if (b->known[i->b] || rb < 0) {
+                    load_temp(b, X_RCX, i->b);
+                    rb = X_RCX;
+                }
+                x64_alu_rr_w(e, i->size, i->sub, X_RAX, rb);
             } else if (b->known[i->b]) {
                 x64_alu_ri(e, 4, i->sub, X_RAX, (int32_t)b->kval[i->b]);
             } else {
@@ -2463,7 +2484,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             }
             break;
         }
-        if (i->size == 1) {
+        if (i->size < 4 && i->c == 1) {
+            x64_movzx_rr(e, i->size, X_RAX, X_RAX);
+        } else if (i->size == 1) {
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFF);
         } else if (i->size == 2) {
             x64_alu_ri(e, 4, XA_AND, X_RAX, 0xFFFF);
@@ -2641,23 +2664,37 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             /* SF, ZF, AF and PF (and OF) of the op, as the host computes them for the same op
              * (AF after a logic op is 0 for the guest, undefined for the host's TEST; OF
              * after TEST is 0 on both). */
-            host_flags(b, i);
+            int kind = i->c >= IR_FLAGS_HOST ? i->c - IR_FLAGS_HOST : i->c;
+            if (i->c < IR_FLAGS_HOST) {
+                host_flags(b, i);
+            }
             x64_byte(e, 0x9C); /* pushfq */
             x64_pop(e, X_RCX);
             x64_alu_ri(e, 4, XA_AND, X_RCX,
-                       (int32_t)(EF_SF | EF_ZF | EF_PF | (i->c == 2 ? 0 : EF_AF) |
+                       (int32_t)(EF_SF | EF_ZF | EF_PF | (kind == 2 ? 0 : EF_AF) |
                                  (i->sub == IR_FLAGS_SZAPO ? EF_OF : 0)));
             store_temp(b, i->dst, X_RCX);
             break;
         }
-        x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
-        host_flags(b, i);
-        x64_setcc(e, i->sub & 0xF, X_RCX);
+        if (i->c >= IR_FLAGS_HOST) {
+            /* the host flags are the ALU op's (jit_opt_fuse_flags) */
+            x64_setcc(e, i->sub & 0xF, X_RCX);
+            x64_movzx_rr(e, 1, X_RCX, X_RCX);
+            b->rax_temp = hold == i->dst ? -1 : hold;
+        } else {
+            x64_alu_rr(e, 4, XA_XOR, X_RCX, X_RCX);
+            host_flags(b, i);
+            x64_setcc(e, i->sub & 0xF, X_RCX);
+        }
         store_temp(b, i->dst, X_RCX);
         break;
     case IR_BRFLAGS: {
         gc_branch(b, i->imm, side_exit);
-        host_flags(b, i);
+        if (i->c < IR_FLAGS_HOST) {
+            host_flags(b, i);
+        } else {
+            b->rax_temp = hold;
+        }
         size_t f = x64_jcc_rel32(e, i->sub & 0xF);
         unsigned l = i->imm;
         if (l < IR_MAX_LABELS && b->nfix[l] < 4) {
@@ -2824,7 +2861,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
 }
 
-bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
+bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
 {
     CodeBuf *cb = &j->cb;
     if (!j->backend) {
@@ -2881,6 +2918,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir)
         return false;
     }
     jit_opt_lazy_sync(ir, lazy);
+    j->stats.flags_fused += jit_opt_fuse_flags(ir, lazy);
     b->rax_temp = -1;
     b->cc_op_known = -1;
     b->ir = ir;

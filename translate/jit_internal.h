@@ -155,7 +155,8 @@ typedef enum IROpc {
                         IR_ALU_SHL/SHR/SAR: a shifted by temp b (0..31, 32-bit shift),
                         IR_ALU_MUL: low 32 bits of a * b, IR_ALU_IMULH: high 32 bits of the
                         signed 64-bit product, IR_ALU_BSWAP: a byte-swapped,
-                        IR_ALU_ROL/ROR: a rotated by temp b (32-bit) */
+                        IR_ALU_ROL/ROR: a rotated by temp b (32-bit); c = 1: a fused
+                        IR_BRFLAGS/IR_SETFLAGS reads the host flags it leaves */
     IR_SETCC,        /* lazy flags: cc_op = imm, cc_dst = a, cc_src = b (-1: 0), cc_src2 = c */
     IR_LD,           /* dst = load size bytes at seg imm : offset a (soft MMU, may fault);
                         sub = 1: the load of a read-modify-write (checked for writing);
@@ -181,7 +182,8 @@ typedef enum IROpc {
     IR_BRFLAGS,      /* if guest condition sub holds for the flags of the last inline ALU op
                         (kind c: 0 SUB/CMP of a,b; 1 ADD of a,b; 2 logic result a) at size:
                         goto label imm (imm2 as IR_BRCOND's). Fuses CMP/TEST/ADD... + Jcc
-                        without cpu_cond. */
+                        without cpu_cond. c = IR_FLAGS_HOST + kind (a = b = -1): the host
+                        flags still hold the ALU op's (jit_opt_fuse_flags) */
     IR_JUMP_IND,     /* eip = temp a masked to size bytes, #GP(0) beyond the CS limit
                         (sub 1: only the #GP check, eip unchanged); imm = 1: a 32-bit
                         target under a 4 GiB limit, which cannot fault (no check);
@@ -220,6 +222,7 @@ typedef enum IROpc {
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
 #define IR_FLAGS_SZAP 16
 #define IR_FLAGS_SZAPO 17 /* ... and OF */
+#define IR_FLAGS_HOST 8   /* IR_BRFLAGS/IR_SETFLAGS c: see IR_BRFLAGS */
 #define IR_ALU_SEXT8 32
 #define IR_ALU_SEXT16 33
 #define IR_ALU_SHL 34
@@ -387,6 +390,14 @@ unsigned jit_opt_dead_code(IRBlock *b);
 unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split);
 /* (split_reg >= 0: the accesses through split_reg below displacement split and those at or
  * above it form separate groups, and one crossing it none: a page starts there.) */
+
+/* jit_opt_fuse_flags: an IR_BRFLAGS or IR_SETFLAGS that tests the flags of an IR_ALU (ADD,
+ * SUB, AND, OR or XOR at the same size and on the same operands) with only ops between that
+ * the backend emits without touching the host flags (moves, lazy-flag stores, lazy syncs,
+ * page-group accesses, other fused branches) reads the host flags the ALU op left: it gets
+ * c = IR_FLAGS_HOST + kind and no operands, the ALU op c = 1 (emit it as the host op at its
+ * size). lazy: jit_opt_lazy_sync's. Returns the number of ops fused. */
+unsigned jit_opt_fuse_flags(IRBlock *b, const bool *lazy);
 
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
@@ -598,7 +609,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
 
 /* jit_backend: IR -> host code at the code buffer's end for tb. Returns false when the
  * buffer is full. */
-bool jit_backend(JitState *j, TranslationBlock *tb, const IRBlock *ir);
+bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir);
 
 /* jit_backend_free: release the backend's working state. */
 void jit_backend_free(JitState *j);

@@ -251,6 +251,94 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
     }
 }
 
+/* flags_neutral: op i (index k) is emitted without touching the host flags (see
+ * jit_opt_fuse_flags). */
+static bool flags_neutral(const IRInsn *i, bool lazy)
+{
+    switch ((IROpc)i->opc) {
+    case IR_NOP:
+    case IR_INSN_START:
+    case IR_INSN_END:
+    case IR_MOVI:
+    case IR_SETEIP:
+    case IR_SETCC:
+        return true;
+    case IR_SYNC:
+        return lazy;
+    case IR_LDREG:
+    case IR_STREG:
+        /* AH..BH go through a shift */
+        return !(i->size == 1 && i->a >= 4 && i->a < 8);
+    case IR_LD:
+    case IR_ST:
+        return i->c >= 0; /* a page group's: moves only */
+    case IR_BRFLAGS:
+        return i->c >= IR_FLAGS_HOST; /* a jcc on the flags already there */
+    case IR_SETFLAGS:
+        return i->c >= IR_FLAGS_HOST && i->sub < 16; /* a setcc (SZAP masks them) */
+    default:
+        return false;
+    }
+}
+
+/* fuse_cond_ok: the host flags of ALU op `sub` stand for guest condition cc (or the
+ * IR_FLAGS_SZAP* bits) of flags kind `kind` on its result: the same op (kind 0 SUB, 1 ADD), or
+ * the result's ZF/SF/PF (kind 2, a TEST of the result), where CF and OF count only after a
+ * logic op (both clear on either side). */
+static bool fuse_cond_ok(int sub, int kind, int cc)
+{
+    if (kind == 0 || kind == 1) {
+        return sub == (kind == 0 ? XA_SUB : XA_ADD);
+    }
+    if (sub == XA_AND || sub == XA_OR || sub == XA_XOR) {
+        return true;
+    }
+    return cc == IR_FLAGS_SZAP || (cc >= XC_E && cc <= XC_NE) || (cc >= XC_S && cc <= XC_NP);
+}
+
+unsigned jit_opt_fuse_flags(IRBlock *b, const bool *lazy)
+{
+    unsigned fused = 0;
+    for (unsigned k = 0; k < b->n; k++) {
+        IRInsn *f = &b->insn[k];
+        if ((f->opc != IR_BRFLAGS && f->opc != IR_SETFLAGS) || f->c < 0 || f->c > 2) {
+            continue;
+        }
+        /* Back over what leaves the host flags alone and does not redefine the operands. */
+        unsigned p = k;
+        while (p-- > 0) {
+            const IRInsn *o = &b->insn[p];
+            int d = ir_temp_def(o);
+            if (o->opc == IR_ALU || !flags_neutral(o, lazy[p]) ||
+                (d >= 0 && (d == f->a || d == f->b))) {
+                break;
+            }
+        }
+        if (p >= k) {
+            continue; /* wrapped: nothing before */
+        }
+        IRInsn *alu = &b->insn[p];
+        if (alu->opc != IR_ALU || alu->size != f->size || alu->dst < 0 ||
+            (alu->sub != XA_ADD && alu->sub != XA_SUB && alu->sub != XA_AND &&
+             alu->sub != XA_OR && alu->sub != XA_XOR) ||
+            !fuse_cond_ok(alu->sub, f->c, f->sub)) {
+            continue;
+        }
+        bool same = f->c == 2 ? f->a == alu->dst && f->b < 0
+                              : f->a == alu->a && f->b == alu->b;
+        /* the ALU op must not overwrite an operand the test reads (a = a - b) */
+        if (!same || (f->c != 2 && (alu->dst == alu->a || alu->dst == alu->b))) {
+            continue;
+        }
+        alu->c = 1;
+        f->c = (int8_t)(IR_FLAGS_HOST + f->c);
+        f->a = -1;
+        f->b = -1;
+        fused++;
+    }
+    return fused;
+}
+
 /* Temp sets for jit_opt_dead_code (IR_MAX_TEMPS <= 128). */
 typedef struct TempSet {
     uint64_t w[2];

@@ -124,6 +124,59 @@ Test(jit_codegen, dead_flags_drop_only_flags_nothing_can_read)
     free(b);
 }
 
+Test(jit_codegen, flag_tests_fuse_only_with_the_alu_op_whose_host_flags_are_still_there)
+{
+    IRBlock *b = new_ir();
+    bool lazy[64] = {false};
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, XA_SUB, 2, 0, 1, 1);               /* 2: CMP al, bl */
+    ir_setcc(b, CC_OP_SUB8, 2, 1, -1);
+    ir_insn_end(b);
+    ir_brflags(b, XC_L, 0, 0, 1, 1, 0);          /* 5: fused (moves in between) */
+    ir_setflags(b, 3, XC_B, 0, 0, 1, 1);         /* 6: fused (after a fused Jcc) */
+    ir_alu(b, XA_ADD, 4, 0, 1, 4);               /* 7 */
+    ir_brflags(b, XC_E, 2, 4, -1, 4, 0);         /* 8: ZF of the sum: fused */
+    ir_brflags(b, XC_B, 1, 0, 1, 2, 0);          /* 9: another size: not */
+    ir_alu(b, XA_ADD, 5, 0, 1, 4);               /* 10 */
+    ir_brflags(b, XC_L, 2, 5, -1, 4, 0);         /* 11: SF != OF of a TEST, not of an ADD */
+    ir_alu(b, XA_SUB, 6, 0, 1, 4);               /* 12 */
+    ir_movi(b, 1, 7);                            /* 13: redefines an operand */
+    ir_brflags(b, XC_E, 0, 0, 1, 4, 0);          /* 14: not */
+    ir_alu(b, XA_SUB, 0, 0, 1, 4);               /* 15: a = a - b */
+    ir_brflags(b, XC_E, 0, 0, 1, 4, 0);          /* 16: reads the new a: not */
+    ir_alu(b, XA_AND, 7, 0, 1, 4);               /* 17 */
+    ir_ld(b, 8, S_DS, 7, 4);                     /* 18: a load may fault: a slow path */
+    ir_brflags(b, XC_E, 2, 7, -1, 4, 0);         /* 19: not */
+    ir_alu(b, XA_XOR, 9, 0, 1, 4);               /* 20 */
+    ir_sync(b, 0x100, 0x102);                    /* 21: lazy below */
+    ir_setflags(b, 10, XC_S, 2, 9, -1, 4);       /* 22: fused */
+    ir_alu(b, XA_OR, 11, 0, 1, 4);               /* 23 */
+    ir_sync(b, 0x102, 0x104);                    /* 24: not lazy: it adds to icount */
+    ir_setflags(b, 12, XC_S, 2, 11, -1, 4);      /* 25: not */
+    ir_exit_tb(b);
+    lazy[21] = true;
+    cr_assert_eq(jit_opt_fuse_flags(b, lazy), 4);
+    static const unsigned fused[] = {5, 6, 8, 22};
+    for (unsigned k = 0; k < sizeof(fused) / sizeof(fused[0]); k++) {
+        const IRInsn *i = &b->insn[fused[k]];
+        cr_assert_geq(i->c, IR_FLAGS_HOST, "op %u", fused[k]);
+        cr_assert(i->a == -1 && i->b == -1, "op %u reads no temps", fused[k]);
+    }
+    static const unsigned kept[] = {9, 11, 14, 16, 19, 25};
+    for (unsigned k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
+        cr_assert_lt(b->insn[kept[k]].c, IR_FLAGS_HOST, "op %u", kept[k]);
+    }
+    cr_assert_eq(b->insn[8].c, IR_FLAGS_HOST + 2, "the kind stays known");
+    static const unsigned alus[] = {2, 7, 20};
+    for (unsigned k = 0; k < sizeof(alus) / sizeof(alus[0]); k++) {
+        cr_assert_eq(b->insn[alus[k]].c, 1, "op %u leaves its flags", alus[k]);
+    }
+    cr_assert_eq(b->insn[10].c, -1);
+    cr_assert_eq(b->insn[15].c, -1);
+    free(b);
+}
+
 /* ir_push: the frontend's PUSH of temp v (32-bit stack): ESP - 4, store, ESP. */
 static void ir_push(IRBlock *b, int sp, int k, int v)
 {
@@ -1039,4 +1092,28 @@ Test(jit_codegen, every_condition_after_bt_and_rol_runs_inline_and_matches_the_i
     JitStats s = run_and_compare(code, n);
     cr_assert_eq(s.cond_helpers, 0, "%llu conditions through cpu_cond",
                  (unsigned long long)s.cond_helpers);
+}
+
+Test(jit_codegen, jcc_and_setcc_read_the_host_flags_their_alu_op_left)
+{
+    /* tests/unit/asm/jit_fuse.s, 300 rounds on changing values of CMP, SUB, ADD, AND, TEST
+     * and OR of 8, 16 and 32 bits (registers, an immediate, memory, an operand compared with
+     * itself) followed by JB, JL, JO, JC, JS, JP, JZ, JA, JNE, JLE, SETG and the CF an SBB
+     * and an INC read: each outcome is added into BX, and FLAGS are folded into memory. */
+    static const uint8_t code[] = {
+        0xBD, 0x2C, 0x01, 0xBE, 0x34, 0x12, 0xBF, 0x65, 0x87, 0x31, 0xDB, 0x31, 0xC9, 0x6B,
+        0xF6, 0x0D, 0x81, 0xC6, 0xB1, 0x03, 0xC1, 0xC7, 0x03, 0x31, 0xF7, 0x89, 0xF0, 0x89,
+        0xFA, 0x39, 0xD0, 0x72, 0x01, 0x43, 0x38, 0xD0, 0x7C, 0x03, 0x83, 0xC3, 0x03, 0x39,
+        0xD0, 0x0F, 0x9F, 0xC1, 0x00, 0xCB, 0x29, 0xD0, 0x70, 0x03, 0x83, 0xC3, 0x05, 0x00,
+        0xD0, 0x72, 0x03, 0x83, 0xC3, 0x07, 0x21, 0xD0, 0x78, 0x03, 0x83, 0xC3, 0x0B, 0xA8,
+        0x81, 0x7A, 0x03, 0x83, 0xC3, 0x0D, 0x09, 0xF2, 0x74, 0x03, 0x83, 0xC3, 0x11, 0x39,
+        0xF2, 0x19, 0xC0, 0x01, 0xC3, 0x39, 0xFE, 0x41, 0x76, 0x03, 0x83, 0xC3, 0x13, 0x66,
+        0x89, 0xF0, 0x66, 0xC1, 0xE0, 0x07, 0x66, 0x39, 0xD0, 0x77, 0x03, 0x83, 0xC3, 0x17,
+        0x66, 0x01, 0xC0, 0x72, 0x03, 0x83, 0xC3, 0x1D, 0x38, 0x06, 0x02, 0x20, 0x75, 0x03,
+        0x83, 0xC3, 0x1F, 0xA2, 0x02, 0x20, 0x2C, 0x40, 0x7E, 0x03, 0x83, 0xC3, 0x25, 0x39,
+        0xC0, 0x75, 0x03, 0x83, 0xC3, 0x29, 0x9C, 0x58, 0x31, 0x06, 0x08, 0x20, 0x4D, 0x0F,
+        0x85, 0x70, 0xFF, 0x89, 0x1E, 0x00, 0x20, 0x89, 0x0E, 0x04, 0x20, 0xEB, 0x00, 0xF4
+    };
+    JitStats s = run_and_compare(code, sizeof(code));
+    cr_assert_geq(s.flags_fused, 20, "fused: %llu", (unsigned long long)s.flags_fused);
 }
