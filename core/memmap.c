@@ -259,6 +259,7 @@ static void rebuild(MemMap *m)
         }
     }
     m->n_spans = 0;
+    m->hot_span = 0;
     for (int i = 0; i + 1 < nu; i++) {
         uint64_t s = bounds[i], e = bounds[i + 1];
         int best = -1;
@@ -518,8 +519,15 @@ void mem_notify_ram_write(MemMap *m, uint64_t addr, uint64_t len)
 
 uint8_t *mem_ram_ptr(MemMap *m, uint64_t addr, size_t len, bool writable)
 {
-    int si = span_find(m, addr, NULL);
-    if (si < 0 || m->spans[si].end - addr < len) {
+    int si = m->hot_span;
+    if (si >= m->n_spans || addr < m->spans[si].start || addr >= m->spans[si].end) {
+        si = span_find(m, addr, NULL);
+        if (si < 0) {
+            return NULL;
+        }
+        m->hot_span = si;
+    }
+    if (m->spans[si].end - addr < len) {
         return NULL;
     }
     MemRegion *r = &m->regions[m->spans[si].region];

@@ -36,6 +36,8 @@ typedef struct MemMap {
         int region;          /* index into regions */
     } spans[2 * MEMMAP_MAX_REGIONS + 1];
     int n_spans;
+    int hot_span;            /* the span mem_ram_ptr found last (a cache: page walks and TLB
+                                fills land in the same RAM span nearly every time) */
     unsigned generation;     /* bumped on every change: TLBs and TBs flush on mismatch */
     Logger *log;
     /* ram_written: called after anything but the CPU's own stores wrote guest RAM (DMA,

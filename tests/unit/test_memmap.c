@@ -568,6 +568,30 @@ Test(memmap, ram_ptr_only_for_one_visible_ram_or_readonly_rom_span)
     free(m);
 }
 
+Test(memmap, ram_ptr_follows_map_changes_after_repeated_hits)
+{
+    MemMap *m = new_map(NULL);
+    uint8_t *ram = calloc(1, 0x10000);
+    RecDev *d = calloc(1, sizeof(*d));
+    cr_assert_geq(mem_map_ram(m, "ram", 0, 0x10000, ram, 0), 0);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(mem_ram_ptr(m, 0x5000 + 0x10 * k, 4, true), ram + 0x5000 + 0x10 * k);
+    }
+    /* A window over the span hit last: the next lookup must not use it any more. */
+    int h = mem_map_mmio(m, "win", 0x4000, 0x2000, &rec_ops_default, d, 1);
+    cr_assert_geq(h, 0);
+    cr_expect_null(mem_ram_ptr(m, 0x5000, 4, true), "now MMIO");
+    cr_expect_eq(mem_ram_ptr(m, 0x7000, 4, true), ram + 0x7000);
+    cr_expect_eq(mem_ram_ptr(m, 0x1000, 4, true), ram + 0x1000, "below the window");
+    cr_expect_null(mem_ram_ptr(m, 0x3ffe, 4, true), "runs into the window");
+    cr_assert_eq(mem_move(m, h, 0x4000, false), 0);
+    cr_expect_eq(mem_ram_ptr(m, 0x5000, 4, true), ram + 0x5000, "RAM again");
+    cr_expect_null(mem_ram_ptr(m, 0x10000, 1, true), "unassigned after a hit");
+    free(d);
+    free(ram);
+    free(m);
+}
+
 Test(memmap, move_relocates_a_bar_and_disable_unmaps_it)
 {
     MemMap *m = new_map(NULL);
