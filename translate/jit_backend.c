@@ -396,6 +396,8 @@ typedef struct ColdPath {
     unsigned pending;
     int8_t gc_host[8];            /* the guest-register cache at the access */
     uint8_t gc_dirty;             /* bit r: guest register r dirty */
+    int8_t rsi_group;             /* the page group whose host address rsi held, or -1: it
+                                     holds it again when the slow path returns */
     const void *helper;           /* not NULL: the slow path is helper(cpu, helper_arg), the
                                      whole instruction (IR_X87) */
     const void *helper_arg;
@@ -1190,6 +1192,7 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
  * guest-register cache. */
 static void cold_capture(Backend *b, ColdPath *cp)
 {
+    cp->rsi_group = -1;
     cp->helper = NULL;
     cp->x87_dst = false;
     cp->sync_lazy = b->sync_lazy;
@@ -1227,14 +1230,14 @@ static ColdPath *cold_alloc(Backend *b)
     return &b->cold[b->ncold++];
 }
 
-/* tlb_tag_compare: the page in esi (of an access's last byte) against the read or write
- * (wr) tag of the TLB entry at [rbx + rax + tlb], a jump to a slow path when they differ,
- * then host = the entry's addend. */
-static void tlb_tag_compare(X64Emit *e, int32_t tlb, bool wr, int host, size_t *slow,
-                            unsigned *ns)
+/* tlb_tag_compare: the page in register page (of an access's last byte) against the read or
+ * write (wr) tag of the TLB entry at [rbx + rax + tlb], a jump to a slow path when they
+ * differ, then host = the entry's addend. */
+static void tlb_tag_compare(X64Emit *e, int32_t tlb, bool wr, int page, int host,
+                            size_t *slow, unsigned *ns)
 {
-    x64_alu_ri(e, 4, XA_AND, X_RSI, (int32_t)0xFFFFF000u);
-    x64_alu_rm_idx(e, 4, XA_CMP, X_RSI, X_RBX, X_RAX,
+    x64_alu_ri(e, 4, XA_AND, page, (int32_t)0xFFFFF000u);
+    x64_alu_rm_idx(e, 4, XA_CMP, page, X_RBX, X_RAX,
                    tlb + (int32_t)(wr ? offsetof(TLBEntry, tag_write)
                                       : offsetof(TLBEntry, tag_read)));
     slow[(*ns)++] = x64_jcc_rel32(e, XC_NE);
@@ -1243,7 +1246,8 @@ static void tlb_tag_compare(X64Emit *e, int32_t tlb, bool wr, int host, size_t *
 
 /* tlb_fast: the inline TLB check of a size-byte access at the linear address in register lin
  * (tlb: the CPL's table; wr: checked for writing; eax_lin: eax holds it already), jumping to
- * a slow path (slow[(*ns)++]) on a miss; then rsi = the entry's addend (host = rsi + lin).
+ * a slow path (slow[(*ns)++]) on a miss; then register reg (rsi, or rcx where a page group's
+ * host address stays in rsi) = the entry's addend (host = reg + lin).
  * The tag is compared with the page of the access's LAST byte, but read at the index of its
  * FIRST byte's page: an access crossing into the next page cannot match (tags are
  * page-aligned and stored at their own page's index; invalid ones have low bits set), so it
@@ -1253,7 +1257,7 @@ static void tlb_tag_compare(X64Emit *e, int32_t tlb, bool wr, int host, size_t *
  * 32-bit lea drops the carry), and no tag for page 0 is ever stored at index TLB_SIZE - 1,
  * so the interpreter's helper raises the #GP/#SS of the limit. Clobbers rax. */
 static void tlb_fast(X64Emit *e, int32_t tlb, int lin, unsigned size, bool wr, bool eax_lin,
-                     size_t *slow, unsigned *ns)
+                     int reg, size_t *slow, unsigned *ns)
 {
     if (!eax_lin) {
         x64_mov_rr(e, 4, X_RAX, lin);
@@ -1261,11 +1265,11 @@ static void tlb_fast(X64Emit *e, int32_t tlb, int lin, unsigned size, bool wr, b
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);            /* shr: index * 32 */
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5); /* the entry: [rbx + rax] */
     if (size > 1) {
-        x64_lea32(e, X_RSI, lin, (int32_t)size - 1);
+        x64_lea32(e, reg, lin, (int32_t)size - 1);
     } else {
-        x64_mov_rr(e, 4, X_RSI, lin);
+        x64_mov_rr(e, 4, reg, lin);
     }
-    tlb_tag_compare(e, tlb, wr, X_RSI, slow, ns);
+    tlb_tag_compare(e, tlb, wr, reg, reg, slow, ns);
 }
 
 /* gen_mem_group: a load or store in page group i->c (jit_opt_mem_groups): the block's entry
@@ -1444,13 +1448,16 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
         slow[ns++] = x64_jcc_rel32(e, XC_NE);
         eax_lin = false;
     }
-    tlb_fast(e, tlb, lin, size, wr, eax_lin, slow, &ns);
-    /* the host address: rsi + lin (addend + linear) */
+    /* Flat: the linear address is in rdx and rcx is free for the addend, so rsi keeps a page
+     * group's host address across the access (see mem_keeps_rsi). */
+    int host = flat ? X_RCX : X_RSI;
+    tlb_fast(e, tlb, lin, size, wr, eax_lin, host, slow, &ns);
+    /* the host address: host + lin (addend + linear) */
     if (store) {
         load_temp(b, X_RAX, i->b);
-        x64_store_idx(e, (int)size, X_RSI, lin, 0, X_RAX);
+        x64_store_idx(e, (int)size, host, lin, 0, X_RAX);
     } else {
-        x64_load_idx(e, (int)size, X_RAX, X_RSI, lin, 0);
+        x64_load_idx(e, (int)size, X_RAX, host, lin, 0);
         store_temp(b, i->dst, X_RAX);
     }
     cp->nj = (uint8_t)ns;
@@ -1465,6 +1472,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     cp->val_k = cp->val_known ? b->kval[i->b] : 0;
     cp->val_reg = (int8_t)(store && !cp->val_known ? temp_src(b, i->b) : -1);
     cold_capture(b, cp);
+    cp->rsi_group = (int8_t)(flat ? b->rsi_group : -1);
 }
 
 /* gen_cold: a slow path recorded by gen_mem: the full access through jit_helper_ld/st, then
@@ -1524,6 +1532,9 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     if (cp->sync_lazy && cp->pending) {
         /* The fast path has not counted them: the compile-time count still holds them. */
         x64_alu_mi(e, 8, XA_SUB, X_RBX, OFF(icount), (int32_t)cp->pending);
+    }
+    if (cp->rsi_group >= 0) {
+        x64_load(e, 8, X_RSI, X_FRAME, GROUP_SLOT(cp->rsi_group));
     }
     size_t back = x64_jmp_rel32(e);
     if (!e->overflow) {
@@ -1755,7 +1766,7 @@ static void gen_x87(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     x64_load(e, 2, X_RAX, X_RBX, OFF(seg[0].sel) + (int32_t)i->imm * (int32_t)sizeof(SegCache));
     x64_store(e, 2, X_RBX, FPOFF(fds), X_RAX);
     /* The TLB entry of the 8 bytes (crossing a page misses); rsi = the host address. */
-    tlb_fast(e, tlb, X_RDX, 8, store, false, slow, &ns);
+    tlb_fast(e, tlb, X_RDX, 8, store, false, X_RSI, slow, &ns);
     x64_alu_rr(e, 8, XA_ADD, X_RSI, X_RDX);
     /* ecx = 2 * the register (FLD: the new TOP, FST: ST0), its tag's shift. */
     x64_load(e, 1, X_RCX, X_RBX, FPOFF(top));
@@ -1892,7 +1903,7 @@ static void string_run_check(X64Emit *e, int32_t tlb, int lin, unsigned shift, b
     x64_lea32_sib(e, X_RSI, X_RAX, X_RCX, (int)shift, -1);
     x64_shift_ri(e, 4, 5, X_RAX, 12 - 5);
     x64_alu_ri(e, 4, XA_AND, X_RAX, (TLB_SIZE - 1) << 5);
-    tlb_tag_compare(e, tlb, wr, host, slow, ns);
+    tlb_tag_compare(e, tlb, wr, X_RSI, host, slow, ns);
     x64_mov_rr(e, 4, X_RAX, lin);
     x64_alu_rr(e, 8, XA_ADD, host, X_RAX);
 }
@@ -2214,6 +2225,14 @@ static void store_temp_field(Backend *b, int t, int32_t disp)
     }
 }
 
+/* mem_keeps_rsi: IR_LD/IR_ST i leaves rsi alone (on its fast path; its slow path loads it
+ * again): a page group's access, or a flat segment's (gen_mem). */
+static bool mem_keeps_rsi(const TranslationBlock *tb, const IRInsn *i)
+{
+    return i->c >= 0 || ((tb->flags & TBF_FLAT) &&
+                         (i->imm == S_ES || i->imm == S_SS || i->imm == S_DS));
+}
+
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)
 {
     X64Emit *e = &b->e;
@@ -2240,7 +2259,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     /* rsi keeps a page group's host address across the ops that leave it alone. */
     if (!ir_op_register_only(i->opc) && i->opc != IR_INSN_START && i->opc != IR_CHECK &&
-        !((i->opc == IR_LD || i->opc == IR_ST) && i->c >= 0)) {
+        !((i->opc == IR_LD || i->opc == IR_ST) && mem_keeps_rsi(tb, i))) {
         b->rsi_group = -1;
     }
     /* The temp this op defines stops being a constant after the op (which may read it). */
@@ -2336,6 +2355,13 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             if (i->size == 4) {
                 /* The temp is the register's host register until either changes. */
                 b->alias[i->dst] = (int8_t)i->a;
+                b->rax_temp = hold == i->dst ? -1 : hold;
+                break;
+            } else if ((i->size == 2 || i->a < 4) && temp_reg(b, i->dst) >= 0 &&
+                       !(b->rax_only && b->rax_only[b->k])) {
+                /* Straight into the temp's home register; rax keeps what it held. */
+                x64_movzx_rr(e, i->size, temp_reg(b, i->dst), h);
+                b->alias[i->dst] = -1;
                 b->rax_temp = hold == i->dst ? -1 : hold;
                 break;
             } else if (i->size == 2 || i->a < 4) {

@@ -1372,3 +1372,42 @@ Test(jit_tb, nops_and_hint_nops_are_translated_inline)
     rig_free(j);
     rig_free(i);
 }
+
+Test(jit_tb, a_slow_path_between_page_group_accesses_gives_the_group_its_address_back)
+{
+    /* mov ecx, 200; xor ebx, ebx; l: push ecx; push ebx; mov eax, [7010h];
+     * add eax, [esp+4]; mov edx, [407010h]; add edx, [esp]; mov [407030h], eax;
+     * add edx, [esp+4]; add ebx, eax; add ebx, edx; pop edx; pop ecx; dec ecx; jnz l; hlt
+     * Linear 407000h maps frame 7 too (a second page directory entry) and shares its TLB
+     * slot with 7000h, so every absolute access misses and runs its slow path (a helper
+     * call) between accesses of the stack's page group, which the host keeps at one address
+     * in a register across flat accesses. */
+    static const uint8_t code[] = {
+        0xB9, 0xC8, 0x00, 0x00, 0x00, 0x31, 0xDB, 0x51, 0x53, 0xA1, 0x10, 0x70, 0x00, 0x00,
+        0x03, 0x44, 0x24, 0x04, 0x8B, 0x15, 0x20, 0x70, 0x40, 0x00, 0x03, 0x14, 0x24, 0xA3,
+        0x30, 0x70, 0x40, 0x00, 0x03, 0x54, 0x24, 0x04, 0x01, 0xC3, 0x01, 0xD3, 0x5A, 0x59,
+        0x49, 0x75, 0xDA, 0xF4,
+    };
+    Rig *r[2];
+    for (int k = 0; k < 2; k++) {
+        r[k] = rig_new(k == 0, 0, code, sizeof(code));
+        rig_paging(r[k], 0);
+        rig_idt(r[k]);
+        uint32_t pde1 = 0x11000 | 7;
+        memcpy(r[k]->ram + 0x10000 + 4, &pde1, 4);
+        r[k]->cpu->regs[R_ESP] = 0x9000;
+        for (uint32_t a = 0x7000; a < 0x8000; a += 4) {
+            memcpy(r[k]->ram + a, &a, 4);
+        }
+        rig_run(r[k], 1000000);
+        cr_assert(r[k]->cpu->halted, "%s rig halted", k ? "interpreter" : "jit");
+        cr_assert_eq(r[k]->cpu->eip, 0x1000 + sizeof(code), "%s: hlt at the end",
+                     k ? "interpreter" : "jit");
+    }
+    assert_same(r[0], r[1]);
+    cr_assert_eq(r[0]->cpu->regs[R_ECX], 0);
+    const JitStats *s = x86_jit_stats(r[0]->cpu);
+    cr_assert_geq(s->group_accesses, 6);
+    rig_free(r[0]);
+    rig_free(r[1]);
+}
