@@ -287,12 +287,13 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "(%llu TLB fills, the rest interpreted), %llu blocks translated again with a group "
             "split at a page boundary, %llu without groups; %llu conditions through cpu_cond; "
             "%llu calls translated with their callee; %llu instructions across a page end; "
-            "%llu flag tests fused with their ALU op\n",
+            "%llu flag tests fused with their ALU op; %llu loads forwarded from stores\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
             (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
             (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined,
-            (unsigned long long)s->insns_cross, (unsigned long long)s->flags_fused);
+            (unsigned long long)s->insns_cross, (unsigned long long)s->flags_fused,
+            (unsigned long long)s->stores_forwarded);
     if (j->opt.verify) {
         fprintf(f,
                 "jit verify: %llu blocks (%llu guest insns) compared with the interpreter, "

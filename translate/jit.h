@@ -55,6 +55,8 @@ typedef struct JitStats {
                                    of both pages (jit_frontend.c's cross_decode) */
     uint64_t flags_fused;       /* Jcc/SETcc tests that read the host flags their ALU op
                                    left (jit_opt_fuse_flags) instead of redoing it */
+    uint64_t stores_forwarded;  /* page-group loads replaced by the constant a store of the
+                                   block put there (jit_opt_forward_stores) */
     uint64_t group_blocks;      /* blocks translated with page groups */
     uint64_t group_accesses;    /* loads and stores they make without a TLB check */
     uint64_t group_misses;      /* entries whose group check failed (the block ran under the

@@ -964,6 +964,10 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
             out[k] = true; /* the STREG's register holds it after (an alias, see IR_STREG) */
             continue;
         }
+        if (ir_temp_def(st) == d) {
+            out[k] = true; /* that op replaces it: later reads are of the new value */
+            continue;
+        }
         bool other = false;
         for (unsigned p = nx + 1; p < ir->n && !other; p++) {
             const IRInsn *i = &ir->insn[p];
@@ -2731,6 +2735,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_JUMP_IND: {
+        if (i->sub == 2 && i->a >= 0 && i->a < IR_MAX_TEMPS && b->known[i->a] &&
+            b->kval[i->a] == i->imm2) {
+            break; /* the return address its call stored (jit_opt_forward_stores) */
+        }
         load_temp(b, X_RAX, i->a);
         if (i->sub == 2) {
             /* An inlined callee's RET: anything but the return address it popped leaves to

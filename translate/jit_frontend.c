@@ -2160,6 +2160,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
             if (g) {
                 j->stats.group_blocks++;
                 j->stats.group_accesses += g;
+                j->stats.stores_forwarded += jit_opt_forward_stores(ir);
             }
         }
         jit_opt_dead_code(ir);

@@ -399,6 +399,14 @@ unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split);
  * size). lazy: jit_opt_lazy_sync's. Returns the number of ops fused. */
 unsigned jit_opt_fuse_flags(IRBlock *b, const bool *lazy);
 
+/* jit_opt_forward_stores: a page-group load (not of a read-modify-write) of the bytes a
+ * page-group store of a constant wrote before it in the block, with no other store, helper,
+ * label or access outside the groups in between (another group's store may alias the
+ * bytes), becomes an IR_MOVI of that constant: the group's entry check made them RAM, which
+ * nothing else writes while the block runs (the return address of an inlined PIC thunk's
+ * MOV reg, [ESP] and RET). Returns the number of loads replaced. */
+unsigned jit_opt_forward_stores(IRBlock *b);
+
 /* jit_opt_lazy_sync: lazy[k] = op k is an IR_SYNC whose instruction only does inline loads
  * and stores (and register/ALU ops, ESP written after the last access) before its end: the
  * backend then writes the precise state only on the soft-MMU slow paths, which are the only

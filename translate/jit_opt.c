@@ -748,3 +748,99 @@ unsigned jit_opt_mem_groups(IRBlock *b, int split_reg, int32_t split)
     }
     return grouped;
 }
+
+/* A constant a page-group store left in memory (jit_opt_forward_stores). */
+typedef struct KnownStore {
+    int8_t group;
+    uint8_t size;
+    uint32_t off;
+    uint32_t val;
+} KnownStore;
+#define MAX_KNOWN_STORES 16
+
+unsigned jit_opt_forward_stores(IRBlock *b)
+{
+    KnownStore ks[MAX_KNOWN_STORES];
+    unsigned nks = 0, forwarded = 0;
+    bool kset[IR_MAX_TEMPS] = {false};
+    uint32_t kval[IR_MAX_TEMPS];
+    for (unsigned k = 0; k < b->n; k++) {
+        IRInsn *i = &b->insn[k];
+        switch ((IROpc)i->opc) {
+        case IR_INSN_START:
+        case IR_INSN_END:
+        case IR_SYNC:
+        case IR_MOVI:
+        case IR_LDREG:
+        case IR_STREG:
+        case IR_ALU:
+        case IR_EA:
+        case IR_SETCC:
+        case IR_SETFLAGS:
+        case IR_SETEIP:
+        case IR_NOP:
+        case IR_EFLAGS:
+        case IR_CHECK:
+        case IR_BRCOND:
+        case IR_BRFLAGS:
+        case IR_SZAPCC:
+        case IR_CONDCC:
+        case IR_CODECHK:
+        case IR_DIV:
+            /* No guest memory written (a branch's target is a label, where all is
+             * forgotten; its fall-through saw the same stores). */
+            break;
+        case IR_LD:
+            if (i->c < 0) {
+                nks = 0; /* a device read could write RAM */
+                break;
+            }
+            for (unsigned q = 0; q < nks; q++) {
+                if (ks[q].group == i->c && ks[q].off == i->imm2 && ks[q].size == i->size &&
+                    i->sub == 0 && i->dst >= 0) {
+                    /* RAM (the group's entry check) holding what the store put there. */
+                    uint32_t v = ks[q].val;
+                    int dst = i->dst;
+                    IRInsn m = {.opc = IR_MOVI, .dst = (int8_t)dst, .a = -1, .b = -1, .c = -1};
+                    m.imm = i->size == 1 ? (v & 0xFFu) : i->size == 2 ? (v & 0xFFFFu) : v;
+                    *i = m;
+                    forwarded++;
+                    break;
+                }
+            }
+            break;
+        case IR_ST: {
+            if (i->c < 0) {
+                nks = 0;
+                break;
+            }
+            /* Other groups may reach the same bytes through another register; this one
+             * only where the ranges overlap. */
+            unsigned w = 0;
+            for (unsigned q = 0; q < nks; q++) {
+                bool overlap = ks[q].group != i->c ||
+                               (ks[q].off < i->imm2 + i->size && i->imm2 < ks[q].off + ks[q].size);
+                if (!overlap) {
+                    ks[w++] = ks[q];
+                }
+            }
+            nks = w;
+            if (i->b >= 0 && i->b < IR_MAX_TEMPS && kset[i->b] && nks < MAX_KNOWN_STORES) {
+                ks[nks++] = (KnownStore){.group = i->c, .size = i->size, .off = i->imm2,
+                                         .val = kval[i->b]};
+            }
+            break;
+        }
+        default:
+            nks = 0; /* helpers, x87 and string stores, labels, exits */
+            break;
+        }
+        int d = ir_temp_def(i);
+        if (d >= 0 && d < IR_MAX_TEMPS) {
+            kset[d] = i->opc == IR_MOVI;
+            kval[d] = i->imm;
+        }
+    }
+    return forwarded;
+}
+

@@ -177,6 +177,69 @@ Test(jit_codegen, flag_tests_fuse_only_with_the_alu_op_whose_host_flags_are_stil
     free(b);
 }
 
+/* ir_gst / ir_gld: a store / load in page group g at offset off (as jit_opt_mem_groups
+ * leaves them). */
+static void ir_gst(IRBlock *b, int g, uint32_t off, int v, unsigned size)
+{
+    ir_st(b, S_SS, -1, v, size);
+    b->insn[b->n - 1].c = (int8_t)g;
+    b->insn[b->n - 1].imm2 = off;
+}
+
+static void ir_gld(IRBlock *b, int g, uint32_t off, int dst, unsigned size)
+{
+    ir_ld(b, dst, S_SS, -1, size);
+    b->insn[b->n - 1].c = (int8_t)g;
+    b->insn[b->n - 1].imm2 = off;
+}
+
+Test(jit_codegen, group_loads_of_constants_stored_before_become_constants_until_anything_may_write)
+{
+    IRBlock *b = new_ir();
+    ir_movi(b, 0, 0x12345678);
+    ir_gst(b, 0, 8, 0, 4);
+    ir_gld(b, 0, 8, 1, 4);                       /* 2: forwarded */
+    ir_gld(b, 0, 8, 2, 2);                       /* 3: another size: not */
+    ir_gst(b, 0, 12, 0, 2);                      /* 4: 5678h at 12 */
+    ir_gld(b, 0, 12, 3, 2);                      /* 5: forwarded, 16 bits */
+    ir_gst(b, 0, 4, 1, 4);                       /* 6: below 8: 8 stays known */
+    ir_gld(b, 0, 8, 4, 4);                       /* 7: forwarded */
+    ir_gst(b, 1, 100, 1, 4);                     /* 8: another group may alias */
+    ir_gld(b, 0, 8, 5, 4);                       /* 9: not */
+    ir_gst(b, 0, 8, 0, 4);
+    ir_gst(b, 0, 10, 1, 2);                      /* 11: overlaps bytes 10-11 of it */
+    ir_gld(b, 0, 8, 6, 4);                       /* 12: not */
+    ir_gst(b, 0, 8, 0, 4);
+    ir_ld(b, 7, S_DS, 0, 4);                     /* 14: outside the groups */
+    ir_gld(b, 0, 8, 8, 4);                       /* 15: not */
+    ir_gst(b, 0, 8, 0, 4);
+    ir_ld_rmw(b, 9, S_SS, -1, 4);                /* 17: a read-modify-write's load: not */
+    b->insn[b->n - 1].c = 0;
+    b->insn[b->n - 1].imm2 = 8;
+    ir_alu(b, XA_ADD, 0, 0, 0, 4);               /* 18: the stored temp changes after */
+    ir_gld(b, 0, 8, 10, 4);                      /* 19: still the stored constant */
+    ir_gst(b, 0, 8, 0, 4);                       /* 20: a value not known */
+    ir_gld(b, 0, 8, 11, 4);                      /* 21: not */
+    ir_movi(b, 1, 7);
+    ir_gst(b, 0, 8, 1, 4);
+    ir_call_helper(b, 12, NULL, NULL);           /* 24: may write anything */
+    ir_gld(b, 0, 8, 13, 4);                      /* 25: not */
+    ir_exit_tb(b);
+    cr_assert_eq(jit_opt_forward_stores(b), 4);
+    static const unsigned fwd[] = {2, 5, 7, 19};
+    static const uint32_t val[] = {0x12345678, 0x5678, 0x12345678, 0x12345678};
+    for (unsigned k = 0; k < sizeof(fwd) / sizeof(fwd[0]); k++) {
+        cr_assert_eq(b->insn[fwd[k]].opc, IR_MOVI, "op %u", fwd[k]);
+        cr_assert_eq(b->insn[fwd[k]].imm, val[k], "op %u", fwd[k]);
+    }
+    cr_assert_eq(b->insn[2].dst, 1);
+    static const unsigned kept[] = {3, 9, 12, 15, 17, 21, 25};
+    for (unsigned k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
+        cr_assert_eq(b->insn[kept[k]].opc, IR_LD, "op %u", kept[k]);
+    }
+    free(b);
+}
+
 /* ir_push: the frontend's PUSH of temp v (32-bit stack): ESP - 4, store, ESP. */
 static void ir_push(IRBlock *b, int sp, int k, int v)
 {

@@ -1218,6 +1218,9 @@ Test(jit_tb, a_call_of_a_pic_thunk_runs_inline_and_sees_the_thunk_rewritten)
     const JitStats *s = x86_jit_stats(j->cpu);
     cr_assert_geq(s->calls_inlined, 3, "near and far, and near again after the rewrite: %llu",
                   (unsigned long long)s->calls_inlined);
+    cr_assert_geq(s->stores_forwarded, 2 * s->calls_inlined,
+                  "each thunk's MOV and RET read the pushed address as a constant: %llu",
+                  (unsigned long long)s->stores_forwarded);
     /* The near call returns to 1018h, the far one to 101Fh until the rewrite after the 21st
      * round, then gives 12345678h 19 times. */
     uint32_t want = 40u * (CODE + 0x18) + 21u * (CODE + 0x1F) + 19u * 0x12345678u;
