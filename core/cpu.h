@@ -351,6 +351,13 @@ uint32_t cpu_ld32(CPUState *cpu, int seg, uint32_t off);
 void cpu_st8(CPUState *cpu, int seg, uint32_t off, uint8_t val);
 void cpu_st16(CPUState *cpu, int seg, uint32_t off, uint16_t val);
 void cpu_st32(CPUState *cpu, int seg, uint32_t off, uint32_t val);
+/* cpu_ld_bytes / cpu_st_bytes: len bytes (at most 4096) at seg:off as one access, as the
+ * byte-by-byte loads or stores would do it but with one segment check and one TLB lookup per
+ * page: every page is checked before any byte moves (a fault leaves memory as it was),
+ * translated code in the bytes stored is dropped, data breakpoints are noted. For the
+ * multi-field images of FXSAVE/FXRSTOR. */
+void cpu_ld_bytes(CPUState *cpu, int seg, uint32_t off, void *buf, unsigned len);
+void cpu_st_bytes(CPUState *cpu, int seg, uint32_t off, const void *buf, unsigned len);
 
 /* cpu_fetch_code: copy up to len instruction bytes at CS:eip into buf, stopping early (and
  * returning the count) only at a page or limit boundary that would fault; a fault on the very

@@ -660,6 +660,36 @@ static unsigned fldenv(CPUState *cpu, int seg, uint32_t off, unsigned opsize)
     return size;
 }
 
+/* put16 / put32 / get16 / get32: little-endian fields of an FXSAVE image. */
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+/* The x87 part of the FXSAVE image: bytes 0-23 (control, status, abridged tags, last
+ * instruction and operand) and 32-159 (the eight registers in 16-byte slots); 24-31 (MXCSR)
+ * and 160-511 are not written. */
+#define FX_HEAD 24
+#define FX_REGS 32
+#define FX_END 160
+
 static void fxsave(CPUState *cpu, int seg, uint32_t off)
 {
     FPUState *f = &cpu->fpu;
@@ -667,29 +697,31 @@ static void fxsave(CPUState *cpu, int seg, uint32_t off)
         cpu_raise_gp(cpu, 0);
     }
     probe_write(cpu, seg, off, 512);
+    uint8_t img[FX_END];
+    memset(img, 0, sizeof(img));
     uint8_t abridged = 0;
     for (unsigned p = 0; p < 8; p++) {
         if (tag_get(f, p) != FPU_TAG_EMPTY) {
             abridged |= (uint8_t)(1u << p);
         }
     }
-    cpu_st16(cpu, seg, off, f->fcw);
-    cpu_st16(cpu, seg, off + 2, fsw_full(f));
-    cpu_st8(cpu, seg, off + 4, abridged);
-    cpu_st8(cpu, seg, off + 5, 0);
-    cpu_st16(cpu, seg, off + 6, f->fop & 0x7FF);
-    cpu_st32(cpu, seg, off + 8, f->fip);
-    cpu_st16(cpu, seg, off + 12, f->fcs);
-    cpu_st16(cpu, seg, off + 14, 0);
-    cpu_st32(cpu, seg, off + 16, f->fdp);
-    cpu_st16(cpu, seg, off + 20, f->fds);
-    cpu_st16(cpu, seg, off + 22, 0);
+    put16(img, f->fcw);
+    put16(img + 2, fsw_full(f));
+    img[4] = abridged;
+    put16(img + 6, f->fop & 0x7FF);
+    put32(img + 8, f->fip);
+    put16(img + 12, f->fcs);
+    put32(img + 16, f->fdp);
+    put16(img + 20, f->fds);
     for (int i = 0; i < 8; i++) {
-        uint32_t p = off + 32 + 16 * (uint32_t)i;
-        st_m80(cpu, seg, p, st_get(f, i));
-        cpu_st16(cpu, seg, p + 10, 0);
-        cpu_st32(cpu, seg, p + 12, 0);
+        Floatx80 v = st_get(f, i);
+        uint8_t *p = img + FX_REGS + 16 * i;
+        put32(p, (uint32_t)v.sig);
+        put32(p + 4, (uint32_t)(v.sig >> 32));
+        put16(p + 8, v.se);
     }
+    cpu_st_bytes(cpu, seg, off, img, FX_HEAD);
+    cpu_st_bytes(cpu, seg, off + FX_REGS, img + FX_REGS, FX_END - FX_REGS);
 }
 
 static void fxrstor(CPUState *cpu, int seg, uint32_t off)
@@ -699,27 +731,22 @@ static void fxrstor(CPUState *cpu, int seg, uint32_t off)
         cpu_raise_gp(cpu, 0);
     }
     /* Read everything before changing state, so a fault leaves the FPU intact. */
-    uint16_t cw = cpu_ld16(cpu, seg, off), sw = cpu_ld16(cpu, seg, off + 2);
-    uint8_t abridged = cpu_ld8(cpu, seg, off + 4);
-    uint16_t fop = cpu_ld16(cpu, seg, off + 6);
-    uint32_t fip = cpu_ld32(cpu, seg, off + 8);
-    uint16_t fcs = cpu_ld16(cpu, seg, off + 12);
-    uint32_t fdp = cpu_ld32(cpu, seg, off + 16);
-    uint16_t fds = cpu_ld16(cpu, seg, off + 20);
-    Floatx80 regs[8];
-    for (int i = 0; i < 8; i++) {
-        regs[i] = ld_m80(cpu, seg, off + 32 + 16 * (uint32_t)i);
-    }
-    f->fcw = cw;
+    uint8_t img[FX_END];
+    cpu_ld_bytes(cpu, seg, off, img, FX_END);
+    uint16_t sw = get16(img + 2);
+    uint8_t abridged = img[4];
+    f->fcw = get16(img);
     f->fsw = (uint16_t)(sw & ~FSW_TOP);
     f->top = (sw >> 11) & 7;
-    f->fop = fop & 0x7FF;
-    f->fip = fip;
-    f->fcs = fcs;
-    f->fdp = fdp;
-    f->fds = fds;
+    f->fop = get16(img + 6) & 0x7FF;
+    f->fip = get32(img + 8);
+    f->fcs = get16(img + 12);
+    f->fdp = get32(img + 16);
+    f->fds = get16(img + 20);
     for (int i = 0; i < 8; i++) {
-        f->st[st_phys(f, i)] = regs[i];
+        const uint8_t *p = img + FX_REGS + 16 * i;
+        Floatx80 v = {(uint64_t)get32(p + 4) << 32 | get32(p), get16(p + 8)};
+        f->st[st_phys(f, i)] = v;
     }
     for (unsigned p = 0; p < 8; p++) {
         tag_set(f, p, (abridged >> p) & 1 ? fpu_tag_of(f->st[p]) : FPU_TAG_EMPTY);

@@ -535,3 +535,43 @@ Test(mmu, debug_access_has_no_side_effects)
     cr_assert_eq(cpu_debug_rw(cpu, 0x70FFC, buf, 8, false), -1);
     cr_assert_eq(cpu->cr2, cr2);
 }
+
+Test(mmu, byte_blocks_cross_pages_whole_or_not_at_all_and_reach_devices)
+{
+    flat_pm(0);
+    paging_on();
+    uint8_t buf[64], back[64];
+    for (unsigned k = 0; k < sizeof(buf); k++) {
+        buf[k] = (uint8_t)(0xA0 + k);
+    }
+    /* Across two present pages: the bytes land on both sides of the boundary. */
+    cpu_st_bytes(cpu, S_DS, 0x42FE0, buf, 64);
+    cr_assert_eq(memcmp(ram + 0x42FE0, buf, 64), 0);
+    memset(back, 0, sizeof(back));
+    cpu_ld_bytes(cpu, S_DS, 0x42FE0, back, 64);
+    cr_assert_eq(memcmp(back, buf, 64), 0);
+    /* The second page absent: #PF at its start, and the first page keeps its bytes. */
+    put32(PT + 0x41 * 4, 0);
+    memset(ram + 0x40FE0, 0x11, 0x20);
+    cr_assert_eq(CATCH(cpu_st_bytes(cpu, S_DS, 0x40FE0, buf, 64)), EXC_PF);
+    cr_assert_eq(cpu->cr2, 0x41000);
+    for (unsigned k = 0; k < 0x20; k++) {
+        cr_assert_eq(ram[0x40FE0 + k], 0x11, "byte %u written", k);
+    }
+    cr_assert_eq(CATCH(cpu_ld_bytes(cpu, S_DS, 0x40FE0, back, 64)), EXC_PF);
+    /* Past the segment limit: #GP before anything moves. */
+    cpu->seg[S_DS].limit = 0x42FFF;
+    cr_assert_eq(CATCH(cpu_st_bytes(cpu, S_DS, 0x42FE0, buf, 64)), EXC_GP);
+    cpu->seg[S_DS].limit = 0xFFFFFFFFu;
+    /* A device: every byte reaches it, in pieces. */
+    put32(PD + 4 * 2, 0x800000 | 0x83);          /* 8 MiB: a 4 MiB page onto the device */
+    cpu->cr4 |= CR4_PSE;
+    tlb_flush(cpu, true);
+    cpu_st_bytes(cpu, S_DS, 0x800010, buf, 10);
+    cr_assert_eq(dev.writes, 3, "4 + 4 + 2 bytes: %u", dev.writes);
+    cr_assert_eq(dev.last_addr, 0x18);
+    cr_assert_eq(dev.last_write, 0xA9A8);
+    cpu_ld_bytes(cpu, S_DS, 0x800010, back, 3);
+    cr_assert_eq(dev.reads, 3);
+    cr_assert_eq(back[0], 0x10);
+}
