@@ -94,6 +94,7 @@ typedef struct Fe {
         int a, b;
         unsigned size;
         int cf;            /* kind 3: a temp holding CF (after INC/DEC), or -1 */
+        int of;            /* kind 3: a temp holding OF (after ADC/SBB), or -1 */
         int af;            /* kind 3: AF is 0 unknown, 1 set (SHR/SAR, MUL), 2 bit 4 of a
                               (SHL), as core/cpu_flags.c defines them */
     } fl;
@@ -188,6 +189,41 @@ static bool fl_cf_known(const Fe *f, int cc)
     return f->fl.valid && f->fl.kind == 3 && f->fl.cf >= 0 && (cc == XC_B || cc == XC_AE);
 }
 
+/* fl_of_known: cc is O, L, LE or their negation and temps hold OF (after ADC/SBB) and the
+ * result. */
+static bool fl_of_known(const Fe *f, int cc)
+{
+    return f->fl.valid && f->fl.kind == 3 && f->fl.of >= 0 &&
+           (cc == XC_O || cc == XC_NO || cc >= XC_L);
+}
+
+/* fl_of_cond: temp c = condition cc (see fl_of_known): OF, SF ^ OF, or (SF ^ OF) | ZF. */
+static void fl_of_cond(Fe *f, int c, int cc)
+{
+    IRBlock *ir = f->ir;
+    int k = ir_temp(ir);
+    if ((cc >> 1) == (XC_O >> 1)) {
+        ir_movi(ir, k, 0);
+        ir_alu(ir, XA_OR, c, f->fl.of, k, 4);
+    } else {
+        int sf = ir_temp(ir);
+        ir_movi(ir, k, f->fl.size * 8 - 1);
+        ir_alu(ir, IR_ALU_SHR, sf, f->fl.a, k, 4);
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, sf, sf, k, 4);
+        ir_alu(ir, XA_XOR, c, sf, f->fl.of, 4);
+        if ((cc >> 1) == (XC_LE >> 1)) {
+            int zf = ir_temp(ir);
+            ir_setflags(ir, zf, XC_E, 2, f->fl.a, -1, f->fl.size);
+            ir_alu(ir, XA_OR, c, c, zf, 4);
+        }
+    }
+    if (cc & 1) {
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_XOR, c, c, k, 4);
+    }
+}
+
 /* raw_cond: temp c = guest condition cc (0/1) of the EFLAGS bits in temp raw (after a rotate
  * or BT: fl.kind 4). */
 static void raw_cond(Fe *f, int c, int cc, int raw)
@@ -243,6 +279,8 @@ static int gen_cond(Fe *f, int cc)
         raw_cond(f, c, cc, f->fl.a);
     } else if (fl_ok(f, cc)) {
         ir_setflags(ir, c, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size);
+    } else if (fl_of_known(f, cc)) {
+        fl_of_cond(f, c, cc);
     } else if (fl_cf_known(f, cc)) {
         /* B / AE from a temp holding CF (after a shift, INC/DEC). */
         int one = ir_temp(ir);
@@ -300,6 +338,7 @@ static void fl_result(Fe *f, int r, unsigned size)
     f->fl.b = -1;
     f->fl.size = size;
     f->fl.cf = -1;
+    f->fl.of = -1;
     f->fl.af = 0;
 }
 
@@ -382,6 +421,22 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
         ir_movi(ir, k, 1);
         ir_alu(ir, XA_AND, x, x, k, 4);
         f->fl.cf = x;
+        /* OF, for a signed Jcc/SETcc (a 64-bit compare: CMP lo; SBB hi; JL): the top bit of
+         * ~(a ^ b) & (a ^ r) (ADC: same-signed operands, another sign out) or (a ^ b) & (a ^ r)
+         * (SBB: operands of different signs, the result's not the minuend's). */
+        int o = ir_temp(ir), q = ir_temp(ir);
+        ir_alu(ir, XA_XOR, o, a, src, 4);
+        if (aop == XA_ADC) {
+            ir_movi(ir, k, 0xFFFFFFFFu);
+            ir_alu(ir, XA_XOR, o, o, k, 4);
+        }
+        ir_alu(ir, XA_XOR, q, a, r, 4);
+        ir_alu(ir, XA_AND, o, o, q, 4);
+        ir_movi(ir, k, size * 8 - 1);
+        ir_alu(ir, IR_ALU_SHR, o, o, k, 4);
+        ir_movi(ir, k, 1);
+        ir_alu(ir, XA_AND, o, o, k, 4);
+        f->fl.of = o;
         return r;
     }
     int op = aop == XA_CMP ? XA_SUB : aop == 8 ? XA_AND : aop; /* 8: TEST */
@@ -1669,6 +1724,10 @@ static int try_inline(Fe *f)
             int c = ir_temp(ir);
             raw_cond(f, c, (int)(op & 0xF), f->fl.a);
             ir_brcond(ir, c, l);
+        } else if (fl_of_known(f, (int)(op & 0xF))) {
+            int c = ir_temp(ir);
+            fl_of_cond(f, c, (int)(op & 0xF));
+            ir_brcond(ir, c, l);
         } else if (fl_cf_known(f, (int)(op & 0xF))) {
             if ((op & 0xF) == XC_B) {
                 ir_brcond(ir, f->fl.cf, l);
@@ -2076,7 +2135,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         int keep[3] = {-1, -1, -1};
         if (f.fl.valid) {
             keep[0] = f.fl.a;
-            keep[1] = f.fl.b;
+            keep[1] = f.fl.kind == 3 ? f.fl.of : f.fl.b; /* (kind 3 has no b) */
             keep[2] = f.fl.cf;
         }
         ir_temps_recycle(ir, keep);
