@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--images", default=os.path.join(HERE, "..", "guest-images"))
     ap.add_argument("--icount", default="3", help="-icount shift ('' for the host clock)")
     ap.add_argument("--per-insn", action="store_true")
+    ap.add_argument("--cache-sim", action="store_true",
+                    help="also simulate the caches: print the L1 instruction-cache misses")
     ap.add_argument("--blocks", type=int, default=0, help="with --per-insn: the N hottest blocks")
     ap.add_argument("--out", help="callgrind output file (default: a temporary one)")
     ap.add_argument("--setup", default="true",
@@ -133,7 +135,7 @@ def main():
         extra += ["-d", "out_asm", "-D", log]
     img = a.images
     cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--smc-check=all",
-           "--callgrind-out-file=" + out] + (["--dump-instr=yes"] if a.per_insn else []) + [
+           "--callgrind-out-file=" + out] + (["--cache-sim=yes"] if a.cache_sim else []) + (["--dump-instr=yes"] if a.per_insn else []) + [
         a.anyvm] + extra + ["-monitor", "none", "-m", "256", "-kernel", img + "/vmlinuz",
                             "-initrd", img + "/initrd.img", "-append", "console=ttyS0 panic=-1",
                             "-serial", "stdio", "-no-reboot", "-display", "none"]
@@ -167,6 +169,12 @@ def main():
         summ = [l for l in open(out) if l.startswith("summary:") or l.startswith("totals:")]
         total = int(summ[-1].split()[1]) if summ else 0
     print("host instructions while the command ran: %d (%s)" % (total, out))
+    if a.cache_sim:
+        ev = [l.split()[1:] for l in open(out) if l.startswith("events:")]
+        summ = [l.split()[1:] for l in open(out) if l.startswith("summary:") or
+                l.startswith("totals:")]
+        if ev and summ and "I1mr" in ev[-1]:
+            print("simulated L1 instruction-cache misses: %s" % summ[-1][ev[-1].index("I1mr")])
     if a.per_insn:
         per_insn(out, log, a.blocks)
 

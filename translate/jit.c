@@ -264,7 +264,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
     const JitStats *s = &j->stats;
     uint64_t tot = s->insns_inline + s->insns_helper;
     fprintf(f,
-            "jit: %llu blocks translated, %llu bytes generated, %llu flushes, "
+            "jit: %llu blocks translated, %llu bytes generated (%llu of them slow paths in the "
+            "cold region), %llu flushes, "
             "%llu invalidations (%llu by device/loader RAM writes)\n"
             "jit: guest insns translated inline %llu (%.1f%%), as helper calls %llu\n"
             "jit: %llu block entries from C, %llu chain patches, %llu cross-page links behind "
@@ -272,7 +273,7 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "jit: %llu indirect lookups from generated code (%llu answered in C), jump cache "
             "%llu hits / %llu misses\n",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->bytes_generated,
-            (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
+            (unsigned long long)s->bytes_cold, (unsigned long long)s->flushes, (unsigned long long)s->invalidations,
             (unsigned long long)s->ram_writes,
             (unsigned long long)s->insns_inline, tot ? 100.0 * (double)s->insns_inline / tot : 0,
             (unsigned long long)s->insns_helper, (unsigned long long)s->block_entries,
@@ -661,15 +662,22 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
         }
         j->cs64_open = true;
     }
-    cs_insn *insn;
-    size_t count = cs_disasm(j->cs64, tb->host_code, tb->host_size,
-                             (uint64_t)(uintptr_t)tb->host_code, 0, &insn);
-    for (size_t k = 0; k < count; k++) {
-        log_msg(lg, LOG_OUT_ASM, "  %012llx: %s %s\n", (unsigned long long)insn[k].address,
-                insn[k].mnemonic, insn[k].op_str);
-    }
-    if (count) {
-        cs_free(insn, count);
+    for (int part = 0; part < 2; part++) {
+        const uint8_t *code = part ? tb->cold_code : tb->host_code;
+        uint32_t size = part ? tb->cold_size : tb->host_size;
+        if (part && size) {
+            log_msg(lg, LOG_OUT_ASM, "  cold: %u bytes\n", size);
+        }
+        cs_insn *insn;
+        size_t count = size ? cs_disasm(j->cs64, code, size, (uint64_t)(uintptr_t)code, 0,
+                                        &insn) : 0;
+        for (size_t k = 0; k < count; k++) {
+            log_msg(lg, LOG_OUT_ASM, "  %012llx: %s %s\n", (unsigned long long)insn[k].address,
+                    insn[k].mnemonic, insn[k].op_str);
+        }
+        if (count) {
+            cs_free(insn, count);
+        }
     }
 }
 
@@ -693,7 +701,8 @@ static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys,
 {
     size_t need_arena = TB_MAX_INSNS * sizeof(DecodedInsn) + 4096 + 16;
     if (j->ntbs >= j->max_tbs || j->npages + 2 > j->max_tbs ||
-        j->arena_used + need_arena > j->arena_size || j->cb.used + CODE_HEADROOM > j->cb.size) {
+        j->arena_used + need_arena > j->arena_size || j->cb.used + CODE_HEADROOM > j->cb.cold_start ||
+        j->cb.cold_used + CODE_HEADROOM > j->cb.size) {
         jit_flush_all(j, cpu);
         j->stats.flushes++;
     }

@@ -26,6 +26,7 @@ typedef struct JitOptions {
 typedef struct JitStats {
     uint64_t blocks_translated;
     uint64_t bytes_generated;
+    uint64_t bytes_cold;        /* ... of them in the cold region (slow paths) */
     uint64_t insns_inline;      /* guest instructions translated inline */
     uint64_t insns_helper;      /* guest instructions translated as helper calls */
     uint64_t chain_patches;     /* direct jumps patched to go block to block */

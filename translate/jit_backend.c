@@ -287,7 +287,7 @@ void jit_gen_trampolines(JitState *j)
     CodeBuf *cb = &j->cb;
     X64Emit e;
     codebuf_begin_write(cb);
-    x64_init(&e, cb->rw, cb->rx, 0, cb->size);
+    x64_init(&e, cb->rw, cb->rx, 0, cb->cold_start);
     /* enter(cpu, j, code): save the callee-saved registers; below them the sentinel marker
      * (0, which no guest RET matches) over a return-address slot; note rsp, the bottom of
      * the host calls that guest calls become (gen_call_tb) and the floor they may reach. */
@@ -2909,10 +2909,12 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     b->j = j;
     b->tb = tb;
     size_t start = (cb->used + 15) & ~(size_t)15;
-    if (start >= cb->size) {
+    if (start >= cb->cold_start || cb->cold_used >= cb->size) {
         return false;
     }
-    x64_init(&b->e, cb->rw, cb->rx, start, cb->size);
+    x64_init(&b->e, cb->rw, cb->rx, start, cb->cold_start);
+    X64Emit cold;
+    x64_init(&cold, cb->rw, cb->rx, cb->cold_used, cb->size);
     X64Emit *e = &b->e;
     for (int slot = 0; slot < TB_SLOTS; slot++) {
         tb->jmp_field[slot] = TB_NO_SLOT;
@@ -2979,9 +2981,15 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     }
     free(b->rax_only);
     b->rax_only = NULL; /* the cold paths below store their results to the homes */
+    /* The slow paths go to the cold region (positions are offsets in the one buffer, so
+     * jumps between the regions patch as any other). */
+    X64Emit hot = b->e;
+    b->e = cold;
     for (unsigned c = 0; c < b->ncold; c++) {
         gen_cold(b, &b->cold[c]);
     }
+    cold = b->e;
+    b->e = hot;
     /* The entry's out-of-line checks below run before the body: nothing cached, nothing
      * retired yet. */
     gc_forget(b);
@@ -3030,13 +3038,17 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
             x64_patch_rel32(e->buf, b->label_fix[l][f], b->label_pos[l]);
         }
     }
-    bool ok = !e->overflow && !b->overflow;
+    bool ok = !e->overflow && !b->overflow && !cold.overflow;
     if (ok) {
         tb->host_code = cb->rx + start;
         tb->host_size = (uint32_t)(e->pos - start);
         tb->body_off = (uint32_t)(body - start);
+        tb->cold_code = cb->rx + cb->cold_used;
+        tb->cold_size = (uint32_t)(cold.pos - cb->cold_used);
         cb->used = e->pos;
-        j->stats.bytes_generated += tb->host_size;
+        cb->cold_used = cold.pos;
+        j->stats.bytes_generated += tb->host_size + tb->cold_size;
+        j->stats.bytes_cold += tb->cold_size;
     }
     return ok;
 }

@@ -15,6 +15,9 @@ int codebuf_init(CodeBuf *cb, size_t size)
     size = (size + page - 1) & ~(page - 1);
     cb->size = size;
     cb->used = 0;
+    /* A quarter for the slow paths, so that the block bodies lie close together. */
+    cb->cold_start = (size - size / 4) & ~(size_t)63;
+    cb->cold_used = cb->cold_start;
     cb->writable = false;
     int fd = memfd_create("anyvm-jit", MFD_CLOEXEC);
     if (fd >= 0) {
@@ -81,4 +84,5 @@ void codebuf_end_write(CodeBuf *cb)
 void codebuf_reset(CodeBuf *cb, size_t keep)
 {
     cb->used = keep;
+    cb->cold_used = cb->cold_start;
 }

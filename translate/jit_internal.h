@@ -21,7 +21,9 @@ typedef struct CodeBuf {
     uint8_t *rw;         /* where the emitter writes */
     uint8_t *rx;         /* where the host executes (same offsets) */
     size_t size;
-    size_t used;
+    size_t used;         /* the hot region [0, cold_start): trampolines, block bodies */
+    size_t cold_start;   /* the cold region [cold_start, size): soft-MMU slow paths, */
+    size_t cold_used;    /* ... filled up to here (an absolute offset) */
     bool dual;           /* two mappings; false: mprotect flips */
     bool writable;       /* single mapping currently RW */
 } CodeBuf;
@@ -443,6 +445,8 @@ struct TranslationBlock {
     uint16_t ninsns;
     uint8_t *host_code;           /* rx address */
     uint32_t host_size;
+    uint8_t *cold_code;           /* its slow paths in the cold region (rx), cold_size bytes */
+    uint32_t cold_size;
     uint32_t body_off;            /* host_code + body_off: the entry after the budget and
                                      event checks, for forward chained jumps (tb_chain) */
     uint32_t phys2;               /* an inlined callee's bytes (jit_frontend.c's
