@@ -189,6 +189,15 @@ static bool fl_cf_known(const Fe *f, int cc)
     return f->fl.valid && f->fl.kind == 3 && f->fl.cf >= 0 && (cc == XC_B || cc == XC_AE);
 }
 
+/* top_bit: t = bit (size * 8 - 1) of temp v (0/1), through temp k. */
+static void top_bit(IRBlock *ir, int t, int v, int k, unsigned size)
+{
+    ir_movi(ir, k, size * 8 - 1);
+    ir_alu(ir, IR_ALU_SHR, t, v, k, 4);
+    ir_movi(ir, k, 1);
+    ir_alu(ir, XA_AND, t, t, k, 4);
+}
+
 /* fl_of_known: cc is O, L, LE or their negation and temps hold OF (after ADC/SBB) and the
  * result. */
 static bool fl_of_known(const Fe *f, int cc)
@@ -207,10 +216,7 @@ static void fl_of_cond(Fe *f, int c, int cc)
         ir_alu(ir, XA_OR, c, f->fl.of, k, 4);
     } else {
         int sf = ir_temp(ir);
-        ir_movi(ir, k, f->fl.size * 8 - 1);
-        ir_alu(ir, IR_ALU_SHR, sf, f->fl.a, k, 4);
-        ir_movi(ir, k, 1);
-        ir_alu(ir, XA_AND, sf, sf, k, 4);
+        top_bit(ir, sf, f->fl.a, k, f->fl.size);
         ir_alu(ir, XA_XOR, c, sf, f->fl.of, 4);
         if ((cc >> 1) == (XC_LE >> 1)) {
             int zf = ir_temp(ir);
@@ -416,10 +422,7 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
         ir_alu(ir, XA_OR, y, na, src, 4);
         ir_alu(ir, XA_AND, y, y, t, 4);
         ir_alu(ir, XA_OR, x, x, y, 4);
-        ir_movi(ir, k, size * 8 - 1);
-        ir_alu(ir, IR_ALU_SHR, x, x, k, 4);
-        ir_movi(ir, k, 1);
-        ir_alu(ir, XA_AND, x, x, k, 4);
+        top_bit(ir, x, x, k, size);
         f->fl.cf = x;
         /* OF, for a signed Jcc/SETcc (a 64-bit compare: CMP lo; SBB hi; JL): the top bit of
          * ~(a ^ b) & (a ^ r) (ADC: same-signed operands, another sign out) or (a ^ b) & (a ^ r)
@@ -432,10 +435,7 @@ static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
         }
         ir_alu(ir, XA_XOR, q, a, r, 4);
         ir_alu(ir, XA_AND, o, o, q, 4);
-        ir_movi(ir, k, size * 8 - 1);
-        ir_alu(ir, IR_ALU_SHR, o, o, k, 4);
-        ir_movi(ir, k, 1);
-        ir_alu(ir, XA_AND, o, o, k, 4);
+        top_bit(ir, o, o, k, size);
         f->fl.of = o;
         return r;
     }

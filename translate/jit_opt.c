@@ -766,19 +766,9 @@ unsigned jit_opt_forward_stores(IRBlock *b)
     uint32_t kval[IR_MAX_TEMPS];
     for (unsigned k = 0; k < b->n; k++) {
         IRInsn *i = &b->insn[k];
-        switch ((IROpc)i->opc) {
-        case IR_INSN_START:
-        case IR_INSN_END:
-        case IR_SYNC:
-        case IR_MOVI:
-        case IR_LDREG:
-        case IR_STREG:
-        case IR_ALU:
-        case IR_EA:
-        case IR_SETCC:
-        case IR_SETFLAGS:
-        case IR_SETEIP:
+        switch (ir_op_register_only(i->opc) ? IR_NOP : (IROpc)i->opc) {
         case IR_NOP:
+        case IR_INSN_START:
         case IR_EFLAGS:
         case IR_CHECK:
         case IR_BRCOND:
