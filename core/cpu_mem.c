@@ -309,85 +309,72 @@ void cpu_st32(CPUState *cpu, int seg, uint32_t off, uint32_t val)
     cpu_st_lin(cpu, lin, val, 4);
 }
 
-/* bytes_refs: the page pieces of [lin, lin + len) (len <= 4096), both checked for access
- * before the caller moves a byte. Returns the number of bytes in the first. */
-static unsigned bytes_refs(CPUState *cpu, uint32_t lin, unsigned len, int access, PageRef *a,
-                           PageRef *b)
+/* bytes_move: cpu_ld_bytes (write false: memory to buf) or cpu_st_bytes (buf to memory). */
+static void bytes_move(CPUState *cpu, int seg, uint32_t off, uint8_t *buf, unsigned len,
+                       bool write)
 {
+    if (len == 0 || len > 0x1000) {
+        return;
+    }
+    int access = write ? ACC_WRITE : ACC_READ;
     bool user = cpu->cpl == 3;
+    uint32_t lin = seg_linear(cpu, seg, off, len, access);
     unsigned n1 = 0x1000 - (lin & 0xFFF);
-    page_ref(cpu, lin, access, user, true, a);
-    if (n1 >= len) {
-        return len;
-    }
-    page_ref(cpu, lin + n1, access, user, true, b);
-    return n1;
-}
-
-void cpu_ld_bytes(CPUState *cpu, int seg, uint32_t off, void *buf, unsigned len)
-{
-    if (len == 0 || len > 0x1000) {
-        return;
-    }
-    uint32_t lin = seg_linear(cpu, seg, off, len, ACC_READ);
+    n1 = n1 < len ? n1 : len;
+    /* Both pages before a byte moves: a fault on the second leaves the first untouched. */
     PageRef r[2];
-    unsigned n1 = bytes_refs(cpu, lin, len, ACC_READ, &r[0], &r[1]);
-    uint8_t *out = buf;
+    page_ref(cpu, lin, access, user, true, &r[0]);
+    if (n1 < len) {
+        page_ref(cpu, lin + n1, access, user, true, &r[1]);
+    }
     bool watch = false;
     for (unsigned p = 0, done = 0; done < len; p++) {
         unsigned n = p == 0 ? n1 : len - n1;
-        if (r[p].host) {
-            memcpy(out + done, r[p].host, n);
-        } else {
-            for (unsigned k = 0; k < n; k++) {
-                PageRef one = r[p];
-                one.phys += k;
-                out[done + k] = (uint8_t)ref_load(cpu, &one, 1);
-            }
-        }
-        watch |= r[p].watch;
-        done += n;
-    }
-    if (watch) {
-        dbg_check_data(cpu, lin, len, false);
-    }
-}
-
-void cpu_st_bytes(CPUState *cpu, int seg, uint32_t off, const void *buf, unsigned len)
-{
-    if (len == 0 || len > 0x1000) {
-        return;
-    }
-    uint32_t lin = seg_linear(cpu, seg, off, len, ACC_WRITE);
-    PageRef r[2];
-    unsigned n1 = bytes_refs(cpu, lin, len, ACC_WRITE, &r[0], &r[1]);
-    const uint8_t *in = buf;
-    bool watch = false;
-    for (unsigned p = 0, done = 0; done < len; p++) {
-        unsigned n = p == 0 ? n1 : len - n1;
-        if (r[p].host && !cpu->store_hook) {
-            memcpy(r[p].host, in + done, n);
-            if (r[p].code) {
-                x86_tcache_invalidate_phys(cpu, r[p].phys, n);
+        uint8_t *b = buf + done;
+        if (r[p].host && !(write && cpu->store_hook)) {
+            if (!write) {
+                memcpy(b, r[p].host, n);
+            } else {
+                memcpy(r[p].host, b, n);
+                if (r[p].code) {
+                    x86_tcache_invalidate_phys(cpu, r[p].phys, n);
+                }
             }
         } else {
-            /* MMIO, or lockstep's journal (which records up to 4 bytes a store): piecewise */
-            for (unsigned k = 0; k < n; k += 4) {
-                unsigned m = n - k < 4 ? n - k : 4;
+            /* MMIO (loads byte by byte), or lockstep's journal, which records up to 4 bytes
+             * a store: piecewise. */
+            unsigned step = write ? 4 : 1;
+            for (unsigned k = 0; k < n; k += step) {
+                unsigned m = n - k < step ? n - k : step;
                 PageRef one = r[p];
                 one.phys += k;
                 one.host = one.host ? one.host + k : NULL;
                 uint32_t v = 0;
-                memcpy(&v, in + done + k, m);
-                ref_store(cpu, &one, v, m);
+                if (write) {
+                    memcpy(&v, b + k, m);
+                    ref_store(cpu, &one, v, m);
+                } else {
+                    v = ref_load(cpu, &one, m);
+                    memcpy(b + k, &v, m);
+                }
             }
         }
         watch |= r[p].watch;
         done += n;
     }
     if (watch) {
-        dbg_check_data(cpu, lin, len, true);
+        dbg_check_data(cpu, lin, len, write);
     }
+}
+
+void cpu_ld_bytes(CPUState *cpu, int seg, uint32_t off, void *buf, unsigned len)
+{
+    bytes_move(cpu, seg, off, buf, len, false);
+}
+
+void cpu_st_bytes(CPUState *cpu, int seg, uint32_t off, const void *buf, unsigned len)
+{
+    bytes_move(cpu, seg, off, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 /* --- code fetch --- */

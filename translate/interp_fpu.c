@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/softfloat.h"
 #include "translate/interp.h"
 
@@ -660,29 +661,6 @@ static unsigned fldenv(CPUState *cpu, int seg, uint32_t off, unsigned opsize)
     return size;
 }
 
-/* put16 / put32 / get16 / get32: little-endian fields of an FXSAVE image. */
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
 /* The x87 part of the FXSAVE image: bytes 0-23 (control, status, abridged tags, last
  * instruction and operand) and 32-159 (the eight registers in 16-byte slots); 24-31 (MXCSR)
  * and 160-511 are not written. */
@@ -705,20 +683,20 @@ static void fxsave(CPUState *cpu, int seg, uint32_t off)
             abridged |= (uint8_t)(1u << p);
         }
     }
-    put16(img, f->fcw);
-    put16(img + 2, fsw_full(f));
+    le16_put(img, f->fcw);
+    le16_put(img + 2, fsw_full(f));
     img[4] = abridged;
-    put16(img + 6, f->fop & 0x7FF);
-    put32(img + 8, f->fip);
-    put16(img + 12, f->fcs);
-    put32(img + 16, f->fdp);
-    put16(img + 20, f->fds);
+    le16_put(img + 6, f->fop & 0x7FF);
+    le32_put(img + 8, f->fip);
+    le16_put(img + 12, f->fcs);
+    le32_put(img + 16, f->fdp);
+    le16_put(img + 20, f->fds);
     for (int i = 0; i < 8; i++) {
         Floatx80 v = st_get(f, i);
         uint8_t *p = img + FX_REGS + 16 * i;
-        put32(p, (uint32_t)v.sig);
-        put32(p + 4, (uint32_t)(v.sig >> 32));
-        put16(p + 8, v.se);
+        le32_put(p, (uint32_t)v.sig);
+        le32_put(p + 4, (uint32_t)(v.sig >> 32));
+        le16_put(p + 8, v.se);
     }
     cpu_st_bytes(cpu, seg, off, img, FX_HEAD);
     cpu_st_bytes(cpu, seg, off + FX_REGS, img + FX_REGS, FX_END - FX_REGS);
@@ -733,19 +711,19 @@ static void fxrstor(CPUState *cpu, int seg, uint32_t off)
     /* Read everything before changing state, so a fault leaves the FPU intact. */
     uint8_t img[FX_END];
     cpu_ld_bytes(cpu, seg, off, img, FX_END);
-    uint16_t sw = get16(img + 2);
+    uint16_t sw = le16_get(img + 2);
     uint8_t abridged = img[4];
-    f->fcw = get16(img);
+    f->fcw = le16_get(img);
     f->fsw = (uint16_t)(sw & ~FSW_TOP);
     f->top = (sw >> 11) & 7;
-    f->fop = get16(img + 6) & 0x7FF;
-    f->fip = get32(img + 8);
-    f->fcs = get16(img + 12);
-    f->fdp = get32(img + 16);
-    f->fds = get16(img + 20);
+    f->fop = le16_get(img + 6) & 0x7FF;
+    f->fip = le32_get(img + 8);
+    f->fcs = le16_get(img + 12);
+    f->fdp = le32_get(img + 16);
+    f->fds = le16_get(img + 20);
     for (int i = 0; i < 8; i++) {
         const uint8_t *p = img + FX_REGS + 16 * i;
-        Floatx80 v = {(uint64_t)get32(p + 4) << 32 | get32(p), get16(p + 8)};
+        Floatx80 v = {(uint64_t)le32_get(p + 4) << 32 | le32_get(p), le16_get(p + 8)};
         f->st[st_phys(f, i)] = v;
     }
     for (unsigned p = 0; p < 8; p++) {

@@ -1395,6 +1395,13 @@ static void gen_group_checks(Backend *b, const IRBlock *ir, size_t *miss, unsign
     b->rsi_group = ir->ngroups - 1;
 }
 
+/* flat_seg: segment seg has base 0 and a 4 GiB limit in block tb (TBF_FLAT covers ES, SS
+ * and DS): its linear address is the offset, with no limit check. */
+static bool flat_seg(const TranslationBlock *tb, int seg)
+{
+    return (tb->flags & TBF_FLAT) && (seg == S_ES || seg == S_SS || seg == S_DS);
+}
+
 static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
@@ -1416,7 +1423,7 @@ static void gen_mem(Backend *b, const TranslationBlock *tb, const IRInsn *i, int
     bool pm = (tb->flags & TBF_PE) && !(tb->flags & TBF_VM);
     bool user = ((tb->flags >> TBF_CPL_SHIFT) & 3) == 3;
     int32_t tlb = user ? OFF(tlb_user) : OFF(tlb);
-    bool flat = (tb->flags & TBF_FLAT) && (seg == S_ES || seg == S_SS || seg == S_DS);
+    bool flat = flat_seg(tb, seg);
     int lin = flat ? X_RDX : X_RCX;                  /* holds the linear address */
 
     bool eax_lin = false;                            /* eax already holds the linear address */
@@ -2233,8 +2240,7 @@ static void store_temp_field(Backend *b, int t, int32_t disp)
  * again): a page group's access, or a flat segment's (gen_mem). */
 static bool mem_keeps_rsi(const TranslationBlock *tb, const IRInsn *i)
 {
-    return i->c >= 0 || ((tb->flags & TBF_FLAT) &&
-                         (i->imm == S_ES || i->imm == S_SS || i->imm == S_DS));
+    return i->c >= 0 || flat_seg(tb, (int)i->imm);
 }
 
 static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead, bool lazy)

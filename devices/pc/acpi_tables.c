@@ -5,12 +5,11 @@
 #include <assert.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "devices/pci.h"
 
 enum { ACPI_HDR_LEN = 36, FADT_LEN = 116, FACS_LEN = 64 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
 
 static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
@@ -25,13 +24,13 @@ static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
     memcpy(t, sig, 4);
-    put32(t + 4, len);
+    le32_put(t + 4, len);
     t[8] = rev;
     memcpy(t + 10, "ANYVM ", 6);
     memcpy(t + 16, "ANYVMPC ", 8);
-    put32(t + 24, 1);
+    le32_put(t + 24, 1);
     memcpy(t + 28, "AVM ", 4);
-    put32(t + 32, 1);
+    le32_put(t + 32, 1);
 }
 
 static void acpi_finish(uint8_t *t, uint32_t len)
@@ -209,34 +208,34 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
     uint8_t facs[FACS_LEN];
     memset(facs, 0, sizeof(facs));
     memcpy(facs, "FACS", 4);
-    put32(facs + 4, FACS_LEN);
+    le32_put(facs + 4, FACS_LEN);
 
     uint8_t fadt[FADT_LEN];
     memset(fadt, 0, sizeof(fadt));
     acpi_header(fadt, "FACP", FADT_LEN, 1);
-    put32(fadt + 36, facs_at);
-    put32(fadt + 40, dsdt_at);
-    put16(fadt + 46, cfg->sci_irq);
-    put32(fadt + 48, cfg->smi_cmd);
+    le32_put(fadt + 36, facs_at);
+    le32_put(fadt + 40, dsdt_at);
+    le16_put(fadt + 46, cfg->sci_irq);
+    le32_put(fadt + 48, cfg->smi_cmd);
     fadt[52] = cfg->smi_cmd ? 0xF1 : 0;   /* ACPI_ENABLE */
     fadt[53] = cfg->smi_cmd ? 0xF0 : 0;   /* ACPI_DISABLE */
-    put32(fadt + 56, cfg->pm_base);       /* PM1a_EVT_BLK */
-    put32(fadt + 64, cfg->pm_base + 4u);  /* PM1a_CNT_BLK */
-    put32(fadt + 76, cfg->pm_base + 8u);  /* PM_TMR_BLK */
+    le32_put(fadt + 56, cfg->pm_base);       /* PM1a_EVT_BLK */
+    le32_put(fadt + 64, cfg->pm_base + 4u);  /* PM1a_CNT_BLK */
+    le32_put(fadt + 76, cfg->pm_base + 8u);  /* PM_TMR_BLK */
     fadt[88] = 4;                         /* PM1_EVT_LEN */
     fadt[89] = 2;                         /* PM1_CNT_LEN */
     fadt[91] = 4;                         /* PM_TMR_LEN */
-    put16(fadt + 96, 0xFFF);              /* P_LVL2_LAT: C2 not supported */
-    put16(fadt + 98, 0xFFF);              /* P_LVL3_LAT: C3 not supported */
+    le16_put(fadt + 96, 0xFFF);              /* P_LVL2_LAT: C2 not supported */
+    le16_put(fadt + 98, 0xFFF);              /* P_LVL3_LAT: C3 not supported */
     fadt[108] = 0x32;                     /* CENTURY: the RTC's century byte */
     /* Flags: WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON absent as fixed features. */
-    put32(fadt + 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
+    le32_put(fadt + 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
     acpi_finish(fadt, FADT_LEN);
 
     uint8_t rsdt[ACPI_HDR_LEN + 4];
     memset(rsdt, 0, sizeof(rsdt));
     acpi_header(rsdt, "RSDT", sizeof(rsdt), 1);
-    put32(rsdt + ACPI_HDR_LEN, fadt_at);
+    le32_put(rsdt + ACPI_HDR_LEN, fadt_at);
     acpi_finish(rsdt, sizeof(rsdt));
 
     uint8_t rsdp[20];
@@ -244,7 +243,7 @@ uint32_t pc_build_acpi(MemMap *mem, const AcpiConfig *cfg)
     memcpy(rsdp, "RSD PTR ", 8);
     memcpy(rsdp + 9, "ANYVM ", 6);
     rsdp[15] = 0; /* revision 0: ACPI 1.0 */
-    put32(rsdp + 16, rsdt_at);
+    le32_put(rsdp + 16, rsdt_at);
     rsdp[8] = acpi_checksum(rsdp, sizeof(rsdp));
 
     mem_write_buf(mem, rsdp_at, rsdp, sizeof(rsdp));

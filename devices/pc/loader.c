@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 /* Offsets in the bzImage setup header / boot_params (boot.rst, "The real-mode kernel header"
  * and zero-page.rst). */
 enum {
@@ -39,11 +41,6 @@ enum {
 /* Upper bound for files we read whole: a kernel or initrd larger than guest RAM cannot fit. */
 #define LOADER_FILE_MAX (1ull << 31)
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
-static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
 
 /* read_file: the whole file into a malloc'd buffer (caller frees). */
 static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
@@ -168,7 +165,7 @@ static int load_bzimage(MemMap *mem, CPUState *cpu, uint64_t ram_size, const uin
                         size_t klen, const char *initrd, const char *cmdline, uint32_t rsdp,
                         char *err, size_t errlen)
 {
-    uint16_t version = rd16(k + HDR_VERSION);
+    uint16_t version = le16_get(k + HDR_VERSION);
     if (version < 0x0202 || !(k[HDR_LOADFLAGS] & LOADED_HIGH)) {
         snprintf(err, errlen, "kernel: boot protocol %x.%02x without LOADED_HIGH is not supported",
                  version >> 8, version & 0xFF);
@@ -197,11 +194,11 @@ static int load_bzimage(MemMap *mem, CPUState *cpu, uint64_t ram_size, const uin
         hdr_end = HDR_END < klen ? HDR_END : klen;
     }
     memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
-    wr16(bp + HDR_VID_MODE, 0xFFFF);           /* "normal" */
+    le16_put(bp + HDR_VID_MODE, 0xFFFF);           /* "normal" */
     bp[HDR_TYPE_OF_LOADER] = 0xFF;             /* undefined loader */
     bp[HDR_LOADFLAGS] = (uint8_t)(bp[HDR_LOADFLAGS] & ~0x20); /* QUIET off */
 
-    size_t cmax = version >= 0x0206 ? rd32(k + HDR_CMDLINE_SIZE) : 255;
+    size_t cmax = version >= 0x0206 ? le32_get(k + HDR_CMDLINE_SIZE) : 255;
     if (cmax > LOADER_CMDLINE_MAX - 1) {
         cmax = LOADER_CMDLINE_MAX - 1;
     }
@@ -212,32 +209,32 @@ static int load_bzimage(MemMap *mem, CPUState *cpu, uint64_t ram_size, const uin
         return -E2BIG;
     }
     mem_write_buf(mem, LOADER_CMDLINE, cmdline, clen + 1);
-    wr32(bp + HDR_CMD_LINE_PTR, LOADER_CMDLINE);
+    le32_put(bp + HDR_CMD_LINE_PTR, LOADER_CMDLINE);
 
     if (initrd && *initrd) {
-        uint32_t max = version >= 0x0203 ? rd32(k + HDR_INITRD_ADDR_MAX) : 0x37FFFFFF;
+        uint32_t max = version >= 0x0203 ? le32_get(k + HDR_INITRD_ADDR_MAX) : 0x37FFFFFF;
         uint32_t addr, size;
         int r = load_initrd(initrd, mem, ram_size, max, LOADER_KERNEL_HIGH + pm_len, &addr, &size,
                             err, errlen);
         if (r < 0) {
             return r;
         }
-        wr32(bp + HDR_RAMDISK_IMAGE, addr);
-        wr32(bp + HDR_RAMDISK_SIZE, size);
+        le32_put(bp + HDR_RAMDISK_IMAGE, addr);
+        le32_put(bp + HDR_RAMDISK_SIZE, size);
     }
 
     E820Entry e820[E820_MAX];
     int n = pc_e820_map(ram_size, e820, E820_MAX);
     for (int i = 0; i < n; i++) {
         uint8_t *p = bp + BP_E820_TABLE + 20 * i;
-        wr64(p, e820[i].addr);
-        wr64(p + 8, e820[i].size);
-        wr32(p + 16, e820[i].type);
+        le64_put(p, e820[i].addr);
+        le64_put(p + 8, e820[i].size);
+        le32_put(p + 16, e820[i].type);
     }
     bp[BP_E820_ENTRIES] = (uint8_t)n;
-    wr32(bp + BP_ALT_MEM_K, ram_size > 0x100000 ? (uint32_t)((ram_size - 0x100000) >> 10) : 0);
+    le32_put(bp + BP_ALT_MEM_K, ram_size > 0x100000 ? (uint32_t)((ram_size - 0x100000) >> 10) : 0);
     if (rsdp) {
-        wr64(bp + BP_ACPI_RSDP_ADDR, rsdp);
+        le64_put(bp + BP_ACPI_RSDP_ADDR, rsdp);
     }
     mem_write_buf(mem, LOADER_BOOT_PARAMS, bp, sizeof(bp));
 
@@ -260,7 +257,7 @@ static long find_multiboot(const uint8_t *k, size_t klen)
 {
     size_t lim = klen < 8192 ? klen : 8192;
     for (size_t off = 0; off + 12 <= lim; off += 4) {
-        uint32_t magic = rd32(k + off), flags = rd32(k + off + 4), sum = rd32(k + off + 8);
+        uint32_t magic = le32_get(k + off), flags = le32_get(k + off + 4), sum = le32_get(k + off + 8);
         if (magic == MB_MAGIC && (uint32_t)(magic + flags + sum) == 0) {
             return (long)off;
         }
@@ -273,12 +270,12 @@ static uint32_t load_elf32(MemMap *mem, uint64_t ram_size, const uint8_t *k, siz
                            uint32_t *end, char *err, size_t errlen)
 {
     if (klen < 52 || memcmp(k, "\x7f" "ELF", 4) != 0 || k[4] != 1 || k[5] != 1 ||
-        rd16(k + 18) != 3) {
+        le16_get(k + 18) != 3) {
         snprintf(err, errlen, "kernel: multiboot image is neither a.out-kludge nor ELF32 i386");
         return 0;
     }
-    uint32_t phoff = rd32(k + 28);
-    uint16_t phentsize = rd16(k + 42), phnum = rd16(k + 44);
+    uint32_t phoff = le32_get(k + 28);
+    uint16_t phentsize = le16_get(k + 42), phnum = le16_get(k + 44);
     if (phentsize < 32 || phoff > klen || (uint64_t)phnum * phentsize > klen - phoff) {
         snprintf(err, errlen, "kernel: bad ELF program headers");
         return 0;
@@ -286,11 +283,11 @@ static uint32_t load_elf32(MemMap *mem, uint64_t ram_size, const uint8_t *k, siz
     *end = 0;
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = k + phoff + (size_t)i * phentsize;
-        if (rd32(ph) != 1) { /* PT_LOAD */
+        if (le32_get(ph) != 1) { /* PT_LOAD */
             continue;
         }
-        uint32_t off = rd32(ph + 4), paddr = rd32(ph + 12), filesz = rd32(ph + 16),
-                 memsz = rd32(ph + 20);
+        uint32_t off = le32_get(ph + 4), paddr = le32_get(ph + 12), filesz = le32_get(ph + 16),
+                 memsz = le32_get(ph + 20);
         if (filesz > memsz || off > klen || filesz > klen - off || !fits(paddr, memsz, ram_size)) {
             snprintf(err, errlen, "kernel: ELF segment %u lies outside the file or guest RAM", i);
             return 0;
@@ -303,7 +300,7 @@ static uint32_t load_elf32(MemMap *mem, uint64_t ram_size, const uint8_t *k, siz
             *end = paddr + memsz;
         }
     }
-    uint32_t entry = rd32(k + 24);
+    uint32_t entry = le32_get(k + 24);
     if (!entry) {
         snprintf(err, errlen, "kernel: ELF entry point is 0");
     }
@@ -314,16 +311,16 @@ static int load_multiboot(MemMap *mem, CPUState *cpu, uint64_t ram_size, const u
                           size_t klen, long hoff, const char *initrd, const char *cmdline,
                           char *err, size_t errlen)
 {
-    uint32_t flags = rd32(k + hoff + 4);
+    uint32_t flags = le32_get(k + hoff + 4);
     uint32_t entry, end;
     if (flags & MB_FLAG_AOUT) {
         if ((size_t)hoff + 32 > klen) {
             snprintf(err, errlen, "kernel: truncated multiboot header");
             return -EINVAL;
         }
-        uint32_t header_addr = rd32(k + hoff + 12), load_addr = rd32(k + hoff + 16);
-        uint32_t load_end = rd32(k + hoff + 20), bss_end = rd32(k + hoff + 24);
-        entry = rd32(k + hoff + 28);
+        uint32_t header_addr = le32_get(k + hoff + 12), load_addr = le32_get(k + hoff + 16);
+        uint32_t load_end = le32_get(k + hoff + 20), bss_end = le32_get(k + hoff + 24);
+        entry = le32_get(k + hoff + 28);
         if (load_addr > header_addr || header_addr - load_addr > (uint32_t)hoff) {
             snprintf(err, errlen, "kernel: inconsistent multiboot load addresses");
             return -EINVAL;
@@ -361,15 +358,15 @@ static int load_multiboot(MemMap *mem, CPUState *cpu, uint64_t ram_size, const u
     uint8_t mbi[88];
     memset(mbi, 0, sizeof(mbi));
     uint32_t mflags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP;
-    wr32(mbi + 4, 640);
-    wr32(mbi + 8, ram_size > 0x100000 ? (uint32_t)((ram_size - 0x100000) >> 10) : 0);
+    le32_put(mbi + 4, 640);
+    le32_put(mbi + 8, ram_size > 0x100000 ? (uint32_t)((ram_size - 0x100000) >> 10) : 0);
     size_t clen = strlen(cmdline);
     if (clen >= LOADER_CMDLINE_MAX) {
         snprintf(err, errlen, "-append: command line too long");
         return -E2BIG;
     }
     mem_write_buf(mem, LOADER_CMDLINE, cmdline, clen + 1);
-    wr32(mbi + 16, LOADER_CMDLINE);
+    le32_put(mbi + 16, LOADER_CMDLINE);
     if (initrd && *initrd) {
         uint32_t addr, size;
         int r = load_initrd(initrd, mem, ram_size, 0xFFFFFFFF, end, &addr, &size, err, errlen);
@@ -383,30 +380,30 @@ static int load_multiboot(MemMap *mem, CPUState *cpu, uint64_t ram_size, const u
             name += nlen - 255;
             nlen = 255;
         }
-        wr32(mod, addr);
-        wr32(mod + 4, addr + size);
-        wr32(mod + 8, LOADER_MB_MODS + 16);
-        wr32(mod + 12, 0);
+        le32_put(mod, addr);
+        le32_put(mod + 4, addr + size);
+        le32_put(mod + 8, LOADER_MB_MODS + 16);
+        le32_put(mod + 12, 0);
         mem_write_buf(mem, LOADER_MB_MODS, mod, sizeof(mod));
         mem_write_buf(mem, LOADER_MB_MODS + 16, name, nlen + 1);
         mflags |= MB_INFO_MODS;
-        wr32(mbi + 20, 1);
-        wr32(mbi + 24, LOADER_MB_MODS);
+        le32_put(mbi + 20, 1);
+        le32_put(mbi + 24, LOADER_MB_MODS);
     }
     E820Entry e820[E820_MAX];
     int n = pc_e820_map(ram_size, e820, E820_MAX);
     uint32_t mmap_addr = LOADER_BOOT_PARAMS + 0x100;
     for (int i = 0; i < n; i++) {
         uint8_t ent[24];
-        wr32(ent, 20);
-        wr64(ent + 4, e820[i].addr);
-        wr64(ent + 12, e820[i].size);
-        wr32(ent + 20, e820[i].type);
+        le32_put(ent, 20);
+        le64_put(ent + 4, e820[i].addr);
+        le64_put(ent + 12, e820[i].size);
+        le32_put(ent + 20, e820[i].type);
         mem_write_buf(mem, mmap_addr + 24 * i, ent, sizeof(ent));
     }
-    wr32(mbi + 44, (uint32_t)(24 * n));
-    wr32(mbi + 48, mmap_addr);
-    wr32(mbi, mflags);
+    le32_put(mbi + 44, (uint32_t)(24 * n));
+    le32_put(mbi + 48, mmap_addr);
+    le32_put(mbi, mflags);
     mem_write_buf(mem, LOADER_BOOT_PARAMS, mbi, sizeof(mbi));
 
     enter_flat32(mem, cpu, entry);
@@ -432,8 +429,8 @@ int pc_load_kernel(MemMap *mem, CPUState *cpu, uint64_t ram_size, const char *ke
         cmdline = "";
     }
     long mb = find_multiboot(k, klen);
-    if (klen >= HDR_END && rd32(k + HDR_MAGIC) == 0x53726448 /* "HdrS" */ &&
-        rd16(k + HDR_BOOT_FLAG) == 0xAA55) {
+    if (klen >= HDR_END && le32_get(k + HDR_MAGIC) == 0x53726448 /* "HdrS" */ &&
+        le16_get(k + HDR_BOOT_FLAG) == 0xAA55) {
         r = load_bzimage(mem, cpu, ram_size, k, klen, initrd, cmdline, rsdp, err, errlen);
     } else if (mb >= 0) {
         r = load_multiboot(mem, cpu, ram_size, k, klen, mb, initrd, cmdline, err, errlen);
