@@ -72,6 +72,14 @@ int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, si
             o->no_groups = true;
         } else if (strcmp(item, "groups=on") == 0) {
             o->no_groups = false;
+        } else if (strcmp(item, "follow=off") == 0) {
+            o->no_follow = true;
+        } else if (strcmp(item, "follow=on") == 0) {
+            o->no_follow = false;
+        } else if (strcmp(item, "loops=off") == 0) {
+            o->no_loops = true;
+        } else if (strcmp(item, "loops=on") == 0) {
+            o->no_loops = false;
         } else if (strncmp(item, "tb-size=", 8) == 0) {
             char *e;
             unsigned long mb = strtoul(item + 8, &e, 10);
@@ -287,12 +295,15 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "jit: %llu blocks with page groups, %llu accesses in groups, %llu group misses "
             "(%llu TLB fills, the rest interpreted), %llu blocks translated again with a group "
             "split at a page boundary, %llu without groups; %llu conditions through cpu_cond; "
-            "%llu calls translated with their callee; %llu instructions across a page end; "
+            "%llu calls translated with their callee; %llu blocks that followed a Jcc back; "
+            "%llu back edges inside blocks; "
+            "%llu instructions across a page end; "
             "%llu flag tests fused with their ALU op; %llu loads forwarded from stores\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
             (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
             (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined,
+            (unsigned long long)s->jcc_followed, (unsigned long long)s->loop_edges,
             (unsigned long long)s->insns_cross, (unsigned long long)s->flags_fused,
             (unsigned long long)s->stores_forwarded);
     if (j->opt.verify) {
@@ -316,8 +327,9 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
                                         : s->block_entries + s->lookup_hits);
         uint64_t run = ex[1] + ex[2];
         fprintf(f,
-                "jit: %llu block executions (%llu entered by a chained jump); guest insns "
-                "executed (upper bound: a block may leave early) inline %llu (%.1f%%), "
+                "jit: %llu block executions (%llu entered by a chained jump or a back edge); "
+                "guest insns executed (upper bound: a block may leave early) inline %llu "
+                "(%.1f%%), "
                 "through helpers %llu\n",
                 (unsigned long long)ex[0], (unsigned long long)chained,
                 (unsigned long long)ex[1], run ? 100.0 * (double)ex[1] / (double)run : 0,
@@ -605,30 +617,52 @@ void x86_jit_invalidate_phys(CPUState *cpu, uint32_t paddr, uint32_t len)
     invalidate_range(j, cpu, paddr, len);
 }
 
-/* log_in_asm: -d in_asm: the guest instructions of a new block, one line each, in the
- * interpreter's format (translation is the JIT's equivalent of a decode-cache miss). */
-static void log_in_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
+void tb_disasm(JitState *j, const TranslationBlock *tb, TbLineFn line, void *ctx)
 {
     if (!j->dis) {
         j->dis = x86_disasm_new();
     }
-    unsigned off = 0;
-    uint32_t eip = tb->eip;
-    while (j->dis && off < tb->size + tb->tail2) {
-        char text[128], hex[3 * X86_MAX_INSN_LEN + 1];
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
-                                eip, (tb->flags & TBF_CODE32) != 0, text, sizeof(text));
-        if (n <= 0) {
-            break;
+    for (int part = 0; part < 2 && j->dis; part++) {
+        unsigned off = part ? tb->size + tb->tail2 : 0u;
+        unsigned end = part ? off + (tb->followed ? tb->size2 : 0u) : tb->size + tb->tail2;
+        uint32_t eip = part ? tb->follow_eip : tb->eip;
+        while (off < end) {
+            char text[128];
+            int n = x86_disasm_with(j->dis, tb->guest_copy + off, end - off, eip,
+                                    (tb->flags & TBF_CODE32) != 0, text, sizeof(text));
+            if (n <= 0) {
+                break;
+            }
+            line(ctx, eip, tb->guest_copy + off, n, text);
+            off += (unsigned)n;
+            eip += (uint32_t)n;
         }
-        for (int i = 0; i < n && i < X86_MAX_INSN_LEN; i++) {
-            snprintf(hex + 3 * i, sizeof(hex) - 3 * (size_t)i, "%02x ", tb->guest_copy[off + i]);
-        }
-        log_msg(cpu->log, LOG_IN_ASM, "in_asm: %04x:%08x  %-30s %s\n", cpu->seg[S_CS].sel, eip,
-                hex, text);
-        off += (unsigned)n;
-        eip += (uint32_t)n;
     }
+}
+
+static void in_asm_line(void *ctx, uint32_t eip, const uint8_t *bytes, int n, const char *text)
+{
+    CPUState *cpu = ctx;
+    char hex[3 * X86_MAX_INSN_LEN + 1] = "";
+    for (int i = 0; i < n && i < X86_MAX_INSN_LEN; i++) {
+        snprintf(hex + 3 * i, sizeof(hex) - 3 * (size_t)i, "%02x ", bytes[i]);
+    }
+    log_msg(cpu->log, LOG_IN_ASM, "in_asm: %04x:%08x  %-30s %s\n", cpu->seg[S_CS].sel, eip,
+            hex, text);
+}
+
+/* log_in_asm: -d in_asm: the guest instructions of a new block, one line each, in the
+ * interpreter's format (translation is the JIT's equivalent of a decode-cache miss). */
+static void log_in_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
+{
+    tb_disasm(j, tb, in_asm_line, cpu);
+}
+
+static void out_asm_line(void *ctx, uint32_t eip, const uint8_t *bytes, int n, const char *text)
+{
+    (void)bytes;
+    (void)n;
+    log_msg(ctx, LOG_OUT_ASM, "  guest %08x: %s\n", eip, text);
 }
 
 static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
@@ -643,19 +677,7 @@ static void log_out_asm(JitState *j, CPUState *cpu, const TranslationBlock *tb)
         return;
     }
     /* The guest instructions, then the host code (Capstone, x86-64). */
-    char line[160];
-    unsigned off = 0;
-    uint32_t eip = tb->eip;
-    while (off < tb->size + tb->tail2) {
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
-                                eip, (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
-        if (n <= 0) {
-            break;
-        }
-        log_msg(lg, LOG_OUT_ASM, "  guest %08x: %s\n", eip, line);
-        off += (unsigned)n;
-        eip += (uint32_t)n;
-    }
+    tb_disasm(j, tb, out_asm_line, lg);
     if (!j->cs64_open) {
         if (cs_open(CS_ARCH_X86, CS_MODE_64, &j->cs64) != CS_ERR_OK) {
             return;
@@ -699,7 +721,7 @@ static TranslationBlock *tb_start(JitState *j, CPUState *cpu, uint32_t phys, uin
 static TranslationBlock *tb_translate(JitState *j, CPUState *cpu, uint32_t phys, uint32_t flags,
                                       const uint8_t *code, unsigned avail)
 {
-    size_t need_arena = TB_MAX_INSNS * sizeof(DecodedInsn) + 4096 + 16;
+    size_t need_arena = TB_MAX_INSNS * sizeof(DecodedInsn) + 2 * 4096 + 16;
     if (j->ntbs >= j->max_tbs || j->npages + 2 > j->max_tbs ||
         j->arena_used + need_arena > j->arena_size || j->cb.used + CODE_HEADROOM > j->cb.cold_start ||
         j->cb.cold_used + CODE_HEADROOM > j->cb.size) {

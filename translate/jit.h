@@ -20,6 +20,8 @@ typedef struct JitOptions {
     bool verify;         /* lockstep: re-run every block under the interpreter and compare */
     bool no_inline;      /* every instruction as a helper call (debugging the backend) */
     bool no_groups;      /* no page groups (jit_opt_mem_groups): every access checks its TLB */
+    bool no_follow;      /* blocks end at backward Jcc instead of going on at their target */
+    bool no_loops;       /* exits to a block's own start leave it (no back edges inside) */
 } JitOptions;
 
 /* JitStats: the -d jit-stats counters. */
@@ -52,6 +54,8 @@ typedef struct JitStats {
                                    cpu_cond: their flags' producer unknown at translation */
     uint64_t calls_inlined;     /* CALLs translated together with their callee (a PIC thunk,
                                    jit_frontend.c's call_inline) */
+    uint64_t jcc_followed;      /* blocks that went on at a backward Jcc's target */
+    uint64_t loop_edges;        /* exits to a block's own start translated as back edges */
     uint64_t insns_cross;       /* instructions across a page end translated with the bytes
                                    of both pages (jit_frontend.c's cross_decode) */
     uint64_t flags_fused;       /* Jcc/SETcc tests that read the host flags their ALU op

@@ -454,6 +454,13 @@ typedef struct Backend {
                                      branches to a label are (a side exit's, reached only
                                      from its Jcc further up) */
     unsigned ncold_at_sync;       /* slow paths emitted before the current deferred sync */
+    /* A block whose exits back to its own start loop inside it (loop_plan): the guest
+     * registers the loop head keeps cached (hdr_host: the host register, or -1; hdr_dirty
+     * bit r: counted dirty there, as the block writes r) and where the head is. */
+    bool loop;
+    int8_t hdr_host[8];
+    uint8_t hdr_dirty;
+    size_t loop_top;
     /* The big arrays last: a translation clears only what comes before them. */
     ExitStub stubs[IR_MAX_INSNS / 2];
     ColdPath cold[MAX_COLD];
@@ -497,6 +504,7 @@ static bool stub_same(const ExitStub *a, const ExitStub *c)
 
 /* ---- guest-register cache ---- */
 
+static void gen_back_edge(Backend *b);
 static void alias_break(Backend *b, int g);
 
 static void gc_store(Backend *b, int r)
@@ -2844,6 +2852,10 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_GOTO_TB:
+        if (b->loop && i->imm2 == tb->eip) {
+            gen_back_edge(b);
+            break;
+        }
         gc_writeback(b);
         b->unreachable = true;
         flush_icount(b, b->pending);
@@ -2899,6 +2911,197 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
             b->inplace_alias = -1;
         }
     }
+}
+
+/* loop_reach: the last IR op from which a back edge (an IR_GOTO_TB to the block's own start)
+ * can be reached, or -1 without back edges. A back edge right after a label (a side exit's)
+ * is reached from the branches to that label and, unless the op before the label leaves
+ * the block, from the label itself. */
+static int loop_reach(const IRBlock *ir, uint32_t start)
+{
+    static const uint8_t leaves[] = {IR_GOTO_TB, IR_EXIT, IR_CALL_TB, IR_JUMP_IND};
+    int reach = -1;
+    for (unsigned k = 0; k < ir->n; k++) {
+        const IRInsn *i = &ir->insn[k];
+        if (i->opc != IR_GOTO_TB || i->imm2 != start) {
+            continue;
+        }
+        int p = (int)k - 1;
+        while (p >= 0 && ir->insn[p].opc == IR_NOP) {
+            p--;
+        }
+        if (p < 0 || ir->insn[p].opc != IR_LABEL) {
+            reach = reach > (int)k ? reach : (int)k;
+            continue;
+        }
+        unsigned l = ir->insn[p].imm;
+        int q = p - 1;
+        while (q >= 0 && ir->insn[q].opc == IR_NOP) {
+            q--;
+        }
+        bool falls = q >= 0 && !memchr(leaves, ir->insn[q].opc, sizeof(leaves));
+        if (falls && p > reach) {
+            reach = p;
+        }
+        for (int m = 0; m < p; m++) {
+            const IRInsn *br = &ir->insn[m];
+            if ((br->opc == IR_BRCOND || br->opc == IR_BRFLAGS) && br->imm == l && m > reach) {
+                reach = m;
+            }
+        }
+    }
+    return reach;
+}
+
+/* loop_plan: whether the block's exits to its own start (IR_GOTO_TB to tb->eip) can jump
+ * back inside it instead of leaving. Up to the last op a back edge is reached from, only
+ * plain integer code (no helper, host call, indirect exit, x87, string or division op, whose
+ * helpers or slow paths could change what the loop head assumes), and no page group based
+ * on a register written there (the groups' host addresses, checked once on entry, stay
+ * right). Chooses the registers the head keeps cached: those used most there, up to the
+ * size of the cache. */
+static bool loop_plan(Backend *b, const IRBlock *ir)
+{
+    int reach = b->j->opt.no_loops ? -1 : loop_reach(ir, b->tb->eip);
+    if (reach < 0) {
+        return false;
+    }
+    unsigned uses[8] = {0};
+    uint8_t written = 0;
+    for (int k = 0; k <= reach; k++) {
+        const IRInsn *i = &ir->insn[k];
+        switch ((IROpc)i->opc) {
+        case IR_LDREG:
+        case IR_STREG: {
+            int r = guest_reg_of(i);
+            uses[r]++;
+            if (i->opc == IR_STREG) {
+                written |= (uint8_t)(1u << r);
+            }
+            break;
+        }
+        case IR_INSN_START:
+        case IR_INSN_END:
+        case IR_SYNC:
+        case IR_MOVI:
+        case IR_ALU:
+        case IR_SETCC:
+        case IR_LD:
+        case IR_ST:
+        case IR_SETEIP:
+        case IR_BRCOND:
+        case IR_LABEL:
+        case IR_GOTO_TB:
+        case IR_BRFLAGS:
+        case IR_SETFLAGS:
+        case IR_NOP:
+        case IR_EA:
+        case IR_SZAPCC:
+        case IR_CONDCC:
+            break;
+        default:
+            return false;
+        }
+    }
+    for (int g = 0; g < ir->ngroups; g++) {
+        if ((written >> ir->group[g].reg) & 1) {
+            return false;
+        }
+    }
+    memset(b->hdr_host, -1, sizeof(b->hdr_host));
+    b->hdr_dirty = 0;
+    for (int s = 0; s < GC_N; s++) {
+        int best = -1;
+        for (int r = 0; r < 8; r++) {
+            if (uses[r] && b->hdr_host[r] < 0 && (best < 0 || uses[r] > uses[best])) {
+                best = r;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        b->hdr_host[best] = gc_pool[s];
+        b->hdr_dirty |= (uint8_t)(written & (1u << best));
+    }
+    return true;
+}
+
+/* gc_take: guest register r is in host register h (free in the cache). */
+static void gc_take(Backend *b, int r, int h, bool dirty)
+{
+    for (int s = 0; s < GC_N; s++) {
+        if (gc_pool[s] == h) {
+            b->gc_owner[s] = (int8_t)r;
+        }
+    }
+    b->gc_host[r] = (int8_t)h;
+    b->gc_dirty[r] = dirty;
+}
+
+/* gen_loop_head: load the registers the head keeps cached and mark the head (after the
+ * entry and page-group checks, which a back edge does not repeat). */
+static void gen_loop_head(Backend *b)
+{
+    for (int r = 0; r < 8; r++) {
+        if (b->hdr_host[r] >= 0) {
+            x64_load(&b->e, 4, b->hdr_host[r], X_RBX, OFF(regs) + 4 * r);
+            gc_take(b, r, b->hdr_host[r], (b->hdr_dirty >> r) & 1);
+        }
+    }
+    b->loop_top = b->e.pos;
+}
+
+/* gen_back_edge: an exit to the block's own start as a jump back to the loop head: the cache
+ * made what the head assumes (registers elsewhere written back and dropped, missing ones
+ * loaded), rsi given the last group's address again, the retired instructions counted and
+ * the budget checked as a block entry does (over it: leave with EIP at the start). */
+static void gen_back_edge(Backend *b)
+{
+    X64Emit *e = &b->e;
+    TranslationBlock *tb = b->tb;
+    for (int r = 0; r < 8; r++) {
+        int h = b->gc_host[r];
+        if (h >= 0 && h != b->hdr_host[r]) {
+            alias_break(b, r);
+            if (b->gc_dirty[r]) {
+                gc_store(b, r);
+            }
+            for (int s = 0; s < GC_N; s++) {
+                if (b->gc_owner[s] == r) {
+                    b->gc_owner[s] = -1;
+                }
+            }
+            b->gc_host[r] = -1;
+            b->gc_dirty[r] = false;
+        }
+    }
+    for (int r = 0; r < 8; r++) {
+        if (b->hdr_host[r] >= 0 && b->gc_host[r] < 0) {
+            x64_load(e, 4, b->hdr_host[r], X_RBX, OFF(regs) + 4 * r);
+            gc_take(b, r, b->hdr_host[r], false);
+        }
+    }
+    if (b->ir->ngroups && b->rsi_group != b->ir->ngroups - 1) {
+        x64_load(e, 8, X_RSI, X_FRAME, GROUP_SLOT(b->ir->ngroups - 1));
+    }
+    flush_icount(b, b->pending);
+    b->pending = 0;
+    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
+    x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    b->in_entry = true;
+    exit_on(b, XC_A);
+    b->in_entry = false;
+    if (b->j->count_execs) {
+        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
+        x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
+    }
+    size_t f = x64_jmp_rel32(e);
+    if (!e->overflow) {
+        x64_patch_rel32(e->buf, f, b->loop_top);
+    }
+    b->j->stats.loop_edges++;
+    b->unreachable = true;
 }
 
 bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
@@ -2973,6 +3176,10 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     b->inplace_alias = -1;
     b->skip_k = ~0u;
     b->skip_load_k = ~0u;
+    b->loop = loop_plan(b, ir);
+    if (b->loop) {
+        gen_loop_head(b);
+    }
     for (unsigned k = 0; k < ir->n; k++) {
         if (k == b->skip_load_k) {
             b->skip_load_k = ~0u; /* the STREG gen_group_load_reg did */

@@ -111,6 +111,13 @@ typedef struct Fe {
     uint32_t chk_lin, chk_phys;
     uintptr_t chk_addend;
     uint32_t ret_expect;
+    /* Following (see the Jcc case of try_inline): a Jcc back to code before the block's
+     * start on the same page makes the block go on at its target, the fall-through becoming
+     * the side exit (loops are taken far more often than left). may_follow while that is
+     * still possible (once per block, in the block's own bytes, nothing else in phys2);
+     * follow_to set by the Jcc that does it, followed from then on. */
+    uint32_t start, cs_base;
+    bool may_follow, followed, follow_now;
 } Fe;
 
 /* helper_szap: the arithmetic flags in mask (SF, ZF, AF, PF, maybe OF) of the current lazy
@@ -1713,34 +1720,37 @@ static int try_inline(Fe *f)
         }
         int l = ir_label(ir);
         /* Not at the block's end: the block goes on at the fall-through, the taken branch
-         * is a side exit. */
+         * is a side exit; or, following a jump back on the block's page, the other way
+         * round (the branch tests the opposite condition). */
         bool side = !f->last && f->nside < TB_SLOTS - 2;
+        bool follow = side && f->may_follow && target < f->start &&
+                      ((f->cs_base + target) >> 12) == ((f->cs_base + f->start) >> 12);
+        int cc = (int)(op & 0xF) ^ (follow ? 1 : 0);
         ir_insn_start(ir, f->eip, f->next);
         ir_insn_end(ir);
-        if (fl_ok(f, (int)(op & 0xF))) {
-            ir_brflags(ir, (int)(op & 0xF), f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b,
-                       f->fl.size, l);
+        if (fl_ok(f, cc)) {
+            ir_brflags(ir, cc, f->fl.kind == 3 ? 2 : f->fl.kind, f->fl.a, f->fl.b, f->fl.size,
+                       l);
         } else if (f->fl.valid && f->fl.kind == 4) {
             int c = ir_temp(ir);
-            raw_cond(f, c, (int)(op & 0xF), f->fl.a);
+            raw_cond(f, c, cc, f->fl.a);
             ir_brcond(ir, c, l);
-        } else if (fl_of_known(f, (int)(op & 0xF))) {
+        } else if (fl_of_known(f, cc)) {
             int c = ir_temp(ir);
-            fl_of_cond(f, c, (int)(op & 0xF));
+            fl_of_cond(f, c, cc);
             ir_brcond(ir, c, l);
-        } else if (fl_cf_known(f, (int)(op & 0xF))) {
-            if ((op & 0xF) == XC_B) {
+        } else if (fl_cf_known(f, cc)) {
+            if (cc == XC_B) {
                 ir_brcond(ir, f->fl.cf, l);
             } else {
                 ir_brzero(ir, f->fl.cf, l);
             }
         } else {
             int c = ir_temp(ir);
-            if (!f->fl.valid && condcc_inline(f->cc_guess, (int)(op & 0xF))) {
-                ir_condcc(ir, c, (int)(op & 0xF), f->cc_guess);
+            if (!f->fl.valid && condcc_inline(f->cc_guess, cc)) {
+                ir_condcc(ir, c, cc, f->cc_guess);
             } else {
-                ir_call_helper(ir, c, (const void *)helper_cond,
-                               (const void *)(uintptr_t)(op & 0xF));
+                ir_call_helper(ir, c, (const void *)helper_cond, (const void *)(uintptr_t)cc);
                 f->j->stats.cond_helpers++;
             }
             ir_brcond(ir, c, l);
@@ -1750,8 +1760,12 @@ static int try_inline(Fe *f)
                 ir->insn[ir->n - 1].imm2 = 1; /* the branch: a side exit (jit_backend.c) */
             }
             f->side_label[f->nside] = l;
-            f->side_target[f->nside] = target;
+            f->side_target[f->nside] = follow ? f->next : target;
             f->nside++;
+            if (follow) {
+                f->follow_now = true;
+                f->next = target;
+            }
             return 1;
         }
         ir_goto_tb(ir, 1, f->next);
@@ -1996,7 +2010,7 @@ static bool call_inline(Fe *f, const TranslationBlock *tb, const uint8_t *code, 
 {
     const DecodedInsn *d = f->d;
     if (d->op != 0xE8 || d->opsize != 4 || !f->code32 || !f->stack32 || tb->cs_base != 0 ||
-        tb->cs_limit != 0xFFFFFFFFu || f->in_callee || f->last || off >= avail ||
+        tb->cs_limit != 0xFFFFFFFFu || f->in_callee || f->followed || f->last || off >= avail ||
         f->n + 2 >= TB_MAX_INSNS || f->ir->n > IR_MAX_INSNS - 4 * 64 ||
         f->ir->nlabels > IR_MAX_LABELS - 8 || (tb->flags & TBF_AC)) {
         return false;
@@ -2085,7 +2099,8 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     IRBlock *ir = &j->ir;
     Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
             .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit,
-            .tbflags = tb->flags, .cc_guess = cpu->cc_op};
+            .tbflags = tb->flags, .cc_guess = cpu->cc_op, .start = tb->eip,
+            .cs_base = tb->cs_base};
     DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
     unsigned n = 0, off = 0;
     uint32_t eip = tb->eip;
@@ -2093,19 +2108,22 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     tb->insns = copies;
     tb->phys2 = 0;
     tb->size2 = 0;
-    /* Where instructions come from: the block's bytes, or an inlined callee's (in_callee). */
+    /* Where instructions come from: the block's bytes, or the second range's (an inlined
+     * callee's while in_callee, the code a backward Jcc was followed to once followed). */
     Callee callee = {0};
     unsigned coff = 0;
     Cross cross = {.label = -1};
     tb->tail2 = 0;
+    tb->followed = false;
     for (;;) {
         DecodedInsn *d = &copies[n];
-        const uint8_t *base = f.in_callee ? callee.code : code;
-        unsigned boff = f.in_callee ? coff : off, bavail = f.in_callee ? callee.avail : avail;
+        bool second = f.in_callee || f.followed;
+        const uint8_t *base = second ? callee.code : code;
+        unsigned boff = second ? coff : off, bavail = second ? callee.avail : avail;
         DecodeEnv env = {.bytes = base + boff, .avail = bavail - boff, .code32 = f.code32};
         int len = x86_decode(&env, d);
         bool crossing = false;
-        if (len <= 0 && !f.in_callee) {
+        if (len <= 0 && !second) {
             len = cross_decode(&f, tb, base + boff, bavail - boff, eip, n, d, &cross);
             crossing = len > 0;
             if (crossing) {
@@ -2141,7 +2159,7 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         ir_temps_recycle(ir, keep);
         f.next = f.code32 ? eip + (uint32_t)len : ((eip + (uint32_t)len) & 0xFFFF);
         boff += (unsigned)len;
-        if (f.in_callee) {
+        if (second) {
             coff = boff;
         } else {
             off = crossing ? avail : boff;
@@ -2171,7 +2189,22 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         f.inline_call = !j->opt.no_inline &&
                         call_inline(&f, tb, code, off, avail, &callee);
+        f.may_follow = !j->opt.no_follow && !j->opt.no_inline && f.code32 && !second &&
+                       !crossing && tb->size2 == 0;
+        f.follow_now = false;
         int r = j->opt.no_inline ? 0 : try_inline(&f);
+        if (f.follow_now && r == 1) {
+            /* Go on at the Jcc's target (f.next), on the block's page before its start. */
+            uint32_t back = tb->eip - f.next;
+            f.followed = true;
+            callee.code = code - back;
+            callee.avail = avail + back;
+            coff = 0;
+            tb->followed = true;
+            tb->follow_eip = f.next;
+            tb->phys2 = tb->phys_pc - back;
+            j->stats.jcc_followed++;
+        }
         if (f.inline_call && r == 1 && f.in_callee) {
             coff = 0;
             tb->phys2 = callee.phys;
@@ -2226,12 +2259,18 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
     }
     tb->ninsns = (uint16_t)n;
     tb->size = (uint16_t)off;
+    if (tb->followed) {
+        tb->size2 = (uint16_t)coff;
+    }
     if (n) {
         j->arena_used += n * sizeof(DecodedInsn);
         memcpy(j->arena + j->arena_used, code, off);
         memcpy(j->arena + j->arena_used + off, cross.bytes + cross.head, tb->tail2);
+        if (tb->followed) {
+            memcpy(j->arena + j->arena_used + off, callee.code, coff);
+        }
         tb->guest_copy = j->arena + j->arena_used;
-        j->arena_used += (off + tb->tail2 + 15) & ~15u;
+        j->arena_used += (off + tb->tail2 + (tb->followed ? coff : 0) + 15) & ~15u;
     }
     return n;
 }

@@ -450,8 +450,14 @@ struct TranslationBlock {
     uint32_t body_off;            /* host_code + body_off: the entry after the budget and
                                      event checks, for forward chained jumps (tb_chain) */
     uint32_t phys2;               /* an inlined callee's bytes (jit_frontend.c's
-                                     call_inline): [phys2, phys2 + size2), size2 0: none */
+                                     call_inline), or those of the code a backward Jcc was
+                                     followed to (follow_eip): [phys2, phys2 + size2),
+                                     size2 0: none */
     uint16_t size2;
+    bool followed;                /* phys2 holds the code at follow_eip (same page), which
+                                     the block went on at after a backward Jcc; its bytes
+                                     come after the block's own in guest_copy */
+    uint32_t follow_eip;
     uint8_t tail2;                /* the last instruction crosses the page end: its bytes in
                                      the next page (at phys2, size2 = tail2), also kept after
                                      the block's own in guest_copy */
@@ -640,5 +646,11 @@ void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
 _Noreturn void jit_helper_gp0(CPUState *cpu);
 _Noreturn void jit_helper_de(CPUState *cpu);
 const void *jit_helper_lookup(CPUState *cpu);
+
+/* tb_disasm: the block's guest instructions as Capstone text, one line() call each, in the
+ * order they were translated: its own bytes, then those it followed a Jcc back to. */
+typedef void (*TbLineFn)(void *ctx, uint32_t eip, const uint8_t *bytes, int len,
+                         const char *text);
+void tb_disasm(JitState *j, const TranslationBlock *tb, TbLineFn line, void *ctx);
 
 #endif

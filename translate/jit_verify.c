@@ -169,6 +169,13 @@ static bool has_port_io(const TranslationBlock *tb)
     return false;
 }
 
+static void report_line(void *ctx, uint32_t eip, const uint8_t *bytes, int n, const char *text)
+{
+    (void)bytes;
+    (void)n;
+    fprintf(ctx, "  %08x: %s\n", eip, text);
+}
+
 static void report(JitState *j, CPUState *cpu, const TranslationBlock *tb, const char *what)
 {
     FILE *f = cpu->log && cpu->log->out ? cpu->log->out : stderr;
@@ -176,22 +183,7 @@ static void report(JitState *j, CPUState *cpu, const TranslationBlock *tb, const
     fprintf(f, "jit verify: MISMATCH in block at %04x:%08x (phys %08x, %u insns): %s\n",
             ((Verify *)j->verify_copy)->snap.seg[S_CS].sel, tb->eip, tb->phys_pc, tb->ninsns,
             what);
-    if (!j->dis) {
-        j->dis = x86_disasm_new();
-    }
-    unsigned off = 0;
-    uint32_t eip = tb->eip;
-    char line[160];
-    while (j->dis && off < tb->size + tb->tail2) {
-        int n = x86_disasm_with(j->dis, tb->guest_copy + off, tb->size + tb->tail2 - off,
-                                eip, (tb->flags & TBF_CODE32) != 0, line, sizeof(line));
-        if (n <= 0) {
-            break;
-        }
-        fprintf(f, "  %08x: %s\n", eip, line);
-        off += (unsigned)n;
-        eip += (uint32_t)n;
-    }
+    tb_disasm(j, tb, report_line, f);
     (void)cpu;
 }
 
@@ -200,11 +192,20 @@ static void report(JitState *j, CPUState *cpu, const TranslationBlock *tb, const
 static int run_jit_side(JitState *j, CPUState *cpu, TranslationBlock *tb)
 {
     j->verify_exit = 0;
+    /* A block that loops inside itself goes round at most three times per comparison, so
+     * the comparisons stay as fine as between chained blocks while the back edges and the
+     * rounds after them still run. */
+    const uint64_t end = j->end;
+    if (cpu->icount + 3u * tb->ninsns < end) {
+        j->end = cpu->icount + 3u * tb->ninsns;
+    }
     if (setjmp(cpu->jmp_env)) {
+        j->end = end;
         return cpu->exc_vector;
     }
     cpu->jit_stop = 0;
     j->verify_exit = j->enter(cpu, j, tb->host_code);
+    j->end = end;
     return -1;
 }
 

@@ -73,6 +73,18 @@ static Rig *rig_new(bool jit, size_t code_size, const uint8_t *code, size_t len)
     return r;
 }
 
+/* rig_no_loops: the JIT again, exits to a block's own start leaving it (chained to itself)
+ * instead of jumping back inside it. */
+static void rig_no_loops(Rig *r)
+{
+    x86_tcache_free(r->cpu);
+    JitOptions o;
+    jit_options_default(&o);
+    o.verify = false;
+    o.no_loops = true;
+    cr_assert_eq(x86_jit_enable(r->cpu, &o), 0);
+}
+
 static void rig_free(Rig *r)
 {
     x86_tcache_free(r->cpu);
@@ -217,6 +229,7 @@ Test(jit_tb, an_interrupt_is_taken_between_chained_blocks)
     /* sti; l: inc ax; jmp l. Vector 0x20 -> 0000:0F10: mov bx,0x1234; hlt */
     static const uint8_t code[] = {0xFB, 0x40, 0xEB, 0xFD};
     Rig *j = rig_new(true, 0, code, sizeof(code));
+    rig_no_loops(j);
     const uint8_t isr[] = {0xBB, 0x34, 0x12, 0xF4};
     memcpy(j->ram + 0x0F10, isr, sizeof(isr));
     j->ram[4 * 0x20] = 0x10;
@@ -682,15 +695,20 @@ Test(jit_tb, ret_between_pages_hits_the_jump_cache_exactly_and_sees_a_remap)
     free(other);
 }
 
-Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
+/* interrupt_in_loop: 1000: inc ax; jmp 1000 with IF set and INTR raised after the loop runs
+ * (chained to itself, or jumping back inside its block when loops): the C loop takes it
+ * before it enters the block again (handler: HLT at 0F00). */
+static void interrupt_in_loop(bool loops)
 {
-    /* 1000: inc ax; jmp 1000 with IF set and INTR raised after the loop is chained: the C
-     * loop takes it before it enters the chained blocks again (handler: HLT at 0F00). */
     static const uint8_t code[] = {0xFB, 0x40, 0xEB, 0xFD};
     Rig *j = rig_new(true, 0, code, sizeof(code));
+    if (!loops) {
+        rig_no_loops(j);
+    }
     j->vector = 0x20;
     cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
-    cr_assert_geq(x86_jit_stats(j->cpu)->chain_patches, 1);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(loops ? s->loop_edges : s->chain_patches, 1);
     j->cpu->intr_pending = true;
     CPUExit e = cpu_exec(j->cpu, 1000);
     cr_assert(e == CPU_EXIT_HALT || e == CPU_EXIT_BUDGET);
@@ -706,25 +724,41 @@ Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
     rig_free(j);
 }
 
+Test(jit_tb, an_interrupt_raised_while_chained_blocks_loop_is_taken)
+{
+    interrupt_in_loop(false);
+}
+
+Test(jit_tb, an_interrupt_raised_while_a_block_loops_inside_itself_is_taken)
+{
+    interrupt_in_loop(true);
+}
+
 Test(jit_tb, jit_stats_count_executed_instructions_and_chained_entries)
 {
-    /* 1000: inc ax; jmp 1000 -- one block, chained to itself: 500 executions in 1000 insns,
-     * each with one inline INC and one inline JMP. */
+    /* 1000: inc ax; jmp 1000 -- one block, chained to itself or jumping back inside itself:
+     * 500 executions in 1000 insns, each with one inline INC and one inline JMP. */
     static const uint8_t code[] = {0x40, 0xEB, 0xFD};
-    Rig *j = rig_new(true, 0, code, sizeof(code));
-    j->log.mask |= LOG_JIT_STATS;
-    cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    x86_jit_print_stats(j->cpu, f);
-    fclose(f);
-    cr_assert(strstr(text, "500 block executions") != NULL, "%s", text);
-    cr_assert(strstr(text, "inline 1000 (100.0%)") != NULL, "%s", text);
-    free(text);
-    j->log.mask = 0;
-    rig_free(j);
+    for (int loops = 0; loops < 2; loops++) {
+        Rig *j = rig_new(true, 0, code, sizeof(code));
+        if (!loops) {
+            rig_no_loops(j);
+        }
+        j->log.mask |= LOG_JIT_STATS;
+        cr_assert_eq(cpu_exec(j->cpu, 1000), CPU_EXIT_BUDGET);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        cr_assert_not_null(f);
+        x86_jit_print_stats(j->cpu, f);
+        fclose(f);
+        cr_assert(strstr(text, "500 block executions") != NULL, "%s", text);
+        cr_assert(strstr(text, "inline 1000 (100.0%)") != NULL, "%s", text);
+        cr_assert_eq(x86_jit_stats(j->cpu)->loop_edges, loops ? 1u : 0u);
+        free(text);
+        j->log.mask = 0;
+        rig_free(j);
+    }
 }
 
 Test(jit_tb, device_writes_to_data_pages_drop_nothing)
@@ -884,6 +918,31 @@ static void rig_idt(Rig *r)
     r->cpu->idtr.limit = 32 * 8 - 1;
 }
 
+/* flat_rig_new: a rig for run_flat_both, not started (jit: with the JIT, without page
+ * groups when no_groups). */
+static Rig *flat_rig_new(const uint8_t *code, size_t len, uint32_t pte7, bool jit,
+                         bool no_groups)
+{
+    Rig *r = rig_new(jit, 0, code, len);
+    if (jit && no_groups) {
+        x86_tcache_free(r->cpu);
+        JitOptions o;
+        jit_options_default(&o);
+        o.verify = false;
+        o.no_groups = true;
+        cr_assert_eq(x86_jit_enable(r->cpu, &o), 0);
+    }
+    rig_paging(r, 0);
+    rig_idt(r);
+    memcpy(r->ram + 0x11000 + 4 * 7, &pte7, 4);
+    r->cpu->cr0 |= CR0_WP;
+    r->cpu->regs[R_ESP] = 0x9000; /* the exception frame: not in page 7 */
+    for (uint32_t a = 0x7000; a < 0x8000; a += 4) {
+        memcpy(r->ram + a, &a, 4);
+    }
+    return r;
+}
+
 /* run_flat_both: code at 1000h in flat 32-bit protected mode with paging at CPL 0 (rig_idt's
  * tables, ESP 9000h), under the JIT and the interpreter, with page 7 (linear 7000h) mapped by
  * pte7 and holding its own addresses;
@@ -893,23 +952,7 @@ static Rig *run_flat_both_opts(const uint8_t *code, size_t len, uint32_t pte7, b
 {
     Rig *r[2];
     for (int k = 0; k < 2; k++) {
-        r[k] = rig_new(k == 0, 0, code, len);
-        if (k == 0 && no_groups) {
-            x86_tcache_free(r[k]->cpu);
-            JitOptions o;
-            jit_options_default(&o);
-            o.verify = false;
-            o.no_groups = true;
-            cr_assert_eq(x86_jit_enable(r[k]->cpu, &o), 0);
-        }
-        rig_paging(r[k], 0);
-        rig_idt(r[k]);
-        memcpy(r[k]->ram + 0x11000 + 4 * 7, &pte7, 4);
-        r[k]->cpu->cr0 |= CR0_WP;
-        r[k]->cpu->regs[R_ESP] = 0x9000; /* the exception frame: not in page 7 */
-        for (uint32_t a = 0x7000; a < 0x8000; a += 4) {
-            memcpy(r[k]->ram + a, &a, 4);
-        }
+        r[k] = flat_rig_new(code, len, pte7, k == 0, no_groups);
         rig_run(r[k], 1000000);
         cr_assert(r[k]->cpu->halted, "%s rig halted", k ? "interpreter" : "jit");
     }
@@ -1413,4 +1456,85 @@ Test(jit_tb, a_slow_path_between_page_group_accesses_gives_the_group_its_address
     cr_assert_geq(s->group_accesses, 6);
     rig_free(r[0]);
     rig_free(r[1]);
+}
+
+Test(jit_tb, a_block_follows_a_jcc_back_and_is_dropped_when_that_code_changes)
+{
+    /* tests/unit/asm/jit_follow.s: the block at the loop's bottom goes on at the JNZ's
+     * target (top, before its start) instead of ending there; the fall-through (HLT) is its
+     * side exit. At ECX = 300 the loop rewrites the ADD at top into a SUB: the block that
+     * followed the branch holds those bytes and is dropped and translated again. */
+    static const uint8_t code[] = {
+        0xB9, 0x58, 0x02, 0x00, 0x00, 0x31, 0xC0, 0x31, 0xDB, 0xEB, 0x18, 0x01, 0xC8, 0xF6,
+        0xC1, 0x03, 0x75, 0x11, 0x31, 0xC3, 0x81, 0xF9, 0x2C, 0x01, 0x00, 0x00, 0x75, 0x07,
+        0xC6, 0x05, 0x0B, 0x10, 0x00, 0x00, 0x29, 0x43, 0x49, 0x75, 0xE4, 0xF4,
+    };
+    Rig *i;
+    Rig *j = run_flat_both(code, sizeof(code), 0x7000 | 3, &i);
+    uint32_t eax = 0, ebx = 0, ecx = 600;
+    bool sub = false;
+    for (;;) {
+        ebx++;
+        if (--ecx == 0) {
+            break;
+        }
+        eax = sub ? eax - ecx : eax + ecx;
+        if (ecx & 3) {
+            continue;
+        }
+        ebx ^= eax;
+        sub = sub || ecx == 300;
+    }
+    cr_assert_eq(j->cpu->regs[R_EAX], eax, "eax %08x, want %08x", j->cpu->regs[R_EAX], eax);
+    cr_assert_eq(j->cpu->regs[R_EBX], ebx, "ebx %08x, want %08x", j->cpu->regs[R_EBX], ebx);
+    const JitStats *s = x86_jit_stats(j->cpu);
+    cr_assert_geq(s->jcc_followed, 2, "before and after the rewrite: %llu",
+                  (unsigned long long)s->jcc_followed);
+    cr_assert_geq(s->invalidations, 1);
+    rig_free(j);
+    rig_free(i);
+}
+
+Test(jit_tb, a_loop_inside_a_block_keeps_state_exact_at_every_budget)
+{
+    /* tests/unit/asm/jit_loop.s: a block whose JNZ goes back to its own start, with page-group
+     * loads and stores through ESP, a byte load through EBP walking into page 7 and all eight
+     * registers in use (ESI, written once, is not kept by the loop head: the back edge writes
+     * it back). Run in
+     * slices of 1..13 and of 64 + 1..13 instructions next to the interpreter, with page 7
+     * present and absent (a page fault in the 65th round): every slice ends in the same
+     * state and count, however many rounds the block went inside itself. */
+    static const uint8_t code[] = {
+        0xB9, 0x2C, 0x01, 0x00, 0x00, 0x83, 0xEC, 0x10, 0xC7, 0x04, 0x24, 0x07, 0x00, 0x00,
+        0x00, 0xC7, 0x44, 0x24, 0x04, 0x01, 0x00, 0x00, 0x00, 0x31, 0xC0, 0x31, 0xDB, 0xBD,
+        0x00, 0x6F, 0x00, 0x00, 0xEB, 0x00, 0x8B, 0x54, 0x24, 0x04, 0x01, 0xCA, 0x89, 0x54,
+        0x24, 0x04, 0x01, 0xD0, 0x0F, 0xB6, 0x7D, 0x00, 0x83, 0xC5, 0x04, 0x31, 0xFB, 0x8D,
+        0x3C, 0x0C, 0x31, 0xF8, 0x8D, 0x71, 0x01, 0xC1, 0xC3, 0x03, 0x01, 0x1C, 0x24, 0x49,
+        0x75, 0xDA, 0x8B, 0x14, 0x24, 0xF4,
+    };
+    static const uint32_t pte7[] = {0x7000 | 3, 0};
+    for (int p = 0; p < 2; p++) {
+        for (int big = 0; big < 2; big++) {
+            Rig *j = flat_rig_new(code, sizeof(code), pte7[p], true, false);
+            Rig *i = flat_rig_new(code, sizeof(code), pte7[p], false, false);
+            for (unsigned slice = 1; !i->cpu->halted && slice < 100000; slice++) {
+                uint64_t n = (big ? 64 : 0) + 1 + slice % 13;
+                cpu_exec(j->cpu, n);
+                cpu_exec(i->cpu, n);
+                assert_same(j, i);
+                cr_assert_eq(j->cpu->cr2, i->cpu->cr2);
+            }
+            cr_assert(j->cpu->halted);
+            const JitStats *s = x86_jit_stats(j->cpu);
+            cr_assert_geq(s->loop_edges, 1);
+            cr_assert_geq(s->group_blocks, 1);
+            if (p == 0) {
+                cr_assert_eq(j->cpu->regs[R_ECX], 0);
+            } else {
+                cr_assert_eq(j->cpu->cr2, 0x7000);
+            }
+            rig_free(j);
+            rig_free(i);
+        }
+    }
 }
