@@ -1755,10 +1755,12 @@ static int try_inline(Fe *f)
             }
             ir_brcond(ir, c, l);
         }
+        if (!ir->overflow) {
+            /* The branch goes straight to an exit (jit_backend.c): a side exit's, or the
+             * taken one after the fall-through's when the block ends here. */
+            ir->insn[ir->n - 1].imm2 = 1;
+        }
         if (side) {
-            if (!ir->overflow) {
-                ir->insn[ir->n - 1].imm2 = 1; /* the branch: a side exit (jit_backend.c) */
-            }
             f->side_label[f->nside] = l;
             f->side_target[f->nside] = follow ? f->next : target;
             f->nside++;
@@ -1909,6 +1911,9 @@ static int try_inline(Fe *f)
         ir_streg(ir, R_ECX, d->addrsize, c);
         ir_insn_end(ir);
         ir_brcond(ir, c, l);
+        if (!ir->overflow) {
+            ir->insn[ir->n - 1].imm2 = 1; /* straight to the exit after the label */
+        }
         ir_goto_tb(ir, 1, f->next);
         ir_set_label(ir, l);
         ir_goto_tb(ir, 0, target);
