@@ -959,9 +959,15 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
         if (d < 0) {
             continue;
         }
+        /* Skipped: ops that emit nothing or leave rax alone (a 32-bit guest register read:
+         * an alias, or a load into its cache register). */
         unsigned nx = k + 1;
-        while (nx < ir->n && (ir->insn[nx].opc == IR_NOP ||
-                              (ir->insn[nx].opc == IR_MOVI && ir->insn[nx].dst != d))) {
+        while (nx < ir->n &&
+               (ir->insn[nx].opc == IR_NOP ||
+                ((ir->insn[nx].opc == IR_MOVI ||
+                  (ir->insn[nx].opc == IR_LDREG && ir->insn[nx].size == 4 &&
+                   ir->insn[nx].a >= 0 && ir->insn[nx].a < 8)) &&
+                 ir->insn[nx].dst != d))) {
             nx++;
         }
         if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
@@ -1310,9 +1316,10 @@ static void gen_mem_group(Backend *b, const IRInsn *i, int hold)
 }
 
 /* gen_group_load_reg: "LD t (in a page group); ...; STREG g, 4, t" with t read by nothing
- * else, and in between only ops that can neither fault nor leave and leave g alone (a POP's
- * ESP update), is one host load into g's host register (no slow path can need t in rax).
- * Returns whether it did both (the STREG is skipped). */
+ * in between, and in between only ops that can neither fault nor leave and leave g alone (a
+ * POP's ESP update), is one host load into g's host register (no slow path can need t in
+ * rax); later readers of t read that register (an alias, as after the STREG). Returns
+ * whether it did both (the STREG is skipped). */
 static bool gen_group_load_reg(Backend *b, const IRInsn *i)
 {
     if (i->opc != IR_LD || i->c < 0 || i->dst < 0 || b->skip_load_k != ~0u) {
@@ -1342,7 +1349,7 @@ static bool gen_group_load_reg(Backend *b, const IRInsn *i)
             return false;
         }
     }
-    if (!st || st->size != 4 || st->a < 0 || st->a >= 8 || temp_live_from(b, i->dst, k2 + 1)) {
+    if (!st || st->size != 4 || st->a < 0 || st->a >= 8) {
         return false;
     }
     int g = st->a;
@@ -1364,6 +1371,9 @@ static bool gen_group_load_reg(Backend *b, const IRInsn *i)
     }
     x64_load(&b->e, i->size, h, X_RSI, (int32_t)i->imm2);
     b->gc_dirty[g] = true;
+    if (temp_live_from(b, i->dst, k2 + 1)) {
+        b->inplace_alias = g; /* read later: from g's host register, as after a STREG */
+    }
     b->skip_load_k = k2;
     return true;
 }
@@ -2277,7 +2287,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
     }
     /* rsi keeps a page group's host address across the ops that leave it alone. */
     if (!ir_op_register_only(i->opc) && i->opc != IR_INSN_START && i->opc != IR_CHECK &&
-        !((i->opc == IR_LD || i->opc == IR_ST) && mem_keeps_rsi(tb, i))) {
+        !side_exit && !((i->opc == IR_LD || i->opc == IR_ST) && mem_keeps_rsi(tb, i))) {
         b->rsi_group = -1;
     }
     /* The temp this op defines stops being a constant after the op (which may read it). */
