@@ -486,7 +486,8 @@ static int opt_icount(OptCtx *c, const char *val)
 
 static int opt_accel(OptCtx *c, const char *val)
 {
-    /* interp, or jit[,verify=on][,tb-size=MiB][,inline=off][,groups=off] (translate/jit.h). */
+    /* interp, or jit[,verify=on][,tb-size=MiB][,inline=off][,groups=off][,follow=off]
+     * [,loops=off][,defer=off] (translate/jit.h). */
     bool use_jit;
     JitOptions jo;
     char err[128];
@@ -833,6 +834,7 @@ void options_usage(FILE *f)
                "  -m SIZE                 RAM size in MiB, or with a K/M/G suffix (default 128)\n"
                "  -smp 1                  number of CPUs (only 1)\n"
                "  -accel interp|jit[,verify=on][,tb-size=MiB][,inline=off][,groups=off]\n"
+               "                    [,follow=off][,loops=off][,defer=off]\n"
                "                          execution engine (default: jit on x86-64 hosts)\n"
                "  -bios FILE              firmware image instead of the built-in BIOS\n"
                "  -kernel FILE            boot a Linux kernel directly\n"

@@ -80,6 +80,10 @@ int jit_parse_accel(const char *val, bool *use_jit, JitOptions *o, char *err, si
             o->no_loops = true;
         } else if (strcmp(item, "loops=on") == 0) {
             o->no_loops = false;
+        } else if (strcmp(item, "defer=off") == 0) {
+            o->no_defer = true;
+        } else if (strcmp(item, "defer=on") == 0) {
+            o->no_defer = false;
         } else if (strncmp(item, "tb-size=", 8) == 0) {
             char *e;
             unsigned long mb = strtoul(item + 8, &e, 10);
@@ -298,13 +302,15 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "%llu calls translated with their callee; %llu blocks that followed a Jcc back; "
             "%llu back edges inside blocks; "
             "%llu instructions across a page end; "
-            "%llu flag tests fused with their ALU op; %llu loads forwarded from stores\n",
+            "%llu flag tests fused with their ALU op; %llu flag updates deferred to slow "
+            "paths and side exits; %llu loads forwarded from stores\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
             (unsigned long long)s->group_splits, (unsigned long long)s->group_drops,
             (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined,
             (unsigned long long)s->jcc_followed, (unsigned long long)s->loop_edges,
             (unsigned long long)s->insns_cross, (unsigned long long)s->flags_fused,
+            (unsigned long long)s->flags_deferred,
             (unsigned long long)s->stores_forwarded);
     if (j->opt.verify) {
         fprintf(f,

@@ -22,6 +22,7 @@ typedef struct JitOptions {
     bool no_groups;      /* no page groups (jit_opt_mem_groups): every access checks its TLB */
     bool no_follow;      /* blocks end at backward Jcc instead of going on at their target */
     bool no_loops;       /* exits to a block's own start leave it (no back edges inside) */
+    bool no_defer;       /* lazy-flag stores where their op is, never deferred */
 } JitOptions;
 
 /* JitStats: the -d jit-stats counters. */
@@ -56,6 +57,7 @@ typedef struct JitStats {
                                    jit_frontend.c's call_inline) */
     uint64_t jcc_followed;      /* blocks that went on at a backward Jcc's target */
     uint64_t loop_edges;        /* exits to a block's own start translated as back edges */
+    uint64_t flags_deferred;    /* lazy-flag updates stored only on slow paths and side exits */
     uint64_t insns_cross;       /* instructions across a page end translated with the bytes
                                    of both pages (jit_frontend.c's cross_decode) */
     uint64_t flags_fused;       /* Jcc/SETcc tests that read the host flags their ALU op

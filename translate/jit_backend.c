@@ -379,6 +379,21 @@ static const int8_t gc_pool[] = {X_R8, X_R9, X_R10, X_R11, X_RDI, X_R15, X_RBP};
 #define GC_N ((int)sizeof(gc_pool))
 #define GC_FAR (1 << 20)
 
+/* FlagLocs: where the operands of a deferred IR_SETCC (jit_opt_defer_flags) are at a point
+ * that may need the lazy flags in the CPUState (a slow path, a side exit): each a constant,
+ * a host register or the temp's frame slot. */
+typedef struct FlagSrc {
+    bool known;
+    uint32_t k;
+    int8_t reg;                   /* host register, or -1: frame slot of temp */
+    int8_t temp;
+} FlagSrc;
+typedef struct FlagLocs {
+    bool on;
+    uint32_t op;                  /* cc_op */
+    FlagSrc v[3];                 /* cc_dst, cc_src, cc_src2 */
+} FlagLocs;
+
 /* ColdPath: a soft-MMU slow path, emitted after the block body so that the fast paths stay
  * dense and fall through; it holds what the backend knew at the access. */
 typedef struct ColdPath {
@@ -402,6 +417,7 @@ typedef struct ColdPath {
                                      whole instruction (IR_X87) */
     const void *helper_arg;
     bool x87_dst;                 /* then dst = AX as the helper left it (FNSTSW AX) */
+    FlagLocs dfl;                 /* the deferred lazy flags to store first */
 } ColdPath;
 #define MAX_COLD 1024
 
@@ -450,6 +466,7 @@ typedef struct Backend {
     int rsi_group;                /* the page group whose host address rsi holds, or -1 */
     uint8_t label_dirty[IR_MAX_LABELS]; /* a side exit's label: the registers (bit r) dirty at
                                      its branch, written back by its exit */
+    int8_t label_rsi[IR_MAX_LABELS]; /* a side exit's label: rsi_group at its branch */
     unsigned label_pending[IR_MAX_LABELS]; /* retired instructions not yet counted where the
                                      branches to a label are (a side exit's, reached only
                                      from its Jcc further up) */
@@ -457,6 +474,11 @@ typedef struct Backend {
     /* A block whose exits back to its own start loop inside it (loop_plan): the guest
      * registers the loop head keeps cached (hdr_host: the host register, or -1; hdr_dirty
      * bit r: counted dirty there, as the block writes r) and where the head is. */
+    /* Deferred lazy flags: the IR_SETCC whose stores wait (its index, or -1), per op
+     * whether its SETCC is deferred, and per side-exit label the flags its exit stores. */
+    int dfl_k;
+    bool *defer;
+    FlagLocs label_dfl[IR_MAX_LABELS];
     bool loop;
     int8_t hdr_host[8];
     uint8_t hdr_dirty;
@@ -504,6 +526,8 @@ static bool stub_same(const ExitStub *a, const ExitStub *c)
 
 /* ---- guest-register cache ---- */
 
+static void dfl_capture(const Backend *b, FlagLocs *out);
+static void dfl_emit(X64Emit *e, const FlagLocs *fl);
 static void gen_back_edge(Backend *b);
 static void alias_break(Backend *b, int g);
 
@@ -629,6 +653,8 @@ static void gc_branch(Backend *b, unsigned l, bool side)
         }
         b->label_seen[l] = true;
         b->label_pending[l] = b->pending;
+        b->label_rsi[l] = (int8_t)b->rsi_group;
+        dfl_capture(b, &b->label_dfl[l]);
         return;
     }
     gc_writeback(b);
@@ -947,11 +973,61 @@ static bool hold_use(const IRInsn *i, int t)
     }
 }
 
+/* defer_window_op: ops that may come between a deferred IR_SETCC and the one replacing it:
+ * register ops, syncs, loads and stores (a slow path stores the flags before its call) and
+ * side-exit branches (the exit stores them); nothing that reads the CPUState's lazy flags,
+ * calls a helper or leaves otherwise. */
+static bool defer_window_op(const IRInsn *i)
+{
+    switch ((IROpc)i->opc) {
+    case IR_INSN_START:
+    case IR_INSN_END:
+    case IR_SYNC:
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_STREG:
+    case IR_ALU:
+    case IR_EA:
+    case IR_SETFLAGS:
+    case IR_SETEIP:
+    case IR_NOP:
+    case IR_LD:
+    case IR_ST:
+    case IR_SETCC:
+        return true;
+    case IR_BRCOND:
+    case IR_BRFLAGS:
+        return i->imm2 == 1;
+    default:
+        return false;
+    }
+}
+
+/* jit_opt_defer_flags: defer[k] = the live IR_SETCC k is replaced by a later one with only
+ * defer_window_op ops between: its stores move to the slow paths and side exits in
+ * between (on the fast path nothing looks at the CPUState's lazy flags before the next
+ * SETCC). */
+static void jit_opt_defer_flags(const IRBlock *ir, const bool *dead, bool *defer)
+{
+    for (unsigned k = 0; k < ir->n; k++) {
+        defer[k] = false;
+        if (ir->insn[k].opc != IR_SETCC || dead[k]) {
+            continue;
+        }
+        for (unsigned p = k + 1; p < ir->n && defer_window_op(&ir->insn[p]); p++) {
+            if (ir->insn[p].opc == IR_SETCC) {
+                defer[k] = true;
+                break;
+            }
+        }
+    }
+}
+
 /* compute_rax_only: out[k] = op k's result (left in rax) is read by the next op that is not a
  * NOP or an IR_MOVI of another temp (which emit nothing), from rax, and by no other op, or the
  * next op is a 32-bit IR_STREG of it (whose guest register then holds it for the later
  * readers): then its home is never written. */
-static void compute_rax_only(const IRBlock *ir, bool *out)
+static void compute_rax_only(const IRBlock *ir, const bool *defer, bool *out)
 {
     for (unsigned k = 0; k < ir->n; k++) {
         out[k] = false;
@@ -970,8 +1046,8 @@ static void compute_rax_only(const IRBlock *ir, bool *out)
                  ir->insn[nx].dst != d))) {
             nx++;
         }
-        if (nx >= ir->n || !hold_use(&ir->insn[nx], d)) {
-            continue;
+        if (nx >= ir->n || !hold_use(&ir->insn[nx], d) || (defer && defer[nx])) {
+            continue; /* (a deferred SETCC reads its operands later, from their homes) */
         }
         const IRInsn *st = &ir->insn[nx];
         if (st->opc == IR_STREG && st->size == 4 && st->a >= 0 && st->a < 8) {
@@ -1046,6 +1122,12 @@ static void assign_temp_regs(Backend *b, const IRBlock *ir)
  * again (a write by op `from` itself does not count: that op may read t first). */
 static bool temp_live_from(const Backend *b, int t, unsigned from)
 {
+    if (b->dfl_k >= 0 && t >= 0) {
+        const IRInsn *f = &b->ir->insn[b->dfl_k];
+        if (f->a == t || f->b == t || f->c == t) {
+            return true; /* the deferred flag stores read it */
+        }
+    }
     for (unsigned p = from; p < b->ir->n; p++) {
         const IRInsn *i = &b->ir->insn[p];
         int8_t *u[3];
@@ -1206,8 +1288,77 @@ static void emit_sync(Backend *b, uint32_t eip, uint32_t next, unsigned pending,
  * address is the offset, no limit or type check can fail, and an access wrapping past 4 GiB
  * (which the interpreter faults as beyond the limit) fails the tag compare (see below).
  * Anything else calls jit_helper_ld/st, which does the full checks and may fault. */
-/* cold_capture: what a slow path needs of the state at its access: the deferred sync and the
- * guest-register cache. */
+/* setcc_fields: how many of cc_dst, cc_src, cc_src2 an IR_SETCC of cc_op op stores: cc_src is
+ * unused after a logic op and cc_src2 (carry in) is read only for ADC, SBB, INC and DEC
+ * (core/cpu_flags.c). */
+static int setcc_fields(uint32_t op)
+{
+    if (op >= CC_OP_LOGIC8 && op <= CC_OP_LOGIC32) {
+        return 1;
+    }
+    if ((op >= CC_OP_ADC8 && op <= CC_OP_ADC32) || (op >= CC_OP_SBB8 && op <= CC_OP_SBB32) ||
+        (op >= CC_OP_INC8 && op <= CC_OP_DEC32)) {
+        return 3;
+    }
+    return 2;
+}
+
+/* dfl_capture: where the deferred IR_SETCC's operands are now (off when none waits). */
+static void dfl_capture(const Backend *b, FlagLocs *out)
+{
+    out->on = b->dfl_k >= 0;
+    if (!out->on) {
+        return;
+    }
+    const IRInsn *f = &b->ir->insn[b->dfl_k];
+    const int t3[3] = {f->a, f->b, f->c};
+    out->op = f->imm;
+    for (int q = 0; q < 3; q++) {
+        int t = t3[q];
+        FlagSrc *v = &out->v[q];
+        v->known = t < 0 || b->known[t];
+        v->k = t < 0 ? 0 : b->kval[t];
+        v->reg = (int8_t)(v->known ? -1 : temp_src(b, t));
+        v->temp = (int8_t)t;
+    }
+}
+
+/* dfl_emit: the lazy-flag stores of captured operands (rcx as scratch). */
+static void dfl_emit(X64Emit *e, const FlagLocs *fl)
+{
+    static const int32_t field[3] = {OFF(cc_dst), OFF(cc_src), OFF(cc_src2)};
+    if (!fl->on) {
+        return;
+    }
+    x64_store_imm(e, 4, X_RBX, OFF(cc_op), (int32_t)fl->op);
+    for (int q = 0; q < setcc_fields(fl->op); q++) {
+        const FlagSrc *v = &fl->v[q];
+        if (v->known) {
+            x64_store_imm(e, 4, X_RBX, field[q], (int32_t)v->k);
+        } else if (v->reg >= 0) {
+            x64_store(e, 4, X_RBX, field[q], v->reg);
+        } else {
+            x64_load(e, 4, X_RCX, X_FRAME, TEMP(v->temp));
+            x64_store(e, 4, X_RBX, field[q], X_RCX);
+        }
+    }
+}
+
+/* dfl_flush: the deferred flags stored here after all (an operand is about to be
+ * overwritten, or an op the deferral did not plan for comes). */
+static void dfl_flush(Backend *b)
+{
+    FlagLocs fl;
+    dfl_capture(b, &fl);
+    dfl_emit(&b->e, &fl);
+    if (fl.on) {
+        b->cc_op_known = fl.op;
+    }
+    b->dfl_k = -1;
+}
+
+/* cold_capture: what a slow path needs of the state at its access: the deferred sync, the
+ * deferred lazy flags and the guest-register cache. */
 static void cold_capture(Backend *b, ColdPath *cp)
 {
     cp->rsi_group = -1;
@@ -1217,6 +1368,7 @@ static void cold_capture(Backend *b, ColdPath *cp)
     cp->sync_eip = b->sync_eip;
     cp->sync_next = b->sync_next;
     cp->pending = b->pending;
+    dfl_capture(b, &cp->dfl);
     cp->gc_dirty = 0;
     for (int r = 0; r < 8; r++) {
         cp->gc_host[r] = b->gc_host[r];
@@ -1512,6 +1664,8 @@ static void gen_cold(Backend *b, const ColdPath *cp)
     for (unsigned k = 0; k < cp->nj && !e->overflow; k++) {
         x64_patch_rel32(e->buf, cp->jumps[k], e->pos);
     }
+    /* A fault pushes EFLAGS: the lazy flags of the last flag-setting op first. */
+    dfl_emit(e, &cp->dfl);
     /* The helper may fault or read the guest registers: the dirty cached ones go to the
      * CPUState first (and every cached one comes back after the call, which clobbered it). */
     for (int r = 0; r < 8; r++) {
@@ -2265,6 +2419,14 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
 {
     X64Emit *e = &b->e;
     int32_t d;
+    if (b->dfl_k >= 0) {
+        const IRInsn *f = &b->ir->insn[b->dfl_k];
+        int def = ir_temp_def(i);
+        if (!defer_window_op(i) ||
+            (def >= 0 && (def == f->a || def == f->b || def == f->c))) {
+            dfl_flush(b);
+        }
+    }
     /* rax caching: an op that starts by loading a temp rax already holds skips the load. */
     int hold = b->rax_temp;
     b->rax_temp = -1;
@@ -2657,9 +2819,21 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_SETCC:
+        b->dfl_k = -1; /* replaced: a deferred SETCC before this one is no longer needed */
         if (dead) {
             /* A later op of the block replaces the lazy flags before anything (a helper, a
              * possible fault, an exit) can look at them. */
+            b->rax_temp = hold;
+            break;
+        }
+        if (b->defer && b->defer[b->k]) {
+            /* Stored only where something may look at them before the next SETCC replaces
+             * them: the slow paths and side exits in between (jit_opt_defer_flags). */
+            b->dfl_k = (int)b->k;
+            b->j->stats.flags_deferred++;
+            if (b->cc_op_known != (int64_t)i->imm) {
+                b->cc_op_known = -1; /* a slow path may store it, or not */
+            }
             b->rax_temp = hold;
             break;
         }
@@ -2707,12 +2881,20 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         break;
     }
-    case IR_LABEL:
+    case IR_LABEL: {
+        bool exit_code = b->unreachable && i->imm < IR_MAX_LABELS && b->label_seen[i->imm];
         gc_label(b, i->imm);
         if (i->imm < IR_MAX_LABELS) {
             b->label_pos[i->imm] = e->pos;
         }
+        if (exit_code) {
+            /* A side exit: reached from its branch only, with rsi as there; the flags it
+             * leaves with. */
+            b->rsi_group = b->label_rsi[i->imm];
+            dfl_emit(e, &b->label_dfl[i->imm]);
+        }
         break;
+    }
     case IR_SETFLAGS:
         if (i->sub == IR_FLAGS_SZAP || i->sub == IR_FLAGS_SZAPO) {
             /* SF, ZF, AF and PF (and OF) of the op, as the host computes them for the same op
@@ -3125,6 +3307,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
         return false;
     }
     memset(b, 0, offsetof(Backend, stubs));
+    memset(b->label_rsi, -1, sizeof(b->label_rsi)); /* no side exit's: rsi unknown there */
     b->j = j;
     b->tb = tb;
     size_t start = (cb->used + 15) & ~(size_t)15;
@@ -3177,9 +3360,14 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     b->rax_temp = -1;
     b->cc_op_known = -1;
     b->ir = ir;
+    b->dfl_k = -1;
+    b->defer = j->opt.no_defer ? NULL : calloc(ir->n ? ir->n : 1, sizeof(bool));
+    if (b->defer) {
+        jit_opt_defer_flags(ir, dead, b->defer);
+    }
     b->rax_only = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (b->rax_only) {
-        compute_rax_only(ir, b->rax_only);
+        compute_rax_only(ir, b->defer, b->rax_only);
     }
     assign_temp_regs(b, ir);
     gc_forget(b);
@@ -3204,6 +3392,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     }
     free(b->rax_only);
     b->rax_only = NULL; /* the cold paths below store their results to the homes */
+    free(b->defer);
+    b->defer = NULL;
+    b->dfl_k = -1;
     /* The slow paths go to the cold region (positions are offsets in the one buffer, so
      * jumps between the regions patch as any other). */
     X64Emit hot = b->e;
