@@ -2731,12 +2731,37 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
                 rx = X_RDX;
             }
         }
+        /* LEA r32: straight into the register's host register when the next op stores the
+         * result there and no operand is that register (the STREG is skipped; later readers
+         * of the temp read the register, as after the STREG). */
+        unsigned nx = b->k + 1;
+        while (nx < b->ir->n && b->ir->insn[nx].opc == IR_NOP) {
+            nx++;
+        }
+        const IRInsn *st = nx < b->ir->n ? &b->ir->insn[nx] : NULL;
+        int dreg = X_RAX;
+        if (st && st->opc == IR_STREG && st->size == 4 && st->a >= 0 && st->a < 8 &&
+            st->b == i->dst && b->skip_k == ~0u &&
+            (i->a < 0 || b->alias[i->a] != st->a) && (i->b < 0 || b->alias[i->b] != st->a)) {
+            int g = st->a;
+            if (b->gc_host[g] >= 0) {
+                alias_break(b, g); /* temps copied from the old value keep it */
+            }
+            dreg = gc_get(b, g, false);
+            b->gc_dirty[g] = true;
+            b->skip_k = nx;
+            b->inplace_alias = g;
+        }
         if (rx >= 0) {
-            x64_lea32_sib(e, X_RAX, ra, rx, i->sub & 3, (int32_t)disp);
+            x64_lea32_sib(e, dreg, ra, rx, i->sub & 3, (int32_t)disp);
         } else if (ra >= 0) {
-            x64_lea32(e, X_RAX, ra, (int32_t)disp);
+            x64_lea32(e, dreg, ra, (int32_t)disp);
         } else {
-            x64_mov_ri32(e, X_RAX, disp);
+            x64_mov_ri32(e, dreg, disp);
+        }
+        if (dreg != X_RAX) {
+            b->rax_temp = hold == i->dst || hold == i->a || hold == i->b ? -1 : hold;
+            break;
         }
         store_temp(b, i->dst, X_RAX);
         b->rax_temp = i->dst;

@@ -324,8 +324,8 @@ unsigned jit_opt_fuse_flags(IRBlock *b, const bool *lazy)
             !fuse_cond_ok(alu->sub, f->c, f->sub)) {
             continue;
         }
-        bool same = f->c == 2 ? f->a == alu->dst && f->b < 0
-                              : f->a == alu->a && f->b == alu->b;
+        /* (a logic op's test reads only its result: b, its source, does not matter) */
+        bool same = f->c == 2 ? f->a == alu->dst : f->a == alu->a && f->b == alu->b;
         /* the ALU op must not overwrite an operand the test reads (a = a - b) */
         if (!same || (f->c != 2 && (alu->dst == alu->a || alu->dst == alu->b))) {
             continue;

@@ -154,10 +154,13 @@ Test(jit_codegen, flag_tests_fuse_only_with_the_alu_op_whose_host_flags_are_stil
     ir_alu(b, XA_OR, 11, 0, 1, 4);               /* 23 */
     ir_sync(b, 0x102, 0x104);                    /* 24: not lazy: it adds to icount */
     ir_setflags(b, 12, XC_S, 2, 11, -1, 4);      /* 25: not */
+    ir_alu(b, XA_AND, 13, 0, 1, 4);              /* 26: TEST eax, ebx */
+    ir_brflags(b, XC_E, 2, 13, 1, 4, 0);         /* 27: with its source, as the frontend
+                                                    leaves a logic op's test: fused */
     ir_exit_tb(b);
     lazy[21] = true;
-    cr_assert_eq(jit_opt_fuse_flags(b, lazy), 4);
-    static const unsigned fused[] = {5, 6, 8, 22};
+    cr_assert_eq(jit_opt_fuse_flags(b, lazy), 5);
+    static const unsigned fused[] = {5, 6, 8, 22, 27};
     for (unsigned k = 0; k < sizeof(fused) / sizeof(fused[0]); k++) {
         const IRInsn *i = &b->insn[fused[k]];
         cr_assert_geq(i->c, IR_FLAGS_HOST, "op %u", fused[k]);
@@ -168,7 +171,7 @@ Test(jit_codegen, flag_tests_fuse_only_with_the_alu_op_whose_host_flags_are_stil
         cr_assert_lt(b->insn[kept[k]].c, IR_FLAGS_HOST, "op %u", kept[k]);
     }
     cr_assert_eq(b->insn[8].c, IR_FLAGS_HOST + 2, "the kind stays known");
-    static const unsigned alus[] = {2, 7, 20};
+    static const unsigned alus[] = {2, 7, 20, 26};
     for (unsigned k = 0; k < sizeof(alus) / sizeof(alus[0]); k++) {
         cr_assert_eq(b->insn[alus[k]].c, 1, "op %u leaves its flags", alus[k]);
     }
