@@ -3268,6 +3268,28 @@ static void gen_loop_head(Backend *b)
     b->loop_top = b->e.pos;
 }
 
+/* gen_budget_check: leave (EIP at the block's start, nothing run) unless the block's
+ * instructions fit in the budget: icount + ninsns <= JitState.end. */
+static void gen_budget_check(Backend *b)
+{
+    X64Emit *e = &b->e;
+    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
+    x64_alu_ri(e, 8, XA_ADD, X_RAX, b->tb->ninsns);
+    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
+    b->in_entry = true;
+    exit_on(b, XC_A);
+    b->in_entry = false;
+}
+
+/* gen_count_exec: under -d jit-stats, one more execution of the block. */
+static void gen_count_exec(Backend *b)
+{
+    if (b->j->count_execs) {
+        x64_mov_ri64(&b->e, X_RAX, (uint64_t)(uintptr_t)&b->tb->execs);
+        x64_alu_mi(&b->e, 8, XA_ADD, X_RAX, 0, 1);
+    }
+}
+
 /* gen_back_edge: an exit to the block's own start as a jump back to the loop head: the cache
  * made what the head assumes (registers elsewhere written back and dropped, missing ones
  * loaded), rsi given the last group's address again, the retired instructions counted and
@@ -3275,7 +3297,6 @@ static void gen_loop_head(Backend *b)
 static void gen_back_edge(Backend *b)
 {
     X64Emit *e = &b->e;
-    TranslationBlock *tb = b->tb;
     for (int r = 0; r < 8; r++) {
         int h = b->gc_host[r];
         if (h >= 0 && h != b->hdr_host[r]) {
@@ -3303,16 +3324,8 @@ static void gen_back_edge(Backend *b)
     }
     flush_icount(b, b->pending);
     b->pending = 0;
-    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
-    x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
-    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
-    b->in_entry = true;
-    exit_on(b, XC_A);
-    b->in_entry = false;
-    if (b->j->count_execs) {
-        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
-        x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
-    }
+    gen_budget_check(b);
+    gen_count_exec(b);
     size_t f = x64_jmp_rel32(e);
     if (!e->overflow) {
         x64_patch_rel32(e->buf, f, b->loop_top);
@@ -3354,17 +3367,9 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
      * followed by stop_checks or an IR_CHECK, which leave the block; the C loop tests them
      * before it enters generated code again. An interrupt raised by a device during an MMIO
      * load is taken when the budget runs out at the latest. */
-    x64_load(e, 8, X_RAX, X_RBX, OFF(icount));
-    x64_alu_ri(e, 8, XA_ADD, X_RAX, tb->ninsns);
-    x64_alu_rm(e, 8, XA_CMP, X_RAX, X_R12, JOFF(end));
-    b->in_entry = true;
-    exit_on(b, XC_A);
-    b->in_entry = false;
+    gen_budget_check(b);
     size_t body = e->pos;
-    if (j->count_execs) {
-        x64_mov_ri64(e, X_RAX, (uint64_t)(uintptr_t)&tb->execs);
-        x64_alu_mi(e, 8, XA_ADD, X_RAX, 0, 1);
-    }
+    gen_count_exec(b);
     size_t group_miss[IR_MAX_GROUPS];
     unsigned ngroup_miss = 0;
     b->rsi_group = -1;
