@@ -2868,18 +2868,12 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         }
         b->rax_temp = hold;
         store_temp_field(b, i->a, OFF(cc_dst));
-        /* cc_src is unused after a logic op and cc_src2 (carry in) is read only for ADC, SBB,
-         * INC and DEC (core/cpu_flags.c): those stores are left out. */
-        if (i->imm >= CC_OP_LOGIC8 && i->imm <= CC_OP_LOGIC32) {
-            break;
+        if (setcc_fields(i->imm) >= 2) {
+            store_temp_field(b, i->b, OFF(cc_src));
         }
-        store_temp_field(b, i->b, OFF(cc_src));
-        if (!(i->imm >= CC_OP_ADC8 && i->imm <= CC_OP_ADC32) &&
-            !(i->imm >= CC_OP_SBB8 && i->imm <= CC_OP_SBB32) &&
-            !(i->imm >= CC_OP_INC8 && i->imm <= CC_OP_DEC32)) {
-            break;
+        if (setcc_fields(i->imm) >= 3) {
+            store_temp_field(b, i->c, OFF(cc_src2));
         }
-        store_temp_field(b, i->c, OFF(cc_src2));
         break;
     case IR_LD:
     case IR_ST:
