@@ -187,6 +187,8 @@ typedef struct CPUState {
     uint32_t a20_mask;      /* 0xFFFFFFFF with A20 on, ~(1 << 20) off */
     uint32_t insn_eip;      /* EIP of the instruction being executed */
     uint32_t insn_esp;      /* ESP at its start (restored on a fault) */
+    uint32_t rot_val;       /* the JIT's scratch: the result of a rotate whose flags a slow
+                               path may still have to make (IR_ROTPEND) */
     int exc_depth;          /* nesting of exception delivery, for #DF / triple fault */
     int last_exc;           /* vector being delivered, -1 when none */
     uint64_t icount;        /* instructions retired */

@@ -55,19 +55,45 @@ _Static_assert(offsetof(CPUState, jit_stop) < offsetof(CPUState, exit_word) + 8,
 /* exit_word without intr_pending, as a sign-extended imm32 for and r64, imm32. */
 #define EXIT_NO_INTR ((int32_t)0xFFFF00FF)
 
+/* rot_fix: a slow path between an IR_ROTPEND and the flag update replacing its flags: the
+ * lazy flags become the rotate's before the access can fault, as the interpreter's ROL (kind
+ * 1) or ROR (kind 2) leaves them: SF, ZF, AF, PF of the flags before it, CF and OF from its
+ * result (cpu->rot_val): ROL CF = bit 0, OF = bit 31 ^ CF; ROR CF = bit 31, OF = bit 31 ^
+ * bit 30. */
+static void rot_fix(CPUState *cpu, uint32_t kind)
+{
+    uint32_t r = cpu->rot_val;
+    uint32_t f = cpu_cc_compute(cpu) & (EF_SF | EF_ZF | EF_AF | EF_PF);
+    uint32_t cf = kind == 1 ? r & 1 : r >> 31;
+    uint32_t of = kind == 1 ? (r >> 31) ^ cf : (r ^ (r << 1)) >> 31;
+    cpu->cc_op = CC_OP_RAW;
+    cpu->cc_dst = r;
+    cpu->cc_src = f | (cf ? EF_CF : 0) | (of ? EF_OF : 0);
+}
+
+/* The slow paths' helpers: seg_size = segment | size << 8 | (IR_ROTPEND kind) << 16. */
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
 {
-    return interp_ld(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+    if (seg_size >> 16) {
+        rot_fix(cpu, seg_size >> 16);
+    }
+    return interp_ld(cpu, (int)(seg_size & 0xFF), off, (seg_size >> 8) & 0xFF);
 }
 
 uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off)
 {
-    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, seg_size >> 8);
+    if (seg_size >> 16) {
+        rot_fix(cpu, seg_size >> 16);
+    }
+    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, (seg_size >> 8) & 0xFF);
 }
 
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
 {
-    interp_st(cpu, (int)(seg_size & 0xFF), off, val, seg_size >> 8);
+    if (seg_size >> 16) {
+        rot_fix(cpu, seg_size >> 16);
+    }
+    interp_st(cpu, (int)(seg_size & 0xFF), off, val, (seg_size >> 8) & 0xFF);
 }
 
 void jit_helper_gp0(CPUState *cpu)
@@ -418,6 +444,7 @@ typedef struct ColdPath {
     const void *helper_arg;
     bool x87_dst;                 /* then dst = AX as the helper left it (FNSTSW AX) */
     FlagLocs dfl;                 /* the deferred lazy flags to store first */
+    uint8_t rot_kind;             /* an IR_ROTPEND's flags to make then (its sub), or 0 */
 } ColdPath;
 #define MAX_COLD 1024
 
@@ -478,6 +505,9 @@ typedef struct Backend {
      * whether its SETCC is deferred, and per side-exit label the flags its exit stores. */
     int dfl_k;
     bool *defer;
+    uint8_t rot_kind;             /* the IR_ROTPEND whose flags the slow paths make (its sub,
+                                     up to op rot_end), or 0 */
+    unsigned rot_end;
     FlagLocs label_dfl[IR_MAX_LABELS];
     bool loop;
     int8_t hdr_host[8];
@@ -994,6 +1024,7 @@ static bool defer_window_op(const IRInsn *i)
     case IR_LD:
     case IR_ST:
     case IR_SETCC:
+    case IR_ROTPEND:
         return true;
     case IR_BRCOND:
     case IR_BRFLAGS:
@@ -1369,6 +1400,7 @@ static void cold_capture(Backend *b, ColdPath *cp)
     cp->sync_next = b->sync_next;
     cp->pending = b->pending;
     dfl_capture(b, &cp->dfl);
+    cp->rot_kind = b->rot_kind;
     cp->gc_dirty = 0;
     for (int r = 0; r < 8; r++) {
         cp->gc_host[r] = b->gc_host[r];
@@ -1698,7 +1730,8 @@ static void gen_cold(Backend *b, const ColdPath *cp)
             store_temp(b, cp->dst, X_RAX);
         }
     } else {
-        x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8));
+        x64_mov_ri32(e, X_RSI, (uint32_t)cp->seg | ((uint32_t)cp->size << 8) |
+                                   ((uint32_t)cp->rot_kind << 16));
         if (cp->store) {
             call_abs(b, (const void *)jit_helper_st);
         } else {
@@ -2419,6 +2452,9 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
 {
     X64Emit *e = &b->e;
     int32_t d;
+    if (b->rot_kind && b->k >= b->rot_end) {
+        b->rot_kind = 0; /* the op replacing the rotate's flags (perhaps a NOP now) */
+    }
     if (b->dfl_k >= 0) {
         const IRInsn *f = &b->ir->insn[b->dfl_k];
         int def = ir_temp_def(i);
@@ -2843,6 +2879,16 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         store_temp(b, i->dst, X_RCX);
         break;
     }
+    case IR_ROTPEND:
+        /* The rotate's result for the slow paths up to the next SETCC (jit_helper_ld), which
+         * may leave the lazy flags as CC_OP_RAW. */
+        b->rax_temp = hold;
+        store_temp_field(b, i->a, OFF(rot_val));
+        b->rot_kind = i->sub;
+        b->rot_end = i->imm;
+        b->cc_op_known = -1;
+        b->j->stats.rot_flags_cold++;
+        break;
     case IR_SETCC:
         b->dfl_k = -1; /* replaced: a deferred SETCC before this one is no longer needed */
         if (dead) {
@@ -3209,6 +3255,7 @@ static bool loop_plan(Backend *b, const IRBlock *ir)
         case IR_EA:
         case IR_SZAPCC:
         case IR_CONDCC:
+        case IR_ROTPEND:
             break;
         default:
             return false;

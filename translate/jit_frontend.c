@@ -118,6 +118,10 @@ typedef struct Fe {
      * follow_to set by the Jcc that does it, followed from then on. */
     uint32_t start, cs_base;
     bool may_follow, followed, follow_now;
+    /* Rotates whose flags only a load's fault could see before they are replaced get no
+     * inline flags (IR_ROTPEND), unless this translation is the retry jit_opt_rotpend asked
+     * for. */
+    bool no_rotpend;
 } Fe;
 
 /* helper_szap: the arithmetic flags in mask (SF, ZF, AF, PF, maybe OF) of the current lazy
@@ -686,13 +690,17 @@ static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
 }
 
 /* flags_dead_after: the arithmetic flags this instruction leaves are all overwritten later in
- * this block before anything can read them, fault or leave: the next instructions (at most
- * eight) neither read the flags nor fault (register MOVs, MOV reg, imm, LEA, XCHG, NOT,
- * MOVZX/MOVSX, BSWAP on registers, and ROL/ROR of a register by a constant, which write only
- * CF/OF and whose own flags are then dead too), then one writes all six flags without
- * reading them (a register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). */
-static bool flags_dead_after(const Fe *f)
+ * this block before anything can read them or leave: the next instructions (at most eight)
+ * neither read the flags nor leave (register MOVs, MOV reg, imm, LEA, XCHG, NOT, MOVZX/MOVSX,
+ * BSWAP on registers, and ROL/ROR of a register by a constant, which write only CF/OF and
+ * whose own flags are then dead too), then one writes all six flags without reading them (a
+ * register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). With loads (non-NULL), loads may come
+ * between too (MOV, MOVZX, MOVSX of a register from memory) and the last instruction may
+ * read its source from memory (ADD reg, mem, CMP mem, imm, TEST mem, reg...); *loads tells
+ * whether one did: a fault there sees the flags (see IR_ROTPEND). */
+static bool flags_dead_after(const Fe *f, bool *loads)
 {
+    bool any = false;
     unsigned off = f->off;
     uint32_t eip = f->next;
     if (f->last) {
@@ -711,17 +719,33 @@ static bool flags_dead_after(const Fe *f)
         }
         unsigned op = d.op;
         bool mem = (d.flags & DI_MEM) != 0;
+        /* A memory source read before the flags are written (not a read-modify-write). */
+        bool src = mem && loads;
         if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
-            (!mem || (op & 7) >= 4)) {
+            (!mem || (op & 7) >= 4 || (src && (op & 7) >= 2))) {
+            if (loads) {
+                *loads = any || mem;
+            }
             return true;
         }
-        if (!mem && op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg)) {
+        if (op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg) &&
+            (!mem || (src && d.reg == 7))) {
+            if (loads) {
+                *loads = any || mem;
+            }
             return true;
         }
-        if ((!mem && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9) {
+        if (((!mem || src) && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9) {
+            if (loads) {
+                *loads = any || mem;
+            }
             return true;
         }
-        bool pure = (!mem && op >= 0x88 && op <= 0x8B) || (op >= 0xB0 && op <= 0xBF) ||
+        bool load = src && (op == 0x8A || op == 0x8B || op == (OP_MAP_0F | 0xB6) ||
+                            op == (OP_MAP_0F | 0xB7) || op == (OP_MAP_0F | 0xBE) ||
+                            op == (OP_MAP_0F | 0xBF));
+        any = any || load;
+        bool pure = load || (!mem && op >= 0x88 && op <= 0x8B) || (op >= 0xB0 && op <= 0xBF) ||
                     (op == 0x8D && mem) || (op >= 0x90 && op <= 0x97) ||
                     (!mem && op == 0x87) || (!mem && op == 0xF7 && d.reg == 2) ||
                     (!mem && (op == 0xC1 || op == 0xD1) && d.reg <= 1) ||
@@ -742,8 +766,9 @@ static bool flags_dead_after(const Fe *f)
 }
 
 /* gen_rotate_noflags: ROL/ROR r32 by an immediate whose flags nothing reads (see
- * flags_dead_after): a host rotate and no lazy-flag update. */
-static int gen_rotate_noflags(Fe *f, unsigned cnt)
+ * flags_dead_after): a host rotate and no lazy-flag update; pend: a load's fault could see
+ * them before they are replaced (IR_ROTPEND). */
+static int gen_rotate_noflags(Fe *f, unsigned cnt, bool pend)
 {
     const DecodedInsn *d = f->d;
     IRBlock *ir = f->ir;
@@ -753,6 +778,9 @@ static int gen_rotate_noflags(Fe *f, unsigned cnt)
     ir_movi(ir, k, cnt);
     ir_alu(ir, d->reg == 0 ? IR_ALU_ROL : IR_ALU_ROR, r, v, k, 4);
     ir_streg(ir, d->rm, 4, r);
+    if (pend) {
+        ir_rotpend(ir, r, d->reg == 0 ? 1 : 2);
+    }
     ir_insn_end(ir);
     f->fl.valid = false;
     return 1;
@@ -949,8 +977,9 @@ static int gen_shift(Fe *f)
         /* Rotates: inline only as ROL/ROR r32, imm whose flags are dead; else the helper. */
         unsigned c = op <= 0xC1 ? (d->imm & 0x1F) : 1;
         if (sop <= 1 && op_size(d) == 4 && op <= 0xD1 && !(d->flags & DI_MEM) && c) {
-            if (flags_dead_after(f)) {
-                return gen_rotate_noflags(f, c);
+            bool loads = false;
+            if (flags_dead_after(f, f->no_rotpend ? NULL : &loads)) {
+                return gen_rotate_noflags(f, c, loads);
             }
             if (old_flags_ok(f, false)) {
                 return gen_rotate_flags(f, c);
@@ -2098,14 +2127,15 @@ static int cross_decode(Fe *f, const TranslationBlock *tb, const uint8_t *code, 
     return len;
 }
 
-unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
-                      unsigned avail)
+/* frontend_run: one translation of the block into j->ir (see jit_frontend). */
+static unsigned frontend_run(JitState *j, CPUState *cpu, TranslationBlock *tb,
+                             const uint8_t *code, unsigned avail, bool no_rotpend)
 {
     IRBlock *ir = &j->ir;
     Fe f = {.j = j, .cpu = cpu, .ir = ir, .code32 = (tb->flags & TBF_CODE32) != 0,
             .stack32 = (tb->flags & TBF_STACK32) != 0, .cs_limit = tb->cs_limit,
             .tbflags = tb->flags, .cc_guess = cpu->cc_op, .start = tb->eip,
-            .cs_base = tb->cs_base};
+            .cs_base = tb->cs_base, .no_rotpend = no_rotpend};
     DecodedInsn *copies = (DecodedInsn *)(j->arena + j->arena_used);
     unsigned n = 0, off = 0;
     uint32_t eip = tb->eip;
@@ -2260,6 +2290,9 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
                 j->stats.stores_forwarded += jit_opt_forward_stores(ir);
             }
         }
+        if (!jit_opt_rotpend(ir)) {
+            return ~0u; /* again, with the rotates' flags inline (jit_frontend) */
+        }
         jit_opt_dead_code(ir);
     }
     tb->ninsns = (uint16_t)n;
@@ -2276,6 +2309,22 @@ unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const ui
         }
         tb->guest_copy = j->arena + j->arena_used;
         j->arena_used += (off + tb->tail2 + (tb->followed ? coff : 0) + 15) & ~15u;
+    }
+    return n;
+}
+
+unsigned jit_frontend(JitState *j, CPUState *cpu, TranslationBlock *tb, const uint8_t *code,
+                      unsigned avail)
+{
+    JitStats stats = j->stats;
+    unsigned n = frontend_run(j, cpu, tb, code, avail, false);
+    if (n == ~0u) {
+        /* An IR_ROTPEND's window held something other than register ops and loads (an
+         * instruction flags_dead_after took for a load went another way): nothing of the
+         * first attempt stays but the count of such retries. */
+        j->stats = stats;
+        j->stats.rotpend_retries++;
+        n = frontend_run(j, cpu, tb, code, avail, true);
     }
     return n;
 }

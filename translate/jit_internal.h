@@ -219,6 +219,13 @@ typedef enum IROpc {
                         clear and each of the source and destination lies in one RAM page the
                         TLB maps; else the instruction's handler ptr(cpu, ptr2) on a slow path.
                         Reads and writes the guest registers ECX, EDI (ESI) itself. */
+    IR_ROTPEND,      /* a ROL (sub 1) or ROR (sub 2) by a constant with result temp a whose
+                        flags only a fault can see before the next IR_SETCC (op imm, set by
+                        jit_opt_rotpend; it may be a NOP later) replaces them (jit_frontend.c's
+                        flags_dead_after): the CPUState's lazy flags stay those before it;
+                        cpu->rot_val = a, and the slow paths up to op imm make the lazy flags
+                        the rotate's (jit_backend.c's rot_fix) before they can fault. Only
+                        ops jit_opt_rotpend accepts come between. */
 } IROpc;
 
 #define IR_MAX_TEMPS 120 /* temps are int8_t in IRInsn */
@@ -320,6 +327,7 @@ void ir_x87(IRBlock *b, int sub, int dst, int ea, int seg, uint32_t eip, const v
 /* ir_ea: dst = base + (index << scale) + disp (base, index: temps or -1). */
 void ir_ea(IRBlock *b, int dst, int base, int index, unsigned scale, uint32_t disp);
 void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2);
+void ir_rotpend(IRBlock *b, int res, int kind);
 void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_ld_rmw(IRBlock *b, int dst, int seg, int off, unsigned size);
 void ir_st(IRBlock *b, int seg, int off, int val, unsigned size);
@@ -381,6 +389,12 @@ unsigned jit_opt_forward_regs(IRBlock *b);
  * the high half of an IMUL or the carry-out of a shift computed only for flags nothing reads.
  * Returns the number of ops removed. */
 unsigned jit_opt_dead_code(IRBlock *b);
+/* jit_opt_rotpend (before jit_opt_dead_code, which may drop the IR_SETCC ending a window):
+ * false when an IR_ROTPEND's window (up to the next IR_SETCC) holds an op other than register
+ * ops and loads, or no IR_SETCC ends it (the frontend then translates the block again with
+ * every rotate's flags inline); else notes each window's end in its imm, and an IR_ROTPEND
+ * whose window cannot fault (grouped loads only) becomes a NOP. */
+bool jit_opt_rotpend(IRBlock *b);
 
 /* jit_opt_mem_groups: find the loads and stores of a TBF_FLAT block (through ES, SS or DS)
  * whose offset is a guest register's value at block entry plus a constant, up to the first

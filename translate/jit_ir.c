@@ -224,6 +224,15 @@ void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2)
     }
 }
 
+void ir_rotpend(IRBlock *b, int res, int kind)
+{
+    IRInsn *i = ir_emit(b, IR_ROTPEND);
+    if (i) {
+        i->a = (int8_t)res;
+        i->sub = (uint8_t)kind;
+    }
+}
+
 void ir_ld(IRBlock *b, int dst, int seg, int off, unsigned size)
 {
     IRInsn *i = ir_emit(b, IR_LD);
@@ -460,6 +469,7 @@ void ir_dump(const IRBlock *b, FILE *f)
         [IR_SETFLAGS] = "setflags", [IR_NOP] = "nop", [IR_EA] = "ea", [IR_SZAPCC] = "szapcc",
         [IR_CONDCC] = "condcc", [IR_X87] = "x87", [IR_CODECHK] = "codechk",
         [IR_DIV] = "div", [IR_EFLAGS] = "eflags", [IR_STRING] = "string",
+        [IR_ROTPEND] = "rotpend",
     };
     for (unsigned k = 0; k < b->n; k++) {
         const IRInsn *i = &b->insn[k];

@@ -32,6 +32,7 @@ void jit_opt_dead_flags(const IRBlock *b, bool *dead)
         case IR_NOP:
         case IR_SYNC:
         case IR_EFLAGS:
+        case IR_ROTPEND:
             /* Pure: they neither read the lazy flags nor can fault (a sync only records
              * where the instruction is; what may fault after it counts for itself). */
             break;
@@ -75,6 +76,7 @@ int ir_temp_uses(const IRInsn *i, int8_t **u)
     case IR_BRCOND:
     case IR_JUMP_IND:
     case IR_X87:
+    case IR_ROTPEND:
         u[n++] = &m->a;
         break;
     default:
@@ -238,6 +240,7 @@ void jit_opt_lazy_sync(const IRBlock *b, bool *lazy)
             case IR_SETCC:
             case IR_SETFLAGS:
             case IR_NOP:
+            case IR_ROTPEND:
                 break;
             case IR_JUMP_IND:
                 ok = i->imm == 1 && i->sub == 0; /* sets EIP, cannot fault */
@@ -262,6 +265,7 @@ static bool flags_neutral(const IRInsn *i, bool lazy)
     case IR_MOVI:
     case IR_SETEIP:
     case IR_SETCC:
+    case IR_ROTPEND:
         return true;
     case IR_SYNC:
         return lazy;
@@ -515,6 +519,7 @@ bool ir_op_register_only(int opc)
     case IR_SETFLAGS:
     case IR_SETEIP:
     case IR_NOP:
+    case IR_ROTPEND:
         return true;
     default:
         return false;
@@ -834,3 +839,55 @@ unsigned jit_opt_forward_stores(IRBlock *b)
     return forwarded;
 }
 
+
+/* ---- rotates whose flags only a fault sees (IR_ROTPEND) ---- */
+
+/* rotpend_window_op: what may come between an IR_ROTPEND and the IR_SETCC replacing its
+ * flags: register ops and loads, whose slow paths make its flags (the backend's ColdPath
+ * rot_kind); nothing that reads the lazy flags, leaves, calls a helper or stores (a store's
+ * IR_CHECK may leave the block after its slow path). */
+static bool rotpend_window_op(const IRInsn *i)
+{
+    switch ((IROpc)i->opc) {
+    case IR_INSN_START:
+    case IR_INSN_END:
+    case IR_SYNC:
+    case IR_MOVI:
+    case IR_LDREG:
+    case IR_STREG:
+    case IR_ALU:
+    case IR_EA:
+    case IR_NOP:
+    case IR_LD:
+    case IR_ROTPEND:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool jit_opt_rotpend(IRBlock *b)
+{
+    for (unsigned k = 0; k < b->n; k++) {
+        if (b->insn[k].opc != IR_ROTPEND) {
+            continue;
+        }
+        bool may_fault = false;
+        unsigned p = k + 1;
+        for (; p < b->n && b->insn[p].opc != IR_SETCC; p++) {
+            const IRInsn *i = &b->insn[p];
+            if (!rotpend_window_op(i)) {
+return false;
+            }
+            may_fault = may_fault || (i->opc == IR_LD && i->c < 0);
+        }
+        if (p >= b->n) {
+            return false;
+        }
+        b->insn[k].imm = p; /* where the window ends, however jit_opt_dead_code leaves it */
+        if (!may_fault) {
+            b->insn[k].opc = IR_NOP; /* nothing can see the flags: a plain rotate */
+        }
+    }
+    return true;
+}
