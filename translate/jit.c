@@ -303,7 +303,7 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             "%llu back edges inside blocks; "
             "%llu instructions across a page end; "
             "%llu flag tests fused with their ALU op; %llu flag updates deferred to slow "
-            "paths and side exits; %llu rotates' flags made by slow paths only (%llu "
+            "paths and side exits (%llu results renamed for them); %llu rotates' flags made by slow paths only (%llu "
             "translations again without); %llu loads forwarded from stores\n",
             (unsigned long long)s->group_blocks, (unsigned long long)s->group_accesses,
             (unsigned long long)s->group_misses, (unsigned long long)s->group_fills,
@@ -311,7 +311,8 @@ void x86_jit_print_stats(const CPUState *cpu, FILE *f)
             (unsigned long long)s->cond_helpers, (unsigned long long)s->calls_inlined,
             (unsigned long long)s->jcc_followed, (unsigned long long)s->loop_edges,
             (unsigned long long)s->insns_cross, (unsigned long long)s->flags_fused,
-            (unsigned long long)s->flags_deferred, (unsigned long long)s->rot_flags_cold,
+            (unsigned long long)s->flags_deferred, (unsigned long long)s->defer_renames,
+            (unsigned long long)s->rot_flags_cold,
             (unsigned long long)s->rotpend_retries,
             (unsigned long long)s->stores_forwarded);
     if (j->opt.verify) {

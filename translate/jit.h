@@ -58,6 +58,8 @@ typedef struct JitStats {
     uint64_t jcc_followed;      /* blocks that went on at a backward Jcc's target */
     uint64_t loop_edges;        /* exits to a block's own start translated as back edges */
     uint64_t flags_deferred;    /* lazy-flag updates stored only on slow paths and side exits */
+    uint64_t defer_renames;     /* results written to a fresh temp so that a deferred flag
+                                   update keeps its operands (jit_backend.c's defer_rename) */
     uint64_t rot_flags_cold;    /* ROL/ROR whose flags only the slow paths of loads make,
                                    before the next flag update replaces them (IR_ROTPEND) */
     uint64_t rotpend_retries;   /* translations done again with every rotate's flags inline

@@ -1054,6 +1054,62 @@ static void jit_opt_defer_flags(const IRBlock *ir, const bool *dead, bool *defer
     }
 }
 
+/* rename_def: op p's result goes to temp f instead of t, and so do the reads of it up to
+ * t's next definition (a read there too), unless a label comes first (paths join: leave it).
+ * Returns whether it renamed. */
+static bool rename_def(IRBlock *ir, unsigned p, int t, int f)
+{
+    unsigned end = p + 1;
+    for (; end < ir->n; end++) {
+        if (ir->insn[end].opc == IR_LABEL) {
+            return false;
+        }
+        if (ir_temp_def(&ir->insn[end]) == t) {
+            break;
+        }
+    }
+    ir->insn[p].dst = (int8_t)f;
+    for (unsigned q = p + 1; q < ir->n && q <= end; q++) {
+        int8_t *u[3];
+        int n = ir_temp_uses(&ir->insn[q], u);
+        for (int k = 0; k < n; k++) {
+            if (*u[k] == t) {
+                *u[k] = (int8_t)f;
+            }
+        }
+    }
+    return true;
+}
+
+/* defer_rename: an op inside a deferred IR_SETCC's window that redefines one of its operand
+ * temps (the frontend recycles temps at every instruction) would make the backend store the
+ * flags there after all (dfl_flush): that op writes a fresh temp instead, while there are
+ * temps left. Returns how many it renamed. */
+static unsigned defer_rename(IRBlock *ir, const bool *defer)
+{
+    unsigned renamed = 0;
+    for (unsigned k = 0; k < ir->n; k++) {
+        if (!defer[k]) {
+            continue;
+        }
+        const IRInsn *s = &ir->insn[k];
+        for (unsigned p = k + 1; p < ir->n && ir->insn[p].opc != IR_SETCC; p++) {
+            int t = ir_temp_def(&ir->insn[p]);
+            if (t < 0 || (t != s->a && t != s->b && t != s->c)) {
+                continue;
+            }
+            if (ir->ntemps >= IR_MAX_TEMPS) {
+                return renamed;
+            }
+            if (rename_def(ir, p, t, ir->ntemps)) {
+                ir->ntemps++;
+                renamed++;
+            }
+        }
+    }
+    return renamed;
+}
+
 /* compute_rax_only: out[k] = op k's result (left in rax) is read by the next op that is not a
  * NOP or an IR_MOVI of another temp (which emit nothing), from rax, and by no other op, or the
  * next op is a 32-bit IR_STREG of it (whose guest register then holds it for the later
@@ -3435,6 +3491,7 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
     b->defer = j->opt.no_defer ? NULL : calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (b->defer) {
         jit_opt_defer_flags(ir, dead, b->defer);
+        j->stats.defer_renames += defer_rename(ir, b->defer);
     }
     b->rax_only = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (b->rax_only) {

@@ -277,7 +277,14 @@ typedef struct IRBlock {
     unsigned n;
     int ntemps;                   /* high-water mark of temps in use */
     int next_temp;                /* ir_temp's next candidate */
-    int keep[3];                  /* temps ir_temps_recycle kept live (-1: none) */
+    uint64_t kept[2];             /* temps ir_temp skips (bit t): ir_temps_recycle's keep and
+                                     setcc_ops */
+    int8_t setcc_ops[2][3];       /* the operands (-1: none) of the last IR_SETCC and of the
+                                     last one followed by an op that may observe the flags
+                                     (not a register op) before the next: a SETCC whose
+                                     stores jit_backend.c defers reads them up to the next
+                                     SETCC left live, and the ones between may be dead */
+    int last_setcc;               /* the last IR_SETCC's index, or -1 */
     int nlabels;
     bool overflow;
     IRGroup group[IR_MAX_GROUPS];
@@ -287,9 +294,9 @@ typedef struct IRBlock {
 void ir_init(IRBlock *b);
 int ir_temp(IRBlock *b);
 /* ir_temps_recycle: at an instruction boundary, every temp is free again except keep[0..2]
- * (-1: none), the operands of the lazy flags a later Jcc, SETcc or CF reader may still read.
- * Keeps blocks to a few slots (registers or short displacements) instead of running out of
- * temps. */
+ * (-1: none), the operands of the lazy flags a later Jcc, SETcc or CF reader may still read,
+ * and those of IRBlock.setcc_ops. Keeps blocks to a few slots (registers or short
+ * displacements) instead of running out of temps. */
 void ir_temps_recycle(IRBlock *b, const int keep[3]);
 int ir_label(IRBlock *b);
 void ir_insn_start(IRBlock *b, uint32_t eip, uint32_t next);

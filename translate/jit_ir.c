@@ -1,5 +1,6 @@
 /* jit_ir.c: building the JIT's IR (see jit_internal.h for the op set) and printing it. */
 #include <stdio.h>
+#include <string.h>
 
 #include "translate/jit_internal.h"
 
@@ -8,7 +9,9 @@ void ir_init(IRBlock *b)
     b->n = 0;
     b->ntemps = 0;
     b->next_temp = 0;
-    b->keep[0] = b->keep[1] = b->keep[2] = -1;
+    b->kept[0] = b->kept[1] = 0;
+    memset(b->setcc_ops, -1, sizeof(b->setcc_ops));
+    b->last_setcc = -1;
     b->nlabels = 0;
     b->overflow = false;
     b->ngroups = 0;
@@ -29,8 +32,8 @@ static IRInsn *ir_emit(IRBlock *b, IROpc opc)
 
 int ir_temp(IRBlock *b)
 {
-    while (b->next_temp == b->keep[0] || b->next_temp == b->keep[1] ||
-           b->next_temp == b->keep[2]) {
+    while (b->next_temp < IR_MAX_TEMPS &&
+           ((b->kept[b->next_temp >> 6] >> (b->next_temp & 63)) & 1)) {
         b->next_temp++;
     }
     if (b->next_temp >= IR_MAX_TEMPS) {
@@ -47,8 +50,17 @@ int ir_temp(IRBlock *b)
 void ir_temps_recycle(IRBlock *b, const int keep[3])
 {
     b->next_temp = 0;
+    b->kept[0] = b->kept[1] = 0;
+    int8_t all[9];
     for (int k = 0; k < 3; k++) {
-        b->keep[k] = keep[k];
+        all[k] = (int8_t)keep[k];
+        all[3 + k] = b->setcc_ops[0][k];
+        all[6 + k] = b->setcc_ops[1][k];
+    }
+    for (int k = 0; k < 9; k++) {
+        if (all[k] >= 0 && all[k] < IR_MAX_TEMPS) {
+            b->kept[all[k] >> 6] |= 1ull << (all[k] & 63);
+        }
     }
 }
 
@@ -221,6 +233,19 @@ void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2)
         i->a = (int8_t)dst;
         i->b = (int8_t)src;
         i->c = (int8_t)src2;
+        bool observed = false;
+        for (unsigned k = (unsigned)(b->last_setcc + 1); b->last_setcc >= 0 && k + 1 < b->n;
+             k++) {
+            observed = observed || !(b->insn[k].opc == IR_INSN_START ||
+                                     ir_op_register_only(b->insn[k].opc));
+        }
+        if (observed) {
+            memcpy(b->setcc_ops[1], b->setcc_ops[0], 3);
+        }
+        b->last_setcc = (int)b->n - 1;
+        b->setcc_ops[0][0] = i->a;
+        b->setcc_ops[0][1] = i->b;
+        b->setcc_ops[0][2] = i->c;
     }
 }
 

@@ -1536,6 +1536,9 @@ Test(jit_tb, a_loop_inside_a_block_keeps_state_exact_at_every_budget)
             /* ADD EDX's flags, replaced by ADD EBP's after the load through EBP: stored only
              * by that load's slow path (the page fault pushes them). */
             cr_assert_geq(s->flags_deferred, 1);
+            /* Temps recycled inside a deferred update's window: written to fresh ones
+             * (defer_rename) rather than storing the flags there. */
+            cr_assert_geq(s->defer_renames, 1);
             if (p == 0) {
                 cr_assert_eq(j->cpu->regs[R_ECX], 0);
             } else {
