@@ -696,7 +696,7 @@ static int gen_incdec(Fe *f, int reg, unsigned size, bool dec)
  * whose own flags are then dead too), then one writes all six flags without reading them (a
  * register or immediate ADD/OR/AND/SUB/XOR/CMP/TEST). With loads (non-NULL), loads may come
  * between too (MOV, MOVZX, MOVSX of a register from memory) and the last instruction may
- * read its source from memory (ADD reg, mem, CMP mem, imm, TEST mem, reg...); *loads tells
+ * read memory (ADD reg, mem, CMP mem, reg or imm, TEST mem, reg...); *loads tells
  * whether one did: a fault there sees the flags (see IR_ROTPEND). */
 static bool flags_dead_after(const Fe *f, bool *loads)
 {
@@ -722,7 +722,7 @@ static bool flags_dead_after(const Fe *f, bool *loads)
         /* A memory source read before the flags are written (not a read-modify-write). */
         bool src = mem && loads;
         if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
-            (!mem || (op & 7) >= 4 || (src && (op & 7) >= 2))) {
+            (!mem || (op & 7) >= 4 || (src && ((op & 7) >= 2 || (op >> 3) == 7)))) {
             if (loads) {
                 *loads = any || mem;
             }
