@@ -848,22 +848,8 @@ unsigned jit_opt_forward_stores(IRBlock *b)
  * IR_CHECK may leave the block after its slow path). */
 static bool rotpend_window_op(const IRInsn *i)
 {
-    switch ((IROpc)i->opc) {
-    case IR_INSN_START:
-    case IR_INSN_END:
-    case IR_SYNC:
-    case IR_MOVI:
-    case IR_LDREG:
-    case IR_STREG:
-    case IR_ALU:
-    case IR_EA:
-    case IR_NOP:
-    case IR_LD:
-    case IR_ROTPEND:
-        return true;
-    default:
-        return false;
-    }
+    return i->opc == IR_INSN_START || i->opc == IR_LD ||
+           (i->opc != IR_SETCC && ir_op_register_only(i->opc));
 }
 
 bool jit_opt_rotpend(IRBlock *b)

@@ -1500,6 +1500,27 @@ Test(jit_tb, a_block_follows_a_jcc_back_and_is_dropped_when_that_code_changes)
     rig_free(i);
 }
 
+/* run_sliced: code under run_flat_both's set-up, under the JIT (without page groups when
+ * no_groups) and the interpreter side by side in slices of 1..13 instructions (64 + 1..13
+ * when big), in the same state and count after every slice, until the interpreter halts;
+ * the JIT's rig must have halted too. Returns it; the interpreter's in *int_out. */
+static Rig *run_sliced(const uint8_t *code, size_t len, uint32_t pte7, bool no_groups,
+                       bool big, Rig **int_out)
+{
+    Rig *j = flat_rig_new(code, len, pte7, true, no_groups);
+    Rig *i = flat_rig_new(code, len, pte7, false, false);
+    for (unsigned slice = 1; !i->cpu->halted && slice < 100000; slice++) {
+        uint64_t n = (big ? 64 : 0) + 1 + slice % 13;
+        cpu_exec(j->cpu, n);
+        cpu_exec(i->cpu, n);
+        assert_same(j, i);
+        cr_assert_eq(j->cpu->cr2, i->cpu->cr2);
+    }
+    cr_assert(j->cpu->halted);
+    *int_out = i;
+    return j;
+}
+
 Test(jit_tb, a_loop_inside_a_block_keeps_state_exact_at_every_budget)
 {
     /* tests/unit/asm/jit_loop.s: a block whose JNZ goes back to its own start, with page-group
@@ -1520,16 +1541,8 @@ Test(jit_tb, a_loop_inside_a_block_keeps_state_exact_at_every_budget)
     static const uint32_t pte7[] = {0x7000 | 3, 0};
     for (int p = 0; p < 2; p++) {
         for (int big = 0; big < 2; big++) {
-            Rig *j = flat_rig_new(code, sizeof(code), pte7[p], true, false);
-            Rig *i = flat_rig_new(code, sizeof(code), pte7[p], false, false);
-            for (unsigned slice = 1; !i->cpu->halted && slice < 100000; slice++) {
-                uint64_t n = (big ? 64 : 0) + 1 + slice % 13;
-                cpu_exec(j->cpu, n);
-                cpu_exec(i->cpu, n);
-                assert_same(j, i);
-                cr_assert_eq(j->cpu->cr2, i->cpu->cr2);
-            }
-            cr_assert(j->cpu->halted);
+            Rig *i;
+            Rig *j = run_sliced(code, sizeof(code), pte7[p], false, big, &i);
             const JitStats *s = x86_jit_stats(j->cpu);
             cr_assert_geq(s->loop_edges, 1);
             cr_assert_geq(s->group_blocks, 1);
@@ -1583,16 +1596,8 @@ Test(jit_tb, a_rotates_flags_seen_only_by_a_fault_are_exact_there)
         memcpy(code + 11, &cases[c].ebp, 4);
         for (int groups = 0; groups < 2; groups++) {
             for (int big = 0; big < 2; big++) {
-                Rig *j = flat_rig_new(code, sizeof(code), cases[c].pte7, true, !groups);
-                Rig *i = flat_rig_new(code, sizeof(code), cases[c].pte7, false, false);
-                for (unsigned slice = 1; !i->cpu->halted && slice < 100000; slice++) {
-                    uint64_t n = (big ? 64 : 0) + 1 + slice % 13;
-                    cpu_exec(j->cpu, n);
-                    cpu_exec(i->cpu, n);
-                    assert_same(j, i);
-                    cr_assert_eq(j->cpu->cr2, i->cpu->cr2);
-                }
-                cr_assert(j->cpu->halted);
+                Rig *i;
+                Rig *j = run_sliced(code, sizeof(code), cases[c].pte7, !groups, big, &i);
                 const JitStats *s = x86_jit_stats(j->cpu);
                 /* Without groups both rotates' flags go to slow paths; with them ROL's loads
                  * through ESI are grouped (no slow path: nothing to make) and ROR's through
