@@ -2289,7 +2289,7 @@ static void host_flags(Backend *b, const IRInsn *i)
  * host op on g's host register instead of a copy through rax and back. Temps still holding
  * g's old value get it in their homes first; t aliases g afterwards. Returns false (nothing
  * emitted) when the pattern or the op does not fit. */
-static bool gen_alu_inplace(Backend *b, const IRInsn *i)
+static bool gen_alu_inplace(Backend *b, const IRInsn *i, int hold)
 {
     X64Emit *e = &b->e;
     if (i->size != 4 || i->a < 0 || i->a >= IR_MAX_TEMPS || b->alias[i->a] < 0 ||
@@ -2327,8 +2327,8 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
     if (binary && (i->b < 0 || i->b >= IR_MAX_TEMPS)) {
         return false;
     }
-    /* The second operand: a constant, a host register (g's own, read before the write), or
-     * a stack slot. */
+    /* The second operand: a constant, a host register (g's own, read before the write, or
+     * rax when it still holds it: a load just before), or a stack slot. */
     int src = -1;
     bool imm = false;
     if (binary) {
@@ -2338,7 +2338,7 @@ static bool gen_alu_inplace(Backend *b, const IRInsn *i)
             load_temp(b, X_RCX, i->b); /* the count, before g's aliases go */
         } else {
             materialize(b, i->b);
-            src = b->alias[i->b] == g ? h : temp_src(b, i->b);
+            src = b->alias[i->b] == g ? h : hold == i->b ? X_RAX : temp_src(b, i->b);
         }
     }
     /* Temps aliasing g that are read later keep the old value in their homes. */
@@ -2706,7 +2706,7 @@ static void gen_op(Backend *b, TranslationBlock *tb, const IRInsn *i, bool dead,
         break;
     }
     case IR_ALU:
-        if (gen_alu_inplace(b, i)) {
+        if (gen_alu_inplace(b, i, hold)) {
             b->rax_temp = hold == i->dst ? -1 : hold; /* rax untouched */
             break;
         }
