@@ -487,6 +487,7 @@ typedef struct Backend {
     bool in_entry;                /* emitting the block's entry checks (see ExitStub.entry) */
     int inplace_alias;            /* the guest register the in-place op's result is in, or -1 */
     bool *rax_only;               /* per op: its result is read only by the next op, from rax */
+    uint64_t *live;               /* live_compute's sets */
     bool unreachable;             /* after an unconditional exit, until the next label */
     int8_t label_map[IR_MAX_LABELS][8]; /* the cache (all clean) every branch to a label has */
     bool label_seen[IR_MAX_LABELS];
@@ -1110,11 +1111,49 @@ static unsigned defer_rename(IRBlock *ir, const bool *defer)
     return renamed;
 }
 
+/* live_compute: for every op p (and p = n), the temps read at or after p before they are
+ * written, in the IR's order (as the backend reads it: a branch's target is further down or,
+ * a loop's start, entered with everything in the CPUState): bit t of live[2p + t / 64].
+ * One backward pass instead of a scan ahead at every question (temp_live_from,
+ * compute_rax_only). NULL when out of memory. */
+static uint64_t *live_compute(const IRBlock *ir)
+{
+    uint64_t *live = calloc(2 * ((size_t)ir->n + 1), sizeof(uint64_t));
+    if (!live) {
+        return NULL;
+    }
+    for (unsigned p = ir->n; p-- > 0;) {
+        uint64_t w[2] = {live[2 * (p + 1)], live[2 * (p + 1) + 1]};
+        const IRInsn *i = &ir->insn[p];
+        int d = ir_temp_def(i);
+        if (d >= 0 && d < IR_MAX_TEMPS) {
+            w[d >> 6] &= ~(1ull << (d & 63));
+        }
+        int8_t *u[3];
+        int n = ir_temp_uses(i, u);
+        for (int q = 0; q < n; q++) {
+            if (*u[q] >= 0 && *u[q] < IR_MAX_TEMPS) {
+                w[*u[q] >> 6] |= 1ull << (*u[q] & 63);
+            }
+        }
+        live[2 * p] = w[0];
+        live[2 * p + 1] = w[1];
+    }
+    return live;
+}
+
+/* live_has: temp t is in live_compute's set of op p. */
+static bool live_has(const uint64_t *live, unsigned p, int t)
+{
+    return (live[2 * p + (unsigned)(t >> 6)] >> (t & 63)) & 1;
+}
+
 /* compute_rax_only: out[k] = op k's result (left in rax) is read by the next op that is not a
  * NOP or an IR_MOVI of another temp (which emit nothing), from rax, and by no other op, or the
  * next op is a 32-bit IR_STREG of it (whose guest register then holds it for the later
  * readers): then its home is never written. */
-static void compute_rax_only(const IRBlock *ir, const bool *defer, bool *out)
+static void compute_rax_only(const IRBlock *ir, const bool *defer, const uint64_t *live,
+                             bool *out)
 {
     for (unsigned k = 0; k < ir->n; k++) {
         out[k] = false;
@@ -1145,19 +1184,7 @@ static void compute_rax_only(const IRBlock *ir, const bool *defer, bool *out)
             out[k] = true; /* that op replaces it: later reads are of the new value */
             continue;
         }
-        bool other = false;
-        for (unsigned p = nx + 1; p < ir->n && !other; p++) {
-            const IRInsn *i = &ir->insn[p];
-            int8_t *u[3];
-            int n = ir_temp_uses(i, u);
-            for (int q = 0; q < n; q++) {
-                other = other || *u[q] == d;
-            }
-            if (ir_temp_def(i) == d) {
-                break;
-            }
-        }
-        out[k] = !other;
+        out[k] = d >= IR_MAX_TEMPS || !live_has(live, nx + 1, d);
     }
 }
 
@@ -1215,20 +1242,17 @@ static bool temp_live_from(const Backend *b, int t, unsigned from)
             return true; /* the deferred flag stores read it */
         }
     }
-    for (unsigned p = from; p < b->ir->n; p++) {
-        const IRInsn *i = &b->ir->insn[p];
-        int8_t *u[3];
-        int n = ir_temp_uses(i, u);
-        for (int q = 0; q < n; q++) {
-            if (*u[q] == t) {
-                return true;
-            }
-        }
-        if (p > from && ir_temp_def(i) == t) {
-            return false;
+    if (t < 0 || t >= IR_MAX_TEMPS || from >= b->ir->n) {
+        return false;
+    }
+    int8_t *u[3];
+    int n = ir_temp_uses(&b->ir->insn[from], u);
+    for (int q = 0; q < n; q++) {
+        if (*u[q] == t) {
+            return true;
         }
     }
-    return false;
+    return live_has(b->live, from + 1, t);
 }
 
 /* temp_live: whether temp t may be read at or after the current op before it is written. */
@@ -3493,9 +3517,17 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
         jit_opt_defer_flags(ir, dead, b->defer);
         j->stats.defer_renames += defer_rename(ir, b->defer);
     }
+    b->live = live_compute(ir);
+    if (!b->live) {
+        free(dead);
+        free(lazy);
+        free(b->defer);
+        b->defer = NULL;
+        return false;
+    }
     b->rax_only = calloc(ir->n ? ir->n : 1, sizeof(bool));
     if (b->rax_only) {
-        compute_rax_only(ir, b->defer, b->rax_only);
+        compute_rax_only(ir, b->defer, b->live, b->rax_only);
     }
     assign_temp_regs(b, ir);
     gc_forget(b);
@@ -3592,6 +3624,8 @@ bool jit_backend(JitState *j, TranslationBlock *tb, IRBlock *ir)
         j->stats.bytes_generated += tb->host_size + tb->cold_size;
         j->stats.bytes_cold += tb->cold_size;
     }
+    free(b->live);
+    b->live = NULL;
     return ok;
 }
 
