@@ -1211,3 +1211,97 @@ Test(jit_codegen, signed_conditions_after_adc_and_sbb_run_inline_and_match_the_i
     cr_assert_eq(s.cond_helpers, 0, "conditions through cpu_cond: %llu",
                  (unsigned long long)s.cond_helpers);
 }
+
+/* rotpend_block: ldreg; add; setcc; rol (IR_ROTPEND); then `mid` (0: a load, 1: a grouped
+ * load, 2: a store, 3: a helper call); ld; add; setcc. Returns the IR_ROTPEND's index. */
+static unsigned rotpend_block(IRBlock *b, int mid)
+{
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_ldreg(b, 1, R_EBX, 4);
+    ir_alu(b, XA_ADD, 2, 0, 1, 4);
+    ir_setcc(b, CC_OP_ADD32, 2, 1, -1);
+    ir_movi(b, 3, 5);
+    ir_alu(b, IR_ALU_ROL, 4, 2, 3, 4);
+    ir_streg(b, R_EAX, 4, 4);
+    unsigned k = b->n;
+    ir_rotpend(b, 4, 1);
+    if (mid == 0) {
+        ir_ld(b, 5, S_DS, 1, 4);
+    } else if (mid == 1) {
+        ir_gld(b, 0, 8, 5, 4);
+    } else if (mid == 2) {
+        ir_st(b, S_DS, 1, 4, 4);
+    } else {
+        ir_call_helper(b, 5, NULL, NULL);
+    }
+    ir_alu(b, XA_ADD, 6, 5, 4, 4);
+    ir_setcc(b, CC_OP_ADD32, 6, 4, -1);
+    ir_exit_tb(b);
+    return k;
+}
+
+Test(jit_codegen, a_rotates_pending_flags_allow_only_loads_before_the_next_flag_update)
+{
+    for (int mid = 0; mid < 4; mid++) {
+        IRBlock *b = new_ir();
+        unsigned k = rotpend_block(b, mid);
+        bool ok = jit_opt_rotpend(b);
+        cr_assert_eq(ok, mid <= 1, "mid %d", mid);
+        if (mid == 0) {
+            /* a load that may fault: kept, its window ending at the ADD's SETCC */
+            cr_assert_eq(b->insn[k].opc, IR_ROTPEND);
+            cr_assert_eq(b->insn[k].imm, k + 3);
+            cr_assert_eq(b->insn[b->insn[k].imm].opc, IR_SETCC);
+        } else if (mid == 1) {
+            cr_assert_eq(b->insn[k].opc, IR_NOP, "a grouped load cannot fault");
+        }
+        free(b);
+    }
+    /* no flag update after it: refused too */
+    IRBlock *b = new_ir();
+    ir_ldreg(b, 0, R_EAX, 4);
+    ir_movi(b, 1, 3);
+    ir_alu(b, IR_ALU_ROR, 2, 0, 1, 4);
+    ir_streg(b, R_EAX, 4, 2);
+    ir_rotpend(b, 2, 2);
+    ir_ld(b, 3, S_DS, 0, 4);
+    ir_exit_tb(b);
+    cr_assert_not(jit_opt_rotpend(b));
+    free(b);
+}
+
+Test(jit_codegen, temps_of_the_last_flag_updates_are_not_recycled)
+{
+    /* add (then a load: the flags may be seen), xor, and: at the next instruction the
+     * operands of the AND (the last update) and of the ADD (the last one an observer
+     * followed) stay reserved; the XOR's are free again. */
+    IRBlock *b = new_ir();
+    const int none[3] = {-1, -1, -1};
+    ir_temps_recycle(b, none);
+    int a0 = ir_temp(b), a1 = ir_temp(b), a2 = ir_temp(b);
+    ir_ldreg(b, a0, R_EAX, 4);
+    ir_ldreg(b, a1, R_EBX, 4);
+    ir_alu(b, XA_ADD, a2, a0, a1, 4);
+    ir_setcc(b, CC_OP_ADD32, a2, a1, -1);
+    ir_ld(b, a0, S_DS, a2, 4);
+    ir_temps_recycle(b, none);
+    int x0 = ir_temp(b);
+    cr_assert(x0 != a2 && x0 != a1);
+    int x1 = ir_temp(b);
+    ir_alu(b, XA_XOR, x1, x0, x0, 4);
+    ir_setcc(b, CC_OP_LOGIC32, x1, -1, -1);
+    ir_temps_recycle(b, none);
+    int n0 = ir_temp(b);
+    ir_alu(b, XA_AND, n0, n0, n0, 4);
+    ir_setcc(b, CC_OP_LOGIC32, n0, -1, -1);
+    ir_temps_recycle(b, none);
+    bool seen[IR_MAX_TEMPS] = {false};
+    for (int k = 0; k < 6; k++) {
+        seen[ir_temp(b)] = true;
+    }
+    cr_assert_not(seen[a1], "the ADD's source is kept");
+    cr_assert_not(seen[a2], "the ADD's result is kept");
+    cr_assert_not(seen[n0], "the AND's result is kept");
+    cr_assert(seen[x1], "the XOR's result is free again");
+    free(b);
+}
