@@ -405,11 +405,24 @@ static uint32_t size_mask(unsigned size)
     return size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 }
 
-/* gen_alu_vals: r = a op b with the lazy flags (and fusion state); returns r. */
+/* gen_alu_vals: r = a op b with the lazy flags (and fusion state); returns r (TEST of a temp
+ * with itself: a, no op). */
 static int gen_alu_vals(Fe *f, int aop, int a, int src, unsigned size)
 {
     IRBlock *ir = f->ir;
     uint32_t si = size == 1 ? 0 : size == 2 ? 1 : 2;
+    if (aop == 8 && a == src) {
+        /* TEST r, r: the flags of the value itself, nothing to compute (a Jcc after it
+         * tests the register where it is). */
+        ir_setcc(ir, CC_OP_LOGIC8 + si, a, -1, -1);
+        f->fl.valid = true;
+        f->fl.cf = -1;
+        f->fl.size = size;
+        f->fl.b = src;
+        f->fl.kind = 2;
+        f->fl.a = a;
+        return a;
+    }
     int r = ir_temp(ir);
     if (aop == XA_ADC || aop == XA_SBB) {
         int cf = gen_cf(f), t = ir_temp(ir);
@@ -546,7 +559,9 @@ static int try_inline_more(Fe *f)
         if (src_after) {
             ir_ldreg(ir, src, d->reg, size);
         }
-        int r = gen_alu_vals(f, aop, a, src, size);
+        /* TEST of a register with itself: one operand (src is then dead code). */
+        bool same = aop == 8 && !mem && !imm_src && d->rm == d->reg;
+        int r = gen_alu_vals(f, aop, a, same ? a : src, size);
         if (writes) {
             if (to_reg) {
                 ir_streg(ir, d->reg, size, r);
