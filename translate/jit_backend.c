@@ -1010,29 +1010,11 @@ static bool hold_use(const IRInsn *i, int t)
  * calls a helper or leaves otherwise. */
 static bool defer_window_op(const IRInsn *i)
 {
-    switch ((IROpc)i->opc) {
-    case IR_INSN_START:
-    case IR_INSN_END:
-    case IR_SYNC:
-    case IR_MOVI:
-    case IR_LDREG:
-    case IR_STREG:
-    case IR_ALU:
-    case IR_EA:
-    case IR_SETFLAGS:
-    case IR_SETEIP:
-    case IR_NOP:
-    case IR_LD:
-    case IR_ST:
-    case IR_SETCC:
-    case IR_ROTPEND:
-        return true;
-    case IR_BRCOND:
-    case IR_BRFLAGS:
+    if (i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) {
         return i->imm2 == 1;
-    default:
-        return false;
     }
+    return i->opc == IR_INSN_START || i->opc == IR_LD || i->opc == IR_ST ||
+           ir_op_register_only(i->opc);
 }
 
 /* jit_opt_defer_flags: defer[k] = the live IR_SETCC k is replaced by a later one with only
