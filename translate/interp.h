@@ -95,6 +95,17 @@ static inline void interp_set_rm(CPUState *cpu, const DecodedInsn *d, unsigned s
 
 /* Stack: SS.B selects ESP or SP. interp_push writes below the stack pointer first and only
  * then updates it, so a faulting push leaves ESP unchanged. */
+/* interp_rot_cf_of: EF_CF | EF_OF after ROL (rol) or ROR of any non-zero count with result r
+ * whose sign bit is sb: ROL CF = bit 0, OF = MSB ^ CF; ROR CF = MSB, OF = MSB ^ the bit below
+ * (the formula for every count; the SDM defines OF for a count of 1 only). The JIT's slow
+ * paths use it too (jit_backend.c's slow_size). */
+static inline uint32_t interp_rot_cf_of(uint32_t r, uint32_t sb, bool rol)
+{
+    bool cf = rol ? (r & 1) != 0 : (r & sb) != 0;
+    bool of = rol ? ((r & sb) != 0) != cf : ((r ^ (r << 1)) & sb) != 0;
+    return (cf ? EF_CF : 0) | (of ? EF_OF : 0);
+}
+
 static inline uint32_t interp_sp_mask(const CPUState *cpu)
 {
     return cpu_stack32(cpu) ? 0xFFFFFFFFu : 0xFFFFu;

@@ -480,10 +480,8 @@ static inline uint32_t shift_calc(CPUState *cpu, int sop, uint32_t v, unsigned c
     case 0: { /* ROL */
         unsigned c = cnt & (w - 1);
         r = c ? ((v << c) | (v >> (w - c))) & m : v;
-        cf = r & 1;
         f = cpu_get_eflags(cpu) & ~(uint32_t)(EF_CF | EF_OF);
-        f |= cf ? EF_CF : 0;
-        f |= (((r & sb) != 0) ^ cf) ? EF_OF : 0;
+        f |= interp_rot_cf_of(r, sb, true);
         *cc = (CCSet){CC_OP_EFLAGS, f, 0, 0};
         return r;
     }
@@ -491,8 +489,7 @@ static inline uint32_t shift_calc(CPUState *cpu, int sop, uint32_t v, unsigned c
         unsigned c = cnt & (w - 1);
         r = c ? ((v >> c) | (v << (w - c))) & m : v;
         f = cpu_get_eflags(cpu) & ~(uint32_t)(EF_CF | EF_OF);
-        f |= (r & sb) ? EF_CF : 0;
-        f |= ((r ^ (r << 1)) & sb) ? EF_OF : 0;
+        f |= interp_rot_cf_of(r, sb, false);
         *cc = (CCSet){CC_OP_EFLAGS, f, 0, 0};
         return r;
     }

@@ -55,45 +55,36 @@ _Static_assert(offsetof(CPUState, jit_stop) < offsetof(CPUState, exit_word) + 8,
 /* exit_word without intr_pending, as a sign-extended imm32 for and r64, imm32. */
 #define EXIT_NO_INTR ((int32_t)0xFFFF00FF)
 
-/* rot_fix: a slow path between an IR_ROTPEND and the flag update replacing its flags: the
- * lazy flags become the rotate's before the access can fault, as the interpreter's ROL (kind
- * 1) or ROR (kind 2) leaves them: SF, ZF, AF, PF of the flags before it, CF and OF from its
- * result (cpu->rot_val): ROL CF = bit 0, OF = bit 31 ^ CF; ROR CF = bit 31, OF = bit 31 ^
- * bit 30. */
-static void rot_fix(CPUState *cpu, uint32_t kind)
+/* slow_size: the access size in a slow path's seg_size argument (segment | size << 8 |
+ * IR_ROTPEND kind << 16). With a kind (the access lies between an IR_ROTPEND and the flag
+ * update replacing its flags) the lazy flags become the rotate's first, before the access can
+ * fault: SF, ZF, AF, PF of the flags before it, CF and OF of its result cpu->rot_val, as the
+ * interpreter's ROL (kind 1) or ROR (kind 2) leaves them. */
+static unsigned slow_size(CPUState *cpu, uint32_t seg_size)
 {
-    uint32_t r = cpu->rot_val;
-    uint32_t f = cpu_cc_compute(cpu) & (EF_SF | EF_ZF | EF_AF | EF_PF);
-    uint32_t cf = kind == 1 ? r & 1 : r >> 31;
-    uint32_t of = kind == 1 ? (r >> 31) ^ cf : (r ^ (r << 1)) >> 31;
-    cpu->cc_op = CC_OP_RAW;
-    cpu->cc_dst = r;
-    cpu->cc_src = f | (cf ? EF_CF : 0) | (of ? EF_OF : 0);
+    uint32_t kind = seg_size >> 16;
+    if (kind) {
+        uint32_t f = cpu_cc_compute(cpu) & (EF_SF | EF_ZF | EF_AF | EF_PF);
+        cpu->cc_src = f | interp_rot_cf_of(cpu->rot_val, 0x80000000u, kind == 1);
+        cpu->cc_dst = cpu->rot_val;
+        cpu->cc_op = CC_OP_RAW;
+    }
+    return (seg_size >> 8) & 0xFF;
 }
 
-/* The slow paths' helpers: seg_size = segment | size << 8 | (IR_ROTPEND kind) << 16. */
 uint32_t jit_helper_ld(CPUState *cpu, uint32_t seg_size, uint32_t off)
 {
-    if (seg_size >> 16) {
-        rot_fix(cpu, seg_size >> 16);
-    }
-    return interp_ld(cpu, (int)(seg_size & 0xFF), off, (seg_size >> 8) & 0xFF);
+    return interp_ld(cpu, (int)(seg_size & 0xFF), off, slow_size(cpu, seg_size));
 }
 
 uint32_t jit_helper_ld_rmw(CPUState *cpu, uint32_t seg_size, uint32_t off)
 {
-    if (seg_size >> 16) {
-        rot_fix(cpu, seg_size >> 16);
-    }
-    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, (seg_size >> 8) & 0xFF);
+    return interp_ld_rmw(cpu, (int)(seg_size & 0xFF), off, slow_size(cpu, seg_size));
 }
 
 void jit_helper_st(CPUState *cpu, uint32_t seg_size, uint32_t off, uint32_t val)
 {
-    if (seg_size >> 16) {
-        rot_fix(cpu, seg_size >> 16);
-    }
-    interp_st(cpu, (int)(seg_size & 0xFF), off, val, (seg_size >> 8) & 0xFF);
+    interp_st(cpu, (int)(seg_size & 0xFF), off, val, slow_size(cpu, seg_size));
 }
 
 void jit_helper_gp0(CPUState *cpu)
@@ -1013,8 +1004,7 @@ static bool defer_window_op(const IRInsn *i)
     if (i->opc == IR_BRCOND || i->opc == IR_BRFLAGS) {
         return i->imm2 == 1;
     }
-    return i->opc == IR_INSN_START || i->opc == IR_LD || i->opc == IR_ST ||
-           ir_op_register_only(i->opc);
+    return i->opc == IR_LD || i->opc == IR_ST || ir_op_register_only(i->opc);
 }
 
 /* jit_opt_defer_flags: defer[k] = the live IR_SETCC k is replaced by a later one with only

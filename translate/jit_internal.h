@@ -224,7 +224,7 @@ typedef enum IROpc {
                         jit_opt_rotpend; it may be a NOP later) replaces them (jit_frontend.c's
                         flags_dead_after): the CPUState's lazy flags stay those before it;
                         cpu->rot_val = a, and the slow paths up to op imm make the lazy flags
-                        the rotate's (jit_backend.c's rot_fix) before they can fault. Only
+                        the rotate's (jit_backend.c's slow_size) before they can fault. Only
                         ops jit_opt_rotpend accepts come between. */
 } IROpc;
 
@@ -379,8 +379,9 @@ int ir_temp_uses(const IRInsn *i, int8_t **u);
 int ir_temp_def(const IRInsn *i);
 /* ir_op_register_only: op kind opc touches only temps, guest registers, lazy flags and the
  * instruction bookkeeping (no memory, helper, host register outside the register cache, or
- * control flow): IR_INSN_END, IR_SYNC, IR_MOVI, IR_LDREG, IR_STREG, IR_ALU, IR_EA, IR_SETCC,
- * IR_SETFLAGS, IR_SETEIP, IR_NOP. */
+ * control flow): IR_INSN_START, IR_INSN_END, IR_SYNC, IR_MOVI, IR_LDREG, IR_STREG, IR_ALU,
+ * IR_EA, IR_SETCC, IR_SETFLAGS, IR_SETEIP, IR_NOP, IR_ROTPEND (its store is to a CPUState
+ * scratch field). */
 bool ir_op_register_only(int opc);
 /* jit_opt_dead_flags: dead[k] (for each of the b->n ops) = op k is an IR_SETCC whose lazy
  * flags a later IR_SETCC replaces before anything could read them (a helper, a possible

@@ -236,8 +236,7 @@ void ir_setcc(IRBlock *b, uint32_t cc_op, int dst, int src, int src2)
         bool observed = false;
         for (unsigned k = (unsigned)(b->last_setcc + 1); b->last_setcc >= 0 && k + 1 < b->n;
              k++) {
-            observed = observed || !(b->insn[k].opc == IR_INSN_START ||
-                                     ir_op_register_only(b->insn[k].opc));
+            observed = observed || !ir_op_register_only(b->insn[k].opc);
         }
         if (observed) {
             memcpy(b->setcc_ops[1], b->setcc_ops[0], 3);

@@ -508,6 +508,7 @@ static unsigned group_window(const GroupCand *c, unsigned n, unsigned *len)
 bool ir_op_register_only(int opc)
 {
     switch ((IROpc)opc) {
+    case IR_INSN_START:
     case IR_INSN_END:
     case IR_SYNC:
     case IR_MOVI:
@@ -848,8 +849,7 @@ unsigned jit_opt_forward_stores(IRBlock *b)
  * IR_CHECK may leave the block after its slow path). */
 static bool rotpend_window_op(const IRInsn *i)
 {
-    return i->opc == IR_INSN_START || i->opc == IR_LD ||
-           (i->opc != IR_SETCC && ir_op_register_only(i->opc));
+    return i->opc == IR_LD || (i->opc != IR_SETCC && ir_op_register_only(i->opc));
 }
 
 bool jit_opt_rotpend(IRBlock *b)
