@@ -736,21 +736,13 @@ static bool flags_dead_after(const Fe *f, bool *loads)
         bool mem = (d.flags & DI_MEM) != 0;
         /* A memory source read before the flags are written (not a read-modify-write). */
         bool src = mem && loads;
-        if (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
-            (!mem || (op & 7) >= 4 || (src && ((op & 7) >= 2 || (op >> 3) == 7)))) {
-            if (loads) {
-                *loads = any || mem;
-            }
-            return true;
-        }
-        if (op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg) &&
-            (!mem || (src && d.reg == 7))) {
-            if (loads) {
-                *loads = any || mem;
-            }
-            return true;
-        }
-        if (((!mem || src) && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9) {
+        bool replaces =
+            (op < 0x40 && (op & 7) < 6 && alu_inline_op((int)(op >> 3) & 7) &&
+             (!mem || (op & 7) >= 4 || (src && ((op & 7) >= 2 || (op >> 3) == 7)))) ||
+            (op >= 0x80 && op <= 0x83 && op != 0x82 && alu_inline_op(d.reg) &&
+             (!mem || (src && d.reg == 7))) ||
+            ((!mem || src) && (op == 0x84 || op == 0x85)) || op == 0xA8 || op == 0xA9;
+        if (replaces) {
             if (loads) {
                 *loads = any || mem;
             }
